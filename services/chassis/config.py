@@ -1,0 +1,110 @@
+"""Configuration from environment variables, with safe local defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Metrics ports per service (gateway 9100, then intake..registry 9101-9105), as documented in the README.
+METRICS_PORTS = {
+    "gateway": 9100,
+    "intake": 9101,
+    "workflow": 9102,
+    "payment": 9103,
+    "notify": 9104,
+    "registry": 9105,
+}
+SERVICES = tuple(METRICS_PORTS)
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def database_url(service: str) -> str:
+    """The service's own database.
+
+    `<SERVICE>_DATABASE_URL` wins; then `DATABASE_URL`, where `{service}` is replaced by the service name so one
+    value can serve six databases (e.g. `postgresql+psycopg2://u@db/motcua_{service}`); then a SQLite file under
+    `var/data/`.
+    """
+    specific = os.environ.get(f"{service.upper()}_DATABASE_URL")
+    if specific:
+        return specific
+    shared = os.environ.get("DATABASE_URL")
+    if shared:
+        return shared.replace("{service}", service)
+    data_dir = Path(_env("MOTCUA_DATA_DIR", str(REPO_ROOT / "var" / "data")))
+    return f"sqlite:///{data_dir / (service + '.db')}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a service reads from its environment."""
+
+    service: str
+    env: str = "local"
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    database_url: str = ""
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    log_level: str = "INFO"
+    max_workers: int = 10
+    # Attempts before an event that keeps failing goes to its dead-letter queue.
+    max_delivery_attempts: int = 5
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "Một cửa điện tử <motcua@localhost>"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_url: str = "http://localhost:8000"
+    # Secret used to derive opaque applicant references; the local default is for development only.
+    applicant_ref_key: str = field(default="local-development-only", repr=False)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.env == "local"
+
+    def nameko_config(self) -> dict:
+        """The config dict nameko's ServiceContainer expects, plus ours under MOTCUA."""
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "max_workers": self.max_workers,
+            "parent_calls_tracked": 10,
+            "WEB_SERVER_ADDRESS": f"{self.http_host}:{self.http_port}",
+            "serializer": "json",
+            "HEARTBEAT": 30,
+            "MOTCUA": self,
+        }
+
+
+def load(service: str) -> Settings:
+    """Read the settings of `service` from the environment."""
+    env = _env("MOTCUA_ENV", "local")
+    key = os.environ.get("MOTCUA_APPLICANT_REF_KEY", "")
+    if not key:
+        if env != "local":
+            raise RuntimeError("MOTCUA_APPLICANT_REF_KEY must be set outside local mode")
+        key = "local-development-only"
+    return Settings(
+        service=service,
+        env=env,
+        amqp_uri=_env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+        database_url=database_url(service),
+        metrics_port=int(_env("METRICS_PORT", str(METRICS_PORTS.get(service, 0)))),
+        metrics_host=_env("METRICS_HOST", "127.0.0.1"),
+        log_level=_env("LOG_LEVEL", "INFO"),
+        max_workers=int(_env("MAX_WORKERS", "10")),
+        max_delivery_attempts=int(_env("MAX_DELIVERY_ATTEMPTS", "5")),
+        smtp_host=_env("SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(_env("SMTP_PORT", "1025")),
+        mail_from=_env("MAIL_FROM", "Một cửa điện tử <motcua@localhost>"),
+        http_host=_env("HTTP_HOST", "127.0.0.1"),
+        http_port=int(_env("HTTP_PORT", "8000")),
+        public_url=_env("PUBLIC_URL", "http://localhost:8000"),
+        applicant_ref_key=key,
+    )

@@ -1,0 +1,181 @@
+"""Event consumers that lose nothing, and the queue topology declared before anyone publishes.
+
+nameko's stock `event_handler` acks a message whose handler failed and declares its queue only when the
+consumer starts. Here:
+- every consumer queue is a durable quorum queue with a delivery limit and a dead-letter exchange;
+- a failing handler's message is requeued after a short backoff; past the limit RabbitMQ moves it to the
+  consumer's dead-letter queue `dlq.<queue>` where it can be inspected and re-queued;
+- a message that is not a readable MotCua event (bad JSON, unknown type, wrong content type) goes straight
+  to the dead-letter queue instead of crashing the service;
+- `declare_topology()` declares exchanges, queues and dead-letter queues ahead of time (run at deploy and at
+  service start), so events published before a consumer first runs are kept.
+"""
+from __future__ import annotations
+
+import inspect
+from functools import partial
+
+import eventlet
+import structlog
+from kombu import Connection, Exchange, Queue
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.messaging import Consumer, QueueConsumer
+
+from services.chassis import metrics
+from services.chassis.errors import ServiceError
+from services.chassis.events import UnreadableEvent, event_type, parse_event, producer_of
+
+log = structlog.get_logger()
+
+DEAD_LETTER_EXCHANGE = "motcua.dead-letter"
+DEFAULT_DELIVERY_LIMIT = 5
+
+
+def event_exchange(source_service: str) -> Exchange:
+    return Exchange(f"{source_service}.events", type="topic", durable=True)
+
+
+def queue_name(type_name: str, service: str, method: str) -> str:
+    """Same naming as nameko's service-pool event handlers, so tools that know nameko read it."""
+    return f"evt-{producer_of(type_name)}-{type_name}--{service}.{method}"
+
+
+def consumer_queue(type_name: str, service: str, method: str, delivery_limit: int) -> Queue:
+    name = queue_name(type_name, service, method)
+    return Queue(
+        name,
+        exchange=event_exchange(producer_of(type_name)),
+        routing_key=type_name,
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-routing-key": name,
+        },
+    )
+
+
+def dead_letter_queue(name: str) -> Queue:
+    return Queue(
+        f"dlq.{name}",
+        exchange=Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True),
+        routing_key=name,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+class DeadLetteringQueueConsumer(QueueConsumer):
+    """Queue consumer that rejects undecodable messages (to the dead-letter queue) instead of raising."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for consumer in consumers:
+            consumer.on_decode_error = self._on_decode_error
+        return consumers
+
+    def _on_decode_error(self, message, exc):
+        log.error("event_undecodable", error=str(exc), routing_key=message.delivery_info.get("routing_key"))
+        metrics.EVENTS_DEAD_LETTERED.labels(
+            self.container.service_name, message.delivery_info.get("routing_key", ""), "undecodable"
+        ).inc()
+        message.reject(requeue=False)
+
+
+class ReliableEventHandler(EventHandler):
+    """`@on_event(MessageClass)`: consume one event type through a quorum queue with dead-lettering.
+
+    The decorated method receives a parsed `services.chassis.events.Event`. Raise a `ServiceError` for a
+    message that can never succeed (it is dead-lettered at once); any other exception is retried.
+    """
+
+    queue_consumer = DeadLetteringQueueConsumer()
+
+    def __init__(self, message_cls, delivery_limit: int | None = None, **kwargs):
+        self.type_name = event_type(message_cls)
+        self.delivery_limit = delivery_limit
+        super().__init__(
+            producer_of(self.type_name),
+            self.type_name,
+            handler_type=SERVICE_POOL,
+            reliable_delivery=True,
+            requeue_on_error=True,
+            **kwargs,
+        )
+
+    def setup(self):
+        settings = self.container.config.get("MOTCUA")
+        limit = self.delivery_limit or getattr(settings, "max_delivery_attempts", DEFAULT_DELIVERY_LIMIT)
+        self.queue = consumer_queue(self.type_name, self.container.service_name, self.method_name, limit)
+        Consumer.setup(self)
+
+    def handle_message(self, body, message):
+        try:
+            event = parse_event(body, expected_type=self.type_name)
+        except UnreadableEvent as exc:
+            log.error("event_unreadable", error=str(exc), queue=self.queue.name)
+            metrics.EVENTS_DEAD_LETTERED.labels(self.container.service_name, self.queue.name, "unreadable").inc()
+            message.reject(requeue=False)
+            return
+        context_data = self.unpack_message_headers(message)
+        context_data.setdefault("correlation_id", event.correlation_id)
+        if event.subject:
+            context_data.setdefault("dossier_code", event.subject)
+        handle_result = partial(self.handle_result, message)
+        try:
+            self.container.spawn_worker(
+                self, (event,), {}, context_data=context_data, handle_result=handle_result
+            )
+        except Exception:  # ContainerBeingKilled: leave it for another consumer
+            self.queue_consumer.requeue_message(message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        exc = exc_info[1]
+        if isinstance(exc, ServiceError) and exc.http_status < 500:
+            log.error("event_refused", code=exc.code, error=exc.message, queue=self.queue.name)
+            metrics.EVENTS_DEAD_LETTERED.labels(self.container.service_name, self.queue.name, "refused").inc()
+            message.reject(requeue=False)
+            return
+        attempts = int((message.headers or {}).get("x-delivery-count", 0) or 0) + 1
+        log.warning("event_handler_failed", error=str(exc), error_type=type(exc).__name__, attempt=attempts)
+        # Backoff before giving the message back: a broken dependency gets time to recover before the
+        # delivery limit sends the message to the dead-letter queue.
+        eventlet.sleep(min(0.2 * 2 ** attempts, 5.0))
+        self.queue_consumer.requeue_message(message)
+
+
+on_event = ReliableEventHandler.decorator
+
+
+def handlers_of(service_cls) -> list[tuple[str, str]]:
+    """(event type, method name) for every `@on_event` of a service class."""
+    found = []
+    for name, member in inspect.getmembers(service_cls, inspect.isfunction):
+        for entrypoint in getattr(member, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, ReliableEventHandler):
+                found.append((entrypoint.type_name, name))
+    return found
+
+
+def declare_topology(amqp_uri: str, service_classes: dict[str, type], delivery_limit: int) -> list[str]:
+    """Declare every event exchange, consumer queue and dead-letter queue; return the queue names."""
+    from services.chassis.events import CONTRACTS
+
+    declared = []
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)(channel).declare()
+        for type_name in CONTRACTS:
+            event_exchange(producer_of(type_name))(channel).declare()
+        for service, cls in service_classes.items():
+            for type_name, method in handlers_of(cls):
+                queue = consumer_queue(type_name, service, method, delivery_limit)
+                queue(channel).declare()
+                dead_letter_queue(queue.name)(channel).declare()
+                declared.append(queue.name)
+        channel.close()
+    return declared

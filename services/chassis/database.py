@@ -1,0 +1,355 @@
+"""SQLAlchemy unit of work as a nameko dependency, with the transactional outbox and the inbox.
+
+- The engine is created once per container (`setup`), a small UnitOfWork per use.
+- `uow.publish(...)` validates an event and adds an outbox row in the same transaction as the state change.
+- `uow.first_delivery(event, handler)` records the event id in the inbox and answers False for a duplicate.
+- The relay (a green thread per container) claims unsent outbox rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
+  so replicas share the work), publishes them with publisher confirms and marks them sent. At least once:
+  consumers deduplicate with the inbox.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import structlog
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from services.chassis import metrics
+from services.chassis.events import build_event
+
+log = structlog.get_logger()
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes, stored in UTC on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: times are timezone-aware")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """A service's metadata, already holding the outbox and inbox tables."""
+    md = MetaData(naming_convention=NAMING)
+    Table(
+        "outbox",
+        md,
+        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(200), nullable=False),
+        Column("subject", String(100), nullable=False, default=""),
+        Column("envelope", Text, nullable=False),
+        Column("headers", Text, nullable=False, default="{}"),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("sent_at", UTCDateTime, nullable=True),
+        Index("ix_outbox_unsent", "sent_at", "seq"),
+    )
+    Table(
+        "inbox",
+        md,
+        Column("event_id", String(36), primary_key=True),
+        Column("handler", String(200), primary_key=True),
+        Column("processed_at", UTCDateTime, nullable=False),
+    )
+    return md
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    """An engine tuned for the backend: SQLite in WAL mode with one connection (writes serialise anyway and a
+    second connection would make the busy handler block the eventlet hub); PostgreSQL with a pool."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800)
+
+
+class UnitOfWork:
+    """One transaction: a session, the events it records and the inbox entries it claims."""
+
+    def __init__(self, session: Session, metadata: MetaData, source: str, correlation_id: str = ""):
+        self.session = session
+        self._outbox = metadata.tables["outbox"]
+        self._inbox = metadata.tables["inbox"]
+        self.source = source
+        self.correlation_id = correlation_id
+        self.published: list[dict] = []
+        self.duplicate = False
+
+    def publish(self, message_cls, data: dict, subject: str = "", occurred_at: datetime | None = None) -> dict:
+        """Validate an event against its proto and add it to the outbox of this transaction."""
+        envelope = build_event(
+            message_cls,
+            data,
+            source=self.source,
+            subject=subject,
+            correlation_id=self.correlation_id,
+            occurred_at=occurred_at,
+        )
+        headers = {"nameko.correlation_id": self.correlation_id} if self.correlation_id else {}
+        if subject:
+            headers["nameko.dossier_code"] = subject
+        self.session.execute(
+            self._outbox.insert().values(
+                event_id=envelope["id"],
+                event_type=envelope["type"],
+                subject=subject,
+                envelope=json.dumps(envelope, ensure_ascii=False),
+                headers=json.dumps(headers),
+                created_at=datetime.now(timezone.utc),
+            )
+        )
+        self.published.append(envelope)
+        return envelope
+
+    def first_delivery(self, event_id: str, handler: str) -> bool:
+        """Claim `event_id` for `handler` in this transaction; False if it was processed before.
+
+        Two replicas racing on the same id: the second one's commit fails on the primary key, its transaction
+        rolls back, the message is redelivered and then seen as a duplicate here.
+        """
+        seen = self.session.execute(
+            select(self._inbox.c.event_id).where(
+                self._inbox.c.event_id == event_id, self._inbox.c.handler == handler
+            )
+        ).first()
+        if seen:
+            return False
+        self.session.execute(
+            self._inbox.insert().values(
+                event_id=event_id, handler=handler, processed_at=datetime.now(timezone.utc)
+            )
+        )
+        return True
+
+
+class Database(DependencyProvider):
+    """The service's database: unit of work for workers, outbox relay in the background.
+
+    Usage in a service: `db = Database(storage.metadata)`; in a worker: `with self.db.unit() as uow: ...`.
+    """
+
+    def __init__(self, metadata: MetaData, relay: bool = True, relay_batch: int = 200):
+        self.metadata = metadata
+        self.relay_enabled = relay
+        self.relay_batch = relay_batch
+
+    def setup(self):
+        settings = self.container.config["MOTCUA"]
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._wake = threading.Event()
+        self._stopping = False
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        metrics.add_readiness_check("database", self.ping)
+
+    def start(self):
+        if self.relay_enabled:
+            self._relay_thread = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
+
+    def stop(self):
+        self._stopping = True
+        self._wake.set()
+
+    def kill(self):
+        self.stop()
+
+    def ping(self):
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    @contextmanager
+    def unit(self, correlation_id: str = "", inbox: tuple[str, str] | None = None):
+        """A transaction. With `inbox=(event_id, handler)` the event is claimed first; `uow.duplicate` tells
+        the caller it was already processed (the caller then does nothing)."""
+        session = self.sessions()
+        uow = UnitOfWork(session, self.metadata, self.settings.service, correlation_id)
+        try:
+            if inbox is not None and not uow.first_delivery(*inbox):
+                uow.duplicate = True
+                metrics.EVENTS_DUPLICATE.labels(self.settings.service, inbox[1]).inc()
+            yield uow
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if uow.published:
+            self._wake.set()
+
+    def get_dependency(self, worker_ctx):
+        return _WorkerDatabase(self, worker_ctx)
+
+    # -- the relay ---------------------------------------------------------------------------------------
+    def _relay_loop(self):
+        import eventlet
+        from kombu import Connection
+
+        backoff = 0.5
+        while not self._stopping:
+            try:
+                with Connection(
+                    self.settings.amqp_uri, transport_options={"confirm_publish": True}, heartbeat=30
+                ) as conn:
+                    conn.ensure_connection(max_retries=1)
+                    producer = conn.Producer(serializer="json")
+                    backoff = 0.5
+                    while not self._stopping:
+                        published = self.relay_once(producer)
+                        if published < self.relay_batch:
+                            self._wake.wait(timeout=0.5)
+                            self._wake.clear()
+            except Exception as exc:  # noqa: BLE001 - the relay must survive broker and database outages
+                log.warning("outbox_relay_failed", error=str(exc), error_type=type(exc).__name__)
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    def relay_once(self, producer) -> int:
+        """Publish one batch of unsent rows; return how many were published."""
+        from kombu import Exchange
+
+        outbox = self.metadata.tables["outbox"]
+        with self.sessions() as session, session.begin():
+            query = (
+                select(outbox.c.seq, outbox.c.event_type, outbox.c.envelope, outbox.c.headers, outbox.c.event_id)
+                .where(outbox.c.sent_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(self.relay_batch)
+            )
+            if self.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = session.execute(query).all()
+            if not rows:
+                return 0
+            sent = []
+            failure = None
+            for row in rows:
+                source = row.event_type.split(".")[1]
+                exchange = Exchange(f"{source}.events", type="topic", durable=True)
+                try:
+                    producer.publish(
+                        json.loads(row.envelope),
+                        exchange=exchange,
+                        routing_key=row.event_type,
+                        delivery_mode=2,
+                        headers=json.loads(row.headers),
+                        message_id=row.event_id,
+                        content_encoding="utf-8",
+                        declare=[exchange],
+                        retry=False,
+                    )
+                except Exception as exc:  # noqa: BLE001 - keep what was confirmed, retry the rest later
+                    failure = exc
+                    break
+                sent.append(row.seq)
+                metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.event_type).inc()
+            if sent:
+                session.execute(
+                    update(outbox).where(outbox.c.seq.in_(sent)).values(sent_at=datetime.now(timezone.utc))
+                )
+        if failure is not None:
+            raise failure
+        return len(sent)
+
+    def outbox_backlog(self) -> int:
+        outbox = self.metadata.tables["outbox"]
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(text("count(*)")).select_from(outbox).where(outbox.c.sent_at.is_(None))
+            ).scalar_one()
+
+    def purge_sent(self, older_than: timedelta = timedelta(days=7)) -> int:
+        outbox = self.metadata.tables["outbox"]
+        cutoff = datetime.now(timezone.utc) - older_than
+        with self.sessions() as session, session.begin():
+            result = session.execute(outbox.delete().where(outbox.c.sent_at < cutoff))
+            return result.rowcount or 0
+
+
+class _WorkerDatabase:
+    """What a worker gets: units of work that carry the worker's correlation id."""
+
+    def __init__(self, provider: Database, worker_ctx):
+        self._provider = provider
+        data = worker_ctx.data or {}
+        self.correlation_id = data.get("correlation_id") or worker_ctx.call_id
+        self.handler = f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
+
+    def unit(self, event=None):
+        """A unit of work; pass the consumed `event` to deduplicate on its id (see `uow.duplicate`)."""
+        inbox = (event.id, self.handler) if event is not None else None
+        return self._provider.unit(self.correlation_id, inbox=inbox)
+
+    @property
+    def engine(self) -> Engine:
+        return self._provider.engine
+
+
+__all__ = ["Database", "UnitOfWork", "UTCDateTime", "new_metadata", "make_engine", "IntegrityError"]

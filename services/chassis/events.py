@@ -1,0 +1,165 @@
+"""Event contracts and the CloudEvents envelope.
+
+Payloads are defined once in `protos/` and compiled to `.build/gen` in the build. A payload is validated against
+its proto message before it is written to the outbox (unknown fields, wrong types: refused), and is carried as
+proto3 JSON inside a CloudEvents 1.0 structured envelope. Consumers parse with unknown fields ignored, so
+producers can add fields without breaking them.
+"""
+from __future__ import annotations
+
+import importlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from services.chassis.errors import InvalidInput
+
+CONTRACT_MODULES = (
+    "motcua.intake.v1.events_pb2",
+    "motcua.workflow.v1.events_pb2",
+    "motcua.notify.v1.events_pb2",
+)
+SPEC_VERSION = "1.0"
+
+
+class InvalidEventPayload(InvalidInput):
+    """A payload does not match its proto message: a programming error caught before publishing."""
+
+
+class UnreadableEvent(Exception):
+    """A message on the wire is not a valid MotCua event; it goes to the dead-letter queue."""
+
+
+def _load_contracts() -> dict[str, type[Message]]:
+    contracts: dict[str, type[Message]] = {}
+    for module_name in CONTRACT_MODULES:
+        module = importlib.import_module(module_name)
+        for message in module.DESCRIPTOR.message_types_by_name.values():
+            contracts[message.full_name] = getattr(module, message.name)
+    return contracts
+
+
+CONTRACTS = _load_contracts()
+
+
+def event_type(message_cls: type[Message]) -> str:
+    """The event type of a proto message class: its full name, e.g. `motcua.intake.v1.DossierSubmitted`."""
+    return message_cls.DESCRIPTOR.full_name
+
+
+def producer_of(type_name: str) -> str:
+    """The service that owns an event type: `motcua.<service>.v1.X` → `<service>`."""
+    parts = type_name.split(".")
+    if len(parts) < 4 or parts[0] != "motcua":
+        raise ValueError(f"not a MotCua event type: {type_name}")
+    return parts[1]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _timestamp(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def validate_payload(message_cls: type[Message], data: dict) -> dict:
+    """Check `data` against `message_cls` strictly and return its canonical proto3 JSON form."""
+    try:
+        message = json_format.ParseDict(data, message_cls(), ignore_unknown_fields=False)
+    except (json_format.ParseError, TypeError, ValueError) as exc:
+        raise InvalidEventPayload(
+            "invalid_event_payload",
+            f"payload does not match {event_type(message_cls)}",
+            {"error": str(exc)},
+        ) from exc
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def build_event(
+    message_cls: type[Message],
+    data: dict,
+    *,
+    source: str,
+    subject: str = "",
+    correlation_id: str = "",
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> dict:
+    """A CloudEvents envelope (dict) with a validated payload; metadata is filled in from the arguments."""
+    event_id = event_id or str(uuid.uuid4())
+    occurred_at = occurred_at or utcnow()
+    payload = dict(data)
+    payload["metadata"] = {
+        "event_id": event_id,
+        "occurred_at": _timestamp(occurred_at),
+        "correlation_id": correlation_id,
+        "dossier_code": subject,
+    }
+    return {
+        "specversion": SPEC_VERSION,
+        "id": event_id,
+        "source": f"motcua/{source}",
+        "type": event_type(message_cls),
+        "time": _timestamp(occurred_at),
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "dataschema": f"proto:{event_type(message_cls)}",
+        "data": validate_payload(message_cls, payload),
+    }
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event as a consumer sees it: envelope attributes plus the parsed proto payload."""
+
+    id: str
+    type: str
+    source: str
+    time: str
+    subject: str
+    data: Message
+    raw: dict
+
+    @property
+    def correlation_id(self) -> str:
+        return self.raw.get("data", {}).get("metadata", {}).get("correlation_id", "")
+
+
+def parse_event(body, expected_type: str | None = None) -> Event:
+    """Parse a received envelope; raise UnreadableEvent when it is not one of ours."""
+    if not isinstance(body, dict):
+        raise UnreadableEvent("body is not a JSON object")
+    for key in ("specversion", "id", "type", "source", "data"):
+        if key not in body:
+            raise UnreadableEvent(f"envelope lacks {key!r}")
+    if body["specversion"] != SPEC_VERSION:
+        raise UnreadableEvent(f"unsupported specversion {body['specversion']!r}")
+    type_name = body["type"]
+    if expected_type is not None and type_name != expected_type:
+        raise UnreadableEvent(f"expected {expected_type}, got {type_name}")
+    message_cls = CONTRACTS.get(type_name)
+    if message_cls is None:
+        raise UnreadableEvent(f"unknown event type {type_name!r}")
+    if not isinstance(body["data"], dict):
+        raise UnreadableEvent("data is not an object")
+    try:
+        message = json_format.ParseDict(body["data"], message_cls(), ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise UnreadableEvent(f"data does not match {type_name}: {exc}") from exc
+    try:
+        uuid.UUID(str(body["id"]))
+    except ValueError as exc:
+        raise UnreadableEvent("id is not a UUID") from exc
+    return Event(
+        id=str(body["id"]),
+        type=type_name,
+        source=str(body["source"]),
+        time=str(body.get("time", "")),
+        subject=str(body.get("subject", "")),
+        data=message,
+        raw=body,
+    )

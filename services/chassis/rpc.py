@@ -1,0 +1,24 @@
+"""RPC calls with a deadline: nameko 2's proxies wait forever for a reply, a citizen must not."""
+from __future__ import annotations
+
+import eventlet
+from nameko.exceptions import UnknownService
+
+from services.chassis.errors import Unavailable
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def call(method_proxy, *args, timeout: float = DEFAULT_TIMEOUT, **kwargs):
+    """Call `self.<proxy>.<method>` and wait at most `timeout` seconds for the reply."""
+    try:
+        reply = method_proxy.call_async(*args, **kwargs)
+    except UnknownService as exc:
+        raise Unavailable("service_unavailable", "Dịch vụ chưa sẵn sàng, vui lòng thử lại sau.",
+                          {"service": str(exc)}) from exc
+    try:
+        with eventlet.Timeout(timeout):
+            return reply.result()
+    except eventlet.Timeout as exc:
+        raise Unavailable("service_timeout", "Dịch vụ phản hồi quá lâu, vui lòng thử lại sau.",
+                          {"timeout_seconds": timeout}) from exc

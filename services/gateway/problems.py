@@ -1,0 +1,69 @@
+"""HTTP answers: JSON, and errors as RFC 9457 `application/problem+json` (one table for every error)."""
+from __future__ import annotations
+
+import json
+
+from werkzeug.wrappers import Response
+
+from services.chassis.errors import ServiceError
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+ENGLISH_TITLES = {
+    400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
+    405: "Method not allowed", 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type",
+    422: "Invalid data", 500: "Internal error", 503: "Service unavailable",
+}
+
+
+class BadRequest(ServiceError):
+    http_status = 400
+    title = "Yêu cầu không hợp lệ"
+
+
+class Unauthenticated(ServiceError):
+    http_status = 401
+    title = "Cần đăng nhập"
+
+
+class UnsupportedMediaType(ServiceError):
+    http_status = 415
+    title = "Kiểu dữ liệu không được hỗ trợ"
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
+    response = Response(json.dumps(payload, ensure_ascii=False), status=status,
+                        mimetype="application/json")
+    for key, value in {**SECURITY_HEADERS, **(headers or {})}.items():
+        response.headers[key] = value
+    return response
+
+
+def problem(status: int, code: str, title: str, detail: str = "", extra: dict | None = None,
+            headers: dict | None = None) -> Response:
+    body = {
+        "type": f"https://motcua.example/problems/{code}",
+        "title": title,
+        "title_en": ENGLISH_TITLES.get(status, ""),
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    if extra:
+        body.update(extra)
+    response = json_response(body, status=status, headers=headers)
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def from_error(exc: ServiceError) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="motcua"'} if exc.http_status == 401 else None
+    extra = {"errors": exc.details} if exc.details else None
+    return problem(exc.http_status, exc.code, exc.title, exc.message, extra, headers)

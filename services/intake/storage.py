@@ -1,0 +1,60 @@
+"""Intake storage: dossiers as submitted and the daily sequences behind their codes."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Column, Date, Integer, String, Table, Text, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.chassis.database import UTCDateTime, new_metadata
+
+metadata = new_metadata()
+
+dossiers = Table(
+    "dossiers",
+    metadata,
+    Column("code", String(60), primary_key=True),
+    Column("procedure_code", String(30), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("receiving_agency_code", String(30), nullable=False),
+    Column("applicant_id_number", String(12), nullable=False, index=True),
+    Column("applicant_ref", String(64), nullable=False),
+    Column("applicant_name", String(200), nullable=False),
+    Column("applicant_unit_code", String(30), nullable=False),
+    Column("contact_email", String(200), nullable=False, default=""),
+    Column("contact_phone", String(20), nullable=False, default=""),
+    Column("language", String(5), nullable=False, default="vi"),
+    Column("channel", String(10), nullable=False),
+    Column("form_data", Text, nullable=False, default="{}"),
+    Column("submitted_by", String(100), nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+)
+
+dossier_sequences = Table(
+    "dossier_sequences",
+    metadata,
+    Column("agency_code", String(30), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
+
+
+def next_sequence(session, agency_code: str, day: date) -> int:
+    """Take the next daily number for an agency, atomically.
+
+    One upsert: on PostgreSQL the row lock is held until the dossier's transaction commits, so concurrent
+    submissions queue on it and a rolled-back submission gives its number back (no gaps from failures).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(dossier_sequences).values(agency_code=agency_code, day=day, last_value=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[dossier_sequences.c.agency_code, dossier_sequences.c.day],
+        set_={"last_value": dossier_sequences.c.last_value + 1},
+    ).returning(dossier_sequences.c.last_value)
+    return session.execute(stmt).scalar_one()
+
+
+def find_dossier(session, code: str) -> dict | None:
+    row = session.execute(select(dossiers).where(dossiers.c.code == code)).mappings().first()
+    return dict(row) if row else None

@@ -1,0 +1,199 @@
+"""Administrative units, agencies and the procedure catalogue, loaded from data files and validated.
+
+Plain Python: no nameko, no database. A bad file is refused at load with an error naming the file and the
+problem, so a province never runs on a catalogue it did not mean.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+
+class CatalogueError(ValueError):
+    """A data file is malformed; the message names the file and the problem."""
+
+    def __init__(self, path: Path, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class AdminUnit:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    valid_from: date
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+    unit: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    version: int
+    valid_from: date
+    name: dict
+    field: dict
+    competent_levels: tuple[str, ...]
+    agency_kind: str
+    online_mode: str
+    processing_days: int
+    fee_vnd: int
+    documents: tuple[dict, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code, "version": self.version, "valid_from": self.valid_from.isoformat(),
+            "name": self.name, "field": self.field, "competent_levels": list(self.competent_levels),
+            "online_mode": self.online_mode, "processing_days": self.processing_days,
+            "fee_vnd": self.fee_vnd, "documents": [dict(d) for d in self.documents],
+        }
+
+
+@dataclass
+class Territory:
+    """The units and agencies of one province under one administrative model."""
+
+    model: str
+    levels: tuple[str, ...]
+    units: dict[str, AdminUnit] = field(default_factory=dict)
+    agencies: dict[str, Agency] = field(default_factory=dict)
+
+    def ancestry(self, unit_code: str) -> list[AdminUnit]:
+        """The unit and its parents up to the province."""
+        chain, seen = [], set()
+        code = unit_code
+        while code is not None:
+            unit = self.units.get(code)
+            if unit is None or code in seen:
+                break
+            chain.append(unit)
+            seen.add(code)
+            code = unit.parent
+        return chain
+
+    def competent_agency(self, procedure: Procedure, applicant_unit: str) -> Agency | None:
+        """The agency that decides: first competent level present in the applicant's ancestry, then the
+        agency of the procedure's kind in that unit. None means no rule routes it (coordination queue)."""
+        ancestry = {unit.level: unit for unit in self.ancestry(applicant_unit)}
+        for level in procedure.competent_levels:
+            unit = ancestry.get(level)
+            if unit is None:
+                continue
+            for agency in self.agencies.values():
+                if agency.unit == unit.code and agency.kind == procedure.agency_kind:
+                    return agency
+        return None
+
+    def level_of(self, agency: Agency) -> str:
+        return self.units[agency.unit].level
+
+
+MODES = {"full", "partial"}
+
+
+def _load_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogueError(path, "file not found") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(path, f"not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise CatalogueError(path, "top level must be a mapping")
+    return data
+
+
+def _date(path: Path, where: str, value) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise CatalogueError(path, f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def load_territory(path: Path) -> Territory:
+    data = _load_yaml(path)
+    levels = data.get("levels")
+    if not isinstance(levels, list) or not levels:
+        raise CatalogueError(path, "'levels' must be a non-empty list")
+    territory = Territory(model=str(data.get("model", "")), levels=tuple(levels))
+    for i, raw in enumerate(data.get("units") or []):
+        where = f"units[{i}]"
+        for key in ("code", "name", "level"):
+            if not raw.get(key):
+                raise CatalogueError(path, f"{where}: '{key}' is required")
+        if raw["level"] not in levels:
+            raise CatalogueError(path, f"{where} ({raw['code']}): level {raw['level']!r} is not one of {levels}")
+        if raw["code"] in territory.units:
+            raise CatalogueError(path, f"{where}: duplicate unit code {raw['code']!r}")
+        territory.units[raw["code"]] = AdminUnit(
+            code=raw["code"], name=raw["name"], level=raw["level"], parent=raw.get("parent"),
+            valid_from=_date(path, where, raw.get("valid_from", "1900-01-01")),
+            valid_to=_date(path, where, raw["valid_to"]) if raw.get("valid_to") else None,
+        )
+    for unit in territory.units.values():
+        if unit.parent is not None and unit.parent not in territory.units:
+            raise CatalogueError(path, f"unit {unit.code}: parent {unit.parent!r} does not exist")
+    for i, raw in enumerate(data.get("agencies") or []):
+        where = f"agencies[{i}]"
+        for key in ("code", "name", "unit", "kind"):
+            if not raw.get(key):
+                raise CatalogueError(path, f"{where}: '{key}' is required")
+        if raw["unit"] not in territory.units:
+            raise CatalogueError(path, f"{where} ({raw['code']}): unit {raw['unit']!r} does not exist")
+        territory.agencies[raw["code"]] = Agency(raw["code"], raw["name"], raw["unit"], raw["kind"])
+    if not territory.units:
+        raise CatalogueError(path, "no units defined")
+    return territory
+
+
+def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
+    data = _load_yaml(path)
+    procedures: dict[tuple[str, int], Procedure] = {}
+    for i, raw in enumerate(data.get("procedures") or []):
+        where = f"procedures[{i}]"
+        if not isinstance(raw, dict):
+            raise CatalogueError(path, f"{where}: must be a mapping")
+        for key in ("code", "version", "name", "competent_levels", "agency_kind", "online_mode",
+                    "processing_days"):
+            if key not in raw:
+                raise CatalogueError(path, f"{where}: '{key}' is required")
+        if raw["online_mode"] not in MODES:
+            raise CatalogueError(path, f"{where}: online_mode must be one of {sorted(MODES)}")
+        for key in ("version", "processing_days", "fee_vnd"):
+            value = raw.get(key, 0)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise CatalogueError(path, f"{where}: '{key}' must be a non-negative integer")
+        if not isinstance(raw["name"], dict) or "vi" not in raw["name"]:
+            raise CatalogueError(path, f"{where}: 'name' needs a Vietnamese text under 'vi'")
+        key = (str(raw["code"]), raw["version"])
+        if key in procedures:
+            raise CatalogueError(path, f"{where}: duplicate procedure {key[0]} version {key[1]}")
+        procedures[key] = Procedure(
+            code=key[0], version=raw["version"], valid_from=_date(path, where, raw.get("valid_from", "1900-01-01")),
+            name=raw["name"], field=raw.get("field") or {}, competent_levels=tuple(raw["competent_levels"]),
+            agency_kind=raw["agency_kind"], online_mode=raw["online_mode"],
+            processing_days=raw["processing_days"], fee_vnd=raw.get("fee_vnd", 0),
+            documents=tuple(raw.get("documents") or ()),
+        )
+    return procedures
+
+
+def in_force(procedures: dict[tuple[str, int], Procedure], code: str, on: date) -> Procedure | None:
+    """The version of procedure `code` in force on `on`."""
+    candidates = [p for (c, _), p in procedures.items() if c == code and p.valid_from <= on]
+    return max(candidates, key=lambda p: p.valid_from, default=None)
