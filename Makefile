@@ -1,0 +1,47 @@
+# MotCua: `make run` brings the platform up locally, `make test` runs every test. Both install what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+GEN := .build/gen
+PROTOS := $(shell find protos -name '*.proto')
+export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
+export PYTHONWARNINGS := ignore
+
+.PHONY: help run test unit integration lint system protos bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+system: ## Install the Debian packages the platform needs (RabbitMQ, PostgreSQL) if missing
+	@bash scripts/ensure-system-packages.sh
+
+$(VENV)/.stamp: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r <($(PYTHON) scripts/requirements.py test)
+	@touch $@
+
+$(GEN)/.stamp: $(PROTOS) $(VENV)/.stamp
+	@rm -rf $(GEN) && mkdir -p $(GEN)
+	@$(PY) -m grpc_tools.protoc -I protos --python_out=$(GEN) $(PROTOS)
+	@touch $@
+
+protos: $(GEN)/.stamp ## Compile protos/ into .build/gen
+
+run: system $(GEN)/.stamp ## Run the whole platform locally with demo data (Ctrl-C stops it)
+	@$(PY) -m devtools.run
+
+lint: $(GEN)/.stamp ## ruff
+	@$(PY) -m ruff check services devtools tests bench
+
+unit: $(GEN)/.stamp ## Unit tests only (no servers)
+	@$(PY) -m pytest tests/unit -q
+
+test: system $(GEN)/.stamp lint ## Lint, unit, contract, integration and chart tests (starts its own RabbitMQ and PostgreSQL)
+	@$(PY) -m pytest -q -p no:cacheprovider
+
+bench: system $(GEN)/.stamp ## Benchmarks (prints figures and ratios to the raw broker and database ceilings)
+	@$(PY) -m bench.run
+
+clean: ## Remove generated code, local data and the venv
+	rm -rf .build var $(VENV)

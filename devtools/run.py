@@ -1,0 +1,91 @@
+"""`make run`: the whole platform on this machine, with demo data, until Ctrl-C.
+
+RabbitMQ runs as a private process with its data under `var/rabbitmq`; every service keeps a SQLite file under
+`var/data` (or uses `DATABASE_URL`); a local SMTP server keeps every e-mail under `var/mail`.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from devtools.platform import Platform
+from devtools.rabbit import RabbitMQ
+from devtools.smtp_sink import SmtpSink
+from services.chassis.config import METRICS_PORTS, REPO_ROOT
+
+VAR = REPO_ROOT / "var"
+AMQP_PORT = int(os.environ.get("MOTCUA_AMQP_PORT", "5672"))
+SMTP_PORT = int(os.environ.get("MOTCUA_SMTP_PORT", "1025"))
+MAIL_HTTP_PORT = int(os.environ.get("MOTCUA_MAIL_HTTP_PORT", "8025"))
+HTTP_PORT = int(os.environ.get("HTTP_PORT", "8000"))
+
+
+def main() -> int:
+    started = time.monotonic()
+    broker = RabbitMQ(VAR / "rabbitmq", port=AMQP_PORT)
+    sink = SmtpSink(VAR / "mail", SMTP_PORT, MAIL_HTTP_PORT)
+    env = {
+        "MOTCUA_ENV": "local",
+        "AMQP_URI": broker.amqp_uri,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(SMTP_PORT),
+        "PUBLIC_URL": f"http://localhost:{HTTP_PORT}",
+        "PYTHONWARNINGS": "ignore",
+    }
+    platform = Platform(env=env, log_dir=VAR / "logs", http_port=HTTP_PORT)
+    stopping = {"now": False}
+
+    def on_signal(signum, _frame):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("MotCua: starting RabbitMQ ...", flush=True)
+        broker.start()
+        sink.start()
+        print("MotCua: migrating databases and loading demo data ...", flush=True)
+        platform.migrate()
+        subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
+                       cwd=REPO_ROOT, check=True)
+        platform.declare_topology()
+        print("MotCua: starting services ...", flush=True)
+        platform.start_all()
+        print(banner(time.monotonic() - started), flush=True)
+        while not stopping["now"]:
+            for name, alive in platform.alive().items():
+                if not alive:
+                    print(f"MotCua: {name} stopped unexpectedly; restarting it (log: var/logs/{name}.log)", flush=True)
+                    platform.start(name, wait=False)
+            time.sleep(1)
+    finally:
+        print("\nMotCua: stopping services ...", flush=True)
+        platform.stop_all()
+        sink.stop()
+        broker.stop()
+        print("MotCua: stopped.", flush=True)
+    return 0
+
+
+def banner(seconds: float) -> str:
+    metrics = "\n".join(f"    {name:<9} http://127.0.0.1:{port}/metrics" for name, port in METRICS_PORTS.items())
+    return f"""
+MotCua đang chạy / is running (started in {seconds:.0f}s)
+  Gateway (API)      http://localhost:{HTTP_PORT}/api/v1/procedures
+  Health             http://localhost:{HTTP_PORT}/healthz   http://localhost:{HTTP_PORT}/readyz
+  Dev token          curl -s -X POST localhost:{HTTP_PORT}/dev/token -H 'Content-Type: application/json' -d '{{"sub":"037090000001"}}'
+  Mail received      http://127.0.0.1:{MAIL_HTTP_PORT}/messages   (files in var/mail/)
+  RabbitMQ           amqp://127.0.0.1:{AMQP_PORT}  (data in var/rabbitmq/)
+  Metrics
+{metrics}
+  Logs               var/logs/<service>.log
+Ctrl-C dừng tất cả / stops everything.
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Templates render Vietnamese first, English on request, and refuse missing values."""
+import pytest
+from jinja2 import UndefinedError
+
+from services.notify.domain.templates import TEMPLATE_FOR_STATUS, Templates
+
+CONTEXT = {"full_name": "Nguyễn Văn An", "dossier_code": "000.00.07.H41-261122-0001", "procedure_code": "1.000656",
+           "agency_code": "000.00.07.H41", "due_local": "17:00 04/12/2026", "public_url": "http://localhost:8000"}
+
+
+def test_vietnamese_receipt():
+    rendered = Templates().render("dossier_received", "vi", CONTEXT)
+    assert rendered.subject == "Hồ sơ 000.00.07.H41-261122-0001 đã được tiếp nhận"
+    assert "Kính gửi Nguyễn Văn An" in rendered.body and "17:00 04/12/2026" in rendered.body
+    assert rendered.template == "dossier_received@1"
+
+
+def test_english_and_fallback_to_vietnamese():
+    assert Templates().render("dossier_received", "en", CONTEXT).subject.startswith("Your dossier")
+    assert Templates().render("dossier_received", "fr", CONTEXT).language == "vi"
+
+
+def test_every_mapped_template_exists_in_both_languages():
+    for name in TEMPLATE_FOR_STATUS.values():
+        for language in ("vi", "en"):
+            assert Templates().render(name, language, CONTEXT).body
+
+
+def test_missing_value_is_an_error_not_a_blank():
+    with pytest.raises(UndefinedError):
+        Templates().render("dossier_received", "vi", {"dossier_code": "X"})

@@ -1,0 +1,59 @@
+"""Catalogue files: validated at load with errors naming file and problem; routing in both unit models."""
+from pathlib import Path
+
+import pytest
+
+from services.workflow.domain.catalogue import CatalogueError, load_procedures, load_territory
+from services.workflow.service import DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def procedures():
+    return load_procedures(DATA_DIR / "procedures.yaml")
+
+
+def test_demo_catalogue_loads_with_at_least_three_procedures(procedures):
+    assert len({code for code, _ in procedures}) >= 3
+    for procedure in procedures.values():
+        assert procedure.name["vi"]
+        assert procedure.online_mode in {"full", "partial"}
+
+
+@pytest.mark.parametrize("model,expected", [
+    ("units-2level.yaml", {"1.001193": "000.31.01.H41", "1.000656": "000.00.07.H41", "1.004227": "000.31.01.H41"}),
+    ("units-3level.yaml", {"1.001193": "000.20.31.H41", "1.000656": "000.00.07.H41", "1.004227": "000.20.00.H41"}),
+])
+def test_competent_agency_by_level_in_each_model(procedures, model, expected):
+    territory = load_territory(DATA_DIR / model)
+    for code, agency_code in expected.items():
+        agency = territory.competent_agency(procedures[(code, 1)], "NB.HL.NT")
+        assert agency is not None and agency.code == agency_code
+
+
+def test_unroutable_dossier_gets_no_agency(procedures):
+    territory = load_territory(DATA_DIR / "units-2level.yaml")
+    assert territory.competent_agency(procedures[("1.001193", 1)], "NB") is None  # no commune above a province
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("procedures: [{code: X}]", "'version' is required"),
+    ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+     " online_mode: sometimes, processing_days: 1}", "online_mode"),
+    ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+     " online_mode: full, processing_days: -3}", "processing_days"),
+    ("procedures: [unclosed", "not valid YAML"),
+])
+def test_bad_procedure_file_refused_naming_file_and_problem(tmp_path: Path, text, problem):
+    path = tmp_path / "procedures.yaml"
+    path.write_text(text)
+    with pytest.raises(CatalogueError) as err:
+        load_procedures(path)
+    assert str(path) in str(err.value) and problem in str(err.value)
+
+
+def test_bad_units_file_refused(tmp_path: Path):
+    path = tmp_path / "units.yaml"
+    path.write_text("levels: [province, commune]\nunits:\n  - {code: A, name: a, level: district}\n")
+    with pytest.raises(CatalogueError) as err:
+        load_territory(path)
+    assert "units.yaml" in str(err.value) and "district" in str(err.value)

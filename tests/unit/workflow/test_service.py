@@ -1,0 +1,85 @@
+"""Workflow entrypoints with worker_factory: a submitted dossier opens one case, once."""
+import uuid
+from datetime import date, datetime, timezone
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from motcua.intake.v1.events_pb2 import DossierSubmitted
+from services.chassis.errors import InvalidInput, NotFound
+from services.chassis.events import build_event, parse_event
+from services.workflow import storage
+from services.workflow.domain import legal_time
+from services.workflow.service import WorkflowService
+from tests.support import FakeDatabase
+
+
+class _Catalogue:
+    def __init__(self):
+        from services.workflow.domain.catalogue import load_procedures, load_territory
+        from services.workflow.service import DATA_DIR
+
+        self.territory = load_territory(DATA_DIR / "units-2level.yaml")
+        self.procedures = load_procedures(DATA_DIR / "procedures.yaml")
+
+
+@pytest.fixture
+def workflow():
+    db = FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted")
+    return worker_factory(WorkflowService, db=db, catalogue=_Catalogue())
+
+
+def submitted(code="000.00.07.H41-261122-0001", procedure="1.000656", unit="NB.HL.NT"):
+    body = build_event(DossierSubmitted, {
+        "dossier_code": code, "procedure_code": procedure, "procedure_version": 1,
+        "receiving_agency_code": "000.00.07.H41", "applicant_unit_code": unit, "applicant_ref": "r",
+        "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
+        "contact": {"full_name": "A", "email": "a@example.vn"},
+    }, source="intake", subject=code, event_id=str(uuid.uuid4()))
+    return parse_event(body)
+
+
+def test_submitted_dossier_is_received_with_due_date_and_status_event(workflow):
+    event = submitted()
+    workflow.on_dossier_submitted(event)
+    case = workflow.get_case(event.subject)
+    assert case["status"] == "received"
+    assert case["agency_code"] == "000.00.07.H41" and case["level"] == "province"
+    assert case["due_at"] and case["due_explanation"]["working_days"] == 10
+    assert [a["action"] for a in case["history"]] == ["receive"]
+    outbox = workflow.db.outbox()
+    assert [row["event_type"] for row in outbox] == ["motcua.workflow.v1.DossierStatusChanged"]
+
+
+def test_the_same_event_twice_opens_one_case(workflow):
+    event = submitted()
+    workflow.on_dossier_submitted(event)
+    workflow.on_dossier_submitted(event)
+    assert len(workflow.db.rows("cases")) == 1
+    assert len(workflow.db.outbox()) == 1
+
+
+def test_unroutable_dossier_waits_in_coordination(workflow):
+    event = submitted(code="000.00.29.H41-261122-0001", procedure="1.001193", unit="NB")
+    workflow.on_dossier_submitted(event)
+    case = workflow.get_case(event.subject)
+    assert case["status"] == "coordination" and case["agency_code"] == ""
+
+
+def test_route_and_catalogue_rpcs(workflow):
+    assert {p["code"] for p in workflow.list_procedures()} >= {"1.001193", "1.000656", "1.004227"}
+    route = workflow.route("1.000656", "NB.YK.YN")
+    assert route["agency_code"] == "000.00.07.H41" and route["procedure"]["fee_vnd"] == 200000
+    with pytest.raises(InvalidInput):
+        workflow.route("9.999999", "NB.YK.YN")
+    with pytest.raises(InvalidInput):
+        workflow.route("1.000656", "ZZ")
+    with pytest.raises(NotFound):
+        workflow.get_case("nothing")
+
+
+def test_due_date_counts_working_days_only():
+    friday = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)  # 10:00 in Hà Nội
+    due, explanation = legal_time.due_at(friday, 1)
+    assert due.date() == date(2026, 11, 23)  # Monday
+    assert explanation["skipped_days"] == ["2026-11-21", "2026-11-22"]
