@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from devtools.platform import Platform
 from devtools.rabbit import RabbitMQ

@@ -5,10 +5,10 @@ import json
 from datetime import datetime, timezone
 
 from marshmallow import ValidationError
+from motcua.intake.v1.events_pb2 import DossierSubmitted
 from nameko.rpc import RpcProxy, rpc
 from prometheus_client import Counter
 
-from motcua.intake.v1.events_pb2 import DossierSubmitted
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound

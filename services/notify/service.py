@@ -8,15 +8,15 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
+from motcua.intake.v1.events_pb2 import DossierSubmitted
+from motcua.notify.v1.events_pb2 import NotificationSent
+from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy import select, update
 
-from motcua.intake.v1.events_pb2 import DossierSubmitted
-from motcua.notify.v1.events_pb2 import NotificationSent
-from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider

@@ -6,12 +6,12 @@ import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from motcua.intake.v1.events_pb2 import DossierSubmitted
+from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from prometheus_client import Counter
 
-from motcua.intake.v1.events_pb2 import DossierSubmitted
-from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.errors import InvalidInput, NotFound

@@ -3,9 +3,9 @@ import json
 import uuid
 
 import pytest
-
 from motcua.intake.v1.events_pb2 import DossierSubmitted
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
+
 from services.chassis.events import (
     CONTRACTS,
     InvalidEventPayload,

@@ -3,9 +3,9 @@ import uuid
 from datetime import date, datetime, timezone
 
 import pytest
+from motcua.intake.v1.events_pb2 import DossierSubmitted
 from nameko.testing.services import worker_factory
 
-from motcua.intake.v1.events_pb2 import DossierSubmitted
 from services.chassis.errors import InvalidInput, NotFound
 from services.chassis.events import build_event, parse_event
 from services.workflow import storage

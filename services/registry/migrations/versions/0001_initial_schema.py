@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-22 15:55:12.871572
 """
-from alembic import op
 import sqlalchemy as sa
-import services.chassis.database
+from alembic import op
 
+import services.chassis.database
 
 revision = '0001'
 down_revision = None

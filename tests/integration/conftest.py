@@ -1,0 +1,146 @@
+"""Integration fixtures: a real RabbitMQ and a real PostgreSQL for the whole session (own ports, own data
+directories under var/test, torn down after), a real SMTP server, and the services as real processes."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from devtools.platform import Platform
+from devtools.postgres import Postgres
+from devtools.rabbit import RabbitMQ
+from devtools.smtp_sink import SmtpSink, read_messages
+from services.chassis.config import REPO_ROOT
+
+TEST_VAR = REPO_ROOT / "var" / "test"
+AMQP_PORT = int(os.environ.get("MOTCUA_TEST_AMQP_PORT", "5682"))
+PG_PORT = int(os.environ.get("MOTCUA_TEST_PG_PORT", "55432"))
+
+
+@pytest.fixture(scope="session")
+def broker():
+    base = TEST_VAR / "rabbitmq"
+    rabbit = RabbitMQ(base, port=AMQP_PORT)
+    rabbit.start()
+    yield rabbit
+    rabbit.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    base = TEST_VAR / "pg"
+    shutil.rmtree(base, ignore_errors=True)
+    pg = Postgres(base, port=PG_PORT)
+    pg.start()
+    yield pg
+    pg.stop()
+
+
+def _vhost(broker: RabbitMQ) -> str:
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    broker.rabbitmqctl("add_vhost", name)
+    broker.rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    return name
+
+
+class Running:
+    """A started platform and what tests need to talk to it."""
+
+    def __init__(self, platform: Platform, backend: str, amqp_uri: str, mail_dir: Path, broker: RabbitMQ,
+                 vhost: str, database_url: str):
+        self.platform = platform
+        self.backend = backend
+        self.amqp_uri = amqp_uri
+        self.mail_dir = mail_dir
+        self.broker = broker
+        self.vhost = vhost
+        self.database_url = database_url
+        self.base_url = f"http://127.0.0.1:{platform.http_port}"
+        self.session = requests.Session()
+
+    def token(self, sub: str = "037090000001", kind: str = "citizen", **claims) -> str:
+        response = self.session.post(f"{self.base_url}/dev/token", json={"sub": sub, "kind": kind, **claims})
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def headers(self, sub: str = "037090000001", kind: str = "citizen", **claims) -> dict:
+        return {"Authorization": f"Bearer {self.token(sub, kind, **claims)}"}
+
+    def submit(self, procedure: str = "1.000656", id_number: str = "037090000001", **extra):
+        return self.session.post(f"{self.base_url}/api/v1/dossiers", headers=self.headers(id_number),
+                                 json={"procedure_code": procedure, "applicant": {"id_number": id_number}, **extra})
+
+    def mails(self, to: str | None = None) -> list[dict]:
+        return [m for m in read_messages(self.mail_dir) if to is None or to in m["to"]]
+
+    def db_url(self, service: str) -> str:
+        return self.database_url.replace("{service}", service)
+
+    def queue_depths(self) -> dict[str, int]:
+        out = self.broker.rabbitmqctl("list_queues", "-p", self.vhost, "name", "messages", "--no-table-headers",
+                                      "--quiet")
+        depths = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                depths[parts[0]] = int(parts[1])
+        return depths
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.2, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+_offsets = iter(range(1000, 9000, 100))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def running(request, broker, tmp_path_factory):
+    backend = request.param
+    run_id = uuid.uuid4().hex[:8]
+    base = tmp_path_factory.mktemp(f"platform-{backend}")
+    vhost = _vhost(broker)
+    amqp_uri = f"amqp://guest:guest@127.0.0.1:{broker.port}/{vhost}"
+    if backend == "postgresql":
+        pg = request.getfixturevalue("postgres")
+        database_url = pg.url(f"t{run_id}_{{service}}")
+    else:
+        database_url = f"sqlite:///{base}/data/{{service}}.db"
+    offset = next(_offsets)
+    smtp_port, smtp_http = 20000 + offset, 20001 + offset
+    sink = SmtpSink(base / "mail", smtp_port, smtp_http)
+    sink.start()
+    env = {
+        "MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "SMTP_PORT": str(smtp_port),
+        "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"), "PYTHONWARNINGS": "ignore",
+        "MAX_DELIVERY_ATTEMPTS": "3", "PUBLIC_URL": f"http://127.0.0.1:{8000 + offset}",
+    }
+    platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
+    platform.migrate()
+    subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
+                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    platform.declare_topology()
+    platform.start_all()
+    running = Running(platform, backend, amqp_uri, base / "mail", broker, vhost, database_url)
+    wait_for(lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200, 60,
+             message="gateway ready")
+    yield running
+    platform.stop_all()
+    sink.stop()
+    try:
+        broker.rabbitmqctl("delete_vhost", vhost)
+    except Exception:  # noqa: BLE001 - the broker may be down after a test that stops it
+        pass

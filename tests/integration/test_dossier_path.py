@@ -1,0 +1,130 @@
+"""One dossier through all the services on the real broker, on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select, text
+
+from services.intake import storage as intake_storage
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_procedures_are_public_and_listed(running):
+    response = running.session.get(f"{running.base_url}/api/v1/procedures")
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert len(items) >= 3
+    assert all(item["name"]["vi"] and isinstance(item["fee_vnd"], int) for item in items)
+
+
+def test_a_dossier_gets_a_code_is_received_and_the_citizen_gets_an_email(running):
+    response = running.submit("1.000656", "037090000001")
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+    assert response.headers["Location"] == f"/api/v1/dossiers/{code}"
+    assert code.startswith("000.00.07.H41-")
+
+    headers = running.headers("037090000001")
+
+    def received():
+        body = running.session.get(f"{running.base_url}/api/v1/dossiers/{code}", headers=headers).json()
+        return body if body.get("status") == "received" else None
+
+    dossier = wait_for(received, 30, message="status received")
+    assert dossier["case"]["due_at"] and dossier["case"]["agency_code"] == "000.00.07.H41"
+    assert [h["action"] for h in dossier["history"]] == ["submit", "receive"]
+
+    mail = wait_for(lambda: [m for m in running.mails("an.nguyen@example.vn") if code in m["subject"]], 30,
+                    message="receipt e-mail")
+    assert "đã được tiếp nhận" in mail[0]["subject"]
+    assert "Kính gửi Nguyễn Văn An" in mail[0]["text"]
+
+    notes = wait_for(lambda: running.session.get(f"{running.base_url}/api/v1/dossiers/{code}",
+                                                 headers=headers).json()["notifications"], 10,
+                     message="notification on the timeline")
+    assert notes[0]["status"] == "sent"
+
+
+def test_citizens_see_only_their_own_dossiers_and_strangers_see_nothing(running):
+    code = running.submit("1.001193", "037185000002").json()["code"]
+    url = f"{running.base_url}/api/v1/dossiers/{code}"
+    assert running.session.get(url, headers=running.headers("037185000002")).status_code == 200
+    other = running.session.get(url, headers=running.headers("037090000001"))
+    assert other.status_code == 404 and other.headers["Content-Type"] == "application/problem+json"
+    anonymous = running.session.get(url)
+    assert anonymous.status_code == 401 and anonymous.headers["Content-Type"] == "application/problem+json"
+    officer_elsewhere = running.session.get(url, headers=running.headers("officer-1", "officer", unit="000.00.07.H41",
+                                                                          roles=["receiver"]))
+    assert officer_elsewhere.status_code == 404
+
+
+def _counts(running) -> tuple[int, int]:
+    engine = create_engine(running.db_url("intake"))
+    with engine.connect() as conn:
+        dossiers = conn.execute(select(func.count()).select_from(intake_storage.dossiers)).scalar_one()
+        outbox = conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+    engine.dispose()
+    return dossiers, outbox
+
+
+@pytest.mark.parametrize("case", ["malformed_json", "not_an_object", "unknown_procedure", "invalid_id_number",
+                                  "missing_fields", "unknown_field", "no_token", "bad_token", "wrong_type"])
+def test_bad_input_gets_problem_json_and_stores_nothing(running, case):
+    url = f"{running.base_url}/api/v1/dossiers"
+    headers = {**running.headers("037090000001"), "Content-Type": "application/json"}
+    good = {"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}}
+    before = _counts(running)
+    if case == "malformed_json":
+        response = running.session.post(url, headers=headers, data=b'{"procedure_code": "1.0006')
+        expected = 400
+    elif case == "not_an_object":
+        response = running.session.post(url, headers=headers, data=b'["a"]')
+        expected = 400
+    elif case == "unknown_procedure":
+        response = running.session.post(url, headers=headers, data=json.dumps({**good, "procedure_code": "9.999999"}))
+        expected = 422
+    elif case == "invalid_id_number":
+        # A 12-digit number whose province code does not exist, filed by its (token) owner.
+        response = running.session.post(url, headers={**running.headers("999090000001"),
+                                                      "Content-Type": "application/json"},
+                                        data=json.dumps({**good, "applicant": {"id_number": "999090000001"}}))
+        expected = 422
+    elif case == "missing_fields":
+        response = running.session.post(url, headers=headers, data=json.dumps({"procedure_code": "1.000656"}))
+        expected = 422
+    elif case == "unknown_field":
+        response = running.session.post(url, headers=headers, data=json.dumps({**good, "is_admin": True}))
+        expected = 422
+    elif case == "no_token":
+        response = running.session.post(url, json=good)
+        expected = 401
+    elif case == "bad_token":
+        response = running.session.post(url, json=good, headers={"Authorization": "Bearer not.a.token"})
+        expected = 401
+    else:
+        response = running.session.post(url, headers={**headers, "Content-Type": "text/plain"}, data="hello")
+        expected = 415
+    assert response.status_code == expected, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == expected and problem["code"] and problem["title"]
+    assert _counts(running) == before
+
+
+def test_health_readiness_and_metrics_on_every_port(running):
+    assert running.session.get(f"{running.base_url}/healthz").json() == {"status": "ok"}
+    ready = running.session.get(f"{running.base_url}/readyz").json()
+    assert ready["status"] == "ok" and set(ready["checks"]) >= {"broker", "intake", "workflow", "registry"}
+    for name in ("gateway", "intake", "workflow", "payment", "notify", "registry"):
+        port = running.platform.metrics_port(name)
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert "motcua_handler_duration_seconds" in metrics, name
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+    gateway = requests.get(f"http://127.0.0.1:{running.platform.metrics_port('gateway')}/metrics", timeout=5).text
+    assert 'motcua_gateway_http_request_duration_seconds_bucket{method="POST",route="/api/v1/dossiers"' in gateway
+    workflow = requests.get(f"http://127.0.0.1:{running.platform.metrics_port('workflow')}/metrics", timeout=5).text
+    assert 'motcua_workflow_dossier_transitions_total{level="province",status="received"}' in workflow

@@ -1,0 +1,84 @@
+"""A stopped consumer loses nothing and processes nothing twice; poison messages go to the dead-letter queue."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from kombu import Connection, Exchange
+from sqlalchemy import create_engine, text
+
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+N = 20
+
+
+def _cases(running) -> dict[str, int]:
+    engine = create_engine(running.db_url("workflow"))
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.dossier_code, count(a.id) FROM cases c JOIN case_actions a ON a.dossier_code = c.dossier_code "
+            "WHERE a.action = 'receive' GROUP BY c.dossier_code")).all()
+    engine.dispose()
+    return {code: n for code, n in rows}
+
+
+def test_workflow_killed_while_dossiers_arrive_gets_every_dossier_exactly_once(running):
+    running.platform.kill("workflow")
+    codes = []
+    for i in range(N):
+        response = running.submit("1.000656", "037090000001", form={"i": i})
+        assert response.status_code == 201, response.text
+        codes.append(response.json()["code"])
+    # While workflow is down, its queue holds the events.
+    queue = "evt-intake-motcua.intake.v1.DossierSubmitted--workflow.on_dossier_submitted"
+    wait_for(lambda: running.queue_depths().get(queue, 0) >= N, 20, message="events waiting in workflow's queue")
+    running.platform.start("workflow")
+    wait_for(lambda: set(codes) <= set(_cases(running)), 60, message="every dossier in workflow")
+    cases = _cases(running)
+    print(f"sent={N} accepted={len(codes)} arrived={len(set(codes) & set(cases))} "
+          f"duplicates={sum(cases[c] - 1 for c in codes)}")
+    assert all(cases[c] == 1 for c in codes)
+
+
+def test_a_duplicate_delivery_is_processed_once(running):
+    code = running.submit("1.000656", "037090000001").json()["code"]
+    wait_for(lambda: code in _cases(running), 30, message="case opened")
+    engine = create_engine(running.db_url("intake"))
+    with engine.connect() as conn:
+        envelope = json.loads(conn.execute(text("SELECT envelope FROM outbox WHERE subject = :c"),
+                                           {"c": code}).scalar_one())
+    engine.dispose()
+    with Connection(running.amqp_uri) as conn:
+        producer = conn.Producer(serializer="json")
+        for _ in range(3):  # the relay may publish again after a crash: consumers must not care
+            producer.publish(envelope, exchange=Exchange("intake.events", type="topic", durable=True),
+                             routing_key=envelope["type"], delivery_mode=2)
+    queue = "evt-intake-motcua.intake.v1.DossierSubmitted--workflow.on_dossier_submitted"
+    wait_for(lambda: running.queue_depths().get(queue, 1) == 0, 20, message="duplicates consumed")
+    assert _cases(running)[code] == 1
+    mails = [m for m in running.mails("an.nguyen@example.vn") if code in m["subject"]]
+    assert len(mails) == 1
+
+
+@pytest.mark.parametrize("body,content_type", [
+    (b"\x00\xffnot json", "application/json"),
+    (json.dumps({"specversion": "1.0", "id": "x", "type": "motcua.intake.v1.DossierSubmitted"}).encode(),
+     "application/json"),
+    (b"<xml/>", "application/xml"),
+])
+def test_poison_messages_go_to_the_dead_letter_queue_and_the_service_lives_on(running, body, content_type):
+    queue = "evt-intake-motcua.intake.v1.DossierSubmitted--workflow.on_dossier_submitted"
+    dlq = f"dlq.{queue}"
+    before = running.queue_depths().get(dlq, 0)
+    with Connection(running.amqp_uri) as conn:
+        producer = conn.Producer()
+        producer.publish(body, exchange=Exchange("intake.events", type="topic", durable=True),
+                         routing_key="motcua.intake.v1.DossierSubmitted", content_type=content_type,
+                         content_encoding="binary", delivery_mode=2)
+    wait_for(lambda: running.queue_depths().get(dlq, 0) == before + 1, 20, message="message dead-lettered")
+    assert running.platform.alive()["workflow"]
+    # and the service still works
+    code = running.submit("1.000656", "037090000001").json()["code"]
+    wait_for(lambda: code in _cases(running), 30, message="case opened after the poison message")
