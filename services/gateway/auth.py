@@ -24,7 +24,7 @@ def _remote_issuers() -> list[IssuerConfig]:
     issuers = []
     for item in json.loads(raw):
         jwks = json.loads(Path(item["jwks_file"]).read_text())
-        issuers.append(IssuerConfig(issuer=item["issuer"], audience=item["audience"], kind=item["kind"],
+        issuers.append(IssuerConfig(issuer=item["issuer"], audience=item["audience"], kinds=(item["kind"],),
                                     jwks=jwks))
     return issuers
 
@@ -38,8 +38,8 @@ class Authenticator(DependencyProvider):
             key_path = Path(os.environ.get("DEV_IDP_KEY", str(REPO_ROOT / "var" / "dev-idp" / "key.pem")))
             self.dev_idp = DevIdentityProvider(key_path, issuer=f"{settings.public_url}/dev-idp",
                                                audience="motcua", env=settings.env)
-            issuers += [self.dev_idp.issuer_config(kind) for kind in ("citizen", "officer", "agency")]
-        self.verifier = TokenVerifier(_dedupe(issuers))
+            issuers.append(self.dev_idp.issuer_config())
+        self.verifier = TokenVerifier(issuers)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -53,16 +53,6 @@ class Authenticator(DependencyProvider):
             return self.verifier.verify(token.strip())
         except TokenError as exc:
             raise Unauthenticated(f"token_{exc.code}", exc.message) from None
-
-
-def _dedupe(issuers: list[IssuerConfig]) -> list[IssuerConfig]:
-    seen, unique = set(), []
-    for issuer in issuers:
-        key = (issuer.issuer, issuer.kind)
-        if key not in seen:
-            seen.add(key)
-            unique.append(issuer)
-    return unique
 
 
 def viewer(principal: Principal) -> dict:

@@ -43,7 +43,7 @@ def endpoint(method: str, route: str):
             except Exception:  # noqa: BLE001 - an unexpected error is a 500 problem, never a stack trace
                 self.log.exception("http_handler_failed", route=route)
                 response = problem(500, "internal_error", "Lỗi hệ thống", "Đã có lỗi xảy ra, vui lòng thử lại sau.")
-            HTTP_SECONDS.labels(method, route, str(response.status_code)).observe(time.perf_counter() - started)
+            HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
             return response
 
         return http(method, route)(handler)
@@ -169,3 +169,9 @@ class GatewayService:
         if self.auth.dev_idp is None:
             raise NotFound("not_found", "Không tìm thấy.")
         return json_response(self.auth.dev_idp.jwks())
+
+    # -- anything else ------------------------------------------------------------------------------------
+    @endpoint("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
+    def not_found(self, request, path):
+        """Unknown routes answer with a problem too, never an HTML page."""
+        raise NotFound("route_not_found", "Không có địa chỉ này.", {"path": "/" + path})
