@@ -16,6 +16,7 @@ from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.intake import storage
+from services.intake.dependencies import RouteCache
 from services.intake.domain import codes
 from services.intake.schemas import SubmitDossierRequest, Viewer
 
@@ -42,6 +43,7 @@ class IntakeService:
     settings = SettingsProvider()
     registry = RpcProxy("registry")
     workflow = RpcProxy("workflow")
+    routes = RouteCache()
     log = LogContext()
     metrics = EntrypointMetrics()
 
@@ -61,7 +63,8 @@ class IntakeService:
             raise Forbidden("agency_cannot_submit", "Tài khoản cơ quan không nộp hồ sơ thay công dân.")
         # Ask the registry first: the citizen never types what the state holds.
         person = call(self.registry.get_person, id_number)
-        route = call(self.workflow.route, body["procedure_code"], person["address_unit_code"])
+        route = self.routes.route(body["procedure_code"], person["address_unit_code"],
+                                  lambda *args: call(self.workflow.route, *args))
         procedure = route["procedure"]
         contact = body["contact"]
         now = datetime.now(timezone.utc)

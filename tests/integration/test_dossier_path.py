@@ -124,7 +124,15 @@ def test_health_readiness_and_metrics_on_every_port(running):
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         assert "motcua_handler_duration_seconds" in metrics, name
         assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
-    gateway = requests.get(f"http://127.0.0.1:{running.platform.metrics_port('gateway')}/metrics", timeout=5).text
-    assert 'motcua_gateway_http_request_duration_seconds_bucket{method="POST",route="/api/v1/dossiers"' in gateway
-    workflow = requests.get(f"http://127.0.0.1:{running.platform.metrics_port('workflow')}/metrics", timeout=5).text
-    assert 'motcua_workflow_dossier_transitions_total{level="province",status="received"}' in workflow
+    gateway = _samples(running, "gateway", "motcua_gateway_http_request_duration_seconds_count")
+    assert any(s.labels["method"] == "POST" and s.labels["route"] == "/api/v1/dossiers" and s.value >= 1
+               for s in gateway), gateway
+    workflow = _samples(running, "workflow", "motcua_workflow_dossier_transitions_total")
+    assert any(s.labels == {"status": "received", "level": "province"} and s.value >= 1 for s in workflow), workflow
+
+
+def _samples(running, service: str, name: str):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(f"http://127.0.0.1:{running.platform.metrics_port(service)}/metrics", timeout=5).text
+    return [s for family in text_string_to_metric_families(text) for s in family.samples if s.name == name]

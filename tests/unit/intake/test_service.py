@@ -5,8 +5,9 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from services.chassis.config import Settings
-from services.chassis.errors import Forbidden, InvalidInput, NotFound
+from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.intake import storage
+from services.intake.dependencies import RouteCache
 from services.intake.domain import codes
 from services.intake.service import IntakeService
 from tests.support import FakeDatabase
@@ -31,7 +32,10 @@ class _Reply:
 
 @pytest.fixture
 def intake():
-    service = worker_factory(IntakeService, db=FakeDatabase(storage.metadata), settings=Settings(service="intake"))
+    routes = RouteCache()
+    routes.setup()
+    service = worker_factory(IntakeService, db=FakeDatabase(storage.metadata), settings=Settings(service="intake"),
+                             routes=routes)
     service.registry.get_person.call_async.side_effect = lambda *a: _Reply(PERSON)
     service.workflow.route.call_async.side_effect = lambda *a: _Reply(ROUTE)
     return service
@@ -85,3 +89,14 @@ def test_code_format():
     assert codes.dossier_code("H15.50.05.13", date(2026, 10, 8), 975) == "H15.50.05.13-261008-0975"
     assert codes.is_dossier_code("000.00.20.H41-261122-0001")
     assert not codes.is_dossier_code("../etc/passwd")
+
+
+def test_routing_survives_a_workflow_outage_once_known(intake):
+    body = {"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}}
+    intake.submit_dossier(body, CITIZEN)
+    intake.routes._entries = {k: (v[0] - 120, v[1]) for k, v in intake.routes._entries.items()}  # now stale
+    intake.workflow.route.call_async.side_effect = lambda *a: _Reply(Unavailable("service_timeout"))
+    assert intake.submit_dossier(body, CITIZEN)["code"].endswith("-0002")
+    intake.routes._entries = {}
+    with pytest.raises(Unavailable):
+        intake.submit_dossier(body, CITIZEN)
