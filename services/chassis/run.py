@@ -10,6 +10,7 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import that may touch sockets or threads
 
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -66,9 +67,24 @@ def main(argv: list[str]) -> int:
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(cls)
 
+    stop_timeout = float(os.environ.get("STOP_TIMEOUT_SECONDS", "30"))
+    stopping = {"since": None}
+
+    def force_exit():
+        log.warning("service_stop_timed_out", timeout_seconds=stop_timeout)
+        runner.kill()
+        os._exit(1)
+
     def shutdown(signum, _frame):
+        # First signal: stop gracefully (workers finish, unacked messages return to the broker). If that hangs
+        # (e.g. the broker is gone and kombu keeps reconnecting), or a second signal comes, stop hard: anything
+        # unacknowledged is redelivered by the broker, anything uncommitted was never promised.
+        if stopping["since"] is not None:
+            force_exit()
+        stopping["since"] = time.monotonic()
         log.info("service_stopping", signal=signum)
         eventlet.spawn_n(runner.stop)
+        eventlet.spawn_after(stop_timeout, force_exit)
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
