@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import structlog
 from marshmallow import ValidationError
 from motcua.intake.v1.events_pb2 import DossierSubmitted
 from nameko.rpc import RpcProxy, rpc
@@ -93,6 +94,9 @@ class IntakeService:
                             "phone": values["contact_phone"], "language": values["language"]},
             }, subject=code)
         SUBMITTED.labels(body["channel"]).inc()
+        structlog.contextvars.bind_contextvars(dossier_code=code)
+        self.log.info("dossier_submitted", procedure_code=procedure["code"], agency_code=agency,
+                      channel=body["channel"], applicant=id_number)
         return {"code": code, "status": "submitted", "submitted_at": _iso(now),
                 "procedure": {"code": procedure["code"], "version": procedure["version"],
                               "name": procedure["name"]},

@@ -122,6 +122,7 @@ class WorkflowService:
                 change["due_at"] = _iso(due)
             uow.publish(DossierStatusChanged, change, subject=data.dossier_code)
         TRANSITIONS.labels(status, level or "none").inc()
+        self.log.info("case_opened", status=status, agency_code=agency.code if agency else "", level=level)
 
     @rpc
     def get_case(self, dossier_code: str) -> dict:

@@ -28,19 +28,25 @@ PG_PORT = int(os.environ.get("MOTCUA_TEST_PG_PORT", "55432"))
 def broker():
     base = TEST_VAR / "rabbitmq"
     rabbit = RabbitMQ(base, port=AMQP_PORT)
+    if rabbit.is_running():
+        rabbit.stop()
+    shutil.rmtree(base, ignore_errors=True)
     rabbit.start()
     yield rabbit
     rabbit.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def postgres():
     base = TEST_VAR / "pg"
-    shutil.rmtree(base, ignore_errors=True)
     pg = Postgres(base, port=PG_PORT)
+    pg.stop()  # a cluster left running by an interrupted run
+    shutil.rmtree(base, ignore_errors=True)
     pg.start()
     yield pg
     pg.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def _vhost(broker: RabbitMQ) -> str:
