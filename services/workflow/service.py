@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from motcua.intake.v1.events_pb2 import DossierSubmitted
@@ -36,6 +36,9 @@ class Catalogue(DependencyProvider):
         data_dir = Path(os.environ.get("MOTCUA_CATALOGUE_DIR", str(DATA_DIR)))
         self.territory = catalogue.load_territory(data_dir / f"units-{model}.yaml")
         self.procedures = catalogue.load_procedures(data_dir / "procedures.yaml")
+        calendar = legal_time.load_calendar(data_dir / "calendars", os.environ.get("MOTCUA_PROVINCE_CODE", "NB"))
+        cutoff = time.fromisoformat(os.environ.get("MOTCUA_CUTOFF", "15:00"))
+        self.clock = legal_time.LegalClock(calendar, cutoff=cutoff)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -97,7 +100,10 @@ class WorkflowService:
         now = datetime.now(timezone.utc)
         status = "received" if agency else "coordination"
         level = territory.level_of(agency) if agency else ""
-        due, explanation = legal_time.due_at(now, procedure.processing_days) if agency else (None, {})
+        due, explanation = None, {}
+        if agency:
+            deadline = self.catalogue.clock.deadline(now, procedure.processing_days)
+            due, explanation = deadline.due_at, deadline.explanation
         with self.db.unit(event) as uow:
             if uow.duplicate or storage.find_case(uow.session, data.dossier_code):
                 return

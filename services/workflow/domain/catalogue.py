@@ -111,6 +111,8 @@ def _load_yaml(path: Path) -> dict:
         raise CatalogueError(path, "file not found") from None
     except yaml.YAMLError as exc:
         raise CatalogueError(path, f"not valid YAML ({exc})") from None
+    except ValueError as exc:  # YAML's own date parsing, e.g. 2026-02-30
+        raise CatalogueError(path, f"a value is not a date (YYYY-MM-DD): {exc}") from None
     if not isinstance(data, dict):
         raise CatalogueError(path, "top level must be a mapping")
     return data

@@ -1,46 +1,241 @@
-"""Legal time, first cut: due dates in plain working days (Monday to Friday), explained.
+"""The legal-time engine: working days, holidays and make-up days, the cut-off hour, clock stops, per-step
+budgets, and an explanation for every due date. Plain Python (no I/O once a calendar is built).
 
-Holiday calendars, the cut-off hour and clock stops come with the workflow issue; the interface stays.
+Rules (DOMAIN.md "Time rules"; configuration, not constants, where marked verify):
+- Working days are Monday–Friday, minus public holidays, plus make-up working days (per-year calendars, with
+  per-province overrides).
+- The clock starts at valid receipt. Received on a non-working day, or at or after the cut-off hour (15:00 by
+  default, verify), the dossier counts as received on the next working day ("effective receipt day").
+- A processing time of N working days ends at the end of the Nth working day after the effective receipt day
+  (N = 0: the same day).
+- A clock stop (supplement requested) removes the working days strictly between the day it stops and the day it
+  resumes; the due date moves by exactly that many working days.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
+
 LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-END_OF_DAY = time(17, 0)
+DEFAULT_CUTOFF = time(15, 0)
+DEFAULT_END_OF_DAY = time(17, 0)
 
 
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5
+class CalendarError(ValueError):
+    """A calendar file is malformed; the message names the file and the problem."""
+
+    def __init__(self, path: Path | str, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
 
 
-def add_working_days(start: date, days: int) -> tuple[date, list[date]]:
-    """The working day `days` working days after `start`, and the days skipped on the way."""
-    current, skipped, counted = start, [], 0
-    while counted < days:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            counted += 1
-        else:
-            skipped.append(current)
-    return current, skipped
+@dataclass(frozen=True)
+class WorkCalendar:
+    holidays: dict[date, str] = field(default_factory=dict)
+    makeup_days: dict[date, str] = field(default_factory=dict)
+    years: frozenset[int] = frozenset()
+    weekend: frozenset[int] = frozenset({5, 6})
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.makeup_days:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() not in self.weekend
+
+    def why_not_working(self, day: date) -> str:
+        return self.holidays.get(day) or ("Thứ Bảy" if day.weekday() == 5 else "Chủ nhật")
+
+    def next_working_day(self, day: date) -> date:
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, start: date, days: int) -> tuple[date, list[date], list[date]]:
+        """The day `days` working days after `start`; the working days counted and the days skipped."""
+        if days < 0:
+            raise ValueError("days must be >= 0")
+        current, counted, skipped = start, [], []
+        while len(counted) < days:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                counted.append(current)
+            else:
+                skipped.append(current)
+        return current, counted, skipped
+
+    def working_days_between(self, first: date, last: date) -> list[date]:
+        """Working days strictly between two dates."""
+        days, current = [], first + timedelta(days=1)
+        while current < last:
+            if self.is_working_day(current):
+                days.append(current)
+            current += timedelta(days=1)
+        return days
 
 
-def due_at(received_at: datetime, processing_days: int) -> tuple[datetime, dict]:
-    """Due date (end of the working day, legal time zone) and its explanation."""
-    if received_at.tzinfo is None:
-        raise ValueError("received_at must be timezone-aware")
-    local = received_at.astimezone(LEGAL_TZ)
-    start = local.date()
-    due_day, skipped = add_working_days(start, processing_days)
-    due = datetime.combine(due_day, END_OF_DAY, tzinfo=LEGAL_TZ)
-    explanation = {
-        "received_local": local.isoformat(),
-        "start_day": start.isoformat(),
-        "working_days": processing_days,
-        "skipped_days": [d.isoformat() for d in skipped],
-        "due_local": due.isoformat(),
-        "rule": "plain working days (Mon-Fri)",
-    }
-    return due, explanation
+def _load_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CalendarError(path, "file not found") from None
+    except yaml.YAMLError as exc:
+        raise CalendarError(path, f"not valid YAML ({exc})") from None
+    except ValueError as exc:  # YAML's own date parsing, e.g. 2026-02-30
+        raise CalendarError(path, f"a value is not a date (YYYY-MM-DD): {exc}") from None
+    if not isinstance(data, dict):
+        raise CalendarError(path, "top level must be a mapping")
+    return data
+
+
+def _dates(path, data: dict, key: str, year: int | None) -> dict[date, str]:
+    entries = data.get(key) or []
+    if not isinstance(entries, list):
+        raise CalendarError(path, f"'{key}' must be a list")
+    found: dict[date, str] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "date" not in entry:
+            raise CalendarError(path, f"{key}[{i}]: needs 'date' (and 'name')")
+        value = entry["date"]
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(str(value))
+        except ValueError:
+            raise CalendarError(path, f"{key}[{i}]: {value!r} is not a date (YYYY-MM-DD)") from None
+        if year is not None and day.year != year:
+            raise CalendarError(path, f"{key}[{i}]: {day} is not in {year}")
+        if day in found:
+            raise CalendarError(path, f"{key}[{i}]: {day} listed twice")
+        found[day] = str(entry.get("name") or key)
+    return found
+
+
+def load_calendar(directory: Path, province: str | None = None) -> WorkCalendar:
+    """Every `vn-<year>.yaml` in `directory`, then `overrides/<province>.yaml` if it exists."""
+    directory = Path(directory)
+    holidays: dict[date, str] = {}
+    makeup: dict[date, str] = {}
+    years = set()
+    files = sorted(directory.glob("vn-*.yaml"))
+    if not files:
+        raise CalendarError(directory, "no calendar files (vn-<year>.yaml)")
+    for path in files:
+        data = _load_yaml(path)
+        year = data.get("year")
+        if not isinstance(year, int) or path.stem != f"vn-{year}":
+            raise CalendarError(path, "'year' must be an integer matching the file name")
+        year_holidays = _dates(path, data, "holidays", year)
+        year_makeup = _dates(path, data, "makeup_working_days", year)
+        for day in year_makeup:
+            if day in year_holidays:
+                raise CalendarError(path, f"{day} is both a holiday and a make-up working day")
+            if day.weekday() < 5:
+                raise CalendarError(path, f"make-up working day {day} is already a weekday")
+        holidays.update(year_holidays)
+        makeup.update(year_makeup)
+        years.add(year)
+    if province:
+        path = directory / "overrides" / f"{province}.yaml"
+        if path.exists():
+            data = _load_yaml(path)
+            for day, name in _dates(path, data, "add_holidays", None).items():
+                holidays[day] = name
+            for day in _dates(path, data, "remove_holidays", None):
+                holidays.pop(day, None)
+    return WorkCalendar(holidays=holidays, makeup_days=makeup, years=frozenset(years))
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A clock stop: when it stopped, when it resumed (None: still stopped), and why."""
+
+    started_at: datetime
+    ended_at: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: datetime
+    effective_start: date
+    explanation: dict
+
+
+@dataclass(frozen=True)
+class LegalClock:
+    calendar: WorkCalendar
+    cutoff: time = DEFAULT_CUTOFF
+    end_of_day: time = DEFAULT_END_OF_DAY
+
+    def effective_start(self, received_at: datetime) -> tuple[date, str]:
+        if received_at.tzinfo is None:
+            raise ValueError("received_at must be timezone-aware")
+        local = received_at.astimezone(LEGAL_TZ)
+        day = local.date()
+        if not self.calendar.is_working_day(day):
+            return self.calendar.next_working_day(day), "received on a non-working day"
+        if local.time() >= self.cutoff:
+            return self.calendar.next_working_day(day), f"received at or after the {self.cutoff:%H:%M} cut-off"
+        return day, "received before the cut-off on a working day"
+
+    def pause_days(self, pause: Pause, until: datetime | None = None) -> list[date]:
+        end = pause.ended_at or until
+        if end is None:
+            return []
+        return self.calendar.working_days_between(pause.started_at.astimezone(LEGAL_TZ).date(),
+                                                  end.astimezone(LEGAL_TZ).date())
+
+    def deadline(self, received_at: datetime, working_days: int, pauses: tuple[Pause, ...] = (),
+                 extra_days: int = 0) -> Deadline:
+        """Due date for `working_days` from receipt, moved by closed pauses and explicit extensions."""
+        start, start_rule = self.effective_start(received_at)
+        paused = [(p, self.pause_days(p)) for p in pauses]
+        total = working_days + sum(len(days) for _, days in paused) + extra_days
+        due_day, counted, skipped = self.calendar.add_working_days(start, total)
+        due_at = datetime.combine(due_day, self.end_of_day, tzinfo=LEGAL_TZ)
+        explanation = {
+            "received_at": received_at.astimezone(LEGAL_TZ).isoformat(),
+            "effective_start": start.isoformat(),
+            "start_rule": start_rule,
+            "cutoff": self.cutoff.strftime("%H:%M"),
+            "working_days": working_days,
+            "extension_days": extra_days,
+            "pauses": [
+                {"from": p.started_at.astimezone(LEGAL_TZ).isoformat(),
+                 "to": p.ended_at.astimezone(LEGAL_TZ).isoformat() if p.ended_at else None,
+                 "reason": p.reason, "working_days": [d.isoformat() for d in days]}
+                for p, days in paused
+            ],
+            "counted_days": [d.isoformat() for d in counted],
+            "skipped_days": [{"date": d.isoformat(), "why": self.calendar.why_not_working(d)} for d in skipped],
+            "due_at": due_at.isoformat(),
+        }
+        return Deadline(due_at=due_at, effective_start=start, explanation=explanation)
+
+    def classify(self, finished_at: datetime, due_at: datetime) -> str:
+        """early (before the due day), on_time (on the due day, by the due time) or late."""
+        finished_day = finished_at.astimezone(LEGAL_TZ).date()
+        due_day = due_at.astimezone(LEGAL_TZ).date()
+        if finished_day < due_day:
+            return "early"
+        return "on_time" if finished_at <= due_at else "late"
+
+    def working_days_left(self, now: datetime, due_at: datetime) -> int:
+        """Working days from today until the due day (0 on the due day, negative when overdue)."""
+        today, due_day = now.astimezone(LEGAL_TZ).date(), due_at.astimezone(LEGAL_TZ).date()
+        if today <= due_day:
+            return len(self.calendar.working_days_between(today, due_day)) + (1 if today < due_day else 0)
+        return -(len(self.calendar.working_days_between(due_day, today)) + 1)
+
+
+def reproduce(explanation: dict, calendar: WorkCalendar) -> date:
+    """Recompute the due day from an explanation alone: effective start plus the counted working days."""
+    start = date.fromisoformat(explanation["effective_start"])
+    total = explanation["working_days"] + explanation["extension_days"] + sum(
+        len(p["working_days"]) for p in explanation["pauses"])
+    return calendar.add_working_days(start, total)[0]

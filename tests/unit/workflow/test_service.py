@@ -1,6 +1,5 @@
 """Workflow entrypoints with worker_factory: a submitted dossier opens one case, once."""
 import uuid
-from datetime import date, datetime, timezone
 
 import pytest
 from motcua.intake.v1.events_pb2 import DossierSubmitted
@@ -21,6 +20,7 @@ class _Catalogue:
 
         self.territory = load_territory(DATA_DIR / "units-2level.yaml")
         self.procedures = load_procedures(DATA_DIR / "procedures.yaml")
+        self.clock = legal_time.LegalClock(legal_time.load_calendar(DATA_DIR / "calendars", "NB"))
 
 
 @pytest.fixture
@@ -76,10 +76,3 @@ def test_route_and_catalogue_rpcs(workflow):
         workflow.route("1.000656", "ZZ")
     with pytest.raises(NotFound):
         workflow.get_case("nothing")
-
-
-def test_due_date_counts_working_days_only():
-    friday = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)  # 10:00 in Hà Nội
-    due, explanation = legal_time.due_at(friday, 1)
-    assert due.date() == date(2026, 11, 23)  # Monday
-    assert explanation["skipped_days"] == ["2026-11-21", "2026-11-22"]

@@ -1,0 +1,114 @@
+"""Property-based tests of the legal-time engine on the shipped calendars (2025-2027)."""
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from services.workflow.domain.legal_time import (
+    LEGAL_TZ,
+    CalendarError,
+    LegalClock,
+    Pause,
+    load_calendar,
+    reproduce,
+)
+from services.workflow.service import DATA_DIR
+
+CALENDAR = load_calendar(DATA_DIR / "calendars", province="NB")
+CLOCK = LegalClock(CALENDAR)
+moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 9, 30),
+                       timezones=st.just(LEGAL_TZ))
+
+
+@given(received=moments, days=st.integers(0, 60))
+def test_due_date_is_never_a_holiday_or_weekend(received, days):
+    deadline = CLOCK.deadline(received, days)
+    due_day = deadline.due_at.astimezone(LEGAL_TZ).date()
+    assert CALENDAR.is_working_day(due_day)
+    assert due_day not in CALENDAR.holidays
+    assert due_day.weekday() < 5 or due_day in CALENDAR.makeup_days
+    assert due_day >= received.date()
+
+
+@given(received=moments, days=st.integers(1, 40), stop_after=st.integers(0, 10), stop_len=st.integers(0, 15))
+def test_a_pause_moves_the_due_date_by_exactly_its_working_days(received, days, stop_after, stop_len):
+    start = CLOCK.deadline(received, 0).effective_start
+    stopped = datetime.combine(start + timedelta(days=stop_after), time(10, 0), tzinfo=LEGAL_TZ)
+    resumed = stopped + timedelta(days=stop_len, hours=4)
+    pause = Pause(stopped, resumed, "Yêu cầu bổ sung")
+    plain = CLOCK.deadline(received, days)
+    assume(stopped < plain.due_at)
+    paused = CLOCK.deadline(received, days, (pause,))
+    lost = CLOCK.pause_days(pause)
+    expected = CALENDAR.add_working_days(plain.due_at.astimezone(LEGAL_TZ).date(), len(lost))[0]
+    assert paused.due_at.astimezone(LEGAL_TZ).date() == expected
+
+
+@given(received=moments, days=st.integers(0, 40), pauses=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 9)),
+                                                                    max_size=3))
+def test_the_explanation_reproduces_the_due_date(received, days, pauses):
+    start = CLOCK.deadline(received, 0).effective_start
+    stops = tuple(Pause(datetime.combine(start + timedelta(days=a), time(9), tzinfo=LEGAL_TZ),
+                        datetime.combine(start + timedelta(days=a + b), time(16), tzinfo=LEGAL_TZ), "bổ sung")
+                  for a, b in pauses)
+    deadline = CLOCK.deadline(received, days, stops)
+    explanation = deadline.explanation
+    assert reproduce(explanation, CALENDAR) == deadline.due_at.astimezone(LEGAL_TZ).date()
+    counted = [date.fromisoformat(d) for d in explanation["counted_days"]]
+    assert all(CALENDAR.is_working_day(d) for d in counted)
+    assert all(not CALENDAR.is_working_day(date.fromisoformat(s["date"])) for s in explanation["skipped_days"])
+    assert len(counted) == days + sum(len(p["working_days"]) for p in explanation["pauses"])
+
+
+@given(moment=moments)
+@settings(max_examples=200)
+def test_receipt_after_cutoff_or_on_a_day_off_counts_from_the_next_working_day(moment):
+    start, _ = CLOCK.effective_start(moment)
+    assert CALENDAR.is_working_day(start)
+    if CALENDAR.is_working_day(moment.date()) and moment.time() < time(15, 0):
+        assert start == moment.date()
+    else:
+        assert start > moment.date()
+        assert not CALENDAR.working_days_between(moment.date(), start)
+
+
+def test_tet_2026_and_makeup_saturday():
+    # Received Friday 13 Feb 2026 morning with 1 working day: Tết (16-20 Feb) is skipped, due Monday 23 Feb.
+    deadline = CLOCK.deadline(datetime(2026, 2, 13, 9, 0, tzinfo=LEGAL_TZ), 1)
+    assert deadline.due_at.date() == date(2026, 2, 23)
+    assert {"date": "2026-02-17", "why": "Tết Nguyên đán"} in deadline.explanation["skipped_days"]
+    # Saturday 10 Jan 2026 is a make-up working day: it counts.
+    assert CALENDAR.is_working_day(date(2026, 1, 10)) and not CALENDAR.is_working_day(date(2026, 1, 2))
+
+
+def test_cutoff_is_configurable():
+    at_1530 = datetime(2026, 11, 23, 15, 30, tzinfo=LEGAL_TZ)  # a Monday
+    assert CLOCK.effective_start(at_1530)[0] == date(2026, 11, 24)
+    assert LegalClock(CALENDAR, cutoff=time(16, 0)).effective_start(at_1530)[0] == date(2026, 11, 23)
+
+
+def test_classification():
+    due = datetime(2026, 11, 25, 17, 0, tzinfo=LEGAL_TZ)
+    assert CLOCK.classify(datetime(2026, 11, 24, 9, tzinfo=LEGAL_TZ), due) == "early"
+    assert CLOCK.classify(datetime(2026, 11, 25, 16, tzinfo=LEGAL_TZ), due) == "on_time"
+    assert CLOCK.classify(datetime(2026, 11, 26, 8, tzinfo=LEGAL_TZ), due) == "late"
+    assert CLOCK.classify(datetime(2026, 11, 25, 10, 1, tzinfo=timezone.utc), due) == "late"  # 17:01 local
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("year: 2026\nholidays: [{date: 2025-01-01, name: x}]\n", "is not in 2026"),
+    ("year: 2026\nholidays: [{date: 2026-02-30}]\n", "not a date"),
+    ("year: 2026\nholidays: [{date: 2026-05-02}]\nmakeup_working_days: [{date: 2026-05-02}]\n",
+     "both a holiday and a make-up"),
+    ("year: 2026\nmakeup_working_days: [{date: 2026-05-04}]\n", "already a weekday"),
+    ("year: 2025\n", "matching the file name"),
+    ("holidays: [\n", "not valid YAML"),
+])
+def test_a_malformed_calendar_is_refused_naming_file_and_problem(tmp_path: Path, text, problem):
+    path = tmp_path / "vn-2026.yaml"
+    path.write_text(text)
+    with pytest.raises(CalendarError) as err:
+        load_calendar(tmp_path)
+    assert "vn-2026.yaml" in str(err.value) and problem in str(err.value)
