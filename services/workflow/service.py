@@ -1,51 +1,64 @@
-"""Workflow service: opens a case for each submitted dossier, routes it, runs its legal clock."""
+"""Workflow service: the one-stop engine. Opens a case for each submitted dossier, routes it to the competent
+agency, runs the legal clock, takes officer and citizen actions, renders the forms, counts the statistics."""
 from __future__ import annotations
 
-import json
 import os
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from motcua.intake.v1.events_pb2 import DossierSubmitted
-from motcua.workflow.v1.events_pb2 import DossierStatusChanged
+from motcua.workflow.v1.events_pb2 import CaseDueSoon, CaseOverdue, DossierStatusChanged
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
-from prometheus_client import Counter
+from nameko.timer import timer
+from prometheus_client import Counter, Gauge
+from sqlalchemy import select, update
 
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
-from services.chassis.errors import InvalidInput, NotFound
+from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.workflow import storage
-from services.workflow.domain import catalogue, legal_time
+from services.workflow import forms, stats, storage
+from services.workflow.cases import CaseHandler, actor_roles, case_view
+from services.workflow.domain import catalogue, legal_time, process
+from services.workflow.schemas import ActRequest, MergeRequest, RateRequest, StatisticsRequest, load
 
 DATA_DIR = Path(__file__).parent / "data"
+OPEN = ("received", "in_progress", "awaiting_supplement", "approved", "rejected", "result_ready", "coordination",
+        "submitted")
 TRANSITIONS = Counter(
     "motcua_workflow_dossier_transitions_total",
     "Dossiers entering a status, by status and administrative level.",
     ["status", "level"],
 )
+CASES_OPEN = Gauge("motcua_workflow_cases_open", "Open cases by level, agency and status.",
+                   ["level", "unit", "status"])
+CASES_OVERDUE = Gauge("motcua_workflow_cases_overdue", "Open cases past their due date, by level and agency.",
+                      ["level", "unit"])
 
 
 class Catalogue(DependencyProvider):
-    """Units, agencies and procedures from data files, loaded and validated once per container."""
+    """Units, agencies, procedures, process definitions and the legal calendar, loaded and validated once
+    per container: a bad file stops the service at start with a message naming the file."""
 
     def setup(self):
         model = os.environ.get("MOTCUA_ADMIN_MODEL", "2level").replace("-", "")
         data_dir = Path(os.environ.get("MOTCUA_CATALOGUE_DIR", str(DATA_DIR)))
         self.territory = catalogue.load_territory(data_dir / f"units-{model}.yaml")
         self.procedures = catalogue.load_procedures(data_dir / "procedures.yaml")
+        self.processes = {p.name: p for p in (process.load_process(f)
+                                              for f in sorted((data_dir / "processes").glob("*.yaml")))}
+        for procedure in self.procedures.values():
+            if procedure.process not in self.processes:
+                raise catalogue.CatalogueError(data_dir / "procedures.yaml",
+                                               f"{procedure.code}: unknown process {procedure.process!r}")
         calendar = legal_time.load_calendar(data_dir / "calendars", os.environ.get("MOTCUA_PROVINCE_CODE", "NB"))
         cutoff = time.fromisoformat(os.environ.get("MOTCUA_CUTOFF", "15:00"))
         self.clock = legal_time.LegalClock(calendar, cutoff=cutoff)
 
     def get_dependency(self, worker_ctx):
         return self
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
 class WorkflowService:
@@ -56,6 +69,7 @@ class WorkflowService:
     log = LogContext()
     metrics = EntrypointMetrics()
 
+    # -- catalogue ------------------------------------------------------------------------------------------
     @rpc
     def list_procedures(self) -> list[dict]:
         """Procedures in force today, with documents, fee and processing time."""
@@ -77,7 +91,8 @@ class WorkflowService:
         if applicant_unit_code not in territory.units:
             raise InvalidInput("unknown_unit", "Địa chỉ của người nộp không thuộc đơn vị hành chính nào của tỉnh.",
                                {"field": "applicant.address_unit_code"})
-        agency = territory.competent_agency(procedure, applicant_unit_code)
+        agency = (territory.chain_agency(procedure.chain[0], applicant_unit_code) if procedure.chain
+                  else territory.competent_agency(procedure, applicant_unit_code))
         service_centre = next((a for a in territory.agencies.values() if a.kind == "service_centre"), None)
         return {
             "procedure": procedure.to_dict(),
@@ -88,68 +103,51 @@ class WorkflowService:
             "receiving_agency_code": agency.code if agency else (service_centre.code if service_centre else "000"),
         }
 
+    # -- cases ------------------------------------------------------------------------------------------------
     @on_event(DossierSubmitted)
     def on_dossier_submitted(self, event):
-        """Open the case: receive the dossier (online receipt), start the legal clock, report the status."""
-        data = event.data
-        procedure = self.catalogue.procedures.get((data.procedure_code, data.procedure_version))
-        if procedure is None:
-            raise InvalidInput("unknown_procedure_version", f"{data.procedure_code} v{data.procedure_version}")
-        territory = self.catalogue.territory
-        agency = territory.competent_agency(procedure, data.applicant_unit_code)
-        now = datetime.now(timezone.utc)
-        status = "received" if agency else "coordination"
-        level = territory.level_of(agency) if agency else ""
-        due, explanation = None, {}
-        if agency:
-            deadline = self.catalogue.clock.deadline(now, procedure.processing_days)
-            due, explanation = deadline.due_at, deadline.explanation
+        """Open the case: receive the dossier online (clock starts) or hold it for coordination."""
         with self.db.unit(event) as uow:
-            if uow.duplicate or storage.find_case(uow.session, data.dossier_code):
+            if uow.duplicate or storage.find_case(uow.session, event.data.dossier_code):
                 return
-            uow.session.execute(storage.cases.insert().values(
-                dossier_code=data.dossier_code, procedure_code=procedure.code,
-                procedure_version=procedure.version, agency_code=agency.code if agency else "", level=level,
-                receiving_agency_code=data.receiving_agency_code, applicant_unit_code=data.applicant_unit_code,
-                applicant_ref=data.applicant_ref, status=status,
-                submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc), received_at=now if agency else None,
-                due_at=due, due_explanation=json.dumps(explanation, ensure_ascii=False), updated_at=now,
-            ))
-            storage.append_action(
-                uow.session, data.dossier_code, action="receive", from_status="submitted", to_status=status,
-                actor="system", unit=agency.code if agency else "", reason="Tiếp nhận trực tuyến", at=now,
-            )
-            change = {
-                "dossier_code": data.dossier_code, "procedure_code": procedure.code,
-                "agency_code": agency.code if agency else "", "from_status": "submitted", "to_status": status,
-                "action": "receive", "level": level, "actor": "system",
-            }
-            if due is not None:
-                change["due_at"] = _iso(due)
-            uow.publish(DossierStatusChanged, change, subject=data.dossier_code)
+            status, level = CaseHandler(self.catalogue, uow).open_case(event.data)
         TRANSITIONS.labels(status, level or "none").inc()
-        self.log.info("case_opened", status=status, agency_code=agency.code if agency else "", level=level)
+        self.log.info("case_opened", status=status, level=level)
 
     @rpc
-    def get_case(self, dossier_code: str) -> dict:
-        """Status, due date with its explanation, and the action log of a dossier's case."""
+    def act(self, dossier_code: str, request: dict, actor: dict) -> dict:
+        """Take an action on a case (receive, refuse_receipt, assign, process_step, request_supplement, resubmit,
+        transfer, approve, reject, extend_with_apology, stop, result_ready, return_result, withdraw).
+
+        `request`: {action, reason, params, attachments, client_txn_id}. Idempotent by client_txn_id: the same
+        id for the same action answers again without acting twice. Raises Forbidden (role or unit), InvalidInput
+        (not allowed now, reason or params missing), NotFound, Conflict (transaction id reused)."""
+        body = load(ActRequest(), request)
         with self.db.unit() as uow:
-            case = storage.find_case(uow.session, dossier_code)
-            if case is None:
-                raise NotFound("case_not_found", "Hồ sơ chưa được tiếp nhận vào quy trình xử lý.")
-            actions = storage.history(uow.session, dossier_code)
-        return {
-            "dossier_code": case["dossier_code"], "status": case["status"], "agency_code": case["agency_code"],
-            "level": case["level"], "procedure_code": case["procedure_code"],
-            "procedure_version": case["procedure_version"], "received_at": _iso(case["received_at"]),
-            "due_at": _iso(case["due_at"]), "due_explanation": json.loads(case["due_explanation"] or "{}"),
-            "history": [
-                {"seq": a["seq"], "action": a["action"], "from_status": a["from_status"],
-                 "to_status": a["to_status"], "actor": a["actor"], "unit": a["unit"], "reason": a["reason"],
-                 "at": _iso(a["at"])}
-                for a in actions
-            ],
-        }
+            result = CaseHandler(self.catalogue, uow).act(
+                dossier_code, body["action"], actor, body["params"], body["client_txn_id"], body["reason"],
+                body["attachments"])
+            view = case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor))
+        if not result["replayed"]:
+            TRANSITIONS.labels(view["status"], view["level"] or "none").inc()
+        view["replayed"] = result["replayed"]
+        return view
+
+    @rpc
+    def get_case(self, dossier_code: str, actor: dict | None = None) -> dict:
+        """Status, due date with its explanation, steps, clock stops, the action log, and the actions the
+        `actor` may take now."""
+        with self.db.unit() as uow:
+            return case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor) if actor else None)
+
+    @rpc
+    def work_queue(self, unit: str, status: str | None = None, procedure_code: str | None = None,
+                   due: str | None = None, limit: int = 50, after: str | None = None) -> dict:
+        """An officer's queue: open cases held by `unit`, soonest due first. `due`: "soon" or "overdue".
+        Cursor pagination: pass the returned `next` as `after`."""
+        with self.db.unit() as uow:
+            return stats.work_queue(uow.session, self.catalogue, unit, status, procedure_code, due,
+                                    min(max(int(limit), 1), 200), after, datetime.now(timezone.utc))
 
     @rpc
     def count_by_status(self) -> dict:
@@ -158,6 +156,106 @@ class WorkflowService:
             return storage.count_by_status(uow.session)
 
     @rpc
+    def rate(self, dossier_code: str, request: dict, actor: dict) -> dict:
+        """A citizen's satisfaction rating (1-5) after the result was returned; once per dossier."""
+        body = load(RateRequest(), request)
+        if actor.get("kind") != "citizen":
+            raise Forbidden("citizens_only", "Chỉ người nộp hồ sơ được đánh giá.")
+        with self.db.unit() as uow:
+            case = storage.find_case(uow.session, dossier_code)
+            if case is None:
+                raise NotFound("case_not_found", "Không tìm thấy hồ sơ.")
+            if case["status"] != "returned":
+                raise InvalidInput("not_returned_yet", "Chỉ đánh giá sau khi đã nhận kết quả.")
+            if uow.session.execute(select(storage.ratings).where(
+                    storage.ratings.c.dossier_code == dossier_code)).first():
+                raise InvalidInput("already_rated", "Hồ sơ đã được đánh giá.")
+            uow.session.execute(storage.ratings.insert().values(
+                dossier_code=dossier_code, score=body["score"], comment=body["comment"],
+                rated_at=datetime.now(timezone.utc)))
+        return {"dossier_code": dossier_code, "score": body["score"]}
+
+    # -- administrative units -------------------------------------------------------------------------------
+    @rpc
+    def merge_units(self, request: dict, actor: dict) -> dict:
+        """Merge administrative units: open cases held by the sources' agencies move to the successor's agency
+        of the same kind (history and receiving agency kept); statistics roll up into the successor."""
+        body = load(MergeRequest(), request)
+        if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
+            raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được thực hiện sáp nhập đơn vị.")
+        with self.db.unit() as uow:
+            moved = stats.merge_units(uow, self.catalogue, body["sources"], body["successor"], body["effective_on"],
+                                      actor, datetime.now(timezone.utc))
+        return {"successor": body["successor"], "moved_cases": moved}
+
+    @rpc
+    def statistics(self, request: dict) -> dict:
+        """Received, finished early/on time/late, on-time rate, in progress, overdue, satisfaction; filtered by
+        unit (with merged units rolled up), level, procedure and period."""
+        body = load(StatisticsRequest(), request)
+        with self.db.unit() as uow:
+            return stats.statistics(uow.session, self.catalogue, body, datetime.now(timezone.utc))
+
+    # -- forms ----------------------------------------------------------------------------------------------
+    @rpc
+    def render_form(self, dossier_code: str, number: str) -> str:
+        """Forms 01-06 of a dossier as printable HTML, generated from its action log."""
+        with self.db.unit() as uow:
+            view = case_view(uow.session, self.catalogue, dossier_code)
+        return forms.render(number, view, self.catalogue)
+
+    @rpc
+    def render_logbook(self, unit: str) -> str:
+        """Form 07: the logbook of a unit's dossiers."""
+        with self.db.unit() as uow:
+            queue = stats.logbook(uow.session, unit)
+        return forms.render_logbook(unit, queue, self.catalogue)
+
+    # -- legal clock ----------------------------------------------------------------------------------------
+    @timer(interval=60)
+    def check_deadlines(self):
+        """Emit CaseDueSoon (last working day) and CaseOverdue once per case; refresh the gauges. Replicas may
+        run this together: each flag is claimed by a conditional update, so each event is written once."""
+        now = datetime.now(timezone.utc)
+        clock = self.catalogue.clock
+        cases = storage.cases
+        with self.db.unit() as uow:
+            rows = uow.session.execute(select(cases).where(
+                cases.c.status.in_(OPEN), cases.c.due_at.is_not(None), cases.c.paused_since.is_(None),
+                cases.c.finished_at.is_(None))).mappings().all()
+            for case in rows:
+                left = clock.working_days_left(now, case["due_at"])
+                if case["due_at"] < now and case["overdue_flagged_at"] is None:
+                    if uow.session.execute(update(cases).where(
+                            cases.c.dossier_code == case["dossier_code"], cases.c.overdue_flagged_at.is_(None)
+                    ).values(overdue_flagged_at=now)).rowcount:
+                        uow.publish(CaseOverdue, {
+                            "dossier_code": case["dossier_code"], "agency_code": case["agency_code"],
+                            "level": case["level"], "due_at": _iso(case["due_at"])}, subject=case["dossier_code"])
+                elif 0 <= left <= 1 and case["due_soon_flagged_at"] is None:
+                    if uow.session.execute(update(cases).where(
+                            cases.c.dossier_code == case["dossier_code"], cases.c.due_soon_flagged_at.is_(None)
+                    ).values(due_soon_flagged_at=now)).rowcount:
+                        uow.publish(CaseDueSoon, {
+                            "dossier_code": case["dossier_code"], "agency_code": case["agency_code"],
+                            "level": case["level"], "due_at": _iso(case["due_at"]), "working_days_left": left},
+                            subject=case["dossier_code"])
+            gauges = stats.gauges(uow.session, now)
+        CASES_OPEN.clear()
+        CASES_OVERDUE.clear()
+        for (level, unit, status), n in gauges["open"].items():
+            CASES_OPEN.labels(level or "none", unit or "none", status).set(n)
+        for (level, unit), n in gauges["overdue"].items():
+            CASES_OVERDUE.labels(level or "none", unit or "none").set(n)
+
+    @rpc
     def health(self) -> dict:
         self.db.engine.connect().close()
         return {"status": "ok"}
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+__all__ = ["WorkflowService", "DATA_DIR", "DossierStatusChanged"]

@@ -1,7 +1,7 @@
 """Workflow storage: cases (one per dossier) and their append-only action log."""
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint, func, select
+from sqlalchemy import Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint, func, select
 
 from services.chassis.database import UTCDateTime, new_metadata
 
@@ -24,6 +24,14 @@ cases = Table(
     Column("due_at", UTCDateTime, nullable=True),
     Column("due_explanation", Text, nullable=False, default="{}"),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("process", String(40), nullable=False, server_default="standard"),
+    Column("assignee", String(100), nullable=False, server_default=""),
+    Column("extension_days", Integer, nullable=False, server_default="0"),
+    Column("paused_since", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("outcome", String(20), nullable=False, server_default=""),  # early | on_time | late
+    Column("due_soon_flagged_at", UTCDateTime, nullable=True),
+    Column("overdue_flagged_at", UTCDateTime, nullable=True),
 )
 
 case_actions = Table(
@@ -39,7 +47,59 @@ case_actions = Table(
     Column("unit", String(30), nullable=False),
     Column("reason", Text, nullable=False, default=""),
     Column("at", UTCDateTime, nullable=False),
+    Column("client_txn_id", String(80), nullable=True),
+    Column("params", Text, nullable=False, server_default="{}"),
+    Column("attachments", Text, nullable=False, server_default="[]"),
     UniqueConstraint("dossier_code", "seq", name="uq_case_actions_dossier_seq"),
+    UniqueConstraint("dossier_code", "client_txn_id", name="uq_case_actions_dossier_txn"),
+)
+
+# One step per agency on the case's path (inter-agency chains), each with its own working-day budget.
+case_steps = Table(
+    "case_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("agency_code", String(30), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("budget_days", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("outcome", String(20), nullable=False, server_default=""),
+    Column("handed_to", String(30), nullable=False, server_default=""),
+    UniqueConstraint("dossier_code", "seq", name="uq_case_steps_dossier_seq"),
+)
+
+# Clock stops (supplement requests), with their reasons.
+case_pauses = Table(
+    "case_pauses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), nullable=False, index=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("reason", Text, nullable=False),
+)
+
+# Administrative unit merges: statistics of a source unit roll up into its successor.
+unit_merges = Table(
+    "unit_merges",
+    metadata,
+    Column("source_unit", String(30), primary_key=True),
+    Column("successor_unit", String(30), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("merged_at", UTCDateTime, nullable=False),
+)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("rated_at", UTCDateTime, nullable=False),
 )
 
 
@@ -66,3 +126,33 @@ def append_action(session, code: str, **values) -> int:
 def count_by_status(session) -> dict[str, int]:
     rows = session.execute(select(cases.c.status, func.count()).group_by(cases.c.status)).all()
     return {status: n for status, n in rows}
+
+
+def find_case_for_update(session, code: str) -> dict | None:
+    query = select(cases).where(cases.c.dossier_code == code)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def action_by_txn(session, code: str, txn: str) -> dict | None:
+    row = session.execute(select(case_actions).where(
+        case_actions.c.dossier_code == code, case_actions.c.client_txn_id == txn)).mappings().first()
+    return dict(row) if row else None
+
+
+def steps(session, code: str) -> list[dict]:
+    rows = session.execute(select(case_steps).where(case_steps.c.dossier_code == code)
+                           .order_by(case_steps.c.seq)).mappings()
+    return [dict(r) for r in rows]
+
+
+def pauses(session, code: str) -> list[dict]:
+    rows = session.execute(select(case_pauses).where(case_pauses.c.dossier_code == code)
+                           .order_by(case_pauses.c.id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def successors(session) -> dict[str, str]:
+    return {r.source_unit: r.successor_unit for r in session.execute(select(unit_merges)).all()}

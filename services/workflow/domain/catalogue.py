@@ -52,6 +52,8 @@ class Procedure:
     processing_days: int
     fee_vnd: int
     documents: tuple[dict, ...] = ()
+    chain: tuple[dict, ...] = ()  # inter-agency steps: {level, kind, days}
+    process: str = "standard"
 
     def to_dict(self) -> dict:
         return {
@@ -59,7 +61,14 @@ class Procedure:
             "name": self.name, "field": self.field, "competent_levels": list(self.competent_levels),
             "online_mode": self.online_mode, "processing_days": self.processing_days,
             "fee_vnd": self.fee_vnd, "documents": [dict(d) for d in self.documents],
+            "chain": [dict(c) for c in self.chain], "process": self.process,
         }
+
+    def step_budget(self, index: int) -> int | None:
+        """Working days of the chain's step `index` (0-based), or None past the chain."""
+        if not self.chain:
+            return self.processing_days if index == 0 else None
+        return self.chain[index]["days"] if index < len(self.chain) else None
 
 
 @dataclass
@@ -99,6 +108,29 @@ class Territory:
 
     def level_of(self, agency: Agency) -> str:
         return self.units[agency.unit].level
+
+    def agency_unit_level(self, agency_code: str) -> str:
+        agency = self.agencies.get(agency_code)
+        return self.level_of(agency) if agency else ""
+
+    def chain_agency(self, step: dict, applicant_unit: str) -> Agency | None:
+        """The agency of a chain step for an applicant: its level in the applicant's ancestry, its kind."""
+        unit = {u.level: u for u in self.ancestry(applicant_unit)}.get(step["level"])
+        if unit is None:
+            return None
+        return next((a for a in self.agencies.values() if a.unit == unit.code and a.kind == step["kind"]), None)
+
+    def rolled_up(self, unit_code: str, successors: dict[str, str]) -> set[str]:
+        """A unit and every unit merged into it, directly or through a chain of merges."""
+        result = {unit_code}
+        changed = True
+        while changed:
+            changed = False
+            for source, successor in successors.items():
+                if successor in result and source not in result:
+                    result.add(source)
+                    changed = True
+        return result
 
 
 MODES = {"full", "partial"}
@@ -182,6 +214,15 @@ def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
                 raise CatalogueError(path, f"{where}: '{key}' must be a non-negative integer")
         if not isinstance(raw["name"], dict) or "vi" not in raw["name"]:
             raise CatalogueError(path, f"{where}: 'name' needs a Vietnamese text under 'vi'")
+        chain = tuple(raw.get("chain") or ())
+        for j, step in enumerate(chain):
+            if not isinstance(step, dict) or not {"level", "kind", "days"} <= set(step):
+                raise CatalogueError(path, f"{where}.chain[{j}]: needs level, kind and days")
+            if not isinstance(step["days"], int) or step["days"] < 0:
+                raise CatalogueError(path, f"{where}.chain[{j}]: days must be a non-negative integer")
+        if chain and sum(step["days"] for step in chain) != raw["processing_days"]:
+            raise CatalogueError(path, f"{where}: chain budgets add up to {sum(s['days'] for s in chain)} days, "
+                                       f"processing_days says {raw['processing_days']}")
         key = (str(raw["code"]), raw["version"])
         if key in procedures:
             raise CatalogueError(path, f"{where}: duplicate procedure {key[0]} version {key[1]}")
@@ -190,7 +231,8 @@ def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
             name=raw["name"], field=raw.get("field") or {}, competent_levels=tuple(raw["competent_levels"]),
             agency_kind=raw["agency_kind"], online_mode=raw["online_mode"],
             processing_days=raw["processing_days"], fee_vnd=raw.get("fee_vnd", 0),
-            documents=tuple(raw.get("documents") or ()),
+            documents=tuple(raw.get("documents") or ()), chain=chain,
+            process=str(raw.get("process") or "standard"),
         )
     return procedures
 

@@ -57,3 +57,50 @@ def test_bad_units_file_refused(tmp_path: Path):
     with pytest.raises(CatalogueError) as err:
         load_territory(path)
     assert "units.yaml" in str(err.value) and "district" in str(err.value)
+
+
+GOOD_PROCESS = """
+name: p
+initial: a
+terminal: [z]
+states: {a: {vi: A}, b: {vi: B}, z: {vi: Z}}
+actions:
+  go: {from: [a], to: b, roles: [receiver]}
+  end: {from: [b], to: z, roles: [leader]}
+"""
+
+
+@pytest.mark.parametrize("change,problem", [
+    (("roles: [leader]", "roles: []"), "has no role"),
+    (("terminal: [z]", "terminal: []"), "no terminal states"),
+    (("terminal: [z]", "terminal: [y]"), "terminal state 'y'"),
+    (("go: {from: [a], to: b", "go: {from: [a], to: q"), "to-state 'q' does not exist"),
+    (("end: {from: [b], to: z, roles: [leader]}", "end: {from: [z], to: b, roles: [leader]}"), "leaves terminal"),
+    (("b: {vi: B}, z", "b: {vi: B}, c: {vi: C}, z"), "not reachable"),
+    (("roles: [receiver]", "roles: [janitor]"), "unknown roles"),
+])
+def test_bad_process_definition_refused_naming_file_and_problem(tmp_path: Path, change, problem):
+    from services.workflow.domain.process import ProcessError, load_process
+
+    path = tmp_path / "broken.yaml"
+    path.write_text(GOOD_PROCESS.replace(*change))
+    with pytest.raises(ProcessError) as err:
+        load_process(path)
+    assert "broken.yaml" in str(err.value) and problem in str(err.value)
+
+
+def test_good_process_definition_loads(tmp_path: Path):
+    from services.workflow.domain.process import load_process
+
+    path = tmp_path / "ok.yaml"
+    path.write_text(GOOD_PROCESS)
+    assert set(load_process(path).actions) == {"go", "end"}
+
+
+def test_chain_budgets_must_add_up(tmp_path: Path):
+    path = tmp_path / "procedures.yaml"
+    path.write_text("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+                    " online_mode: full, processing_days: 5, chain: [{level: commune, kind: k, days: 2}]}\n")
+    with pytest.raises(CatalogueError) as err:
+        load_procedures(path)
+    assert "add up to 2 days" in str(err.value)

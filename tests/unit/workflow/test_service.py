@@ -8,25 +8,20 @@ from nameko.testing.services import worker_factory
 from services.chassis.errors import InvalidInput, NotFound
 from services.chassis.events import build_event, parse_event
 from services.workflow import storage
-from services.workflow.domain import legal_time
-from services.workflow.service import WorkflowService
+from services.workflow.service import Catalogue, WorkflowService
 from tests.support import FakeDatabase
 
 
-class _Catalogue:
-    def __init__(self):
-        from services.workflow.domain.catalogue import load_procedures, load_territory
-        from services.workflow.service import DATA_DIR
-
-        self.territory = load_territory(DATA_DIR / "units-2level.yaml")
-        self.procedures = load_procedures(DATA_DIR / "procedures.yaml")
-        self.clock = legal_time.LegalClock(legal_time.load_calendar(DATA_DIR / "calendars", "NB"))
+def _catalogue():
+    catalogue = Catalogue()
+    catalogue.setup()  # the real data files, as the service loads them
+    return catalogue
 
 
 @pytest.fixture
 def workflow():
     db = FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted")
-    return worker_factory(WorkflowService, db=db, catalogue=_Catalogue())
+    return worker_factory(WorkflowService, db=db, catalogue=_catalogue())
 
 
 def submitted(code="000.00.07.H41-261122-0001", procedure="1.000656", unit="NB.HL.NT"):
@@ -47,6 +42,7 @@ def test_submitted_dossier_is_received_with_due_date_and_status_event(workflow):
     assert case["agency_code"] == "000.00.07.H41" and case["level"] == "province"
     assert case["due_at"] and case["due_explanation"]["working_days"] == 10
     assert [a["action"] for a in case["history"]] == ["receive"]
+    assert case["steps"][0]["budget_days"] == 10 and case["steps"][0]["agency_code"] == "000.00.07.H41"
     outbox = workflow.db.outbox()
     assert [row["event_type"] for row in outbox] == ["motcua.workflow.v1.DossierStatusChanged"]
 

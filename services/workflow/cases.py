@@ -1,0 +1,240 @@
+"""Case handling: apply an action to a case inside a unit of work (state machine, legal clock, steps, log).
+
+Between the nameko entrypoints (service.py) and the rules (domain/): it reads and writes through storage.py
+and records the events to publish; it knows nothing of nameko or the broker.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from motcua.workflow.v1.events_pb2 import DossierStatusChanged
+
+from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.workflow import storage
+from services.workflow.domain.legal_time import Pause
+from services.workflow.domain.process import ActionRefused
+
+OFFICER_ROLES = {"receiver", "handler", "leader"}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+
+def actor_roles(actor: dict) -> frozenset[str]:
+    if actor.get("kind") == "citizen":
+        return frozenset({"citizen"})
+    if actor.get("kind") == "system":
+        return frozenset({"system"})
+    if actor.get("kind") == "officer":
+        return frozenset(actor.get("roles") or ()) & OFFICER_ROLES
+    return frozenset()
+
+
+class CaseHandler:
+    """Everything that changes a case. One instance per worker; `catalogue` carries territory, procedures,
+    processes and the legal clock."""
+
+    def __init__(self, catalogue, uow, now: datetime | None = None):
+        self.catalogue = catalogue
+        self.uow = uow
+        self.session = uow.session
+        self.now = now or datetime.now(timezone.utc)
+
+    # -- opening ----------------------------------------------------------------------------------------------
+    def open_case(self, data) -> tuple[str, str]:
+        """Open the case of a submitted dossier and receive it online (or hold it for coordination)."""
+        procedure = self.catalogue.procedures.get((data.procedure_code, data.procedure_version))
+        if procedure is None:
+            raise InvalidInput("unknown_procedure_version", f"{data.procedure_code} v{data.procedure_version}")
+        territory = self.catalogue.territory
+        first_step = procedure.chain[0] if procedure.chain else None
+        agency = (territory.chain_agency(first_step, data.applicant_unit_code) if first_step
+                  else territory.competent_agency(procedure, data.applicant_unit_code))
+        self.session.execute(storage.cases.insert().values(
+            dossier_code=data.dossier_code, procedure_code=procedure.code, procedure_version=procedure.version,
+            agency_code="", level="", receiving_agency_code=data.receiving_agency_code,
+            applicant_unit_code=data.applicant_unit_code, applicant_ref=data.applicant_ref, status="submitted",
+            submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc), received_at=None, due_at=None,
+            due_explanation="{}", updated_at=self.now, process=procedure.process,
+        ))
+        system = {"kind": "system", "subject": "system", "unit": None, "roles": []}
+        if agency is None:
+            self.act(data.dossier_code, "hold_for_coordination", system, {}, None, reason="Không xác định được cơ quan có thẩm quyền")
+            return "coordination", ""
+        self.act(data.dossier_code, "receive", system, {"to_agency": agency.code}, None, reason="Tiếp nhận trực tuyến")
+        return "received", territory.level_of(agency)
+
+    # -- actions -------------------------------------------------------------------------------------------------
+    def act(self, code: str, action: str, actor: dict, params: dict, client_txn_id: str | None,
+            reason: str = "", attachments: list | None = None) -> dict:
+        params = dict(params or {})
+        case = storage.find_case_for_update(self.session, code)
+        if case is None:
+            raise NotFound("case_not_found", "Không tìm thấy hồ sơ.")
+        if client_txn_id:
+            earlier = storage.action_by_txn(self.session, code, client_txn_id)
+            if earlier is not None:
+                if earlier["action"] != action:
+                    raise Conflict("client_txn_reused", "Mã giao dịch đã được dùng cho một thao tác khác.")
+                return {"replayed": True, "status": case["status"]}
+        roles = actor_roles(actor)
+        process = self.catalogue.processes[case["process"]]
+        try:
+            new_status = process.check(case["status"], action, roles, reason, params)
+        except ActionRefused as exc:
+            error = Forbidden if exc.code == "role_not_allowed" else InvalidInput
+            raise error(exc.code, exc.message) from None
+        self._check_unit(case, action, actor, roles)
+        effect = process.actions[action].clock
+        changes: dict = {"status": new_status, "updated_at": self.now}
+        to_agency = ""
+        if action == "receive":
+            to_agency = self._receive(case, params, changes)
+        elif action == "transfer":
+            to_agency = self._transfer(case, params, changes)
+        elif action == "assign":
+            changes["assignee"] = str(params["assignee"])
+        elif effect == "stop":
+            self.session.execute(storage.case_pauses.insert().values(
+                dossier_code=code, started_at=self.now, ended_at=None, reason=reason))
+            changes["paused_since"] = self.now
+        elif effect == "resume":
+            self.session.execute(storage.case_pauses.update().where(
+                storage.case_pauses.c.dossier_code == code, storage.case_pauses.c.ended_at.is_(None)
+            ).values(ended_at=self.now))
+            changes["paused_since"] = None
+        elif effect == "extend":
+            extra = params.get("extra_days")
+            if not isinstance(extra, int) or isinstance(extra, bool) or not 1 <= extra <= 365:
+                raise InvalidInput("invalid_params", "Số ngày gia hạn phải là số nguyên từ 1 đến 365.")
+            changes["extension_days"] = case["extension_days"] + extra
+        if effect == "finish":
+            changes["finished_at"] = self.now
+            self._close_step(code, handed_to="")
+            if action == "return_result" and case["due_at"] is not None:
+                changes["outcome"] = self.catalogue.clock.classify(self.now, case["due_at"])
+        self.session.execute(storage.cases.update().where(storage.cases.c.dossier_code == code).values(**changes))
+        if effect in ("resume", "extend") or action == "receive":
+            self._recompute_due(code)
+        updated = storage.find_case(self.session, code)
+        storage.append_action(
+            self.session, code, action=action, from_status=case["status"], to_status=new_status,
+            actor=str(actor.get("subject") or "system"), unit=str(actor.get("unit") or updated["agency_code"]),
+            reason=reason or "", at=self.now, client_txn_id=client_txn_id,
+            params=json.dumps(params, ensure_ascii=False), attachments=json.dumps(attachments or []),
+        )
+        change = {
+            "dossier_code": code, "procedure_code": updated["procedure_code"], "agency_code": updated["agency_code"],
+            "from_status": case["status"], "to_status": new_status, "action": action, "level": updated["level"],
+            "actor": str(actor.get("subject") or "system"), "reason": reason or "", "to_agency_code": to_agency,
+            "clock_stopped": updated["paused_since"] is not None,
+        }
+        if updated["due_at"] is not None:
+            change["due_at"] = _iso(updated["due_at"])
+        self.uow.publish(DossierStatusChanged, change, subject=code)
+        return {"replayed": False, "status": new_status}
+
+    def _check_unit(self, case: dict, action: str, actor: dict, roles: frozenset[str]) -> None:
+        """Officers act only on cases their unit holds; at receipt, the receiving desk may act too."""
+        if actor.get("kind") != "officer":
+            return
+        units = {case["agency_code"]}
+        if case["status"] in ("submitted", "coordination"):
+            units.add(case["receiving_agency_code"])
+            units |= {a.code for a in self.catalogue.territory.agencies.values() if a.kind == "service_centre"}
+        if actor.get("unit") not in units:
+            raise Forbidden("not_your_unit", "Hồ sơ không thuộc đơn vị của bạn.")
+
+    def _agency(self, code: str):
+        agency = self.catalogue.territory.agencies.get(code)
+        if agency is None:
+            raise InvalidInput("unknown_agency", f"Cơ quan {code} không tồn tại.", {"field": "params.to_agency"})
+        return agency
+
+    def _receive(self, case: dict, params: dict, changes: dict) -> str:
+        procedure = self.catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
+        code = params.get("to_agency") or case["agency_code"]
+        if not code:
+            raise InvalidInput("missing_params", "Cần chỉ định cơ quan có thẩm quyền (to_agency).")
+        agency = self._agency(code)
+        changes.update(agency_code=agency.code, level=self.catalogue.territory.level_of(agency),
+                       received_at=self.now)
+        self._open_step(case["dossier_code"], agency.code, changes["level"], procedure.step_budget(0) or 0, 1)
+        return ""
+
+    def _transfer(self, case: dict, params: dict, changes: dict) -> str:
+        procedure = self.catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
+        agency = self._agency(str(params["to_agency"]))
+        if agency.code == case["agency_code"]:
+            raise InvalidInput("invalid_params", "Không thể chuyển hồ sơ cho chính cơ quan đang xử lý.")
+        done = storage.steps(self.session, case["dossier_code"])
+        budget = params.get("budget_days", procedure.step_budget(len(done)))
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
+            raise InvalidInput("invalid_params", "Cần số ngày làm việc dành cho cơ quan nhận (budget_days).",
+                               {"field": "params.budget_days"})
+        self._close_step(case["dossier_code"], handed_to=agency.code)
+        level = self.catalogue.territory.level_of(agency)
+        self._open_step(case["dossier_code"], agency.code, level, budget, len(done) + 1)
+        changes.update(agency_code=agency.code, level=level, assignee="")
+        return agency.code
+
+    def _open_step(self, code: str, agency: str, level: str, budget: int, seq: int) -> None:
+        due = self.catalogue.clock.deadline(self.now, budget).due_at
+        self.session.execute(storage.case_steps.insert().values(
+            dossier_code=code, seq=seq, agency_code=agency, level=level, budget_days=budget, started_at=self.now,
+            due_at=due, ended_at=None, outcome="", handed_to=""))
+
+    def _close_step(self, code: str, handed_to: str) -> None:
+        current = [s for s in storage.steps(self.session, code) if s["ended_at"] is None]
+        for step in current:
+            self.session.execute(storage.case_steps.update().where(storage.case_steps.c.id == step["id"]).values(
+                ended_at=self.now, outcome=self.catalogue.clock.classify(self.now, step["due_at"]),
+                handed_to=handed_to))
+
+    def _recompute_due(self, code: str) -> None:
+        case = storage.find_case(self.session, code)
+        procedure = self.catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
+        closed = tuple(Pause(p["started_at"], p["ended_at"], p["reason"])
+                       for p in storage.pauses(self.session, code) if p["ended_at"] is not None)
+        deadline = self.catalogue.clock.deadline(case["received_at"], procedure.processing_days, closed,
+                                                 case["extension_days"])
+        self.session.execute(storage.cases.update().where(storage.cases.c.dossier_code == code).values(
+            due_at=deadline.due_at, due_explanation=json.dumps(deadline.explanation, ensure_ascii=False)))
+        # A resumed clock also moves the running step's due date by the same paused days.
+        for step in storage.steps(self.session, code):
+            if step["ended_at"] is None:
+                step_pauses = tuple(p for p in closed if p.started_at >= step["started_at"])
+                step_due = self.catalogue.clock.deadline(step["started_at"], step["budget_days"], step_pauses)
+                self.session.execute(storage.case_steps.update().where(storage.case_steps.c.id == step["id"])
+                                     .values(due_at=step_due.due_at))
+
+
+def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None) -> dict:
+    case = storage.find_case(session, code)
+    if case is None:
+        raise NotFound("case_not_found", "Hồ sơ chưa được tiếp nhận vào quy trình xử lý.")
+    process = catalogue.processes[case["process"]]
+    actions = storage.history(session, code)
+    return {
+        "dossier_code": case["dossier_code"], "status": case["status"],
+        "status_label": process.states.get(case["status"], {}),
+        "agency_code": case["agency_code"], "level": case["level"],
+        "receiving_agency_code": case["receiving_agency_code"], "procedure_code": case["procedure_code"],
+        "procedure_version": case["procedure_version"], "assignee": case["assignee"],
+        "submitted_at": _iso(case["submitted_at"]), "received_at": _iso(case["received_at"]),
+        "due_at": _iso(case["due_at"]), "due_explanation": json.loads(case["due_explanation"] or "{}"),
+        "clock_stopped": case["paused_since"] is not None, "finished_at": _iso(case["finished_at"]),
+        "outcome": case["outcome"],
+        "allowed_actions": process.allowed(case["status"], roles) if roles is not None else None,
+        "steps": [{"seq": s["seq"], "agency_code": s["agency_code"], "level": s["level"],
+                   "budget_days": s["budget_days"], "started_at": _iso(s["started_at"]), "due_at": _iso(s["due_at"]),
+                   "ended_at": _iso(s["ended_at"]), "outcome": s["outcome"], "handed_to": s["handed_to"]}
+                  for s in storage.steps(session, code)],
+        "pauses": [{"started_at": _iso(p["started_at"]), "ended_at": _iso(p["ended_at"]), "reason": p["reason"]}
+                   for p in storage.pauses(session, code)],
+        "history": [{"seq": a["seq"], "action": a["action"], "from_status": a["from_status"],
+                     "to_status": a["to_status"], "actor": a["actor"], "unit": a["unit"], "reason": a["reason"],
+                     "at": _iso(a["at"]), "params": json.loads(a["params"] or "{}")} for a in actions],
+    }

@@ -1,0 +1,74 @@
+"""Marshmallow schemas at the workflow service's boundary."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from services.chassis.errors import InvalidInput
+
+ACTIONS = ["receive", "refuse_receipt", "assign", "process_step", "request_supplement", "resubmit", "transfer",
+           "approve", "reject", "extend_with_apology", "stop", "result_ready", "return_result", "withdraw"]
+
+
+def load(schema: Schema, data) -> dict:
+    try:
+        return schema.load(data if data is not None else {})
+    except ValidationError as exc:
+        raise InvalidInput("invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": exc.messages}) from None
+
+
+class ActParams(Schema):
+    class Meta:
+        unknown = RAISE
+
+    assignee = fields.String(validate=validate.Length(min=1, max=100))
+    to_agency = fields.String(validate=validate.Length(min=1, max=30))
+    budget_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
+    extra_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=365))
+
+
+class Attachment(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+class ActRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    params = fields.Nested(ActParams, load_default=dict)
+    attachments = fields.List(fields.Nested(Attachment), load_default=list)
+    client_txn_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=8, max=80))
+
+
+class RateRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class MergeRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    sources = fields.List(fields.String(validate=validate.Length(min=1, max=30)), required=True,
+                          validate=validate.Length(min=1))
+    successor = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    effective_on = fields.Date(required=True)
+
+
+class StatisticsRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    unit = fields.String(load_default=None, allow_none=True)
+    level = fields.String(load_default=None, allow_none=True)
+    procedure_code = fields.String(load_default=None, allow_none=True)
+    date_from = fields.Date(load_default=None, allow_none=True)
+    date_to = fields.Date(load_default=None, allow_none=True)

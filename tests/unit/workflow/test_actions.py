@@ -1,0 +1,232 @@
+"""Every action for every role, allowed and refused; idempotency; an inter-agency chain with its control sheet;
+a unit merge with statistics rolled up. Real catalogue files, real SQL (SQLite in memory)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from motcua.intake.v1.events_pb2 import DossierSubmitted
+from nameko.testing.services import worker_factory
+
+from services.chassis.errors import Conflict, Forbidden, InvalidInput
+from services.chassis.events import build_event, parse_event
+from services.workflow import storage
+from services.workflow.cases import CaseHandler, case_view
+from services.workflow.domain.legal_time import LEGAL_TZ
+from services.workflow.service import Catalogue, WorkflowService
+from tests.support import FakeDatabase
+
+CATALOGUE = Catalogue()
+CATALOGUE.setup()
+PROCESS = CATALOGUE.processes["standard"]
+ROLES = ["receiver", "handler", "leader", "citizen"]
+COMMUNE = "000.31.01.H41"  # UBND phường Hoa Lư (2-level demo)
+CENTRE = "000.00.29.H41"
+JUSTICE = "000.00.07.H41"
+LAND = "000.00.22.H41"
+
+
+@pytest.fixture
+def workflow():
+    return worker_factory(WorkflowService, db=FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted"),
+                          catalogue=CATALOGUE)
+
+
+def submit(workflow, procedure="1.000656", unit="NB.HL.NT") -> str:
+    code = f"X{uuid.uuid4().hex[:8].upper()}-261123-0001"
+    body = build_event(DossierSubmitted, {
+        "dossier_code": code, "procedure_code": procedure, "procedure_version": 1,
+        "receiving_agency_code": CENTRE, "applicant_unit_code": unit, "applicant_ref": "ref", "channel": "online",
+        "submitted_at": "2026-11-23T01:00:00Z", "contact": {"full_name": "A"},
+    }, source="intake", subject=code)
+    workflow.on_dossier_submitted(parse_event(body))
+    return code
+
+
+def actor(role: str, unit: str | None) -> dict:
+    if role == "citizen":
+        return {"subject": "037090000001", "kind": "citizen", "unit": None, "roles": []}
+    return {"subject": f"{role}-1", "kind": "officer", "unit": unit, "roles": [role]}
+
+
+def do(workflow, code, action, role, unit=None, **params):
+    unit = unit or workflow.get_case(code)["agency_code"]
+    request = {"action": action, "reason": "Lý do kiểm thử", "params": params}
+    return workflow.act(code, request, actor(role, unit))
+
+
+# Ways to bring a fresh case into each state, from the online receipt.
+ROUTES = {
+    "coordination": [],
+    "received": [],
+    "in_progress": [("assign", "leader", {"assignee": "handler-1"})],
+    "awaiting_supplement": [("request_supplement", "receiver", {})],
+    "approved": [("assign", "leader", {"assignee": "handler-1"}), ("approve", "leader", {})],
+    "rejected": [("assign", "leader", {"assignee": "handler-1"}), ("reject", "leader", {})],
+    "result_ready": [("assign", "leader", {"assignee": "handler-1"}), ("approve", "leader", {}),
+                     ("result_ready", "handler", {})],
+}
+PARAMS = {"assign": {"assignee": "handler-2"}, "transfer": {"to_agency": LAND, "budget_days": 2},
+          "extend_with_apology": {"extra_days": 3}, "receive": {"to_agency": JUSTICE}}
+CASES = [(name, state, role) for name, action in PROCESS.actions.items() if action.roles - {"system"}
+         for state in [next(s for s in action.sources if s in ROUTES)] for role in ROLES]
+
+
+def bring_to(workflow, state: str) -> tuple[str, str]:
+    code = submit(workflow, unit="NB" if state == "coordination" else "NB.HL.NT",
+                  procedure="1.001193" if state == "coordination" else "1.000656")
+    for action, role, params in ROUTES[state]:
+        do(workflow, code, action, role, **params)
+    unit = CENTRE if state == "coordination" else workflow.get_case(code)["agency_code"]
+    return code, unit
+
+
+@pytest.mark.parametrize("action,state,role", CASES, ids=[f"{a}-from-{s}-as-{r}" for a, s, r in CASES])
+def test_every_action_for_every_role(workflow, action, state, role):
+    code, unit = bring_to(workflow, state)
+    assert workflow.get_case(code)["status"] == state
+    allowed = role in PROCESS.actions[action].roles
+    before = len(workflow.get_case(code)["history"])
+    request = {"action": action, "reason": "Lý do", "params": PARAMS.get(action, {})}
+    if allowed:
+        view = workflow.act(code, request, actor(role, unit))
+        target = PROCESS.actions[action].target
+        assert view["status"] == (state if target == "same" else target)
+        assert view["history"][-1]["action"] == action and len(view["history"]) == before + 1
+        assert workflow.db.outbox()[-1]["event_type"] == "motcua.workflow.v1.DossierStatusChanged"
+    else:
+        with pytest.raises(Forbidden) as err:
+            workflow.act(code, request, actor(role, unit))
+        assert err.value.code == "role_not_allowed"
+        assert len(workflow.get_case(code)["history"]) == before
+
+
+def test_every_action_is_covered():
+    covered = {a for a, _, _ in CASES}
+    assert covered == set(PROCESS.actions) - {"hold_for_coordination"}
+
+
+def test_refusals_change_nothing(workflow):
+    code, unit = bring_to(workflow, "received")
+    outbox = len(workflow.db.outbox())
+    with pytest.raises(InvalidInput) as err:  # not allowed in this state
+        workflow.act(code, {"action": "approve"}, actor("leader", unit))
+    assert err.value.code == "not_allowed_in_state"
+    with pytest.raises(InvalidInput) as err:  # reason required
+        workflow.act(code, {"action": "request_supplement", "reason": " "}, actor("receiver", unit))
+    assert err.value.code == "reason_required"
+    with pytest.raises(Forbidden) as err:  # another unit's officer
+        workflow.act(code, {"action": "request_supplement", "reason": "x"}, actor("receiver", COMMUNE))
+    assert err.value.code == "not_your_unit"
+    with pytest.raises(InvalidInput):  # params checked
+        workflow.act(code, {"action": "assign", "params": {"assignee": ""}}, actor("leader", unit))
+    with pytest.raises(InvalidInput):  # unknown agency
+        workflow.act(code, {"action": "transfer", "reason": "x", "params": {"to_agency": "nowhere"}},
+                     actor("handler", unit))
+    assert len(workflow.db.outbox()) == outbox and workflow.get_case(code)["status"] == "received"
+
+
+def test_client_transaction_id_makes_actions_idempotent(workflow):
+    code, unit = bring_to(workflow, "received")
+    request = {"action": "assign", "params": {"assignee": "handler-1"}, "client_txn_id": "txn-0001-abcd"}
+    first = workflow.act(code, request, actor("leader", unit))
+    again = workflow.act(code, request, actor("leader", unit))
+    assert not first["replayed"] and again["replayed"]
+    assert [a["action"] for a in again["history"]].count("assign") == 1
+    with pytest.raises(Conflict):
+        workflow.act(code, {"action": "process_step", "client_txn_id": "txn-0001-abcd"}, actor("handler", unit))
+
+
+def test_supplement_stops_the_clock_and_resubmission_moves_the_due_date(workflow):
+    code, unit = bring_to(workflow, "received")
+    due = workflow.get_case(code)["due_at"]
+    view = do(workflow, code, "request_supplement", "receiver")
+    assert view["clock_stopped"] and view["pauses"][0]["reason"] == "Lý do kiểm thử"
+    view = workflow.act(code, {"action": "resubmit"}, actor("citizen", None))
+    assert not view["clock_stopped"] and view["status"] == "in_progress"
+    assert view["due_at"] >= due  # same day here: no working day passed while stopped
+    view = do(workflow, code, "extend_with_apology", "leader", extra_days=2)
+    assert view["due_at"] > due and view["due_explanation"]["extension_days"] == 2
+    assert "Phiếu xin lỗi" in workflow.render_form(code, "04")
+
+
+def _local(day: int, hour: int = 9) -> datetime:
+    return datetime(2026, 11, day, hour, 0, tzinfo=LEGAL_TZ)  # November 2026: Monday 23rd
+
+
+def test_chain_commune_province_commune_with_control_sheet():
+    db = FakeDatabase(storage.metadata)
+    code = "000.31.01.H41-261123-0001"
+    event = parse_event(build_event(DossierSubmitted, {
+        "dossier_code": code, "procedure_code": "1.003003", "procedure_version": 1,
+        "receiving_agency_code": COMMUNE, "applicant_unit_code": "NB.HL.NT", "applicant_ref": "r",
+        "channel": "online", "submitted_at": "2026-11-23T01:00:00Z", "contact": {"full_name": "A"},
+    }, source="intake", subject=code))
+
+    def step(moment, action, role, unit, **params):
+        with db.unit() as uow:
+            if action == "open":
+                CaseHandler(CATALOGUE, uow, now=moment).open_case(event.data)
+            else:
+                CaseHandler(CATALOGUE, uow, now=moment).act(code, action, actor(role, unit), params, None, "chuyển")
+
+    step(_local(23), "open", None, None)
+    step(_local(24), "assign", "leader", COMMUNE, assignee="handler-1")
+    step(_local(25), "transfer", "handler", COMMUNE, to_agency=LAND)       # day 2 of 3: early
+    step(_local(26), "assign", "leader", LAND, assignee="handler-9")
+    step(_local(26), "approve", "leader", LAND)
+    step(_local(26) + timedelta(days=21), "transfer", "leader", LAND, to_agency=COMMUNE)  # 15 working days: late
+    step(_local(26) + timedelta(days=22), "result_ready", "handler", COMMUNE)
+    step(_local(26) + timedelta(days=22), "return_result", "receiver", COMMUNE)
+    with db.unit() as uow:
+        view = case_view(uow.session, CATALOGUE, code)
+    steps = view["steps"]
+    assert [(s["agency_code"], s["level"], s["budget_days"]) for s in steps] == [
+        (COMMUNE, "commune", 3), (LAND, "province", 14), (COMMUNE, "commune", 1)]
+    assert [s["outcome"] for s in steps] == ["early", "late", "on_time"]
+    assert steps[0]["handed_to"] == LAND and steps[1]["handed_to"] == COMMUNE
+    assert view["status"] == "returned" and view["outcome"] == "late"  # 18 days budget, finished on day 22
+    from services.workflow import forms
+    sheet = forms.render("06", view, CATALOGUE)
+    assert sheet.count("<tr class=") == 3
+    assert "Quá hạn" in sheet and "Trước hạn" in sheet and "Văn phòng Đăng ký đất đai tỉnh" in sheet
+
+
+def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(workflow):
+    a = submit(workflow, procedure="1.001193", unit="NB.HL.NT")     # commune agency 000.31.01.H41
+    b = submit(workflow, procedure="1.001193", unit="NB.HL.DT")     # commune agency 000.31.02.H41
+    done = submit(workflow, procedure="1.001193", unit="NB.HL.DT")
+    for action, role, params in ROUTES["result_ready"]:
+        do(workflow, done, action, role, **params)
+    do(workflow, done, "return_result", "receiver")
+    before = {c: workflow.get_case(c)["history"] for c in (a, b)}
+    result = workflow.merge_units({"sources": ["NB.HL.NT", "NB.HL.DT"], "successor": "NB.YK.YN",
+                                   "effective_on": "2026-12-01"}, actor("leader", "000.32.01.H41"))
+    assert result["moved_cases"] == 2
+    for code in (a, b):
+        case = workflow.get_case(code)
+        assert case["agency_code"] == "000.32.01.H41" and case["status"] == "received"
+        assert case["receiving_agency_code"] == CENTRE
+        assert case["history"][:len(before[code])] == before[code]
+        assert case["history"][-1]["action"] == "unit_merged"
+    stats = workflow.statistics({"unit": "NB.YK.YN"})
+    assert set(stats["units"]) == {"NB.YK.YN", "NB.HL.NT", "NB.HL.DT"}
+    assert stats["in_progress"] == 2 and stats["finished"] == 1 and stats["received"] == 3
+    # The merged commune's queue now holds them, soonest due first.
+    assert {i["dossier_code"] for i in workflow.work_queue("000.32.01.H41")["items"]} == {a, b}
+
+
+def test_statistics_rating_and_forms(workflow):
+    code, unit = bring_to(workflow, "result_ready")
+    do(workflow, code, "return_result", "receiver")
+    citizen = actor("citizen", None)
+    assert workflow.rate(code, {"score": 5, "comment": "Nhanh"}, citizen)["score"] == 5
+    with pytest.raises(InvalidInput):
+        workflow.rate(code, {"score": 4}, citizen)
+    stats = workflow.statistics({"level": "province"})
+    assert stats["finished_early"] == 1 and stats["on_time_rate"] == 1.0 and stats["satisfaction_average"] == 5
+    assert "Giấy tiếp nhận hồ sơ" in workflow.render_form(code, "01")
+    with pytest.raises(InvalidInput):
+        workflow.render_form(code, "03")  # never refused
+    assert code in workflow.render_logbook(unit)
