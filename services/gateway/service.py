@@ -1,4 +1,5 @@
-"""Gateway service: the HTTP front door (`/api/v1` JSON API, health) that calls the other services by RPC."""
+"""Gateway service: the HTTP front door (`/api/v1` JSON API with its OpenAPI document, health) that calls the
+other services by RPC. Every route is authenticated unless declared public."""
 from __future__ import annotations
 
 import functools
@@ -9,14 +10,22 @@ from kombu import Connection
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from prometheus_client import Histogram
+from werkzeug.wrappers import Response
 
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, NotFound, ServiceError, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
+from services.gateway import openapi, schemas
 from services.gateway.auth import Authenticator, viewer
-from services.gateway.problems import BadRequest, UnsupportedMediaType, json_response, problem
+from services.gateway.problems import (
+    SECURITY_HEADERS,
+    BadRequest,
+    UnsupportedMediaType,
+    json_response,
+    problem,
+)
 from services.gateway.problems import from_error as problem_from_error
 
 HTTP_SECONDS = Histogram(
@@ -27,24 +36,32 @@ HTTP_SECONDS = Histogram(
 )
 BACKENDS = ("intake", "workflow", "registry", "notify", "payment")
 MAX_BODY_BYTES = 256 * 1024
+FORM_NUMBERS = {"01", "02", "03", "04", "05", "06"}
 
 
-def endpoint(method: str, route: str):
-    """`@http` plus what every route needs: problem+json for every error, security headers, metrics."""
+def endpoint(method: str, route: str, *, summary: str = "", tag: str = "dossiers", public: bool = False,
+             body=None, response=None, status: int = 200, query: tuple = (), produces: str = "application/json"):
+    """`@http` plus what every route needs: problem+json for every error, security headers, metrics, and an
+    entry in the OpenAPI document."""
 
     def decorate(fn):
+        openapi.ROUTES.append({"method": method, "path": route, "summary": summary or (fn.__doc__ or "").split("\n")[0],
+                               "name": fn.__name__, "tag": tag, "public": public, "body": body,
+                               "response": response, "status": status, "query": query, "produces": produces})
+
         @functools.wraps(fn)
         def handler(self, request, *args, **kwargs):
             started = time.perf_counter()
             try:
-                response = fn(self, request, *args, **kwargs)
+                response_ = fn(self, request, *args, **kwargs)
             except ServiceError as exc:
-                response = problem_from_error(exc)
+                response_ = problem_from_error(exc)
             except Exception:  # noqa: BLE001 - an unexpected error is a 500 problem, never a stack trace
                 self.log.exception("http_handler_failed", route=route)
-                response = problem(500, "internal_error", "Lỗi hệ thống", "Đã có lỗi xảy ra, vui lòng thử lại sau.")
-            HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
-            return response
+                response_ = problem(500, "internal_error", "Lỗi hệ thống", "Đã có lỗi xảy ra, vui lòng thử lại sau.")
+            HTTP_SECONDS.labels(request.method, route, str(response_.status_code)).observe(
+                time.perf_counter() - started)
+            return response_
 
         return http(method, route)(handler)
 
@@ -54,8 +71,7 @@ def endpoint(method: str, route: str):
 def read_json(request) -> dict:
     if request.content_length and request.content_length > MAX_BODY_BYTES:
         raise BadRequest("body_too_large", f"Nội dung gửi lên vượt quá {MAX_BODY_BYTES // 1024} KB.")
-    mimetype = request.mimetype or ""
-    if mimetype != "application/json":
+    if (request.mimetype or "") != "application/json":
         raise UnsupportedMediaType("unsupported_media_type", "Nội dung phải là JSON (Content-Type: application/json).")
     raw = request.get_data(cache=False)
     try:
@@ -65,6 +81,15 @@ def read_json(request) -> dict:
     if not isinstance(body, dict):
         raise BadRequest("malformed_json", "Nội dung JSON phải là một đối tượng.")
     return body
+
+
+def html_response(text: str) -> Response:
+    response = Response(text, mimetype="text/html")
+    for key, value in SECURITY_HEADERS.items():
+        response.headers[key] = value
+    # Printable forms carry their own inline style and nothing else.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    return response
 
 
 class GatewayService:
@@ -80,15 +105,15 @@ class GatewayService:
     log = LogContext()
     metrics = EntrypointMetrics()
 
-    # -- health -------------------------------------------------------------------------------------------
-    @endpoint("GET", "/healthz")
+    # -- health and the API description ----------------------------------------------------------------------
+    @endpoint("GET", "/healthz", public=True, tag="ops")
     def healthz(self, request):
-        """Liveness: the process answers. Public."""
+        """Liveness: the process answers."""
         return json_response({"status": "ok"})
 
-    @endpoint("GET", "/readyz")
+    @endpoint("GET", "/readyz", public=True, tag="ops")
     def readyz(self, request):
-        """Readiness: the broker is reachable and every service answers with its database reachable. Public."""
+        """Readiness: the broker is reachable and every service answers with its database reachable."""
         checks, ok = {}, True
         try:
             with Connection(self.settings.amqp_uri, connect_timeout=2) as conn:
@@ -105,38 +130,50 @@ class GatewayService:
                     checks[name], ok = f"failed: {type(exc).__name__}", False
         return json_response({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
 
+    @endpoint("GET", "/api/v1/openapi.json", public=True, tag="ops")
+    def openapi_document(self, request):
+        """This API's OpenAPI 3.1 document."""
+        return json_response(openapi.build())
+
     # -- catalogue (public) -------------------------------------------------------------------------------
-    @endpoint("GET", "/api/v1/procedures")
+    @endpoint("GET", "/api/v1/procedures", public=True, tag="catalogue")
     def list_procedures(self, request):
-        """Procedures in force: code, name, documents, fee, processing time. Public."""
+        """Procedures in force: code, name, documents, fee, processing time."""
         return json_response({"items": call(self.workflow.list_procedures)})
 
     # -- dossiers -----------------------------------------------------------------------------------------
-    @endpoint("POST", "/api/v1/dossiers")
+    @endpoint("POST", "/api/v1/dossiers", body=schemas.SubmitDossierRequest, response=schemas.SubmitDossierResponse,
+              status=201)
     def submit_dossier(self, request):
-        """File a dossier. Citizen: for themself; officer (one-stop desk): for an applicant. 201 + Location."""
+        """File a dossier. Citizen: for themself; officer (one-stop desk): for an applicant."""
         principal = self.auth.principal(request)
-        body = read_json(request)
+        body = schemas.validate_body(schemas.SubmitDossierRequest(), read_json(request))
         if principal.kind == "officer" and "channel" not in body:
             body["channel"] = "counter"
         result = call(self.intake.submit_dossier, body, viewer(principal), timeout=15)
         return json_response(result, 201, {"Location": f"/api/v1/dossiers/{result['code']}"})
 
-    @endpoint("GET", "/api/v1/dossiers/<string:code>")
-    def get_dossier(self, request, code):
-        """A dossier with its status, due date and history. Citizens see their own, officers their unit's."""
-        principal = self.auth.principal(request)
+    def _visible_dossier(self, principal, code: str) -> tuple[dict, dict | None]:
+        """The dossier and its case if `principal` may see them (404 otherwise, to leak nothing)."""
         dossier = call(self.intake.get_dossier, code, viewer(principal))
         try:
-            case = call(self.workflow.get_case, code)
+            case = call(self.workflow.get_case, code, viewer(principal))
         except NotFound:
             case = None
         if principal.kind == "officer":
-            units = {dossier["receiving_agency_code"], case["agency_code"] if case else None}
+            units = {dossier["receiving_agency_code"]} | ({case["agency_code"]} | {s["agency_code"] for s in case["steps"]}
+                                                         if case else set())
             if principal.unit not in units:
                 raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
         elif principal.kind != "citizen":
             raise Forbidden("not_allowed", "Tài khoản không được xem hồ sơ này.")
+        return dossier, case
+
+    @endpoint("GET", "/api/v1/dossiers/<string:code>")
+    def get_dossier(self, request, code):
+        """A dossier with its status, due date (explained), steps, history and the actions you may take."""
+        principal = self.auth.principal(request)
+        dossier, case = self._visible_dossier(principal, code)
         dossier["status"] = case["status"] if case else "submitted"
         dossier["case"] = case
         dossier["history"] = [{"seq": 0, "action": "submit", "to_status": "submitted",
@@ -147,23 +184,96 @@ class GatewayService:
             dossier["notifications"] = None  # the timeline still shows; notifications come back with notify
         return json_response(dossier)
 
+    @endpoint("POST", "/api/v1/dossiers/<string:code>/actions", body=schemas.ActionRequest)
+    def act(self, request, code):
+        """Take an action on a dossier (officers by role and unit; citizens: resubmit, withdraw).
+        `Idempotency-Key` (or `client_txn_id`) makes a retried request act once."""
+        principal = self.auth.principal(request)
+        body = schemas.validate_body(schemas.ActionRequest(), read_json(request))
+        if request.headers.get("Idempotency-Key") and not body.get("client_txn_id"):
+            body["client_txn_id"] = request.headers["Idempotency-Key"][:80]
+        if principal.kind == "citizen":
+            call(self.intake.get_dossier, code, viewer(principal))  # 404 unless it is theirs
+        elif principal.kind != "officer":
+            raise Forbidden("not_allowed", "Tài khoản không được thao tác trên hồ sơ.")
+        return json_response(call(self.workflow.act, code, body, viewer(principal), timeout=15))
+
+    @endpoint("GET", "/api/v1/dossiers/<string:code>/forms/<string:number>", produces="text/html")
+    def form(self, request, code, number):
+        """Forms 01-06 of a dossier as printable HTML."""
+        principal = self.auth.principal(request)
+        if number not in FORM_NUMBERS:
+            raise NotFound("unknown_form", "Mẫu phiếu phải là 01 đến 06.")
+        self._visible_dossier(principal, code)
+        return html_response(call(self.workflow.render_form, code, number))
+
+    @endpoint("POST", "/api/v1/dossiers/<string:code>/rating", body=schemas.RatingRequest)
+    def rate(self, request, code):
+        """The citizen rates the handling of their returned dossier (1-5)."""
+        principal = self.auth.principal(request)
+        body = schemas.validate_body(schemas.RatingRequest(), read_json(request))
+        call(self.intake.get_dossier, code, viewer(principal))
+        return json_response(call(self.workflow.rate, code, body, viewer(principal)))
+
+    # -- officers -----------------------------------------------------------------------------------------
+    def _officer(self, request):
+        principal = self.auth.principal(request)
+        if principal.kind != "officer":
+            raise Forbidden("officers_only", "Chức năng dành cho cán bộ.")
+        return principal
+
+    @endpoint("GET", "/api/v1/queue", tag="officers", query=("status", "procedure_code", "due", "limit", "cursor"))
+    def work_queue(self, request):
+        """The officer's unit queue, soonest due first; filters: status, procedure_code, due=soon|overdue."""
+        principal = self._officer(request)
+        args = request.args
+        due = args.get("due")
+        if due not in (None, "soon", "overdue"):
+            raise BadRequest("invalid_query", "due phải là 'soon' hoặc 'overdue'.")
+        try:
+            limit = int(args.get("limit", "50"))
+        except ValueError:
+            raise BadRequest("invalid_query", "limit phải là số nguyên.") from None
+        return json_response(call(self.workflow.work_queue, principal.unit, args.get("status"),
+                                  args.get("procedure_code"), due, limit, args.get("cursor")))
+
+    @endpoint("GET", "/api/v1/statistics", tag="officers", query=("unit", "level", "procedure_code", "date_from",
+                                                                  "date_to"))
+    def statistics(self, request):
+        """Received, finished early/on time/late, on-time rate, in progress, overdue, satisfaction."""
+        self._officer(request)
+        query = {k: v for k, v in request.args.items() if k in ("unit", "level", "procedure_code", "date_from",
+                                                                 "date_to")}
+        return json_response(call(self.workflow.statistics, query))
+
+    @endpoint("GET", "/api/v1/logbook", tag="officers", produces="text/html")
+    def logbook(self, request):
+        """Form 07: the logbook of the officer's unit."""
+        principal = self._officer(request)
+        return html_response(call(self.workflow.render_logbook, principal.unit))
+
+    @endpoint("POST", "/api/v1/units/merges", tag="officers", body=schemas.MergeRequest)
+    def merge_units(self, request):
+        """Merge administrative units (leaders): open dossiers move to the successor, statistics roll up."""
+        principal = self._officer(request)
+        body = schemas.validate_body(schemas.MergeRequest(), read_json(request))
+        return json_response(call(self.workflow.merge_units, body, viewer(principal), timeout=30))
+
     # -- local development identity provider ------------------------------------------------------------------
-    @endpoint("POST", "/dev/token")
+    @endpoint("POST", "/dev/token", public=True, tag="dev", body=schemas.TokenRequest)
     def dev_token(self, request):
         """Local mode only: a signed token for a demo citizen or officer. 404 outside local mode."""
         if self.auth.dev_idp is None:
             raise NotFound("not_found", "Không tìm thấy.")
-        body = read_json(request)
+        body = schemas.validate_body(schemas.TokenRequest(), read_json(request))
         kind = body.get("kind", "citizen")
-        if kind not in ("citizen", "officer", "agency") or not isinstance(body.get("sub"), str):
-            raise BadRequest("invalid_request", "Cần 'sub' (chuỗi) và 'kind' (citizen|officer|agency).")
         token = self.auth.dev_idp.issue(
             body["sub"], kind=kind, name=str(body.get("name") or body["sub"]), unit=body.get("unit"),
             roles=tuple(body.get("roles") or ()), ttl_seconds=int(body.get("ttl_seconds") or 3600),
         )
         return json_response({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
 
-    @endpoint("GET", "/dev-idp/jwks.json")
+    @endpoint("GET", "/dev-idp/jwks.json", public=True, tag="dev")
     def dev_jwks(self, request):
         """Local mode only: the development identity provider's public keys."""
         if self.auth.dev_idp is None:
@@ -171,7 +281,7 @@ class GatewayService:
         return json_response(self.auth.dev_idp.jwks())
 
     # -- anything else ------------------------------------------------------------------------------------
-    @endpoint("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
+    @endpoint("GET,POST,PUT,PATCH,DELETE", "/<path:path>", public=True, tag="ops")
     def not_found(self, request, path):
         """Unknown routes answer with a problem too, never an HTML page."""
         raise NotFound("route_not_found", "Không có địa chỉ này.", {"path": "/" + path})

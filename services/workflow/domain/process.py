@@ -56,12 +56,12 @@ class ProcessDefinition:
         action = self.actions.get(action_name)
         if action is None:
             raise ActionRefused("unknown_action", f"Thao tác {action_name!r} không tồn tại.")
-        if state not in action.sources:
-            raise ActionRefused("not_allowed_in_state",
-                                f"Không thể thực hiện {action_name} khi hồ sơ ở trạng thái {self.label(state)}.")
         if not roles & action.roles:
             raise ActionRefused("role_not_allowed",
                                 f"Vai trò của bạn không được thực hiện {action_name} (cần: {', '.join(sorted(action.roles))}).")
+        if state not in action.sources:
+            raise ActionRefused("not_allowed_in_state",
+                                f"Không thể thực hiện {action_name} khi hồ sơ ở trạng thái {self.label(state)}.")
         if action.reason_required and not (reason or "").strip():
             raise ActionRefused("reason_required", f"Thao tác {action_name} cần nêu lý do.")
         missing = [p for p in action.params if params.get(p) in (None, "")]

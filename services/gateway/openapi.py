@@ -1,0 +1,49 @@
+"""The OpenAPI 3.1 document of `/api/v1`, generated from the routes the gateway declares and their
+marshmallow schemas."""
+from __future__ import annotations
+
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from services.gateway import schemas
+
+ROUTES: list[dict] = []  # filled by the @endpoint decorator
+
+
+def _path(route: str) -> tuple[str, list[str]]:
+    names = re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", route)
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", route), names
+
+
+def build(version: str = "0.1.0") -> dict:
+    spec = APISpec(title="MotCua API", version=version, openapi_version="3.1.0",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Một cửa điện tử: dossiers, officer actions, catalogue. Errors are "
+                                        "application/problem+json (RFC 9457) with a stable `code`."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Problem", schema=schemas.Problem)
+    for route in ROUTES:
+        if not route["path"].startswith("/api/v1") or "<path:" in route["path"]:
+            continue
+        path, params = _path(route["path"])
+        operation: dict = {
+            "summary": route["summary"], "operationId": route["name"], "tags": [route["tag"]],
+            "responses": {
+                str(route["status"]): {"description": "OK", "content": {
+                    route["produces"]: {"schema": route["response"] or {"type": "object"}}}},
+                "4XX": {"description": "Refused", "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+            },
+            "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
+            + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in route["query"]],
+        }
+        if route["body"] is not None:
+            operation["requestBody"] = {"required": True,
+                                        "content": {"application/json": {"schema": route["body"]}}}
+        if not route["public"]:
+            operation["security"] = [{"bearer": []}]
+        for method in route["method"].split(","):
+            spec.path(path=path, operations={method.lower(): dict(operation, operationId=f"{route['name']}")})
+    return spec.to_dict()

@@ -1,0 +1,108 @@
+"""The public HTTP API's request and response schemas (marshmallow): validated at the gateway and published
+in the OpenAPI document. Services validate their RPC arguments again with their own schemas."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from services.gateway.problems import BadRequest
+
+ACTIONS = ["receive", "refuse_receipt", "assign", "process_step", "request_supplement", "resubmit", "transfer",
+           "approve", "reject", "extend_with_apology", "stop", "result_ready", "return_result", "withdraw"]
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Applicant(_Strict):
+    id_number = fields.String(required=True, metadata={"description": "12-digit personal ID number (CCCD)"})
+
+
+class Contact(_Strict):
+    email = fields.Email(metadata={"description": "Overrides the registry's e-mail for this dossier"})
+    phone = fields.String()
+    language = fields.String(validate=validate.OneOf(["vi", "en"]))
+
+
+class SubmitDossierRequest(_Strict):
+    procedure_code = fields.String(required=True, metadata={"example": "1.000656"})
+    applicant = fields.Nested(Applicant, required=True)
+    contact = fields.Nested(Contact)
+    channel = fields.String(validate=validate.OneOf(["online", "counter"]))
+    form = fields.Dict(keys=fields.String(), metadata={"description": "Procedure-specific form fields"})
+
+
+class SubmitDossierResponse(Schema):
+    code = fields.String(metadata={"example": "000.00.07.H41-261122-0001"})
+    status = fields.String()
+    submitted_at = fields.DateTime()
+    agency_code = fields.String()
+    agency_name = fields.String()
+
+
+class ActionParams(_Strict):
+    assignee = fields.String()
+    to_agency = fields.String()
+    budget_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
+    extra_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=365))
+
+
+class AttachmentRef(_Strict):
+    name = fields.String(required=True)
+    sha256 = fields.String(required=True)
+
+
+class ActionRequest(_Strict):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    reason = fields.String(metadata={"description": "Required by refusals, supplement requests, apologies..."})
+    params = fields.Nested(ActionParams)
+    attachments = fields.List(fields.Nested(AttachmentRef))
+    client_txn_id = fields.String(metadata={"description": "Idempotency: same id, same action, acted once. "
+                                                           "The Idempotency-Key header fills it in."})
+
+
+class RatingRequest(_Strict):
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String()
+
+
+class MergeRequest(_Strict):
+    sources = fields.List(fields.String(), required=True)
+    successor = fields.String(required=True)
+    effective_on = fields.Date(required=True)
+
+
+class TokenRequest(_Strict):
+    sub = fields.String(required=True, metadata={"description": "Citizen: 12-digit ID number; officer: user id"})
+    kind = fields.String(validate=validate.OneOf(["citizen", "officer", "agency"]))
+    name = fields.String()
+    unit = fields.String(metadata={"description": "Officer's agency code, e.g. 000.00.07.H41"})
+    roles = fields.List(fields.String(validate=validate.OneOf(["receiver", "handler", "leader"])))
+    ttl_seconds = fields.Integer(strict=True, validate=validate.Range(min=60, max=86400))
+
+
+class Problem(Schema):
+    type = fields.String()
+    title = fields.String()
+    title_en = fields.String()
+    status = fields.Integer()
+    code = fields.String()
+    detail = fields.String()
+    errors = fields.Dict()
+
+
+def validate_body(schema: Schema, body: dict) -> dict:
+    """Check a body against its schema; the services receive the body as sent (they validate it again)."""
+    errors = schema.validate(body)
+    if errors:
+        raise ValidationProblem("invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": errors})
+    return body
+
+
+class ValidationProblem(BadRequest):
+    http_status = 422
+    title = "Dữ liệu không hợp lệ"
+
+
+__all__ = ["ValidationError"]
