@@ -25,7 +25,10 @@ def _cursor(due_at, code) -> str:
 
 def work_queue(session, catalogue, unit, status, procedure_code, due, limit, after, now) -> dict:
     cases = storage.cases
-    query = select(cases).where(cases.c.agency_code == unit, cases.c.status.not_in(TERMINAL))
+    # A service centre's queue also holds what nobody could route (the coordination queue).
+    held = or_(cases.c.agency_code == unit,
+               and_(cases.c.status == "coordination", cases.c.receiving_agency_code == unit))
+    query = select(cases).where(held, cases.c.status.not_in(TERMINAL))
     if status:
         query = query.where(cases.c.status == status)
     if procedure_code:

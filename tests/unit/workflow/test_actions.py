@@ -230,3 +230,29 @@ def test_statistics_rating_and_forms(workflow):
     with pytest.raises(InvalidInput):
         workflow.render_form(code, "03")  # never refused
     assert code in workflow.render_logbook(unit)
+
+
+def test_coordination_queue_is_the_service_centres(workflow):
+    code, unit = bring_to(workflow, "coordination")
+    assert unit == CENTRE
+    assert [i["dossier_code"] for i in workflow.work_queue(CENTRE)["items"]] == [code]
+    view = do(workflow, code, "receive", "receiver", unit=CENTRE, to_agency=COMMUNE)
+    assert view["status"] == "received" and view["agency_code"] == COMMUNE and view["due_at"]
+    assert workflow.work_queue(CENTRE)["items"] == []
+
+
+def test_deadline_timer_flags_due_soon_and_overdue_once(workflow):
+    overdue, _ = bring_to(workflow, "in_progress")
+    soon, _ = bring_to(workflow, "received")
+    paused, _ = bring_to(workflow, "awaiting_supplement")
+    now = datetime.now(LEGAL_TZ)
+    with workflow.db.unit() as uow:
+        uow.session.execute(storage.cases.update().where(storage.cases.c.dossier_code == overdue)
+                            .values(due_at=now - timedelta(days=3)))
+        uow.session.execute(storage.cases.update().where(storage.cases.c.dossier_code.in_([soon, paused]))
+                            .values(due_at=now + timedelta(minutes=30)))
+    workflow.check_deadlines()
+    workflow.check_deadlines()  # a second run (or a second replica) flags nothing again
+    events = [(row["event_type"].rsplit(".", 1)[1], row["subject"]) for row in workflow.db.outbox()
+              if not row["event_type"].endswith("DossierStatusChanged")]
+    assert sorted(events) == sorted([("CaseOverdue", overdue), ("CaseDueSoon", soon)])
