@@ -22,6 +22,17 @@ class ContactSchema(Schema):
     language = fields.String(load_default=None, validate=validate.OneOf(["vi", "en"]))
 
 
+class DocumentChoice(Schema):
+    """For one required document: reuse a registry document (the citizen confirms it) or an upload."""
+
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    reuse = fields.String(load_default=None, validate=validate.Length(equal=36))
+    upload = fields.String(load_default=None, validate=validate.Length(equal=36))
+
+
 class SubmitDossierRequest(Schema):
     class Meta:
         unknown = RAISE
@@ -31,6 +42,20 @@ class SubmitDossierRequest(Schema):
     contact = fields.Nested(ContactSchema, load_default=dict)
     channel = fields.String(load_default="online", validate=validate.OneOf(["online", "counter"]))
     form = fields.Dict(keys=fields.String(), load_default=dict)
+    documents = fields.List(fields.Nested(DocumentChoice), load_default=list)
+    draft_id = fields.String(load_default=None, validate=validate.Length(equal=36))
+
+
+class UploadRecord(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Length(equal=36))
+    file_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    media_type = fields.String(required=True, validate=validate.OneOf(["application/pdf", "image/jpeg", "image/png"]))
+    size_bytes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    path = fields.String(required=True)
 
 
 class Viewer(Schema):

@@ -1,28 +1,41 @@
 """Intake service: validates and stores dossiers with their codes, and reports them as submitted."""
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from datetime import datetime, timezone
 
 import structlog
 from marshmallow import ValidationError
 from motcua.intake.v1.events_pb2 import DossierSubmitted
 from nameko.rpc import RpcProxy, rpc
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
-from services.chassis.errors import Forbidden, InvalidInput, NotFound
+from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.intake import storage
 from services.intake.dependencies import RouteCache
 from services.intake.domain import codes
-from services.intake.schemas import SubmitDossierRequest, Viewer
+from services.intake.domain.documents import resolve
+from services.intake.schemas import SubmitDossierRequest, UploadRecord, Viewer
 
 SUBMITTED = Counter(
     "motcua_intake_dossiers_submitted_total", "Dossiers stored with a code, by channel.", ["channel"]
+)
+DOCUMENTS = Counter(
+    "motcua_intake_documents_total", "Required documents of submitted dossiers, by where they came from.",
+    ["source"],  # reused (from the registry) | uploaded
+)
+REUSE_RATIO = Gauge(
+    "motcua_intake_document_reuse_ratio",
+    "Share of required documents (not forms) reused from the registry instead of uploaded, since start.",
 )
 
 
@@ -49,7 +62,7 @@ class IntakeService:
     metrics = EntrypointMetrics()
 
     @rpc
-    def submit_dossier(self, request: dict, submitter: dict) -> dict:
+    def submit_dossier(self, request: dict, submitter: dict, idempotency_key: str | None = None) -> dict:
         """Validate, look up the applicant in the registry, store the dossier with its code, emit
         DossierSubmitted through the outbox. Returns {code, status, submitted_at}.
 
@@ -62,45 +75,199 @@ class IntakeService:
             raise Forbidden("not_own_dossier", "Công dân chỉ nộp hồ sơ cho chính mình.")
         if who["kind"] == "agency":
             raise Forbidden("agency_cannot_submit", "Tài khoản cơ quan không nộp hồ sơ thay công dân.")
+        key = (idempotency_key or "")[:100]
+        request_hash = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+        if key:
+            earlier = self._idempotent_answer(who["subject"], key, request_hash)
+            if earlier is not None:
+                return earlier
         # Ask the registry first: the citizen never types what the state holds.
-        person = call(self.registry.get_person, id_number)
+        person = call(self.registry.get_person, id_number, "intake", "dossier_processing")
         route = self.routes.route(body["procedure_code"], person["address_unit_code"],
                                   lambda *args: call(self.workflow.route, *args))
         procedure = route["procedure"]
+        requirements = procedure.get("documents") or []
+        wanted = [r["code"] for r in requirements if r.get("kind") == "document"]
+        reusable = {d["id"]: d for d in call(self.registry.find_documents, id_number, wanted)} if wanted else {}
         contact = body["contact"]
         now = datetime.now(timezone.utc)
         ref = codes.applicant_ref(self.settings.applicant_ref_key, id_number)
-        with self.db.unit() as uow:
-            agency = route["receiving_agency_code"]
-            sequence = storage.next_sequence(uow.session, agency, codes.legal_day(now))
-            code = codes.dossier_code(agency, codes.legal_day(now), sequence)
-            values = dict(
-                code=code, procedure_code=procedure["code"], procedure_version=procedure["version"],
-                receiving_agency_code=agency, applicant_id_number=id_number, applicant_ref=ref,
-                applicant_name=person["full_name"], applicant_unit_code=person["address_unit_code"],
-                contact_email=contact.get("email") or person.get("email") or "",
-                contact_phone=contact.get("phone") or person.get("phone") or "",
-                language=contact.get("language") or person.get("language") or "vi",
-                channel=body["channel"], form_data=json.dumps(body["form"], ensure_ascii=False),
-                submitted_by=who["subject"], submitted_at=now,
-            )
-            uow.session.execute(storage.dossiers.insert().values(**values))
-            uow.publish(DossierSubmitted, {
-                "dossier_code": code, "procedure_code": procedure["code"],
-                "procedure_version": procedure["version"], "receiving_agency_code": agency,
-                "applicant_unit_code": values["applicant_unit_code"], "applicant_ref": ref,
-                "channel": body["channel"], "submitted_at": _iso(now),
-                "contact": {"full_name": values["applicant_name"], "email": values["contact_email"],
-                            "phone": values["contact_phone"], "language": values["language"]},
-            }, subject=code)
+        try:
+            with self.db.unit() as uow:
+                uploads = self._unused_uploads(uow.session, who["subject"],
+                                               [c["upload"] for c in body["documents"] if c.get("upload")])
+                resolved, errors = resolve(requirements, body["documents"], reusable, uploads)
+                if errors:
+                    raise InvalidInput("documents_incomplete", "Thành phần hồ sơ chưa đầy đủ hoặc không hợp lệ.",
+                                       {"documents": errors,
+                                        "reusable": {d["doc_type"]: d["id"] for d in reusable.values()}})
+                agency = route["receiving_agency_code"]
+                sequence = storage.next_sequence(uow.session, agency, codes.legal_day(now))
+                code = codes.dossier_code(agency, codes.legal_day(now), sequence)
+                values = dict(
+                    code=code, procedure_code=procedure["code"], procedure_version=procedure["version"],
+                    receiving_agency_code=agency, applicant_id_number=id_number, applicant_ref=ref,
+                    applicant_name=person["full_name"], applicant_unit_code=person["address_unit_code"],
+                    contact_email=contact.get("email") or person.get("email") or "",
+                    contact_phone=contact.get("phone") or person.get("phone") or "",
+                    language=contact.get("language") or person.get("language") or "vi",
+                    channel=body["channel"], form_data=json.dumps(body["form"], ensure_ascii=False),
+                    submitted_by=who["subject"], submitted_at=now,
+                )
+                uow.session.execute(storage.dossiers.insert().values(**values))
+                for item in resolved:
+                    uow.session.execute(storage.dossier_documents.insert().values(
+                        dossier_code=code, requirement_code=item.requirement_code, source=item.source,
+                        registry_document_id=item.registry_document_id, upload_id=item.upload_id, sha256=item.sha256))
+                    if item.upload_id:
+                        uow.session.execute(update(storage.uploads).where(storage.uploads.c.id == item.upload_id)
+                                            .values(used_by=code))
+                if body.get("draft_id"):
+                    uow.session.execute(storage.drafts.delete().where(
+                        storage.drafts.c.id == body["draft_id"], storage.drafts.c.owner == who["subject"]))
+                uow.publish(DossierSubmitted, {
+                    "dossier_code": code, "procedure_code": procedure["code"],
+                    "procedure_version": procedure["version"], "receiving_agency_code": agency,
+                    "applicant_unit_code": values["applicant_unit_code"], "applicant_ref": ref,
+                    "channel": body["channel"], "submitted_at": _iso(now),
+                    "contact": {"full_name": values["applicant_name"], "email": values["contact_email"],
+                                "phone": values["contact_phone"], "language": values["language"]},
+                }, subject=code)
+                answer = {"code": code, "status": "submitted", "submitted_at": _iso(now),
+                          "procedure": {"code": procedure["code"], "version": procedure["version"],
+                                        "name": procedure["name"]},
+                          "agency_code": route["agency_code"], "agency_name": route["agency_name"],
+                          "documents": [{"code": r.requirement_code, "source": r.source} for r in resolved]}
+                if key:
+                    uow.session.execute(storage.idempotency_keys.insert().values(
+                        owner=who["subject"], key=key, request_hash=request_hash,
+                        response=json.dumps(answer, ensure_ascii=False), created_at=now))
+        except IntegrityError:
+            # The same key committed by a concurrent request first: answer as it did (or refuse another body).
+            earlier = self._idempotent_answer(who["subject"], key, request_hash) if key else None
+            if earlier is None:
+                raise
+            return earlier
         SUBMITTED.labels(body["channel"]).inc()
+        self._count_documents(resolved)
         structlog.contextvars.bind_contextvars(dossier_code=code)
         self.log.info("dossier_submitted", procedure_code=procedure["code"], agency_code=agency,
-                      channel=body["channel"], applicant=id_number)
-        return {"code": code, "status": "submitted", "submitted_at": _iso(now),
-                "procedure": {"code": procedure["code"], "version": procedure["version"],
-                              "name": procedure["name"]},
-                "agency_code": route["agency_code"], "agency_name": route["agency_name"]}
+                      channel=body["channel"], applicant=id_number,
+                      reused=sum(r.source == "reused" for r in resolved))
+        return answer
+
+    def _idempotent_answer(self, owner: str, key: str, request_hash: str) -> dict | None:
+        with self.db.unit() as uow:
+            row = uow.session.execute(select(storage.idempotency_keys).where(
+                storage.idempotency_keys.c.owner == owner, storage.idempotency_keys.c.key == key)).mappings().first()
+        if row is None:
+            return None
+        if row["request_hash"] != request_hash:
+            raise Conflict("idempotency_key_reused", "Idempotency-Key này đã được dùng cho một hồ sơ khác.")
+        return {**json.loads(row["response"]), "replayed": True}
+
+    def _unused_uploads(self, session, owner: str, ids: list[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        rows = session.execute(select(storage.uploads).where(
+            storage.uploads.c.id.in_(ids), storage.uploads.c.owner == owner,
+            storage.uploads.c.used_by.is_(None))).mappings().all()
+        return {r["id"]: dict(r) for r in rows}
+
+    _counted = {"reused": 0, "uploaded": 0}
+
+    def _count_documents(self, resolved) -> None:
+        for item in resolved:
+            if item.source in ("reused", "uploaded"):
+                DOCUMENTS.labels(item.source).inc()
+                IntakeService._counted[item.source] += 1
+        total = sum(IntakeService._counted.values())
+        if total:
+            REUSE_RATIO.set(IntakeService._counted["reused"] / total)
+
+    @rpc
+    def prepare(self, procedure_code: str, submitter: dict) -> dict:
+        """What the submission form needs: the applicant's data from the registry (never typed again) and,
+        for each required document, the valid ones the citizen already holds."""
+        who = _load(Viewer(), submitter)
+        if who["kind"] != "citizen":
+            raise Forbidden("citizens_only", "Chỉ công dân chuẩn bị hồ sơ cho chính mình.")
+        person = call(self.registry.get_person, who["subject"], "self", "dossier_processing")
+        route = self.routes.route(procedure_code, person["address_unit_code"],
+                                  lambda *args: call(self.workflow.route, *args))
+        requirements = route["procedure"].get("documents") or []
+        wanted = [r["code"] for r in requirements if r.get("kind") == "document"]
+        held = call(self.registry.find_documents, who["subject"], wanted, "self") if wanted else []
+        return {
+            "applicant": person,
+            "procedure": route["procedure"],
+            "agency_code": route["agency_code"], "agency_name": route["agency_name"],
+            "documents": [{**r, "reusable": [d for d in held if d["doc_type"] == r["code"]]} for r in requirements],
+        }
+
+    @rpc
+    def register_upload(self, record: dict, submitter: dict) -> dict:
+        """Record a file the gateway stored (content already checked): it can then be cited in a submission."""
+        who = _load(Viewer(), submitter)
+        data = _load(UploadRecord(), record)
+        with self.db.unit() as uow:
+            uow.session.execute(storage.uploads.insert().values(**data, owner=who["subject"], used_by=None,
+                                                               created_at=datetime.now(timezone.utc)))
+        return {"id": data["id"], "sha256": data["sha256"], "size_bytes": data["size_bytes"],
+                "media_type": data["media_type"]}
+
+    @rpc
+    def save_draft(self, draft_id: str | None, body: dict, submitter: dict) -> dict:
+        """Save a partly filled dossier (any JSON object up to 64 KB) to resume later."""
+        who = _load(Viewer(), submitter)
+        if not isinstance(body, dict):
+            raise InvalidInput("invalid_request", "Bản nháp phải là một đối tượng JSON.")
+        text = json.dumps(body, ensure_ascii=False)
+        if len(text) > 65536:
+            raise InvalidInput("draft_too_large", "Bản nháp vượt quá 64 KB.")
+        now = datetime.now(timezone.utc)
+        with self.db.unit() as uow:
+            if draft_id:
+                done = uow.session.execute(update(storage.drafts).where(
+                    storage.drafts.c.id == draft_id, storage.drafts.c.owner == who["subject"]).values(
+                    body=text, procedure_code=str(body.get("procedure_code") or "")[:30], updated_at=now)).rowcount
+                if not done:
+                    raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
+            else:
+                draft_id = str(uuid.uuid4())
+                uow.session.execute(storage.drafts.insert().values(
+                    id=draft_id, owner=who["subject"], procedure_code=str(body.get("procedure_code") or "")[:30],
+                    body=text, created_at=now, updated_at=now))
+        return {"id": draft_id, "updated_at": _iso(now)}
+
+    @rpc
+    def get_draft(self, draft_id: str, submitter: dict) -> dict:
+        who = _load(Viewer(), submitter)
+        with self.db.unit() as uow:
+            row = uow.session.execute(select(storage.drafts).where(
+                storage.drafts.c.id == draft_id, storage.drafts.c.owner == who["subject"])).mappings().first()
+        if row is None:
+            raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
+        return {"id": row["id"], "body": json.loads(row["body"]), "updated_at": _iso(row["updated_at"])}
+
+    @rpc
+    def list_drafts(self, submitter: dict) -> list[dict]:
+        who = _load(Viewer(), submitter)
+        with self.db.unit() as uow:
+            rows = uow.session.execute(select(storage.drafts).where(storage.drafts.c.owner == who["subject"])
+                                       .order_by(storage.drafts.c.updated_at.desc())).mappings().all()
+        return [{"id": r["id"], "procedure_code": r["procedure_code"], "updated_at": _iso(r["updated_at"])}
+                for r in rows]
+
+    @rpc
+    def delete_draft(self, draft_id: str, submitter: dict) -> dict:
+        who = _load(Viewer(), submitter)
+        with self.db.unit() as uow:
+            done = uow.session.execute(storage.drafts.delete().where(
+                storage.drafts.c.id == draft_id, storage.drafts.c.owner == who["subject"])).rowcount
+        if not done:
+            raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
+        return {"id": draft_id, "deleted": True}
 
     @rpc
     def get_dossier(self, code: str, viewer: dict) -> dict:

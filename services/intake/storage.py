@@ -39,6 +39,56 @@ dossier_sequences = Table(
 )
 
 
+# What each required document of a dossier is: reused from the registry, uploaded, or the online form itself.
+dossier_documents = Table(
+    "dossier_documents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), nullable=False, index=True),
+    Column("requirement_code", String(20), nullable=False),
+    Column("source", String(10), nullable=False),  # reused | uploaded | form
+    Column("registry_document_id", String(36), nullable=True),
+    Column("upload_id", String(36), nullable=True),
+    Column("sha256", String(64), nullable=False, default=""),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(100), nullable=False, index=True),
+    Column("file_name", String(200), nullable=False),
+    Column("media_type", String(40), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("used_by", String(60), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(100), nullable=False, index=True),
+    Column("procedure_code", String(30), nullable=False, default=""),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Idempotency-Key on submission: the same key and body give the same dossier; another body is refused.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(100), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+
 def next_sequence(session, agency_code: str, day: date) -> int:
     """Take the next daily number for an agency, atomically.
 

@@ -1,8 +1,9 @@
 """Demo citizens for local runs: `python -m services.registry.demo` (idempotent)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.chassis import config
@@ -26,11 +27,30 @@ DEMO_PERSONS = [
 ]
 
 
+# Documents the state already holds for demo citizens: reusable instead of uploading again.
+DEMO_DOCUMENTS = [
+    dict(id="8a0d5a2e-0000-4000-8000-000000000001", owner_id_number="037090000001", doc_type="QSDD",
+         title="Giấy chứng nhận quyền sử dụng đất số CS 012345", issuer="Sở Tài nguyên và Môi trường tỉnh Ninh Bình",
+         number="CS 012345", issued_on=date(2019, 5, 14), expires_on=None, sha256="1" * 64, provenance="imported",
+         status="valid", source_dossier_code=None),
+    dict(id="8a0d5a2e-0000-4000-8000-000000000002", owner_id_number="037185000002", doc_type="GCS",
+         title="Giấy chứng sinh", issuer="Bệnh viện Đa khoa tỉnh Ninh Bình", number="GCS-2026-0042",
+         issued_on=date(2026, 11, 2), expires_on=None, sha256="2" * 64, provenance="imported", status="valid",
+         source_dossier_code=None),
+]
+
+
 def load(url: str | None = None) -> int:
-    engine = make_engine(url or config.database_url("registry"))
+    settings = config.load("registry")
+    engine = make_engine(url or settings.database_url)
     with Session(engine) as session, session.begin():
         for person in DEMO_PERSONS:
-            storage.upsert_person(session, dict(person))
+            storage.upsert_person(session, {**person, "ref": storage.person_ref(settings.applicant_ref_key,
+                                                                                 person["id_number"])})
+        for document in DEMO_DOCUMENTS:
+            if session.execute(select(storage.documents.c.id).where(
+                    storage.documents.c.id == document["id"])).first() is None:
+                session.execute(storage.documents.insert().values(**document, created_at=datetime.now(timezone.utc)))
     engine.dispose()
     return len(DEMO_PERSONS)
 

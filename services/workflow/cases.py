@@ -6,13 +6,13 @@ and records the events to publish; it knows nothing of nameko or the broker.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from motcua.workflow.v1.events_pb2 import DossierStatusChanged
+from motcua.workflow.v1.events_pb2 import DossierStatusChanged, ResultIssued
 
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.workflow import storage
-from services.workflow.domain.legal_time import Pause
+from services.workflow.domain.legal_time import LEGAL_TZ, Pause
 from services.workflow.domain.process import ActionRefused
 
 OFFICER_ROLES = {"receiver", "handler", "leader"}
@@ -134,7 +134,27 @@ class CaseHandler:
         if updated["due_at"] is not None:
             change["due_at"] = _iso(updated["due_at"])
         self.uow.publish(DossierStatusChanged, change, subject=code)
+        if action == "return_result":
+            self._issue_result(updated)
         return {"replayed": False, "status": new_status}
+
+    def _issue_result(self, case: dict) -> None:
+        """An approved dossier's result goes back to the registry as a verified document (once-only)."""
+        if not any(a["action"] == "approve" for a in storage.history(self.session, case["dossier_code"])):
+            return
+        procedure = self.catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
+        if not procedure.result:
+            return
+        issued_on = self.now.astimezone(LEGAL_TZ).date()
+        valid_days = procedure.result.get("valid_days")
+        issuer = self.catalogue.territory.agencies.get(case["agency_code"])
+        self.uow.publish(ResultIssued, {
+            "dossier_code": case["dossier_code"], "procedure_code": procedure.code,
+            "applicant_ref": case["applicant_ref"], "result_type": procedure.result["type"],
+            "title": procedure.result["title"], "issuer_agency_code": case["agency_code"],
+            "issuer_name": issuer.name if issuer else case["agency_code"], "issued_on": issued_on.isoformat(),
+            "expires_on": (issued_on + timedelta(days=valid_days)).isoformat() if valid_days else "",
+        }, subject=case["dossier_code"])
 
     def _check_unit(self, case: dict, action: str, actor: dict, roles: frozenset[str]) -> None:
         """Officers act only on cases their unit holds; at receipt, the receiving desk may act too."""

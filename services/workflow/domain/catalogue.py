@@ -54,6 +54,7 @@ class Procedure:
     documents: tuple[dict, ...] = ()
     chain: tuple[dict, ...] = ()  # inter-agency steps: {level, kind, days}
     process: str = "standard"
+    result: dict | None = None  # {type, title, valid_days}: what the dossier produces
 
     def to_dict(self) -> dict:
         return {
@@ -62,6 +63,7 @@ class Procedure:
             "online_mode": self.online_mode, "processing_days": self.processing_days,
             "fee_vnd": self.fee_vnd, "documents": [dict(d) for d in self.documents],
             "chain": [dict(c) for c in self.chain], "process": self.process,
+            "result": dict(self.result) if self.result else None,
         }
 
     def step_budget(self, index: int) -> int | None:
@@ -223,6 +225,9 @@ def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
         if chain and sum(step["days"] for step in chain) != raw["processing_days"]:
             raise CatalogueError(path, f"{where}: chain budgets add up to {sum(s['days'] for s in chain)} days, "
                                        f"processing_days says {raw['processing_days']}")
+        for j, doc in enumerate(raw.get("documents") or ()):
+            if not isinstance(doc, dict) or not doc.get("code") or doc.get("kind") not in ("form", "document"):
+                raise CatalogueError(path, f"{where}.documents[{j}]: needs a code and kind form|document")
         key = (str(raw["code"]), raw["version"])
         if key in procedures:
             raise CatalogueError(path, f"{where}: duplicate procedure {key[0]} version {key[1]}")
@@ -232,7 +237,7 @@ def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
             agency_kind=raw["agency_kind"], online_mode=raw["online_mode"],
             processing_days=raw["processing_days"], fee_vnd=raw.get("fee_vnd", 0),
             documents=tuple(raw.get("documents") or ()), chain=chain,
-            process=str(raw.get("process") or "standard"),
+            process=str(raw.get("process") or "standard"), result=raw.get("result"),
         )
     return procedures
 

@@ -5,7 +5,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from services.chassis.config import Settings
-from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
+from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.intake import storage
 from services.intake.dependencies import RouteCache
 from services.intake.domain import codes
@@ -46,7 +46,7 @@ def test_submission_stores_dossier_and_records_event(intake):
                                    CITIZEN)
     assert codes.is_dossier_code(result["code"]) and result["code"].startswith("000.00.07.H41-")
     assert result["code"].endswith("-0001")
-    intake.registry.get_person.call_async.assert_called_once_with("037090000001")
+    intake.registry.get_person.call_async.assert_called_once_with("037090000001", "intake", "dossier_processing")
     [row] = intake.db.outbox()
     assert row["event_type"] == "motcua.intake.v1.DossierSubmitted" and row["subject"] == result["code"]
     assert "037090000001" not in row["envelope"]  # the event carries an opaque reference, not the ID number
@@ -100,3 +100,54 @@ def test_routing_survives_a_workflow_outage_once_known(intake):
     intake.routes._entries = {}
     with pytest.raises(Unavailable):
         intake.submit_dossier(body, CITIZEN)
+
+
+LAND = {"id": "8a0d5a2e-0000-4000-8000-000000000001", "doc_type": "QSDD", "sha256": "1" * 64}
+ROUTE_WITH_DOCS = {**ROUTE, "procedure": {**ROUTE["procedure"], "code": "2.000488", "documents": [
+    {"code": "GDN", "kind": "form"}, {"code": "QSDD", "kind": "document"}]}}
+
+
+def test_a_document_the_registry_holds_is_reused_and_nothing_is_uploaded(intake):
+    intake.workflow.route.call_async.side_effect = lambda *a: _Reply(ROUTE_WITH_DOCS)
+    intake.registry.find_documents.call_async.side_effect = lambda *a: _Reply([LAND])
+    body = {"procedure_code": "2.000488", "applicant": {"id_number": "037090000001"},
+            "documents": [{"code": "QSDD", "reuse": LAND["id"]}]}
+    result = intake.submit_dossier(body, CITIZEN)
+    assert {d["code"]: d["source"] for d in result["documents"]} == {"GDN": "form", "QSDD": "reused"}
+    [row] = [r for r in intake.db.rows("dossier_documents") if r["source"] == "reused"]
+    assert row["registry_document_id"] == LAND["id"] and intake.db.rows("uploads") == []
+
+
+@pytest.mark.parametrize("documents", [
+    [], [{"code": "QSDD", "reuse": "8a0d5a2e-0000-4000-8000-000000000999"}],
+    [{"code": "QSDD", "upload": "8a0d5a2e-0000-4000-8000-000000000777"}],
+    [{"code": "QSDD", "reuse": LAND["id"]}, {"code": "XYZ", "reuse": LAND["id"]}],
+])
+def test_missing_or_foreign_documents_are_refused_and_nothing_stored(intake, documents):
+    intake.workflow.route.call_async.side_effect = lambda *a: _Reply(ROUTE_WITH_DOCS)
+    intake.registry.find_documents.call_async.side_effect = lambda *a: _Reply([LAND])
+    with pytest.raises(InvalidInput) as err:
+        intake.submit_dossier({"procedure_code": "2.000488", "applicant": {"id_number": "037090000001"},
+                               "documents": documents}, CITIZEN)
+    assert err.value.code in ("documents_incomplete", "invalid_request")
+    assert intake.db.rows("dossiers") == [] and intake.db.outbox() == []
+
+
+def test_idempotency_key_same_body_same_dossier_other_body_refused(intake):
+    body = {"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}}
+    first = intake.submit_dossier(body, CITIZEN, "key-0001")
+    again = intake.submit_dossier(body, CITIZEN, "key-0001")
+    assert again["code"] == first["code"] and again["replayed"] is True
+    assert len(intake.db.rows("dossiers")) == 1
+    with pytest.raises(Conflict):
+        intake.submit_dossier({**body, "form": {"x": 1}}, CITIZEN, "key-0001")
+
+
+def test_drafts_are_private_and_resumable(intake):
+    saved = intake.save_draft(None, {"procedure_code": "1.000656", "form": {"ly_do": "xin việc"}}, CITIZEN)
+    intake.save_draft(saved["id"], {"procedure_code": "1.000656", "form": {"ly_do": "du học"}}, CITIZEN)
+    assert intake.get_draft(saved["id"], CITIZEN)["body"]["form"]["ly_do"] == "du học"
+    other = {"subject": "037185000002", "kind": "citizen"}
+    with pytest.raises(NotFound):
+        intake.get_draft(saved["id"], other)
+    assert [d["id"] for d in intake.list_drafts(CITIZEN)] == [saved["id"]]
