@@ -25,16 +25,26 @@ class Contact(_Strict):
     language = fields.String(validate=validate.OneOf(["vi", "en"]))
 
 
+class DocumentChoice(_Strict):
+    code = fields.String(required=True, metadata={"description": "Requirement code from the procedure"})
+    reuse = fields.String(metadata={"description": "Id of a document the registry holds (see prefill)"})
+    upload = fields.String(metadata={"description": "Id returned by POST /api/v1/uploads"})
+
+
 class SubmitDossierRequest(_Strict):
     procedure_code = fields.String(required=True, metadata={"example": "1.000656"})
     applicant = fields.Nested(Applicant, required=True)
     contact = fields.Nested(Contact)
     channel = fields.String(validate=validate.OneOf(["online", "counter"]))
     form = fields.Dict(keys=fields.String(), metadata={"description": "Procedure-specific form fields"})
+    documents = fields.List(fields.Nested(DocumentChoice),
+                            metadata={"description": "One choice per required document (kind: document)"})
+    draft_id = fields.String(metadata={"description": "Draft to discard once the dossier is filed"})
 
 
 class SubmitDossierResponse(Schema):
     code = fields.String(metadata={"example": "000.00.07.H41-261122-0001"})
+    documents = fields.List(fields.Dict())
     status = fields.String()
     submitted_at = fields.DateTime()
     agency_code = fields.String()

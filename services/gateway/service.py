@@ -13,7 +13,8 @@ from prometheus_client import Histogram
 from werkzeug.wrappers import Response
 
 from services.chassis.dependencies import SettingsProvider
-from services.chassis.errors import Forbidden, NotFound, ServiceError, Unavailable
+from services.chassis.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
+from services.chassis.filestore import FileStore
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
@@ -150,8 +151,109 @@ class GatewayService:
         body = schemas.validate_body(schemas.SubmitDossierRequest(), read_json(request))
         if principal.kind == "officer" and "channel" not in body:
             body["channel"] = "counter"
-        result = call(self.intake.submit_dossier, body, viewer(principal), timeout=15)
-        return json_response(result, 201, {"Location": f"/api/v1/dossiers/{result['code']}"})
+        key = request.headers.get("Idempotency-Key")
+        result = call(self.intake.submit_dossier, body, viewer(principal), key, timeout=15)
+        status = 200 if result.get("replayed") else 201
+        return json_response(result, status, {"Location": f"/api/v1/dossiers/{result['code']}"})
+
+    @endpoint("GET", "/api/v1/procedures/<string:code>/prefill")
+    def prefill(self, request, code):
+        """For the signed-in citizen: their data from the registry and, per required document, the valid ones
+        they already hold (reuse instead of uploading)."""
+        principal = self.auth.principal(request)
+        return json_response(call(self.intake.prepare, code, viewer(principal)))
+
+    @endpoint("POST", "/api/v1/uploads", status=201)
+    def upload(self, request):
+        """Upload one file (PDF, JPEG or PNG; raw body with its Content-Type; `X-File-Name` optional). The
+        content is checked, not the name; refused files leave nothing behind."""
+        principal = self.auth.principal(request)
+        store = FileStore()
+        stored = store.receive(request.stream, request.headers.get("Content-Type", ""), request.content_length)
+        name = (request.headers.get("X-File-Name") or f"{stored.id}").strip()[:200] or stored.id
+        try:
+            record = call(self.intake.register_upload, {
+                "id": stored.id, "file_name": name, "media_type": stored.media_type, "size_bytes": stored.size_bytes,
+                "sha256": stored.sha256, "path": str(stored.path)}, viewer(principal))
+        except BaseException:
+            store.delete(stored)
+            raise
+        return json_response(record, 201)
+
+    # -- drafts -------------------------------------------------------------------------------------------
+    @endpoint("POST", "/api/v1/drafts", tag="drafts", status=201)
+    def create_draft(self, request):
+        """Save a partly filled dossier to resume later."""
+        principal = self.auth.principal(request)
+        return json_response(call(self.intake.save_draft, None, read_json(request), viewer(principal)), 201)
+
+    @endpoint("PUT", "/api/v1/drafts/<string:draft_id>", tag="drafts")
+    def update_draft(self, request, draft_id):
+        """Replace a draft's content."""
+        principal = self.auth.principal(request)
+        return json_response(call(self.intake.save_draft, draft_id, read_json(request), viewer(principal)))
+
+    @endpoint("GET", "/api/v1/drafts/<string:draft_id>", tag="drafts")
+    def get_draft(self, request, draft_id):
+        """A saved draft."""
+        principal = self.auth.principal(request)
+        return json_response(call(self.intake.get_draft, draft_id, viewer(principal)))
+
+    @endpoint("GET", "/api/v1/drafts", tag="drafts")
+    def list_drafts(self, request):
+        """The caller's drafts, last changed first."""
+        principal = self.auth.principal(request)
+        return json_response({"items": call(self.intake.list_drafts, viewer(principal))})
+
+    @endpoint("DELETE", "/api/v1/drafts/<string:draft_id>", tag="drafts")
+    def delete_draft(self, request, draft_id):
+        """Discard a draft."""
+        principal = self.auth.principal(request)
+        return json_response(call(self.intake.delete_draft, draft_id, viewer(principal)))
+
+    # -- personal data: the citizen's view and agencies' reads ----------------------------------------------
+    def _citizen(self, request):
+        principal = self.auth.principal(request)
+        if principal.kind != "citizen":
+            raise Forbidden("citizens_only", "Chức năng dành cho công dân.")
+        return principal
+
+    @endpoint("GET", "/api/v1/me/access-log", tag="personal-data")
+    def my_access_log(self, request):
+        """Who read my data, when, why, for which dossier, and whether it was allowed."""
+        principal = self._citizen(request)
+        return json_response({"items": call(self.registry.access_log, principal.subject)})
+
+    @endpoint("GET", "/api/v1/me/consents", tag="personal-data")
+    def my_consents(self, request):
+        """The consents I gave to agencies."""
+        principal = self._citizen(request)
+        return json_response({"items": call(self.registry.list_consents, principal.subject)})
+
+    @endpoint("POST", "/api/v1/me/consents", tag="personal-data", status=201)
+    def grant_consent(self, request):
+        """Let an agency read a category of my data for a purpose, until a date."""
+        principal = self._citizen(request)
+        return json_response(call(self.registry.grant_consent, principal.subject, read_json(request)), 201)
+
+    @endpoint("DELETE", "/api/v1/me/consents/<int:consent_id>", tag="personal-data")
+    def revoke_consent(self, request, consent_id):
+        """Withdraw a consent."""
+        principal = self._citizen(request)
+        return json_response(call(self.registry.revoke_consent, principal.subject, consent_id))
+
+    @endpoint("GET", "/api/v1/registry/persons/<string:id_number>", tag="agencies",
+              query=("category", "purpose", "dossier_code"))
+    def agency_read_person(self, request, id_number):
+        """For agencies: one category of a person's data, for a purpose the person consented to (logged)."""
+        principal = self.auth.principal(request)
+        if principal.kind not in ("agency", "officer") or not principal.unit:
+            raise Forbidden("agencies_only", "Chức năng dành cho cơ quan.")
+        category, purpose = request.args.get("category"), request.args.get("purpose")
+        if not category or not purpose:
+            raise InvalidInput("invalid_query", "Cần category và purpose.")
+        return json_response(call(self.registry.agency_read, principal.unit, id_number, category, purpose,
+                                  request.args.get("dossier_code", "")))
 
     def _visible_dossier(self, principal, code: str) -> tuple[dict, dict | None]:
         """The dossier and its case if `principal` may see them (404 otherwise, to leak nothing)."""

@@ -133,6 +133,7 @@ def running(request, broker, tmp_path_factory):
         "MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "SMTP_PORT": str(smtp_port),
         "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"), "PYTHONWARNINGS": "ignore",
         "MAX_DELIVERY_ATTEMPTS": "3", "PUBLIC_URL": f"http://127.0.0.1:{8000 + offset}",
+        "FILE_STORE_DIR": str(base / "files"), "UPLOAD_MAX_BYTES": str(256 * 1024),
     }
     platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
     platform.migrate()
@@ -141,6 +142,7 @@ def running(request, broker, tmp_path_factory):
     platform.declare_topology()
     platform.start_all()
     running = Running(platform, backend, amqp_uri, base / "mail", broker, vhost, database_url)
+    running.file_store = base / "files"
     wait_for(lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200, 60,
              message="gateway ready")
     yield running

@@ -1,0 +1,114 @@
+"""The file store for uploads: streamed to disk with a size limit, content checked (not the name), SHA-256
+computed, nothing left behind when refused.
+
+Local directory by default (`FILE_STORE_DIR`, `var/files`); on Kubernetes a shared volume mounted by the
+gateway (which receives files) and intake (which owns their records).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.chassis.config import REPO_ROOT
+from services.chassis.errors import ServiceError
+
+CHUNK = 64 * 1024
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# Accepted types and how their content starts (magic numbers).
+SIGNATURES = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+
+
+class UploadRefused(ServiceError):
+    http_status = 422
+    title = "Tệp không được chấp nhận"
+
+
+class UploadTooLarge(UploadRefused):
+    http_status = 413
+    title = "Tệp quá lớn"
+
+
+class UnsupportedUpload(UploadRefused):
+    http_status = 415
+    title = "Kiểu tệp không được hỗ trợ"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: str
+    path: Path
+    media_type: str
+    size_bytes: int
+    sha256: str
+
+
+def sniff(head: bytes) -> str | None:
+    for media_type, signatures in SIGNATURES.items():
+        if any(head.startswith(sig) for sig in signatures):
+            return media_type
+    return None
+
+
+class FileStore:
+    def __init__(self, root: Path | None = None, max_bytes: int | None = None):
+        self.root = Path(root or os.environ.get("FILE_STORE_DIR") or REPO_ROOT / "var" / "files")
+        self.max_bytes = max_bytes or int(os.environ.get("UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+    def receive(self, stream, declared_type: str, content_length: int | None = None) -> StoredFile:
+        """Stream an upload to disk. The declared Content-Type must be accepted and match the content."""
+        declared = (declared_type or "").split(";")[0].strip().lower()
+        if declared not in SIGNATURES:
+            raise UnsupportedUpload("unsupported_type", "Chỉ nhận tệp PDF, JPEG hoặc PNG.",
+                                    {"accepted": sorted(SIGNATURES)})
+        if content_length is not None and content_length > self.max_bytes:
+            raise UploadTooLarge("too_large", f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.",
+                                 {"max_bytes": self.max_bytes})
+        file_id = str(uuid.uuid4())
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_dir / f"{file_id}.part"
+        digest, size, head = hashlib.sha256(), 0, b""
+        try:
+            with open(tmp, "wb") as out:
+                while True:
+                    chunk = stream.read(CHUNK)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise UploadTooLarge("too_large", f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.",
+                                             {"max_bytes": self.max_bytes})
+                    if len(head) < 16:
+                        head += chunk[:16 - len(head)]
+                    digest.update(chunk)
+                    out.write(chunk)
+            if size == 0:
+                raise UploadRefused("empty_file", "Tệp rỗng.")
+            actual = sniff(head)
+            if actual != declared:
+                raise UploadRefused("content_mismatch",
+                                    "Nội dung tệp không khớp với loại tệp khai báo (tệp có thể bị ngụy trang).",
+                                    {"declared": declared, "detected": actual or "unknown"})
+            final = self.root / file_id[:2] / file_id
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return StoredFile(file_id, final, declared, size, digest.hexdigest())
+
+    def delete(self, stored: StoredFile) -> None:
+        stored.path.unlink(missing_ok=True)
+
+    def files(self) -> list[Path]:
+        """Every stored file (tests check that refusals leave nothing)."""
+        if not self.root.exists():
+            return []
+        return [p for p in self.root.rglob("*") if p.is_file()]
