@@ -9,21 +9,34 @@ import json
 import os
 from pathlib import Path
 
+import requests
 from nameko.extensions import DependencyProvider
 
 from services.chassis.config import REPO_ROOT
-from services.gateway.identity import DevIdentityProvider, IssuerConfig, Principal, TokenError, TokenVerifier
+from services.gateway.identity import (
+    CachedJwks,
+    DevIdentityProvider,
+    IssuerConfig,
+    Principal,
+    TokenError,
+    TokenVerifier,
+)
 from services.gateway.problems import Unauthenticated
 
 
 def _remote_issuers() -> list[IssuerConfig]:
-    """Production issuers from `OIDC_ISSUERS` (JSON list of {issuer, audience, kind, jwks_file})."""
+    """Production issuers from `OIDC_ISSUERS`: a JSON list of {issuer, audience, kind, jwks_url | jwks_file}.
+    VNeID for citizens, the province's provider for officers (tokens carry `unit` and `roles`)."""
     raw = os.environ.get("OIDC_ISSUERS", "")
     if not raw:
         return []
     issuers = []
     for item in json.loads(raw):
-        jwks = json.loads(Path(item["jwks_file"]).read_text())
+        if item.get("jwks_url"):
+            url = item["jwks_url"]
+            jwks = CachedJwks(lambda url=url: requests.get(url, timeout=5).json(), ttl_seconds=300)
+        else:
+            jwks = json.loads(Path(item["jwks_file"]).read_text())
         issuers.append(IssuerConfig(issuer=item["issuer"], audience=item["audience"], kinds=(item["kind"],),
                                     jwks=jwks))
     return issuers

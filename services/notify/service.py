@@ -25,7 +25,7 @@ from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.notify import storage
-from services.notify.domain.templates import TEMPLATE_FOR_STATUS, Templates
+from services.notify.domain.templates import Templates, template_for
 
 LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RETRYABLE = ("created", "temporary-failure")
@@ -74,7 +74,7 @@ class NotifyService:
     def on_dossier_status_changed(self, event):
         """Tell the citizen when their dossier enters a status that has a template."""
         data = event.data
-        name = TEMPLATE_FOR_STATUS.get(data.to_status)
+        name = template_for(data.action, data.from_status, data.to_status)
         if name is None:
             return
         with self.db.unit() as uow:
@@ -90,7 +90,7 @@ class NotifyService:
         rendered = self.templates.render(name, recipient.get("language") or "vi", {
             "full_name": recipient["full_name"], "dossier_code": data.dossier_code,
             "procedure_code": data.procedure_code, "agency_code": data.agency_code, "due_local": due_local,
-            "public_url": self.settings.public_url,
+            "public_url": self.settings.public_url, "reason": data.reason,
         })
         notification_id = str(uuid.uuid4())
         with self.db.unit(event) as uow:

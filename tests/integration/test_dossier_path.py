@@ -50,7 +50,11 @@ def test_a_dossier_gets_a_code_is_received_and_the_citizen_gets_an_email(running
 
 
 def test_citizens_see_only_their_own_dossiers_and_strangers_see_nothing(running):
-    code = running.submit("1.001193", "037185000002").json()["code"]
+    birth_certificate = "8a0d5a2e-0000-4000-8000-000000000002"  # demo: held by 037185000002
+    response = running.submit("1.001193", "037185000002",
+                              documents=[{"code": "GCS", "reuse": birth_certificate}])
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
     url = f"{running.base_url}/api/v1/dossiers/{code}"
     assert running.session.get(url, headers=running.headers("037185000002")).status_code == 200
     other = running.session.get(url, headers=running.headers("037090000001"))

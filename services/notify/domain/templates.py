@@ -14,7 +14,20 @@ TEMPLATE_VERSION = 1
 TEMPLATE_FOR_STATUS = {
     "received": "dossier_received",
     "coordination": "dossier_coordination",
+    "awaiting_supplement": "dossier_supplement_requested",
+    "result_ready": "dossier_result_ready",
+    "refused": "dossier_refused",
 }
+# Actions that tell the citizen something without changing the status.
+TEMPLATE_FOR_ACTION = {"extend_with_apology": "dossier_delayed"}
+
+
+def template_for(action: str, from_status: str, to_status: str) -> str | None:
+    if action in TEMPLATE_FOR_ACTION:
+        return TEMPLATE_FOR_ACTION[action]
+    if from_status == to_status:
+        return None  # a step inside a status (assign, process step, transfer) is not news for the citizen
+    return TEMPLATE_FOR_STATUS.get(to_status)
 _SUBJECT = re.compile(r"^\{#\s*subject:\s*(.+?)\s*#\}\s*\n")
 
 
