@@ -21,6 +21,7 @@ CONTRACT_MODULES = (
     "motcua.intake.v1.events_pb2",
     "motcua.workflow.v1.events_pb2",
     "motcua.notify.v1.events_pb2",
+    "motcua.payment.v1.events_pb2",
 )
 SPEC_VERSION = "1.0"
 

@@ -1,20 +1,370 @@
-"""Payment service: fees, gateway callbacks and receipts (the payment issue fills it in; this is its frame)."""
+"""Payment service: fees assessed at receipt, paid through a signed gateway, confirmed only by the signed IPN
+(or by reconciliation), refunded within what is refundable, receipted."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
+import json
+import os
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
+from motcua.payment.v1.events_pb2 import (
+    PaymentCompleted,
+    PaymentExpired,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentRequested,
+)
+from motcua.workflow.v1.events_pb2 import DossierStatusChanged
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+from prometheus_client import Counter
+from sqlalchemy import func, select, update
+
+from services.chassis.consumers import on_event
 from services.chassis.database import Database
+from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
+from services.chassis.rpc import call
 from services.payment import storage
+from services.payment.domain import vnpay
+from services.payment.domain.fees import assess, load_schedules
+from services.payment.gateways import GatewayError, GatewayProvider
+
+DATA_DIR = Path(__file__).parent / "data"
+LEGAL_TZ = vnpay.GMT7
+EXPIRY = timedelta(minutes=float(os.environ.get("PAYMENT_EXPIRY_MINUTES", "30")))
+RECONCILE_AFTER = timedelta(seconds=float(os.environ.get("PAYMENT_RECONCILE_AFTER_SECONDS", "600")))
+RECONCILE_EVERY = float(os.environ.get("PAYMENT_RECONCILE_INTERVAL_SECONDS", "60"))
+IPN = Counter("motcua_payment_ipn_total", "IPN callbacks by answer code.", ["rsp_code"])
+SIGNATURE_FAILURES = Counter("motcua_payment_signature_failures_total", "Callbacks refused for a bad signature.")
+RECONCILED = Counter("motcua_payment_reconciled_total", "Attempts settled by reconciliation (QueryDR).",
+                     ["outcome"])
+MISMATCHES = Counter("motcua_payment_reconciliation_mismatches_total",
+                     "Differences found between our ledger and the gateway.", ["kind"])
+PAYMENTS = Counter("motcua_payment_payments_total", "Payments by final state.", ["status"])
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+
+class Schedules(DependencyProvider):
+    def setup(self):
+        self.schedules = load_schedules(Path(os.environ.get("MOTCUA_FEES_FILE", str(DATA_DIR / "fees.yaml"))))
+
+    def get_dependency(self, worker_ctx):
+        return self.schedules
+
+
+def _answer(code: tuple[str, str]) -> dict:
+    IPN.labels(code[0]).inc()
+    return {"RspCode": code[0], "Message": code[1]}
 
 
 class PaymentService:
     name = "payment"
 
     db = Database(storage.metadata)
+    gateway = GatewayProvider()
+    schedules = Schedules()
+    intake = RpcProxy("intake")
     log = LogContext()
     metrics = EntrypointMetrics()
+
+    # -- assessment ---------------------------------------------------------------------------------------------
+    @on_event(DossierStatusChanged)
+    def on_dossier_status_changed(self, event):
+        """At receipt, assess the fee; if something is due, open a payment request."""
+        data = event.data
+        if data.action != "receive" or data.to_status != "received":
+            return
+        schedule = next((s for (code, _), s in self.schedules.items() if code == data.procedure_code), None)
+        if schedule is None:
+            return
+        dossier = call(self.intake.get_dossier, data.dossier_code, {"subject": "payment", "kind": "agency",
+                                                                     "unit": None, "roles": []})
+        assessment = assess(schedule, dossier.get("form") or {}, set())
+        if assessment.total <= 0:
+            return
+        now = _now()
+        with self.db.unit(event) as uow:
+            if uow.duplicate or storage.find_payment(uow.session, dossier_code=data.dossier_code):
+                return
+            payment_id = str(uuid.uuid4())
+            uow.session.execute(storage.payments.insert().values(
+                id=payment_id, dossier_code=data.dossier_code, amount_vnd=assessment.total,
+                assessment=json.dumps(assessment.to_dict(), ensure_ascii=False),
+                payer_name=dossier["applicant"]["full_name"], status="pending", created_at=now,
+                expires_at=now + EXPIRY, refunded_vnd=0))
+            uow.publish(PaymentRequested, {"payment_id": payment_id, "dossier_code": data.dossier_code,
+                                           "amount_vnd": assessment.total, "expires_at": _iso(now + EXPIRY)},
+                        subject=data.dossier_code)
+
+    # -- paying -------------------------------------------------------------------------------------------------
+    @rpc
+    def get_payment(self, dossier_code: str) -> dict:
+        """The fee of a dossier: lines, total, status, receipt number."""
+        with self.db.unit() as uow:
+            payment = storage.find_payment(uow.session, dossier_code=dossier_code)
+            if payment is None:
+                raise NotFound("payment_not_found", "Hồ sơ không có khoản phí cần thanh toán.")
+            receipt = uow.session.execute(select(storage.receipts.c.number).where(
+                storage.receipts.c.payment_id == payment["id"])).scalar_one_or_none()
+        return {"id": payment["id"], "dossier_code": dossier_code, "amount_vnd": payment["amount_vnd"],
+                "assessment": json.loads(payment["assessment"]), "status": payment["status"],
+                "expires_at": _iso(payment["expires_at"]), "paid_at": _iso(payment["paid_at"]),
+                "refunded_vnd": payment["refunded_vnd"], "receipt_number": receipt}
+
+    @rpc
+    def start_payment(self, dossier_code: str, client_ip: str) -> dict:
+        """A new attempt (its own vnp_TxnRef) and the signed URL to send the citizen to."""
+        now = _now()
+        with self.db.unit() as uow:
+            payment = storage.find_payment(uow.session, dossier_code=dossier_code, for_update=True)
+            if payment is None:
+                raise NotFound("payment_not_found", "Hồ sơ không có khoản phí cần thanh toán.")
+            if payment["status"] != "pending":
+                raise InvalidInput("payment_not_pending", "Khoản phí này đã được thanh toán hoặc đã hết hạn.",
+                                   {"status": payment["status"]})
+            if payment["expires_at"] <= now:
+                raise InvalidInput("payment_expired", "Yêu cầu thanh toán đã hết hạn.")
+            count = uow.session.execute(select(func.count()).select_from(storage.attempts).where(
+                storage.attempts.c.payment_id == payment["id"])).scalar_one()
+            txn_ref = f"{payment['id'][:8].upper()}{count + 1:03d}"
+            uow.session.execute(storage.attempts.insert().values(
+                txn_ref=txn_ref, payment_id=payment["id"], amount_vnd=payment["amount_vnd"], status="pending",
+                created_at=now, updated_at=now, gateway_response_code=""))
+        url = self.gateway.payment_url(txn_ref, payment["amount_vnd"], f"Thanh toan phi ho so {dossier_code}",
+                                       client_ip or "127.0.0.1", now, payment["expires_at"])
+        return {"payment_url": url, "txn_ref": txn_ref, "amount_vnd": payment["amount_vnd"],
+                "expires_at": _iso(payment["expires_at"])}
+
+    @rpc
+    def handle_ipn(self, params: dict) -> dict:
+        """The gateway's server-to-server callback: the only thing (with reconciliation) that changes a payment.
+        Answers with VNPay's RspCode: 97 bad signature, 01 unknown order, 04 wrong amount, 02 already
+        confirmed, 00 confirmed, 99 anything else (expired payment included). Replays change nothing."""
+        params = {str(k): str(v) for k, v in (params or {}).items()}
+        txn_ref = params.get("vnp_TxnRef", "")
+        if not self.gateway.verify(params):
+            SIGNATURE_FAILURES.inc()
+            return self._logged(txn_ref, params, vnpay.INVALID_SIGNATURE)
+        return self._logged(txn_ref, params, self._settle(txn_ref, params, "ipn"))
+
+    def _logged(self, txn_ref: str, params: dict, code: tuple[str, str]) -> dict:
+        with self.db.unit() as uow:
+            safe = {k: v for k, v in params.items() if k != "vnp_SecureHash"}
+            uow.session.execute(storage.ipn_log.insert().values(
+                txn_ref=txn_ref[:60], params=json.dumps(safe, ensure_ascii=False)[:4000], rsp_code=code[0],
+                received_at=_now()))
+        return _answer(code)
+
+    def _settle(self, txn_ref: str, params: dict, via: str) -> tuple[str, str]:
+        """Apply a verified gateway result to an attempt, atomically; return the RspCode to answer."""
+        now = _now()
+        with self.db.unit() as uow:
+            attempt = uow.session.execute(select(storage.attempts).where(
+                storage.attempts.c.txn_ref == txn_ref)).mappings().first()
+            if attempt is None:
+                return vnpay.ORDER_NOT_FOUND
+            payment = storage.find_payment(uow.session, payment_id=attempt["payment_id"], for_update=True)
+            try:
+                amount = int(params.get("vnp_Amount", "-1"))
+            except ValueError:
+                return vnpay.INVALID_AMOUNT
+            if amount != attempt["amount_vnd"] * 100:
+                return vnpay.INVALID_AMOUNT
+            if attempt["status"] != "pending" or payment["status"] == "paid":
+                return vnpay.ALREADY_CONFIRMED
+            if payment["status"] != "pending" or payment["expires_at"] <= now:
+                MISMATCHES.labels("paid_after_expiry" if vnpay.ipn_outcome(params) == "paid" else "late_callback").inc()
+                return ("99", "Payment expired")
+            outcome = vnpay.ipn_outcome(params)
+            changed = uow.session.execute(update(storage.attempts).where(
+                storage.attempts.c.txn_ref == txn_ref, storage.attempts.c.status == "pending").values(
+                status=outcome, updated_at=now, gateway_response_code=params.get("vnp_ResponseCode", ""))).rowcount
+            if not changed:
+                return vnpay.ALREADY_CONFIRMED
+            if outcome == "failed":
+                uow.publish(PaymentFailed, {"payment_id": payment["id"], "dossier_code": payment["dossier_code"],
+                                            "reason": f"gateway code {params.get('vnp_ResponseCode', '')}"},
+                            subject=payment["dossier_code"])
+                return vnpay.CONFIRMED
+            if not uow.session.execute(update(storage.payments).where(
+                    storage.payments.c.id == payment["id"], storage.payments.c.status == "pending").values(
+                    status="paid", paid_at=now, gateway_transaction_no=params.get("vnp_TransactionNo", ""),
+                    paid_txn_ref=txn_ref)).rowcount:
+                return vnpay.ALREADY_CONFIRMED
+            receipt = self._issue_receipt(uow.session, payment, now)
+            uow.publish(PaymentCompleted, {
+                "payment_id": payment["id"], "dossier_code": payment["dossier_code"],
+                "amount_vnd": payment["amount_vnd"], "receipt_number": receipt,
+                "gateway_transaction_no": params.get("vnp_TransactionNo", ""), "confirmed_by": via,
+            }, subject=payment["dossier_code"])
+        PAYMENTS.labels("paid").inc()
+        return vnpay.CONFIRMED
+
+    def _issue_receipt(self, session, payment: dict, now: datetime) -> str:
+        year = now.astimezone(LEGAL_TZ).year
+        seq = (session.execute(select(func.coalesce(func.max(storage.receipts.c.seq), 0)).where(
+            storage.receipts.c.year == year)).scalar_one()) + 1
+        number = f"BL{year}-{seq:07d}"
+        assessment = json.loads(payment["assessment"])
+        session.execute(storage.receipts.insert().values(
+            number=number, payment_id=payment["id"], year=year, seq=seq, payer_name=payment["payer_name"],
+            lines=json.dumps(assessment["lines"], ensure_ascii=False), amount_vnd=payment["amount_vnd"],
+            issued_at=now))
+        return number
+
+    @rpc
+    def get_receipt(self, dossier_code: str) -> dict:
+        """The e-receipt (biên lai điện tử) of a dossier's paid fee."""
+        with self.db.unit() as uow:
+            payment = storage.find_payment(uow.session, dossier_code=dossier_code)
+            receipt = payment and uow.session.execute(select(storage.receipts).where(
+                storage.receipts.c.payment_id == payment["id"])).mappings().first()
+        if not receipt:
+            raise NotFound("receipt_not_found", "Chưa có biên lai cho hồ sơ này.")
+        return {"number": receipt["number"], "dossier_code": dossier_code, "payer_name": receipt["payer_name"],
+                "lines": json.loads(receipt["lines"]), "amount_vnd": receipt["amount_vnd"],
+                "issued_at": _iso(receipt["issued_at"]), "gateway_transaction_no": payment["gateway_transaction_no"]}
+
+    # -- refunds --------------------------------------------------------------------------------------------------
+    @rpc
+    def refund(self, dossier_code: str, amount_vnd: int, reason: str, actor: dict) -> dict:
+        """Refund part or all of a paid fee (officers: leader). Never more than what is still refundable, even
+        under concurrent requests: the amount is reserved by one conditional update before the gateway call."""
+        if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
+            raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được duyệt hoàn phí.")
+        if not isinstance(amount_vnd, int) or isinstance(amount_vnd, bool) or amount_vnd <= 0:
+            raise InvalidInput("invalid_amount", "Số tiền hoàn phải là số nguyên dương (VND).")
+        if not (reason or "").strip():
+            raise InvalidInput("reason_required", "Cần nêu lý do hoàn phí.")
+        table = storage.payments
+        refund_id = str(uuid.uuid4())
+        with self.db.unit() as uow:
+            payment = storage.find_payment(uow.session, dossier_code=dossier_code)
+            if payment is None or payment["status"] != "paid":
+                raise InvalidInput("not_paid", "Chỉ hoàn phí cho khoản đã thanh toán.")
+            reserved = uow.session.execute(update(table).where(
+                table.c.id == payment["id"], table.c.refunded_vnd + amount_vnd <= table.c.amount_vnd).values(
+                refunded_vnd=table.c.refunded_vnd + amount_vnd)).rowcount
+            if not reserved:
+                raise InvalidInput("refund_exceeds_refundable", "Số tiền hoàn vượt quá số còn có thể hoàn.",
+                                   {"refundable_vnd": payment["amount_vnd"] - payment["refunded_vnd"]})
+            uow.session.execute(storage.refunds.insert().values(
+                id=refund_id, payment_id=payment["id"], amount_vnd=amount_vnd, reason=reason, status="requested",
+                requested_by=str(actor.get("subject")), requested_at=_now(), gateway_response_code=""))
+        full = amount_vnd == payment["amount_vnd"]
+        try:
+            answer = self.gateway.refund(payment["paid_txn_ref"], amount_vnd, full,
+                                         payment["gateway_transaction_no"], payment["paid_at"],
+                                         str(actor.get("subject")))
+            ok = answer.get("vnp_ResponseCode") == "00"
+        except GatewayError as exc:
+            answer, ok = {"vnp_ResponseCode": "gateway_error", "error": str(exc)}, False
+        with self.db.unit() as uow:
+            uow.session.execute(update(storage.refunds).where(storage.refunds.c.id == refund_id).values(
+                status="done" if ok else "failed", gateway_response_code=str(answer.get("vnp_ResponseCode"))))
+            if not ok:  # give the reservation back
+                uow.session.execute(update(table).where(table.c.id == payment["id"]).values(
+                    refunded_vnd=table.c.refunded_vnd - amount_vnd))
+            else:
+                total = uow.session.execute(select(table.c.refunded_vnd).where(
+                    table.c.id == payment["id"])).scalar_one()
+                uow.publish(PaymentRefunded, {"payment_id": payment["id"], "dossier_code": dossier_code,
+                                              "amount_vnd": amount_vnd, "refunded_total_vnd": total, "reason": reason},
+                            subject=dossier_code)
+        if not ok:
+            raise Unavailable("refund_failed", "Cổng thanh toán chưa hoàn tiền, vui lòng thử lại.",
+                              {"gateway_code": str(answer.get("vnp_ResponseCode"))})
+        return {"refund_id": refund_id, "amount_vnd": amount_vnd, "status": "done"}
+
+    # -- reconciliation -------------------------------------------------------------------------------------------
+    @timer(interval=RECONCILE_EVERY)
+    def reconcile(self):
+        """Re-query attempts pending for too long (an IPN may never come) and expire unpaid requests. Safe in
+        several replicas: settling and expiring are conditional updates."""
+        self.reconcile_now()
+
+    @rpc
+    def reconcile_now(self) -> dict:
+        now = _now()
+        settled = 0
+        with self.db.unit() as uow:
+            stale = uow.session.execute(select(storage.attempts).where(
+                storage.attempts.c.status == "pending",
+                storage.attempts.c.created_at <= now - RECONCILE_AFTER)).mappings().all()
+        for attempt in stale:
+            try:
+                answer = self.gateway.query(attempt["txn_ref"], attempt["created_at"])
+            except GatewayError as exc:
+                self.log.warning("reconciliation_query_failed", txn_ref=attempt["txn_ref"], error=str(exc))
+                continue
+            if answer.get("vnp_ResponseCode") != "00" or answer.get("vnp_TransactionStatus") in (None, "", "01"):
+                continue  # the gateway has no final answer yet
+            code = self._settle(attempt["txn_ref"], answer, "reconciliation")
+            if code == vnpay.CONFIRMED:
+                settled += 1
+                outcome = vnpay.ipn_outcome(answer)
+                RECONCILED.labels(outcome).inc()
+                if outcome == "paid":
+                    MISMATCHES.labels("ipn_missing").inc()
+        expired = 0
+        with self.db.unit() as uow:
+            rows = uow.session.execute(select(storage.payments).where(
+                storage.payments.c.status == "pending", storage.payments.c.expires_at <= now)).mappings().all()
+            for payment in rows:
+                pending_attempts = uow.session.execute(select(func.count()).select_from(storage.attempts).where(
+                    storage.attempts.c.payment_id == payment["id"], storage.attempts.c.status == "pending")).scalar_one()
+                if pending_attempts:
+                    continue  # an attempt may still have been paid: reconcile it first
+                if uow.session.execute(update(storage.payments).where(
+                        storage.payments.c.id == payment["id"], storage.payments.c.status == "pending"
+                ).values(status="expired")).rowcount:
+                    uow.publish(PaymentExpired, {"payment_id": payment["id"], "dossier_code": payment["dossier_code"]},
+                                subject=payment["dossier_code"])
+                    PAYMENTS.labels("expired").inc()
+                    expired += 1
+        return {"settled": settled, "expired": expired}
+
+    @rpc
+    def reconciliation_report(self, day: str | None = None) -> dict:
+        """Our ledger against the gateway for the attempts of one day (legal time): every difference listed."""
+        target = date.fromisoformat(day) if day else _now().astimezone(LEGAL_TZ).date()
+        start = datetime.combine(target, datetime.min.time(), tzinfo=LEGAL_TZ)
+        with self.db.unit() as uow:
+            attempts = uow.session.execute(select(storage.attempts).where(
+                storage.attempts.c.created_at >= start, storage.attempts.c.created_at < start + timedelta(days=1)
+            )).mappings().all()
+        mismatches, checked = [], 0
+        for attempt in attempts:
+            try:
+                answer = self.gateway.query(attempt["txn_ref"], attempt["created_at"])
+            except GatewayError as exc:
+                mismatches.append({"txn_ref": attempt["txn_ref"], "kind": "gateway_unreachable", "detail": str(exc)})
+                continue
+            checked += 1
+            gateway_paid = answer.get("vnp_ResponseCode") == "00" and answer.get("vnp_TransactionStatus") == "00"
+            ours_paid = attempt["status"] == "paid"
+            if gateway_paid != ours_paid:
+                kind = "paid_at_gateway_only" if gateway_paid else "paid_in_ledger_only"
+                MISMATCHES.labels(kind).inc()
+                mismatches.append({"txn_ref": attempt["txn_ref"], "kind": kind, "ledger": attempt["status"],
+                                   "gateway_status": answer.get("vnp_TransactionStatus")})
+            elif gateway_paid and int(answer.get("vnp_Amount", 0)) != attempt["amount_vnd"] * 100:
+                MISMATCHES.labels("amount").inc()
+                mismatches.append({"txn_ref": attempt["txn_ref"], "kind": "amount",
+                                   "ledger_vnd": attempt["amount_vnd"],
+                                   "gateway_vnd": int(answer.get("vnp_Amount", 0)) // 100})
+        return {"day": target.isoformat(), "attempts": len(attempts), "checked": checked, "mismatches": mismatches}
 
     @rpc
     def health(self) -> dict:
