@@ -14,6 +14,7 @@ import time
 from devtools.platform import Platform
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink
+from devtools.vnpay_sandbox import Sandbox
 from services.chassis.config import METRICS_PORTS, REPO_ROOT
 
 VAR = REPO_ROOT / "var"
@@ -21,12 +22,14 @@ AMQP_PORT = int(os.environ.get("MOTCUA_AMQP_PORT", "5672"))
 SMTP_PORT = int(os.environ.get("MOTCUA_SMTP_PORT", "1025"))
 MAIL_HTTP_PORT = int(os.environ.get("MOTCUA_MAIL_HTTP_PORT", "8025"))
 HTTP_PORT = int(os.environ.get("HTTP_PORT", "8000"))
+SANDBOX_PORT = int(os.environ.get("MOTCUA_PAYMENT_SANDBOX_PORT", "8090"))
 
 
 def main() -> int:
     started = time.monotonic()
     broker = RabbitMQ(VAR / "rabbitmq", port=AMQP_PORT)
     sink = SmtpSink(VAR / "mail", SMTP_PORT, MAIL_HTTP_PORT)
+    sandbox = Sandbox(SANDBOX_PORT, f"http://127.0.0.1:{HTTP_PORT}/api/v1/payments/vnpay/ipn")
     env = {
         "MOTCUA_ENV": "local",
         "AMQP_URI": broker.amqp_uri,
@@ -34,6 +37,7 @@ def main() -> int:
         "SMTP_PORT": str(SMTP_PORT),
         "PUBLIC_URL": f"http://localhost:{HTTP_PORT}",
         "PYTHONWARNINGS": "ignore",
+        "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
     }
     platform = Platform(env=env, log_dir=VAR / "logs", http_port=HTTP_PORT)
     stopping = {"now": False}
@@ -47,6 +51,7 @@ def main() -> int:
         print("MotCua: starting RabbitMQ ...", flush=True)
         broker.start()
         sink.start()
+        sandbox.start()
         print("MotCua: migrating databases and loading demo data ...", flush=True)
         platform.migrate()
         subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
@@ -65,6 +70,7 @@ def main() -> int:
         print("\nMotCua: stopping services ...", flush=True)
         platform.stop_all()
         sink.stop()
+        sandbox.stop()
         broker.stop()
         print("MotCua: stopped.", flush=True)
     return 0
@@ -78,6 +84,7 @@ MotCua đang chạy / is running (started in {seconds:.0f}s)
   Health             http://localhost:{HTTP_PORT}/healthz   http://localhost:{HTTP_PORT}/readyz
   Dev token          curl -s -X POST localhost:{HTTP_PORT}/dev/token -H 'Content-Type: application/json' -d '{{"sub":"037090000001"}}'
   Mail received      http://127.0.0.1:{MAIL_HTTP_PORT}/messages   (files in var/mail/)
+  Payment sandbox    http://127.0.0.1:{SANDBOX_PORT}/sandbox/transactions  (VNPay 2.1.0 protocol, not a real gateway)
   RabbitMQ           amqp://127.0.0.1:{AMQP_PORT}  (data in var/rabbitmq/)
   Metrics
 {metrics}

@@ -317,6 +317,61 @@ class GatewayService:
         call(self.intake.get_dossier, code, viewer(principal))
         return json_response(call(self.workflow.rate, code, body, viewer(principal)))
 
+    # -- payment ------------------------------------------------------------------------------------------
+    @endpoint("GET", "/api/v1/dossiers/<string:code>/payment", tag="payments")
+    def get_payment(self, request, code):
+        """The dossier's fee: lines, total, status, receipt number."""
+        principal = self.auth.principal(request)
+        self._visible_dossier(principal, code)
+        return json_response(call(self.payment.get_payment, code))
+
+    @endpoint("POST", "/api/v1/dossiers/<string:code>/payment", tag="payments", status=201)
+    def start_payment(self, request, code):
+        """Start paying the fee: a new attempt and the signed gateway URL to send the browser to."""
+        principal = self.auth.principal(request)
+        if principal.kind != "citizen":
+            raise Forbidden("citizens_only", "Người nộp hồ sơ thanh toán trực tuyến.")
+        call(self.intake.get_dossier, code, viewer(principal))
+        client_ip = (request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+                     or request.remote_addr or "127.0.0.1")
+        return json_response(call(self.payment.start_payment, code, client_ip), 201)
+
+    @endpoint("GET", "/api/v1/payments/vnpay/ipn", public=True, tag="payments")
+    def vnpay_ipn(self, request):
+        """The gateway's signed server-to-server callback (public by design: the signature is the check)."""
+        return json_response(call(self.payment.handle_ipn, dict(request.args.items())))
+
+    @endpoint("GET", "/thanh-toan/ket-qua", public=True, tag="payments", produces="text/html")
+    def payment_return(self, request):
+        """Where the browser lands after the gateway: shows the outcome, changes nothing (the IPN does)."""
+        ok = request.args.get("vnp_ResponseCode") == "00"
+        code = request.args.get("vnp_OrderInfo", "").rsplit(" ", 1)[-1]
+        text = ("Giao dịch đã được cổng thanh toán ghi nhận. Biên lai điện tử sẽ có khi hệ thống nhận được xác nhận "
+                "từ cổng thanh toán." if ok else "Giao dịch không thành công hoặc đã bị huỷ. Bạn có thể thanh toán lại.")
+        return html_response(f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Kết quả thanh toán</title></head>
+<body><h1>{'Thanh toán thành công' if ok else 'Thanh toán chưa thành công'}</h1><p>{text}</p>
+<p>Mã hồ sơ: <strong>{_escape(code)}</strong></p></body></html>""")
+
+    @endpoint("GET", "/api/v1/dossiers/<string:code>/receipt", tag="payments")
+    def receipt(self, request, code):
+        """The e-receipt (biên lai điện tử) of the paid fee; `?format=html` for the printable one."""
+        principal = self.auth.principal(request)
+        self._visible_dossier(principal, code)
+        data = call(self.payment.get_receipt, code)
+        if request.args.get("format") == "html":
+            return html_response(_receipt_html(data))
+        return json_response(data)
+
+    @endpoint("POST", "/api/v1/dossiers/<string:code>/refunds", tag="payments", status=201)
+    def refund(self, request, code):
+        """Refund part or all of a paid fee (leaders), never more than what is refundable."""
+        principal = self._officer(request)
+        self._visible_dossier(principal, code)
+        body = read_json(request)
+        return json_response(call(self.payment.refund, code, body.get("amount_vnd"), str(body.get("reason") or ""),
+                                  viewer(principal), timeout=20), 201)
+
     # -- officers -----------------------------------------------------------------------------------------
     def _officer(self, request):
         principal = self.auth.principal(request)
@@ -387,3 +442,23 @@ class GatewayService:
     def not_found(self, request, path):
         """Unknown routes answer with a problem too, never an HTML page."""
         raise NotFound("route_not_found", "Không có địa chỉ này.", {"path": "/" + path})
+
+
+def _escape(value: str) -> str:
+    import html
+
+    return html.escape(value or "")
+
+
+def _receipt_html(data: dict) -> str:
+    rows = "".join(f"<tr><td>{_escape(line['name'])}</td><td>{line['quantity']}</td>"
+                   f"<td style='text-align:right'>{line['amount']:,} đ</td></tr>" for line in data["lines"])
+    return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Biên lai {_escape(data['number'])}</title>
+<style>body{{font-family:"Times New Roman","Noto Serif",serif;max-width:18cm;margin:1cm auto}}
+table{{width:100%;border-collapse:collapse}}td,th{{border:1px solid #000;padding:4px}}</style></head><body>
+<h1 style="text-align:center;font-size:1.2em">BIÊN LAI THU PHÍ, LỆ PHÍ (ĐIỆN TỬ)</h1>
+<p>Số: <strong>{_escape(data['number'])}</strong> · Ngày: {_escape(data['issued_at'])}</p>
+<p>Người nộp: {_escape(data['payer_name'])} · Hồ sơ: {_escape(data['dossier_code'])}</p>
+<table><thead><tr><th>Khoản thu</th><th>Số lượng</th><th>Số tiền</th></tr></thead><tbody>{rows}</tbody></table>
+<p><strong>Tổng cộng: {data['amount_vnd']:,} đồng</strong> · Mã giao dịch: {_escape(data.get('gateway_transaction_no') or '')}</p>
+</body></html>"""

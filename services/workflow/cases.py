@@ -87,6 +87,7 @@ class CaseHandler:
             error = Forbidden if exc.code == "role_not_allowed" else InvalidInput
             raise error(exc.code, exc.message) from None
         self._check_unit(case, action, actor, roles)
+        self._check_fee(case, action)
         effect = process.actions[action].clock
         changes: dict = {"status": new_status, "updated_at": self.now}
         to_agency = ""
@@ -155,6 +156,27 @@ class CaseHandler:
             "issuer_name": issuer.name if issuer else case["agency_code"], "issued_on": issued_on.isoformat(),
             "expires_on": (issued_on + timedelta(days=valid_days)).isoformat() if valid_days else "",
         }, subject=case["dossier_code"])
+
+    def record_payment(self, code: str, receipt_number: str, amount_vnd: int) -> None:
+        case = storage.find_case_for_update(self.session, code)
+        storage.append_action(
+            self.session, code, action="fee_paid", from_status=case["status"], to_status=case["status"],
+            actor="payment", unit=case["agency_code"], reason=f"Biên lai {receipt_number}: {amount_vnd:,} đồng",
+            at=self.now, client_txn_id=None, params=json.dumps({"receipt_number": receipt_number}), attachments="[]")
+        change = {"dossier_code": code, "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
+                  "from_status": case["status"], "to_status": case["status"], "action": "fee_paid",
+                  "level": case["level"], "actor": "payment", "reason": "",
+                  "clock_stopped": case["paused_since"] is not None}
+        if case["due_at"] is not None:
+            change["due_at"] = _iso(case["due_at"])
+        self.uow.publish(DossierStatusChanged, change, subject=code)
+
+    def _check_fee(self, case: dict, action: str) -> None:
+        """Procedures that collect the fee before the result: the result waits for the payment."""
+        procedure = self.catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
+        if action == "return_result" and procedure.payment_before_result and not any(
+                a["action"] == "fee_paid" for a in storage.history(self.session, case["dossier_code"])):
+            raise InvalidInput("fee_unpaid", "Hồ sơ chưa hoàn thành nghĩa vụ phí, lệ phí.")
 
     def _check_unit(self, case: dict, action: str, actor: dict, roles: frozenset[str]) -> None:
         """Officers act only on cases their unit holds; at receipt, the receiving desk may act too."""

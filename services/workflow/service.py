@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from motcua.intake.v1.events_pb2 import DossierSubmitted
+from motcua.payment.v1.events_pb2 import PaymentCompleted
 from motcua.workflow.v1.events_pb2 import CaseDueSoon, CaseOverdue, DossierStatusChanged
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
@@ -16,7 +17,7 @@ from sqlalchemy import select, update
 
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
-from services.chassis.errors import Forbidden, InvalidInput, NotFound
+from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.workflow import forms, stats, storage
@@ -113,6 +114,17 @@ class WorkflowService:
             status, level = CaseHandler(self.catalogue, uow).open_case(event.data)
         TRANSITIONS.labels(status, level or "none").inc()
         self.log.info("case_opened", status=status, level=level)
+
+    @on_event(PaymentCompleted)
+    def on_payment_completed(self, event):
+        """The fee is paid: the case's log says so, and a result held for payment may now be returned."""
+        with self.db.unit(event) as uow:
+            if uow.duplicate:
+                return
+            if storage.find_case(uow.session, event.data.dossier_code) is None:
+                raise Unavailable("case_not_open_yet", "payment arrived before the case; retried")
+            CaseHandler(self.catalogue, uow).record_payment(event.data.dossier_code, event.data.receipt_number,
+                                                             event.data.amount_vnd)
 
     @rpc
     def act(self, dossier_code: str, request: dict, actor: dict) -> dict:

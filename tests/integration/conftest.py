@@ -17,6 +17,7 @@ from devtools.platform import Platform
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink, read_messages
+from devtools.vnpay_sandbox import Sandbox
 from services.chassis.config import REPO_ROOT
 
 TEST_VAR = REPO_ROOT / "var" / "test"
@@ -129,11 +130,15 @@ def running(request, broker, tmp_path_factory):
     smtp_port, smtp_http = 20000 + offset, 20001 + offset
     sink = SmtpSink(base / "mail", smtp_port, smtp_http)
     sink.start()
+    sandbox = Sandbox(20002 + offset, f"http://127.0.0.1:{8000 + offset}/api/v1/payments/vnpay/ipn")
+    sandbox.start()
     env = {
         "MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "SMTP_PORT": str(smtp_port),
         "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"), "PYTHONWARNINGS": "ignore",
         "MAX_DELIVERY_ATTEMPTS": "3", "PUBLIC_URL": f"http://127.0.0.1:{8000 + offset}",
         "FILE_STORE_DIR": str(base / "files"), "UPLOAD_MAX_BYTES": str(256 * 1024),
+        "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{20002 + offset}",
+        "PAYMENT_RECONCILE_AFTER_SECONDS": "3", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "1",
     }
     platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
     platform.migrate()
@@ -143,11 +148,13 @@ def running(request, broker, tmp_path_factory):
     platform.start_all()
     running = Running(platform, backend, amqp_uri, base / "mail", broker, vhost, database_url)
     running.file_store = base / "files"
+    running.sandbox = sandbox
     wait_for(lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200, 60,
              message="gateway ready")
     yield running
     platform.stop_all()
     sink.stop()
+    sandbox.stop()
     try:
         broker.rabbitmqctl("delete_vhost", vhost)
     except Exception:  # noqa: BLE001 - the broker may be down after a test that stops it

@@ -55,6 +55,7 @@ class Procedure:
     chain: tuple[dict, ...] = ()  # inter-agency steps: {level, kind, days}
     process: str = "standard"
     result: dict | None = None  # {type, title, valid_days}: what the dossier produces
+    payment_before_result: bool = False  # the result is returned only once the fee is paid
 
     def to_dict(self) -> dict:
         return {
@@ -238,6 +239,7 @@ def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
             processing_days=raw["processing_days"], fee_vnd=raw.get("fee_vnd", 0),
             documents=tuple(raw.get("documents") or ()), chain=chain,
             process=str(raw.get("process") or "standard"), result=raw.get("result"),
+            payment_before_result=bool(raw.get("payment_before_result", False)),
         )
     return procedures
 

@@ -1,0 +1,166 @@
+"""Fees paid through the sandbox gateway over HTTP: only signed IPNs change state, replays change nothing,
+refunds never exceed what was paid, reconciliation finds what the IPN never said."""
+from __future__ import annotations
+
+import concurrent.futures
+import re
+from urllib.parse import parse_qsl, urlencode, urlparse
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from devtools.vnpay_sandbox import DEFAULT_SECRET
+from services.payment.domain import vnpay
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+LAND = "8a0d5a2e-0000-4000-8000-000000000001"
+COMMUNE = "000.31.01.H41"  # decides 2.000488 for an applicant in NB.HL.NT (2-level demo)
+
+
+def officer(running, role):
+    return running.headers(f"{role}-1", "officer", unit=COMMUNE, roles=[role])
+
+
+def file_business_registration(running) -> str:
+    response = running.session.post(f"{running.base_url}/api/v1/dossiers", headers=running.headers("037090000001"),
+                                    json={"procedure_code": "2.000488", "applicant": {"id_number": "037090000001"},
+                                          "documents": [{"code": "QSDD", "reuse": LAND}]})
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+    wait_for(lambda: running.session.get(f"{running.base_url}/api/v1/dossiers/{code}/payment",
+                                         headers=running.headers("037090000001")).status_code == 200, 30,
+             message="fee assessed")
+    return code
+
+
+def payment(running, code) -> dict:
+    return running.session.get(f"{running.base_url}/api/v1/dossiers/{code}/payment",
+                               headers=running.headers("037090000001")).json()
+
+
+def pay(running, code, decision="pay") -> dict:
+    started = running.session.post(f"{running.base_url}/api/v1/dossiers/{code}/payment",
+                                   headers=running.headers("037090000001"))
+    assert started.status_code == 201, started.text
+    page = requests.get(started.json()["payment_url"], timeout=10)
+    assert page.status_code == 200 and "Thanh toán" in page.text
+    sandbox_base = started.json()["payment_url"].split("/paymentv2")[0]
+    decided = requests.post(f"{sandbox_base}/sandbox/decide", allow_redirects=False, timeout=10,
+                            data={"txn_ref": started.json()["txn_ref"], "decision": decision})
+    assert decided.status_code == 302
+    return {"txn_ref": started.json()["txn_ref"], "return_url": decided.headers["Location"]}
+
+
+def test_pay_end_to_end_get_the_receipt_and_the_dossier_moves_on(running):
+    code = file_business_registration(running)
+    fee = payment(running, code)
+    assert fee["status"] == "pending" and fee["amount_vnd"] == 100000
+    base = f"{running.base_url}/api/v1/dossiers/{code}"
+    for role, action, extra in [("leader", "assign", {"params": {"assignee": "h"}}), ("leader", "approve", {}),
+                                ("handler", "result_ready", {})]:
+        assert running.session.post(f"{base}/actions", headers=officer(running, role),
+                                    json={"action": action, **extra}).status_code == 200
+    early = running.session.post(f"{base}/actions", headers=officer(running, "receiver"),
+                                 json={"action": "return_result"})
+    assert early.status_code == 422 and early.json()["code"] == "fee_unpaid"  # the result waits for the fee
+
+    attempt = pay(running, code)
+    returned = requests.get(attempt["return_url"], timeout=10)  # the browser's landing page changes nothing
+    assert returned.status_code == 200 and "Thanh toán thành công" in returned.text
+    wait_for(lambda: payment(running, code)["status"] == "paid", 30, message="IPN applied")
+    receipt = running.session.get(f"{base}/receipt", headers=running.headers("037090000001")).json()
+    assert re.match(r"^BL\d{4}-\d{7}$", receipt["number"]) and receipt["amount_vnd"] == 100000
+    assert receipt["payer_name"] == "Nguyễn Văn An" and receipt["lines"][0]["code"] == "LP-HKD"
+    printable = running.session.get(f"{base}/receipt", params={"format": "html"},
+                                    headers=running.headers("037090000001"))
+    assert "BIÊN LAI" in printable.text and "100,000" in printable.text
+    wait_for(lambda: "fee_paid" in [h["action"] for h in running.session.get(
+        base, headers=running.headers("037090000001")).json()["history"]], 30, message="workflow saw the payment")
+    done = running.session.post(f"{base}/actions", headers=officer(running, "receiver"), json={"action": "return_result"})
+    assert done.status_code == 200 and done.json()["status"] == "returned"
+
+
+def _ipn(running, params: dict) -> dict:
+    return running.session.get(f"{running.base_url}/api/v1/payments/vnpay/ipn?{urlencode(params)}").json()
+
+
+def _state(running, code) -> tuple:
+    engine = create_engine(running.db_url("payment"))
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT p.status, p.refunded_vnd, (SELECT count(*) FROM receipts r "
+                                "WHERE r.payment_id = p.id) FROM payments p WHERE p.dossier_code = :c"),
+                           {"c": code}).one()
+    engine.dispose()
+    return tuple(row)
+
+
+def _signed(params: dict) -> dict:
+    return vnpay.signed_params(DEFAULT_SECRET, {k: v for k, v in params.items() if k != "vnp_SecureHash"})
+
+
+def test_forged_tampered_unknown_replayed_and_expired_callbacks_are_refused(running):
+    code = file_business_registration(running)
+    attempt = pay(running, code)
+    genuine = dict(parse_qsl(urlparse(attempt["return_url"]).query))
+    wait_for(lambda: payment(running, code)["status"] == "paid", 30, message="paid")
+    paid_state = _state(running, code)
+
+    forged = {**genuine, "vnp_SecureHash": "ab" * 64}
+    assert _ipn(running, forged)["RspCode"] == "97"
+    tampered = {**genuine, "vnp_Amount": "100"}  # amount changed, signature kept
+    assert _ipn(running, tampered)["RspCode"] == "97"
+    signed_wrong_amount = _signed({**genuine, "vnp_Amount": "100"})
+    assert _ipn(running, signed_wrong_amount)["RspCode"] == "04"
+    unknown = _signed({**genuine, "vnp_TxnRef": "NOSUCHORDER"})
+    assert _ipn(running, unknown)["RspCode"] == "01"
+    assert _ipn(running, genuine) == {"RspCode": "02", "Message": "Order already confirmed"}  # replay
+    assert _state(running, code) == paid_state  # nothing changed, no second receipt
+
+    late = file_business_registration(running)
+    started = running.session.post(f"{running.base_url}/api/v1/dossiers/{late}/payment",
+                                   headers=running.headers("037090000001")).json()
+    engine = create_engine(running.db_url("payment"))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE payments SET expires_at = created_at WHERE dossier_code = :c"), {"c": late})
+    engine.dispose()
+    expired_ipn = _signed({**genuine, "vnp_TxnRef": started["txn_ref"]})
+    assert _ipn(running, expired_ipn)["RspCode"] == "99"
+    assert _state(running, late)[0] in ("pending", "expired") and _state(running, late)[2] == 0
+
+
+def test_concurrent_refunds_never_exceed_what_was_paid(running):
+    code = file_business_registration(running)
+    pay(running, code)
+    wait_for(lambda: payment(running, code)["status"] == "paid", 30, message="paid")
+    url = f"{running.base_url}/api/v1/dossiers/{code}/refunds"
+    headers = officer(running, "leader")
+
+    def refund(_):
+        return requests.post(url, headers=headers, json={"amount_vnd": 40000, "reason": "Từ chối sau khi nộp phí"},
+                             timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(refund, range(5)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes.count(201) == 2 and codes.count(422) == 3, [r.text for r in answers]
+    assert all(r.json()["code"] == "refund_exceeds_refundable" for r in answers if r.status_code == 422)
+    assert _state(running, code)[1] == 80000
+    handler = running.headers("handler-1", "officer", unit=COMMUNE, roles=["handler"])
+    assert requests.post(url, headers=handler, json={"amount_vnd": 1000, "reason": "x"}).status_code == 403
+
+
+def test_reconciliation_settles_a_payment_whose_ipn_never_arrived(running):
+    requests.post(f"http://127.0.0.1:{running.sandbox.port}/sandbox/mode", json={"ipn": "drop"}, timeout=5)
+    try:
+        code = file_business_registration(running)
+        attempt = pay(running, code)
+        assert payment(running, code)["status"] == "pending"
+        wait_for(lambda: payment(running, code)["status"] == "paid", 60, message="reconciliation")
+    finally:
+        requests.post(f"http://127.0.0.1:{running.sandbox.port}/sandbox/mode", json={"ipn": "normal"}, timeout=5)
+    assert any(e.get("txn_ref") == attempt["txn_ref"] and e.get("dropped") for e in running.sandbox.ipn_log)
+    metrics = requests.get(f"http://127.0.0.1:{running.platform.metrics_port('payment')}/metrics", timeout=5).text
+    assert re.search(r'motcua_payment_reconciled_total\{outcome="paid"\} [1-9]', metrics)
+    assert re.search(r'motcua_payment_reconciliation_mismatches_total\{kind="ipn_missing"\} [1-9]', metrics)
