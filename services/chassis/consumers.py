@@ -179,3 +179,25 @@ def declare_topology(amqp_uri: str, service_classes: dict[str, type], delivery_l
                 declared.append(queue.name)
         channel.close()
     return declared
+
+
+def watch_dead_letters(amqp_uri: str, service: str, service_cls, interval: float = 30.0) -> None:
+    """Export the depth of this service's dead-letter queues (green thread; passive declares only)."""
+    names = [f"dlq.{queue_name(t, service, m)}" for t, m in handlers_of(service_cls)]
+    if not names:
+        return
+
+    def loop():
+        while True:
+            try:
+                with Connection(amqp_uri, connect_timeout=5) as conn:
+                    channel = conn.channel()
+                    for name in names:
+                        _, depth, _ = channel.queue_declare(name, passive=True)
+                        metrics.DEAD_LETTER_MESSAGES.labels(service, name).set(depth)
+                    channel.close()
+            except Exception as exc:  # noqa: BLE001 - a metric must never take the service down
+                log.debug("dead_letter_watch_failed", error=str(exc))
+            eventlet.sleep(interval)
+
+    eventlet.spawn(loop)

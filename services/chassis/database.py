@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     select,
     text,
     update,
@@ -261,8 +263,12 @@ class Database(DependencyProvider):
                     conn.ensure_connection(max_retries=1)
                     producer = conn.Producer(serializer="json")
                     backoff = 0.5
+                    measured = 0.0
                     while not self._stopping:
                         published = self.relay_once(producer)
+                        if time.monotonic() - measured > 10:
+                            self.measure_backlog()
+                            measured = time.monotonic()
                         if published < self.relay_batch:
                             self._wake.wait(timeout=0.5)
                             self._wake.clear()
@@ -317,6 +323,17 @@ class Database(DependencyProvider):
         if failure is not None:
             raise failure
         return len(sent)
+
+    def measure_backlog(self) -> None:
+        outbox = self.metadata.tables["outbox"]
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(select(func.count(), func.min(outbox.c.created_at))
+                                         .where(outbox.c.sent_at.is_(None))).one()
+        metrics.OUTBOX_BACKLOG.labels(self.settings.service).set(count)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        age = (datetime.now(timezone.utc) - oldest).total_seconds() if oldest else 0
+        metrics.OUTBOX_OLDEST_SECONDS.labels(self.settings.service).set(max(age, 0))
 
     def outbox_backlog(self) -> int:
         outbox = self.metadata.tables["outbox"]

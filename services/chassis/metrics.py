@@ -10,7 +10,7 @@ import time
 from typing import Callable
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
 HANDLER_SECONDS = Histogram(
     "motcua_handler_duration_seconds",
@@ -29,6 +29,16 @@ EVENTS_DEAD_LETTERED = Counter(
 EVENTS_DUPLICATE = Counter(
     "motcua_events_duplicate_total", "Event deliveries skipped because the inbox had already processed them.",
     ["service", "handler"],
+)
+
+OUTBOX_BACKLOG = Gauge(
+    "motcua_outbox_backlog", "Events written to the outbox and not yet published.", ["service"],
+)
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "motcua_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished outbox event.", ["service"],
+)
+DEAD_LETTER_MESSAGES = Gauge(
+    "motcua_dead_letter_messages", "Messages waiting in a consumer's dead-letter queue.", ["service", "queue"],
 )
 
 _readiness_checks: dict[str, Callable[[], None]] = {}

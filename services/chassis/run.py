@@ -63,6 +63,9 @@ def main(argv: list[str]) -> int:
         metrics.serve(settings.metrics_host, settings.metrics_port)
     metrics.add_readiness_check("broker", _broker_check(settings.amqp_uri))
     declare([name], settings.amqp_uri, settings.max_delivery_attempts, wait_seconds=120)
+    from services.chassis.consumers import watch_dead_letters
+
+    watch_dead_letters(settings.amqp_uri, name, cls)
 
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(cls)

@@ -12,7 +12,7 @@ from motcua.workflow.v1.events_pb2 import CaseDueSoon, CaseOverdue, DossierStatu
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select, update
 
 from services.chassis.consumers import on_event
@@ -32,6 +32,15 @@ TRANSITIONS = Counter(
     "motcua_workflow_dossier_transitions_total",
     "Dossiers entering a status, by status and administrative level.",
     ["status", "level"],
+)
+RECEIVED = Counter("motcua_workflow_dossiers_received_total", "Dossiers received (legal clock started).",
+                   ["level", "unit"])
+FINISHED = Counter("motcua_workflow_dossiers_finished_total",
+                   "Dossiers whose result was returned, by outcome against the due date.", ["level", "unit", "outcome"])
+PROCESSING_SECONDS = Histogram(
+    "motcua_workflow_processing_duration_seconds", "Time from receipt to returned result.", ["level"],
+    buckets=(3600, 4 * 3600, 86400, 2 * 86400, 3 * 86400, 5 * 86400, 7 * 86400, 10 * 86400, 15 * 86400,
+             20 * 86400, 30 * 86400, 60 * 86400),
 )
 CASES_OPEN = Gauge("motcua_workflow_cases_open", "Open cases by level, agency and status.",
                    ["level", "unit", "status"])
@@ -112,6 +121,9 @@ class WorkflowService:
             if uow.duplicate or storage.find_case(uow.session, event.data.dossier_code):
                 return
             status, level = CaseHandler(self.catalogue, uow).open_case(event.data)
+            agency = storage.find_case(uow.session, event.data.dossier_code)["agency_code"]
+        if status == "received":
+            RECEIVED.labels(level or "none", agency or "none").inc()
         TRANSITIONS.labels(status, level or "none").inc()
         self.log.info("case_opened", status=status, level=level)
 
@@ -142,8 +154,18 @@ class WorkflowService:
             view = case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor))
         if not result["replayed"]:
             TRANSITIONS.labels(view["status"], view["level"] or "none").inc()
+            self._observe(view["status"], body["action"], view)
         view["replayed"] = result["replayed"]
         return view
+
+    def _observe(self, status: str, action: str, view: dict | None) -> None:
+        if action == "receive" and status == "received" and view is not None:
+            RECEIVED.labels(view["level"] or "none", view["agency_code"] or "none").inc()
+        if action == "return_result" and view is not None and view["received_at"] and view["finished_at"]:
+            FINISHED.labels(view["level"] or "none", view["agency_code"] or "none", view["outcome"] or "unknown").inc()
+            seconds = (datetime.fromisoformat(view["finished_at"].replace("Z", "+00:00"))
+                       - datetime.fromisoformat(view["received_at"].replace("Z", "+00:00"))).total_seconds()
+            PROCESSING_SECONDS.labels(view["level"] or "none").observe(max(seconds, 0))
 
     @rpc
     def get_case(self, dossier_code: str, actor: dict | None = None) -> dict:

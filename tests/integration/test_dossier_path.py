@@ -135,6 +135,16 @@ def test_health_readiness_and_metrics_on_every_port(running):
     assert any(s.labels == {"status": "received", "level": "province"} and s.value >= 1 for s in workflow), workflow
 
 
+def test_promtool_check_metrics_is_clean_on_every_service(running):
+    import subprocess
+
+    for name in ("gateway", "intake", "workflow", "payment", "notify", "registry"):
+        body = requests.get(f"http://127.0.0.1:{running.platform.metrics_port(name)}/metrics", timeout=5).text
+        result = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True)
+        assert result.returncode == 0 and not result.stdout.strip() and not result.stderr.strip(), (
+            name, result.stdout, result.stderr)
+
+
 def _samples(running, service: str, name: str):
     from prometheus_client.parser import text_string_to_metric_families
 

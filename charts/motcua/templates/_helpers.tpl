@@ -54,10 +54,28 @@ app.kubernetes.io/component: {{ .service }}
   value: {{ .Values.province.code | quote }}
 - name: MOTCUA_ADMIN_MODEL
   value: {{ .Values.province.adminModel | quote }}
+{{- if .Values.rabbitmq.enabled }}
+- name: RABBITMQ_USERNAME
+  valueFrom: {secretKeyRef: {name: {{ include "motcua.fullname" . }}-broker-default-user, key: username}}
+- name: RABBITMQ_PASSWORD
+  valueFrom: {secretKeyRef: {name: {{ include "motcua.fullname" . }}-broker-default-user, key: password}}
+- name: AMQP_URI
+  value: "amqp://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{{ include "motcua.fullname" . }}-broker:5672/"
+{{- else }}
 - name: AMQP_URI
   valueFrom: {secretKeyRef: {name: {{ .Values.existingSecret }}, key: amqp-uri}}
+{{- end }}
+{{- if .Values.postgresql.enabled }}
+- name: PGUSER
+  valueFrom: {secretKeyRef: {name: {{ include "motcua.fullname" . }}-db-app, key: username}}
+- name: PGPASSWORD
+  valueFrom: {secretKeyRef: {name: {{ include "motcua.fullname" . }}-db-app, key: password}}
+- name: DATABASE_URL
+  value: "postgresql+psycopg2://$(PGUSER):$(PGPASSWORD)@{{ include "motcua.fullname" . }}-db-rw:5432/motcua_{service}"
+{{- else }}
 - name: DATABASE_URL
   valueFrom: {secretKeyRef: {name: {{ .Values.existingSecret }}, key: database-url}}
+{{- end }}
 - name: MOTCUA_APPLICANT_REF_KEY
   valueFrom: {secretKeyRef: {name: {{ .Values.existingSecret }}, key: applicant-ref-key}}
 - name: SMTP_HOST
