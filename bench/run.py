@@ -34,8 +34,19 @@ RESULTS = REPO_ROOT / "bench" / "results"
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
 ROWS = int(os.environ.get("BENCH_ROWS", "2000"))
 DOSSIERS = int(os.environ.get("BENCH_DOSSIERS", "300"))
+RPC_CALLS = int(os.environ.get("BENCH_RPC_CALLS", "1000"))
+RATES = [float(r) for r in os.environ.get("BENCH_RATES", "25,50,100,200").split(",")]
+SECONDS_PER_RATE = float(os.environ.get("BENCH_SECONDS_PER_RATE", "10"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 PAYLOAD = {"form": "x" * 1500}  # about the size of a dossier event
+
+
+def machine() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown")
+    memory = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gib": memory}
 
 
 def b0_broker(amqp_uri: str) -> dict:
@@ -78,6 +89,78 @@ def b1_database(url: str) -> dict:
     md.drop_all(engine)
     engine.dispose()
     return {"inserts_per_s": rate}
+
+
+def b2_rpc(amqp_uri: str) -> dict:
+    """nameko RPC round trips to a running service (registry.health): one caller, then many in parallel."""
+    code = f"""
+import eventlet; eventlet.monkey_patch()
+import json, time, statistics
+from nameko.standalone.rpc import ClusterRpcProxy
+out = {{}}
+with ClusterRpcProxy({{"AMQP_URI": "{amqp_uri}"}}, timeout=30) as rpc:
+    rpc.registry.health()
+    lat = []
+    for _ in range({RPC_CALLS}):
+        t0 = time.perf_counter(); rpc.registry.health(); lat.append(time.perf_counter() - t0)
+    q = statistics.quantiles(lat, n=100)
+    out["one_caller"] = {{"calls_per_s": len(lat) / sum(lat), "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}}
+    pool = eventlet.GreenPool(20)
+    lat = []
+    def one(_):
+        t0 = time.perf_counter(); rpc.registry.health(); lat.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    list(pool.imap(one, range({RPC_CALLS})))
+    elapsed = time.perf_counter() - t0
+    q = statistics.quantiles(lat, n=100)
+    out["twenty_callers"] = {{"calls_per_s": len(lat) / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}}
+print(json.dumps(out))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dict:
+    """Submissions at a fixed rate regardless of how fast answers come (open loop): latency at that load."""
+    token = requests.post(f"{base_url}/dev/token", json={"sub": "037090000001"}, timeout=10).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    total = int(rate * seconds)
+    latencies, errors, lock = [], [0], threading.Lock()
+    before = len(read_messages(mail_dir))
+    sessions = threading.local()
+
+    def fire():
+        session = getattr(sessions, "s", None) or requests.Session()
+        sessions.s = session
+        t0 = time.perf_counter()
+        try:
+            ok = session.post(f"{base_url}/api/v1/dossiers", headers=headers, timeout=30,
+                              json={"procedure_code": "1.000656",
+                                    "applicant": {"id_number": "037090000001"}}).status_code == 201
+        except requests.RequestException:
+            ok = False
+        with lock:
+            latencies.append(time.perf_counter() - t0)
+            errors[0] += not ok
+
+    import concurrent.futures
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
+        for i in range(total):
+            delay = started + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(fire)
+    deadline = time.monotonic() + 120
+    while len(read_messages(mail_dir)) - before < total - errors[0] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    drained = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100)
+    return {"rate": rate, "sent": total, "errors": errors[0], "notified": len(read_messages(mail_dir)) - before,
+            "p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000,
+            "drain_s": drained - seconds}
 
 
 def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
@@ -123,7 +206,7 @@ def main() -> int:
     broker = RabbitMQ(VAR / "rabbitmq", port=5692)
     pg = Postgres(VAR / "pg", port=55442, fast=False)
     sink = SmtpSink(VAR / "mail", 21025, 21026)
-    results: dict = {"when": datetime.now(timezone.utc).isoformat(), "machine": {"cpus": os.cpu_count()}}
+    results: dict = {"when": datetime.now(timezone.utc).isoformat(), "machine": machine()}
     platform = None
     try:
         broker.start()
@@ -141,15 +224,20 @@ def main() -> int:
                        cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
         platform.declare_topology()
         platform.start_all()
+        results["B2"] = b2_rpc(broker.amqp_uri)
         results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
+        results["B3_open_loop"] = [open_loop("http://127.0.0.1:18000", VAR / "mail", rate, SECONDS_PER_RATE)
+                                   for rate in RATES]
     finally:
         if platform is not None:
             platform.stop_all()
         sink.stop()
         pg.stop()
         broker.stop()
-    # Each dossier costs at least 4 broker messages on the path (2 RPC round trips = 4, 2 events, 1 more event).
-    b3, b0, b1 = results["B3"], results["B0"], results["B1"]
+    # Broker messages per dossier on the path: gateway→intake RPC (2), intake→registry (2 ×2: person, documents
+    # only when required), intake→workflow route (2, usually cached), DossierSubmitted (1 to each of 2 queues),
+    # DossierStatusChanged (1 to each of 2 queues), NotificationSent (1): about 11.
+    b3, b0, b1, b2 = results["B3"], results["B0"], results["B1"], results["B2"]
     messages_per_dossier = 4 * 2 + 3
     results["ratios"] = {
         "B3_broker_msgs_per_s_over_B0_publish": b3["end_to_end_per_s"] * messages_per_dossier / b0["publish_per_s"],
@@ -159,6 +247,8 @@ def main() -> int:
     out = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"""
+Machine: {results['machine']['cpus']} × {results['machine']['cpu_model']}, {results['machine']['memory_gib']} GiB
+
 | benchmark | figure |
 |---|---|
 | B0 broker publish (persistent, confirms) | {b0['publish_per_s']:.0f} msg/s |
@@ -166,11 +256,19 @@ def main() -> int:
 | B1 database inserts (1 row/transaction, PostgreSQL) | {b1['inserts_per_s']:.0f} rows/s |
 | B3 submissions accepted ({b3['clients']} clients, closed loop) | {b3['accepted_per_s']:.1f} dossiers/s |
 | B3 end to end (HTTP → SMTP) | {b3['end_to_end_per_s']:.1f} dossiers/s, {b3['notified']}/{b3['dossiers']} notified, {b3['errors']} errors |
-| B3 submission latency | p50 {b3['p50_ms']:.0f} ms, p95 {b3['p95_ms']:.0f} ms, p99 {b3['p99_ms']:.0f} ms |
+| B3 submission latency (closed loop) | p50 {b3['p50_ms']:.0f} ms, p95 {b3['p95_ms']:.0f} ms, p99 {b3['p99_ms']:.0f} ms |
+| B2 RPC, one caller | {b2['one_caller']['calls_per_s']:.0f} calls/s, p50 {b2['one_caller']['p50_ms']:.1f} ms, p99 {b2['one_caller']['p99_ms']:.1f} ms |
+| B2 RPC, 20 callers | {b2['twenty_callers']['calls_per_s']:.0f} calls/s, p50 {b2['twenty_callers']['p50_ms']:.1f} ms, p99 {b2['twenty_callers']['p99_ms']:.1f} ms |
 | ratio B3 broker msgs/s ÷ B0 | {results['ratios']['B3_broker_msgs_per_s_over_B0_publish']:.2f} |
 | ratio B3 dossiers/s ÷ B1 | {results['ratios']['B3_dossiers_per_s_over_B1_inserts']:.2f} |
-results: {out.relative_to(REPO_ROOT)}
-""")
+
+Open loop (fixed rate for {SECONDS_PER_RATE:.0f} s each):
+
+| rate (dossiers/s) | sent | errors | notified | p50 ms | p95 ms | p99 ms | drain after load (s) |
+|---|---|---|---|---|---|---|---|
+""" + "\n".join(f"| {r['rate']:.0f} | {r['sent']} | {r['errors']} | {r['notified']} | {r['p50_ms']:.0f} | "
+                f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['drain_s']:.1f} |" for r in results["B3_open_loop"])
+          + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n")
     return 0
 
 
