@@ -30,7 +30,8 @@ class Platform:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def metrics_port(self, name: str) -> int:
-        return METRICS_PORTS[name] + self.port_offset
+        base, _, replica = name.partition("#")
+        return METRICS_PORTS[base] + self.port_offset + 50 * int(replica or 0)
 
     def service_env(self, name: str) -> dict:
         env = {**os.environ, **self.env}
@@ -50,10 +51,11 @@ class Platform:
                        env=self.service_env("intake"), check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
 
     def start(self, name: str, wait: bool = True, timeout: float = 60) -> subprocess.Popen:
+        """Start a service; `name#1`, `name#2` start further replicas (own metrics port, same queues)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")
+        log = open(self.log_dir / f"{name.replace('#', '-')}.log", "ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "services.chassis.run", name],
+            [sys.executable, "-m", "services.chassis.run", name.partition("#")[0]],
             env=self.service_env(name), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -87,7 +89,7 @@ class Platform:
         raise TimeoutError(f"{name} not ready after {timeout}s:\n{self.log_tail(name)}")
 
     def log_tail(self, name: str, lines: int = 30) -> str:
-        path = self.log_dir / f"{name}.log"
+        path = self.log_dir / f"{name.replace('#', '-')}.log"
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

@@ -35,11 +35,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from services.chassis import metrics
+from services.chassis.errors import Unavailable
 from services.chassis.events import build_event
 
 log = structlog.get_logger()
@@ -129,6 +130,13 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800)
+
+
+def _safe_rollback(session) -> None:
+    try:
+        session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may already be gone; the transaction died with it
+        pass
 
 
 class UnitOfWork:
@@ -238,11 +246,19 @@ class Database(DependencyProvider):
                 metrics.EVENTS_DUPLICATE.labels(self.settings.service, inbox[1]).inc()
             yield uow
             session.commit()
+        except OperationalError as exc:
+            # The database went away (restart, failover): a clean "try again later", nothing half-written.
+            _safe_rollback(session)
+            raise Unavailable("database_unavailable", "Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại.",
+                              {"service": self.settings.service}) from exc
         except BaseException:
-            session.rollback()
+            _safe_rollback(session)
             raise
         finally:
-            session.close()
+            try:
+                session.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection must not hide the real error
+                pass
         if uow.published:
             self._wake.set()
 

@@ -1,0 +1,167 @@
+"""Faults on purpose, real processes: the broker restarts, services die with SIGKILL, PostgreSQL restarts,
+services run as two replicas. Every dossier the gateway accepted reaches workflow exactly once, and its
+citizen gets the receipt e-mail. Each test prints what it sent, what was accepted, arrived, doubled, lost."""
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.integration.conftest import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+
+def _cases(running) -> dict[str, int]:
+    engine = create_engine(running.db_url("workflow"))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT dossier_code, count(*) FROM case_actions WHERE action = 'receive' "
+                                     "GROUP BY dossier_code")).all()
+    finally:
+        engine.dispose()
+    return {code: n for code, n in rows}
+
+
+class Load:
+    """Submissions from several client threads until stopped or `total` is reached; counts what happened."""
+
+    def __init__(self, running, total: int, clients: int = 6):
+        self.running, self.total, self.clients = running, total, clients
+        self.accepted: list[str] = []
+        self.refused: dict[int, int] = {}
+        self.lock = threading.Lock()
+        self.counter = iter(range(total))
+        self.token = running.token("037090000001")
+
+    def _client(self):
+        session = requests.Session()
+        headers = {"Authorization": f"Bearer {self.token}"}
+        for i in iter(lambda: next(self.counter, None), None):
+            try:
+                response = session.post(f"{self.running.base_url}/api/v1/dossiers", headers=headers, timeout=30,
+                                        json={"procedure_code": "1.000656",
+                                              "applicant": {"id_number": "037090000001"}, "form": {"i": i}})
+                status = response.status_code
+                body = response.json() if status == 201 else {}
+            except requests.RequestException:
+                status, body = 0, {}
+            with self.lock:
+                if status == 201:
+                    self.accepted.append(body["code"])
+                else:
+                    self.refused[status] = self.refused.get(status, 0) + 1
+
+    def run(self, during=None):
+        with concurrent.futures.ThreadPoolExecutor(self.clients + 1) as pool:
+            clients = [pool.submit(self._client) for _ in range(self.clients)]
+            if during is not None:
+                pool.submit(during).result()
+            for c in clients:
+                c.result()
+        return self
+
+    def settle_and_report(self, label: str, timeout: float = 180) -> dict:
+        accepted = set(self.accepted)
+        try:
+            wait_for(lambda: accepted <= set(_cases(self.running)), timeout, interval=1,
+                     message=f"{label}: every accepted dossier in workflow")
+        finally:
+            cases = _cases(self.running)
+            arrived = accepted & set(cases)
+            doubled = sum(cases[c] - 1 for c in arrived)
+            report = {"sent": self.total, "accepted": len(accepted), "refused": self.refused,
+                      "arrived": len(arrived), "duplicates": doubled, "lost": len(accepted - arrived)}
+            print(f"\n[{label}/{self.running.backend}] {report}")
+        assert report["lost"] == 0 and report["duplicates"] == 0
+        assert len(self.accepted) == len(accepted)  # no code handed out twice
+        return report
+
+
+def _mails_for(running, codes) -> dict[str, int]:
+    counts = dict.fromkeys(codes, 0)
+    for mail in running.mails("an.nguyen@example.vn"):
+        for code in codes:
+            if code in mail["subject"]:
+                counts[code] += 1
+    return counts
+
+
+def test_broker_restart_during_load_loses_nothing(running):
+    def restart_broker():
+        time.sleep(2)
+        running.broker.stop()
+        time.sleep(2)
+        running.broker.start()
+
+    load = Load(running, total=500).run(during=restart_broker)
+    report = load.settle_and_report("broker restart")
+    assert report["accepted"] > 0
+    mails = wait_for(lambda: (m := _mails_for(running, load.accepted)) and all(m.values()) and m, 120, interval=1,
+                     message="every receipt e-mail")
+    assert all(n >= 1 for n in mails.values())
+
+
+@pytest.mark.parametrize("victim", ["registry", "intake", "workflow", "notify", "payment", "gateway"])
+def test_kill_9_a_service_during_load_loses_nothing(running, victim):
+    def kill_and_restart():
+        time.sleep(1.5)
+        running.platform.kill(victim)
+        time.sleep(1)
+        running.platform.start(victim)
+
+    load = Load(running, total=120).run(during=kill_and_restart)
+    load.settle_and_report(f"kill -9 {victim}")
+    wait_for(lambda: all(_mails_for(running, load.accepted).values()), 120, interval=1, message="receipt e-mails")
+
+
+def test_postgresql_restart_fails_cleanly_and_recovers(running, request):
+    if running.backend != "postgresql":
+        pytest.skip("PostgreSQL restart applies to the PostgreSQL backend")
+    pg = request.getfixturevalue("postgres")
+    statuses: list[int] = []
+
+    def restart_database():
+        time.sleep(1.5)
+        pg.stop()
+        time.sleep(3)
+        for _ in range(3):
+            try:
+                r = requests.post(f"{running.base_url}/api/v1/dossiers", headers=running.headers("037090000001"),
+                                  json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
+                                  timeout=30)
+                statuses.append(r.status_code)
+                assert r.headers["Content-Type"] in ("application/problem+json", "application/json")
+            except requests.RequestException:
+                statuses.append(0)
+        pg.start()
+
+    load = Load(running, total=150).run(during=restart_database)
+    print(f"\n[postgres down] answers while down: {statuses}")
+    assert all(s in (201, 503) for s in statuses), statuses  # a clean "try again", never a 500
+    load.settle_and_report("postgresql restart")
+
+
+def test_two_replicas_of_every_service_process_everything_once(running):
+    if running.backend != "postgresql":
+        pytest.skip("replicas share a database: PostgreSQL (SQLite is single-process by design)")
+    backends = ["registry", "intake", "workflow", "notify", "payment"]
+    for name in backends:
+        running.platform.start(f"{name}#1", wait=False)
+    for name in backends:
+        running.platform.wait_ready(f"{name}#1")
+    try:
+        load = Load(running, total=200, clients=8).run()
+        load.settle_and_report("two replicas")
+        mails = wait_for(lambda: (m := _mails_for(running, load.accepted)) and all(m.values()) and m, 120,
+                         interval=1, message="receipt e-mails")
+        doubled = {c: n for c, n in mails.items() if n > 1}
+        print(f"[two replicas] e-mails: {len(mails)} dossiers, {sum(mails.values())} e-mails, doubled {len(doubled)}")
+        assert not doubled
+    finally:
+        for name in backends:
+            running.platform.stop(f"{name}#1")
