@@ -13,7 +13,6 @@ consumer starts. Here:
 from __future__ import annotations
 
 import inspect
-from functools import partial
 
 import eventlet
 import structlog
@@ -29,6 +28,18 @@ log = structlog.get_logger()
 
 DEAD_LETTER_EXCHANGE = "motcua.dead-letter"
 DEFAULT_DELIVERY_LIMIT = 5
+TRANSIENT_RETRIES = 60  # about ten minutes of waiting for a dependency before the delivery limit counts again
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures of infrastructure, not of the message: retried without counting towards the delivery limit."""
+    from sqlalchemy.exc import OperationalError
+
+    from services.chassis.errors import Unavailable
+
+    if isinstance(exc, (Unavailable, OperationalError, ConnectionError, TimeoutError)):
+        return True
+    return type(exc).__name__ in ("RemoteError",) and "Unavailable" in str(getattr(exc, "exc_type", ""))
 
 
 def event_exchange(source_service: str) -> Exchange:
@@ -75,12 +86,37 @@ class DeadLetteringQueueConsumer(QueueConsumer):
             consumer.on_decode_error = self._on_decode_error
         return consumers
 
+    # The broker connection can die between receiving a message and settling it; the broker then redelivers the
+    # message by itself, so a failed ack/requeue/reject is logged, never allowed to kill the container.
+    def ack_message(self, message):
+        _settle(message, "ack")
+
+    def requeue_message(self, message):
+        _settle(message, "requeue")
+
+    def reject_message(self, message):
+        _settle(message, "reject")
+
     def _on_decode_error(self, message, exc):
         log.error("event_undecodable", error=str(exc), routing_key=message.delivery_info.get("routing_key"))
         metrics.EVENTS_DEAD_LETTERED.labels(
             self.container.service_name, message.delivery_info.get("routing_key", ""), "undecodable"
         ).inc()
-        message.reject(requeue=False)
+        self.reject_message(message)
+
+
+def _settle(message, how: str) -> None:
+    if not message.channel.connection:
+        return
+    try:
+        if how == "ack":
+            message.ack()
+        elif how == "requeue":
+            message.requeue()
+        else:
+            message.reject(requeue=False)
+    except Exception as exc:  # noqa: BLE001 - connection gone: the broker will redeliver
+        log.warning("message_settle_failed", how=how, error=str(exc), error_type=type(exc).__name__)
 
 
 class ReliableEventHandler(EventHandler):
@@ -116,17 +152,30 @@ class ReliableEventHandler(EventHandler):
         except UnreadableEvent as exc:
             log.error("event_unreadable", error=str(exc), queue=self.queue.name)
             metrics.EVENTS_DEAD_LETTERED.labels(self.container.service_name, self.queue.name, "unreadable").inc()
-            message.reject(requeue=False)
+            self.queue_consumer.reject_message(message)
             return
         context_data = self.unpack_message_headers(message)
         context_data.setdefault("correlation_id", event.correlation_id)
         if event.subject:
             context_data.setdefault("dossier_code", event.subject)
-        handle_result = partial(self.handle_result, message)
+        self._spawn(message, event, context_data, 0)
+
+    def _spawn(self, message, event, context_data, transient_attempts: int):
+        def handle_result(worker_ctx, result=None, exc_info=None):
+            if exc_info is not None and is_transient(exc_info[1]) and transient_attempts < TRANSIENT_RETRIES:
+                # A dependency is down (database restarting, broker reconnecting): keep the message unacked and
+                # try again later, without spending the delivery limit meant for messages that cannot succeed.
+                delay = min(0.5 * 2 ** transient_attempts, 10.0)
+                log.warning("event_handler_waiting_for_dependency", error=str(exc_info[1]),
+                            attempt=transient_attempts + 1, retry_in_seconds=delay)
+                eventlet.spawn_after(delay, self._spawn, message, event, context_data, transient_attempts + 1)
+                return result, exc_info
+            self.handle_message_processed(message, result, exc_info)
+            return result, exc_info
+
         try:
-            self.container.spawn_worker(
-                self, (event,), {}, context_data=context_data, handle_result=handle_result
-            )
+            self.container.spawn_worker(self, (event,), {}, context_data=dict(context_data),
+                                        handle_result=handle_result)
         except Exception:  # ContainerBeingKilled: leave it for another consumer
             self.queue_consumer.requeue_message(message)
 
@@ -138,7 +187,7 @@ class ReliableEventHandler(EventHandler):
         if isinstance(exc, ServiceError) and exc.http_status < 500:
             log.error("event_refused", code=exc.code, error=exc.message, queue=self.queue.name)
             metrics.EVENTS_DEAD_LETTERED.labels(self.container.service_name, self.queue.name, "refused").inc()
-            message.reject(requeue=False)
+            self.queue_consumer.reject_message(message)
             return
         attempts = int((message.headers or {}).get("x-delivery-count", 0) or 0) + 1
         log.warning("event_handler_failed", error=str(exc), error_type=type(exc).__name__, attempt=attempts)

@@ -20,6 +20,28 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 patch_psycopg()
 
 
+def _harden_nameko() -> None:
+    """nameko settles messages on the worker thread; if the broker connection died meanwhile, the ack raises and
+    nameko kills the whole container. The broker redelivers unsettled messages anyway: log and carry on."""
+    import structlog
+    from nameko.messaging import QueueConsumer
+
+    log = structlog.get_logger()
+    for name in ("ack_message", "requeue_message"):
+        original = getattr(QueueConsumer, name)
+        if getattr(original, "_motcua_safe", False):
+            continue
+
+        def safe(self, message, _original=original, _name=name):
+            try:
+                _original(self, message)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("message_settle_failed", how=_name, error=str(exc), error_type=type(exc).__name__)
+
+        safe._motcua_safe = True
+        setattr(QueueConsumer, name, safe)
+
+
 def _broker_check(amqp_uri: str):
     from kombu import Connection
 
@@ -56,6 +78,7 @@ def main(argv: list[str]) -> int:
 
     settings = config.load(name)
     logs.configure(name, settings.log_level)
+    _harden_nameko()
     log = structlog.get_logger()
     cls = service_class(name)
 

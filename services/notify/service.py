@@ -121,7 +121,8 @@ class NotifyService:
         for row in rows:
             wait = timedelta(seconds=min(10 * 2 ** row.attempts, 3600))
             if row.status == "sending":
-                wait = timedelta(minutes=2)
+                # A send cut off by a crash: the SMTP exchange takes seconds, so 30 s without news means it died.
+                wait = timedelta(seconds=30)
             if row.updated_at + wait <= now:
                 self._deliver(row.id, stale_sending=row.status == "sending")
 

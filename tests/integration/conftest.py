@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.logscan import scan_logs_for_personal_data
 from devtools.platform import Platform
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
@@ -153,9 +154,11 @@ def running(request, broker, tmp_path_factory):
              message="gateway ready")
     yield running
     platform.stop_all()
+    leaks = scan_logs_for_personal_data(base / "logs")
     sink.stop()
     sandbox.stop()
     try:
         broker.rabbitmqctl("delete_vhost", vhost)
     except Exception:  # noqa: BLE001 - the broker may be down after a test that stops it
         pass
+    assert not leaks, f"personal data or secrets in service logs: {leaks[:5]}"
