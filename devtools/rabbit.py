@@ -91,8 +91,10 @@ class RabbitMQ:
         if self.is_running():
             self.rabbitmqctl("stop", check=False)
         log = open(self.base_dir / "server.log", "ab")
+        # cwd: Erlang writes erl_crash.dump into the working directory; keep it with the node's data.
         self.process = subprocess.Popen([_binary(SERVER, "rabbitmq-server")], env=self.env(), stdout=log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                        cwd=self.base_dir)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
