@@ -425,7 +425,7 @@ class GatewayService:
         body = schemas.validate_body(schemas.TokenRequest(), read_json(request))
         kind = body.get("kind", "citizen")
         token = self.auth.dev_idp.issue(
-            body["sub"], kind=kind, name=str(body.get("name") or body["sub"]), unit=body.get("unit"),
+            body["sub"], kind=kind, name=str(body.get("name") or ""), unit=body.get("unit"),
             roles=tuple(body.get("roles") or ()), ttl_seconds=int(body.get("ttl_seconds") or 3600),
         )
         return json_response({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
