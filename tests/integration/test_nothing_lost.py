@@ -84,3 +84,39 @@ def test_poison_messages_go_to_the_dead_letter_queue_and_the_service_lives_on(ru
     # and the service still works
     code = running.submit("1.000656", "037090000001").json()["code"]
     wait_for(lambda: code in _cases(running), 30, message="case opened after the poison message")
+
+
+def test_events_published_before_any_consumer_ever_started_are_kept(broker):
+    """Topology is declared at deploy time (migration hook / make run), before any service consumes."""
+    import uuid as _uuid
+
+    from motcua.intake.v1.events_pb2 import DossierSubmitted
+
+    from services.chassis.events import build_event
+    from services.chassis.topology import declare
+
+    vhost = f"ahead-{_uuid.uuid4().hex[:8]}"
+    broker.rabbitmqctl("add_vhost", vhost)
+    broker.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    uri = f"amqp://guest:guest@127.0.0.1:{broker.port}/{vhost}"
+    try:
+        queues = declare(["workflow", "notify", "payment", "registry"], uri, 5, wait_seconds=10)
+        envelope = build_event(DossierSubmitted, {"dossier_code": "X-261122-0001", "procedure_code": "1.000656",
+                                                  "procedure_version": 1}, source="intake", subject="X-261122-0001")
+        with Connection(uri, transport_options={"confirm_publish": True}) as conn:
+            conn.Producer(serializer="json").publish(
+                envelope, exchange=Exchange("intake.events", type="topic", durable=True),
+                routing_key=envelope["type"], delivery_mode=2)
+        waiting = {q for q in queues if "DossierSubmitted" in q}
+        assert waiting == {"evt-intake-motcua.intake.v1.DossierSubmitted--workflow.on_dossier_submitted",
+                           "evt-intake-motcua.intake.v1.DossierSubmitted--notify.on_dossier_submitted"}
+
+        def depths():
+            out = broker.rabbitmqctl("list_queues", "-p", vhost, "name", "messages", "--no-table-headers", "--quiet")
+            found = {line.split()[0]: int(line.split()[1]) for line in out.splitlines() if len(line.split()) == 2}
+            return found if all(found.get(q) == 1 for q in waiting) else None
+
+        wait_for(depths, 30, interval=1, message="the event waiting in both consumers' queues")
+        print(f"declared {len(queues)} queues ahead; the event waits in {sorted(waiting)}")
+    finally:
+        broker.rabbitmqctl("delete_vhost", vhost)
