@@ -1,15 +1,41 @@
-# One image for every MotCua service: `docker run IMAGE intake` runs the intake service.
+# One image for every MotCua service: `docker run IMAGE intake` runs the intake service
+# (`python -m services.chassis.run intake`). Migrations: `--entrypoint python IMAGE -m services.chassis.migrate
+# intake`; broker topology: `... -m services.chassis.topology`. Runs as 10001 on a read-only root filesystem:
+# the code is owned by root, and the chart mounts /tmp and the file store as the only writable paths.
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app:/app/.build/gen PYTHONWARNINGS=ignore
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app:/app/.build/gen \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
 WORKDIR /app
+
+# Dependencies first (their layer survives code changes): the pinned list from pyproject.toml's
+# [project].dependencies. The code itself runs from /app through PYTHONPATH, as in `make run`, so the image
+# and a developer's checkout import exactly the same files.
 COPY pyproject.toml ./
 COPY scripts/requirements.py scripts/
 RUN python scripts/requirements.py > /tmp/requirements.txt \
-    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
+
+# Event contracts: generated once at build time (protoc does not create its output directory).
 COPY protos/ protos/
-RUN python -m grpc_tools.protoc -I protos --python_out=.build/gen $(find protos -name '*.proto')
+RUN mkdir -p .build/gen \
+    && python -m grpc_tools.protoc -I protos --python_out=.build/gen $(find protos -name '*.proto')
+
 COPY services/ services/
-RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin motcua
-USER 10001
+# Bytecode compiled now: the root filesystem is read-only at run time, so nothing could be cached later.
+RUN python -m compileall -q services .build/gen \
+    && groupadd --gid 10001 motcua \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin motcua
+
+USER 10001:10001
+# gateway HTTP; metrics, /healthz and /readyz per service (gateway 9100, intake..registry 9101-9105).
+EXPOSE 8000 9100 9101 9102 9103 9104 9105
+LABEL org.opencontainers.image.title="motcua" \
+      org.opencontainers.image.description="MotCua one-stop shop services (one image, service name as argument)" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENTRYPOINT ["python", "-m", "services.chassis.run"]

@@ -1,7 +1,10 @@
 """The Helm chart: lints strictly, renders one Deployment and Service per service from one template with safe
-defaults, and its schema refuses bad values."""
+defaults and no secret in plain text, runs migrations then topology in a hook, and its schema refuses bad values."""
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,86 +14,290 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "motcua"
 HELM = ROOT / ".tools" / "bin" / "helm"
+KUBERNETES_VALIDATE = ROOT / ".venv" / "bin" / "kubernetes-validate"
 SERVICES = {"gateway", "intake", "workflow", "payment", "notify", "registry"}
+METRICS_PORTS = {"gateway": 9100, "intake": 9101, "workflow": 9102, "payment": 9103, "notify": 9104,
+                 "registry": 9105}
+VALUES_FILES = [None, "values-2level.yaml", "values-3level.yaml"]
+# Every optional part switched on: operators' custom resources, Prometheus Operator objects, the Ingress.
+FULL = ["--set", "monitoring.forceCRDs=true", "--set", "rabbitmq.enabled=true", "--set", "postgresql.enabled=true",
+        "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls"]
+SECRET_ENV = {"AMQP_URI", "DATABASE_URL", "MOTCUA_APPLICANT_REF_KEY", "VNPAY_HASH_SECRET", "RABBITMQ_USERNAME",
+              "RABBITMQ_PASSWORD", "PGUSER", "PGPASSWORD"}
 
 
 @pytest.fixture(scope="session")
 def helm() -> Path:
+    """helm v4 from .tools/bin, installed once per session by scripts/install-helm.sh when missing."""
     if not HELM.exists():
-        subprocess.run(["bash", str(ROOT / "scripts" / "install-helm.sh")], check=True)
+        subprocess.run(["bash", str(ROOT / "scripts" / "install-helm.sh")], check=True, timeout=600)
+    assert HELM.exists(), "scripts/install-helm.sh did not install .tools/bin/helm"
     return HELM
 
 
+def values_args(values: str | None) -> list[str]:
+    return ["-f", str(CHART / values)] if values else []
+
+
+def template(helm, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(helm), "template", "motcua", str(CHART), *args], capture_output=True, text=True)
+
+
 def render(helm, *args) -> list[dict]:
-    out = subprocess.run([str(helm), "template", "motcua", str(CHART), *args], capture_output=True, text=True,
-                         check=True).stdout
-    return [doc for doc in yaml.safe_load_all(out) if doc]
+    result = template(helm, *args)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-@pytest.mark.parametrize("values", [None, "values-2level.yaml", "values-3level.yaml"])
+def by_kind(docs, kind) -> dict[str, dict]:
+    """Objects of one kind keyed by component (service name) or, failing that, by object name."""
+    return {d["metadata"]["labels"].get("app.kubernetes.io/component", d["metadata"]["name"]): d
+            for d in docs if d["kind"] == kind}
+
+
+def containers(deployment) -> dict:
+    pod = deployment["spec"]["template"]["spec"]
+    return {c["name"]: c for c in pod.get("initContainers", []) + pod["containers"]}
+
+
+def env_of(container) -> dict[str, dict]:
+    return {e["name"]: e for e in container["env"]}
+
+
+def test_install_script_is_idempotent_and_prints_the_version(helm):
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "install-helm.sh")], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert re.match(r"v4\.\d+\.\d+", result.stdout), result.stdout
+
+
+@pytest.mark.parametrize("values", VALUES_FILES)
 def test_lint_strict(helm, values):
-    args = ["-f", str(CHART / values)] if values else []
-    result = subprocess.run([str(helm), "lint", "--strict", str(CHART), *args], capture_output=True, text=True)
+    result = subprocess.run([str(helm), "lint", "--strict", str(CHART), *values_args(values)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lint_strict_with_every_optional_part(helm):
+    result = subprocess.run([str(helm), "lint", "--strict", str(CHART), *FULL], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_one_deployment_and_service_per_service_with_safe_defaults(helm):
     docs = render(helm)
-    deployments = {d["metadata"]["labels"]["app.kubernetes.io/component"]: d for d in docs
-                   if d["kind"] == "Deployment"}
-    services = [d for d in docs if d["kind"] == "Service"]
-    assert set(deployments) == SERVICES and len(services) == 6
+    deployments, services = by_kind(docs, "Deployment"), by_kind(docs, "Service")
+    assert set(deployments) == SERVICES and set(services) == SERVICES
+    [account] = [d for d in docs if d["kind"] == "ServiceAccount"]
+    assert account["automountServiceAccountToken"] is False
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == account["metadata"]["name"]
         assert pod["automountServiceAccountToken"] is False
+        assert pod["terminationGracePeriodSeconds"] == 60
         assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] == 10001
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         [container] = pod["containers"]
         assert container["args"] == [name]
-        assert container["securityContext"]["readOnlyRootFilesystem"] is True
-        assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
-        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        env = {e["name"]: e for e in container["env"]}
-        for secret in ("AMQP_URI", "DATABASE_URL", "MOTCUA_APPLICANT_REF_KEY"):
-            assert "secretKeyRef" in env[secret]["valueFrom"] and "value" not in env[secret]
-    hooks = [d for d in docs if d["kind"] == "Job"]
-    assert hooks and "pre-install" in hooks[0]["metadata"]["annotations"]["helm.sh/hook"]
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"]["drop"] == ["ALL"] and security["runAsNonRoot"] is True
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports["metrics"] == METRICS_PORTS[name]
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
+        assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+        assert {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}} in pod["volumes"]
+        env = env_of(container)
+        assert env["METRICS_PORT"]["value"] == str(METRICS_PORTS[name])
+        assert env["STOP_TIMEOUT_SECONDS"]["value"] == "55"
+        assert env["MOTCUA_ENV"]["value"] == "production"
+        for secret, key in (("AMQP_URI", "amqp-uri"), ("DATABASE_URL", "database-url"),
+                            ("MOTCUA_APPLICANT_REF_KEY", "applicant-ref-key")):
+            assert env[secret]["valueFrom"]["secretKeyRef"] == {"name": "motcua-connections", "key": key}
+            assert "value" not in env[secret]
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == str(METRICS_PORTS[name])
+        service_ports = {p["name"]: p["port"] for p in services[name]["spec"]["ports"]}
+        assert service_ports["metrics"] == METRICS_PORTS[name]
+        assert services[name]["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    gateway = containers(deployments["gateway"])["gateway"]
+    assert {p["name"]: p["containerPort"] for p in gateway["ports"]}["http"] == 8000
+    assert {p["name"]: p["port"] for p in services["gateway"]["spec"]["ports"]}["http"] == 80
+    # The HPA owns the replica count: a Deployment that also set it would be reset on every upgrade.
+    assert all("replicas" not in d["spec"] for d in deployments.values())
+    assert set(by_kind(docs, "HorizontalPodAutoscaler")) == SERVICES
 
 
-def test_admin_model_reaches_the_pods(helm):
-    for model in ("2level", "3level"):
-        docs = render(helm, "-f", str(CHART / f"values-{model}.yaml"))
-        env = {e["name"]: e.get("value") for d in docs if d["kind"] == "Deployment"
-               for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
-        assert env["MOTCUA_ADMIN_MODEL"] == model
+@pytest.mark.parametrize("values", VALUES_FILES)
+def test_no_secret_in_plain_text(helm, values):
+    result = template(helm, *values_args(values), *FULL)
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    assert "Secret" not in {d["kind"] for d in docs}
+    # No credentials inside a URI, except Kubernetes' own $(VAR) references to Secret-backed variables.
+    credentials = re.findall(r"[a-z+0-9]+://[^\s/\"@]+:[^\s/\"@]+@", result.stdout)
+    assert all("$(" in c for c in credentials), credentials
+    for d in docs:
+        if d["kind"] not in ("Deployment", "Job"):
+            continue
+        for container in containers(d).values():
+            for name, entry in env_of(container).items():
+                if name in SECRET_ENV and "$(" not in entry.get("value", ""):
+                    assert "secretKeyRef" in entry.get("valueFrom", {}), (d["metadata"]["name"], name)
+
+
+def test_example_provinces_reach_the_pods(helm):
+    expected = {"values-2level.yaml": ("province,commune", "2level"),
+                "values-3level.yaml": ("province,district,commune", "3level")}
+    for values, (levels, model) in expected.items():
+        docs = render(helm, *values_args(values))
+        for deployment in by_kind(docs, "Deployment").values():
+            [container] = deployment["spec"]["template"]["spec"]["containers"]
+            env = env_of(container)
+            assert env["MOTCUA_PROVINCE_CODE"]["value"] == "NB"
+            assert env["MOTCUA_ADMIN_LEVELS"]["value"] == levels
+            assert env["MOTCUA_ADMIN_MODEL"]["value"] == model  # what the workflow service reads
+
+
+def test_examples_override_per_service_settings(helm):
+    docs = render(helm, *values_args("values-3level.yaml"))
+    hpas = by_kind(docs, "HorizontalPodAutoscaler")
+    assert hpas["workflow"]["spec"]["minReplicas"] == 3 and hpas["intake"]["spec"]["minReplicas"] == 2
+    workflow = containers(by_kind(docs, "Deployment")["workflow"])["workflow"]
+    assert env_of(workflow)["MAX_WORKERS"]["value"] == "20"
+    assert workflow["resources"]["limits"]["memory"] == "768Mi"
+    payment = containers(by_kind(docs, "Deployment")["payment"])["payment"]
+    assert env_of(payment)["VNPAY_HASH_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "motcua-nb-connections", "key": "vnpay-hash-secret"}
+    assert "VNPAY_HASH_SECRET" not in env_of(workflow)
+
+
+def test_explicit_false_and_zero_override_the_defaults(helm):
+    docs = render(helm, "--set", "services.intake.autoscaling.enabled=false", "--set", "services.notify.replicas=0",
+                  "--set", "services.registry.minAvailable=0", "--set",
+                  "services.payment.terminationGracePeriodSeconds=120")
+    deployments, hpas = by_kind(docs, "Deployment"), by_kind(docs, "HorizontalPodAutoscaler")
+    assert "intake" not in hpas and deployments["intake"]["spec"]["replicas"] == 2
+    assert "notify" not in hpas and deployments["notify"]["spec"]["replicas"] == 0
+    assert "registry" not in by_kind(docs, "PodDisruptionBudget")
+    assert hpas["workflow"]["spec"]["maxReplicas"] == 6  # untouched services keep the defaults
+    payment = deployments["payment"]["spec"]["template"]["spec"]
+    assert payment["terminationGracePeriodSeconds"] == 120
+    assert env_of(payment["containers"][0])["STOP_TIMEOUT_SECONDS"]["value"] == "115"
 
 
 def test_disabled_service_is_not_rendered(helm):
-    docs = render(helm, "--set", "services.payment.enabled=false")
-    assert "payment" not in {d["metadata"]["labels"]["app.kubernetes.io/component"] for d in docs
-                             if d["kind"] == "Deployment"}
+    docs = render(helm, "--set", "services.payment.enabled=false", "--set", "monitoring.forceCRDs=true")
+    for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"):
+        assert "payment" not in {d["metadata"]["name"].removeprefix("motcua-") for d in docs if d["kind"] == kind}
+    assert len(by_kind(docs, "Deployment")) == 5
+    [job] = [d for d in docs if d["kind"] == "Job"]
+    assert "migrate-payment" not in containers(job)
+    assert "payment" not in containers(job)["topology"]["command"]
 
 
-@pytest.mark.parametrize("bad", [
-    "defaults:\n  replicas: -1\n",
-    "surprise: true\n",
-    "image:\n  repository: x\n  pullPolicy: Sometimes\n",
-    "services:\n  gateway: {metricsPort: 80}\n",
-    "province: {code: nb, name: x, adminModel: 2level}\n",
-    "services:\n  billing: {metricsPort: 9200}\n",
-])
+def test_migration_hook_migrates_each_service_then_declares_the_topology(helm):
+    docs = render(helm)
+    [job] = [d for d in docs if d["kind"] == "Job"]
+    annotations = job["metadata"]["annotations"]
+    assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+    assert "before-hook-creation" in annotations["helm.sh/hook-delete-policy"]
+    pod = job["spec"]["template"]["spec"]
+    # A pre-install hook runs before the release's ServiceAccount exists: it must not reference it.
+    assert "serviceAccountName" not in pod and pod["automountServiceAccountToken"] is False
+    assert pod["restartPolicy"] == "Never"
+    ordered = sorted(SERVICES)
+    assert [c["name"] for c in pod["initContainers"]] == [f"migrate-{s}" for s in ordered]
+    for service, init in zip(ordered, pod["initContainers"]):
+        assert init["command"] == ["python", "-m", "services.chassis.migrate", service]
+    [topology] = pod["containers"]
+    assert topology["command"] == ["python", "-m", "services.chassis.topology", *ordered]
+    for container in containers(job).values():
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert env_of(container)["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "database-url"
+    # Connection Secrets made by the operators appear only after install: the first run moves to post-install.
+    [managed] = [d for d in render(helm, "--set", "rabbitmq.enabled=true") if d["kind"] == "Job"]
+    assert managed["metadata"]["annotations"]["helm.sh/hook"] == "post-install,pre-upgrade"
+    assert not [d for d in render(helm, "--set", "migrations.enabled=false") if d["kind"] == "Job"]
+
+
+def test_ingress_only_for_the_gateway_and_configurable(helm):
+    assert not [d for d in render(helm) if d["kind"] == "Ingress"]
+    docs = render(helm, *values_args("values-2level.yaml"))
+    [ingress] = [d for d in docs if d["kind"] == "Ingress"]
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert ingress["spec"]["tls"] == [{"hosts": ["dichvucong.ninhbinh.example.gov.vn"], "secretName": "motcua-nb-tls"}]
+    [rule] = ingress["spec"]["rules"]
+    assert rule["host"] == "dichvucong.ninhbinh.example.gov.vn"
+    assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "motcua-gateway", "port": {"name": "http"}}
+    gateway = containers(by_kind(docs, "Deployment")["gateway"])["gateway"]
+    assert env_of(gateway)["PUBLIC_URL"]["value"] == "https://dichvucong.ninhbinh.example.gov.vn"
+    issuers = json.loads(env_of(gateway)["OIDC_ISSUERS"]["value"])
+    assert {i["kind"] for i in issuers} == {"citizen", "officer"}
+
+
+def test_file_store_is_a_shared_claim_for_gateway_and_intake(helm):
+    docs = render(helm)
+    [claim] = [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    for name, deployment in by_kind(docs, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        env = env_of(pod["containers"][0])
+        if name in ("gateway", "intake"):
+            assert claims == [claim["metadata"]["name"]]
+            assert env["FILE_STORE_DIR"]["value"] == "/var/lib/motcua/files"
+        else:
+            assert not claims and "FILE_STORE_DIR" not in env
+    docs = render(helm, "--set", "fileStore.existingClaim=uploads")
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    gateway = by_kind(docs, "Deployment")["gateway"]["spec"]["template"]["spec"]
+    assert {"name": "files", "persistentVolumeClaim": {"claimName": "uploads"}} in gateway["volumes"]
+
+
+def test_workflow_rolls_when_the_catalogue_changes(helm):
+    annotations = {name: d["spec"]["template"]["metadata"]["annotations"]
+                   for name, d in by_kind(render(helm), "Deployment").items()}
+    assert re.fullmatch(r"[0-9a-f]{64}", annotations["workflow"]["checksum/catalogue"])
+    assert "checksum/catalogue" not in annotations["intake"]
+
+
+BAD_VALUES = {
+    "negative replicas": "defaults:\n  replicas: -1\n",
+    "replicas as text": "services:\n  intake: {replicas: two}\n",
+    "unknown top-level key": "surprise: true\n",
+    "unknown key in a service": "services:\n  intake: {replica: 3}\n",
+    "unknown service": "services:\n  billing: {metricsPort: 9200}\n",
+    "bad pull policy": "image:\n  pullPolicy: Sometimes\n",
+    "privileged port": "services:\n  gateway: {metricsPort: 80}\n",
+    "http port on a backend": "services:\n  intake: {httpPort: 8001}\n",
+    "lower-case province": "province: {code: nb}\n",
+    "unknown admin levels": "province: {adminLevels: [province, ward]}\n",
+    "unknown environment": "env: staging\n",
+    "secret as plain env": "extraEnv:\n  AMQP_URI: amqp://user:pass@broker/\n",
+    "password as plain env": "services:\n  notify:\n    extraEnv: {SMTP_PASSWORD: hunter2}\n",
+    "root user": "podSecurityContext: {runAsNonRoot: false}\n",
+    "writable root fs": "securityContext: {readOnlyRootFilesystem: false}\n",
+    "grace too short": "defaults: {terminationGracePeriodSeconds: 3}\n",
+    "secret env without key": "extraSecretEnv:\n  VNPAY_HASH_SECRET: {secret: x}\n",
+}
+
+
+@pytest.mark.parametrize("bad", BAD_VALUES.values(), ids=BAD_VALUES.keys())
 def test_schema_refuses_bad_values(helm, tmp_path, bad):
     path = tmp_path / "bad.yaml"
     path.write_text(bad)
-    result = subprocess.run([str(helm), "template", "motcua", str(CHART), "-f", str(path)], capture_output=True,
-                            text=True)
+    result = template(helm, "-f", str(path))
     assert result.returncode != 0
-    assert "schema" in (result.stderr + result.stdout).lower()
+    message = (result.stderr + result.stdout).lower()
+    assert "schema" in message and "values" in message, message
 
 
 # -- deeper checks: Kubernetes schemas, custom resources, monitoring rules, catalogue ------------------------------
-VALUES_FILES = [None, "values-2level.yaml", "values-3level.yaml"]
-FULL = ["--set", "monitoring.forceCRDs=true", "--set", "rabbitmq.enabled=true", "--set", "postgresql.enabled=true"]
 # Minimal schemas for the custom resources we render: kubernetes-validate ships only core schemas, and the
 # operators' CRDs are not available offline. These check the fields the chart sets (and nothing else).
 CR_SCHEMAS = {
@@ -99,9 +306,8 @@ CR_SCHEMAS = {
             "endpoints": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["port"]}},
             "selector": {"type": "object", "required": ["matchLabels"]}}}}},
     "PrometheusRule": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["groups"], "properties": {"groups": {"type": "array", "minItems": 1,
-                                                                          "items": {"type": "object",
-                                                                                    "required": ["name", "rules"]}}}}}},
+        "type": "object", "required": ["groups"], "properties": {"groups": {
+            "type": "array", "minItems": 1, "items": {"type": "object", "required": ["name", "rules"]}}}}}},
     "RabbitmqCluster": {"type": "object", "required": ["spec"], "properties": {"spec": {
         "type": "object", "required": ["replicas"], "properties": {"replicas": {"type": "integer", "minimum": 1}}}}},
     "Cluster": {"type": "object", "required": ["spec"], "properties": {"spec": {
@@ -114,33 +320,36 @@ CR_SCHEMAS = {
 
 @pytest.mark.parametrize("values", VALUES_FILES)
 def test_every_rendered_object_validates_against_kubernetes_schemas(helm, tmp_path, values):
+    if not KUBERNETES_VALIDATE.exists() and not shutil.which("kubernetes-validate"):
+        pytest.skip("kubernetes-validate is not installed (pip install kubernetes-validate)")
     import jsonschema
 
-    args = (["-f", str(CHART / values)] if values else []) + FULL
-    out = subprocess.run([str(helm), "template", "motcua", str(CHART), *args], capture_output=True, text=True,
-                         check=True).stdout
+    result = template(helm, *values_args(values), *FULL)
+    assert result.returncode == 0, result.stderr
     rendered = tmp_path / "rendered.yaml"
-    rendered.write_text(out)
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "kubernetes-validate"), "--strict", "-k", "1.33.0",
-                             str(rendered)], capture_output=True, text=True)
-    docs = [d for d in yaml.safe_load_all(out) if d]
+    rendered.write_text(result.stdout)
+    command = str(KUBERNETES_VALIDATE) if KUBERNETES_VALIDATE.exists() else "kubernetes-validate"
+    checked = subprocess.run([command, "--strict", "-k", "1.33.0", str(rendered)], capture_output=True, text=True)
+    output = (checked.stdout + checked.stderr).splitlines()
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
     custom = [d for d in docs if d["kind"] in CR_SCHEMAS]
-    core_failures = [line for line in (result.stdout + result.stderr).splitlines()
-                     if line.startswith("ERROR")]
-    assert not core_failures, core_failures
+    assert checked.returncode == 0, [line for line in output if not line.startswith("INFO")]
+    # Every core object was really checked (kubernetes-validate only warns about kinds it has no schema for).
+    assert sum(" passed for resource " in line for line in output) == len(docs) - len(custom), output
     for doc in custom:
         jsonschema.validate(doc, CR_SCHEMAS[doc["kind"]])
-    print(f"validated {len(docs) - len(custom)} core objects with kubernetes-validate and {len(custom)} custom "
-          f"resources ({', '.join(sorted({d['kind'] for d in custom}))}) with the chart's minimal CR schemas")
 
 
 def test_operators_wire_connection_secrets_without_plain_values(helm):
     docs = render(helm, *FULL)
-    [deployment] = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("intake")]
-    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    env = env_of(containers(by_kind(docs, "Deployment")["intake"])["intake"])
     assert env["RABBITMQ_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"].endswith("-broker-default-user")
     assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["name"].endswith("-db-app")
     assert "$(PGPASSWORD)" in env["DATABASE_URL"]["value"] and "{service}" in env["DATABASE_URL"]["value"]
+    # $(VAR) only expands variables defined earlier in the list.
+    names = list(env)
+    assert names.index("PGPASSWORD") < names.index("DATABASE_URL")
+    assert names.index("RABBITMQ_PASSWORD") < names.index("AMQP_URI")
     databases = {d["spec"]["name"] for d in docs if d["kind"] == "Database"}
     assert databases == {f"motcua_{s}" for s in SERVICES - {"gateway"}}
     kinds = {d["kind"] for d in docs}
@@ -156,11 +365,13 @@ def test_monitoring_objects_only_when_their_crds_exist(helm):
 
 
 def test_only_the_gateway_is_open_to_outside_traffic(helm):
-    policies = [d for d in render(helm) if d["kind"] == "NetworkPolicy"]
-    public = [p for p in policies if p["metadata"]["name"].endswith("gateway-public")]
-    assert len(public) == 1
-    assert public[0]["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "gateway"
-    internal = [p for p in policies if p["metadata"]["name"].endswith("internal")][0]
+    policies = {d["metadata"]["name"]: d for d in render(helm) if d["kind"] == "NetworkPolicy"}
+    public = policies["motcua-gateway-public"]
+    assert public["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "gateway"
+    assert public["spec"]["ingress"] == [{"ports": [{"port": 8000, "protocol": "TCP"}]}]
+    internal = policies["motcua-internal"]
+    [selected] = internal["spec"]["podSelector"]["matchExpressions"]
+    assert set(selected["values"]) == SERVICES | {"migrations"}
     assert all("podSelector" in rule["from"][0] or "namespaceSelector" in rule["from"][0]
                for rule in internal["spec"]["ingress"])
 
@@ -173,12 +384,14 @@ def test_catalogue_config_map_matches_the_service_data_and_is_mounted(helm):
     # The chart's copy is generated (`make chart-data`), never edited by hand: it must equal the source.
     assert {k.replace("__", "/"): v.rstrip("\n") for k, v in config["data"].items()} == {
         k: v.rstrip("\n") for k, v in files.items()}
-    [workflow] = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("workflow")]
-    volume = [v for v in workflow["spec"]["template"]["spec"]["volumes"] if v["name"] == "catalogue"][0]
+    workflow = by_kind(docs, "Deployment")["workflow"]["spec"]["template"]["spec"]
+    volume = [v for v in workflow["volumes"] if v["name"] == "catalogue"][0]
     assert {i["path"] for i in volume["configMap"]["items"]} == set(files)
 
 
 def test_promtool_checks_and_unit_tests_the_alerting_rules():
+    if not shutil.which("promtool"):
+        pytest.skip("promtool is not installed (apt-get install prometheus)")
     rules = CHART / "files" / "prometheus-rules.yaml"
     checked = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -186,14 +399,12 @@ def test_promtool_checks_and_unit_tests_the_alerting_rules():
                             cwd=ROOT / "tests" / "charts")
     assert tested.returncode == 0, tested.stdout + tested.stderr
     alerts = {r["alert"] for g in yaml.safe_load(rules.read_text())["groups"] for r in g["rules"] if "alert" in r}
-    tested_alerts = {t["alertname"] for case in yaml.safe_load((ROOT / "tests/charts/rules_test.yaml").read_text())["tests"]
-                     for t in case.get("alert_rule_test", [])}
+    tests = yaml.safe_load((ROOT / "tests" / "charts" / "rules_test.yaml").read_text())["tests"]
+    tested_alerts = {t["alertname"] for case in tests for t in case.get("alert_rule_test", [])}
     assert alerts == tested_alerts  # every alert has a unit test
 
 
 def test_dashboard_is_valid_json_with_the_panels_ops_need(helm):
-    import json
-
     [config] = [d for d in render(helm) if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("dashboard")]
     dashboard = json.loads(config["data"]["motcua.json"])
     text = json.dumps(dashboard)

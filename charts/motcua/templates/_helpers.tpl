@@ -1,20 +1,29 @@
 {{/* Chart name, truncated for DNS. */}}
 {{- define "motcua.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* Release-qualified name. */}}
+{{/* Release-qualified name: the prefix of every object. */}}
 {{- define "motcua.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "motcua.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* Labels every object carries. */}}
 {{- define "motcua.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+helm.sh/chart: {{ include "motcua.chart" . }}
 app.kubernetes.io/name: {{ include "motcua.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
@@ -22,16 +31,56 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: motcua
 {{- end -}}
 
-{{/* Selector labels of one service: call with (dict "root" $ "service" "intake"). */}}
+{{/* Selector labels of one service (never change them: Deployment selectors are immutable).
+     Call with (dict "root" $ "service" "intake"). */}}
 {{- define "motcua.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "motcua.name" .root }}
 app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .service }}
 {{- end -}}
 
-{{/* Name of one service's objects. */}}
+{{/* All labels of one service's objects: (dict "root" $ "service" "intake"). */}}
+{{- define "motcua.serviceLabels" -}}
+{{ include "motcua.labels" .root }}
+app.kubernetes.io/component: {{ .service }}
+{{- end -}}
+
+{{/* Name of one service's objects: (dict "root" $ "service" "intake") gives "<fullname>-intake". */}}
 {{- define "motcua.serviceName" -}}
 {{- printf "%s-%s" (include "motcua.fullname" .root) .service | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Names of the enabled services, space separated, in the order of `.Values.services` (alphabetical). */}}
+{{- define "motcua.enabledServices" -}}
+{{- $names := list -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if ne $svc.enabled false -}}{{- $names = append $names $name -}}{{- end -}}
+{{- end -}}
+{{- join " " $names -}}
+{{- end -}}
+
+{{/* Effective settings of one service: `defaults` overridden key by key by `services.<name>` (autoscaling is
+     merged one level deeper). Written into the dict passed as "out", so numbers and booleans keep their types
+     and an explicit `false` or `0` wins over the default (sprig's merge would treat them as unset).
+     Call: {{- $cfg := dict }}{{- include "motcua.serviceConfig" (dict "root" $ "service" "intake" "out" $cfg) }} */}}
+{{- define "motcua.serviceConfig" -}}
+{{- $out := .out -}}
+{{- range $key, $value := .root.Values.defaults -}}
+{{- $_ := set $out $key $value -}}
+{{- end -}}
+{{- $auto := dict -}}
+{{- range $key, $value := (default dict .root.Values.defaults.autoscaling) -}}
+{{- $_ := set $auto $key $value -}}
+{{- end -}}
+{{- range $key, $value := (index .root.Values.services .service) -}}
+{{- if eq $key "autoscaling" -}}
+{{- range $k, $v := $value -}}{{- $_ := set $auto $k $v -}}{{- end -}}
+{{- else -}}
+{{- $_ := set $out $key $value -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $out "autoscaling" $auto -}}
+{{- $_ := set $out "hpa" (and $auto.enabled (gt (int $out.replicas) 0)) -}}
 {{- end -}}
 
 {{- define "motcua.serviceAccountName" -}}
@@ -46,44 +95,92 @@ app.kubernetes.io/component: {{ .service }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
-{{/* Environment shared by every container; secrets only by reference. */}}
+{{/* PUBLIC_URL: explicit, else from the Ingress host. */}}
+{{- define "motcua.publicUrl" -}}
+{{- if .Values.publicUrl -}}
+{{- .Values.publicUrl -}}
+{{- else if .Values.ingress.enabled -}}
+{{- printf "%s://%s" (ternary "https" "http" (not (empty .Values.ingress.tlsSecretName))) .Values.ingress.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the file store's PersistentVolumeClaim. */}}
+{{- define "motcua.fileStoreClaim" -}}
+{{- default (printf "%s-files" (include "motcua.fullname" .)) .Values.fileStore.existingClaim -}}
+{{- end -}}
+
+{{/* Does this service mount the file store? (dict "root" $ "service" "intake") → "true" or "". */}}
+{{- define "motcua.usesFileStore" -}}
+{{- if and .root.Values.fileStore.enabled (has .service (list "gateway" "intake")) -}}true{{- end -}}
+{{- end -}}
+
+{{/* NAME: {key, secret} → env entries reading a Secret. Call with (dict "root" $ "env" $map). */}}
+{{- define "motcua.secretEnv" -}}
+{{- range $envName, $ref := .env }}
+- name: {{ $envName }}
+  valueFrom:
+    secretKeyRef: {name: {{ default $.root.Values.existingSecret $ref.secret }}, key: {{ $ref.key }}}
+{{- end }}
+{{- end -}}
+
+{{/* Environment shared by every container (services and the migration Job); secrets only by reference. */}}
 {{- define "motcua.env" -}}
 - name: MOTCUA_ENV
   value: {{ .Values.env | quote }}
+- name: LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
 - name: MOTCUA_PROVINCE_CODE
   value: {{ .Values.province.code | quote }}
+- name: MOTCUA_PROVINCE_NAME
+  value: {{ .Values.province.name | quote }}
+- name: MOTCUA_ADMIN_LEVELS
+  value: {{ join "," .Values.province.adminLevels | quote }}
 - name: MOTCUA_ADMIN_MODEL
-  value: {{ .Values.province.adminModel | quote }}
+  value: {{ printf "%dlevel" (len .Values.province.adminLevels) | quote }}
 {{- if .Values.rabbitmq.enabled }}
 - name: RABBITMQ_USERNAME
-  valueFrom: {secretKeyRef: {name: {{ include "motcua.fullname" . }}-broker-default-user, key: username}}
+  valueFrom:
+    secretKeyRef: {name: {{ include "motcua.fullname" . }}-broker-default-user, key: username}
 - name: RABBITMQ_PASSWORD
-  valueFrom: {secretKeyRef: {name: {{ include "motcua.fullname" . }}-broker-default-user, key: password}}
+  valueFrom:
+    secretKeyRef: {name: {{ include "motcua.fullname" . }}-broker-default-user, key: password}
 - name: AMQP_URI
   value: "amqp://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{{ include "motcua.fullname" . }}-broker:5672/"
 {{- else }}
 - name: AMQP_URI
-  valueFrom: {secretKeyRef: {name: {{ .Values.existingSecret }}, key: amqp-uri}}
+  valueFrom:
+    secretKeyRef: {name: {{ .Values.existingSecret }}, key: amqp-uri}
 {{- end }}
 {{- if .Values.postgresql.enabled }}
 - name: PGUSER
-  valueFrom: {secretKeyRef: {name: {{ include "motcua.fullname" . }}-db-app, key: username}}
+  valueFrom:
+    secretKeyRef: {name: {{ include "motcua.fullname" . }}-db-app, key: username}
 - name: PGPASSWORD
-  valueFrom: {secretKeyRef: {name: {{ include "motcua.fullname" . }}-db-app, key: password}}
+  valueFrom:
+    secretKeyRef: {name: {{ include "motcua.fullname" . }}-db-app, key: password}
 - name: DATABASE_URL
   value: "postgresql+psycopg2://$(PGUSER):$(PGPASSWORD)@{{ include "motcua.fullname" . }}-db-rw:5432/motcua_{service}"
 {{- else }}
 - name: DATABASE_URL
-  valueFrom: {secretKeyRef: {name: {{ .Values.existingSecret }}, key: database-url}}
+  valueFrom:
+    secretKeyRef: {name: {{ .Values.existingSecret }}, key: database-url}
 {{- end }}
 - name: MOTCUA_APPLICANT_REF_KEY
-  valueFrom: {secretKeyRef: {name: {{ .Values.existingSecret }}, key: applicant-ref-key}}
+  valueFrom:
+    secretKeyRef: {name: {{ .Values.existingSecret }}, key: applicant-ref-key}
 - name: SMTP_HOST
   value: {{ .Values.smtp.host | quote }}
 - name: SMTP_PORT
   value: {{ .Values.smtp.port | quote }}
-- name: METRICS_HOST
-  value: "0.0.0.0"
+{{- with .Values.smtp.from }}
+- name: MAIL_FROM
+  value: {{ . | quote }}
+{{- end }}
+{{- with include "motcua.publicUrl" . }}
+- name: PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- include "motcua.secretEnv" (dict "root" . "env" .Values.extraSecretEnv) }}
 {{- range $key, $value := .Values.extraEnv }}
 - name: {{ $key }}
   value: {{ $value | quote }}
