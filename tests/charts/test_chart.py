@@ -211,7 +211,7 @@ def test_migration_hook_migrates_each_service_then_declares_the_topology(helm):
     assert pod["restartPolicy"] == "Never"
     ordered = sorted(SERVICES)
     assert [c["name"] for c in pod["initContainers"]] == [f"migrate-{s}" for s in ordered]
-    for service, init in zip(ordered, pod["initContainers"]):
+    for service, init in zip(ordered, pod["initContainers"], strict=True):
         assert init["command"] == ["python", "-m", "services.chassis.migrate", service]
     [topology] = pod["containers"]
     assert topology["command"] == ["python", "-m", "services.chassis.topology", *ordered]

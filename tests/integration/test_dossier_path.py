@@ -8,7 +8,7 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 
 from services.intake import storage as intake_storage
-from tests.integration.conftest import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.integration.conftest import wait_for
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 

@@ -7,7 +7,7 @@ import pytest
 from kombu import Connection, Exchange
 from sqlalchemy import create_engine, text
 
-from tests.integration.conftest import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 

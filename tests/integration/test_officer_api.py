@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from tests.integration.conftest import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 JUSTICE = "000.00.07.H41"

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from devtools.vnpay_sandbox import DEFAULT_SECRET
 from services.payment.domain import vnpay
-from tests.integration.conftest import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 LAND = "8a0d5a2e-0000-4000-8000-000000000001"

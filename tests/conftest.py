@@ -1,4 +1,4 @@
-"""Integration fixtures: a real RabbitMQ and a real PostgreSQL for the whole session (own ports, own data
+"""Shared test fixtures: a real RabbitMQ and a real PostgreSQL for the whole session (own ports, own data
 directories under var/test, torn down after), a real SMTP server, and the services as real processes."""
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ from services.chassis.config import REPO_ROOT
 TEST_VAR = REPO_ROOT / "var" / "test"
 AMQP_PORT = int(os.environ.get("MOTCUA_TEST_AMQP_PORT", "5682"))
 PG_PORT = int(os.environ.get("MOTCUA_TEST_PG_PORT", "55432"))
+# Shifts every per-module port (HTTP, metrics, SMTP, sandboxes) so two test sessions can run side by side on one
+# machine (each also needs its own MOTCUA_TEST_AMQP_PORT and MOTCUA_TEST_PG_PORT). Keep it under 50 (replicas'
+# metrics ports sit 50 above).
+PORT_SHIFT = int(os.environ.get("MOTCUA_TEST_PORT_SHIFT", "0"))
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +116,7 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.2, message: str
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
-_offsets = iter(range(1000, 9000, 100))
+_offsets = iter(range(1000 + PORT_SHIFT, 9000, 100))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
