@@ -2,18 +2,11 @@
 other services by RPC. Every route is authenticated unless declared public."""
 from __future__ import annotations
 
-import functools
-import json
-import time
-
 from kombu import Connection
 from nameko.rpc import RpcProxy
-from nameko.web.handlers import http
-from prometheus_client import Histogram
-from werkzeug.wrappers import Response
 
 from services.chassis.dependencies import SettingsProvider
-from services.chassis.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
+from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.filestore import FileStore
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
@@ -21,76 +14,12 @@ from services.chassis.rpc import call
 from services.gateway import openapi, schemas
 from services.gateway.auth import Authenticator, viewer
 from services.gateway.problems import (
-    SECURITY_HEADERS,
     BadRequest,
-    UnsupportedMediaType,
     json_response,
-    problem,
 )
-from services.gateway.problems import from_error as problem_from_error
+from services.gateway.routing import FORM_NUMBERS, MAX_BODY_BYTES, endpoint, html_response, read_json  # noqa: F401
 
-HTTP_SECONDS = Histogram(
-    "motcua_gateway_http_request_duration_seconds",
-    "HTTP requests served by the gateway, by route template, method and status code.",
-    ["method", "route", "status"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
 BACKENDS = ("intake", "workflow", "registry", "notify", "payment")
-MAX_BODY_BYTES = 256 * 1024
-FORM_NUMBERS = {"01", "02", "03", "04", "05", "06"}
-
-
-def endpoint(method: str, route: str, *, summary: str = "", tag: str = "dossiers", public: bool = False,
-             body=None, response=None, status: int = 200, query: tuple = (), produces: str = "application/json"):
-    """`@http` plus what every route needs: problem+json for every error, security headers, metrics, and an
-    entry in the OpenAPI document."""
-
-    def decorate(fn):
-        openapi.ROUTES.append({"method": method, "path": route, "summary": summary or (fn.__doc__ or "").split("\n")[0],
-                               "name": fn.__name__, "tag": tag, "public": public, "body": body,
-                               "response": response, "status": status, "query": query, "produces": produces})
-
-        @functools.wraps(fn)
-        def handler(self, request, *args, **kwargs):
-            started = time.perf_counter()
-            try:
-                response_ = fn(self, request, *args, **kwargs)
-            except ServiceError as exc:
-                response_ = problem_from_error(exc)
-            except Exception:  # noqa: BLE001 - an unexpected error is a 500 problem, never a stack trace
-                self.log.exception("http_handler_failed", route=route)
-                response_ = problem(500, "internal_error", "Lỗi hệ thống", "Đã có lỗi xảy ra, vui lòng thử lại sau.")
-            HTTP_SECONDS.labels(request.method, route, str(response_.status_code)).observe(
-                time.perf_counter() - started)
-            return response_
-
-        return http(method, route)(handler)
-
-    return decorate
-
-
-def read_json(request) -> dict:
-    if request.content_length and request.content_length > MAX_BODY_BYTES:
-        raise BadRequest("body_too_large", f"Nội dung gửi lên vượt quá {MAX_BODY_BYTES // 1024} KB.")
-    if (request.mimetype or "") != "application/json":
-        raise UnsupportedMediaType("unsupported_media_type", "Nội dung phải là JSON (Content-Type: application/json).")
-    raw = request.get_data(cache=False)
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest("malformed_json", "Nội dung JSON không đọc được.", {"error": str(exc)}) from None
-    if not isinstance(body, dict):
-        raise BadRequest("malformed_json", "Nội dung JSON phải là một đối tượng.")
-    return body
-
-
-def html_response(text: str) -> Response:
-    response = Response(text, mimetype="text/html")
-    for key, value in SECURITY_HEADERS.items():
-        response.headers[key] = value
-    # Printable forms carry their own inline style and nothing else.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-    return response
 
 
 class GatewayService:
