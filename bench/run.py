@@ -3,7 +3,9 @@
 B0 raw broker ceiling (kombu, persistent messages, publisher confirms; consume with acks), B1 raw database
 ceiling (one dossier-sized row per transaction), B3 end to end (HTTP submission → notification handed to SMTP,
 all services on PostgreSQL) in closed loop. Prints a table with ratios and writes JSON to bench/results/.
-Set BENCH_DOSSIERS, BENCH_CLIENTS, BENCH_MESSAGES to change the sizes.
+Set BENCH_DOSSIERS, BENCH_CLIENTS, BENCH_MESSAGES to change the sizes. BENCH_PROFILE=1 samples every service
+with py-spy during B3 and prints where each one spends its time (top functions by own and total samples; raw
+stacks in bench/results/profile-*). BENCH_SKIP_OPEN_LOOP=1 skips the open-loop table.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from devtools.platform import Platform
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink, read_messages
-from services.chassis.config import REPO_ROOT
+from services.chassis.config import METRICS_PORTS, REPO_ROOT
 
 VAR = REPO_ROOT / "var" / "bench"
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -38,6 +40,8 @@ RPC_CALLS = int(os.environ.get("BENCH_RPC_CALLS", "1000"))
 RATES = [float(r) for r in os.environ.get("BENCH_RATES", "25,50,100,200").split(",")]
 SECONDS_PER_RATE = float(os.environ.get("BENCH_SECONDS_PER_RATE", "10"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+BENCH_AMQP_PORT = 5692
+BENCH_PORT_OFFSET = 2000
 PAYLOAD = {"form": "x" * 1500}  # about the size of a dossier event
 
 
@@ -207,9 +211,99 @@ def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
             "p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000}
 
 
+def cpu_snapshot() -> dict[str, float]:
+    """CPU seconds used so far by each part of the platform, read from /proc: the services (told apart by their
+    metrics port), the broker (by its AMQP port), PostgreSQL (the postmaster on the bench data directory and its
+    backends) and this process (load generator and SMTP sink): where the two cores go during a benchmark."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rpartition(")")[2].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        env = dict(e.decode(errors="replace").partition("=")[::2] for e in environ if b"=" in e)
+        procs[int(entry.name)] = (int(stat[1]), cmdline, env, (int(stat[11]) + int(stat[12])) / tick)
+    metrics = {METRICS_PORTS[name] + BENCH_PORT_OFFSET: name for name in METRICS_PORTS}
+    postmasters = {pid for pid, (_, cmd, _, _) in procs.items() if str(VAR / "pg") in cmd}
+    parts: dict[str, float] = {}
+    for pid, (ppid, _cmd, env, seconds) in procs.items():
+        if pid == os.getpid():
+            name = "load generator + SMTP sink"
+        elif env.get("METRICS_PORT", "").isdigit() and int(env["METRICS_PORT"]) in metrics:
+            name = metrics[int(env["METRICS_PORT"])]
+        elif env.get("RABBITMQ_NODE_PORT") == str(BENCH_AMQP_PORT):
+            name = "rabbitmq"
+        elif pid in postmasters or ppid in postmasters:
+            name = "postgresql"
+        else:
+            continue
+        parts[name] = parts.get(name, 0.0) + seconds
+    return parts
+
+
+def cpu_used(before: dict, after: dict, seconds: float) -> dict[str, float]:
+    """Share of one core each part used over `seconds` (1.0 = a whole core)."""
+    return {name: round((after.get(name, 0.0) - before.get(name, 0.0)) / seconds, 3)
+            for name in sorted(after, key=lambda n: before.get(n, 0.0) - after[n])}
+
+
+def start_profilers(platform: Platform) -> list[tuple[str, subprocess.Popen, Path]]:
+    """py-spy on every service process (sampling, 100 Hz, idle threads excluded) for the length of B3."""
+    spy = Path(sys.executable).parent / "py-spy"
+    if not spy.exists():
+        raise RuntimeError("BENCH_PROFILE needs py-spy: .venv/bin/pip install py-spy")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, proc in platform.processes.items():
+        path = RESULTS / f"profile-{name}.txt"
+        out.append((name, subprocess.Popen([str(spy), "record", "--pid", str(proc.pid), "--format", "raw",
+                                            "--rate", "100", "--output", str(path), "--nonblocking"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), path))
+    time.sleep(1)
+    return out
+
+
+def stop_profilers(profilers) -> dict:
+    """Stop the samplers and summarise: share of samples per service, and each one's top functions."""
+    import signal
+    from collections import Counter
+
+    summary = {}
+    for _name, proc, _path in profilers:
+        proc.send_signal(signal.SIGINT)
+    for name, proc, path in profilers:
+        proc.wait(30)
+        own, total, samples = Counter(), Counter(), 0
+        if path.exists():
+            for line in path.read_text().splitlines():
+                stack, _, count = line.rpartition(" ")
+                if not count.isdigit():
+                    continue
+                n = int(count)
+                frames = stack.split(";")
+                samples += n
+                own[frames[-1]] += n
+                for frame in set(frames):
+                    total[frame] += n
+        summary[name] = {"samples": samples, "own": own.most_common(12), "total": total.most_common(25)}
+    grand = sum(v["samples"] for v in summary.values()) or 1
+    for name, data in summary.items():
+        print(f"\n== {name}: {data['samples']} samples ({100 * data['samples'] / grand:.0f}% of all services)")
+        for frame, n in data["own"]:
+            print(f"   own {100 * n / max(data['samples'], 1):5.1f}%  {frame}")
+        for frame, n in data["total"]:
+            print(f"   tot {100 * n / max(data['samples'], 1):5.1f}%  {frame}")
+    return summary
+
+
 def main() -> int:
     shutil.rmtree(VAR, ignore_errors=True)
-    broker = RabbitMQ(VAR / "rabbitmq", port=5692)
+    broker = RabbitMQ(VAR / "rabbitmq", port=BENCH_AMQP_PORT)
     pg = Postgres(VAR / "pg", port=55442, fast=False)
     sink = SmtpSink(VAR / "mail", 21025, 21026)
     results: dict = {"when": datetime.now(timezone.utc).isoformat(), "machine": machine()}
@@ -224,16 +318,21 @@ def main() -> int:
         env = {"MOTCUA_ENV": "local", "AMQP_URI": broker.amqp_uri, "DATABASE_URL": pg.url("bench_{service}"),
                "SMTP_PORT": "21025", "DEV_IDP_KEY": str(VAR / "dev-idp" / "key.pem"), "LOG_LEVEL": "WARNING",
                "MAX_WORKERS": "30"}
-        platform = Platform(env=env, log_dir=VAR / "logs", port_offset=2000, http_port=18000)
+        platform = Platform(env=env, log_dir=VAR / "logs", port_offset=BENCH_PORT_OFFSET, http_port=18000)
         platform.migrate()
         subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
                        cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
         platform.declare_topology()
         platform.start_all()
         results["B2"] = b2_rpc(broker.amqp_uri)
+        profilers = start_profilers(platform) if os.environ.get("BENCH_PROFILE") else []
+        cpu_before, t0 = cpu_snapshot(), time.perf_counter()
         results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
-        results["B3_open_loop"] = [open_loop("http://127.0.0.1:18000", VAR / "mail", rate, SECONDS_PER_RATE)
-                                   for rate in RATES]
+        results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), time.perf_counter() - t0)
+        if profilers:
+            results["profile"] = stop_profilers(profilers)
+        results["B3_open_loop"] = [] if os.environ.get("BENCH_SKIP_OPEN_LOOP") else [
+            open_loop("http://127.0.0.1:18000", VAR / "mail", rate, SECONDS_PER_RATE) for rate in RATES]
     finally:
         if platform is not None:
             platform.stop_all()
@@ -274,6 +373,8 @@ Open loop (fixed rate for {SECONDS_PER_RATE:.0f} s each):
 |---|---|---|---|---|---|---|---|
 """ + "\n".join(f"| {r['rate']:.0f} | {r['sent']} | {r['errors']} | {r['notified']} | {r['p50_ms']:.0f} | "
                 f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['drain_s']:.1f} |" for r in results["B3_open_loop"])
+          + "\n\nCPU during B3 (cores used, of " + str(results["machine"]["cpus"]) + "): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in results["B3_cpu_cores"].items())
           + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n")
     return 0
 

@@ -42,6 +42,25 @@ def _harden_nameko() -> None:
         setattr(QueueConsumer, name, safe)
 
 
+def _fast_rpc_replies() -> None:
+    """RPC replies go to the caller's own non-durable reply queue, and a caller that gets no reply times out
+    (every call has a deadline, services/chassis/rpc.py): a publisher confirm on a reply protects nothing, yet
+    costs a broker round trip on every call. Requests keep their confirms (they detect unknown services), and
+    events keep theirs (outbox relay)."""
+    from nameko.amqp.publish import Publisher
+    from nameko.rpc import Responder
+
+    if getattr(Responder.publisher_cls, "_motcua_fast", False):
+        return
+
+    class ReplyPublisher(Publisher):
+        use_confirms = False
+        delivery_mode = 1  # transient: the reply queue does not survive a broker restart anyway
+        _motcua_fast = True
+
+    Responder.publisher_cls = ReplyPublisher
+
+
 def _broker_check(amqp_uri: str):
     from kombu import Connection
 
@@ -79,6 +98,7 @@ def main(argv: list[str]) -> int:
     settings = config.load(name)
     logs.configure(name, settings.log_level)
     _harden_nameko()
+    _fast_rpc_replies()
     log = structlog.get_logger()
     cls = service_class(name)
 
