@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import eventlet
+from kombu.exceptions import OperationalError as BrokerError
 from nameko.exceptions import UnknownService
 
 from services.chassis.errors import Unavailable
@@ -16,6 +17,10 @@ def call(method_proxy, *args, timeout: float = DEFAULT_TIMEOUT, **kwargs):
     except UnknownService as exc:
         raise Unavailable("service_unavailable", "Dịch vụ chưa sẵn sàng, vui lòng thử lại sau.",
                           {"service": str(exc)}) from exc
+    except (BrokerError, ConnectionError, OSError) as exc:
+        # The broker is unreachable (restart, failover): a clean "try again", never a 500.
+        raise Unavailable("broker_unavailable", "Hệ thống đang bận, vui lòng thử lại sau giây lát.",
+                          {"error_type": type(exc).__name__}) from exc
     try:
         with eventlet.Timeout(timeout):
             return reply.result()

@@ -41,6 +41,25 @@ def _harden_nameko() -> None:
         safe._motcua_safe = True
         setattr(QueueConsumer, name, safe)
 
+    # Same for an RPC reply that cannot be sent because the broker went away: nameko would kill the container.
+    # The caller times out (every call has a deadline); the request is redelivered when the broker is back and
+    # answered again, which is why every RPC that changes state is idempotent (gateway submissions always carry
+    # an idempotency key).
+    from nameko.rpc import Responder
+
+    if not getattr(Responder.send_response, "_motcua_safe", False):
+        original_send = Responder.send_response
+
+        def send_response(self, result, exc_info, _original=original_send):
+            try:
+                return _original(self, result, exc_info)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("rpc_reply_failed", error=str(exc), error_type=type(exc).__name__)
+                return result, exc_info
+
+        send_response._motcua_safe = True
+        Responder.send_response = send_response
+
 
 def _fast_rpc_replies() -> None:
     """RPC replies go to the caller's own non-durable reply queue, and a caller that gets no reply times out

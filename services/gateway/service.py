@@ -2,6 +2,8 @@
 other services by RPC. Every route is authenticated unless declared public."""
 from __future__ import annotations
 
+import uuid
+
 from kombu import Connection
 from nameko.rpc import RpcProxy
 
@@ -80,8 +82,14 @@ class GatewayService:
         body = schemas.validate_body(schemas.SubmitDossierRequest(), read_json(request))
         if principal.kind == "officer" and "channel" not in body:
             body["channel"] = "counter"
-        key = request.headers.get("Idempotency-Key")
+        # Without a client key, one per HTTP request: if the broker fails between intake's commit and its reply,
+        # the redelivered RPC finds the key and answers from it instead of filing the dossier twice.
+        client_key = request.headers.get("Idempotency-Key")
+        key = client_key or f"request:{uuid.uuid4()}"
         result = call(self.intake.submit_dossier, body, viewer(principal), key, timeout=15)
+        if not client_key:
+            # A replay of our own key is the redelivered request answering this very call: still a creation.
+            result.pop("replayed", None)
         status = 200 if result.get("replayed") else 201
         return json_response(result, status, {"Location": f"/api/v1/dossiers/{result['code']}"})
 
