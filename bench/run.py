@@ -246,6 +246,29 @@ def cpu_snapshot() -> dict[str, float]:
     return parts
 
 
+def handler_seconds(platform: Platform) -> dict[str, tuple[float, float]]:
+    """(count, total seconds) per entrypoint of every service, from its /metrics (motcua_handler_duration_seconds):
+    subtract two readings to see how long each step of the dossier path took on average."""
+    import urllib.request
+
+    out = {}
+    for name in platform.processes:
+        with urllib.request.urlopen(f"http://127.0.0.1:{platform.metrics_port(name)}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        for line in text.splitlines():
+            if not line.startswith("motcua_handler_duration_seconds_"):
+                continue
+            metric, _, value = line.rpartition(" ")
+            kind = metric.split("{")[0].rsplit("_", 1)[-1]
+            if kind not in ("count", "sum"):
+                continue
+            labels = dict(part.split("=", 1) for part in metric.split("{", 1)[1].rstrip("}").split(","))
+            key = f"{name}.{labels.get('entrypoint', '?').strip(chr(34))}"
+            count, total = out.get(key, (0.0, 0.0))
+            out[key] = (count + float(value), total) if kind == "count" else (count, total + float(value))
+    return out
+
+
 def cpu_used(before: dict, after: dict, seconds: float) -> dict[str, float]:
     """Share of one core each part used over `seconds` (1.0 = a whole core)."""
     return {name: round((after.get(name, 0.0) - before.get(name, 0.0)) / seconds, 3)
@@ -326,9 +349,14 @@ def main() -> int:
         platform.start_all()
         results["B2"] = b2_rpc(broker.amqp_uri)
         profilers = start_profilers(platform) if os.environ.get("BENCH_PROFILE") else []
-        cpu_before, t0 = cpu_snapshot(), time.perf_counter()
+        cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
         results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
         results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), time.perf_counter() - t0)
+        handlers_after = handler_seconds(platform)
+        results["B3_handler_mean_ms"] = {
+            key: round(1000 * (total - handlers_before.get(key, (0, 0))[1]) / (count - handlers_before.get(key, (0, 0))[0]), 1)
+            for key, (count, total) in sorted(handlers_after.items())
+            if count - handlers_before.get(key, (0, 0))[0] >= 10}
         if profilers:
             results["profile"] = stop_profilers(profilers)
         results["B3_open_loop"] = [] if os.environ.get("BENCH_SKIP_OPEN_LOOP") else [
@@ -375,6 +403,8 @@ Open loop (fixed rate for {SECONDS_PER_RATE:.0f} s each):
                 f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['drain_s']:.1f} |" for r in results["B3_open_loop"])
           + "\n\nCPU during B3 (cores used, of " + str(results["machine"]["cpus"]) + "): "
           + ", ".join(f"{k} {v:.2f}" for k, v in results["B3_cpu_cores"].items())
+          + "\n\nMean time per entrypoint during B3 (ms): "
+          + ", ".join(f"{k} {v}" for k, v in results["B3_handler_mean_ms"].items())
           + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n")
     return 0
 
