@@ -217,6 +217,9 @@ class WorkflowService:
         body = load(MergeRequest(), request)
         if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
             raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được thực hiện sáp nhập đơn vị.")
+        # Reorganising units is decided by the province: a leader of a province-level agency, not of a commune.
+        if self.catalogue.territory.agency_unit_level(str(actor.get("unit") or "")) != "province":
+            raise Forbidden("province_only", "Chỉ lãnh đạo cơ quan cấp tỉnh được thực hiện sáp nhập đơn vị.")
         with self.db.unit() as uow:
             moved = stats.merge_units(uow, self.catalogue, body["sources"], body["successor"], body["effective_on"],
                                       actor, datetime.now(timezone.utc))

@@ -196,6 +196,16 @@ def test_chain_commune_province_commune_with_control_sheet():
     assert "Quá hạn" in sheet and "Trước hạn" in sheet and "Văn phòng Đăng ký đất đai tỉnh" in sheet
 
 
+def test_only_a_province_level_leader_may_merge_units(workflow):
+    request = {"sources": ["NB.HL.NT"], "successor": "NB.YK.YN", "effective_on": "2026-12-01"}
+    with pytest.raises(Forbidden) as commune:
+        workflow.merge_units(request, actor("leader", "000.32.01.H41"))
+    assert commune.value.code == "province_only"
+    with pytest.raises(Forbidden) as handler:
+        workflow.merge_units(request, actor("handler", CENTRE))
+    assert handler.value.code == "role_not_allowed"
+
+
 def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(workflow):
     a = submit(workflow, procedure="1.001193", unit="NB.HL.NT")     # commune agency 000.31.01.H41
     b = submit(workflow, procedure="1.001193", unit="NB.HL.DT")     # commune agency 000.31.02.H41
@@ -205,7 +215,7 @@ def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(wo
     do(workflow, done, "return_result", "receiver")
     before = {c: workflow.get_case(c)["history"] for c in (a, b)}
     result = workflow.merge_units({"sources": ["NB.HL.NT", "NB.HL.DT"], "successor": "NB.YK.YN",
-                                   "effective_on": "2026-12-01"}, actor("leader", "000.32.01.H41"))
+                                   "effective_on": "2026-12-01"}, actor("leader", CENTRE))
     assert result["moved_cases"] == 2
     for code in (a, b):
         case = workflow.get_case(code)
