@@ -8,7 +8,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from services.chassis import audit
 from services.chassis.database import Database
+
+AUDIT_SECRET = "unit-test-secret"
 
 
 class FakeDatabase:
@@ -23,12 +26,17 @@ class FakeDatabase:
         provider.settings = SimpleNamespace(service=service)
         provider.sessions = sessionmaker(self.engine, expire_on_commit=False)
         provider._wake = SimpleNamespace(set=lambda: None)
+        provider.audit_key = audit.chain_key(AUDIT_SECRET)
         self._provider = provider
         self.handler = handler
 
     def unit(self, event=None):
         inbox = (event.id, self.handler) if event is not None else None
         return self._provider.unit("test-correlation", inbox=inbox)
+
+    @property
+    def audit_key(self) -> bytes:
+        return self._provider.audit_key
 
     def outbox(self) -> list[dict]:
         table = self.metadata.tables["outbox"]

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from services.chassis import metrics
+from services.chassis import audit, metrics
 from services.chassis.errors import Unavailable
 from services.chassis.events import build_event
 
@@ -150,6 +150,14 @@ class UnitOfWork:
         self.correlation_id = correlation_id
         self.published: list[dict] = []
         self.duplicate = False
+        self.audit_entries: list = []
+
+    def audit(self, actor: str, action: str, target: str, details: dict | None = None) -> None:
+        """Record an officer action or a read of personal data in the service's audit chain; written just
+        before this transaction commits (services/chassis/audit.py). Never put full ID numbers in details."""
+        from services.chassis.audit import Entry
+
+        self.audit_entries.append(Entry(actor, action, target, dict(details or {})))
 
     def publish(self, message_cls, data: dict, subject: str = "", occurred_at: datetime | None = None) -> dict:
         """Validate an event against its proto and add it to the outbox of this transaction."""
@@ -217,6 +225,7 @@ class Database(DependencyProvider):
         self._wake = threading.Event()
         self._stopping = False
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self.audit_key = audit.chain_key(settings.applicant_ref_key)
         metrics.add_readiness_check("database", self.ping)
 
     def start(self):
@@ -245,6 +254,8 @@ class Database(DependencyProvider):
                 uow.duplicate = True
                 metrics.EVENTS_DUPLICATE.labels(self.settings.service, inbox[1]).inc()
             yield uow
+            if uow.audit_entries:
+                audit.append(session, self.audit_key, uow.audit_entries)
             session.commit()
         except OperationalError as exc:
             # The database went away (restart, failover): a clean "try again later", nothing half-written.
@@ -383,6 +394,10 @@ class _WorkerDatabase:
     @property
     def engine(self) -> Engine:
         return self._provider.engine
+
+    @property
+    def audit_key(self) -> bytes:
+        return self._provider.audit_key
 
 
 __all__ = ["Database", "UnitOfWork", "UTCDateTime", "new_metadata", "make_engine", "IntegrityError"]

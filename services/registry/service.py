@@ -9,6 +9,7 @@ from motcua.workflow.v1.events_pb2 import ResultIssued
 from nameko.rpc import rpc
 from sqlalchemy import select, update
 
+from services.chassis import audit
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
@@ -61,10 +62,14 @@ class RegistryService:
     log = LogContext()
     metrics = EntrypointMetrics()
 
-    def _log_read(self, session, id_number, requester, category, purpose, dossier_code, allowed, detail=""):
-        session.execute(storage.access_log.insert().values(
+    def _log_read(self, uow, id_number, requester, category, purpose, dossier_code, allowed, detail=""):
+        """Every read of personal data: in the access log the citizen sees, and in the audit chain."""
+        uow.session.execute(storage.access_log.insert().values(
             id_number=id_number, requester=requester, category=category, purpose=purpose,
             dossier_code=dossier_code or "", allowed=allowed, at=_now(), detail=detail))
+        uow.audit(requester, "personal_data.read" if allowed else "personal_data.read_refused",
+                  audit.person_ref(self.settings.applicant_ref_key, id_number),
+                  {"category": category, "purpose": purpose, "dossier_code": dossier_code or "", "detail": detail})
 
     # -- for services (trusted callers inside the platform) -----------------------------------------------
     @rpc
@@ -78,7 +83,7 @@ class RegistryService:
             row = storage.find_person(uow.session, id_number)
             if row is not None:
                 for category in ("identity", "address", "contact"):
-                    self._log_read(uow.session, id_number, requester, category, purpose, dossier_code, True)
+                    self._log_read(uow, id_number, requester, category, purpose, dossier_code, True)
         if row is None:
             raise NotFound("person_not_found", "Không tìm thấy công dân trong cơ sở dữ liệu.",
                            {"field": "applicant.id_number"})
@@ -99,7 +104,7 @@ class RegistryService:
             expired = [r["id"] for r in rows if r["expires_on"] and r["expires_on"] < today]
             if expired:
                 uow.session.execute(update(table).where(table.c.id.in_(expired)).values(status="expired"))
-            self._log_read(uow.session, id_number, requester, "documents", "dossier_processing", dossier_code, True)
+            self._log_read(uow, id_number, requester, "documents", "dossier_processing", dossier_code, True)
         return [_document(r) for r in rows if r["id"] not in expired]
 
     @rpc
@@ -158,7 +163,7 @@ class RegistryService:
             if row is None:
                 raise NotFound("person_not_found", "Không tìm thấy công dân.")
             consent = permits(self._consents(uow.session, id_number), agency_code, category, purpose, now)
-            self._log_read(uow.session, id_number, agency_code, category, purpose, dossier_code,
+            self._log_read(uow, id_number, agency_code, category, purpose, dossier_code,
                            consent is not None, "" if consent else "no consent")
         if consent is None:
             raise Forbidden("no_consent", "Công dân chưa đồng ý cho cơ quan đọc dữ liệu này cho mục đích này.")
@@ -236,6 +241,12 @@ class RegistryService:
             return {"tax_code": normalise_tax_code(tax_code)}
         except InvalidTaxCode as exc:
             raise InvalidInput("invalid_tax_code", exc.message, {"reason": exc.reason}) from None
+
+    @rpc
+    def audit_verify(self) -> dict:
+        """Walk the audit chain and say whether it is intact (and where it breaks if not)."""
+        with self.db.unit() as uow:
+            return audit.verify(uow.session, self.db.audit_key).to_dict()
 
     @rpc
     def health(self) -> dict:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, select
 
+from services.chassis import audit
 from services.chassis.database import UTCDateTime, new_metadata
 
 metadata = new_metadata()
+# The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py
+audit.add_tables(metadata)
 
 persons = Table(
     "persons",

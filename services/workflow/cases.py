@@ -126,6 +126,12 @@ class CaseHandler:
             reason=reason or "", at=self.now, client_txn_id=client_txn_id,
             params=json.dumps(params, ensure_ascii=False), attachments=json.dumps(attachments or []),
         )
+        if actor.get("kind") != "system":
+            # Officer (and applicant) actions also go into the tamper-evident audit chain, in this transaction.
+            self.uow.audit(f"{actor.get('kind')}:{actor.get('subject')}", f"case.{action}", code, {
+                "unit": str(actor.get("unit") or ""), "roles": sorted(actor.get("roles") or []),
+                "from_status": case["status"], "to_status": new_status, "reason": reason or "",
+                "params": params, "client_txn_id": client_txn_id or ""})
         change = {
             "dossier_code": code, "procedure_code": updated["procedure_code"], "agency_code": updated["agency_code"],
             "from_status": case["status"], "to_status": new_status, "action": action, "level": updated["level"],

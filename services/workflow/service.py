@@ -15,6 +15,7 @@ from nameko.timer import timer
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select, update
 
+from services.chassis import audit
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
@@ -284,6 +285,12 @@ class WorkflowService:
             CASES_OPEN.labels(level or "none", unit or "none", status).set(n)
         for (level, unit), n in gauges["overdue"].items():
             CASES_OVERDUE.labels(level or "none", unit or "none").set(n)
+
+    @rpc
+    def audit_verify(self) -> dict:
+        """Walk the audit chain and say whether it is intact (and where it breaks if not)."""
+        with self.db.unit() as uow:
+            return audit.verify(uow.session, self.db.audit_key).to_dict()
 
     @rpc
     def health(self) -> dict:

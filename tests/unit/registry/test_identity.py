@@ -1,5 +1,6 @@
 """ID number structure and the registry's get_person entrypoint."""
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from services.registry import storage
 from services.registry.demo import DEMO_PERSONS
 from services.registry.domain.identity import PROVINCE_CODES, InvalidIdNumber, check_id_number
 from services.registry.service import RegistryService
-from tests.support import FakeDatabase
+from tests.support import AUDIT_SECRET, FakeDatabase
 
 TODAY = date(2026, 11, 22)
 
@@ -52,7 +53,7 @@ def registry():
     with db.unit() as uow:
         for person in DEMO_PERSONS:
             storage.upsert_person(uow.session, dict(person))
-    return worker_factory(RegistryService, db=db)
+    return worker_factory(RegistryService, db=db, settings=SimpleNamespace(applicant_ref_key=AUDIT_SECRET))
 
 
 def test_get_person_returns_what_the_state_holds(registry):

@@ -269,3 +269,14 @@ def test_deadline_timer_flags_due_soon_and_overdue_once(workflow):
     events = [(row["event_type"].rsplit(".", 1)[1], row["subject"]) for row in workflow.db.outbox()
               if not row["event_type"].endswith("DossierStatusChanged")]
     assert sorted(events) == sorted([("CaseOverdue", overdue), ("CaseDueSoon", soon)])
+
+
+def test_officer_actions_enter_the_audit_chain_and_it_verifies(workflow):
+    code, _unit = bring_to(workflow, "result_ready")
+    rows = workflow.db.rows("audit_log")
+    assert [r["action"] for r in rows] == [f"case.{action}" for action, _, _ in ROUTES["result_ready"]]
+    assert all(r["target"] == code and r["actor"].startswith("officer:") for r in rows)
+    assert workflow.audit_verify() == {"ok": True, "entries": len(rows), "head_seq": len(rows),
+                                       "first_bad_seq": None, "reason": ""}
+    # System actions (the online receipt) are in the action log, not in the officers' audit chain.
+    assert "case.receive" not in {r["action"] for r in rows}
