@@ -144,6 +144,8 @@ def running(request, broker, tmp_path_factory):
         "FILE_STORE_DIR": str(base / "files"), "UPLOAD_MAX_BYTES": str(256 * 1024),
         "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{20002 + offset}",
         "PAYMENT_RECONCILE_AFTER_SECONDS": "3", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "1",
+        # Test webhook receivers listen on loopback; the retry schedule runs 50 times faster.
+        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_RETRY_SCALE": "0.02",
     }
     platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
     platform.migrate()

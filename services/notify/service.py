@@ -26,6 +26,7 @@ from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.notify import storage
 from services.notify.domain.templates import Templates, template_for
+from services.notify.feeds import AgencyFeeds
 
 LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RETRYABLE = ("created", "temporary-failure")
@@ -48,7 +49,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class NotifyService:
+class NotifyService(AgencyFeeds):
     name = "notify"
 
     db = Database(storage.metadata)

@@ -1,7 +1,7 @@
 """Notify storage: how to reach each dossier's applicant, and every notification with its status."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, UniqueConstraint, select
 
 from services.chassis.database import UTCDateTime, new_metadata
 
@@ -50,3 +50,56 @@ def for_dossier(session, code: str) -> list[dict]:
         select(notifications).where(notifications.c.dossier_code == code).order_by(notifications.c.created_at)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+# -- agency feeds -------------------------------------------------------------------------------------------
+# Every public event notify consumed, in arrival order: what subscriptions match and what replays re-send.
+event_log = Table(
+    "event_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("type", String(120), nullable=False),
+    Column("subject", String(60), nullable=False, default=""),
+    Column("unit", String(30), nullable=False, default=""),
+    Column("procedure_code", String(30), nullable=False, default=""),
+    Column("occurred_at", String(40), nullable=False),
+    Column("envelope", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(100), nullable=False, index=True),  # the agency's code
+    Column("url", String(500), nullable=False),
+    Column("event_types", Text, nullable=False, default="[]"),  # JSON lists; empty = everything
+    Column("units", Text, nullable=False, default="[]"),
+    Column("procedures", Text, nullable=False, default="[]"),
+    Column("secret", String(100), nullable=False),
+    Column("previous_secret", String(100), nullable=True),  # still valid until previous_valid_until
+    Column("previous_valid_until", UTCDateTime, nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# pending → delivering → delivered | retrying (backoff) → ... → dead (schedule exhausted: the dead-letter view)
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("subscription_id", String(36), nullable=False, index=True),
+    Column("event_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("round", Integer, nullable=False, default=0),  # 0 = first delivery, n = n-th replay
+    Column("status", String(12), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("subscription_id", "event_id", "round", name="uq_webhook_deliveries_once"),
+)

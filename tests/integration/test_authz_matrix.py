@@ -35,6 +35,8 @@ CITIZENS_ONLY = {**NOBODY_ANON, "owner": "ok", "other_citizen": "ok", "officer":
                  "officer_elsewhere": "denied", "leader": "denied", "agency": "denied"}
 OFFICERS_ONLY = {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "ok",
                  "officer_elsewhere": "ok", "leader": "ok", "agency": "denied"}
+AGENCIES_ONLY = {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "denied",
+                 "officer_elsewhere": "denied", "leader": "denied", "agency": "ok"}
 # A dossier: its applicant and the officers of the units handling it; nobody else.
 DOSSIER_READ = {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied", "officer": "ok",
                 "officer_elsewhere": "denied", "leader": "ok", "agency": "denied"}
@@ -95,6 +97,14 @@ MATRIX: dict[str, dict[str, str]] = {
     "GET /api/v1/statistics": OFFICERS_ONLY,
     "GET /api/v1/logbook": OFFICERS_ONLY,
     # Merging units: leaders only; the merge asked here names unknown units, so the domain refuses it.
+    # Event subscriptions: agencies only, each its own (the id here is the agency's own subscription).
+    "POST /api/v1/subscriptions": AGENCIES_ONLY,
+    "GET /api/v1/subscriptions": AGENCIES_ONLY,
+    "GET /api/v1/subscriptions/{subscription_id}": AGENCIES_ONLY,
+    "DELETE /api/v1/subscriptions/{subscription_id}": AGENCIES_ONLY,
+    "POST /api/v1/subscriptions/{subscription_id}/secret": AGENCIES_ONLY,
+    "GET /api/v1/subscriptions/{subscription_id}/deliveries": AGENCIES_ONLY,
+    "POST /api/v1/subscriptions/{subscription_id}/replays": AGENCIES_ONLY,
     "POST /api/v1/units/merges": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "denied",
                                   "officer_elsewhere": "denied", "leader": "refused", "agency": "denied"},
 }
@@ -149,6 +159,12 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
         body = {"score": 5}
     elif path.endswith("/refunds"):
         body = {"amount_vnd": 1000, "reason": "kiểm tra phân quyền"}
+    elif path == "/api/v1/subscriptions":
+        body = {"url": "http://127.0.0.1:9/hook", "event_types": ["motcua.workflow.v1.DossierStatusChanged"]}
+    elif path.endswith("/secret"):
+        body = {"grace_seconds": 60}
+    elif path.endswith("/replays"):
+        body = {"since": "2026-01-01T00:00:00+00:00"}
     elif path == "/api/v1/units/merges":
         body = {"sources": ["NO.SUCH.UNIT.1"], "successor": "NO.SUCH.UNIT.2", "effective_on": "2026-12-01"}
     params = {"category": "contact", "purpose": "verification"} if "registry/persons" in path else None
@@ -192,7 +208,8 @@ def _quiet_counts(running, timeout: float = 30) -> dict[str, int]:
 
 def _row_counts(running) -> dict[str, int]:
     tables = {"intake": ["dossiers", "outbox", "drafts", "uploads"], "registry": ["consents"],
-              "workflow": ["case_actions", "outbox"], "payment": ["payments", "refunds", "outbox"]}
+              "workflow": ["case_actions", "outbox"], "payment": ["payments", "refunds", "outbox"],
+              "notify": ["subscriptions"]}
     counts = {}
     for service, names in tables.items():
         engine = create_engine(running.db_url(service))
@@ -227,15 +244,18 @@ def test_every_role_against_every_route(running):
     consent = running.session.post(f"{running.base_url}/api/v1/me/consents", headers=headers["owner"], json={
         "agency_code": "000.00.99.H41", "category": "address", "purpose": "statistics",
         "valid_until": (datetime.now(timezone.utc) + timedelta(days=5)).isoformat()}).json()["id"]
-    things = {"code": code, "draft_id": draft, "consent_id": consent, "id_number": OWNER, "number": "01"}
+    subscription = running.session.post(f"{running.base_url}/api/v1/subscriptions", headers=headers["agency"],
+                                        json={"url": "http://127.0.0.1:9/hook"}).json()["id"]
+    things = {"code": code, "draft_id": draft, "consent_id": consent, "id_number": OWNER, "number": "01",
+              "subscription_id": subscription}
 
     # Which cells may write: only those expected to succeed. Everything else must leave every table unchanged.
     failures, checked, table = [], 0, []
     dirty, baseline = True, {}
     for route in routes:
         method, path = route.split(" ", 1)
-        # On a DELETE route the owner goes last, after everyone who must not be able to delete.
-        order = sorted(ROLES, key=lambda r: r == "owner" and method == "DELETE")
+        # On a DELETE route whoever may delete goes last, after everyone who must not be able to.
+        order = sorted(ROLES, key=lambda r: method == "DELETE" and MATRIX[route][r] == "ok")
         line = []
         for role in order:
             expected = MATRIX[route][role]

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.fuzz]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 # What a request writes before it answers (asynchronous consequences come from the outbox rows counted here).
 SYNC_TABLES = {"intake": ["dossiers", "drafts", "uploads", "idempotency_keys", "outbox"],
-               "registry": ["consents"], "payment": ["refunds"]}
+               "registry": ["consents"], "payment": ["refunds"], "notify": ["subscriptions"]}
 
 
 def _counts(engines) -> dict[str, int]:
