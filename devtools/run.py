@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+from devtools.message_sandbox import MessageSandbox
 from devtools.platform import Platform
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink
@@ -23,6 +24,7 @@ SMTP_PORT = int(os.environ.get("MOTCUA_SMTP_PORT", "1025"))
 MAIL_HTTP_PORT = int(os.environ.get("MOTCUA_MAIL_HTTP_PORT", "8025"))
 HTTP_PORT = int(os.environ.get("HTTP_PORT", "8000"))
 SANDBOX_PORT = int(os.environ.get("MOTCUA_PAYMENT_SANDBOX_PORT", "8090"))
+MESSAGES_PORT = int(os.environ.get("MOTCUA_MESSAGE_SANDBOX_PORT", "8095"))
 
 
 def main() -> int:
@@ -30,6 +32,7 @@ def main() -> int:
     broker = RabbitMQ(VAR / "rabbitmq", port=AMQP_PORT)
     sink = SmtpSink(VAR / "mail", SMTP_PORT, MAIL_HTTP_PORT)
     sandbox = Sandbox(SANDBOX_PORT, f"http://127.0.0.1:{HTTP_PORT}/api/v1/payments/vnpay/ipn")
+    messages = MessageSandbox(MESSAGES_PORT)
     env = {
         "MOTCUA_ENV": "local",
         "AMQP_URI": broker.amqp_uri,
@@ -38,6 +41,8 @@ def main() -> int:
         "PUBLIC_URL": f"http://localhost:{HTTP_PORT}",
         "PYTHONWARNINGS": "ignore",
         "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
+        "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{MESSAGES_PORT}",
+        "NOTIFY_PHONE_CHANNELS": "zalo,sms",
     }
     platform = Platform(env=env, log_dir=VAR / "logs", http_port=HTTP_PORT)
     stopping = {"now": False}
@@ -52,6 +57,7 @@ def main() -> int:
         broker.start()
         sink.start()
         sandbox.start()
+        messages.start()
         print("MotCua: migrating databases and loading demo data ...", flush=True)
         platform.migrate()
         subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
@@ -71,6 +77,7 @@ def main() -> int:
         platform.stop_all()
         sink.stop()
         sandbox.stop()
+        messages.stop()
         broker.stop()
         print("MotCua: stopped.", flush=True)
     return 0
@@ -85,6 +92,7 @@ MotCua đang chạy / is running (started in {seconds:.0f}s)
   Dev token          curl -s -X POST localhost:{HTTP_PORT}/dev/token -H 'Content-Type: application/json' -d '{{"sub":"037090000001"}}'
   Mail received      http://127.0.0.1:{MAIL_HTTP_PORT}/messages   (files in var/mail/)
   Payment sandbox    http://127.0.0.1:{SANDBOX_PORT}/sandbox/transactions  (VNPay 2.1.0 protocol, not a real gateway)
+  SMS/Zalo sandbox   http://127.0.0.1:{MESSAGES_PORT}/sandbox/messages  (fail on purpose: POST /sandbox/mode)
   RabbitMQ           amqp://127.0.0.1:{AMQP_PORT}  (data in var/rabbitmq/)
   Metrics
 {metrics}

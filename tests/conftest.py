@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from devtools.logscan import scan_logs_for_personal_data
+from devtools.message_sandbox import MessageSandbox
 from devtools.platform import Platform
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
@@ -137,6 +138,8 @@ def running(request, broker, tmp_path_factory):
     sink.start()
     sandbox = Sandbox(20002 + offset, f"http://127.0.0.1:{8000 + offset}/api/v1/payments/vnpay/ipn")
     sandbox.start()
+    messages = MessageSandbox(20003 + offset)
+    messages.start()
     env = {
         "MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "SMTP_PORT": str(smtp_port),
         "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"), "PYTHONWARNINGS": "ignore",
@@ -146,6 +149,9 @@ def running(request, broker, tmp_path_factory):
         "PAYMENT_RECONCILE_AFTER_SECONDS": "3", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "1",
         # Test webhook receivers listen on loopback; the retry schedule runs 50 times faster.
         "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_RETRY_SCALE": "0.02",
+        # SMS and Zalo through the sandbox provider; quiet hours off (tests run at any hour), faster retries.
+        "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{20003 + offset}", "NOTIFY_PHONE_CHANNELS": "zalo,sms",
+        "NOTIFY_QUIET_HOURS": "0", "NOTIFY_RETRY_SCALE": "0.05",
     }
     platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
     platform.migrate()
@@ -156,6 +162,7 @@ def running(request, broker, tmp_path_factory):
     running = Running(platform, backend, amqp_uri, base / "mail", broker, vhost, database_url)
     running.file_store = base / "files"
     running.sandbox = sandbox
+    running.messages = messages
     wait_for(lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200, 60,
              message="gateway ready")
     yield running
@@ -163,6 +170,7 @@ def running(request, broker, tmp_path_factory):
     leaks = scan_logs_for_personal_data(base / "logs")
     sink.stop()
     sandbox.stop()
+    messages.stop()
     try:
         broker.rabbitmqctl("delete_vhost", vhost)
     except Exception:  # noqa: BLE001 - the broker may be down after a test that stops it

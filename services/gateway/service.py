@@ -279,6 +279,14 @@ class GatewayService(SubscriptionRoutes):
         """The gateway's signed server-to-server callback (public by design: the signature is the check)."""
         return json_response(call(self.payment.handle_ipn, dict(request.args.items())))
 
+    @endpoint("POST", "/api/v1/notifications/receipts", public=True, tag="ops")
+    def provider_receipt(self, request):
+        """Delivery receipts from the SMS/Zalo provider (public by design: the provider's signature is the check)."""
+        if request.content_length and request.content_length > 16 * 1024:
+            raise BadRequest("body_too_large", "Biên nhận quá lớn.")
+        body = request.get_data(cache=False).decode("utf-8", errors="replace")
+        return json_response(call(self.notify.provider_receipt, body, request.headers.get("X-Sandbox-Signature", "")))
+
     @endpoint("GET", "/thanh-toan/ket-qua", public=True, tag="payments", produces="text/html")
     def payment_return(self, request):
         """Where the browser lands after the gateway: shows the outcome, changes nothing (the IPN does)."""

@@ -1,6 +1,10 @@
 """Notify service: tells citizens what happened to their dossiers (e-mail over SMTP for now)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import os
 import smtplib
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -8,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
+import requests
 from motcua.intake.v1.events_pb2 import DossierSubmitted
 from motcua.notify.v1.events_pb2 import NotificationSent
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
@@ -20,16 +25,47 @@ from sqlalchemy import select, update
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
-from services.chassis.errors import NotFound
+from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.notify import storage
+from services.notify.domain import sms
 from services.notify.domain.templates import Templates, template_for
 from services.notify.feeds import AgencyFeeds
 
 LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RETRYABLE = ("created", "temporary-failure")
+PHONE = ("sms", "zalo")
+BREAKER_FAILURES = 5  # consecutive provider failures before it is avoided ...
+BREAKER_PAUSE_SECONDS = 120  # ... for this long
+
+
+def PROVIDER_URL() -> str:  # noqa: N802 - read at call time so tests and operators can set the environment
+    return os.environ.get("MESSAGE_PROVIDER_URL", "").rstrip("/")
+
+
+def PROVIDER_KEY() -> str:  # noqa: N802
+    return os.environ.get("MESSAGE_PROVIDER_KEY", "local-message-sandbox-key-not-for-production")
+
+
+def PHONE_CHANNELS() -> str:  # noqa: N802
+    return os.environ.get("NOTIFY_PHONE_CHANNELS", "sms")
+
+
+def SMS_PLAIN() -> bool:  # noqa: N802
+    return os.environ.get("NOTIFY_SMS_PLAIN", "1") == "1"
+
+
+def QUIET_HOURS() -> bool:  # noqa: N802
+    return os.environ.get("NOTIFY_QUIET_HOURS", "1") == "1"
+
+
+def RETRY_SCALE() -> float:  # noqa: N802
+    return float(os.environ.get("NOTIFY_RETRY_SCALE", "1"))
+
+
+_http = requests.Session()
 MAX_ATTEMPTS = 8
 NOTIFICATIONS = Counter(
     "motcua_notify_notifications_total", "Notifications by channel and final or intermediate status.",
@@ -83,46 +119,61 @@ class NotifyService(AgencyFeeds):
         if recipient is None:
             # Status events may overtake DossierSubmitted (separate queues): ask intake, the dossier's owner.
             recipient = call(self.intake.get_contact, data.dossier_code)
-        if not recipient.get("email"):
-            return
         due_local = ""
         if data.HasField("due_at"):
             due_local = data.due_at.ToDatetime(tzinfo=timezone.utc).astimezone(LEGAL_TZ).strftime("%H:%M %d/%m/%Y")
-        rendered = self.templates.render(name, recipient.get("language") or "vi", {
+        language = recipient.get("language") or "vi"
+        context = {
             "full_name": recipient["full_name"], "dossier_code": data.dossier_code,
             "procedure_code": data.procedure_code, "agency_code": data.agency_code, "due_local": due_local,
             "public_url": self.settings.public_url, "reason": data.reason,
-        })
-        notification_id = str(uuid.uuid4())
+        }
+        now = _now()
+        created = []
+        rows = []
+        if recipient.get("email"):
+            rendered = self.templates.render(name, language, context)
+            rows.append(("email", recipient["email"], rendered, None))
+        phone_channels = sms.ladder(PHONE_CHANNELS(), bool(recipient.get("phone")) and bool(PROVIDER_URL()))
+        if phone_channels:
+            short = self.templates.render_short(name, language, context, plain=SMS_PLAIN())
+            rows.append((phone_channels[0], recipient["phone"], short, sms.next_allowed(now, quiet=QUIET_HOURS())))
         with self.db.unit(event) as uow:
             if uow.duplicate:
                 return
-            now = _now()
-            uow.session.execute(storage.notifications.insert().values(
-                id=notification_id, dossier_code=data.dossier_code, channel="email",
-                recipient=recipient["email"], template=rendered.template, language=rendered.language,
-                subject=rendered.subject, body=rendered.body, status="created", attempts=0, last_error="",
-                cause_event_id=event.id, created_at=now, updated_at=now,
-            ))
-        NOTIFICATIONS.labels("email", "created").inc()
-        self._deliver(notification_id)
+            for channel, to, rendered, not_before in rows:
+                notification_id = str(uuid.uuid4())
+                uow.session.execute(storage.notifications.insert().values(
+                    id=notification_id, dossier_code=data.dossier_code, channel=channel,
+                    recipient=to, template=rendered.template, language=rendered.language,
+                    subject=rendered.subject, body=rendered.body, status="created", attempts=0, last_error="",
+                    cause_event_id=event.id, created_at=now, updated_at=now, not_before=not_before,
+                ))
+                created.append((notification_id, channel, not_before))
+        for notification_id, channel, not_before in created:
+            NOTIFICATIONS.labels(channel, "created").inc()
+            if not_before is None or not_before <= now:
+                self._deliver(notification_id)
 
-    @timer(interval=5)
+    @timer(interval=2)
     def retry_pending(self):
-        """Send what is still pending: created but never sent (process stopped), temporary failures after
-        their backoff, and sends cut off mid-way. Replicas may run this together: each row is claimed first."""
+        """Send what is still pending: created but never sent (process stopped, quiet hours over), temporary
+        failures after their backoff, and sends cut off mid-way. Replicas may run this together: each row is
+        claimed first."""
         now = _now()
         table = storage.notifications
         with self.db.unit() as uow:
             rows = uow.session.execute(
-                select(table.c.id, table.c.status, table.c.attempts, table.c.updated_at)
+                select(table.c.id, table.c.status, table.c.attempts, table.c.updated_at, table.c.not_before)
                 .where(table.c.status.in_(RETRYABLE + ("sending",)))
                 .order_by(table.c.updated_at).limit(100)
             ).all()
         for row in rows:
-            wait = timedelta(seconds=min(10 * 2 ** row.attempts, 3600))
+            if row.not_before is not None and row.not_before > now:
+                continue
+            wait = timedelta(seconds=min(10 * 2 ** row.attempts, 3600) * RETRY_SCALE()) if row.attempts else timedelta(0)
             if row.status == "sending":
-                # A send cut off by a crash: the SMTP exchange takes seconds, so 30 s without news means it died.
+                # A send cut off by a crash: the exchange takes seconds, so 30 s without news means it died.
                 wait = timedelta(seconds=30)
             if row.updated_at + wait <= now:
                 self._deliver(row.id, stale_sending=row.status == "sending")
@@ -138,6 +189,9 @@ class NotifyService(AgencyFeeds):
             note = uow.session.execute(select(table).where(table.c.id == notification_id)).mappings().first()
         if not claimed:
             return
+        if note["channel"] in PHONE:
+            self._deliver_phone(note)
+            return
         try:
             self._send_email(note)
         except smtplib.SMTPResponseException as exc:
@@ -147,14 +201,19 @@ class NotifyService(AgencyFeeds):
         except (OSError, smtplib.SMTPException) as exc:
             self._fail(note, "temporary-failure", f"{type(exc).__name__}: {exc}")
             return
+        self._sent(note)
+
+    def _sent(self, note, provider_message_id: str | None = None):
+        table = storage.notifications
         with self.db.unit() as uow:
-            uow.session.execute(update(table).where(table.c.id == notification_id).values(
-                status="sent", sent_at=_now(), updated_at=_now(), last_error=""))
+            uow.session.execute(update(table).where(table.c.id == note["id"]).values(
+                status="sent", sent_at=_now(), updated_at=_now(), last_error="",
+                provider_message_id=provider_message_id))
             uow.publish(NotificationSent, {
-                "notification_id": notification_id, "dossier_code": note["dossier_code"], "channel": "email",
+                "notification_id": note["id"], "dossier_code": note["dossier_code"], "channel": note["channel"],
                 "template": note["template"], "cause_event_id": note["cause_event_id"],
             }, subject=note["dossier_code"])
-        NOTIFICATIONS.labels("email", "sent").inc()
+        NOTIFICATIONS.labels(note["channel"], "sent").inc()
 
     def _fail(self, note, status: str, error: str):
         if status == "temporary-failure" and note["attempts"] + 1 >= MAX_ATTEMPTS:
@@ -162,7 +221,101 @@ class NotifyService(AgencyFeeds):
         with self.db.unit() as uow:
             uow.session.execute(update(storage.notifications).where(storage.notifications.c.id == note["id"])
                                 .values(status=status, last_error=error[:500], updated_at=_now()))
-        NOTIFICATIONS.labels("email", status).inc()
+            if status in ("permanent-failure", "technical-failure"):
+                self._fall_back(uow, note)
+        NOTIFICATIONS.labels(note["channel"], status).inc()
+
+    def _fall_back(self, uow, note) -> None:
+        """A phone channel failed for good: the next one of the ladder (Zalo → SMS) carries the same message."""
+        following = sms.fallback_after(note["channel"], PHONE_CHANNELS())
+        if following is None:
+            return
+        now = _now()
+        uow.session.execute(storage.notifications.insert().values(
+            id=str(uuid.uuid4()), dossier_code=note["dossier_code"], channel=following, recipient=note["recipient"],
+            template=note["template"], language=note["language"], subject="", body=note["body"], status="created",
+            attempts=0, last_error="", cause_event_id=note["cause_event_id"], created_at=now, updated_at=now,
+            not_before=None))
+
+    # -- phone channels: SMS and Zalo ZNS through an HTTP provider ------------------------------------------------
+    def _deliver_phone(self, note):
+        channel = note["channel"]
+        now = _now()
+        with self.db.unit() as uow:
+            health = uow.session.execute(select(storage.provider_health).where(
+                storage.provider_health.c.channel == channel)).mappings().first()
+        if health and health["open_until"] and health["open_until"] > now:
+            # The provider keeps failing: wait until the pause ends, without spending an attempt.
+            with self.db.unit() as uow:
+                uow.session.execute(update(storage.notifications).where(storage.notifications.c.id == note["id"])
+                                    .values(status="temporary-failure", attempts=storage.notifications.c.attempts - 1,
+                                            not_before=health["open_until"], last_error="provider paused",
+                                            updated_at=now))
+            return
+        payload = {"to": note["recipient"], "reference": note["id"],
+                   "callback_url": f"{self.settings.public_url}/api/v1/notifications/receipts"}
+        if channel == "sms":
+            payload["text"] = note["body"]
+        else:
+            payload.update(template_id=note["template"], params={"text": note["body"]})
+        try:
+            response = _http.post(f"{PROVIDER_URL()}/{channel}/send", json=payload, timeout=10,
+                                  headers={"X-Api-Key": PROVIDER_KEY()})
+            status_code = response.status_code
+        except requests.RequestException as exc:
+            status_code, response = None, exc
+        if status_code is not None and status_code < 300:
+            self._provider_result(channel, ok=True)
+            self._sent(note, provider_message_id=str(response.json().get("message_id", ""))[:64])
+            return
+        if status_code is not None and 400 <= status_code < 500 and status_code != 429:
+            self._fail(note, "permanent-failure", f"HTTP {status_code}: {response.text[:200]}")
+            return
+        self._provider_result(channel, ok=False)
+        error = f"HTTP {status_code}" if status_code else f"{type(response).__name__}: {response}"
+        self._fail(note, "temporary-failure", error)
+
+    def _provider_result(self, channel: str, ok: bool) -> None:
+        table = storage.provider_health
+        with self.db.unit() as uow:
+            row = uow.session.execute(select(table).where(table.c.channel == channel)).mappings().first()
+            if row is None:
+                uow.session.execute(table.insert().values(channel=channel, consecutive_failures=0, open_until=None))
+                row = {"consecutive_failures": 0}
+            failures = 0 if ok else row["consecutive_failures"] + 1
+            values = {"consecutive_failures": failures}
+            if not ok and failures >= BREAKER_FAILURES:
+                values["open_until"] = _now() + timedelta(seconds=BREAKER_PAUSE_SECONDS * RETRY_SCALE())
+                self.log.warning("provider_paused", channel=channel, failures=failures)
+            if ok:
+                values["open_until"] = None
+            uow.session.execute(update(table).where(table.c.channel == channel).values(**values))
+
+    @rpc
+    def provider_receipt(self, body: str, signature: str) -> dict:
+        """A delivery receipt from the SMS/Zalo provider (public callback): signed with the provider key."""
+        expected = hmac.new(PROVIDER_KEY().encode(), body.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature or ""):
+            raise Forbidden("invalid_signature", "Chữ ký biên nhận không hợp lệ.")
+        try:
+            receipt = json.loads(body)
+            reference, outcome = str(receipt["reference"]), receipt["status"]
+        except (ValueError, KeyError, TypeError):
+            raise InvalidInput("invalid_receipt", "Biên nhận không đọc được.") from None
+        table = storage.notifications
+        with self.db.unit() as uow:
+            note = uow.session.execute(select(table).where(table.c.id == reference)).mappings().first()
+            if note is None:
+                raise NotFound("notification_not_found", "Không tìm thấy thông báo.")
+            if note["status"] in ("delivered", "permanent-failure"):
+                return {"id": reference, "status": note["status"]}  # a repeated receipt changes nothing
+            status = "delivered" if outcome == "delivered" else "permanent-failure"
+            uow.session.execute(update(table).where(table.c.id == reference).values(
+                status=status, updated_at=_now(), last_error=str(receipt.get("error") or "")[:500]))
+            if status == "permanent-failure":
+                self._fall_back(uow, note)
+        NOTIFICATIONS.labels(note["channel"], status).inc()
+        return {"id": reference, "status": status}
 
     def _send_email(self, note):
         message = EmailMessage()

@@ -36,7 +36,20 @@ notifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
+    # Phone channels: the provider's id (its delivery receipt names it), and the earliest time to send
+    # (quiet hours, a paused provider, the retry backoff).
+    Column("provider_message_id", String(64), nullable=True, index=True),
+    Column("not_before", UTCDateTime, nullable=True),
     UniqueConstraint("cause_event_id", "channel", "template", name="uq_notifications_cause"),
+)
+
+# A provider that keeps failing is avoided for a while (circuit breaker), the same for every replica.
+provider_health = Table(
+    "provider_health",
+    metadata,
+    Column("channel", String(10), primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("open_until", UTCDateTime, nullable=True),
 )
 
 

@@ -47,6 +47,8 @@ MATRIX: dict[str, dict[str, str]] = {
     # The IPN is public by design (the gateway's signature is the check): unsigned calls get the gateway's
     # own error code in a 200 answer, as VNPay expects.
     "GET /api/v1/payments/vnpay/ipn": PUBLIC,
+    # Delivery receipts from the SMS/Zalo provider: public, but nothing unsigned is taken.
+    "POST /api/v1/notifications/receipts": dict.fromkeys(ROLES, "denied"),
     # Citizens file for themselves; officers at a one-stop desk file for applicants; agencies never do.
     "POST /api/v1/dossiers": {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied", "officer": "ok",
                               "officer_elsewhere": "ok", "leader": "ok", "agency": "denied"},

@@ -8,6 +8,8 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from services.notify.domain.sms import without_diacritics
+
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE_VERSION = 1
 # Status a case enters → the template that tells the citizen.
@@ -51,6 +53,18 @@ class Templates:
         subject = subject_template.render(**context)
         body = body_template.render(**context)
         return Rendered(f"{name}@{TEMPLATE_VERSION}", language, subject.strip(), body)
+
+    def render_short(self, name: str, language: str, context: dict, plain: bool = False) -> Rendered:
+        """The text message (SMS, Zalo) of a template, from templates/sms/; `plain` drops the diacritics so it
+        fits GSM-7 (160 characters a segment instead of 70)."""
+        key = ("sms/" + name, language)
+        if key not in self._cache:
+            chosen = language if (self.directory / "sms" / f"{name}.{language}.txt").exists() else "vi"
+            source = (self.directory / "sms" / f"{name}.{chosen}.txt").read_text(encoding="utf-8").strip()
+            self._cache[key] = (chosen, None, self.env.from_string(source))
+        chosen, _, template = self._cache[key]
+        text = template.render(**context).strip()
+        return Rendered(f"{name}.sms@{TEMPLATE_VERSION}", chosen, "", without_diacritics(text) if plain else text)
 
     def _compiled(self, name: str, language: str):
         """Templates are compiled once per process (compiling cost more than rendering; measured with
