@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+from devtools.dev_ca import ensure_dev_ca
 from devtools.platform import Platform
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink
@@ -39,6 +40,7 @@ def main() -> int:
         "PYTHONWARNINGS": "ignore",
         "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
     }
+    env.update(ensure_dev_ca(VAR / "dev-ca"))  # NOT FOR PRODUCTION signing certificates for results
     platform = Platform(env=env, log_dir=VAR / "logs", http_port=HTTP_PORT)
     stopping = {"now": False}
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.dev_ca import ensure_dev_ca
 from devtools.logscan import scan_logs_for_personal_data
 from devtools.platform import Platform
 from devtools.postgres import Postgres
@@ -145,6 +146,7 @@ def running(request, broker, tmp_path_factory):
         "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{20002 + offset}",
         "PAYMENT_RECONCILE_AFTER_SECONDS": "3", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "1",
     }
+    env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/signing.py)
     platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
     platform.migrate()
     subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),

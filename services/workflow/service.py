@@ -20,7 +20,7 @@ from services.chassis.database import Database
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.workflow import forms, stats, storage
+from services.workflow import forms, signing, stats, storage
 from services.workflow.cases import CaseHandler, actor_roles, case_view
 from services.workflow.domain import catalogue, legal_time, process
 from services.workflow.schemas import ActRequest, MergeRequest, RateRequest, StatisticsRequest, load
@@ -78,6 +78,7 @@ class WorkflowService:
     catalogue = Catalogue()
     log = LogContext()
     metrics = EntrypointMetrics()
+    signing = signing.ResultSigning()
 
     # -- catalogue ------------------------------------------------------------------------------------------
     @rpc
@@ -148,7 +149,7 @@ class WorkflowService:
         (not allowed now, reason or params missing), NotFound, Conflict (transaction id reused)."""
         body = load(ActRequest(), request)
         with self.db.unit() as uow:
-            result = CaseHandler(self.catalogue, uow).act(
+            result = CaseHandler(self.catalogue, uow, signing=self.signing).act(
                 dossier_code, body["action"], actor, body["params"], body["client_txn_id"], body["reason"],
                 body["attachments"])
             view = case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor))
@@ -281,6 +282,82 @@ class WorkflowService:
             CASES_OPEN.labels(level or "none", unit or "none", status).set(n)
         for (level, unit), n in gauges["overdue"].items():
             CASES_OVERDUE.labels(level or "none", unit or "none").set(n)
+
+    # -- signed results (services/workflow/signing.py) -------------------------------------------------------
+    @timer(interval=5)
+    def retry_signing(self):
+        """Sign results left pending by a signing failure. Each row is claimed by a conditional update, so two
+        replicas never issue the same result twice."""
+        if not self.signing.enabled:
+            return
+        docs = storage.result_documents
+        with self.db.unit() as uow:
+            pending = uow.session.execute(select(docs.c.verification_code, docs.c.attempts).where(
+                docs.c.status == "pending").limit(20)).all()
+        for code, attempts in pending:
+            try:
+                with self.db.unit() as uow:
+                    if not uow.session.execute(update(docs).where(
+                            docs.c.verification_code == code, docs.c.status == "pending",
+                            docs.c.attempts == attempts).values(attempts=attempts + 1)).rowcount:
+                        continue
+                    signing.sign_and_issue(uow, self.signing, code, datetime.now(timezone.utc))
+            except Exception as exc:  # noqa: BLE001 - stays pending; retried at the next tick
+                self.log.warning("result_signing_failed", error=type(exc).__name__)
+
+    @rpc
+    def get_verification(self, code: str) -> dict:
+        """Public facts about a signed result by its verification code. Raises NotFound."""
+        with self.db.unit() as uow:
+            row = storage.find_result_document(uow.session, code)
+        if row is None or row["status"] != "signed":
+            raise NotFound("document_not_found", "Không tìm thấy văn bản với mã xác thực này.")
+        return signing.public_view(row)
+
+    @rpc
+    def verify_result(self, pdf_base64: str) -> dict:
+        """Verify a signed result's bytes: signature intact over the whole file, certificate trusted, document
+        known here (by hash) and not revoked."""
+        import base64
+        import binascii
+
+        try:
+            pdf = base64.b64decode(pdf_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput("invalid_document", "Tệp gửi lên không đọc được.") from None
+        checked = self.signing.verify(pdf)
+        digest = signing.sha256(pdf)
+        with self.db.unit() as uow:
+            row = uow.session.execute(select(storage.result_documents).where(
+                storage.result_documents.c.sha256 == digest)).mappings().first()
+        document = signing.public_view(row) if row is not None else None
+        valid = bool(checked["intact"] and checked["trusted"] and checked["covers_whole_document"]
+                     and document is not None and not document["revoked"])
+        return {"valid": valid, "intact": checked["intact"] and checked["covers_whole_document"],
+                "trusted": checked["trusted"], "known": document is not None,
+                "revoked": bool(document and document["revoked"]), "signer": checked["signer"],
+                "signed_at": checked["signed_at"], "verification_code": checked["verification_code"],
+                "document": document}
+
+    @rpc
+    def revoke_result(self, code: str, reason: str, actor: dict) -> dict:
+        """Revoke a signed result (a leader of the issuing agency, or the province's ops). Idempotent."""
+        roles = set(actor.get("roles") or [])
+        if actor.get("kind") != "officer" or not roles & {"leader", "admin"}:
+            raise Forbidden("role_not_allowed", "Chỉ lãnh đạo cơ quan cấp được thu hồi văn bản.")
+        if not (reason or "").strip():
+            raise InvalidInput("reason_required", "Phải nêu lý do thu hồi.", {"field": "reason"})
+        docs = storage.result_documents
+        with self.db.unit() as uow:
+            row = storage.find_result_document(uow.session, code)
+            if row is None or row["status"] != "signed":
+                raise NotFound("document_not_found", "Không tìm thấy văn bản với mã xác thực này.")
+            if "admin" not in roles and actor.get("unit") != row["agency_code"]:
+                raise Forbidden("unit_not_allowed", "Văn bản do cơ quan khác cấp.")
+            uow.session.execute(update(docs).where(docs.c.verification_code == code, docs.c.revoked_at.is_(None))
+                                .values(revoked_at=datetime.now(timezone.utc), revoked_reason=reason.strip()))
+            row = storage.find_result_document(uow.session, code)
+        return signing.public_view(row)
 
     @rpc
     def health(self) -> dict:

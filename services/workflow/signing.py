@@ -137,3 +137,60 @@ class ResultSigning(DependencyProvider):
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# -- issuing: the signed file, its row and the ResultIssued event commit together --------------------------------
+def hold_for_signing(session, payload: dict, now: datetime) -> str:
+    """Record the result as `pending` in the caller's transaction; returns the verification code."""
+    import json
+
+    from services.workflow import storage
+
+    code = new_code()
+    session.execute(storage.result_documents.insert().values(
+        verification_code=code, dossier_code=payload["dossier_code"], agency_code=payload["issuer_agency_code"],
+        payload=json.dumps(payload, ensure_ascii=False), status="pending", attempts=0, created_at=now))
+    return code
+
+
+def sign_and_issue(uow, signing: ResultSigning, code: str, now: datetime) -> None:
+    """Render, sign and store the pending result `code`, mark it signed and publish ResultIssued with the
+    document's hash and verification link, all in `uow`'s transaction. Raises if signing fails: the row stays
+    pending and is retried (see WorkflowService.retry_signing)."""
+    import json
+
+    from motcua.workflow.v1.events_pb2 import ResultIssued
+
+    from services.workflow import storage
+
+    docs = storage.result_documents
+    row = uow.session.execute(docs.select().where(docs.c.verification_code == code)).mappings().one()
+    payload = json.loads(row["payload"])
+    signed, path = signing.produce(payload, code)
+    digest = sha256(signed)
+    signer = signing.signer_for(row["agency_code"]).subject
+    uow.session.execute(docs.update().where(docs.c.verification_code == code).values(
+        status="signed", sha256=digest, file_ref=path, signer=signer, signed_at=now))
+    uow.publish(ResultIssued, {
+        **payload, "document_sha256": digest, "document_ref": f"results/{code}.pdf", "verification_code": code,
+        "verification_url": f"{signing.public_url}/verify/{code}", "signer": signer,
+    }, subject=payload["dossier_code"])
+
+
+def public_view(row, catalogue=None) -> dict:
+    """What anyone may see about a signed result: what is printed on its face, nothing more."""
+    import json
+
+    payload = json.loads(row["payload"])
+    return {
+        "verification_code": row["verification_code"], "dossier_code": row["dossier_code"],
+        "title": payload.get("title", ""), "issuer_agency_code": row["agency_code"],
+        "issuer_name": payload.get("issuer_name", ""), "issued_on": payload.get("issued_on", ""),
+        "expires_on": payload.get("expires_on", ""), "status": row["status"], "signer": row["signer"],
+        "signed_at": row["signed_at"].astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        if row["signed_at"] else "",
+        "sha256": row["sha256"] or "", "revoked": row["revoked_at"] is not None,
+        "revoked_at": row["revoked_at"].astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        if row["revoked_at"] else "",
+        "revoked_reason": row["revoked_reason"],
+    }
