@@ -13,6 +13,7 @@ import time
 
 from devtools.dev_ca import ensure_dev_ca
 from devtools.platform import Platform
+from devtools.portal_sandbox import PortalSandbox
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink
 from devtools.vnpay_sandbox import Sandbox
@@ -24,6 +25,7 @@ SMTP_PORT = int(os.environ.get("MOTCUA_SMTP_PORT", "1025"))
 MAIL_HTTP_PORT = int(os.environ.get("MOTCUA_MAIL_HTTP_PORT", "8025"))
 HTTP_PORT = int(os.environ.get("HTTP_PORT", "8000"))
 SANDBOX_PORT = int(os.environ.get("MOTCUA_PAYMENT_SANDBOX_PORT", "8090"))
+PORTAL_PORT = int(os.environ.get("MOTCUA_PORTAL_SANDBOX_PORT", "8092"))
 
 
 def main() -> int:
@@ -41,6 +43,8 @@ def main() -> int:
         "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
     }
     env.update(ensure_dev_ca(VAR / "dev-ca"))  # NOT FOR PRODUCTION signing certificates for results
+    portal = PortalSandbox(PORTAL_PORT)
+    env["PORTAL_SYNC_URL"] = portal.url
     platform = Platform(env=env, log_dir=VAR / "logs", http_port=HTTP_PORT)
     stopping = {"now": False}
 
@@ -54,6 +58,7 @@ def main() -> int:
         broker.start()
         sink.start()
         sandbox.start()
+        portal.start()
         print("MotCua: migrating databases and loading demo data ...", flush=True)
         platform.migrate()
         subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
@@ -73,6 +78,7 @@ def main() -> int:
         platform.stop_all()
         sink.stop()
         sandbox.stop()
+        portal.stop()
         broker.stop()
         print("MotCua: stopped.", flush=True)
     return 0
@@ -87,6 +93,8 @@ MotCua đang chạy / is running (started in {seconds:.0f}s)
   Dev token          curl -s -X POST localhost:{HTTP_PORT}/dev/token -H 'Content-Type: application/json' -d '{{"sub":"037090000001"}}'
   Mail received      http://127.0.0.1:{MAIL_HTTP_PORT}/messages   (files in var/mail/)
   Payment sandbox    http://127.0.0.1:{SANDBOX_PORT}/sandbox/transactions  (VNPay 2.1.0 protocol, not a real gateway)
+  National portal    http://127.0.0.1:{PORTAL_PORT}/sandbox/received  (dossier sync sandbox, not the real portal)
+  Result check       http://localhost:{HTTP_PORT}/verify/<code>   (results signed by a NOT FOR PRODUCTION dev CA)
   RabbitMQ           amqp://127.0.0.1:{AMQP_PORT}  (data in var/rabbitmq/)
   Metrics
 {metrics}

@@ -16,6 +16,7 @@ import requests
 from devtools.dev_ca import ensure_dev_ca
 from devtools.logscan import scan_logs_for_personal_data
 from devtools.platform import Platform
+from devtools.portal_sandbox import PortalSandbox
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink, read_messages
@@ -138,6 +139,8 @@ def running(request, broker, tmp_path_factory):
     sink.start()
     sandbox = Sandbox(20002 + offset, f"http://127.0.0.1:{8000 + offset}/api/v1/payments/vnpay/ipn")
     sandbox.start()
+    portal = PortalSandbox(20003 + offset)  # national portal's dossier sync interface
+    portal.start()
     env = {
         "MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "SMTP_PORT": str(smtp_port),
         "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"), "PYTHONWARNINGS": "ignore",
@@ -147,6 +150,7 @@ def running(request, broker, tmp_path_factory):
         "PAYMENT_RECONCILE_AFTER_SECONDS": "3", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "1",
     }
     env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/signing.py)
+    env.update({"PORTAL_SYNC_URL": portal.url, "PORTAL_SYNC_RETRY_MAX_SECONDS": "1"})
     platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
     platform.migrate()
     subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
@@ -156,6 +160,7 @@ def running(request, broker, tmp_path_factory):
     running = Running(platform, backend, amqp_uri, base / "mail", broker, vhost, database_url)
     running.file_store = base / "files"
     running.sandbox = sandbox
+    running.portal = portal
     wait_for(lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200, 60,
              message="gateway ready")
     yield running
@@ -163,6 +168,7 @@ def running(request, broker, tmp_path_factory):
     leaks = scan_logs_for_personal_data(base / "logs")
     sink.stop()
     sandbox.stop()
+    portal.stop()
     try:
         broker.rabbitmqctl("delete_vhost", vhost)
     except Exception:  # noqa: BLE001 - the broker may be down after a test that stops it

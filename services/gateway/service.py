@@ -18,12 +18,12 @@ from services.gateway.problems import (
     json_response,
 )
 from services.gateway.routing import FORM_NUMBERS, MAX_BODY_BYTES, endpoint, html_response, read_json  # noqa: F401
-from services.gateway.verification import VerificationRoutes
+from services.gateway.verification import PortalSyncRoutes, VerificationRoutes
 
 BACKENDS = ("intake", "workflow", "registry", "notify", "payment")
 
 
-class GatewayService(VerificationRoutes):
+class GatewayService(VerificationRoutes, PortalSyncRoutes):
     name = "gateway"
 
     auth = Authenticator()

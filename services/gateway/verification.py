@@ -58,3 +58,12 @@ class VerificationRoutes:
             "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:1em}</style></head>"
             f"<body><h1>Xác thực kết quả điện tử</h1><p><strong>{e(state)}</strong></p><table>{body}</table>"
             "<p>Để kiểm tra tệp không bị sửa đổi, gửi tệp PDF tới POST /api/v1/verifications.</p></body></html>")
+
+
+class PortalSyncRoutes:
+    @endpoint("GET", "/api/v1/portal-sync/reconciliation", tag="ops", query=("dossier_code",))
+    def portal_reconciliation(self, request):
+        """National portal sync: what the portal has acknowledged and what not (province officers, ops)."""
+        principal = self.auth.principal(request)
+        return json_response(call(self.workflow.portal_reconciliation, viewer(principal),
+                                  request.args.get("dossier_code") or None))

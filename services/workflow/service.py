@@ -20,7 +20,7 @@ from services.chassis.database import Database
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.workflow import forms, signing, stats, storage
+from services.workflow import forms, portal_sync, signing, stats, storage
 from services.workflow.cases import CaseHandler, actor_roles, case_view
 from services.workflow.domain import catalogue, legal_time, process
 from services.workflow.schemas import ActRequest, MergeRequest, RateRequest, StatisticsRequest, load
@@ -79,6 +79,7 @@ class WorkflowService:
     log = LogContext()
     metrics = EntrypointMetrics()
     signing = signing.ResultSigning()
+    portal = portal_sync.PortalSync()
 
     # -- catalogue ------------------------------------------------------------------------------------------
     @rpc
@@ -122,6 +123,7 @@ class WorkflowService:
             if uow.duplicate or storage.find_case(uow.session, event.data.dossier_code):
                 return
             status, level = CaseHandler(self.catalogue, uow).open_case(event.data)
+            portal_sync.record_changes(uow, self.portal)
             agency = storage.find_case(uow.session, event.data.dossier_code)["agency_code"]
         if status == "received":
             RECEIVED.labels(level or "none", agency or "none").inc()
@@ -152,6 +154,7 @@ class WorkflowService:
             result = CaseHandler(self.catalogue, uow, signing=self.signing).act(
                 dossier_code, body["action"], actor, body["params"], body["client_txn_id"], body["reason"],
                 body["attachments"])
+            portal_sync.record_changes(uow, self.portal)
             view = case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor))
         if not result["replayed"]:
             TRANSITIONS.labels(view["status"], view["level"] or "none").inc()
@@ -221,6 +224,7 @@ class WorkflowService:
         with self.db.unit() as uow:
             moved = stats.merge_units(uow, self.catalogue, body["sources"], body["successor"], body["effective_on"],
                                       actor, datetime.now(timezone.utc))
+            portal_sync.record_changes(uow, self.portal)
         return {"successor": body["successor"], "moved_cases": moved}
 
     @rpc
@@ -358,6 +362,27 @@ class WorkflowService:
                                 .values(revoked_at=datetime.now(timezone.utc), revoked_reason=reason.strip()))
             row = storage.find_result_document(uow.session, code)
         return signing.public_view(row)
+
+    # -- national portal sync (services/workflow/portal_sync.py) ---------------------------------------------
+    @timer(interval=1)
+    def sync_portal(self):
+        """Send pending status records to the national portal, in order per dossier, until acknowledged."""
+        if self.portal.enabled:
+            result = portal_sync.send_due(self.db, self.portal)
+            if result["failed"]:
+                self.log.warning("portal_sync_failed", failed=result["failed"], sent=result["sent"])
+
+    @rpc
+    def portal_reconciliation(self, actor: dict, dossier_code: str | None = None) -> dict:
+        """What the national portal has acknowledged and what not (officers of a province-level agency, or
+        ops). With `dossier_code`: that dossier's sync status."""
+        roles = set(actor.get("roles") or [])
+        agency = self.catalogue.territory.agencies.get(actor.get("unit") or "")
+        province = agency is not None and self.catalogue.territory.level_of(agency) == "province"
+        if actor.get("kind") != "officer" or not ("admin" in roles or province):
+            raise Forbidden("role_not_allowed", "Chỉ cán bộ cấp tỉnh hoặc quản trị được xem đối soát.")
+        with self.db.unit() as uow:
+            return portal_sync.reconciliation(uow.session, dossier_code)
 
     @rpc
     def health(self) -> dict:

@@ -113,6 +113,25 @@ result_documents = Table(
     Column("revoked_reason", Text, nullable=False, server_default=""),
 )
 
+# National portal synchronisation (services/workflow/portal_sync.py): one record per dossier status change,
+# written in the same transaction as the change, numbered per dossier, sent in order until acknowledged.
+portal_sync = Table(
+    "portal_sync",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("payload", Text, nullable=False),  # the record the portal receives, JSON
+    Column("state", String(12), nullable=False, index=True),  # pending | acked
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("acked_at", UTCDateTime, nullable=True),
+    UniqueConstraint("dossier_code", "seq", name="uq_portal_sync_dossier_seq"),
+)
+
 ratings = Table(
     "ratings",
     metadata,
