@@ -157,7 +157,7 @@ class CaseHandler:
             "issuer_name": issuer.name if issuer else case["agency_code"], "issued_on": issued_on.isoformat(),
             "expires_on": (issued_on + timedelta(days=valid_days)).isoformat() if valid_days else "",
         }
-        if self.signing is not None and self.signing.enabled:
+        if self.signing is not None and self.signing.enabled is True:
             self._issue_signed(payload)
             return
         self.uow.publish(ResultIssued, payload, subject=case["dossier_code"])
