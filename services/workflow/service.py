@@ -308,6 +308,10 @@ class WorkflowService:
                     signing.sign_and_issue(uow, self.signing, code, datetime.now(timezone.utc))
             except Exception as exc:  # noqa: BLE001 - stays pending; retried at the next tick
                 self.log.warning("result_signing_failed", error=type(exc).__name__)
+                with self.db.unit() as uow:  # the claim rolled back with the failure: count the attempt
+                    uow.session.execute(update(docs).where(
+                        docs.c.verification_code == code, docs.c.status == "pending",
+                        docs.c.attempts == attempts).values(attempts=attempts + 1))
 
     @rpc
     def get_verification(self, code: str) -> dict:
