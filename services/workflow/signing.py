@@ -112,8 +112,7 @@ class ResultSigning(DependencyProvider):
     def signer_for(self, agency_code: str) -> Signer:
         suffix = "_" + agency_code.replace(".", "_").replace("-", "_") if agency_code else ""
         if agency_code not in self._signers:
-            path = _secret("MOTCUA_SIGNING_P12", suffix) if os.environ.get(f"MOTCUA_SIGNING_P12{suffix}") else None
-            path = path or os.environ["MOTCUA_SIGNING_P12"]
+            path = os.environ.get(f"MOTCUA_SIGNING_P12{suffix}") or os.environ["MOTCUA_SIGNING_P12"]
             passphrase = _secret("MOTCUA_SIGNING_PASSPHRASE", suffix) or ""
             self._signers[agency_code] = Signer(path, passphrase)
         return self._signers[agency_code]
