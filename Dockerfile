@@ -17,6 +17,8 @@ WORKDIR /app
 # and a developer's checkout import exactly the same files.
 COPY pyproject.toml ./
 COPY scripts/requirements.py scripts/
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN python scripts/requirements.py > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt

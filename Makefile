@@ -14,7 +14,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 system: ## Install the Debian packages the platform needs (RabbitMQ, PostgreSQL, promtool) if missing
-	@bash scripts/ensure-system-packages.sh prometheus
+	@bash scripts/ensure-system-packages.sh prometheus fonts-dejavu-core  # DejaVu: Vietnamese text in signed result PDFs
 
 $(VENV)/.stamp: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

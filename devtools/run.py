@@ -11,8 +11,10 @@ import subprocess
 import sys
 import time
 
+from devtools.dev_ca import ensure_dev_ca
 from devtools.message_sandbox import MessageSandbox
 from devtools.platform import Platform
+from devtools.portal_sandbox import PortalSandbox
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink
 from devtools.vnpay_sandbox import Sandbox
@@ -25,6 +27,7 @@ MAIL_HTTP_PORT = int(os.environ.get("MOTCUA_MAIL_HTTP_PORT", "8025"))
 HTTP_PORT = int(os.environ.get("HTTP_PORT", "8000"))
 SANDBOX_PORT = int(os.environ.get("MOTCUA_PAYMENT_SANDBOX_PORT", "8090"))
 MESSAGES_PORT = int(os.environ.get("MOTCUA_MESSAGE_SANDBOX_PORT", "8095"))
+PORTAL_PORT = int(os.environ.get("MOTCUA_PORTAL_SANDBOX_PORT", "8092"))
 
 
 def main() -> int:
@@ -44,6 +47,9 @@ def main() -> int:
         "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{MESSAGES_PORT}",
         "NOTIFY_PHONE_CHANNELS": "zalo,sms",
     }
+    env.update(ensure_dev_ca(VAR / "dev-ca"))  # NOT FOR PRODUCTION signing certificates for results
+    portal = PortalSandbox(PORTAL_PORT)
+    env["PORTAL_SYNC_URL"] = portal.url
     platform = Platform(env=env, log_dir=VAR / "logs", http_port=HTTP_PORT)
     stopping = {"now": False}
 
@@ -58,6 +64,7 @@ def main() -> int:
         sink.start()
         sandbox.start()
         messages.start()
+        portal.start()
         print("MotCua: migrating databases and loading demo data ...", flush=True)
         platform.migrate()
         subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
@@ -78,6 +85,7 @@ def main() -> int:
         sink.stop()
         sandbox.stop()
         messages.stop()
+        portal.stop()
         broker.stop()
         print("MotCua: stopped.", flush=True)
     return 0
@@ -93,6 +101,8 @@ MotCua đang chạy / is running (started in {seconds:.0f}s)
   Mail received      http://127.0.0.1:{MAIL_HTTP_PORT}/messages   (files in var/mail/)
   Payment sandbox    http://127.0.0.1:{SANDBOX_PORT}/sandbox/transactions  (VNPay 2.1.0 protocol, not a real gateway)
   SMS/Zalo sandbox   http://127.0.0.1:{MESSAGES_PORT}/sandbox/messages  (fail on purpose: POST /sandbox/mode)
+  National portal    http://127.0.0.1:{PORTAL_PORT}/sandbox/received  (dossier sync sandbox, not the real portal)
+  Result check       http://localhost:{HTTP_PORT}/verify/<code>   (results signed by a NOT FOR PRODUCTION dev CA)
   RabbitMQ           amqp://127.0.0.1:{AMQP_PORT}  (data in var/rabbitmq/)
   Metrics
 {metrics}

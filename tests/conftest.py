@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.dev_ca import ensure_dev_ca
 from devtools.logscan import scan_logs_for_personal_data
 from devtools.message_sandbox import MessageSandbox
 from devtools.platform import Platform
+from devtools.portal_sandbox import PortalSandbox
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink, read_messages
@@ -140,6 +142,8 @@ def running(request, broker, tmp_path_factory):
     sandbox.start()
     messages = MessageSandbox(20003 + offset)
     messages.start()
+    portal = PortalSandbox(20004 + offset)  # national portal's dossier sync interface
+    portal.start()
     env = {
         "MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "SMTP_PORT": str(smtp_port),
         "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"), "PYTHONWARNINGS": "ignore",
@@ -153,6 +157,8 @@ def running(request, broker, tmp_path_factory):
         "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{20003 + offset}", "NOTIFY_PHONE_CHANNELS": "zalo,sms",
         "NOTIFY_QUIET_HOURS": "0", "NOTIFY_RETRY_SCALE": "0.05",
     }
+    env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/signing.py)
+    env.update({"PORTAL_SYNC_URL": portal.url, "PORTAL_SYNC_RETRY_MAX_SECONDS": "1"})
     platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
     platform.migrate()
     subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
@@ -163,6 +169,7 @@ def running(request, broker, tmp_path_factory):
     running.file_store = base / "files"
     running.sandbox = sandbox
     running.messages = messages
+    running.portal = portal
     wait_for(lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200, 60,
              message="gateway ready")
     yield running
@@ -171,6 +178,7 @@ def running(request, broker, tmp_path_factory):
     sink.stop()
     sandbox.stop()
     messages.stop()
+    portal.stop()
     try:
         broker.rabbitmqctl("delete_vhost", vhost)
     except Exception:  # noqa: BLE001 - the broker may be down after a test that stops it

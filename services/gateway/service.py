@@ -21,11 +21,12 @@ from services.gateway.problems import (
 )
 from services.gateway.routing import FORM_NUMBERS, MAX_BODY_BYTES, endpoint, html_response, read_json  # noqa: F401
 from services.gateway.subscriptions import SubscriptionRoutes
+from services.gateway.verification import PortalSyncRoutes, VerificationRoutes
 
 BACKENDS = ("intake", "workflow", "registry", "notify", "payment")
 
 
-class GatewayService(SubscriptionRoutes):
+class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes):
     name = "gateway"
 
     auth = Authenticator()

@@ -146,7 +146,7 @@ class RegistryService:
             uow.session.execute(storage.documents.insert().values(
                 id=str(uuid.uuid4()), owner_id_number=owner, doc_type=data.result_type, title=data.title,
                 issuer=data.issuer_name, number=data.dossier_code, issued_on=date.fromisoformat(data.issued_on),
-                expires_on=date.fromisoformat(data.expires_on) if data.expires_on else None, sha256="0" * 64,
+                expires_on=date.fromisoformat(data.expires_on) if data.expires_on else None, sha256=data.document_sha256 or "0" * 64,
                 provenance="issued", status="valid", source_dossier_code=data.dossier_code, created_at=_now()))
 
     # -- for agencies, through the gateway: consent and purpose enforced ------------------------------------------

@@ -36,8 +36,9 @@ class CaseHandler:
     """Everything that changes a case. One instance per worker; `catalogue` carries territory, procedures,
     processes and the legal clock."""
 
-    def __init__(self, catalogue, uow, now: datetime | None = None):
+    def __init__(self, catalogue, uow, now: datetime | None = None, signing=None):
         self.catalogue = catalogue
+        self.signing = signing  # services.workflow.signing.ResultSigning, or None: results issued unsigned
         self.uow = uow
         self.session = uow.session
         self.now = now or datetime.now(timezone.utc)
@@ -155,13 +156,29 @@ class CaseHandler:
         issued_on = self.now.astimezone(LEGAL_TZ).date()
         valid_days = procedure.result.get("valid_days")
         issuer = self.catalogue.territory.agencies.get(case["agency_code"])
-        self.uow.publish(ResultIssued, {
+        payload = {
             "dossier_code": case["dossier_code"], "procedure_code": procedure.code,
             "applicant_ref": case["applicant_ref"], "result_type": procedure.result["type"],
             "title": procedure.result["title"], "issuer_agency_code": case["agency_code"],
             "issuer_name": issuer.name if issuer else case["agency_code"], "issued_on": issued_on.isoformat(),
             "expires_on": (issued_on + timedelta(days=valid_days)).isoformat() if valid_days else "",
-        }, subject=case["dossier_code"])
+        }
+        if self.signing is not None and self.signing.enabled is True:
+            self._issue_signed(payload)
+            return
+        self.uow.publish(ResultIssued, payload, subject=case["dossier_code"])
+
+    def _issue_signed(self, payload: dict) -> None:
+        """Signed results (services/workflow/signing.py): held as pending in this transaction; signed now if the
+        signer works, else retried by the service's timer. The result is never lost to a signing failure."""
+        from services.workflow import signing
+
+        code = signing.hold_for_signing(self.session, payload, self.now)
+        try:
+            with self.session.begin_nested():
+                signing.sign_and_issue(self.uow, self.signing, code, self.now)
+        except Exception:  # noqa: BLE001 - any signing failure leaves the row pending for the retry timer
+            pass
 
     def record_payment(self, code: str, receipt_number: str, amount_vnd: int) -> None:
         case = storage.find_case_for_update(self.session, code)

@@ -21,7 +21,7 @@ from services.chassis.database import Database
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.workflow import forms, stats, storage
+from services.workflow import forms, portal_sync, signing, stats, storage
 from services.workflow.cases import CaseHandler, actor_roles, case_view
 from services.workflow.domain import catalogue, legal_time, process
 from services.workflow.schemas import ActRequest, MergeRequest, RateRequest, StatisticsRequest, load
@@ -79,6 +79,8 @@ class WorkflowService:
     catalogue = Catalogue()
     log = LogContext()
     metrics = EntrypointMetrics()
+    signing = signing.ResultSigning()
+    portal = portal_sync.PortalSync()
 
     # -- catalogue ------------------------------------------------------------------------------------------
     @rpc
@@ -122,6 +124,7 @@ class WorkflowService:
             if uow.duplicate or storage.find_case(uow.session, event.data.dossier_code):
                 return
             status, level = CaseHandler(self.catalogue, uow).open_case(event.data)
+            portal_sync.record_changes(uow, self.portal)
             agency = storage.find_case(uow.session, event.data.dossier_code)["agency_code"]
         if status == "received":
             RECEIVED.labels(level or "none", agency or "none").inc()
@@ -149,9 +152,10 @@ class WorkflowService:
         (not allowed now, reason or params missing), NotFound, Conflict (transaction id reused)."""
         body = load(ActRequest(), request)
         with self.db.unit() as uow:
-            result = CaseHandler(self.catalogue, uow).act(
+            result = CaseHandler(self.catalogue, uow, signing=self.signing).act(
                 dossier_code, body["action"], actor, body["params"], body["client_txn_id"], body["reason"],
                 body["attachments"])
+            portal_sync.record_changes(uow, self.portal)
             view = case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor))
         if not result["replayed"]:
             TRANSITIONS.labels(view["status"], view["level"] or "none").inc()
@@ -224,6 +228,7 @@ class WorkflowService:
         with self.db.unit() as uow:
             moved = stats.merge_units(uow, self.catalogue, body["sources"], body["successor"], body["effective_on"],
                                       actor, datetime.now(timezone.utc))
+            portal_sync.record_changes(uow, self.portal)
         return {"successor": body["successor"], "moved_cases": moved}
 
     @rpc
@@ -285,6 +290,107 @@ class WorkflowService:
             CASES_OPEN.labels(level or "none", unit or "none", status).set(n)
         for (level, unit), n in gauges["overdue"].items():
             CASES_OVERDUE.labels(level or "none", unit or "none").set(n)
+
+    # -- signed results (services/workflow/signing.py) -------------------------------------------------------
+    @timer(interval=5)
+    def retry_signing(self):
+        """Sign results left pending by a signing failure. Each row is claimed by a conditional update, so two
+        replicas never issue the same result twice."""
+        if not self.signing.enabled:
+            return
+        docs = storage.result_documents
+        with self.db.unit() as uow:
+            pending = uow.session.execute(select(docs.c.verification_code, docs.c.attempts).where(
+                docs.c.status == "pending").limit(20)).all()
+        for code, attempts in pending:
+            try:
+                with self.db.unit() as uow:
+                    if not uow.session.execute(update(docs).where(
+                            docs.c.verification_code == code, docs.c.status == "pending",
+                            docs.c.attempts == attempts).values(attempts=attempts + 1)).rowcount:
+                        continue
+                    signing.sign_and_issue(uow, self.signing, code, datetime.now(timezone.utc))
+            except Exception as exc:  # noqa: BLE001 - stays pending; retried at the next tick
+                self.log.warning("result_signing_failed", error=type(exc).__name__)
+                with self.db.unit() as uow:  # the claim rolled back with the failure: count the attempt
+                    uow.session.execute(update(docs).where(
+                        docs.c.verification_code == code, docs.c.status == "pending",
+                        docs.c.attempts == attempts).values(attempts=attempts + 1))
+
+    @rpc
+    def get_verification(self, code: str) -> dict:
+        """Public facts about a signed result by its verification code. Raises NotFound."""
+        with self.db.unit() as uow:
+            row = storage.find_result_document(uow.session, code)
+        if row is None or row["status"] != "signed":
+            raise NotFound("document_not_found", "Không tìm thấy văn bản với mã xác thực này.")
+        return signing.public_view(row)
+
+    @rpc
+    def verify_result(self, pdf_base64: str) -> dict:
+        """Verify a signed result's bytes: signature intact over the whole file, certificate trusted, document
+        known here (by hash) and not revoked."""
+        import base64
+        import binascii
+
+        try:
+            pdf = base64.b64decode(pdf_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput("invalid_document", "Tệp gửi lên không đọc được.") from None
+        checked = self.signing.verify(pdf)
+        digest = signing.sha256(pdf)
+        with self.db.unit() as uow:
+            row = uow.session.execute(select(storage.result_documents).where(
+                storage.result_documents.c.sha256 == digest)).mappings().first()
+        document = signing.public_view(row) if row is not None else None
+        valid = bool(checked["intact"] and checked["trusted"] and checked["covers_whole_document"]
+                     and document is not None and not document["revoked"])
+        return {"valid": valid, "intact": checked["intact"] and checked["covers_whole_document"],
+                "trusted": checked["trusted"], "known": document is not None,
+                "revoked": bool(document and document["revoked"]), "signer": checked["signer"],
+                "signed_at": checked["signed_at"], "verification_code": checked["verification_code"],
+                "document": document}
+
+    @rpc
+    def revoke_result(self, code: str, reason: str, actor: dict) -> dict:
+        """Revoke a signed result (a leader of the issuing agency, or the province's ops). Idempotent."""
+        roles = set(actor.get("roles") or [])
+        if actor.get("kind") != "officer" or not roles & {"leader", "admin"}:
+            raise Forbidden("role_not_allowed", "Chỉ lãnh đạo cơ quan cấp được thu hồi văn bản.")
+        if not (reason or "").strip():
+            raise InvalidInput("reason_required", "Phải nêu lý do thu hồi.", {"field": "reason"})
+        docs = storage.result_documents
+        with self.db.unit() as uow:
+            row = storage.find_result_document(uow.session, code)
+            if row is None or row["status"] != "signed":
+                raise NotFound("document_not_found", "Không tìm thấy văn bản với mã xác thực này.")
+            if "admin" not in roles and actor.get("unit") != row["agency_code"]:
+                raise Forbidden("unit_not_allowed", "Văn bản do cơ quan khác cấp.")
+            uow.session.execute(update(docs).where(docs.c.verification_code == code, docs.c.revoked_at.is_(None))
+                                .values(revoked_at=datetime.now(timezone.utc), revoked_reason=reason.strip()))
+            row = storage.find_result_document(uow.session, code)
+        return signing.public_view(row)
+
+    # -- national portal sync (services/workflow/portal_sync.py) ---------------------------------------------
+    @timer(interval=1)
+    def sync_portal(self):
+        """Send pending status records to the national portal, in order per dossier, until acknowledged."""
+        if self.portal.enabled:
+            result = portal_sync.send_due(self.db, self.portal)
+            if result["failed"]:
+                self.log.warning("portal_sync_failed", failed=result["failed"], sent=result["sent"])
+
+    @rpc
+    def portal_reconciliation(self, actor: dict, dossier_code: str | None = None) -> dict:
+        """What the national portal has acknowledged and what not (officers of a province-level agency, or
+        ops). With `dossier_code`: that dossier's sync status."""
+        roles = set(actor.get("roles") or [])
+        agency = self.catalogue.territory.agencies.get(actor.get("unit") or "")
+        province = agency is not None and self.catalogue.territory.level_of(agency) == "province"
+        if actor.get("kind") != "officer" or not ("admin" in roles or province):
+            raise Forbidden("role_not_allowed", "Chỉ cán bộ cấp tỉnh hoặc quản trị được xem đối soát.")
+        with self.db.unit() as uow:
+            return portal_sync.reconciliation(uow.session, dossier_code)
 
     @rpc
     def audit_verify(self) -> dict:

@@ -96,6 +96,45 @@ unit_merges = Table(
     Column("merged_at", UTCDateTime, nullable=False),
 )
 
+# Signed result documents (services/workflow/signing.py): one per dossier whose result was issued while signing is
+# configured; `pending` until signed (retried by a timer), then `signed`. Revocation is kept here too.
+result_documents = Table(
+    "result_documents",
+    metadata,
+    Column("verification_code", String(16), primary_key=True),
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), nullable=False, unique=True),
+    Column("agency_code", String(30), nullable=False),
+    Column("payload", Text, nullable=False),  # the ResultIssued fields, JSON
+    Column("status", String(12), nullable=False, index=True),  # pending | signed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("sha256", String(64), nullable=True, index=True),
+    Column("file_ref", Text, nullable=False, server_default=""),
+    Column("signer", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("signed_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_reason", Text, nullable=False, server_default=""),
+)
+
+# National portal synchronisation (services/workflow/portal_sync.py): one record per dossier status change,
+# written in the same transaction as the change, numbered per dossier, sent in order until acknowledged.
+portal_sync = Table(
+    "portal_sync",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("payload", Text, nullable=False),  # the record the portal receives, JSON
+    Column("state", String(12), nullable=False, index=True),  # pending | acked
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("acked_at", UTCDateTime, nullable=True),
+    UniqueConstraint("dossier_code", "seq", name="uq_portal_sync_dossier_seq"),
+)
+
 ratings = Table(
     "ratings",
     metadata,
@@ -159,3 +198,8 @@ def pauses(session, code: str) -> list[dict]:
 
 def successors(session) -> dict[str, str]:
     return {r.source_unit: r.successor_unit for r in session.execute(select(unit_merges)).all()}
+
+
+def find_result_document(session, code: str):
+    return session.execute(select(result_documents).where(
+        result_documents.c.verification_code == code)).mappings().first()

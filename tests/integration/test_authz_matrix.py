@@ -99,6 +99,18 @@ MATRIX: dict[str, dict[str, str]] = {
     "GET /api/v1/statistics": OFFICERS_ONLY,
     "GET /api/v1/logbook": OFFICERS_ONLY,
     # Merging units: leaders only; the merge asked here names unknown units, so the domain refuses it.
+    # Checking a signed result is public (tokens are not even looked at); the code asked here does not exist and
+    # the file check gets no PDF, so everyone gets the same refusal.
+    "GET /api/v1/verifications/{code}": dict.fromkeys(ROLES, "refused"),
+    "POST /api/v1/verifications": dict.fromkeys(ROLES, "refused"),
+    # Revoking: leaders (of the issuing agency); the code asked here does not exist, so leaders learn that.
+    "POST /api/v1/verifications/{code}/revocation": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
+                                                      "officer": "denied", "officer_elsewhere": "refused",
+                                                      "leader": "refused", "agency": "denied"},
+    # National portal reconciliation: officers of province-level agencies (the commune officer is not).
+    "GET /api/v1/portal-sync/reconciliation": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
+                                               "officer": "ok", "officer_elsewhere": "denied", "leader": "ok",
+                                               "agency": "denied"},
     # Event subscriptions: agencies only, each its own (the id here is the agency's own subscription).
     "POST /api/v1/subscriptions": AGENCIES_ONLY,
     "GET /api/v1/subscriptions": AGENCIES_ONLY,
@@ -143,7 +155,11 @@ def _headers(running) -> dict[str, dict]:
 
 def _request(running, method: str, path: str, role: str, headers: dict, things: dict):
     """A request that would succeed for a role allowed to make it."""
-    values = {**things, "code": "1.000656"} if path.startswith("/api/v1/procedures/") else things
+    values = things
+    if path.startswith("/api/v1/procedures/"):
+        values = {**things, "code": "1.000656"}
+    elif path.startswith("/api/v1/verifications/"):
+        values = {**things, "code": "ZZZZ9999"}
     url = running.base_url + path.format(**values)
     body, extra = None, {}
     if method == "POST" and path == "/api/v1/dossiers":
@@ -157,6 +173,8 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
                 "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}
     elif path.endswith("/actions"):
         body = {"action": "assign", "params": {"assignee": "handler-1"}}
+    elif path.endswith("/revocation"):
+        body = {"reason": "kiểm tra phân quyền"}
     elif path.endswith("/rating"):
         body = {"score": 5}
     elif path.endswith("/refunds"):
