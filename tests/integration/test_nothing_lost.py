@@ -109,14 +109,61 @@ def test_events_published_before_any_consumer_ever_started_are_kept(broker):
                 routing_key=envelope["type"], delivery_mode=2)
         waiting = {q for q in queues if "DossierSubmitted" in q}
         assert waiting == {"evt-intake-motcua.intake.v1.DossierSubmitted--workflow.on_dossier_submitted",
-                           "evt-intake-motcua.intake.v1.DossierSubmitted--notify.on_dossier_submitted"}
+                           "evt-intake-motcua.intake.v1.DossierSubmitted--notify.on_dossier_submitted",
+                           "evt-intake-motcua.intake.v1.DossierSubmitted--notify.feed_dossier_submitted"}
 
         def depths():
             out = broker.rabbitmqctl("list_queues", "-p", vhost, "name", "messages", "--no-table-headers", "--quiet")
             found = {line.split()[0]: int(line.split()[1]) for line in out.splitlines() if len(line.split()) == 2}
             return found if all(found.get(q) == 1 for q in waiting) else None
 
-        wait_for(depths, 30, interval=1, message="the event waiting in both consumers' queues")
+        wait_for(depths, 30, interval=1, message="the event waiting in every consumer's queue")
         print(f"declared {len(queues)} queues ahead; the event waits in {sorted(waiting)}")
     finally:
         broker.rabbitmqctl("delete_vhost", vhost)
+
+
+def test_dead_letters_can_be_inspected_and_requeued_once_the_cause_is_fixed(running):
+    """A valid event that was dead-lettered (say, during an outage or before a bug was fixed) waits in its
+    dead-letter queue; ops look at it and send it back with `python -m services.chassis.deadletters`; it is
+    processed once. A poison message sent back goes straight back to the dead-letter queue."""
+    from motcua.intake.v1.events_pb2 import DossierSubmitted
+
+    from services.chassis import deadletters
+    from services.chassis.events import build_event
+
+    queue = "evt-intake-motcua.intake.v1.DossierSubmitted--workflow.on_dossier_submitted"
+    dlq = f"dlq.{queue}"
+    code = f"000.00.29.H41-261123-{running.backend[:2].upper()}01"
+    envelope = build_event(DossierSubmitted, {
+        "dossier_code": code, "procedure_code": "1.000656", "procedure_version": 1,
+        "receiving_agency_code": "000.00.29.H41", "applicant_unit_code": "NB.HL.NT", "applicant_ref": "ref-dlq",
+        "channel": "online", "submitted_at": "2026-11-23T01:00:00Z",
+        "contact": {"full_name": "Nguyễn Văn An", "phone": "0912345601"},
+    }, source="intake", subject=code)
+    poison = b"\x00\xffstill not json"
+    base = running.queue_depths().get(dlq, 0)  # earlier poison messages of this module wait there too
+    with Connection(running.amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        producer = conn.Producer()
+        for body, ctype in ((json.dumps(envelope).encode(), "application/json"), (poison, "application/json")):
+            producer.publish(body, exchange=Exchange(""), routing_key=dlq, content_type=ctype,
+                             content_encoding="binary", delivery_mode=2)
+    before = wait_for(lambda: (d := running.queue_depths().get(dlq, 0)) == base + 2 and d, 20,
+                      message="both dead letters in place")
+    shown = deadletters.peek(running.amqp_uri, queue, limit=100)
+    ours = [m for m in shown if m["event_id"] == envelope["id"]]
+    assert len(ours) == 1 and ours[0]["subject"] == code
+    assert "0912345601" not in json.dumps(shown)  # masked on screen
+    assert len(shown) == before  # looking consumed nothing: every message shown, all still there
+    again = deadletters.peek(running.amqp_uri, queue, limit=100)
+    assert sorted(str(m["event_id"]) for m in again) == sorted(str(m["event_id"]) for m in shown)
+
+    assert deadletters.requeue(running.amqp_uri, dlq, event_id=envelope["id"]) == 1
+    wait_for(lambda: _cases(running).get(code) == 1, 30, message="the re-queued event processed")
+    wait_for(lambda: running.queue_depths().get(dlq, 0) == before - 1, 20, message="one dead letter fewer")
+    moved = deadletters.requeue(running.amqp_uri, queue)  # everything left, the poison message included
+    assert moved == before - 1
+    wait_for(lambda: running.queue_depths().get(dlq, 0) == before - 1, 30, message="poison back in the DLQ")
+    assert _cases(running).get(code) == 1 and running.platform.alive()["workflow"]
+    print(f"\n[dead letters/{running.backend}] shown {len(shown)}, re-queued 1 valid (processed once) and "
+          f"{moved} others (back in {dlq})")
