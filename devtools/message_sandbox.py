@@ -82,7 +82,9 @@ class MessageSandbox:
         with self._lock:
             self.messages.append(message)
         outcome = "failed" if mode == "undeliverable" else "delivered"
-        threading.Timer(self.receipt_delay, self._receipt, (message, body["callback_url"], outcome)).start()
+        timer = threading.Timer(self.receipt_delay, self._receipt, (message, body["callback_url"], outcome))
+        timer.daemon = True  # a stopped sandbox must not keep its process alive for pending receipts
+        timer.start()
         return 202, {"message_id": message["message_id"]}
 
     def _receipt(self, message: dict, url: str, outcome: str) -> None:

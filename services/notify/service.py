@@ -20,7 +20,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from prometheus_client import Counter
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
@@ -59,6 +59,10 @@ def SMS_PLAIN() -> bool:  # noqa: N802
 
 def QUIET_HOURS() -> bool:  # noqa: N802
     return os.environ.get("NOTIFY_QUIET_HOURS", "1") == "1"
+
+
+def PHONE_PER_HOUR() -> int:  # noqa: N802
+    return int(os.environ.get("NOTIFY_PHONE_PER_HOUR", "10"))
 
 
 def RETRY_SCALE() -> float:  # noqa: N802
@@ -252,6 +256,16 @@ class NotifyService(AgencyFeeds):
                                             not_before=health["open_until"], last_error="provider paused",
                                             updated_at=now))
             return
+        sent_lately = self._recently_sent(note["recipient"], now)
+        if sent_lately >= PHONE_PER_HOUR():
+            # Per-recipient limit: a runaway loop must not flood a citizen's phone (or the province's bill).
+            with self.db.unit() as uow:
+                uow.session.execute(update(storage.notifications).where(storage.notifications.c.id == note["id"])
+                                    .values(status="temporary-failure", attempts=storage.notifications.c.attempts - 1,
+                                            not_before=now + timedelta(minutes=10), last_error="rate limited",
+                                            updated_at=now))
+            NOTIFICATIONS.labels(channel, "rate-limited").inc()
+            return
         payload = {"to": note["recipient"], "reference": note["id"],
                    "callback_url": f"{self.settings.public_url}/api/v1/notifications/receipts"}
         if channel == "sms":
@@ -274,6 +288,13 @@ class NotifyService(AgencyFeeds):
         self._provider_result(channel, ok=False)
         error = f"HTTP {status_code}" if status_code else f"{type(response).__name__}: {response}"
         self._fail(note, "temporary-failure", error)
+
+    def _recently_sent(self, recipient: str, now: datetime) -> int:
+        table = storage.notifications
+        with self.db.unit() as uow:
+            return uow.session.execute(select(func.count()).select_from(table).where(
+                table.c.recipient == recipient, table.c.channel.in_(PHONE),
+                table.c.status.in_(("sent", "delivered")), table.c.sent_at > now - timedelta(hours=1))).scalar_one()
 
     def _provider_result(self, channel: str, ok: bool) -> None:
         table = storage.provider_health

@@ -83,6 +83,16 @@ class Load:
         return report
 
 
+def _per_dossier(running, service: str, table: str) -> dict[str, int]:
+    engine = create_engine(running.db_url(service))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT dossier_code, count(*) FROM {table} GROUP BY dossier_code")).all()
+    finally:
+        engine.dispose()
+    return {code: n for code, n in rows}
+
+
 def _mails_for(running, codes) -> dict[str, int]:
     counts = dict.fromkeys(codes, 0)
     for mail in running.mails("an.nguyen@example.vn"):
@@ -165,6 +175,13 @@ def test_two_replicas_of_every_service_process_everything_once(running):
         doubled = {c: n for c, n in mails.items() if n > 1}
         print(f"[two replicas] e-mails: {len(mails)} dossiers, {sum(mails.values())} e-mails, doubled {len(doubled)}")
         assert not doubled
+        # Every dossier's fee assessed once (payment's consumers and timers ran in both replicas too).
+        payments = wait_for(lambda: (p := _per_dossier(running, "payment", "payments")) and
+                            set(load.accepted) <= set(p) and p, 60, interval=1, message="a payment per dossier")
+        twice = {c: n for c, n in payments.items() if c in set(load.accepted) and n > 1}
+        print(f"[two replicas] payments: {len(set(load.accepted) & set(payments))} dossiers assessed, "
+              f"doubled {len(twice)}")
+        assert not twice
     finally:
         for name in backends:
             running.platform.stop(f"{name}#1")
