@@ -70,8 +70,8 @@ def read_json(request) -> dict:
     return body
 
 
-def html_response(text: str) -> Response:
-    response = Response(text, mimetype="text/html")
+def html_response(text: str, status: int = 200) -> Response:
+    response = Response(text, status=status, mimetype="text/html")
     for key, value in SECURITY_HEADERS.items():
         response.headers[key] = value
     # Printable forms carry their own inline style and nothing else.

@@ -288,6 +288,45 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes):
         body = request.get_data(cache=False).decode("utf-8", errors="replace")
         return json_response(call(self.notify.provider_receipt, body, request.headers.get("X-Sandbox-Signature", "")))
 
+    @endpoint("GET", "/api/v1/status/<string:code>", public=True, tag="dossiers")
+    def public_status(self, request, code):
+        """A dossier's status by its code, without signing in: status, agency, due date. No personal data."""
+        return json_response(call(self.workflow.public_status, code))
+
+    @endpoint("GET", "/tra-cuu/<string:code>", public=True, tag="dossiers", produces="text/html")
+    def public_status_page(self, request, code):
+        """The page the links in notifications open: a dossier's status (Vietnamese, English below)."""
+        import html as _html
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        e = _html.escape
+        try:
+            info = call(self.workflow.public_status, code)
+        except NotFound:
+            return html_response(_page("Không tìm thấy hồ sơ / Dossier not found",
+                                       f"<p>Không có hồ sơ mã <strong>{e(code)}</strong>. Vui lòng kiểm tra lại mã trên "
+                                       "giấy tiếp nhận.</p><p lang=\"en\">No dossier has this code.</p>"), 404)
+
+        def local(value):
+            if not value:
+                return "—"
+            return datetime.fromisoformat(value).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M %d/%m/%Y")
+
+        label = info["status_label"] or {}
+        rows = [("Mã hồ sơ / Code", info["dossier_code"]),
+                ("Thủ tục / Procedure", (info["procedure"]["name"] or {}).get("vi", info["procedure"]["code"])),
+                ("Cơ quan giải quyết / Agency", (info["agency"] or {}).get("name", "—")),
+                ("Trạng thái / Status", f"{label.get('vi', info['status'])} / {label.get('en', info['status'])}"),
+                ("Ngày tiếp nhận / Received", local(info["received_at"])),
+                ("Hẹn trả kết quả / Due", local(info["due_at"]) + (" (đang tạm dừng / clock stopped)"
+                                                                   if info["clock_stopped"] else "")),
+                ("Hoàn thành / Finished", local(info["finished_at"]))]
+        table = "".join(f"<tr><th scope=\"row\">{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
+        return html_response(_page(f"Hồ sơ {info['dossier_code']}", f"<table>{table}</table>"
+                                   "<p>Giờ Việt Nam. Trang này không hiển thị thông tin cá nhân. / Vietnam time; no "
+                                   "personal data is shown.</p>"))
+
     @endpoint("GET", "/thanh-toan/ket-qua", public=True, tag="payments", produces="text/html")
     def payment_return(self, request):
         """Where the browser lands after the gateway: shows the outcome, changes nothing (the IPN does)."""
@@ -409,3 +448,14 @@ table{{width:100%;border-collapse:collapse}}td,th{{border:1px solid #000;padding
 <table><thead><tr><th>Khoản thu</th><th>Số lượng</th><th>Số tiền</th></tr></thead><tbody>{rows}</tbody></table>
 <p><strong>Tổng cộng: {data['amount_vnd']:,} đồng</strong> · Mã giao dịch: {_escape(data.get('gateway_transaction_no') or '')}</p>
 </body></html>"""
+
+
+def _page(title: str, body: str) -> str:
+    """A small public page, readable on a phone."""
+    import html as _html
+
+    return (f"<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{_html.escape(title)}"
+            "</title><style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:40rem;color:#1a1a1a}"
+            "th{text-align:left;padding:.4rem .8rem .4rem 0;vertical-align:top}td{padding:.4rem 0}"
+            f"</style></head><body><main><h1>{_html.escape(title)}</h1>{body}</main></body></html>")

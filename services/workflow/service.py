@@ -180,6 +180,29 @@ class WorkflowService:
             return case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor) if actor else None)
 
     @rpc
+    def public_status(self, dossier_code: str) -> dict:
+        """What anyone holding a dossier code may know without signing in: where it is and when it is due.
+        Nothing about the applicant, no history, no reasons, no officers."""
+        with self.db.unit() as uow:
+            case = storage.find_case(uow.session, str(dossier_code)[:60])
+        if case is None:
+            raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ với mã này.")
+        process = self.catalogue.processes[case["process"]]
+        procedure = self.catalogue.procedures.get((case["procedure_code"], case["procedure_version"]))
+        agency = self.catalogue.territory.agencies.get(case["agency_code"] or case["receiving_agency_code"])
+
+        def iso(value):
+            return value.isoformat() if value else None
+
+        return {"dossier_code": case["dossier_code"], "status": case["status"],
+                "status_label": process.states.get(case["status"], {}),
+                "procedure": {"code": case["procedure_code"], "name": procedure.name if procedure else {}},
+                "agency": {"code": agency.code, "name": agency.name} if agency else None,
+                "submitted_at": iso(case["submitted_at"]), "received_at": iso(case["received_at"]),
+                "due_at": iso(case["due_at"]), "clock_stopped": case["paused_since"] is not None,
+                "finished_at": iso(case["finished_at"]), "outcome": case["outcome"]}
+
+    @rpc
     def work_queue(self, unit: str, status: str | None = None, procedure_code: str | None = None,
                    due: str | None = None, limit: int = 50, after: str | None = None) -> dict:
         """An officer's queue: open cases held by `unit`, soonest due first. `due`: "soon" or "overdue".

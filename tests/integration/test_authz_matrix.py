@@ -44,6 +44,8 @@ DOSSIER_READ = {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied", "office
 MATRIX: dict[str, dict[str, str]] = {
     "GET /api/v1/openapi.json": PUBLIC,
     "GET /api/v1/procedures": PUBLIC,
+    # A dossier's status by code, for anyone holding the code (no personal data in it).
+    "GET /api/v1/status/{code}": PUBLIC,
     # The IPN is public by design (the gateway's signature is the check): unsigned calls get the gateway's
     # own error code in a 200 answer, as VNPay expects.
     "GET /api/v1/payments/vnpay/ipn": PUBLIC,

@@ -150,3 +150,19 @@ def _samples(running, service: str, name: str):
 
     text = requests.get(f"http://127.0.0.1:{running.platform.metrics_port(service)}/metrics", timeout=5).text
     return [s for family in text_string_to_metric_families(text) for s in family.samples if s.name == name]
+
+
+def test_anyone_with_the_code_sees_the_status_and_nothing_personal(running):
+    code = running.submit("1.000656", "037090000001").json()["code"]
+    url = f"{running.base_url}/api/v1/status/{code}"
+    info = wait_for(lambda: (r := running.session.get(url)).status_code == 200 and r.json().get("due_at") and r.json(),
+                    30, message="status with its due date, without a token")
+    assert info["status"] == "received" and info["agency"]["code"] == "000.00.07.H41"
+    text = running.session.get(url).text + running.session.get(f"{running.base_url}/tra-cuu/{code}").text
+    for personal in ("037090000001", "Nguyễn Văn An", "an.nguyen@example.vn", "0912345601", "applicant"):
+        assert personal not in text
+    page = running.session.get(f"{running.base_url}/tra-cuu/{code}")
+    assert page.status_code == 200 and 'lang="vi"' in page.text and code in page.text
+    missing = running.session.get(f"{running.base_url}/api/v1/status/000.00.07.H41-991231-9999")
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
+    assert running.session.get(f"{running.base_url}/tra-cuu/KHONG-CO").status_code == 404
