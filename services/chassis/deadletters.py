@@ -73,7 +73,10 @@ def requeue(amqp_uri: str, queue: str, limit: int = 1000, event_id: str | None =
         channel = conn.channel()
         producer = conn.Producer(channel=channel)
         skipped = []
-        for _ in range(limit if event_id is None else 100_000):
+        # Only what is there now: a message that fails again comes back to this queue and must not be moved
+        # round and round.
+        present = Queue(dlq, channel=channel).queue_declare(passive=True).message_count
+        for _ in range(min(limit, present) if event_id is None else present):
             message = Queue(dlq, channel=channel).get(no_ack=False, accept=["json", "text/plain", "application/data"])
             if message is None:
                 break

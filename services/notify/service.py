@@ -169,7 +169,9 @@ class NotifyService(AgencyFeeds):
         with self.db.unit() as uow:
             rows = uow.session.execute(
                 select(table.c.id, table.c.status, table.c.attempts, table.c.updated_at, table.c.not_before)
-                .where(table.c.status.in_(RETRYABLE + ("sending",)))
+                .where(table.c.status.in_(RETRYABLE + ("sending",)),
+                       # deferred ones (quiet hours, paused provider, rate limit) must not crowd out the rest
+                       table.c.not_before.is_(None) | (table.c.not_before <= now))
                 .order_by(table.c.updated_at).limit(100)
             ).all()
         for row in rows:

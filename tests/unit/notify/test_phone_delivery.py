@@ -115,3 +115,20 @@ def test_a_citizens_phone_is_not_flooded(notify, sandbox, monkeypatch):
     other = _note(notify, to="0987654321")
     notify._deliver(other)
     assert _row(notify, other)["status"] == "sent"
+
+
+def test_deferred_messages_do_not_crowd_out_the_others(sandbox):
+    """150 phone messages deferred by the rate limit are older than an e-mail waiting to go: the e-mail is still
+    tried at the next tick (the retry scan skips deferred rows in the query, not after its limit)."""
+    notify = worker_factory(NotifyService, db=FakeDatabase(storage.metadata), settings=SimpleNamespace(
+        public_url="http://127.0.0.1:9", mail_from="x@y", smtp_host="127.0.0.1", smtp_port=_free_port()))
+    later = datetime.now(timezone.utc) + timedelta(minutes=10)
+    deferred = [_note(notify, status="temporary-failure") for _ in range(150)]
+    with notify.db.unit() as uow:
+        uow.session.execute(storage.notifications.update().where(storage.notifications.c.id.in_(deferred))
+                            .values(not_before=later, updated_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+    email = _note(notify, channel="email", to="an.nguyen@example.vn")
+    notify.retry_pending()
+    row = _row(notify, email)
+    assert row["attempts"] == 1 and row["status"] == "temporary-failure"  # tried (no SMTP server on that port)
+    assert sandbox.requests["sms"] == 0  # and none of the deferred ones
