@@ -88,7 +88,7 @@ class Entry:
 
 def append(session, key: bytes, entries: list[Entry], now: datetime | None = None) -> int:
     """Chain `entries` after the current head, inside the caller's transaction. Returns the new head seq."""
-    tables = _tables(session)
+    tables = _tables()
     head_table = tables["audit_head"]
     query = select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)
     if session.get_bind().dialect.name == "postgresql":
@@ -126,7 +126,7 @@ def _create_head(session, head_table) -> None:
 _METADATA = MetaData()
 
 
-def _tables(session) -> dict[str, Table]:
+def _tables() -> dict[str, Table]:
     if not _METADATA.tables:
         add_tables(_METADATA)
     return _METADATA.tables
@@ -147,7 +147,7 @@ class Verdict:
 
 def verify(session, key: bytes, batch: int = 5000) -> Verdict:
     """Walk the chain from the start and recompute every hash; compare the end with the head."""
-    tables = _tables(session)
+    tables = _tables()
     log, head_table = tables["audit_log"], tables["audit_head"]
     head = session.execute(select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)).first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
@@ -174,7 +174,7 @@ def verify(session, key: bytes, batch: int = 5000) -> Verdict:
 
 
 def head(session) -> dict:
-    head_table = _tables(session)["audit_head"]
+    head_table = _tables()["audit_head"]
     row = session.execute(select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)).first()
     return {"seq": row.seq, "hash": row.hash} if row else {"seq": 0, "hash": GENESIS}
 

@@ -2,7 +2,10 @@
 other services by RPC. Every route is authenticated unless declared public."""
 from __future__ import annotations
 
+import html
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from kombu import Connection
 from nameko.rpc import RpcProxy
@@ -296,11 +299,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes):
     @endpoint("GET", "/tra-cuu/<string:code>", public=True, tag="dossiers", produces="text/html")
     def public_status_page(self, request, code):
         """The page the links in notifications open: a dossier's status (Vietnamese, English below)."""
-        import html as _html
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
-
-        e = _html.escape
+        e = _escape
         try:
             info = call(self.workflow.public_status, code)
         except NotFound:
@@ -431,8 +430,6 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes):
 
 
 def _escape(value: str) -> str:
-    import html
-
     return html.escape(value or "")
 
 
@@ -452,10 +449,8 @@ table{{width:100%;border-collapse:collapse}}td,th{{border:1px solid #000;padding
 
 def _page(title: str, body: str) -> str:
     """A small public page, readable on a phone."""
-    import html as _html
-
     return (f"<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{_html.escape(title)}"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{_escape(title)}"
             "</title><style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:40rem;color:#1a1a1a}"
             "th{text-align:left;padding:.4rem .8rem .4rem 0;vertical-align:top}td{padding:.4rem 0}"
-            f"</style></head><body><main><h1>{_html.escape(title)}</h1>{body}</main></body></html>")
+            f"</style></head><body><main><h1>{_escape(title)}</h1>{body}</main></body></html>")
