@@ -104,6 +104,15 @@ class FileStore:
             raise
         return StoredFile(file_id, final, declared, size, digest.hexdigest())
 
+    def path_of(self, file_id: str) -> Path | None:
+        """Where a stored file is, by its id (a UUID); None for anything else or a missing file."""
+        try:
+            file_id = str(uuid.UUID(str(file_id)))
+        except ValueError:
+            return None
+        path = self.root / file_id[:2] / file_id
+        return path if path.is_file() else None
+
     def delete(self, stored: StoredFile) -> None:
         stored.path.unlink(missing_ok=True)
 

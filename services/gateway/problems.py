@@ -17,7 +17,7 @@ SECURITY_HEADERS = {
 
 ENGLISH_TITLES = {
     400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type",
+    405: "Method not allowed", 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 429: "Too many requests",
     422: "Invalid data", 500: "Internal error", 503: "Service unavailable",
 }
 
@@ -65,5 +65,7 @@ def problem(status: int, code: str, title: str, detail: str = "", extra: dict | 
 
 def from_error(exc: ServiceError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="motcua"'} if exc.http_status == 401 else None
+    if exc.http_status == 429:
+        headers = {"Retry-After": str(exc.details.get("retry_after_seconds", 60))}
     extra = {"errors": exc.details} if exc.details else None
     return problem(exc.http_status, exc.code, exc.title, exc.message, extra, headers)

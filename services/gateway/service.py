@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from kombu import Connection
 from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
 
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
@@ -19,20 +20,29 @@ from services.chassis.rpc import call
 from services.gateway import openapi, schemas
 from services.gateway.auth import Authenticator, viewer
 from services.gateway.problems import (
+    SECURITY_HEADERS,
     BadRequest,
     json_response,
 )
+from services.gateway.ratelimit import TooManyRequests
 from services.gateway.routing import FORM_NUMBERS, MAX_BODY_BYTES, endpoint, html_response, read_json  # noqa: F401
 from services.gateway.subscriptions import SubscriptionRoutes
 from services.gateway.verification import PortalSyncRoutes, VerificationRoutes
+from services.gateway.web.base import HERE as WEB_DIR
+from services.gateway.web.base import WebSupport, page
+from services.gateway.web.citizen import CitizenPages
+from services.gateway.web.officer import OfficerPages
+from services.gateway.web.signin import SignInPages
 
 BACKENDS = ("intake", "workflow", "registry", "notify", "payment")
 
 
-class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes):
+class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, SignInPages, CitizenPages,
+                     OfficerPages):
     name = "gateway"
 
     auth = Authenticator()
+    web = WebSupport()
     settings = SettingsProvider()
     intake = RpcProxy("intake")
     workflow = RpcProxy("workflow")
@@ -84,6 +94,10 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes):
     def submit_dossier(self, request):
         """File a dossier. Citizen: for themself; officer (one-stop desk): for an applicant."""
         principal = self.auth.principal(request)
+        wait = self.web.submit_limit.check("sub:" + principal.subject)
+        if wait:
+            raise TooManyRequests("too_many_submissions", "Nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử "
+                                  "lại sau.", wait)
         body = schemas.validate_body(schemas.SubmitDossierRequest(), read_json(request))
         if principal.kind == "officer" and "channel" not in body:
             body["channel"] = "counter"
@@ -227,6 +241,33 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes):
         except Unavailable:
             dossier["notifications"] = None  # the timeline still shows; notifications come back with notify
         return json_response(dossier)
+
+    @endpoint("GET", "/api/v1/me/dossiers", query=("limit", "before"))
+    def my_dossiers_api(self, request):
+        """The signed-in citizen's dossiers, newest first; cursor pagination (`next` → `before`)."""
+        principal = self._citizen(request)
+        try:
+            limit = int(request.args.get("limit", "20"))
+        except ValueError:
+            raise BadRequest("invalid_query", "limit phải là số nguyên.") from None
+        return json_response(call(self.intake.list_dossiers, viewer(principal), limit,
+                                  request.args.get("before") or None))
+
+    @endpoint("GET", "/api/v1/dossiers/<string:code>/result", produces="application/pdf")
+    def result_file(self, request, code):
+        """The dossier's signed result (PDF), for its applicant and the officers handling it."""
+        principal = self.auth.principal(request)
+        self._visible_dossier(principal, code)
+        result = call(self.workflow.result_document, code)
+        path = FileStore().root / result["file"]
+        if not path.is_file():
+            raise NotFound("result_not_ready", "Tệp kết quả chưa sẵn sàng.")
+        response = Response(path.read_bytes(), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="ket-qua-{code}.pdf"'
+        response.headers["X-Verification-Code"] = result["verification_code"]
+        for key, value in SECURITY_HEADERS.items():
+            response.headers[key] = value
+        return response
 
     @endpoint("POST", "/api/v1/dossiers/<string:code>/actions", body=schemas.ActionRequest)
     def act(self, request, code):
@@ -400,6 +441,20 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes):
         principal = self._officer(request)
         body = schemas.validate_body(schemas.MergeRequest(), read_json(request))
         return json_response(call(self.workflow.merge_units, body, viewer(principal), timeout=30))
+
+    # -- web assets and printable pages ---------------------------------------------------------------------
+    @page("GET", "/static/app.css", public=True)
+    def stylesheet(self, wr):
+        response = wr.secure(Response((WEB_DIR / "static" / "app.css").read_bytes(), mimetype="text/css"))
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    @page("GET", "/ho-so/<string:code>/bien-lai", kinds=("citizen", "officer"))
+    def receipt_page(self, wr, code):
+        """The e-receipt of the paid fee, printable."""
+        self._visible_dossier(wr.principal, code)
+        response = html_response(_receipt_html(call(self.payment.get_receipt, code)))
+        return response
 
     # -- local development identity provider ------------------------------------------------------------------
     @endpoint("POST", "/dev/token", public=True, tag="dev", body=schemas.TokenRequest)

@@ -276,9 +276,18 @@ class IntakeService:
         who = _load(Viewer(), viewer)
         with self.db.unit() as uow:
             dossier = storage.find_dossier(uow.session, code)
-        if dossier is None or (who["kind"] == "citizen" and dossier["applicant_id_number"] != who["subject"]):
-            raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
+            if dossier is None or (who["kind"] == "citizen" and dossier["applicant_id_number"] != who["subject"]):
+                raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
+            docs, ups = storage.dossier_documents, storage.uploads
+            documents = [{"code": d["requirement_code"], "source": d["source"], "sha256": d["sha256"],
+                          "registry_document_id": d["registry_document_id"], "upload_id": d["upload_id"],
+                          "file_name": d["file_name"], "media_type": d["media_type"], "size_bytes": d["size_bytes"]}
+                         for d in uow.session.execute(
+                             select(docs, ups.c.file_name, ups.c.media_type, ups.c.size_bytes)
+                             .select_from(docs.outerjoin(ups, ups.c.id == docs.c.upload_id))
+                             .where(docs.c.dossier_code == dossier["code"]).order_by(docs.c.id)).mappings()]
         return {
+            "documents": documents,
             "code": dossier["code"], "procedure_code": dossier["procedure_code"],
             "procedure_version": dossier["procedure_version"],
             "receiving_agency_code": dossier["receiving_agency_code"],
@@ -289,6 +298,32 @@ class IntakeService:
             "channel": dossier["channel"], "form": json.loads(dossier["form_data"]),
             "submitted_at": _iso(dossier["submitted_at"]),
         }
+
+    @rpc
+    def list_dossiers(self, viewer: dict, limit: int = 20, before: str | None = None) -> dict:
+        """A citizen's own dossiers, newest first (cursor: pass the returned `next` as `before`)."""
+        who = _load(Viewer(), viewer)
+        if who["kind"] != "citizen":
+            raise Forbidden("citizens_only", "Chức năng dành cho công dân.")
+        limit = min(max(int(limit), 1), 100)
+        table = storage.dossiers
+        query = select(table.c.code, table.c.procedure_code, table.c.receiving_agency_code, table.c.channel,
+                       table.c.submitted_at).where(table.c.applicant_id_number == who["subject"])
+        if before:
+            stamp, _, code = str(before).partition("|")
+            try:
+                at = datetime.fromisoformat(stamp)
+            except ValueError:
+                raise InvalidInput("invalid_cursor", "Con trỏ phân trang không hợp lệ.") from None
+            query = query.where((table.c.submitted_at < at) | ((table.c.submitted_at == at) & (table.c.code < code)))
+        with self.db.unit() as uow:
+            rows = uow.session.execute(query.order_by(table.c.submitted_at.desc(), table.c.code.desc())
+                                       .limit(limit + 1)).mappings().all()
+        items = [{"code": r["code"], "procedure_code": r["procedure_code"],
+                  "receiving_agency_code": r["receiving_agency_code"], "channel": r["channel"],
+                  "submitted_at": _iso(r["submitted_at"])} for r in rows[:limit]]
+        nxt = f"{items[-1]['submitted_at']}|{items[-1]['code']}" if len(rows) > limit else None
+        return {"items": items, "next": nxt}
 
     @rpc
     def get_contact(self, code: str) -> dict:

@@ -92,6 +92,13 @@ class WorkflowService:
         return [p.to_dict() for p in found if p is not None]
 
     @rpc
+    def list_agencies(self) -> list[dict]:
+        """The province's agencies under the administrative model in force: code, name, kind, unit, level."""
+        territory = self.catalogue.territory
+        return [{"code": a.code, "name": a.name, "kind": a.kind, "unit": a.unit, "level": territory.level_of(a)}
+                for a in sorted(territory.agencies.values(), key=lambda a: a.code)]
+
+    @rpc
     def route(self, procedure_code: str, applicant_unit_code: str) -> dict:
         """The procedure version in force and the competent agency for an applicant living in a unit.
 
@@ -339,6 +346,20 @@ class WorkflowService:
                     uow.session.execute(update(docs).where(
                         docs.c.verification_code == code, docs.c.status == "pending",
                         docs.c.attempts == attempts).values(attempts=attempts + 1))
+
+    @rpc
+    def result_document(self, dossier_code: str) -> dict:
+        """The signed result of a dossier, for its applicant and officers (the gateway checks who asks): its
+        verification code and where the file is in the file store. Raises NotFound until it is signed."""
+        docs = storage.result_documents
+        with self.db.unit() as uow:
+            row = uow.session.execute(select(docs).where(docs.c.dossier_code == str(dossier_code)[:60])
+                                      ).mappings().first()
+        if row is None or row["status"] != "signed":
+            raise NotFound("result_not_ready", "Kết quả điện tử chưa sẵn sàng.")
+        return {"verification_code": row["verification_code"], "file": f"results/{row['verification_code']}.pdf",
+                "sha256": row["sha256"], "signed_at": row["signed_at"].isoformat() if row["signed_at"] else None,
+                "revoked": row["revoked_at"] is not None}
 
     @rpc
     def get_verification(self, code: str) -> dict:

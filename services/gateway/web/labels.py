@@ -1,0 +1,40 @@
+"""Words the pages show for codes: actions, roles, levels, online modes, channels (Vietnamese, English)."""
+from __future__ import annotations
+
+# Action: (vi, en, what the officer must give: "reason" | "assignee" | "to_agency" | "extra_days").
+ACTION_LABELS = {
+    "submit": ("Nộp hồ sơ", "Filed", ()),
+    "receive": ("Tiếp nhận", "Receive", ()),
+    "hold_for_coordination": ("Chờ điều phối", "Hold for routing", ()),
+    "refuse_receipt": ("Từ chối tiếp nhận", "Refuse receipt", ("reason",)),
+    "assign": ("Phân công xử lý", "Assign", ("assignee",)),
+    "process_step": ("Ghi nhận xử lý", "Record processing", ()),
+    "request_supplement": ("Yêu cầu bổ sung", "Request a supplement", ("reason",)),
+    "resubmit": ("Nộp bổ sung", "Send the supplement", ()),
+    "transfer": ("Chuyển cơ quan khác", "Transfer", ("to_agency", "reason")),
+    "approve": ("Phê duyệt", "Approve", ()),
+    "reject": ("Không giải quyết", "Reject", ("reason",)),
+    "extend_with_apology": ("Gia hạn (xin lỗi)", "Extend with apology", ("extra_days", "reason")),
+    "stop": ("Dừng xử lý", "Stop", ("reason",)),
+    "result_ready": ("Có kết quả", "Result ready", ()),
+    "return_result": ("Trả kết quả", "Return the result", ()),
+    "withdraw": ("Rút hồ sơ", "Withdraw", ()),
+}
+
+ROLE_LABELS = {"receiver": ("Một cửa (tiếp nhận)", "Front desk"), "handler": ("Chuyên viên xử lý", "Handler"),
+               "leader": ("Lãnh đạo", "Leader")}
+LEVELS = {"province": ("Cấp tỉnh", "Province"), "district": ("Cấp huyện", "District"),
+          "commune": ("Cấp xã", "Commune")}
+MODES = {"full": ("Trực tuyến toàn trình", "Fully online"), "partial": ("Trực tuyến một phần", "Partly online"),
+         "none": ("Nộp trực tiếp", "In person")}
+CHANNELS = {"online": ("Trực tuyến", "Online"), "counter": ("Tại quầy", "At the counter")}
+DOSSIER_STATUSES = ("received", "in_progress", "awaiting_supplement", "approved", "rejected", "result_ready",
+                    "coordination", "submitted")
+STATUS_LABELS = {
+    "submitted": ("Đã nộp", "Submitted"), "coordination": ("Chờ điều phối", "Awaiting routing"),
+    "received": ("Đã tiếp nhận", "Received"), "in_progress": ("Đang xử lý", "In progress"),
+    "awaiting_supplement": ("Chờ bổ sung", "Awaiting supplement"), "approved": ("Đã phê duyệt", "Approved"),
+    "rejected": ("Không giải quyết", "Rejected"), "result_ready": ("Có kết quả", "Result ready"),
+    "returned": ("Đã trả kết quả", "Result returned"), "refused": ("Từ chối tiếp nhận", "Receipt refused"),
+    "stopped": ("Dừng xử lý", "Stopped"), "withdrawn": ("Đã rút hồ sơ", "Withdrawn"),
+}

@@ -1,0 +1,68 @@
+"""Officer pages: the unit's work queue (filters: status, procedure, due soon, overdue; soonest due first, 50 per
+page with a cursor), and statistics per unit and level with charts drawn as inline SVG (no script). The dossier
+page itself is shared with citizens (web/citizen.py) and shows the actions the officer's roles allow."""
+from __future__ import annotations
+
+from datetime import date
+
+from services.chassis.errors import InvalidInput
+from services.chassis.rpc import call
+from services.gateway.web.base import page
+from services.gateway.web.labels import DOSSIER_STATUSES, LEVELS, STATUS_LABELS
+
+QUEUE_PAGE = 50
+
+
+class OfficerPages:
+    @page("GET", "/can-bo", kinds=("officer",))
+    def queue_page(self, wr):
+        """The unit's queue: what to work on next, soonest due first."""
+        args = wr.request.args
+        status = args.get("trang-thai") or None
+        if status and status not in STATUS_LABELS:
+            raise InvalidInput("invalid_query", wr.t("Trạng thái không hợp lệ.", "Unknown status."))
+        due = args.get("han") or None
+        if due not in (None, "soon", "overdue"):
+            raise InvalidInput("invalid_query", wr.t("Bộ lọc hạn không hợp lệ.", "Unknown due filter."))
+        procedure_code = args.get("thu-tuc") or None
+        queue = call(self.workflow.work_queue, wr.principal.unit, status, procedure_code, due, QUEUE_PAGE,
+                     args.get("sau") or None)
+        procedures = {p["code"]: p for p in call(self.workflow.list_procedures)}
+        agencies = {a["code"]: a for a in call(self.workflow.list_agencies)}
+        return wr.render("queue.html", title=wr.t("Hồ sơ cần xử lý", "Work queue"), queue=queue,
+                         procedures=procedures, statuses=DOSSIER_STATUSES, status_labels=STATUS_LABELS,
+                         status=status or "", due=due or "", procedure_code=procedure_code or "",
+                         unit=agencies.get(wr.principal.unit))
+
+    @page("GET", "/can-bo/thong-ke", kinds=("officer",))
+    def statistics_page(self, wr):
+        """Received, finished early / on time / late, on-time rate, in progress, overdue and satisfaction, for the
+        officer's unit and for each administrative level of the province."""
+        args = wr.request.args
+        query = {}
+        for key, name in (("date_from", "tu-ngay"), ("date_to", "den-ngay")):
+            value = args.get(name) or ""
+            if value:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    raise InvalidInput("invalid_query", wr.t("Ngày phải có dạng YYYY-MM-DD.",
+                                                             "Dates are YYYY-MM-DD.")) from None
+                query[key] = value
+        unit = call(self.workflow.statistics, {**query, "unit": wr.principal.unit})
+        agencies = call(self.workflow.list_agencies)
+        levels = sorted({a["level"] for a in agencies}, key=lambda v: list(LEVELS).index(v) if v in LEVELS else 9)
+        by_level = [(level, call(self.workflow.statistics, {**query, "level": level})) for level in levels]
+        me = next((a for a in agencies if a["code"] == wr.principal.unit), None)
+        return wr.render("statistics.html", title=wr.t("Thống kê", "Statistics"), unit=unit, me=me,
+                         by_level=by_level, levels=LEVELS, chart=_bars, query=query)
+
+
+def _bars(rows: list[tuple[str, int]], width: int = 320, bar: int = 22) -> dict:
+    """Geometry of a horizontal bar chart (the template draws it as SVG with text labels)."""
+    top = max([v for _, v in rows] + [1])
+    label_w = 150
+    scale = (width - label_w - 50) / top
+    return {"width": width, "height": len(rows) * (bar + 8) + 8, "label_w": label_w,
+            "bars": [{"label": label, "value": value, "y": 8 + i * (bar + 8), "w": max(int(value * scale), 1),
+                      "h": bar} for i, (label, value) in enumerate(rows)]}

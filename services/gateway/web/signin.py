@@ -1,0 +1,187 @@
+"""Sign-in for the web: OpenID Connect authorization code flow with PKCE against the configured provider (VNeID for
+citizens, the province's SSO for officers), the token kept in an HttpOnly cookie. In local mode the provider is
+the development identity provider served here (`/dev-idp/authorize`, `/dev-idp/token`): pick a demo citizen or an
+officer of any agency, no password. It refuses to exist outside local mode."""
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import urlencode
+
+import requests
+
+from services.chassis.errors import InvalidInput, NotFound, Unavailable
+from services.chassis.rpc import call
+from services.gateway import ratelimit
+from services.gateway.identity import TokenError, is_id_number
+from services.gateway.web.base import page
+from services.gateway.web.session import (
+    LANG_COOKIE,
+    LANGS,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    pkce_challenge,
+    pkce_pair,
+    safe_next,
+)
+
+CODE_TTL_SECONDS = 120
+
+
+class SignInPages:
+    @page("GET", "/dang-nhap", public=True)
+    def sign_in(self, wr):
+        """Start signing in: remember state and the PKCE verifier, send the browser to the provider."""
+        wait = self.web.signin_limit.check("ip:" + ratelimit.client_address(wr.request))
+        if wait:
+            raise ratelimit.TooManyRequests("too_many_sign_ins", wr.t(
+                "Bạn đăng nhập quá nhiều lần, vui lòng thử lại sau ít phút.",
+                "Too many sign-in attempts; please try again in a few minutes."), wait)
+        login = self.web.login
+        if login is None:
+            raise Unavailable("sign_in_not_configured", wr.t("Chưa cấu hình nhà cung cấp định danh.",
+                                                             "No identity provider is configured."))
+        state = secrets.token_urlsafe(24)
+        verifier, challenge = pkce_pair()
+        sealed = self.web.sessions.seal({"state": state, "verifier": verifier,
+                                         "next": safe_next(wr.request.args.get("next"))})
+        query = urlencode({"response_type": "code", "client_id": login["client_id"],
+                           "redirect_uri": login["redirect_uri"], "scope": "openid profile", "state": state,
+                           "code_challenge": challenge, "code_challenge_method": "S256", "ui_locales": wr.lang})
+        response = wr.redirect(f"{login['authorize_url']}?{query}", 302)
+        response.set_cookie(LOGIN_COOKIE, sealed, **self.web.sessions.cookie_args(600))
+        return response
+
+    @page("GET", "/dang-nhap/xong", public=True)
+    def sign_in_done(self, wr):
+        """The provider sends the browser back here with a code: exchange it, verify the token, set the session."""
+        args = wr.request.args
+        pending = self.web.sessions.unseal(wr.request.cookies.get(LOGIN_COOKIE, ""))
+        if pending is None or not args.get("state") or not secrets.compare_digest(pending["state"], args["state"]):
+            raise InvalidInput("sign_in_state", wr.t("Phiên đăng nhập không hợp lệ hoặc đã quá 10 phút. Vui lòng "
+                                                     "đăng nhập lại.", "The sign-in expired or is invalid; please "
+                                                     "sign in again."))
+        if args.get("error") or not args.get("code"):
+            raise InvalidInput("sign_in_cancelled", wr.t("Đăng nhập không thành công.", "Sign-in did not complete."))
+        login = self.web.login
+        form = {"grant_type": "authorization_code", "code": args["code"], "redirect_uri": login["redirect_uri"],
+                "client_id": login["client_id"], "code_verifier": pending["verifier"]}
+        if login["client_secret"]:
+            form["client_secret"] = login["client_secret"]
+        try:
+            answer = requests.post(login["token_url"], data=form, timeout=10)
+        except requests.RequestException:
+            raise Unavailable("identity_provider_unavailable", wr.t(
+                "Không kết nối được tới nhà cung cấp định danh.", "The identity provider cannot be reached.")) from None
+        token = (answer.json().get("id_token") or answer.json().get("access_token")) if answer.ok else None
+        try:
+            principal = self.auth.verifier.verify(token or "")
+        except TokenError:
+            raise InvalidInput("sign_in_refused", wr.t("Nhà cung cấp định danh từ chối đăng nhập.",
+                                                       "The identity provider refused the sign-in.")) from None
+        default = "/can-bo" if principal.kind == "officer" else "/ho-so"
+        target = pending["next"] if pending["next"] not in ("/", "/dang-nhap") else default
+        response = wr.redirect(target)
+        ttl = max(int(_expiry(token) - time.time()), 60)
+        response.set_cookie(SESSION_COOKIE, token, **self.web.sessions.cookie_args(ttl))
+        response.delete_cookie(LOGIN_COOKIE, path="/")
+        self.log.info("web_signed_in", kind=principal.kind)
+        return response
+
+    @page("POST", "/dang-xuat", kinds=("citizen", "officer", "agency"))
+    def sign_out(self, wr):
+        response = wr.redirect("/")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @page("GET", "/ngon-ngu", public=True)
+    def language(self, wr):
+        """Switch the interface language (vi, en) and go back."""
+        lang = wr.request.args.get("lang", "vi")
+        response = wr.redirect(safe_next(wr.request.args.get("next")))
+        if lang in LANGS:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", path="/",
+                                secure=self.web.sessions.secure)
+        return response
+
+    # -- the local development identity provider -------------------------------------------------------------
+    def _dev_only(self):
+        if self.auth.dev_idp is None:
+            raise NotFound("not_found", "Không tìm thấy.")
+
+    @page("GET", "/dev-idp/authorize", public=True)
+    def dev_authorize_page(self, wr):
+        """Local mode: choose who to be (a demo citizen, or an officer of an agency with roles)."""
+        self._dev_only()
+        from services.registry.demo import DEMO_PERSONS  # demo data, local mode only
+
+        try:
+            agencies = call(self.workflow.list_agencies, timeout=5)
+        except Exception:  # noqa: BLE001 - the page still lets a citizen in
+            agencies = []
+        oauth = {k: wr.request.args.get(k, "") for k in ("client_id", "redirect_uri", "state", "code_challenge",
+                                                          "code_challenge_method")}
+        return wr.render("dev_signin.html", title=wr.t("Đăng nhập (môi trường phát triển)", "Sign in (development)"),
+                         people=DEMO_PERSONS, agencies=agencies, oauth=oauth)
+
+    @page("POST", "/dev-idp/authorize", public=True)
+    def dev_authorize(self, wr):
+        """Local mode: issue a one-time code for the chosen identity and go back to the client."""
+        self._dev_only()
+        form = wr.request.form
+        if form.get("redirect_uri") != self.web.login["redirect_uri"] or form.get("code_challenge_method") != "S256":
+            raise InvalidInput("invalid_request", "redirect_uri hoặc code_challenge_method không hợp lệ.")
+        kind = form.get("kind", "citizen")
+        if kind == "citizen":
+            subject = form.get("sub", "").strip()
+            if not is_id_number(subject):
+                raise InvalidInput("invalid_id_number", wr.t("Số định danh phải gồm 12 chữ số.",
+                                                             "The ID number must have 12 digits."))
+            claims = {"sub": subject, "kind": "citizen", "name": form.get("name", "").strip()[:100], "unit": None,
+                      "roles": ()}
+        elif kind == "officer":
+            roles = tuple(r for r in form.getlist("roles") if r in ("receiver", "handler", "leader"))
+            unit = form.get("unit", "").strip()
+            if not unit or not roles:
+                raise InvalidInput("invalid_request", wr.t("Chọn cơ quan và ít nhất một vai trò.",
+                                                           "Choose an agency and at least one role."))
+            subject = form.get("sub", "").strip()[:60] or f"{'-'.join(roles)}@{unit}"
+            claims = {"sub": subject, "kind": "officer", "name": form.get("name", "").strip()[:100], "unit": unit,
+                      "roles": roles}
+        else:
+            raise InvalidInput("invalid_request", "kind")
+        now = time.time()
+        for stale in [c for c, v in self.web.dev_codes.items() if v["exp"] < now]:
+            self.web.dev_codes.pop(stale, None)
+        code = secrets.token_urlsafe(24)
+        self.web.dev_codes[code] = {"claims": claims, "challenge": form.get("code_challenge", ""),
+                                    "redirect_uri": form["redirect_uri"], "client_id": form.get("client_id", ""),
+                                    "exp": now + CODE_TTL_SECONDS}
+        return wr.redirect(f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', '')})}")
+
+    @page("POST", "/dev-idp/token", public=True)
+    def dev_token_exchange(self, wr):
+        """Local mode: the token endpoint. One use per code, PKCE verifier and redirect URI must match."""
+        self._dev_only()
+        from services.gateway.problems import json_response
+
+        form = wr.request.form
+        grant = self.web.dev_codes.pop(form.get("code", ""), None)
+        if (grant is None or grant["exp"] < time.time() or form.get("grant_type") != "authorization_code"
+                or form.get("redirect_uri") != grant["redirect_uri"] or form.get("client_id") != grant["client_id"]
+                or pkce_challenge(form.get("code_verifier", "")) != grant["challenge"]):
+            return json_response({"error": "invalid_grant"}, 400)
+        claims = grant["claims"]
+        token = self.auth.dev_idp.issue(claims["sub"], kind=claims["kind"], name=claims["name"],
+                                        unit=claims["unit"], roles=claims["roles"], ttl_seconds=8 * 3600)
+        return json_response({"id_token": token, "access_token": token, "token_type": "Bearer",
+                              "expires_in": 8 * 3600})
+
+
+def _expiry(token: str) -> float:
+    import jwt
+
+    try:
+        return float(jwt.decode(token, options={"verify_signature": False}).get("exp", 0))
+    except jwt.PyJWTError:
+        return 0.0
