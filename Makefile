@@ -8,7 +8,7 @@ PROTOS := $(shell find protos -name '*.proto')
 export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
 export PYTHONWARNINGS := ignore
 
-.PHONY: help run test unit integration lint system protos bench clean chart-data helm asyncapi
+.PHONY: help run test unit integration lint system browser protos bench clean chart-data helm asyncapi
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -37,7 +37,10 @@ lint: $(GEN)/.stamp ## ruff
 unit: $(GEN)/.stamp ## Unit tests only (no servers)
 	@$(PY) -m pytest tests/unit -q
 
-test: system $(GEN)/.stamp lint helm ## Lint, unit, contract, integration and chart tests (starts its own RabbitMQ and PostgreSQL)
+browser: ## Install Debian's chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright)
+	@bash scripts/ensure-system-packages.sh chromium
+
+test: system browser $(GEN)/.stamp lint helm ## Lint, unit, contract, integration and chart tests (starts its own RabbitMQ and PostgreSQL)
 	@$(PY) -m pytest -q -p no:cacheprovider
 
 chart-data: ## Copy the catalogue (units, procedures, calendars) into the Helm chart's files

@@ -377,7 +377,8 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         return html_response(f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Kết quả thanh toán</title></head>
 <body><h1>{'Thanh toán thành công' if ok else 'Thanh toán chưa thành công'}</h1><p>{text}</p>
-<p>Mã hồ sơ: <strong>{_escape(code)}</strong></p></body></html>""")
+<p>Mã hồ sơ: <strong>{_escape(code)}</strong></p>
+<p><a href="/ho-so/{_escape(code)}">Xem hồ sơ / View the dossier</a></p></body></html>""")
 
     @endpoint("GET", "/api/v1/dossiers/<string:code>/receipt", tag="payments")
     def receipt(self, request, code):

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from services.chassis import audit
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
-from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
+from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.workflow import forms, portal_sync, signing, stats, storage
@@ -356,7 +356,7 @@ class WorkflowService:
             row = uow.session.execute(select(docs).where(docs.c.dossier_code == str(dossier_code)[:60])
                                       ).mappings().first()
         if row is None or row["status"] != "signed":
-            raise NotFound("result_not_ready", "Kết quả điện tử chưa sẵn sàng.")
+            raise Conflict("result_not_ready", "Kết quả điện tử chưa sẵn sàng.")
         return {"verification_code": row["verification_code"], "file": f"results/{row['verification_code']}.pdf",
                 "sha256": row["sha256"], "signed_at": row["signed_at"].isoformat() if row["signed_at"] else None,
                 "revoked": row["revoked_at"] is not None}

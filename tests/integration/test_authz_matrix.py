@@ -93,6 +93,10 @@ MATRIX: dict[str, dict[str, str]] = {
     # No receipt before payment: the owner and the unit get "not paid yet", the others are denied.
     "GET /api/v1/dossiers/{code}/receipt": {**DOSSIER_READ, "owner": "refused", "officer": "refused",
                                             "leader": "refused"},
+    # The signed result: not returned yet, so the applicant and the unit are told "not ready", others denied.
+    "GET /api/v1/dossiers/{code}/result": {**DOSSIER_READ, "owner": "refused", "officer": "refused",
+                                           "leader": "refused"},
+    "GET /api/v1/me/dossiers": CITIZENS_ONLY,
     # Refunds: leaders of the unit; nothing is paid, so even they are refused by the domain.
     "POST /api/v1/dossiers/{code}/refunds": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
                                              "officer": "denied", "officer_elsewhere": "denied",

@@ -111,11 +111,11 @@ class WebRequest:
             return value.get(self.lang) or value.get("vi") or ""
         return str(value or "")
 
-    def render(self, template: str, status: int = 200, **context) -> Response:
+    def render(self, template: str, http_status: int = 200, **context) -> Response:
         text = ENV.get_template(template).render(
             t=self.t, name=self.name, lang=self.lang, me=self.principal, csrf=self.csrf, path=self.request.path,
             full_path=self.request.full_path.rstrip("?"), **context)
-        response = Response(text, status=status, mimetype="text/html")
+        response = Response(text, status=http_status, mimetype="text/html")
         return self.secure(response)
 
     def secure(self, response: Response) -> Response:
@@ -197,7 +197,7 @@ def error_page(wr: WebRequest, status: int, message: str, details: dict | None =
               422: "Vui lòng kiểm tra lại", 429: "Quá nhiều yêu cầu", 500: "Lỗi hệ thống",
               503: "Dịch vụ tạm thời không sẵn sàng"}
     title = wr.t(titles.get(status, "Lỗi"), ENGLISH_ERRORS.get(status, "Error"))
-    response = wr.render("error.html", status=status, title=title, message=message,
+    response = wr.render("error.html", http_status=status, title=title, message=message,
                          fields=(details or {}).get("fields") if isinstance(details, dict) else None)
     if status == 429 and details:
         response.headers["Retry-After"] = str(details.get("retry_after_seconds", 60))

@@ -8,14 +8,23 @@ import mimetypes
 
 from werkzeug.wrappers import Response
 
-from services.chassis.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
+from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
 from services.chassis.filestore import FileStore
 from services.chassis.rpc import call
 from services.gateway import ratelimit
 from services.gateway.auth import viewer
 from services.gateway.routing import FORM_NUMBERS
 from services.gateway.web.base import page
-from services.gateway.web.labels import ACTION_LABELS, CHANNELS, LEVELS, MODES, ROLE_LABELS
+from services.gateway.web.labels import (
+    ACTION_LABELS,
+    CHANNEL_NAMES,
+    CHANNELS,
+    LEVELS,
+    MODES,
+    NOTIFICATION_STATUSES,
+    OUTCOMES,
+    ROLE_LABELS,
+)
 
 MAX_WIZARD_BYTES = 40 * 1024 * 1024
 
@@ -171,6 +180,7 @@ class CitizenPages:
         return wr.render("dossier.html", title=f"{wr.t('Hồ sơ', 'Dossier')} {code}", d=dossier, case=case,
                          procedure=procedure, payment=payment, result=result, notifications=notifications,
                          supplement=supplement, actions=ACTION_LABELS, roles=ROLE_LABELS, channels=CHANNELS,
+                         outcomes=OUTCOMES, note_statuses=NOTIFICATION_STATUSES, note_channels=CHANNEL_NAMES,
                          forms=sorted(FORM_NUMBERS), new=wr.request.args.get("moi"), flash=wr.request.args.get("tb"))
 
     @page("POST", "/ho-so/<string:code>/thao-tac", kinds=("citizen", "officer"))
@@ -284,13 +294,13 @@ def _optional(fetch):
     """Parts of a page that may be missing (no fee, no result yet, a service down): the page still shows."""
     try:
         return fetch()
-    except (NotFound, Unavailable, Forbidden):
+    except (NotFound, Conflict, Unavailable, Forbidden):
         return None
 
 
 def _wizard_form(wr, prepared: dict, body: dict, draft_id: str, errors: dict, status: int = 200):
     chosen = {d["code"]: d for d in body.get("documents", [])}
-    return wr.render("wizard.html", status=status, title=wr.t("Nộp hồ sơ trực tuyến", "File online"),
+    return wr.render("wizard.html", http_status=status, title=wr.t("Nộp hồ sơ trực tuyến", "File online"),
                      prepared=prepared, body=body, chosen=chosen, draft_id=draft_id, errors=errors, step=1)
 
 

@@ -19,7 +19,13 @@ ACTION_LABELS = {
     "result_ready": ("Có kết quả", "Result ready", ()),
     "return_result": ("Trả kết quả", "Return the result", ()),
     "withdraw": ("Rút hồ sơ", "Withdraw", ()),
+    "fee_paid": ("Đã nộp phí, lệ phí", "Fee paid", ()),
 }
+OUTCOMES = {"early": ("trước hạn", "early"), "on_time": ("đúng hạn", "on time"), "late": ("trễ hạn", "late")}
+NOTIFICATION_STATUSES = {"sent": ("đã gửi", "sent"), "delivered": ("đã nhận", "delivered"),
+                         "pending": ("đang gửi", "pending"), "failed": ("không gửi được", "failed"),
+                         "dead": ("không gửi được", "failed"), "deferred": ("chờ gửi", "deferred")}
+CHANNEL_NAMES = {"email": ("Thư điện tử", "E-mail"), "sms": ("Tin nhắn SMS", "SMS"), "zalo": ("Zalo", "Zalo")}
 
 ROLE_LABELS = {"receiver": ("Một cửa (tiếp nhận)", "Front desk"), "handler": ("Chuyên viên xử lý", "Handler"),
                "leader": ("Lãnh đạo", "Leader")}

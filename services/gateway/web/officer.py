@@ -54,7 +54,7 @@ class OfficerPages:
         levels = sorted({a["level"] for a in agencies}, key=lambda v: list(LEVELS).index(v) if v in LEVELS else 9)
         by_level = [(level, call(self.workflow.statistics, {**query, "level": level})) for level in levels]
         me = next((a for a in agencies if a["code"] == wr.principal.unit), None)
-        return wr.render("statistics.html", title=wr.t("Thống kê", "Statistics"), unit=unit, me=me,
+        return wr.render("statistics.html", title=wr.t("Thống kê", "Statistics"), unit=unit, agency=me,
                          by_level=by_level, levels=LEVELS, chart=_bars, query=query)
 
 

@@ -1,0 +1,285 @@
+"""The citizen and officer web in a real browser (Playwright driving Debian's chromium) on the real platform
+(PostgreSQL, RabbitMQ, SMTP sink, payment sandbox, dev CA):
+
+a citizen on a 360 px phone finds a procedure, signs in through the development identity provider (OIDC code flow
+with PKCE), files a dossier reusing one document the registry holds and uploading another, reviews and submits,
+pays the fee in the payment sandbox; an officer of the deciding agency works it from the queue through to the
+returned result; the citizen downloads the signed result and rates the service. Every page is screenshotted into
+`test-artifacts/web/` and checked with axe-core (no serious or critical violations).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+from services.chassis.config import REPO_ROOT
+from tests.conftest import wait_for
+
+playwright = pytest.importorskip("playwright.sync_api")
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+
+pytestmark = pytest.mark.integration
+ON_POSTGRESQL = pytest.mark.parametrize("running", ["postgresql"], indirect=True)  # one browser run is enough
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("MOTCUA_TEST_ARTIFACTS", str(REPO_ROOT / "test-artifacts"))) / "web"
+CITIZEN, CITIZEN_NAME = "037090000001", "Nguyễn Văn An"
+PHONE = {"width": 360, "height": 740}
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+class Pages:
+    """Screenshots every page it is shown and runs axe-core on it; collects serious violations."""
+
+    def __init__(self):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.axe = Axe()
+        self.problems: list[str] = []
+        self.seen: list[str] = []
+
+    def check(self, page, name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{len(self.seen) + 1:02d}-{name}.png"), full_page=True)
+        self.seen.append(name)
+        result = self.axe.run(page)
+        for violation in result.response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                nodes = [n["target"] for n in violation["nodes"]][:3]
+                self.problems.append(f"{name}: {violation['id']} ({violation['impact']}) {nodes}")
+        assert page.locator("html").get_attribute("lang") in ("vi", "en"), name
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield instance
+        instance.close()
+
+
+def sign_in_citizen(page, id_number: str) -> None:
+    page.wait_for_url(re.compile(r"/dev-idp/authorize"))
+    page.click(f"#citizen-{id_number}")
+
+
+def sign_in_officer(page, unit: str, roles: list[str], sub: str) -> None:
+    page.wait_for_url(re.compile(r"/dev-idp/authorize"))
+    page.select_option("#unit", unit)
+    for role in roles:
+        page.check(f"#role-{role}")
+    page.fill("#sub", sub)
+    page.fill("#name", "Cán bộ thử nghiệm")
+    page.click("#officer-sign-in")
+
+
+def test_the_accessibility_check_finds_what_it_should(browser):
+    """The checker itself: a page with an unlabelled image and field has serious violations."""
+    page = browser.new_page()
+    page.set_content('<html><body><img src="data:,"><input type="text"></body></html>')
+    found = {v["id"]: v["impact"] for v in Axe().run(page).response["violations"]}
+    assert found.get("image-alt") == "critical" and "label" in found and "html-has-lang" in found
+    page.close()
+
+
+@ON_POSTGRESQL
+def test_a_citizen_files_pays_and_gets_the_result_an_officer_processes_it(running, browser):
+    pages = Pages()
+    base = running.base_url
+    citizen = browser.new_context(viewport=PHONE, locale="vi-VN", accept_downloads=True)
+    page = citizen.new_page()
+
+    # Catalogue, search, the procedure page (public).
+    page.goto(f"{base}/")
+    pages.check(page, "catalogue")
+    page.fill("#q", "xây dựng")
+    page.click("button:has-text('Lọc')")
+    page.click("text=Cấp giấy phép xây dựng nhà ở riêng lẻ")
+    page.wait_for_url(re.compile(r"/thu-tuc/1\.004227$"))
+    assert page.locator("text=75.000 đ").count() >= 1
+    pages.check(page, "procedure")
+
+    # Filing needs signing in: the development identity provider, then back to the wizard.
+    page.click("text=Nộp hồ sơ trực tuyến")
+    pages.check(page, "dev-sign-in")
+    sign_in_citizen(page, CITIZEN)
+    page.wait_for_url(re.compile(r"/thu-tuc/1\.004227/nop"))
+    assert page.locator(f"text={CITIZEN_NAME}").count() >= 1  # pre-filled from the registry, not typed
+    pages.check(page, "wizard")
+
+    # Continuing without a file for the drawings is refused with a message on that document, nothing filed.
+    page.check("#doc-BVTK-upload")
+    page.click("button:has-text('Tiếp tục')")
+    assert page.locator("#err-BVTK").is_visible()
+    pages.check(page, "wizard-error")
+
+    # One document reused from the registry (land use right), one uploaded (drawings).
+    page.check("#doc-QSDD-1")
+    page.check("#doc-BVTK-upload")
+    page.set_input_files("#file-BVTK", files=[{"name": "ban-ve-thiet-ke.pdf", "mimeType": "application/pdf",
+                                                "buffer": PDF}])
+    page.fill("#noi_dung", "Xây nhà ở riêng lẻ 3 tầng")
+    page.click("button:has-text('Tiếp tục')")
+    page.wait_for_url(re.compile(r"/ho-so-nhap/"))
+    assert page.locator("text=ban-ve-thiet-ke.pdf").count() == 1
+    assert page.locator("text=dùng lại").count() == 1
+    pages.check(page, "review")
+    page.click("button:has-text('Nộp hồ sơ')")
+    page.wait_for_url(re.compile(r"/ho-so/[^/]+\?moi=1"))
+    code = page.locator("h1 .code").inner_text().strip()
+    assert re.fullmatch(r"[0-9.]+H41-\d{6}-\d{4}", code), code
+    pages.check(page, "dossier-filed")
+
+    # The receipt (Form 01) opens for printing.
+    receipt = citizen.new_page()
+    receipt.goto(f"{base}/ho-so/{code}/mau/01")
+    assert code in receipt.content()
+    receipt.close()
+
+    # It is received by the platform; then the citizen pays in the sandbox and comes back.
+    def reload_until(text: str, timeout: float = 30) -> bool:
+        def seen():
+            page.goto(f"{base}/ho-so/{code}")
+            return page.locator(f"text={text}").count() > 0
+        return wait_for(seen, timeout, message=text)
+
+    reload_until("Đã tiếp nhận")
+    page.click("#pay")
+    page.wait_for_url(re.compile(r"/paymentv2/vpcpay\.html"))
+    page.click("#pay")
+    page.wait_for_url(re.compile(r"/thanh-toan/ket-qua"))
+    assert page.locator("text=Thanh toán thành công").count() == 1
+    pages.check(page, "payment-return")
+    reload_until("Đã thanh toán")
+    pages.check(page, "dossier-paid")
+
+    # "My dossiers" lists it.
+    page.goto(f"{base}/ho-so")
+    assert page.locator(f"text={code}").count() == 1
+    pages.check(page, "my-dossiers")
+
+    # An officer of the deciding agency works it from the queue to the returned result.
+    agency = code.split("-")[0]
+    officer_ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    officer = officer_ctx.new_page()
+    officer.goto(f"{base}/can-bo")
+    sign_in_officer(officer, agency, ["receiver", "handler", "leader"], "canbo-1")
+    officer.wait_for_url(re.compile(r"/can-bo$"))
+    pages.check(officer, "officer-queue")
+    officer.click(f"text={code}")
+    officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
+    assert officer.locator("text=ban-ve-thiet-ke.pdf").count() == 1  # the uploaded file, downloadable
+    pages.check(officer, "officer-dossier")
+
+    # An action that needs a reason cannot be sent without one (the browser blocks it; the server would refuse).
+    assert officer.locator("#reason-request_supplement").get_attribute("required") is not None
+    officer.fill("#assignee-assign", "canbo-1")
+    officer.click("#act-assign")
+    for action in ("process_step", "approve", "result_ready", "return_result"):
+        officer.wait_for_selector(f"#act-{action}")
+        officer.click(f"#act-{action}")
+        officer.wait_for_url(re.compile(rf"\?tb={action}$"))
+    assert officer.locator("text=Đã trả kết quả").count() >= 1
+    pages.check(officer, "officer-returned")
+
+    officer.goto(f"{base}/can-bo/thong-ke")
+    assert officer.locator("svg.chart").count() >= 2
+    pages.check(officer, "officer-statistics")
+
+    # The citizen downloads the signed result and rates the service.
+    reload_until("Tải kết quả", timeout=60)
+    pages.check(page, "dossier-result")
+    with page.expect_download() as download_info:
+        page.click("#download-result")
+    path = download_info.value.path()
+    assert Path(path).read_bytes().startswith(b"%PDF")
+    page.check("#score-5")
+    page.fill("#comment", "Nhanh, rõ ràng")
+    page.click("#rate")
+    page.wait_for_url(re.compile(r"\?tb=rated$"))
+    assert page.locator("text=Cảm ơn bạn đã đánh giá").count() == 1
+    pages.check(page, "rated")
+
+    # Anyone can look the dossier up by code, and see nothing personal.
+    public = browser.new_context(viewport=PHONE).new_page()
+    public.goto(f"{base}/tra-cuu")
+    pages.check(public, "lookup")
+    public.fill("#ma", code)
+    public.click("button:has-text('Tra cứu')")
+    public.wait_for_url(re.compile(rf"/tra-cuu/{re.escape(code)}$"))
+    assert CITIZEN_NAME not in public.content() and CITIZEN not in public.content()
+    pages.check(public, "public-status")
+
+    # English on request.
+    page.goto(f"{base}/ngon-ngu?lang=en&next=/ho-so")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1", has_text="My dossiers").count() == 1
+    pages.check(page, "my-dossiers-en")
+
+    assert not pages.problems, "\n".join(pages.problems)
+    assert len(list(ARTIFACTS.glob("*.png"))) >= len(pages.seen)
+
+
+@ON_POSTGRESQL
+def test_pages_refuse_forged_forms_strangers_and_open_redirects(running, browser):
+    base = running.base_url
+    code = running.submit("1.000656", CITIZEN).json()["code"]
+    ctx = browser.new_context(viewport=PHONE)
+    page = ctx.new_page()
+    page.goto(f"{base}/ho-so/{code}")  # not signed in: to the sign-in
+    sign_in_citizen(page, "037185000002")  # another citizen
+    page.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
+    assert page.locator("h1", has_text="Không tìm thấy").count() == 1  # not theirs: not found, nothing shown
+    assert CITIZEN_NAME not in page.content()
+
+    # The session cookie is HttpOnly and SameSite; a POST without the form's CSRF token changes nothing.
+    cookie = next(c for c in ctx.cookies() if c["name"] == "motcua_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    jar = {"motcua_session": cookie["value"]}
+    forged = requests.post(f"{base}/ho-so/{code}/thao-tac", data={"action": "withdraw"}, cookies=jar,
+                           allow_redirects=False, timeout=10)
+    assert forged.status_code == 403
+    response = requests.get(f"{base}/ho-so", cookies=jar, timeout=10)
+    assert response.status_code == 200
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src" not in response.headers["Content-Security-Policy"]  # default-src 'none': no script at all
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+    # A citizen cannot use the officer pages; the sign-in never redirects to another site.
+    assert requests.get(f"{base}/can-bo", cookies=jar, timeout=10).status_code == 403
+    session = requests.Session()
+    assert _sign_in_with_requests(session, base, "//evil.example/x") == "/ho-so"
+
+    # The withdraw form, sent properly from the page, works (the applicant's own dossier).
+    own = browser.new_context(viewport=PHONE).new_page()
+    own.goto(f"{base}/ho-so/{code}")
+    sign_in_citizen(own, CITIZEN)
+    own.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
+    def offered():
+        own.reload()
+        return own.locator("summary:has-text('Rút hồ sơ')").count() > 0
+
+    wait_for(offered, 30, message="withdraw offered")
+    own.click("summary:has-text('Rút hồ sơ')")
+    own.fill("#reason-withdraw", "Nộp nhầm thủ tục")
+    own.click("button.danger")
+    own.wait_for_url(re.compile(r"\?tb=withdraw$"))
+    assert own.locator("text=Đã rút hồ sơ").count() >= 1
+
+
+def _sign_in_with_requests(session, base: str, next_path: str) -> str:
+    """The sign-in flow without a browser; returns where the gateway sends the signed-in citizen."""
+    import html
+
+    start = session.get(f"{base}/dang-nhap", params={"next": next_path}, allow_redirects=False)
+    chooser = session.get(f"{base}{start.headers['Location']}").text
+    form = chooser.split('<form method="post" action="/dev-idp/authorize"')[1].split("</form>")[0]
+    fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    back = session.post(f"{base}/dev-idp/authorize", data=fields, allow_redirects=False)
+    done = session.get(back.headers["Location"], allow_redirects=False)
+    assert done.status_code == 303, done.text
+    return done.headers["Location"]
