@@ -340,7 +340,7 @@ def main() -> int:
         results["B1"] = b1_database(pg.url("bench"))
         env = {"MOTCUA_ENV": "local", "AMQP_URI": broker.amqp_uri, "DATABASE_URL": pg.url("bench_{service}"),
                "SMTP_PORT": "21025", "DEV_IDP_KEY": str(VAR / "dev-idp" / "key.pem"), "LOG_LEVEL": "WARNING",
-               "MAX_WORKERS": "30"}
+               "MAX_WORKERS": "30", "RATE_LIMIT_SUBMIT": "100000000/60"}
         platform = Platform(env=env, log_dir=VAR / "logs", port_offset=BENCH_PORT_OFFSET, http_port=18000)
         platform.migrate()
         subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),

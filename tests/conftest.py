@@ -156,6 +156,9 @@ def running(request, broker, tmp_path_factory):
         # SMS and Zalo through the sandbox provider; quiet hours off (tests run at any hour), faster retries.
         "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{20003 + offset}", "NOTIFY_PHONE_CHANNELS": "zalo,sms",
         "NOTIFY_QUIET_HOURS": "0", "NOTIFY_RETRY_SCALE": "0.05",
+        # Tests file hundreds of dossiers for one citizen from one address: the per-client limits are lifted
+        # (their logic is tested in tests/unit/gateway/test_web_session.py).
+        "RATE_LIMIT_SUBMIT": "1000000/60", "RATE_LIMIT_SIGNIN": "1000000/60",
     }
     env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/signing.py)
     env.update({"PORTAL_SYNC_URL": portal.url, "PORTAL_SYNC_RETRY_MAX_SECONDS": "1"})

@@ -129,6 +129,9 @@ class WebRequest:
         return self.secure(response)
 
 
+WEB_ROUTES: list[dict] = []  # every page route, for the page authorization test
+
+
 class SignInRequired(Exception):
     pass
 
@@ -142,6 +145,8 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
     for GET, 401 page for POST; 403 page for another kind). Every POST must carry the session's CSRF token."""
 
     def decorate(fn):
+        WEB_ROUTES.append({"method": method, "path": route, "public": public, "kinds": kinds, "name": fn.__name__})
+
         @functools.wraps(fn)
         def handler(self, request, *args, **kwargs):
             started = time.perf_counter()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from werkzeug.wrappers import Response
+
 from services.chassis.errors import InvalidInput
 from services.chassis.rpc import call
 from services.gateway.web.base import page
@@ -33,6 +35,15 @@ class OfficerPages:
                          procedures=procedures, statuses=DOSSIER_STATUSES, status_labels=STATUS_LABELS,
                          status=status or "", due=due or "", procedure_code=procedure_code or "",
                          unit=agencies.get(wr.principal.unit))
+
+    @page("GET", "/can-bo/so-theo-doi", kinds=("officer",))
+    def logbook_page(self, wr):
+        """Form 07: the unit's logbook of dossiers, printable."""
+        response = Response(call(self.workflow.render_logbook, wr.principal.unit), mimetype="text/html")
+        wr.secure(response)
+        response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                       "frame-ancestors 'none'")
+        return response
 
     @page("GET", "/can-bo/thong-ke", kinds=("officer",))
     def statistics_page(self, wr):

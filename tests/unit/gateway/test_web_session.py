@@ -1,0 +1,145 @@
+"""Web sessions, CSRF, sign-in state, redirects and rate limits; and the page decorator on a real GatewayService
+worker (nameko's worker_factory), with the workflow RPC answered in-process."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from unittest.mock import Mock
+
+import pytest
+from nameko.testing.services import worker_factory
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from services.gateway import ratelimit
+from services.gateway.identity import DevIdentityProvider, TokenVerifier
+from services.gateway.problems import from_error
+from services.gateway.service import GatewayService
+from services.gateway.web.base import WebSupport
+from services.gateway.web.session import Sessions, pkce_challenge, pkce_pair, safe_next
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("/ho-so", "/ho-so"), ("/ho-so?x=1", "/ho-so?x=1"), ("//evil.example/x", "/"), ("/\\evil.example", "/"),
+    ("https://evil.example/", "/"), ("", "/"), (None, "/"), ("/a\r\nSet-Cookie: x=1", "/"), ("ho-so", "/"),
+])
+def test_only_paths_on_this_site_are_followed_after_sign_in(value, expected):
+    assert safe_next(value) == expected
+
+
+def test_csrf_tokens_belong_to_one_session_and_one_secret():
+    sessions = Sessions(b"secret-one", secure=False)
+    token = sessions.csrf_token("session-a")
+    assert sessions.csrf_ok("session-a", token)
+    assert not sessions.csrf_ok("session-b", token)
+    assert not sessions.csrf_ok("session-a", "")
+    assert not sessions.csrf_ok("", token)
+    assert not Sessions(b"secret-two", secure=False).csrf_ok("session-a", token)
+
+
+def test_sign_in_state_is_signed_and_expires(monkeypatch):
+    sessions = Sessions(b"secret", secure=True)
+    sealed = sessions.seal({"state": "s1", "verifier": "v1", "next": "/ho-so"})
+    assert sessions.unseal(sealed)["state"] == "s1"
+    body, mac = sealed.split(".")
+    assert sessions.unseal(body[:-2] + "AA." + mac) is None  # changed payload
+    assert sessions.unseal(sealed + "x") is None
+    assert sessions.unseal("") is None and sessions.unseal("garbage") is None
+    import services.gateway.web.session as module
+
+    later = module.time.time() + module.LOGIN_TTL_SECONDS + 5
+    monkeypatch.setattr(module.time, "time", lambda: later)
+    assert sessions.unseal(sealed) is None
+    assert sessions.cookie_args(60) == {"max_age": 60, "httponly": True, "secure": True, "samesite": "Lax",
+                                        "path": "/"}
+
+
+def test_pkce_challenge_is_the_s256_of_the_verifier():
+    verifier, challenge = pkce_pair()
+    assert pkce_challenge(verifier) == challenge and len(verifier) >= 43
+    assert pkce_challenge(verifier + "x") != challenge
+
+
+def test_sliding_window_allows_the_limit_then_says_how_long_to_wait():
+    now = [1000.0]
+    window = ratelimit.SlidingWindow(3, 60, clock=lambda: now[0])
+    assert [window.check("a") for _ in range(3)] == [0, 0, 0]
+    wait = window.check("a")
+    assert 1 <= wait <= 61
+    assert window.check("b") == 0  # another client is not affected
+    now[0] += 61
+    assert window.check("a") == 0
+
+
+def test_rate_limit_settings_and_the_429_problem():
+    assert ratelimit.parse("5/30", (1, 1)) == (5, 30.0)
+    assert ratelimit.parse("nonsense", (7, 60)) == (7, 60)
+    response = from_error(ratelimit.TooManyRequests("too_many_sign_ins", "Chậm lại", 42))
+    assert response.status_code == 429 and response.headers["Retry-After"] == "42"
+    assert response.mimetype == "application/problem+json"
+
+
+# -- the page decorator on a GatewayService worker -------------------------------------------------------------
+@pytest.fixture()
+def gateway(tmp_path):
+    idp = DevIdentityProvider(tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local")
+    web = WebSupport.__new__(WebSupport)
+    web.sessions = Sessions(b"unit-secret", secure=False)
+    web.csp = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+    web.signin_limit = ratelimit.SlidingWindow(2, 60)
+    web.submit_limit = ratelimit.SlidingWindow(1, 60)
+    web.login = {"authorize_url": "/dev-idp/authorize", "token_url": "http://gw/dev-idp/token",
+                 "client_id": "motcua-web", "client_secret": "", "redirect_uri": "http://gw/dang-nhap/xong"}
+    auth = SimpleNamespace(verifier=TokenVerifier([idp.issuer_config()]), dev_idp=idp)
+    workflow = Mock()
+    workflow.list_procedures.call_async.return_value.result.return_value = [{
+        "code": "1.000656", "version": 1, "name": {"vi": "Cấp Phiếu lý lịch tư pháp", "en": "Criminal record"},
+        "field": {"vi": "Lý lịch tư pháp", "en": "Judicial records"}, "competent_levels": ["province"],
+        "online_mode": "full", "processing_days": 10, "fee_vnd": 200000, "documents": [], "result": None}]
+    service = worker_factory(GatewayService, auth=auth, web=web, workflow=workflow)
+    return service, idp
+
+
+def _request(path: str, method: str = "GET", cookie: str = "", data: dict | None = None) -> Request:
+    headers = {"Cookie": f"motcua_session={cookie}"} if cookie else {}
+    return Request(EnvironBuilder(path=path, method=method, headers=headers, data=data).get_environ())
+
+
+def test_the_catalogue_is_public_vietnamese_first_and_locked_down(gateway):
+    service, _ = gateway
+    response = service.home(_request("/?q=phi%E1%BA%BFu"))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="vi">' in text and "200.000 đ" in text
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    english = service.home(_request("/?lang=en")).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Criminal record" in english
+
+
+def test_signed_out_pages_redirect_to_sign_in_and_posts_are_refused(gateway):
+    service, _ = gateway
+    response = service.my_dossiers(_request("/ho-so"))
+    assert response.status_code == 303 and response.headers["Location"] == "/dang-nhap?next=%2Fho-so"
+    refused = service.pay(_request("/ho-so/X/thanh-toan", "POST"), "X")
+    assert refused.status_code == 401
+
+
+def test_a_post_without_the_csrf_token_or_from_the_wrong_account_is_refused(gateway):
+    service, idp = gateway
+    citizen = idp.issue("037090000001", kind="citizen")
+    forged = service.pay(_request("/ho-so/X/thanh-toan", "POST", citizen, {"csrf": "wrong"}), "X")
+    assert forged.status_code == 403 and "Biểu mẫu" in forged.get_data(as_text=True)
+    officer = idp.issue("officer-1", kind="officer", unit="000.00.07.H41", roles=["leader"])
+    wrong_kind = service.my_dossiers(_request("/ho-so", cookie=officer))
+    assert wrong_kind.status_code == 403
+    tampered = service.my_dossiers(_request("/ho-so", cookie=citizen[:-3] + "abc"))
+    assert tampered.status_code == 303  # an invalid session is no session
+
+
+def test_sign_in_is_rate_limited_per_client(gateway):
+    service, _ = gateway
+    first = service.sign_in(_request("/dang-nhap?next=/ho-so"))
+    assert first.status_code == 302 and first.headers["Location"].startswith("/dev-idp/authorize?")
+    assert "code_challenge_method=S256" in first.headers["Location"]
+    assert "motcua_login=" in first.headers["Set-Cookie"] and "HttpOnly" in first.headers["Set-Cookie"]
+    service.sign_in(_request("/dang-nhap"))
+    third = service.sign_in(_request("/dang-nhap"))
+    assert third.status_code == 429 and int(third.headers["Retry-After"]) >= 1
