@@ -414,3 +414,23 @@ def test_dashboard_is_valid_json_with_the_panels_ops_need(helm):
                    "motcua_dead_letter_messages"):
         assert metric in text, metric
     assert config["metadata"]["labels"]["grafana_dashboard"] == "1"
+
+
+def test_web_sign_in_reaches_only_the_gateway_with_its_secrets_by_reference(helm):
+    docs = render(helm, "--set", "webSignIn.authorizeUrl=https://sso.example.gov.vn/authorize",
+                  "--set", "webSignIn.tokenUrl=https://sso.example.gov.vn/token", "--set", "webSignIn.clientId=motcua",
+                  "--set", "webSignIn.clientSecret.key=oidc-client-secret")
+    deployments = by_kind(docs, "Deployment")
+    gateway = env_of(containers(deployments["gateway"])["gateway"])
+    assert json.loads(gateway["OIDC_LOGIN"]["value"]) == {
+        "authorize_url": "https://sso.example.gov.vn/authorize", "token_url": "https://sso.example.gov.vn/token",
+        "client_id": "motcua"}
+    assert gateway["WEB_SESSION_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "motcua-connections",
+                                                                         "key": "web-session-secret"}
+    assert gateway["OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == "oidc-client-secret"
+    for name, deployment in deployments.items():
+        if name != "gateway":
+            env = env_of(containers(deployment)[name])
+            assert not {"WEB_SESSION_SECRET", "OIDC_CLIENT_SECRET", "OIDC_LOGIN"} & set(env), name
+    plain = render(helm)
+    assert "OIDC_LOGIN" not in env_of(containers(by_kind(plain, "Deployment")["gateway"])["gateway"])
