@@ -283,3 +283,47 @@ def _sign_in_with_requests(session, base: str, next_path: str) -> str:
     done = session.get(back.headers["Location"], allow_redirects=False)
     assert done.status_code == 303, done.text
     return done.headers["Location"]
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00"
+       b"\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+@ON_POSTGRESQL
+def test_an_officer_asks_for_a_supplement_and_the_citizen_answers_it_from_the_phone(running, browser):
+    pages = Pages()
+    base = running.base_url
+    code = running.submit("1.000656", CITIZEN).json()["code"]
+    wait_for(lambda: running.session.get(f"{base}/api/v1/status/{code}").json().get("status") == "received", 30,
+             message="received")
+
+    officer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    officer.goto(f"{base}/ho-so/{code}")
+    sign_in_officer(officer, "000.00.07.H41", ["receiver"], "motcua-1")
+    officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
+    officer.fill("#reason-request_supplement", "Bổ sung ảnh chân dung 4x6")
+    officer.click("#act-request_supplement")
+    officer.wait_for_url(re.compile(r"\?tb=request_supplement$"))
+    assert officer.locator("text=Chờ bổ sung").count() >= 1
+
+    phone = browser.new_context(viewport=PHONE).new_page()
+    phone.goto(f"{base}/ho-so")
+    sign_in_citizen(phone, CITIZEN)
+    phone.wait_for_url(re.compile(r"/ho-so$"))
+    phone.click(f"text={code}")
+    asked = phone.locator("section.attention")
+    assert asked.count() == 1 and "Bổ sung ảnh chân dung 4x6" in asked.inner_text()  # the officer's reason
+    assert phone.locator("text=tạm dừng tính thời hạn").count() == 1  # the legal clock is stopped meanwhile
+    pages.check(phone, "supplement-asked")
+    phone.fill("#reason-resubmit", "Đã gửi ảnh")
+    phone.set_input_files("#file-resubmit", files=[{"name": "anh-4x6.png", "mimeType": "image/png",
+                                                    "buffer": PNG}])
+    phone.click("button:has-text('Gửi bổ sung')")
+    phone.wait_for_url(re.compile(r"\?tb=resubmit$"))
+    assert phone.locator("strong", has_text="Đang xử lý").count() == 1
+    assert phone.locator("text=Cơ quan yêu cầu bổ sung hồ sơ").count() == 0
+    pages.check(phone, "supplement-answered")
+    view = running.session.get(f"{base}/api/v1/dossiers/{code}", headers=running.headers(CITIZEN)).json()
+    assert [h["action"] for h in view["history"]][-2:] == ["request_supplement", "resubmit"]
+    assert view["case"]["clock_stopped"] is False
+    assert not pages.problems, "\n".join(pages.problems)

@@ -163,8 +163,10 @@ class CitizenPages:
             except NotFound:
                 status = None  # filed, not yet received by workflow
             rows.append({**item, "procedure": procedures.get(item["procedure_code"]), "state": status})
+        drafts = [{**d, "procedure": procedures.get(d["procedure_code"])}
+                  for d in call(self.intake.list_drafts, viewer(wr.principal))] if not wr.request.args.get("truoc") else []
         return wr.render("my_dossiers.html", title=wr.t("Hồ sơ của tôi", "My dossiers"), rows=rows,
-                         next=listing["next"], filed=wr.request.args.get("da-nop"))
+                         next=listing["next"], filed=wr.request.args.get("da-nop"), drafts=drafts)
 
     @page("GET", "/ho-so/<string:code>", kinds=("citizen", "officer"))
     def dossier_page(self, wr, code):
