@@ -8,12 +8,14 @@ import secrets
 import time
 from urllib.parse import urlencode
 
+import jwt
 import requests
 
 from services.chassis.errors import InvalidInput, NotFound, Unavailable
 from services.chassis.rpc import call
 from services.gateway import ratelimit
 from services.gateway.identity import TokenError, is_id_number
+from services.gateway.problems import json_response
 from services.gateway.web.base import page
 from services.gateway.web.session import (
     LANG_COOKIE,
@@ -24,6 +26,7 @@ from services.gateway.web.session import (
     pkce_pair,
     safe_next,
 )
+from services.registry.demo import DEMO_PERSONS  # demo people for the local sign-in page only
 
 CODE_TTL_SECONDS = 120
 
@@ -113,8 +116,6 @@ class SignInPages:
     def dev_authorize_page(self, wr):
         """Local mode: choose who to be (a demo citizen, or an officer of an agency with roles)."""
         self._dev_only()
-        from services.registry.demo import DEMO_PERSONS  # demo data, local mode only
-
         try:
             agencies = call(self.workflow.list_agencies, timeout=5)
         except Exception:  # noqa: BLE001 - the page still lets a citizen in
@@ -163,8 +164,6 @@ class SignInPages:
     def dev_token_exchange(self, wr):
         """Local mode: the token endpoint. One use per code, PKCE verifier and redirect URI must match."""
         self._dev_only()
-        from services.gateway.problems import json_response
-
         form = wr.request.form
         grant = self.web.dev_codes.pop(form.get("code", ""), None)
         if (grant is None or grant["exp"] < time.time() or form.get("grant_type") != "authorization_code"
@@ -179,8 +178,6 @@ class SignInPages:
 
 
 def _expiry(token: str) -> float:
-    import jwt
-
     try:
         return float(jwt.decode(token, options={"verify_signature": False}).get("exp", 0))
     except jwt.PyJWTError:
