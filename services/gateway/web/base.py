@@ -8,7 +8,7 @@ import functools
 import json
 import os
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -87,6 +87,7 @@ ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=s
 ENV.filters["localtime"] = _localtime
 ENV.filters["localdate"] = lambda v: _localtime(v, "%d/%m/%Y")
 ENV.filters["vnd"] = _vnd
+ENV.filters["day"] = lambda v: date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y") if v else "—"
 ENV.filters["urlquote"] = lambda v: quote(str(v or ""), safe="")
 
 
