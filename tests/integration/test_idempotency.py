@@ -42,6 +42,7 @@ def test_payment_start_and_refunds_retried_with_a_key_act_once(running):
     again = running.session.post(f"{base}/payment", headers=citizen)
     assert started.status_code == 201 and again.status_code == 200, again.text
     assert again.json() == {**started.json(), "replayed": True}
+    assert requests.get(started.json()["payment_url"], timeout=10).status_code == 200  # the gateway's page
     sandbox = started.json()["payment_url"].split("/paymentv2")[0]
     assert requests.post(f"{sandbox}/sandbox/decide", allow_redirects=False, timeout=10,
                          data={"txn_ref": started.json()["txn_ref"], "decision": "pay"}).status_code == 302
