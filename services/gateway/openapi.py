@@ -10,6 +10,13 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from services.gateway import schemas
 
 ROUTES: list[dict] = []  # filled by the @endpoint decorator
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Makes a retried create act once: the same key with the same request gets the first answer "
+                   "again, with `replayed: true` and 200 instead of 201; the same key with another request: 409 "
+                   "`idempotency_key_reused`. Keys belong to the caller.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+}
 
 
 def _path(route: str) -> tuple[str, list[str]]:
@@ -39,6 +46,15 @@ def build(version: str = "0.1.0") -> dict:
             "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
             + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in route["query"]],
         }
+        if route["description"] != route["summary"]:
+            operation["description"] = route["description"]
+        if route["idempotent"]:
+            overrides = route["idempotent"] if isinstance(route["idempotent"], dict) else {}
+            operation["parameters"].append({**IDEMPOTENCY_KEY, **overrides})
+            if route["status"] == 201:
+                operation["responses"]["200"] = {
+                    "description": "Replayed: the answer to an earlier request with the same Idempotency-Key",
+                    "content": {route["produces"]: {"schema": route["response"] or {"type": "object"}}}}
         if route["body"] is not None:
             operation["requestBody"] = {"required": True,
                                         "content": {"application/json": {"schema": route["body"]}}}

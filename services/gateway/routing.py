@@ -4,6 +4,7 @@ mixins of `GatewayService` and import from here."""
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import time
 
@@ -13,7 +14,13 @@ from werkzeug.wrappers import Response
 
 from services.chassis.errors import ServiceError
 from services.gateway import openapi
-from services.gateway.problems import SECURITY_HEADERS, BadRequest, UnsupportedMediaType, problem
+from services.gateway.problems import (
+    SECURITY_HEADERS,
+    BadRequest,
+    UnsupportedMediaType,
+    json_response,
+    problem,
+)
 from services.gateway.problems import from_error as problem_from_error
 
 HTTP_SECONDS = Histogram(
@@ -27,14 +34,18 @@ FORM_NUMBERS = {"01", "02", "03", "04", "05", "06"}
 
 
 def endpoint(method: str, route: str, *, summary: str = "", tag: str = "dossiers", public: bool = False,
-             body=None, response=None, status: int = 200, query: tuple = (), produces: str = "application/json"):
+             body=None, response=None, status: int = 200, query: tuple = (), produces: str = "application/json",
+             idempotent: bool | dict = False):
     """`@http` plus what every route needs: problem+json for every error, security headers, metrics, and an
-    entry in the OpenAPI document."""
+    entry in the OpenAPI document. `idempotent`: the route honours an `Idempotency-Key` header (True, or what
+    differs from openapi.IDEMPOTENCY_KEY in the header's description)."""
 
     def decorate(fn):
-        openapi.ROUTES.append({"method": method, "path": route, "summary": summary or (fn.__doc__ or "").split("\n")[0],
-                               "name": fn.__name__, "tag": tag, "public": public, "body": body,
-                               "response": response, "status": status, "query": query, "produces": produces})
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        openapi.ROUTES.append({"method": method, "path": route, "summary": summary or doc.split("\n")[0],
+                               "description": doc, "name": fn.__name__, "tag": tag, "public": public,
+                               "body": body, "response": response, "status": status, "query": query,
+                               "produces": produces, "idempotent": idempotent})
 
         @functools.wraps(fn)
         def handler(self, request, *args, **kwargs):
@@ -68,6 +79,16 @@ def read_json(request) -> dict:
     if not isinstance(body, dict):
         raise BadRequest("malformed_json", "Nội dung JSON phải là một đối tượng.")
     return body
+
+
+def idempotency_key(request) -> str | None:
+    """The client's `Idempotency-Key` header, None without one (the owning service checks it and keeps it)."""
+    return request.headers.get("Idempotency-Key") or None
+
+
+def created(result: dict, headers: dict | None = None) -> Response:
+    """The answer of a create: 201, or 200 when it replays an earlier request with the same Idempotency-Key."""
+    return json_response(result, 200 if result.get("replayed") else 201, headers)
 
 
 def html_response(text: str, status: int = 200) -> Response:

@@ -25,7 +25,15 @@ from services.gateway.problems import (
     json_response,
 )
 from services.gateway.ratelimit import TooManyRequests
-from services.gateway.routing import FORM_NUMBERS, MAX_BODY_BYTES, endpoint, html_response, read_json  # noqa: F401
+from services.gateway.routing import (  # noqa: F401
+    FORM_NUMBERS,
+    MAX_BODY_BYTES,
+    created,
+    endpoint,
+    html_response,
+    idempotency_key,
+    read_json,
+)
 from services.gateway.subscriptions import SubscriptionRoutes
 from services.gateway.verification import PortalSyncRoutes, VerificationRoutes
 from services.gateway.web.base import HERE as WEB_DIR
@@ -90,9 +98,12 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
 
     # -- dossiers -----------------------------------------------------------------------------------------
     @endpoint("POST", "/api/v1/dossiers", body=schemas.SubmitDossierRequest, response=schemas.SubmitDossierResponse,
-              status=201)
+              status=201, idempotent=True)
     def submit_dossier(self, request):
-        """File a dossier. Citizen: for themself; officer (one-stop desk): for an applicant."""
+        """File a dossier. Citizen: for themself; officer (one-stop desk): for an applicant.
+
+        `Idempotency-Key` header: a retry with the same key and body answers with the same dossier (200,
+        `replayed: true`) instead of filing another; the same key with another body: 409."""
         principal = self.auth.principal(request)
         wait = self.web.submit_limit.check("sub:" + principal.subject)
         if wait:
@@ -103,7 +114,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
             body["channel"] = "counter"
         # Without a client key, one per HTTP request: if the broker fails between intake's commit and its reply,
         # the redelivered RPC finds the key and answers from it instead of filing the dossier twice.
-        client_key = request.headers.get("Idempotency-Key")
+        client_key = idempotency_key(request)
         key = client_key or f"request:{uuid.uuid4()}"
         result = call(self.intake.submit_dossier, body, viewer(principal), key, timeout=15)
         if not client_key:
@@ -119,10 +130,13 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         principal = self.auth.principal(request)
         return json_response(call(self.intake.prepare, code, viewer(principal)))
 
-    @endpoint("POST", "/api/v1/uploads", status=201)
+    @endpoint("POST", "/api/v1/uploads", status=201, idempotent=True)
     def upload(self, request):
         """Upload one file (PDF, JPEG or PNG; raw body with its Content-Type; `X-File-Name` optional). The
-        content is checked, not the name; refused files leave nothing behind."""
+        content is checked, not the name; refused files leave nothing behind.
+
+        `Idempotency-Key` header: a retry with the same key and the same content answers with the first upload's
+        record (200, `replayed: true`) and keeps no second copy; the same key with other content: 409."""
         principal = self.auth.principal(request)
         store = FileStore()
         stored = store.receive(request.stream, request.headers.get("Content-Type", ""), request.content_length)
@@ -130,18 +144,24 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         try:
             record = call(self.intake.register_upload, {
                 "id": stored.id, "file_name": name, "media_type": stored.media_type, "size_bytes": stored.size_bytes,
-                "sha256": stored.sha256, "path": str(stored.path)}, viewer(principal))
+                "sha256": stored.sha256, "path": str(stored.path)}, viewer(principal), idempotency_key(request))
         except BaseException:
             store.delete(stored)
             raise
-        return json_response(record, 201)
+        if record["id"] != stored.id:  # a replay: the first upload's file is the one kept
+            store.delete(stored)
+        return created(record)
 
     # -- drafts -------------------------------------------------------------------------------------------
-    @endpoint("POST", "/api/v1/drafts", tag="drafts", status=201)
+    @endpoint("POST", "/api/v1/drafts", tag="drafts", status=201, idempotent=True)
     def create_draft(self, request):
-        """Save a partly filled dossier to resume later."""
+        """Save a partly filled dossier to resume later.
+
+        `Idempotency-Key` header: a retry with the same key and body answers with the draft the first request
+        created (200, `replayed: true`); the same key with another body: 409."""
         principal = self.auth.principal(request)
-        return json_response(call(self.intake.save_draft, None, read_json(request), viewer(principal)), 201)
+        return created(call(self.intake.save_draft, None, read_json(request), viewer(principal),
+                            idempotency_key(request)))
 
     @endpoint("PUT", "/api/v1/drafts/<string:draft_id>", tag="drafts")
     def update_draft(self, request, draft_id):
@@ -186,11 +206,15 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         principal = self._citizen(request)
         return json_response({"items": call(self.registry.list_consents, principal.subject)})
 
-    @endpoint("POST", "/api/v1/me/consents", tag="personal-data", status=201)
+    @endpoint("POST", "/api/v1/me/consents", tag="personal-data", status=201, idempotent=True)
     def grant_consent(self, request):
-        """Let an agency read a category of my data for a purpose, until a date."""
+        """Let an agency read a category of my data for a purpose, until a date.
+
+        `Idempotency-Key` header: a retry with the same key and body answers with the consent the first request
+        granted (200, `replayed: true`); the same key with another body: 409."""
         principal = self._citizen(request)
-        return json_response(call(self.registry.grant_consent, principal.subject, read_json(request)), 201)
+        return created(call(self.registry.grant_consent, principal.subject, read_json(request),
+                            idempotency_key(request)))
 
     @endpoint("DELETE", "/api/v1/me/consents/<int:consent_id>", tag="personal-data")
     def revoke_consent(self, request, consent_id):
@@ -269,7 +293,11 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
             response.headers[key] = value
         return response
 
-    @endpoint("POST", "/api/v1/dossiers/<string:code>/actions", body=schemas.ActionRequest)
+    @endpoint("POST", "/api/v1/dossiers/<string:code>/actions", body=schemas.ActionRequest,
+              idempotent={"description": "Fills `client_txn_id` (first 80 characters): the same id with the same "
+                                         "action acts once (`replayed: true`); with another action: 409 "
+                                         "`client_txn_reused`.",
+                          "schema": {"type": "string", "minLength": 8}})
     def act(self, request, code):
         """Take an action on a dossier (officers by role and unit; citizens: resubmit, withdraw).
         `Idempotency-Key` (or `client_txn_id`) makes a retried request act once."""
@@ -308,16 +336,20 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         self._visible_dossier(principal, code)
         return json_response(call(self.payment.get_payment, code))
 
-    @endpoint("POST", "/api/v1/dossiers/<string:code>/payment", tag="payments", status=201)
+    @endpoint("POST", "/api/v1/dossiers/<string:code>/payment", tag="payments", status=201, idempotent=True)
     def start_payment(self, request, code):
-        """Start paying the fee: a new attempt and the signed gateway URL to send the browser to."""
+        """Start paying the fee: a new attempt and the signed gateway URL to send the browser to.
+
+        `Idempotency-Key` header: a retry with the same key answers with the same attempt and URL (200,
+        `replayed: true`) instead of opening another; the same key for another dossier: 409."""
         principal = self.auth.principal(request)
         if principal.kind != "citizen":
             raise Forbidden("citizens_only", "Người nộp hồ sơ thanh toán trực tuyến.")
         call(self.intake.get_dossier, code, viewer(principal))
         client_ip = (request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
                      or request.remote_addr or "127.0.0.1")
-        return json_response(call(self.payment.start_payment, code, client_ip), 201)
+        return created(call(self.payment.start_payment, code, client_ip, principal.subject,
+                            idempotency_key(request)))
 
     @endpoint("GET", "/api/v1/payments/vnpay/ipn", public=True, tag="payments")
     def vnpay_ipn(self, request):
@@ -390,14 +422,18 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
             return html_response(_receipt_html(data))
         return json_response(data)
 
-    @endpoint("POST", "/api/v1/dossiers/<string:code>/refunds", tag="payments", status=201)
+    @endpoint("POST", "/api/v1/dossiers/<string:code>/refunds", tag="payments", status=201, idempotent=True)
     def refund(self, request, code):
-        """Refund part or all of a paid fee (leaders), never more than what is refundable."""
+        """Refund part or all of a paid fee (leaders), never more than what is refundable.
+
+        `Idempotency-Key` header: a retry with the same key never refunds again; it answers with the first
+        refund (200, `replayed: true`), or 409 `refund_in_progress` while the gateway has not answered the first
+        yet. The same key with another amount or reason: 409. A refund the gateway refused keeps no key."""
         principal = self._officer(request)
         self._visible_dossier(principal, code)
         body = read_json(request)
-        return json_response(call(self.payment.refund, code, body.get("amount_vnd"), str(body.get("reason") or ""),
-                                  viewer(principal), timeout=20), 201)
+        return created(call(self.payment.refund, code, body.get("amount_vnd"), str(body.get("reason") or ""),
+                            viewer(principal), idempotency_key(request), timeout=20))
 
     # -- officers -----------------------------------------------------------------------------------------
     def _officer(self, request):

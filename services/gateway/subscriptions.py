@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.chassis.errors import Forbidden, InvalidInput
 from services.chassis.rpc import call
 from services.gateway.problems import json_response
-from services.gateway.routing import endpoint, read_json
+from services.gateway.routing import created, endpoint, idempotency_key, read_json
 
 
 class SubscriptionRoutes:
@@ -15,13 +15,16 @@ class SubscriptionRoutes:
             raise Forbidden("agencies_only", "Chức năng dành cho cơ quan.")
         return principal.unit or principal.subject
 
-    @endpoint("POST", "/api/v1/subscriptions", tag="agencies", status=201)
+    @endpoint("POST", "/api/v1/subscriptions", tag="agencies", status=201, idempotent=True)
     def create_subscription(self, request):
         """Subscribe to dossier events: {url, event_types?, units?, procedures?}. Deliveries are CloudEvents signed
         per Standard Webhooks; the `secret` is shown only in this answer. Private and internal addresses are
-        refused."""
+        refused.
+
+        `Idempotency-Key` header: a retry with the same key and body answers with the subscription the first
+        request created and its secret in force (200, `replayed: true`); the same key with another body: 409."""
         owner = self._agency(request)
-        return json_response(call(self.notify.create_subscription, owner, read_json(request)), 201)
+        return created(call(self.notify.create_subscription, owner, read_json(request), idempotency_key(request)))
 
     @endpoint("GET", "/api/v1/subscriptions", tag="agencies")
     def list_subscriptions(self, request):

@@ -1,7 +1,6 @@
 """Intake service: validates and stores dossiers with their codes, and reports them as submitted."""
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from datetime import datetime, timezone
@@ -14,9 +13,10 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from services.chassis import idempotency
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
-from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
@@ -75,10 +75,11 @@ class IntakeService:
             raise Forbidden("not_own_dossier", "Công dân chỉ nộp hồ sơ cho chính mình.")
         if who["kind"] == "agency":
             raise Forbidden("agency_cannot_submit", "Tài khoản cơ quan không nộp hồ sơ thay công dân.")
-        key = (idempotency_key or "")[:100]
-        request_hash = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+        key = idempotency.checked_key(idempotency_key)
+        digest = idempotency.request_hash(body)
         if key:
-            earlier = self._idempotent_answer(who["subject"], key, request_hash)
+            with self.db.unit() as uow:
+                earlier = idempotency.find(uow.session, who["subject"], key, digest)
             if earlier is not None:
                 return earlier
         # Ask the registry first: the citizen never types what the state holds.
@@ -139,15 +140,10 @@ class IntakeService:
                           "agency_code": route["agency_code"], "agency_name": route["agency_name"],
                           "documents": [{"code": r.requirement_code, "source": r.source} for r in resolved]}
                 if key:
-                    uow.session.execute(storage.idempotency_keys.insert().values(
-                        owner=who["subject"], key=key, request_hash=request_hash,
-                        response=json.dumps(answer, ensure_ascii=False), created_at=now))
-        except IntegrityError:
+                    idempotency.remember(uow.session, who["subject"], key, digest, answer)
+        except IntegrityError as exc:
             # The same key committed by a concurrent request first: answer as it did (or refuse another body).
-            earlier = self._idempotent_answer(who["subject"], key, request_hash) if key else None
-            if earlier is None:
-                raise
-            return earlier
+            return idempotency.after_race(self.db, who["subject"], key, digest, exc)
         SUBMITTED.labels(body["channel"]).inc()
         self._count_documents(resolved)
         structlog.contextvars.bind_contextvars(dossier_code=code)
@@ -155,16 +151,6 @@ class IntakeService:
                       channel=body["channel"], applicant=id_number,
                       reused=sum(r.source == "reused" for r in resolved))
         return answer
-
-    def _idempotent_answer(self, owner: str, key: str, request_hash: str) -> dict | None:
-        with self.db.unit() as uow:
-            row = uow.session.execute(select(storage.idempotency_keys).where(
-                storage.idempotency_keys.c.owner == owner, storage.idempotency_keys.c.key == key)).mappings().first()
-        if row is None:
-            return None
-        if row["request_hash"] != request_hash:
-            raise Conflict("idempotency_key_reused", "Idempotency-Key này đã được dùng cho một hồ sơ khác.")
-        return {**json.loads(row["response"]), "replayed": True}
 
     def _unused_uploads(self, session, owner: str, ids: list[str]) -> dict[str, dict]:
         if not ids:
@@ -206,19 +192,34 @@ class IntakeService:
         }
 
     @rpc
-    def register_upload(self, record: dict, submitter: dict) -> dict:
-        """Record a file the gateway stored (content already checked): it can then be cited in a submission."""
+    def register_upload(self, record: dict, submitter: dict, idempotency_key: str | None = None) -> dict:
+        """Record a file the gateway stored (content already checked): it can then be cited in a submission.
+
+        With `idempotency_key`, a retry of the same content answers with the first upload's record
+        (`replayed: True`; the caller then discards the copy it just stored); other content: Conflict."""
         who = _load(Viewer(), submitter)
         data = _load(UploadRecord(), record)
-        with self.db.unit() as uow:
+        key = idempotency.checked_key(idempotency_key)
+        # The content, not the stored copy (its id and path are new on every retry) nor a defaulted name.
+        digest = idempotency.request_hash({k: data[k] for k in ("media_type", "size_bytes", "sha256")},
+                                          "register_upload")
+
+        def create(uow) -> dict:
             uow.session.execute(storage.uploads.insert().values(**data, owner=who["subject"], used_by=None,
                                                                created_at=datetime.now(timezone.utc)))
-        return {"id": data["id"], "sha256": data["sha256"], "size_bytes": data["size_bytes"],
-                "media_type": data["media_type"]}
+            return {"id": data["id"], "sha256": data["sha256"], "size_bytes": data["size_bytes"],
+                    "media_type": data["media_type"]}
+
+        return idempotency.perform(self.db, who["subject"], key, digest, create)
 
     @rpc
-    def save_draft(self, draft_id: str | None, body: dict, submitter: dict) -> dict:
-        """Save a partly filled dossier (any JSON object up to 64 KB) to resume later."""
+    def save_draft(self, draft_id: str | None, body: dict, submitter: dict,
+                   idempotency_key: str | None = None) -> dict:
+        """Save a partly filled dossier (any JSON object up to 64 KB) to resume later: a new one when
+        `draft_id` is None, else replace that draft's content.
+
+        With `idempotency_key` (new drafts only), a retry of the same body answers with the draft the first
+        one created (`replayed: True`); another body: Conflict."""
         who = _load(Viewer(), submitter)
         if not isinstance(body, dict):
             raise InvalidInput("invalid_request", "Bản nháp phải là một đối tượng JSON.")
@@ -226,19 +227,26 @@ class IntakeService:
         if len(text) > 65536:
             raise InvalidInput("draft_too_large", "Bản nháp vượt quá 64 KB.")
         now = datetime.now(timezone.utc)
-        with self.db.unit() as uow:
-            if draft_id:
+        procedure_code = str(body.get("procedure_code") or "")[:30]
+        if draft_id:
+            with self.db.unit() as uow:
                 done = uow.session.execute(update(storage.drafts).where(
                     storage.drafts.c.id == draft_id, storage.drafts.c.owner == who["subject"]).values(
-                    body=text, procedure_code=str(body.get("procedure_code") or "")[:30], updated_at=now)).rowcount
-                if not done:
-                    raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
-            else:
-                draft_id = str(uuid.uuid4())
-                uow.session.execute(storage.drafts.insert().values(
-                    id=draft_id, owner=who["subject"], procedure_code=str(body.get("procedure_code") or "")[:30],
-                    body=text, created_at=now, updated_at=now))
-        return {"id": draft_id, "updated_at": _iso(now)}
+                    body=text, procedure_code=procedure_code, updated_at=now)).rowcount
+            if not done:
+                raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
+            return {"id": draft_id, "updated_at": _iso(now)}
+        key = idempotency.checked_key(idempotency_key)
+
+        def create(uow) -> dict:
+            new_id = str(uuid.uuid4())
+            uow.session.execute(storage.drafts.insert().values(
+                id=new_id, owner=who["subject"], procedure_code=procedure_code, body=text, created_at=now,
+                updated_at=now))
+            return {"id": new_id, "updated_at": _iso(now)}
+
+        return idempotency.perform(self.db, who["subject"], key, idempotency.request_hash(body, "save_draft"),
+                                   create)
 
     @rpc
     def get_draft(self, draft_id: str, submitter: dict) -> dict:

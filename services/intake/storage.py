@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import Column, Date, Integer, String, Table, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.chassis import idempotency
 from services.chassis.database import UTCDateTime, new_metadata
 
 metadata = new_metadata()
@@ -77,16 +78,8 @@ drafts = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
-# Idempotency-Key on submission: the same key and body give the same dossier; another body is refused.
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("owner", String(100), primary_key=True),
-    Column("key", String(100), primary_key=True),
-    Column("request_hash", String(64), nullable=False),
-    Column("response", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
+# Idempotency-Key on creates (submissions, drafts, uploads): services/chassis/idempotency.py
+idempotency_keys = idempotency.add_table(metadata)
 
 
 def next_sequence(session, agency_code: str, day: date) -> int:

@@ -24,6 +24,7 @@ from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy import func, select, update
 
+from services.chassis import idempotency
 from services.chassis.consumers import on_event
 from services.chassis.errors import InvalidInput, NotFound
 from services.chassis.events import event_type
@@ -220,8 +221,12 @@ class AgencyFeeds:
         return row
 
     @rpc
-    def create_subscription(self, owner: str, request: dict) -> dict:
-        """Subscribe `owner` (an agency) to events; the secret is shown once, here."""
+    def create_subscription(self, owner: str, request: dict, idempotency_key: str | None = None) -> dict:
+        """Subscribe `owner` (an agency) to events; the secret is shown once, here.
+
+        With `idempotency_key`, a retry of the same request answers with the subscription the first one created
+        (`replayed: True`, with the secret in force: the kept answer never holds a copy of it); another
+        request: Conflict."""
         if not isinstance(request, dict):
             raise InvalidInput("invalid_request", "Cần một đối tượng JSON.")
         url = request.get("url")
@@ -237,15 +242,24 @@ class AgencyFeeds:
         if unknown:
             raise InvalidInput("unknown_event_type", "Loại sự kiện không tồn tại.", {"unknown": unknown,
                                                                                      "known": list(FEED_TYPES)})
+        key = idempotency.checked_key(idempotency_key)
         now, secret = _now(), webhooks.new_secret()
         values = {"id": str(uuid.uuid4()), "owner": owner, "url": url, "event_types": json.dumps(types),
                   "units": json.dumps(_strings(request.get("units"), "units")),
                   "procedures": json.dumps(_strings(request.get("procedures"), "procedures")),
                   "secret": secret, "previous_secret": None, "previous_valid_until": None, "active": True,
                   "created_at": now}
-        with self.db.unit() as uow:
+
+        def create(uow) -> dict:
             uow.session.execute(storage.subscriptions.insert().values(**values))
-        return {**_view(values), "secret": secret}
+            return _view(values)
+
+        answer = idempotency.perform(self.db, owner, key, idempotency.request_hash(request, "create_subscription"),
+                                     create)
+        if answer.get("replayed"):
+            with self.db.unit() as uow:
+                secret = self._own(uow.session, owner, answer["id"])["secret"]
+        return {**answer, "secret": secret}
 
     @rpc
     def list_subscriptions(self, owner: str) -> list[dict]:

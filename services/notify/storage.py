@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, UniqueConstraint, select
 
+from services.chassis import idempotency
 from services.chassis.database import UTCDateTime, new_metadata
 
 metadata = new_metadata()
@@ -96,6 +97,9 @@ subscriptions = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Idempotency-Key on subscriptions (answers are kept without the secret): services/chassis/idempotency.py
+idempotency_keys = idempotency.add_table(metadata)
 
 # pending → delivering → delivered | retrying (backoff) → ... → dead (schedule exhausted: the dead-letter view)
 webhook_deliveries = Table(

@@ -21,10 +21,12 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from services.chassis import idempotency
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
-from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
+from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
@@ -123,10 +125,18 @@ class PaymentService:
                 "refunded_vnd": payment["refunded_vnd"], "receipt_number": receipt}
 
     @rpc
-    def start_payment(self, dossier_code: str, client_ip: str) -> dict:
-        """A new attempt (its own vnp_TxnRef) and the signed URL to send the citizen to."""
+    def start_payment(self, dossier_code: str, client_ip: str, payer: str = "",
+                      idempotency_key: str | None = None) -> dict:
+        """A new attempt (its own vnp_TxnRef) and the signed URL to send the citizen to.
+
+        With `idempotency_key` (a key of `payer`, the citizen paying), a retry answers with the same attempt and
+        URL (`replayed: True`) instead of opening another one; the key on another dossier: Conflict."""
+        key = idempotency.checked_key(idempotency_key)
+        if key and not payer:
+            raise InvalidInput("payer_required", "Cần biết người thanh toán để dùng Idempotency-Key.")
         now = _now()
-        with self.db.unit() as uow:
+
+        def create(uow) -> dict:
             payment = storage.find_payment(uow.session, dossier_code=dossier_code, for_update=True)
             if payment is None:
                 raise NotFound("payment_not_found", "Hồ sơ không có khoản phí cần thanh toán.")
@@ -141,10 +151,13 @@ class PaymentService:
             uow.session.execute(storage.attempts.insert().values(
                 txn_ref=txn_ref, payment_id=payment["id"], amount_vnd=payment["amount_vnd"], status="pending",
                 created_at=now, updated_at=now, gateway_response_code=""))
-        url = self.gateway.payment_url(txn_ref, payment["amount_vnd"], f"Thanh toan phi ho so {dossier_code}",
-                                       client_ip or "127.0.0.1", now, payment["expires_at"])
-        return {"payment_url": url, "txn_ref": txn_ref, "amount_vnd": payment["amount_vnd"],
-                "expires_at": _iso(payment["expires_at"])}
+            url = self.gateway.payment_url(txn_ref, payment["amount_vnd"], f"Thanh toan phi ho so {dossier_code}",
+                                           client_ip or "127.0.0.1", now, payment["expires_at"])
+            return {"payment_url": url, "txn_ref": txn_ref, "amount_vnd": payment["amount_vnd"],
+                    "expires_at": _iso(payment["expires_at"])}
+
+        digest = idempotency.request_hash({"dossier_code": dossier_code}, "start_payment")
+        return idempotency.perform(self.db, payer, key, digest, create)
 
     @rpc
     def handle_ipn(self, params: dict) -> dict:
@@ -238,54 +251,83 @@ class PaymentService:
 
     # -- refunds --------------------------------------------------------------------------------------------------
     @rpc
-    def refund(self, dossier_code: str, amount_vnd: int, reason: str, actor: dict) -> dict:
+    def refund(self, dossier_code: str, amount_vnd: int, reason: str, actor: dict,
+               idempotency_key: str | None = None) -> dict:
         """Refund part or all of a paid fee (officers: leader). Never more than what is still refundable, even
-        under concurrent requests: the amount is reserved by one conditional update before the gateway call."""
+        under concurrent requests: the amount is reserved by one conditional update before the gateway call.
+
+        With `idempotency_key` (the officer's), a retry never refunds again: it gets the first refund's answer
+        (`replayed: True`), or Conflict `refund_in_progress` while the gateway has not answered the first yet.
+        The key is kept with the reservation and dropped with it if the gateway refuses (a retry then tries
+        again); the same key with another amount, reason or dossier: Conflict."""
         if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
             raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được duyệt hoàn phí.")
         if not isinstance(amount_vnd, int) or isinstance(amount_vnd, bool) or amount_vnd <= 0:
             raise InvalidInput("invalid_amount", "Số tiền hoàn phải là số nguyên dương (VND).")
         if not (reason or "").strip():
             raise InvalidInput("reason_required", "Cần nêu lý do hoàn phí.")
+        key = idempotency.checked_key(idempotency_key)
+        owner = str(actor.get("subject"))
+        digest = idempotency.request_hash({"dossier_code": dossier_code, "amount_vnd": amount_vnd,
+                                           "reason": reason}, "refund")
         table = storage.payments
         refund_id = str(uuid.uuid4())
-        with self.db.unit() as uow:
-            payment = storage.find_payment(uow.session, dossier_code=dossier_code)
-            if payment is None or payment["status"] != "paid":
-                raise InvalidInput("not_paid", "Chỉ hoàn phí cho khoản đã thanh toán.")
-            reserved = uow.session.execute(update(table).where(
-                table.c.id == payment["id"], table.c.refunded_vnd + amount_vnd <= table.c.amount_vnd).values(
-                refunded_vnd=table.c.refunded_vnd + amount_vnd)).rowcount
-            if not reserved:
-                raise InvalidInput("refund_exceeds_refundable", "Số tiền hoàn vượt quá số còn có thể hoàn.",
-                                   {"refundable_vnd": payment["amount_vnd"] - payment["refunded_vnd"]})
-            uow.session.execute(storage.refunds.insert().values(
-                id=refund_id, payment_id=payment["id"], amount_vnd=amount_vnd, reason=reason, status="requested",
-                requested_by=str(actor.get("subject")), requested_at=_now(), gateway_response_code=""))
+        earlier = None
+        try:
+            with self.db.unit() as uow:
+                earlier = idempotency.find(uow.session, owner, key, digest) if key else None
+                if earlier is None:
+                    payment = storage.find_payment(uow.session, dossier_code=dossier_code)
+                    if payment is None or payment["status"] != "paid":
+                        raise InvalidInput("not_paid", "Chỉ hoàn phí cho khoản đã thanh toán.")
+                    reserved = uow.session.execute(update(table).where(
+                        table.c.id == payment["id"], table.c.refunded_vnd + amount_vnd <= table.c.amount_vnd).values(
+                        refunded_vnd=table.c.refunded_vnd + amount_vnd)).rowcount
+                    if not reserved:
+                        raise InvalidInput("refund_exceeds_refundable", "Số tiền hoàn vượt quá số còn có thể hoàn.",
+                                           {"refundable_vnd": payment["amount_vnd"] - payment["refunded_vnd"]})
+                    uow.session.execute(storage.refunds.insert().values(
+                        id=refund_id, payment_id=payment["id"], amount_vnd=amount_vnd, reason=reason,
+                        status="requested", requested_by=owner, requested_at=_now(), gateway_response_code=""))
+                    if key:
+                        idempotency.remember(uow.session, owner, key, digest,
+                                             {"refund_id": refund_id, "amount_vnd": amount_vnd, "status": "requested"})
+        except IntegrityError as exc:
+            # The same key reserved by a concurrent request first: this one's reservation rolled back.
+            earlier = idempotency.after_race(self.db, owner, key, digest, exc)
+        if earlier is not None:
+            if earlier["status"] == "requested":
+                raise Conflict("refund_in_progress", "Yêu cầu hoàn phí với Idempotency-Key này đang được xử lý, "
+                                                     "vui lòng thử lại sau.", {"refund_id": earlier["refund_id"]})
+            return earlier
         full = amount_vnd == payment["amount_vnd"]
         try:
             answer = self.gateway.refund(payment["paid_txn_ref"], amount_vnd, full,
-                                         payment["gateway_transaction_no"], payment["paid_at"],
-                                         str(actor.get("subject")))
+                                         payment["gateway_transaction_no"], payment["paid_at"], owner)
             ok = answer.get("vnp_ResponseCode") == "00"
         except GatewayError as exc:
             answer, ok = {"vnp_ResponseCode": "gateway_error", "error": str(exc)}, False
+        result = {"refund_id": refund_id, "amount_vnd": amount_vnd, "status": "done"}
         with self.db.unit() as uow:
             uow.session.execute(update(storage.refunds).where(storage.refunds.c.id == refund_id).values(
                 status="done" if ok else "failed", gateway_response_code=str(answer.get("vnp_ResponseCode"))))
-            if not ok:  # give the reservation back
+            if not ok:  # give the reservation back, and the key with it
                 uow.session.execute(update(table).where(table.c.id == payment["id"]).values(
                     refunded_vnd=table.c.refunded_vnd - amount_vnd))
+                if key:
+                    idempotency.forget(uow.session, owner, key)
             else:
                 total = uow.session.execute(select(table.c.refunded_vnd).where(
                     table.c.id == payment["id"])).scalar_one()
                 uow.publish(PaymentRefunded, {"payment_id": payment["id"], "dossier_code": dossier_code,
                                               "amount_vnd": amount_vnd, "refunded_total_vnd": total, "reason": reason},
                             subject=dossier_code)
+                if key:
+                    idempotency.replace(uow.session, owner, key, result)
         if not ok:
             raise Unavailable("refund_failed", "Cổng thanh toán chưa hoàn tiền, vui lòng thử lại.",
                               {"gateway_code": str(answer.get("vnp_ResponseCode"))})
-        return {"refund_id": refund_id, "amount_vnd": amount_vnd, "status": "done"}
+        return result
 
     # -- reconciliation -------------------------------------------------------------------------------------------
     @timer(interval=RECONCILE_EVERY)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, UniqueConstraint, select
 
+from services.chassis import idempotency
 from services.chassis.database import UTCDateTime, new_metadata
 
 metadata = new_metadata()
@@ -73,6 +74,9 @@ receipts = Table(
     Column("issued_at", UTCDateTime, nullable=False),
     UniqueConstraint("year", "seq", name="uq_receipts_year_seq"),
 )
+
+# Idempotency-Key on refunds and payment attempts: services/chassis/idempotency.py
+idempotency_keys = idempotency.add_table(metadata)
 
 
 def find_payment(session, *, payment_id: str | None = None, dossier_code: str | None = None,

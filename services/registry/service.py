@@ -9,7 +9,7 @@ from motcua.workflow.v1.events_pb2 import ResultIssued
 from nameko.rpc import rpc
 from sqlalchemy import select, update
 
-from services.chassis import audit
+from services.chassis import audit, idempotency
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
@@ -183,8 +183,13 @@ class RegistryService:
 
     # -- for the citizen ------------------------------------------------------------------------------------------
     @rpc
-    def grant_consent(self, id_number: str, request: dict) -> dict:
-        """The citizen lets an agency read a category of their data for a purpose until a date."""
+    def grant_consent(self, id_number: str, request: dict, idempotency_key: str | None = None) -> dict:
+        """The citizen lets an agency read a category of their data for a purpose until a date.
+
+        With `idempotency_key`, a retry of the same request answers with the consent the first one granted
+        (`replayed: True`) instead of granting another; another request: Conflict."""
+        if not isinstance(request, dict):
+            raise InvalidInput("invalid_request", "Cần một đối tượng JSON.")
         agency, category, purpose = request.get("agency_code"), request.get("category"), request.get("purpose")
         try:
             valid_until = datetime.fromisoformat(str(request.get("valid_until")).replace("Z", "+00:00"))
@@ -197,15 +202,19 @@ class RegistryService:
                                {"categories": list(CATEGORIES), "purposes": list(PURPOSES)})
         if valid_until <= _now():
             raise InvalidInput("invalid_request", "Thời hạn đồng ý phải ở tương lai.")
-        with self.db.unit() as uow:
+        key = idempotency.checked_key(idempotency_key)
+
+        def create(uow) -> dict:
             if storage.find_person(uow.session, _checked(id_number)) is None:
                 raise NotFound("person_not_found", "Không tìm thấy công dân.")
             result = uow.session.execute(storage.consents.insert().values(
                 id_number=id_number, agency_code=agency, category=category, purpose=purpose,
                 valid_until=valid_until, granted_at=_now(), revoked_at=None))
-            consent_id = result.inserted_primary_key[0]
-        return {"id": consent_id, "agency_code": agency, "category": category, "purpose": purpose,
-                "valid_until": valid_until.isoformat()}
+            return {"id": result.inserted_primary_key[0], "agency_code": agency, "category": category,
+                    "purpose": purpose, "valid_until": valid_until.isoformat()}
+
+        return idempotency.perform(self.db, id_number, key, idempotency.request_hash(request, "grant_consent"),
+                                   create)
 
     @rpc
     def revoke_consent(self, id_number: str, consent_id: int) -> dict:

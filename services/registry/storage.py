@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, select
 
-from services.chassis import audit
+from services.chassis import audit, idempotency
 from services.chassis.database import UTCDateTime, new_metadata
 
 metadata = new_metadata()
@@ -81,6 +81,9 @@ access_log = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("detail", Text, nullable=False, default=""),
 )
+
+# Idempotency-Key on consents: services/chassis/idempotency.py
+idempotency_keys = idempotency.add_table(metadata)
 
 
 def person_ref(key: str, id_number: str) -> str:

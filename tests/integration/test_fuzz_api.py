@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.fuzz]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 # What a request writes before it answers (asynchronous consequences come from the outbox rows counted here).
 SYNC_TABLES = {"intake": ["dossiers", "drafts", "uploads", "idempotency_keys", "outbox"],
-               "registry": ["consents"], "payment": ["refunds"], "notify": ["subscriptions"]}
+               "registry": ["consents", "idempotency_keys"], "payment": ["refunds", "idempotency_keys"],
+               "notify": ["subscriptions", "idempotency_keys"]}
 
 
 def _counts(engines) -> dict[str, int]:

@@ -151,3 +151,49 @@ def test_drafts_are_private_and_resumable(intake):
     with pytest.raises(NotFound):
         intake.get_draft(saved["id"], other)
     assert [d["id"] for d in intake.list_drafts(CITIZEN)] == [saved["id"]]
+
+
+OTHER_CITIZEN = {"subject": "037185000002", "kind": "citizen"}
+
+
+def test_a_draft_created_again_with_the_same_key_is_created_once(intake):
+    body = {"procedure_code": "1.000656", "form": {"ly_do": "xin việc"}}
+    first = intake.save_draft(None, body, CITIZEN, "draft-key-1")
+    again = intake.save_draft(None, body, CITIZEN, "draft-key-1")
+    assert "replayed" not in first and again == {**first, "replayed": True}
+    assert [d["id"] for d in intake.list_drafts(CITIZEN)] == [first["id"]]
+    with pytest.raises(Conflict):
+        intake.save_draft(None, {**body, "form": {"ly_do": "du học"}}, CITIZEN, "draft-key-1")
+    theirs = intake.save_draft(None, body, OTHER_CITIZEN, "draft-key-1")
+    assert "replayed" not in theirs and theirs["id"] != first["id"] and len(intake.db.rows("drafts")) == 2
+
+
+def test_a_key_used_for_a_dossier_is_refused_for_a_draft(intake):
+    body = {"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}}
+    intake.submit_dossier(body, CITIZEN, "shared-key-1")
+    with pytest.raises(Conflict):
+        intake.save_draft(None, body, CITIZEN, "shared-key-1")
+    assert intake.db.rows("drafts") == []
+
+
+def _upload(upload_id: str, sha: str = "a" * 64) -> dict:
+    return {"id": upload_id, "file_name": f"{upload_id}.pdf", "media_type": "application/pdf", "size_bytes": 10,
+            "sha256": sha, "path": f"/files/{upload_id}"}
+
+
+def test_an_upload_registered_again_with_the_same_key_answers_with_the_first_record(intake):
+    first = intake.register_upload(_upload("8a0d5a2e-0000-4000-8000-0000000000a1"), CITIZEN, "upload-key-1")
+    # The retry stored another copy (new id, path and, without X-File-Name, name): the content is the same.
+    again = intake.register_upload(_upload("8a0d5a2e-0000-4000-8000-0000000000a2"), CITIZEN, "upload-key-1")
+    assert again == {**first, "replayed": True} and len(intake.db.rows("uploads")) == 1
+    with pytest.raises(Conflict):
+        intake.register_upload(_upload("8a0d5a2e-0000-4000-8000-0000000000a3", "b" * 64), CITIZEN, "upload-key-1")
+    theirs = intake.register_upload(_upload("8a0d5a2e-0000-4000-8000-0000000000a4"), OTHER_CITIZEN, "upload-key-1")
+    assert "replayed" not in theirs and len(intake.db.rows("uploads")) == 2
+
+
+def test_a_dossier_key_longer_than_100_characters_is_refused_not_cut(intake):
+    body = {"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}}
+    with pytest.raises(InvalidInput) as refused:
+        intake.submit_dossier(body, CITIZEN, "k" * 101)
+    assert refused.value.code == "idempotency_key_too_long" and intake.db.rows("dossiers") == []
