@@ -68,39 +68,37 @@ def _view(row) -> dict:
 
 
 class AgencyFeeds:
-    # -- recording: one handler per public event type, each with its own queue ------------------------------
+    # -- recording: one handler per public event type, each with its own queue. DossierSubmitted and
+    # DossierStatusChanged are recorded by the citizen handlers in NotifyService, in the same transaction (one
+    # message and one transaction per event instead of two: notify is the busiest service per dossier).
     def _record(self, event) -> None:
-        data = event.raw.get("data", {})
-        unit = data.get("agency_code") or data.get("receiving_agency_code") or ""
-        now = _now()
         with self.db.unit(event) as uow:
             if uow.duplicate:
                 return
-            session = uow.session
-            if session.execute(select(storage.event_log.c.seq).where(
-                    storage.event_log.c.event_id == event.id)).first():
-                return
-            seq = session.execute(storage.event_log.insert().values(
-                event_id=event.id, type=event.type, subject=event.subject, unit=unit,
-                procedure_code=data.get("procedure_code", ""), occurred_at=event.time,
-                envelope=json.dumps(event.raw, ensure_ascii=False), received_at=now)).inserted_primary_key[0]
-            entry = {"type": event.type, "unit": unit, "procedure_code": data.get("procedure_code", "")}
-            for sub in session.execute(select(storage.subscriptions).where(
-                    storage.subscriptions.c.active.is_(True))).mappings():
-                filters = {k: json.loads(sub[k]) for k in ("event_types", "units", "procedures")}
-                if webhooks.matches(filters, entry):
-                    session.execute(storage.webhook_deliveries.insert().values(
-                        id=str(uuid.uuid4()), subscription_id=sub["id"], event_seq=seq, event_id=event.id, round=0,
-                        status="pending", attempts=0, next_attempt_at=now, last_error="", created_at=now,
-                        updated_at=now))
+            self.record_in(uow.session, event)
 
-    @on_event(DossierSubmitted)
-    def feed_dossier_submitted(self, event):
-        self._record(event)
-
-    @on_event(DossierStatusChanged)
-    def feed_dossier_status_changed(self, event):
-        self._record(event)
+    def record_in(self, session, event) -> None:
+        """Add `event` to the event log and queue a delivery for every active subscription it matches, in the
+        caller's transaction. Recording an event twice records it once."""
+        data = event.raw.get("data", {})
+        unit = data.get("agency_code") or data.get("receiving_agency_code") or ""
+        now = _now()
+        if session.execute(select(storage.event_log.c.seq).where(
+                storage.event_log.c.event_id == event.id)).first():
+            return
+        seq = session.execute(storage.event_log.insert().values(
+            event_id=event.id, type=event.type, subject=event.subject, unit=unit,
+            procedure_code=data.get("procedure_code", ""), occurred_at=event.time,
+            envelope=json.dumps(event.raw, ensure_ascii=False), received_at=now)).inserted_primary_key[0]
+        entry = {"type": event.type, "unit": unit, "procedure_code": data.get("procedure_code", "")}
+        for sub in session.execute(select(storage.subscriptions).where(
+                storage.subscriptions.c.active.is_(True))).mappings():
+            filters = {k: json.loads(sub[k]) for k in ("event_types", "units", "procedures")}
+            if webhooks.matches(filters, entry):
+                session.execute(storage.webhook_deliveries.insert().values(
+                    id=str(uuid.uuid4()), subscription_id=sub["id"], event_seq=seq, event_id=event.id, round=0,
+                    status="pending", attempts=0, next_attempt_at=now, last_error="", created_at=now,
+                    updated_at=now))
 
     @on_event(CaseDueSoon)
     def feed_case_due_soon(self, event):

@@ -101,10 +101,13 @@ class NotifyService(AgencyFeeds):
 
     @on_event(DossierSubmitted)
     def on_dossier_submitted(self, event):
-        """Keep how to reach the applicant of the dossier."""
+        """Keep how to reach the applicant of the dossier, and record the event for agency feeds."""
         contact = event.data.contact
         with self.db.unit(event) as uow:
-            if uow.duplicate or storage.find_recipient(uow.session, event.data.dossier_code):
+            if uow.duplicate:
+                return
+            self.record_in(uow.session, event)
+            if storage.find_recipient(uow.session, event.data.dossier_code):
                 return
             uow.session.execute(storage.recipients.insert().values(
                 dossier_code=event.data.dossier_code, full_name=contact.full_name, email=contact.email,
@@ -113,10 +116,14 @@ class NotifyService(AgencyFeeds):
 
     @on_event(DossierStatusChanged)
     def on_dossier_status_changed(self, event):
-        """Tell the citizen when their dossier enters a status that has a template."""
+        """Tell the citizen when their dossier enters a status that has a template, and record the event for
+        agency feeds (in the same transaction as the notifications)."""
         data = event.data
         name = template_for(data.action, data.from_status, data.to_status)
         if name is None:
+            with self.db.unit(event) as uow:
+                if not uow.duplicate:
+                    self.record_in(uow.session, event)
             return
         with self.db.unit() as uow:
             recipient = storage.find_recipient(uow.session, data.dossier_code)
@@ -145,6 +152,7 @@ class NotifyService(AgencyFeeds):
         with self.db.unit(event) as uow:
             if uow.duplicate:
                 return
+            self.record_in(uow.session, event)
             for channel, to, rendered, not_before in rows:
                 notification_id = str(uuid.uuid4())
                 uow.session.execute(storage.notifications.insert().values(

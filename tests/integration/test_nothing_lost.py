@@ -109,8 +109,7 @@ def test_events_published_before_any_consumer_ever_started_are_kept(broker):
                 routing_key=envelope["type"], delivery_mode=2)
         waiting = {q for q in queues if "DossierSubmitted" in q}
         assert waiting == {"evt-intake-motcua.intake.v1.DossierSubmitted--workflow.on_dossier_submitted",
-                           "evt-intake-motcua.intake.v1.DossierSubmitted--notify.on_dossier_submitted",
-                           "evt-intake-motcua.intake.v1.DossierSubmitted--notify.feed_dossier_submitted"}
+                           "evt-intake-motcua.intake.v1.DossierSubmitted--notify.on_dossier_submitted"}
 
         def depths():
             out = broker.rabbitmqctl("list_queues", "-p", vhost, "name", "messages", "--no-table-headers", "--quiet")
