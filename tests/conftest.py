@@ -159,6 +159,7 @@ def running(request, broker, tmp_path_factory):
         # Tests file hundreds of dossiers for one citizen from one address: the per-client limits are lifted
         # (their logic is tested in tests/unit/gateway/test_web_session.py).
         "RATE_LIMIT_SUBMIT": "1000000/60", "RATE_LIMIT_SIGNIN": "1000000/60",
+        "RATE_LIMIT_LOOKUP": "1000000/60",
     }
     env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/signing.py)
     env.update({"PORTAL_SYNC_URL": portal.url, "PORTAL_SYNC_RETRY_MAX_SECONDS": "1"})

@@ -1,7 +1,8 @@
-"""Rate limits on sign-in and submission: a sliding window per key (client address, or the signed-in subject),
-kept in each gateway replica's memory. With N replicas behind a balancer the effective limit is up to N times the
+"""Rate limits on sign-in, submission and status look-up by code: a sliding window per key (client address, or
+the signed-in subject), kept in each gateway replica's memory. With N replicas behind a balancer the effective limit is up to N times the
 configured one; the ingress's own limit is the province-wide guard, this one stops a single client hammering one
-replica. Limits come from the environment: `RATE_LIMIT_SIGNIN` and `RATE_LIMIT_SUBMIT`, "count/seconds"."""
+replica. Limits come from the environment: `RATE_LIMIT_SIGNIN`, `RATE_LIMIT_SUBMIT` and `RATE_LIMIT_LOOKUP`
+(status by code without signing in), each "count/seconds"."""
 from __future__ import annotations
 
 import os

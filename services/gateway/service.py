@@ -24,7 +24,7 @@ from services.gateway.problems import (
     BadRequest,
     json_response,
 )
-from services.gateway.ratelimit import TooManyRequests
+from services.gateway.ratelimit import TooManyRequests, client_address
 from services.gateway.routing import (  # noqa: F401
     FORM_NUMBERS,
     MAX_BODY_BYTES,
@@ -366,13 +366,21 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
 
     @endpoint("GET", "/api/v1/status/<string:code>", public=True, tag="dossiers")
     def public_status(self, request, code):
-        """A dossier's status by its code, without signing in: status, agency, due date. No personal data."""
+        """A dossier's status by its code, without signing in: status, agency, due date. No personal data.
+        Rate limited per client address (codes follow a pattern: no walking through them)."""
+        self._lookup_allowed(request)
         return json_response(call(self.workflow.public_status, code))
+
+    def _lookup_allowed(self, request) -> None:
+        wait = self.web.lookup_limit.check("ip:" + client_address(request))
+        if wait:
+            raise TooManyRequests("too_many_lookups", "Tra cứu quá nhiều lần, vui lòng thử lại sau ít phút.", wait)
 
     @endpoint("GET", "/tra-cuu/<string:code>", public=True, tag="dossiers", produces="text/html")
     def public_status_page(self, request, code):
         """The page the links in notifications open: a dossier's status (Vietnamese, English below)."""
         e = _escape
+        self._lookup_allowed(request)
         try:
             info = call(self.workflow.public_status, code)
         except NotFound:

@@ -59,6 +59,7 @@ class WebSupport(DependencyProvider):
             self.login = None  # no provider configured: the sign-in page says so instead of guessing
         self.signin_limit = ratelimit.from_env("RATE_LIMIT_SIGNIN", (20, 60))
         self.submit_limit = ratelimit.from_env("RATE_LIMIT_SUBMIT", (10, 60))
+        self.lookup_limit = ratelimit.from_env("RATE_LIMIT_LOOKUP", (60, 60))
         pay = os.environ.get("VNPAY_PAY_URL") or os.environ.get("VNPAY_SANDBOX_URL", "http://127.0.0.1:8090")
         form_targets = " ".join(o for o in {_origin(pay)} if o)
         self.csp = ("default-src 'none'; style-src 'self'; img-src 'self' data:; "

@@ -87,6 +87,7 @@ def gateway(tmp_path):
     web.csp = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
     web.signin_limit = ratelimit.SlidingWindow(2, 60)
     web.submit_limit = ratelimit.SlidingWindow(1, 60)
+    web.lookup_limit = ratelimit.SlidingWindow(2, 60)
     web.login = {"authorize_url": "/dev-idp/authorize", "token_url": "http://gw/dev-idp/token",
                  "client_id": "motcua-web", "client_secret": "", "redirect_uri": "http://gw/dang-nhap/xong"}
     auth = SimpleNamespace(verifier=TokenVerifier([idp.issuer_config()]), dev_idp=idp)
@@ -95,6 +96,7 @@ def gateway(tmp_path):
         "code": "1.000656", "version": 1, "name": {"vi": "Cấp Phiếu lý lịch tư pháp", "en": "Criminal record"},
         "field": {"vi": "Lý lịch tư pháp", "en": "Judicial records"}, "competent_levels": ["province"],
         "online_mode": "full", "processing_days": 10, "fee_vnd": 200000, "documents": [], "result": None}]
+    workflow.public_status.call_async.return_value.result.return_value = {"dossier_code": "X", "status": "received"}
     service = worker_factory(GatewayService, auth=auth, web=web, workflow=workflow)
     return service, idp
 
@@ -143,3 +145,11 @@ def test_sign_in_is_rate_limited_per_client(gateway):
     service.sign_in(_request("/dang-nhap"))
     third = service.sign_in(_request("/dang-nhap"))
     assert third.status_code == 429 and int(third.headers["Retry-After"]) >= 1
+
+
+def test_status_by_code_is_rate_limited_per_client_address(gateway):
+    service, _ = gateway
+    answers = [service.public_status(_request("/api/v1/status/X"), "X").status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
+    other = Request(EnvironBuilder(path="/api/v1/status/X", environ_base={"REMOTE_ADDR": "10.0.0.9"}).get_environ())
+    assert service.public_status(other, "X").status_code == 200  # another client is not affected
