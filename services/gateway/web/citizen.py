@@ -112,9 +112,10 @@ class CitizenPages:
         body = {"procedure_code": code,
                 "contact": {"email": form.get("email", "").strip()[:200], "phone": form.get("phone", "").strip()[:20]},
                 "form": {"noi_dung": form.get("noi_dung", "").strip()[:4000]}, "documents": choices}
-        if errors:
-            return _wizard_form(wr, prepared, body, draft_id, errors, status=422)
+        # Kept as a draft even when something is missing: files that did arrive are not asked for again.
         saved = call(self.intake.save_draft, draft_id or None, body, who)
+        if errors:
+            return _wizard_form(wr, prepared, body, saved["id"], errors, status=422)
         return wr.redirect(f"/ho-so-nhap/{saved['id']}")
 
     @page("GET", "/ho-so-nhap/<string:draft_id>", kinds=("citizen",))
