@@ -113,6 +113,12 @@ class FileStore:
         path = self.root / file_id[:2] / file_id
         return path if path.is_file() else None
 
+    def existing(self, relative: str) -> Path | None:
+        """A file under the store by its path relative to the root; None if missing or outside the root."""
+        root = self.root.resolve()
+        path = (root / relative).resolve()
+        return path if path.is_relative_to(root) and path.is_file() else None
+
     def delete(self, stored: StoredFile) -> None:
         stored.path.unlink(missing_ok=True)
 

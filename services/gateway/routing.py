@@ -91,6 +91,15 @@ def created(result: dict, headers: dict | None = None) -> Response:
     return json_response(result, 200 if result.get("replayed") else 201, headers)
 
 
+def attachment(path, media_type: str, filename: str) -> Response:
+    """A stored file to download, with the security headers."""
+    response = Response(path.read_bytes(), mimetype=media_type or "application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    for key, value in SECURITY_HEADERS.items():
+        response.headers[key] = value
+    return response
+
+
 def html_response(text: str, status: int = 200) -> Response:
     response = Response(text, status=status, mimetype="text/html")
     for key, value in SECURITY_HEADERS.items():

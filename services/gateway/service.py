@@ -13,14 +13,13 @@ from werkzeug.wrappers import Response
 
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
-from services.chassis.filestore import FileStore
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.gateway import openapi, schemas
 from services.gateway.auth import Authenticator, viewer
+from services.gateway.files import receive_upload, signed_result_path
 from services.gateway.problems import (
-    SECURITY_HEADERS,
     BadRequest,
     json_response,
 )
@@ -28,6 +27,7 @@ from services.gateway.ratelimit import TooManyRequests, client_address
 from services.gateway.routing import (  # noqa: F401
     FORM_NUMBERS,
     MAX_BODY_BYTES,
+    attachment,
     created,
     endpoint,
     html_response,
@@ -138,18 +138,10 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         `Idempotency-Key` header: a retry with the same key and the same content answers with the first upload's
         record (200, `replayed: true`) and keeps no second copy; the same key with other content: 409."""
         principal = self.auth.principal(request)
-        store = FileStore()
-        stored = store.receive(request.stream, request.headers.get("Content-Type", ""), request.content_length)
-        name = (request.headers.get("X-File-Name") or f"{stored.id}").strip()[:200] or stored.id
-        try:
-            record = call(self.intake.register_upload, {
-                "id": stored.id, "file_name": name, "media_type": stored.media_type, "size_bytes": stored.size_bytes,
-                "sha256": stored.sha256, "path": str(stored.path)}, viewer(principal), idempotency_key(request))
-        except BaseException:
-            store.delete(stored)
-            raise
-        if record["id"] != stored.id:  # a replay: the first upload's file is the one kept
-            store.delete(stored)
+        record = receive_upload(self.intake, request.stream, request.headers.get("Content-Type", ""),
+                                request.content_length, request.headers.get("X-File-Name") or "", viewer(principal),
+                                idempotency_key(request))
+        record.pop("file_name")
         return created(record)
 
     # -- drafts -------------------------------------------------------------------------------------------
@@ -283,14 +275,8 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         principal = self.auth.principal(request)
         self._visible_dossier(principal, code)
         result = call(self.workflow.result_document, code)
-        path = FileStore().root / result["file"]
-        if not path.is_file():
-            raise NotFound("result_not_ready", "Tệp kết quả chưa sẵn sàng.")
-        response = Response(path.read_bytes(), mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="ket-qua-{code}.pdf"'
+        response = attachment(signed_result_path(result), "application/pdf", f"ket-qua-{code}.pdf")
         response.headers["X-Verification-Code"] = result["verification_code"]
-        for key, value in SECURITY_HEADERS.items():
-            response.headers[key] = value
         return response
 
     @endpoint("POST", "/api/v1/dossiers/<string:code>/actions", body=schemas.ActionRequest,
@@ -346,9 +332,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         if principal.kind != "citizen":
             raise Forbidden("citizens_only", "Người nộp hồ sơ thanh toán trực tuyến.")
         call(self.intake.get_dossier, code, viewer(principal))
-        client_ip = (request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-                     or request.remote_addr or "127.0.0.1")
-        return created(call(self.payment.start_payment, code, client_ip, principal.subject,
+        return created(call(self.payment.start_payment, code, client_address(request), principal.subject,
                             idempotency_key(request)))
 
     @endpoint("GET", "/api/v1/payments/vnpay/ipn", public=True, tag="payments")
@@ -498,8 +482,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
     def receipt_page(self, wr, code):
         """The e-receipt of the paid fee, printable."""
         self._visible_dossier(wr.principal, code)
-        response = html_response(_receipt_html(call(self.payment.get_receipt, code)))
-        return response
+        return html_response(_receipt_html(call(self.payment.get_receipt, code)))
 
     # -- local development identity provider ------------------------------------------------------------------
     @endpoint("POST", "/dev/token", public=True, tag="dev", body=schemas.TokenRequest)

@@ -293,6 +293,8 @@ def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None
         "clock_stopped": case["paused_since"] is not None, "finished_at": _iso(case["finished_at"]),
         "outcome": case["outcome"],
         "allowed_actions": process.allowed(case["status"], roles) if roles is not None else None,
+        "action_requirements": process.requirements(process.allowed(case["status"], roles))
+        if roles is not None else None,
         "steps": [{"seq": s["seq"], "agency_code": s["agency_code"], "level": s["level"],
                    "budget_days": s["budget_days"], "started_at": _iso(s["started_at"]), "due_at": _iso(s["due_at"]),
                    "ended_at": _iso(s["ended_at"]), "outcome": s["outcome"], "handed_to": s["handed_to"]}

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import mimetypes
 
-from werkzeug.wrappers import Response
-
-from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
-from services.chassis.filestore import FileStore
+from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from services.chassis.filestore import FileStore, UploadRefused
 from services.chassis.rpc import call
 from services.gateway import ratelimit
 from services.gateway.auth import viewer
-from services.gateway.routing import FORM_NUMBERS
+from services.gateway.files import receive_upload, signed_result_path
+from services.gateway.routing import FORM_NUMBERS, attachment, html_response
 from services.gateway.web.base import page
 from services.gateway.web.labels import (
     ACTION_LABELS,
@@ -78,7 +77,7 @@ class CitizenPages:
         previous = call(self.intake.get_draft, draft_id, who).get("body") or {} if draft_id else {}
         kept = {d["code"]: d for d in previous.get("documents", [])}
         errors: dict[str, str] = {}
-        choices, store = [], FileStore()
+        choices = []
         for requirement in prepared["documents"]:
             if requirement.get("kind") != "document":
                 continue
@@ -91,19 +90,12 @@ class CitizenPages:
                 choices.append({"code": rcode, "reuse": doc["id"], "label": doc.get("title") or doc["id"]})
             elif choice == "upload" and upload is not None and upload.filename:
                 try:
-                    stored = store.receive(upload.stream, upload.mimetype or "", None)
-                except ServiceError as exc:
+                    record = receive_upload(self.intake, upload.stream, upload.mimetype or "", None,
+                                            upload.filename, who)
+                except UploadRefused as exc:  # content refused (type, size, disguised file): say so on the document
                     errors[rcode] = exc.message
                     continue
-                name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or stored.id
-                try:
-                    call(self.intake.register_upload, {
-                        "id": stored.id, "file_name": name, "media_type": stored.media_type,
-                        "size_bytes": stored.size_bytes, "sha256": stored.sha256, "path": str(stored.path)}, who)
-                except BaseException:
-                    store.delete(stored)
-                    raise
-                choices.append({"code": rcode, "upload": stored.id, "label": name})
+                choices.append({"code": rcode, "upload": record["id"], "label": record["file_name"]})
             elif choice == "upload" and rcode in kept and kept[rcode].get("upload"):
                 choices.append(kept[rcode])  # the file chosen before, when coming back from the review
             else:
@@ -192,8 +184,6 @@ class CitizenPages:
         request, withdraw). The form's one-time key makes a double submit act once."""
         form = wr.request.form
         action = form.get("action", "")
-        if action not in ACTION_LABELS:
-            raise InvalidInput("unknown_action", wr.t("Thao tác không hợp lệ.", "Unknown action."))
         body = {"action": action, "client_txn_id": form.get("txn", "")[:80] or None}
         if form.get("reason", "").strip():
             body["reason"] = form["reason"].strip()[:2000]
@@ -211,12 +201,9 @@ class CitizenPages:
             body["params"] = params
         upload = wr.request.files.get("file")
         if upload is not None and upload.filename:
-            stored = FileStore().receive(upload.stream, upload.mimetype or "", None)
-            name = upload.filename.rsplit("/", 1)[-1][:200]
-            call(self.intake.register_upload, {"id": stored.id, "file_name": name, "media_type": stored.media_type,
-                                               "size_bytes": stored.size_bytes, "sha256": stored.sha256,
-                                               "path": str(stored.path)}, viewer(wr.principal))
-            body["attachments"] = [{"name": name, "sha256": stored.sha256}]
+            record = receive_upload(self.intake, upload.stream, upload.mimetype or "", None, upload.filename,
+                                    viewer(wr.principal))
+            body["attachments"] = [{"name": record["file_name"], "sha256": record["sha256"]}]
         if body["client_txn_id"] is None:
             body.pop("client_txn_id")
         if wr.principal.kind == "citizen":
@@ -250,7 +237,8 @@ class CitizenPages:
     def result_download(self, wr, code):
         """The signed result (PDF) of a dossier, for its applicant and the officers handling it."""
         self._visible_dossier(wr.principal, code)
-        return _result_file(wr, call(self.workflow.result_document, code), code)
+        return attachment(signed_result_path(call(self.workflow.result_document, code)), "application/pdf",
+                          f"ket-qua-{code}.pdf")
 
     @page("GET", "/ho-so/<string:code>/tai-lieu/<string:upload_id>", kinds=("citizen", "officer"))
     def uploaded_document(self, wr, code, upload_id):
@@ -260,9 +248,7 @@ class CitizenPages:
         path = FileStore().path_of(upload_id) if doc else None
         if path is None:
             raise NotFound("document_not_found", wr.t("Không tìm thấy tài liệu.", "Document not found."))
-        response = Response(path.read_bytes(), mimetype=doc["media_type"] or "application/octet-stream")
-        response.headers["Content-Disposition"] = f"attachment; filename=\"{upload_id}{_ext(doc['media_type'])}\""
-        return wr.secure(response)
+        return attachment(path, doc["media_type"], f"{upload_id}{_ext(doc['media_type'])}")
 
     @page("GET", "/ho-so/<string:code>/mau/<string:number>", kinds=("citizen", "officer"))
     def form_page(self, wr, code, number):
@@ -270,11 +256,7 @@ class CitizenPages:
         if number not in FORM_NUMBERS:
             raise NotFound("unknown_form", wr.t("Mẫu phiếu phải là 01 đến 06.", "Forms are 01 to 06."))
         self._visible_dossier(wr.principal, code)
-        response = Response(call(self.workflow.render_form, code, number), mimetype="text/html")
-        wr.secure(response)
-        response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
-                                                       "frame-ancestors 'none'")
-        return response
+        return html_response(call(self.workflow.render_form, code, number))
 
     # -- status by code, without signing in -------------------------------------------------------------------
     @page("GET", "/tra-cuu", public=True)
@@ -310,13 +292,3 @@ def _wizard_form(wr, prepared: dict, body: dict, draft_id: str, errors: dict, st
 def _ext(media_type: str) -> str:
     return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(
         media_type or "", mimetypes.guess_extension(media_type or "") or "")
-
-
-def _result_file(wr, result: dict, code: str) -> Response:
-    path = FileStore().root / result["file"]
-    if not path.is_file():
-        raise NotFound("result_not_ready", wr.t("Tệp kết quả chưa sẵn sàng.", "The result file is not ready yet."))
-    response = Response(path.read_bytes(), mimetype="application/pdf")
-    safe = code.replace("/", "-")
-    response.headers["Content-Disposition"] = f"attachment; filename=\"ket-qua-{safe}.pdf\""
-    return wr.secure(response)

@@ -1,25 +1,25 @@
 """Words the pages show for codes: actions, roles, levels, online modes, channels (Vietnamese, English)."""
 from __future__ import annotations
 
-# Action: (vi, en, what the officer must give: "reason" | "assignee" | "to_agency" | "extra_days").
+# Action: (vi, en). What each action needs (a reason, parameters) comes from workflow's process definition.
 ACTION_LABELS = {
-    "submit": ("Nộp hồ sơ", "Filed", ()),
-    "receive": ("Tiếp nhận", "Receive", ()),
-    "hold_for_coordination": ("Chờ điều phối", "Hold for routing", ()),
-    "refuse_receipt": ("Từ chối tiếp nhận", "Refuse receipt", ("reason",)),
-    "assign": ("Phân công xử lý", "Assign", ("assignee",)),
-    "process_step": ("Ghi nhận xử lý", "Record processing", ()),
-    "request_supplement": ("Yêu cầu bổ sung", "Request a supplement", ("reason",)),
-    "resubmit": ("Nộp bổ sung", "Send the supplement", ()),
-    "transfer": ("Chuyển cơ quan khác", "Transfer", ("to_agency", "reason")),
-    "approve": ("Phê duyệt", "Approve", ()),
-    "reject": ("Không giải quyết", "Reject", ("reason",)),
-    "extend_with_apology": ("Gia hạn (xin lỗi)", "Extend with apology", ("extra_days", "reason")),
-    "stop": ("Dừng xử lý", "Stop", ("reason",)),
-    "result_ready": ("Có kết quả", "Result ready", ()),
-    "return_result": ("Trả kết quả", "Return the result", ()),
-    "withdraw": ("Rút hồ sơ", "Withdraw", ()),
-    "fee_paid": ("Đã nộp phí, lệ phí", "Fee paid", ()),
+    "submit": ("Nộp hồ sơ", "Filed"),
+    "receive": ("Tiếp nhận", "Receive"),
+    "hold_for_coordination": ("Chờ điều phối", "Hold for routing"),
+    "refuse_receipt": ("Từ chối tiếp nhận", "Refuse receipt"),
+    "assign": ("Phân công xử lý", "Assign"),
+    "process_step": ("Ghi nhận xử lý", "Record processing"),
+    "request_supplement": ("Yêu cầu bổ sung", "Request a supplement"),
+    "resubmit": ("Nộp bổ sung", "Send the supplement"),
+    "transfer": ("Chuyển cơ quan khác", "Transfer"),
+    "approve": ("Phê duyệt", "Approve"),
+    "reject": ("Không giải quyết", "Reject"),
+    "extend_with_apology": ("Gia hạn (xin lỗi)", "Extend with apology"),
+    "stop": ("Dừng xử lý", "Stop"),
+    "result_ready": ("Có kết quả", "Result ready"),
+    "return_result": ("Trả kết quả", "Return the result"),
+    "withdraw": ("Rút hồ sơ", "Withdraw"),
+    "fee_paid": ("Đã nộp phí, lệ phí", "Fee paid"),
 }
 OUTCOMES = {"early": ("trước hạn", "early"), "on_time": ("đúng hạn", "on time"), "late": ("trễ hạn", "late")}
 NOTIFICATION_STATUSES = {"sent": ("đã gửi", "sent"), "delivered": ("đã nhận", "delivered"),

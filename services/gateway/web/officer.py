@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from werkzeug.wrappers import Response
-
 from services.chassis.errors import InvalidInput
 from services.chassis.rpc import call
+from services.gateway.routing import html_response
 from services.gateway.web.base import page
 from services.gateway.web.labels import DOSSIER_STATUSES, LEVELS, STATUS_LABELS
 
@@ -39,11 +38,7 @@ class OfficerPages:
     @page("GET", "/can-bo/so-theo-doi", kinds=("officer",))
     def logbook_page(self, wr):
         """Form 07: the unit's logbook of dossiers, printable."""
-        response = Response(call(self.workflow.render_logbook, wr.principal.unit), mimetype="text/html")
-        wr.secure(response)
-        response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
-                                                       "frame-ancestors 'none'")
-        return response
+        return html_response(call(self.workflow.render_logbook, wr.principal.unit))
 
     @page("GET", "/can-bo/thong-ke", kinds=("officer",))
     def statistics_page(self, wr):

@@ -72,6 +72,11 @@ class ProcessDefinition:
     def allowed(self, state: str, roles: frozenset[str]) -> list[str]:
         return [a.name for a in self.actions.values() if state in a.sources and roles & a.roles]
 
+    def requirements(self, names: list[str]) -> dict[str, dict]:
+        """What each named action needs from whoever takes it: a reason, and which parameters."""
+        return {n: {"reason": self.actions[n].reason_required, "params": list(self.actions[n].params)}
+                for n in names if n in self.actions}
+
     def label(self, state: str) -> str:
         return self.states.get(state, {}).get("vi", state)
 

@@ -61,3 +61,4 @@ def test_keys_are_checked():
     assert idempotency.checked_key("k" * 100) == "k" * 100
     with pytest.raises(InvalidInput):
         idempotency.checked_key("k" * 101)
+

@@ -280,3 +280,14 @@ def test_officer_actions_enter_the_audit_chain_and_it_verifies(workflow):
                                        "first_bad_seq": None, "reason": ""}
     # System actions (the online receipt) are in the action log, not in the officers' audit chain.
     assert "case.receive" not in {r["action"] for r in rows}
+
+
+def test_the_case_says_what_each_allowed_action_needs_as_the_process_defines_it(workflow):
+    code = submit(workflow)
+    leader = workflow.get_case(code, actor("leader", JUSTICE))
+    needs = leader["action_requirements"]
+    assert set(needs) == set(leader["allowed_actions"])
+    assert needs["assign"] == {"reason": False, "params": ["assignee"]}
+    assert needs["stop"]["reason"] is True
+    assert needs["extend_with_apology"] == {"reason": True, "params": ["extra_days"]}
+    assert workflow.get_case(code)["action_requirements"] is None  # nobody asked: no actions, no needs
