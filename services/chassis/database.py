@@ -34,8 +34,9 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -129,7 +130,35 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle for a while (a restarted or failed-over
+    PostgreSQL leaves dead connections in the pool). A connection in steady use is not pinged: a round trip saved
+    on every transaction under load; should it have died all the same, the statement fails, SQLAlchemy sees the
+    disconnect and empties the pool, and the unit of work answers Unavailable (the caller retries)."""
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, _proxy):
+        if time.monotonic() - record.info.get("last_used", 0.0) <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as exc:  # noqa: BLE001 - any failure means: not this connection, take a fresh one
+            raise DisconnectionError(f"idle connection is dead: {exc}") from exc
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn, record):
+        if record is not None:
+            record.info["last_used"] = time.monotonic()
 
 
 def _safe_rollback(session) -> None:
@@ -188,22 +217,18 @@ class UnitOfWork:
     def first_delivery(self, event_id: str, handler: str) -> bool:
         """Claim `event_id` for `handler` in this transaction; False if it was processed before.
 
-        Two replicas racing on the same id: the second one's commit fails on the primary key, its transaction
-        rolls back, the message is redelivered and then seen as a duplicate here.
+        One statement (insert, or nothing on a conflict). Two replicas racing on the same id: on PostgreSQL the
+        second insert waits for the first transaction and then inserts nothing (a duplicate); if the first rolls
+        back, the second claims the event.
         """
-        seen = self.session.execute(
-            select(self._inbox.c.event_id).where(
-                self._inbox.c.event_id == event_id, self._inbox.c.handler == handler
-            )
-        ).first()
-        if seen:
-            return False
-        self.session.execute(
-            self._inbox.insert().values(
-                event_id=event_id, handler=handler, processed_at=datetime.now(timezone.utc)
-            )
-        )
-        return True
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        claimed = self.session.execute(
+            insert(self._inbox)
+            .values(event_id=event_id, handler=handler, processed_at=datetime.now(timezone.utc))
+            .on_conflict_do_nothing(index_elements=[self._inbox.c.event_id, self._inbox.c.handler])
+        ).rowcount
+        return claimed == 1
 
 
 class Database(DependencyProvider):

@@ -23,6 +23,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from services.chassis import idempotency
 from services.chassis.consumers import on_event
@@ -83,13 +84,15 @@ class AgencyFeeds:
         data = event.raw.get("data", {})
         unit = data.get("agency_code") or data.get("receiving_agency_code") or ""
         now = _now()
-        if session.execute(select(storage.event_log.c.seq).where(
-                storage.event_log.c.event_id == event.id)).first():
-            return
-        seq = session.execute(storage.event_log.insert().values(
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        seq = session.execute(insert(storage.event_log).values(
             event_id=event.id, type=event.type, subject=event.subject, unit=unit,
             procedure_code=data.get("procedure_code", ""), occurred_at=event.time,
-            envelope=json.dumps(event.raw, ensure_ascii=False), received_at=now)).inserted_primary_key[0]
+            envelope=json.dumps(event.raw, ensure_ascii=False), received_at=now,
+        ).on_conflict_do_nothing(index_elements=[storage.event_log.c.event_id])
+            .returning(storage.event_log.c.seq)).scalar()
+        if seq is None:
+            return  # recorded before
         entry = {"type": event.type, "unit": unit, "procedure_code": data.get("procedure_code", "")}
         for sub in session.execute(select(storage.subscriptions).where(
                 storage.subscriptions.c.active.is_(True))).mappings():

@@ -8,8 +8,6 @@ import os
 import smtplib
 import uuid
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
-from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
 import requests
@@ -33,6 +31,7 @@ from services.notify import storage
 from services.notify.domain import sms
 from services.notify.domain.templates import Templates, template_for
 from services.notify.feeds import AgencyFeeds
+from services.notify.mailer import Mailer, build_message
 
 LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RETRYABLE = ("created", "temporary-failure")
@@ -77,6 +76,23 @@ NOTIFICATIONS = Counter(
 )
 
 
+class MailerProvider(DependencyProvider):
+    """SMTP sessions kept open between messages (services/notify/mailer.py), one pool per container."""
+
+    def setup(self):
+        settings = self.container.config["MOTCUA"]
+        self.mailer = Mailer(settings.smtp_host, settings.smtp_port)
+
+    def stop(self):
+        self.mailer.close()
+
+    def kill(self):
+        self.mailer.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.mailer
+
+
 class TemplatesProvider(DependencyProvider):
     def setup(self):
         self.templates = Templates()
@@ -95,6 +111,7 @@ class NotifyService(AgencyFeeds):
     db = Database(storage.metadata)
     settings = SettingsProvider()
     templates = TemplatesProvider()
+    mailer = MailerProvider()
     intake = RpcProxy("intake")
     log = LogContext()
     metrics = EntrypointMetrics()
@@ -125,11 +142,38 @@ class NotifyService(AgencyFeeds):
                 if not uow.duplicate:
                     self.record_in(uow.session, event)
             return
-        with self.db.unit() as uow:
+        now = _now()
+        created = []
+        # One transaction: claim the event, record it for the feeds, read how to reach the applicant, and store
+        # each notification already claimed for sending ("sending", first attempt) when it may go out now, so
+        # the send below needs no claim of its own. A crash before the send leaves a "sending" row that
+        # retry_pending takes over after 30 s.
+        with self.db.unit(event) as uow:
+            if uow.duplicate:
+                return
+            self.record_in(uow.session, event)
             recipient = storage.find_recipient(uow.session, data.dossier_code)
-        if recipient is None:
-            # Status events may overtake DossierSubmitted (separate queues): ask intake, the dossier's owner.
-            recipient = call(self.intake.get_contact, data.dossier_code)
+            if recipient is None:
+                # Status events may overtake DossierSubmitted (separate queues): ask intake, the dossier's owner.
+                recipient = call(self.intake.get_contact, data.dossier_code)
+            for channel, to, rendered, not_before in self._render_for(name, data, recipient, now):
+                due_now = not_before is None or not_before <= now
+                note = dict(
+                    id=str(uuid.uuid4()), dossier_code=data.dossier_code, channel=channel,
+                    recipient=to, template=rendered.template, language=rendered.language,
+                    subject=rendered.subject, body=rendered.body, status="sending" if due_now else "created",
+                    attempts=1 if due_now else 0, last_error="", cause_event_id=event.id, created_at=now,
+                    updated_at=now, not_before=not_before,
+                )
+                uow.session.execute(storage.notifications.insert().values(**note))
+                created.append((note, due_now))
+        for note, due_now in created:
+            NOTIFICATIONS.labels(note["channel"], "created").inc()
+            if due_now:
+                self._send(note)
+
+    def _render_for(self, name: str, data, recipient: dict, now: datetime) -> list[tuple]:
+        """(channel, recipient, rendered, not_before) for each channel the applicant can be reached on."""
         due_local = ""
         if data.HasField("due_at"):
             due_local = data.due_at.ToDatetime(tzinfo=timezone.utc).astimezone(LEGAL_TZ).strftime("%H:%M %d/%m/%Y")
@@ -139,8 +183,6 @@ class NotifyService(AgencyFeeds):
             "procedure_code": data.procedure_code, "agency_code": data.agency_code, "due_local": due_local,
             "public_url": self.settings.public_url, "reason": data.reason,
         }
-        now = _now()
-        created = []
         rows = []
         if recipient.get("email"):
             rendered = self.templates.render(name, language, context)
@@ -149,23 +191,7 @@ class NotifyService(AgencyFeeds):
         if phone_channels:
             short = self.templates.render_short(name, language, context, plain=SMS_PLAIN())
             rows.append((phone_channels[0], recipient["phone"], short, sms.next_allowed(now, quiet=QUIET_HOURS())))
-        with self.db.unit(event) as uow:
-            if uow.duplicate:
-                return
-            self.record_in(uow.session, event)
-            for channel, to, rendered, not_before in rows:
-                notification_id = str(uuid.uuid4())
-                uow.session.execute(storage.notifications.insert().values(
-                    id=notification_id, dossier_code=data.dossier_code, channel=channel,
-                    recipient=to, template=rendered.template, language=rendered.language,
-                    subject=rendered.subject, body=rendered.body, status="created", attempts=0, last_error="",
-                    cause_event_id=event.id, created_at=now, updated_at=now, not_before=not_before,
-                ))
-                created.append((notification_id, channel, not_before))
-        for notification_id, channel, not_before in created:
-            NOTIFICATIONS.labels(channel, "created").inc()
-            if not_before is None or not_before <= now:
-                self._deliver(notification_id)
+        return rows
 
     @timer(interval=2)
     def retry_pending(self):
@@ -203,6 +229,10 @@ class NotifyService(AgencyFeeds):
             note = uow.session.execute(select(table).where(table.c.id == notification_id)).mappings().first()
         if not claimed:
             return
+        self._send(dict(note))
+
+    def _send(self, note: dict) -> None:
+        """Send a notification this worker has claimed (status "sending"), then record how it went."""
         if note["channel"] in PHONE:
             self._deliver_phone(note)
             return
@@ -349,16 +379,11 @@ class NotifyService(AgencyFeeds):
         return {"id": reference, "status": status}
 
     def _send_email(self, note):
-        message = EmailMessage()
-        message["From"] = self.settings.mail_from
-        message["To"] = note["recipient"]
-        message["Subject"] = note["subject"]
-        message["Message-ID"] = make_msgid(idstring=note["id"], domain="motcua.local")
-        message["X-MotCua-Notification-Id"] = note["id"]
-        message["X-MotCua-Dossier-Code"] = note["dossier_code"]
-        message.set_content(note["body"])
-        with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port, timeout=15) as smtp:
-            smtp.send_message(message)
+        sender, data = build_message(
+            self.settings.mail_from, note["recipient"], note["subject"], note["body"],
+            {"X-MotCua-Notification-Id": note["id"], "X-MotCua-Dossier-Code": note["dossier_code"]},
+            msgid_key=note["id"])
+        self.mailer.send(sender, note["recipient"], data)
 
     @rpc
     def list_notifications(self, dossier_code: str) -> list[dict]:

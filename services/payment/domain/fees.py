@@ -77,7 +77,7 @@ def _number(form: dict, field: str | None, default: int) -> int:
         return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not a number, NaN, infinity: as if not given
         return default
     return max(number, 0)
 

@@ -17,6 +17,7 @@ from nameko.testing.services import worker_factory
 from devtools.message_sandbox import DEFAULT_KEY, MessageSandbox
 from services.chassis.errors import Forbidden
 from services.notify import storage
+from services.notify.mailer import Mailer
 from services.notify.service import NotifyService
 from tests.support import FakeDatabase
 
@@ -120,8 +121,8 @@ def test_a_citizens_phone_is_not_flooded(notify, sandbox, monkeypatch):
 def test_deferred_messages_do_not_crowd_out_the_others(sandbox):
     """150 phone messages deferred by the rate limit are older than an e-mail waiting to go: the e-mail is still
     tried at the next tick (the retry scan skips deferred rows in the query, not after its limit)."""
-    notify = worker_factory(NotifyService, db=FakeDatabase(storage.metadata), settings=SimpleNamespace(
-        public_url="http://127.0.0.1:9", mail_from="x@y", smtp_host="127.0.0.1", smtp_port=_free_port()))
+    notify = worker_factory(NotifyService, db=FakeDatabase(storage.metadata), mailer=Mailer("127.0.0.1", _free_port()),
+                            settings=SimpleNamespace(public_url="http://127.0.0.1:9", mail_from="x@y"))
     later = datetime.now(timezone.utc) + timedelta(minutes=10)
     deferred = [_note(notify, status="temporary-failure") for _ in range(150)]
     with notify.db.unit() as uow:

@@ -1,0 +1,67 @@
+"""The mailer against a real SMTP server (aiosmtpd): messages decode as sent, sessions are reused, a session the
+server dropped is replaced without losing the message, refusals surface with their SMTP code."""
+from __future__ import annotations
+
+import smtplib
+import socket
+
+import pytest
+
+from devtools.smtp_sink import SmtpSink, read_messages
+from services.notify.mailer import Mailer, build_message
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def sink(tmp_path):
+    box = SmtpSink(tmp_path / "mail", _free_port(), None)
+    box.start()
+    yield box
+    box.stop()
+
+
+def _message(n: int) -> tuple[str, bytes]:
+    return build_message("Một cửa điện tử <motcua@localhost>", "an.nguyen@example.vn",
+                         f"Hồ sơ H15-261130-{n:04d} đã được tiếp nhận", f"Kính gửi ông Nguyễn Văn An,\nlần {n}.\n" + "Hồ sơ của ông đã được tiếp nhận. " * 60,
+                         {"X-MotCua-Dossier-Code": f"H15-261130-{n:04d}"}, msgid_key=f"n{n}")
+
+
+def test_messages_decode_as_written_and_one_session_carries_them(sink):
+    mailer = Mailer("127.0.0.1", sink.port)
+    for n in range(3):
+        sender, data = _message(n)
+        mailer.send(sender, "an.nguyen@example.vn", data)
+    assert len(mailer._idle) == 1  # one session, kept for the next message
+    kept = read_messages(sink.directory)
+    assert [m["subject"] for m in kept] == [f"Hồ sơ H15-261130-{n:04d} đã được tiếp nhận" for n in range(3)]
+    assert kept[0]["from"] == "Một cửa điện tử <motcua@localhost>"
+    assert kept[2]["text"].startswith("Kính gửi ông Nguyễn Văn An,\nlần 2.\nHồ sơ của ông")
+    assert len(kept[2]["text"]) > 1500  # longer than an SMTP line: the message is sent in CRLF-ended lines
+    assert kept[1]["headers"]["X-MotCua-Dossier-Code"] == "H15-261130-0001"
+    assert kept[0]["date"] and kept[0]["message_id"].endswith("@motcua.local>")
+    mailer.close()
+
+
+def test_a_session_the_server_dropped_is_replaced_and_the_message_still_goes(sink):
+    mailer = Mailer("127.0.0.1", sink.port)
+    sender, data = _message(1)
+    mailer.send(sender, "an.nguyen@example.vn", data)
+    sink.stop()  # the relay restarts: the kept session is dead
+    sink.start()
+    sender, data = _message(2)
+    mailer.send(sender, "an.nguyen@example.vn", data)
+    assert [m["headers"]["X-MotCua-Dossier-Code"] for m in read_messages(sink.directory)] == [
+        "H15-261130-0001", "H15-261130-0002"]
+
+
+def test_no_relay_is_an_os_error_and_nothing_is_kept():
+    mailer = Mailer("127.0.0.1", _free_port(), timeout=2)
+    sender, data = _message(1)
+    with pytest.raises((OSError, smtplib.SMTPException)):
+        mailer.send(sender, "an.nguyen@example.vn", data)
+    assert mailer._idle == []
