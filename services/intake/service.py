@@ -103,7 +103,7 @@ class IntakeService:
                                        {"documents": errors,
                                         "reusable": {d["doc_type"]: d["id"] for d in reusable.values()}})
                 agency = route["receiving_agency_code"]
-                sequence = storage.next_sequence(uow.session, agency, codes.legal_day(now))
+                sequence = self._take_number(uow.session, agency, codes.legal_day(now))
                 code = codes.dossier_code(agency, codes.legal_day(now), sequence)
                 values = dict(
                     code=code, procedure_code=procedure["code"], procedure_version=procedure["version"],
@@ -151,6 +151,16 @@ class IntakeService:
                       channel=body["channel"], applicant=id_number,
                       reused=sum(r.source == "reused" for r in resolved))
         return answer
+
+    def _take_number(self, session, agency: str, day) -> int:
+        """The dossier's daily number. On PostgreSQL in a short transaction of its own (autocommit, one
+        statement): the counter row is locked for one round trip, not for the whole submission, which would make
+        every submission to the agency wait for the one before it to commit. SQLite serialises writers anyway and
+        has one connection: there it is taken in the submission's transaction."""
+        if self.db.engine.dialect.name != "postgresql":
+            return storage.next_sequence(session, agency, day)
+        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return storage.next_sequence(conn, agency, day)
 
     def _unused_uploads(self, session, owner: str, ids: list[str]) -> dict[str, dict]:
         if not ids:

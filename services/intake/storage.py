@@ -82,20 +82,22 @@ drafts = Table(
 idempotency_keys = idempotency.add_table(metadata)
 
 
-def next_sequence(session, agency_code: str, day: date) -> int:
-    """Take the next daily number for an agency, atomically.
+def next_sequence(bind, agency_code: str, day: date) -> int:
+    """Take the next daily number for an agency, atomically: one upsert, on a session or a connection.
 
-    One upsert: on PostgreSQL the row lock is held until the dossier's transaction commits, so concurrent
-    submissions queue on it and a rolled-back submission gives its number back (no gaps from failures).
+    The row stays locked until the transaction that took the number ends. The service takes numbers on
+    PostgreSQL in a transaction of their own (`IntakeService._take_number`), so submissions to one agency do not
+    queue behind each other's whole transactions; a submission that fails afterwards leaves a gap in the day's
+    numbers. A number is never given twice.
     """
-    dialect = session.get_bind().dialect.name
+    dialect = bind.get_bind().dialect.name if hasattr(bind, "get_bind") else bind.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(dossier_sequences).values(agency_code=agency_code, day=day, last_value=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=[dossier_sequences.c.agency_code, dossier_sequences.c.day],
         set_={"last_value": dossier_sequences.c.last_value + 1},
     ).returning(dossier_sequences.c.last_value)
-    return session.execute(stmt).scalar_one()
+    return bind.execute(stmt).scalar_one()
 
 
 def find_dossier(session, code: str) -> dict | None:

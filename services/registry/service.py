@@ -64,12 +64,20 @@ class RegistryService:
 
     def _log_read(self, uow, id_number, requester, category, purpose, dossier_code, allowed, detail=""):
         """Every read of personal data: in the access log the citizen sees, and in the audit chain."""
-        uow.session.execute(storage.access_log.insert().values(
-            id_number=id_number, requester=requester, category=category, purpose=purpose,
-            dossier_code=dossier_code or "", allowed=allowed, at=_now(), detail=detail))
-        uow.audit(requester, "personal_data.read" if allowed else "personal_data.read_refused",
-                  audit.person_ref(self.settings.applicant_ref_key, id_number),
-                  {"category": category, "purpose": purpose, "dossier_code": dossier_code or "", "detail": detail})
+        self._log_reads(uow, id_number, requester, (category,), purpose, dossier_code, allowed, detail)
+
+    def _log_reads(self, uow, id_number, requester, categories, purpose, dossier_code, allowed, detail=""):
+        """A read of several categories at once: one access-log row and one audit entry each, one statement."""
+        at = _now()
+        uow.session.execute(storage.access_log.insert(), [
+            dict(id_number=id_number, requester=requester, category=category, purpose=purpose,
+                 dossier_code=dossier_code or "", allowed=allowed, at=at, detail=detail)
+            for category in categories])
+        ref = audit.person_ref(self.settings.applicant_ref_key, id_number)
+        for category in categories:
+            uow.audit(requester, "personal_data.read" if allowed else "personal_data.read_refused", ref,
+                      {"category": category, "purpose": purpose, "dossier_code": dossier_code or "",
+                       "detail": detail})
 
     # -- for services (trusted callers inside the platform) -----------------------------------------------
     @rpc
@@ -82,8 +90,8 @@ class RegistryService:
         with self.db.unit() as uow:
             row = storage.find_person(uow.session, id_number)
             if row is not None:
-                for category in ("identity", "address", "contact"):
-                    self._log_read(uow, id_number, requester, category, purpose, dossier_code, True)
+                self._log_reads(uow, id_number, requester, ("identity", "address", "contact"), purpose,
+                                dossier_code, True)
         if row is None:
             raise NotFound("person_not_found", "Không tìm thấy công dân trong cơ sở dữ liệu.",
                            {"field": "applicant.id_number"})

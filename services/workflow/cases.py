@@ -44,8 +44,9 @@ class CaseHandler:
         self.now = now or datetime.now(timezone.utc)
 
     # -- opening ----------------------------------------------------------------------------------------------
-    def open_case(self, data) -> tuple[str, str]:
-        """Open the case of a submitted dossier and receive it online (or hold it for coordination)."""
+    def open_case(self, data) -> tuple[str, str, str]:
+        """Open the case of a submitted dossier and receive it online (or hold it for coordination).
+        Returns (status, level, agency code)."""
         procedure = self.catalogue.procedures.get((data.procedure_code, data.procedure_version))
         if procedure is None:
             raise InvalidInput("unknown_procedure_version", f"{data.procedure_code} v{data.procedure_version}")
@@ -53,25 +54,31 @@ class CaseHandler:
         first_step = procedure.chain[0] if procedure.chain else None
         agency = (territory.chain_agency(first_step, data.applicant_unit_code) if first_step
                   else territory.competent_agency(procedure, data.applicant_unit_code))
-        self.session.execute(storage.cases.insert().values(
+        # The new row comes back whole (defaults included) and is handed to the first action: no second read.
+        opened = dict(self.session.execute(storage.cases.insert().values(
             dossier_code=data.dossier_code, procedure_code=procedure.code, procedure_version=procedure.version,
             agency_code="", level="", receiving_agency_code=data.receiving_agency_code,
             applicant_unit_code=data.applicant_unit_code, applicant_ref=data.applicant_ref, status="submitted",
             submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc), received_at=None, due_at=None,
             due_explanation="{}", updated_at=self.now, process=procedure.process,
-        ))
+        ).returning(*storage.cases.c)).mappings().one())
         system = {"kind": "system", "subject": "system", "unit": None, "roles": []}
         if agency is None:
-            self.act(data.dossier_code, "hold_for_coordination", system, {}, None, reason="Không xác định được cơ quan có thẩm quyền")
-            return "coordination", ""
-        self.act(data.dossier_code, "receive", system, {"to_agency": agency.code}, None, reason="Tiếp nhận trực tuyến")
-        return "received", territory.level_of(agency)
+            result = self.act(data.dossier_code, "hold_for_coordination", system, {}, None,
+                              reason="Không xác định được cơ quan có thẩm quyền", case=opened)
+            return "coordination", "", result["agency_code"]
+        result = self.act(data.dossier_code, "receive", system, {"to_agency": agency.code}, None,
+                          reason="Tiếp nhận trực tuyến", case=opened)
+        return "received", territory.level_of(agency), result["agency_code"]
 
     # -- actions -------------------------------------------------------------------------------------------------
     def act(self, code: str, action: str, actor: dict, params: dict, client_txn_id: str | None,
-            reason: str = "", attachments: list | None = None) -> dict:
+            reason: str = "", attachments: list | None = None, case: dict | None = None) -> dict:
+        """Apply `action`. `case` is the case row when the caller holds it already, written in this same
+        transaction (a case just opened); otherwise it is read and locked here."""
         params = dict(params or {})
-        case = storage.find_case_for_update(self.session, code)
+        if case is None:
+            case = storage.find_case_for_update(self.session, code)
         if case is None:
             raise NotFound("case_not_found", "Không tìm thấy hồ sơ.")
         if client_txn_id:
@@ -117,10 +124,14 @@ class CaseHandler:
             self._close_step(code, handed_to="")
             if action == "return_result" and case["due_at"] is not None:
                 changes["outcome"] = self.catalogue.clock.classify(self.now, case["due_at"])
+        recompute = effect in ("resume", "extend") or action == "receive"
+        closed: tuple = ()
+        if recompute:
+            closed = self._due_changes(code, {**case, **changes}, changes)
         self.session.execute(storage.cases.update().where(storage.cases.c.dossier_code == code).values(**changes))
-        if effect in ("resume", "extend") or action == "receive":
-            self._recompute_due(code)
-        updated = storage.find_case(self.session, code)
+        if recompute:
+            self._move_open_steps(code, closed)
+        updated = {**case, **changes}  # the row as just written, without reading it back
         storage.append_action(
             self.session, code, action=action, from_status=case["status"], to_status=new_status,
             actor=str(actor.get("subject") or "system"), unit=str(actor.get("unit") or updated["agency_code"]),
@@ -144,7 +155,7 @@ class CaseHandler:
         self.uow.publish(DossierStatusChanged, change, subject=code)
         if action == "return_result":
             self._issue_result(updated)
-        return {"replayed": False, "status": new_status}
+        return {"replayed": False, "status": new_status, "agency_code": updated["agency_code"]}
 
     def _issue_result(self, case: dict) -> None:
         """An approved dossier's result goes back to the registry as a verified document (once-only)."""
@@ -258,16 +269,20 @@ class CaseHandler:
                 ended_at=self.now, outcome=self.catalogue.clock.classify(self.now, step["due_at"]),
                 handed_to=handed_to))
 
-    def _recompute_due(self, code: str) -> None:
-        case = storage.find_case(self.session, code)
+    def _due_changes(self, code: str, case: dict, changes: dict) -> tuple:
+        """Put the case's new due date (legal clock from receipt, closed pauses off, extensions on) into
+        `changes`; return the closed pauses, which also move the running step's due date."""
         procedure = self.catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
         closed = tuple(Pause(p["started_at"], p["ended_at"], p["reason"])
                        for p in storage.pauses(self.session, code) if p["ended_at"] is not None)
         deadline = self.catalogue.clock.deadline(case["received_at"], procedure.processing_days, closed,
                                                  case["extension_days"])
-        self.session.execute(storage.cases.update().where(storage.cases.c.dossier_code == code).values(
-            due_at=deadline.due_at, due_explanation=json.dumps(deadline.explanation, ensure_ascii=False)))
-        # A resumed clock also moves the running step's due date by the same paused days.
+        changes.update(due_at=deadline.due_at.astimezone(timezone.utc),
+                       due_explanation=json.dumps(deadline.explanation, ensure_ascii=False))
+        return closed
+
+    def _move_open_steps(self, code: str, closed: tuple) -> None:
+        """A resumed clock also moves the running step's due date by the same paused days."""
         for step in storage.steps(self.session, code):
             if step["ended_at"] is None:
                 step_pauses = tuple(p for p in closed if p.started_at >= step["started_at"])

@@ -130,9 +130,8 @@ class WorkflowService:
         with self.db.unit(event) as uow:
             if uow.duplicate or storage.find_case(uow.session, event.data.dossier_code):
                 return
-            status, level = CaseHandler(self.catalogue, uow).open_case(event.data)
+            status, level, agency = CaseHandler(self.catalogue, uow).open_case(event.data)
             portal_sync.record_changes(uow, self.portal)
-            agency = storage.find_case(uow.session, event.data.dossier_code)["agency_code"]
         if status == "received":
             RECEIVED.labels(level or "none", agency or "none").inc()
         TRANSITIONS.labels(status, level or "none").inc()
