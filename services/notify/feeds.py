@@ -23,12 +23,13 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.chassis import idempotency
 from services.chassis.consumers import on_event
+from services.chassis.database import dialect_insert, prebuilt
 from services.chassis.errors import InvalidInput, NotFound
 from services.chassis.events import event_type
+from services.chassis.metrics import EVENTS_DUPLICATE
 from services.notify import storage
 from services.notify.domain import webhooks
 
@@ -73,35 +74,42 @@ class AgencyFeeds:
     # DossierStatusChanged are recorded by the citizen handlers in NotifyService, in the same transaction (one
     # message and one transaction per event instead of two: notify is the busiest service per dossier).
     def _record(self, event) -> None:
-        with self.db.unit(event) as uow:
-            if uow.duplicate:
-                return
+        with self.db.unit() as uow:
             self.record_in(uow.session, event)
 
-    def record_in(self, session, event) -> None:
+    def record_in(self, session, event) -> bool:
         """Add `event` to the event log and queue a delivery for every active subscription it matches, in the
-        caller's transaction. Recording an event twice records it once."""
+        caller's transaction. False if the event was recorded before (a redelivery): recording it is then
+        nothing.
+
+        The event log's unique event id is also the handlers' deduplication: each public event type is recorded
+        by exactly one handler of this service, so an inbox entry beside it would say the same thing again (one
+        statement fewer per event). Two replicas racing: the second insert waits for the first transaction,
+        then inserts nothing."""
         data = event.raw.get("data", {})
         unit = data.get("agency_code") or data.get("receiving_agency_code") or ""
         now = _now()
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        seq = session.execute(insert(storage.event_log).values(
-            event_id=event.id, type=event.type, subject=event.subject, unit=unit,
-            procedure_code=data.get("procedure_code", ""), occurred_at=event.time,
-            envelope=json.dumps(event.raw, ensure_ascii=False), received_at=now,
-        ).on_conflict_do_nothing(index_elements=[storage.event_log.c.event_id])
-            .returning(storage.event_log.c.seq)).scalar()
+        log_table, subs = storage.event_log, storage.subscriptions
+        dialect = session.get_bind().dialect.name
+        record = prebuilt(("notify.event_log.record", dialect), lambda: dialect_insert(session, log_table)
+                          .on_conflict_do_nothing(index_elements=[log_table.c.event_id]).returning(log_table.c.seq))
+        seq = session.execute(record, {
+            "event_id": event.id, "type": event.type, "subject": event.subject, "unit": unit,
+            "procedure_code": data.get("procedure_code", ""), "occurred_at": event.time,
+            "envelope": json.dumps(event.raw, ensure_ascii=False), "received_at": now}).scalar()
         if seq is None:
-            return  # recorded before
+            EVENTS_DUPLICATE.labels("notify", f"record:{event.type}").inc()
+            return False
         entry = {"type": event.type, "unit": unit, "procedure_code": data.get("procedure_code", "")}
-        for sub in session.execute(select(storage.subscriptions).where(
-                storage.subscriptions.c.active.is_(True))).mappings():
+        active = prebuilt(("notify.subscriptions.active",), lambda: select(subs).where(subs.c.active.is_(True)))
+        for sub in session.execute(active).mappings():
             filters = {k: json.loads(sub[k]) for k in ("event_types", "units", "procedures")}
             if webhooks.matches(filters, entry):
                 session.execute(storage.webhook_deliveries.insert().values(
                     id=str(uuid.uuid4()), subscription_id=sub["id"], event_seq=seq, event_id=event.id, round=0,
                     status="pending", attempts=0, next_attempt_at=now, last_error="", created_at=now,
                     updated_at=now))
+        return True
 
     @on_event(CaseDueSoon)
     def feed_case_due_soon(self, event):

@@ -21,7 +21,7 @@ from prometheus_client import Counter
 from sqlalchemy import func, select, update
 
 from services.chassis.consumers import on_event
-from services.chassis.database import Database
+from services.chassis.database import Database, dialect_insert, prebuilt
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
@@ -120,16 +120,16 @@ class NotifyService(AgencyFeeds):
     def on_dossier_submitted(self, event):
         """Keep how to reach the applicant of the dossier, and record the event for agency feeds."""
         contact = event.data.contact
-        with self.db.unit(event) as uow:
-            if uow.duplicate:
-                return
-            self.record_in(uow.session, event)
-            if storage.find_recipient(uow.session, event.data.dossier_code):
-                return
-            uow.session.execute(storage.recipients.insert().values(
-                dossier_code=event.data.dossier_code, full_name=contact.full_name, email=contact.email,
-                phone=contact.phone, language=contact.language or "vi",
-            ))
+        with self.db.unit() as uow:
+            if not self.record_in(uow.session, event):
+                return  # seen before (the event log deduplicates, see AgencyFeeds.record_in)
+            table = storage.recipients
+            dialect = uow.session.get_bind().dialect.name
+            keep = prebuilt(("notify.recipients.keep", dialect), lambda: dialect_insert(uow.session, table)
+                            .on_conflict_do_nothing(index_elements=[table.c.dossier_code]))
+            uow.session.execute(keep, {
+                "dossier_code": event.data.dossier_code, "full_name": contact.full_name, "email": contact.email,
+                "phone": contact.phone, "language": contact.language or "vi"})
 
     @on_event(DossierStatusChanged)
     def on_dossier_status_changed(self, event):
@@ -138,9 +138,8 @@ class NotifyService(AgencyFeeds):
         data = event.data
         name = template_for(data.action, data.from_status, data.to_status)
         if name is None:
-            with self.db.unit(event) as uow:
-                if not uow.duplicate:
-                    self.record_in(uow.session, event)
+            with self.db.unit() as uow:
+                self.record_in(uow.session, event)
             return
         now = _now()
         created = []
@@ -148,10 +147,9 @@ class NotifyService(AgencyFeeds):
         # each notification already claimed for sending ("sending", first attempt) when it may go out now, so
         # the send below needs no claim of its own. A crash before the send leaves a "sending" row that
         # retry_pending takes over after 30 s.
-        with self.db.unit(event) as uow:
-            if uow.duplicate:
-                return
-            self.record_in(uow.session, event)
+        with self.db.unit() as uow:
+            if not self.record_in(uow.session, event):
+                return  # seen before (the event log deduplicates, see AgencyFeeds.record_in)
             recipient = storage.find_recipient(uow.session, data.dossier_code)
             if recipient is None:
                 # Status events may overtake DossierSubmitted (separate queues): ask intake, the dossier's owner.
@@ -165,7 +163,8 @@ class NotifyService(AgencyFeeds):
                     attempts=1 if due_now else 0, last_error="", cause_event_id=event.id, created_at=now,
                     updated_at=now, not_before=not_before,
                 )
-                uow.session.execute(storage.notifications.insert().values(**note))
+                uow.session.execute(prebuilt(("notify.notifications.insert",),
+                                             lambda: storage.notifications.insert()), note)
                 created.append((note, due_now))
         for note, due_now in created:
             NOTIFICATIONS.labels(note["channel"], "created").inc()

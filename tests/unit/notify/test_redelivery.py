@@ -1,0 +1,84 @@
+"""Notify's citizen handlers deduplicate on the event log: a redelivered DossierSubmitted or DossierStatusChanged
+records nothing twice and sends nothing twice (worker_factory, SQLite, a real SMTP server)."""
+from __future__ import annotations
+
+import socket
+from types import SimpleNamespace
+
+import pytest
+from motcua.intake.v1.events_pb2 import DossierSubmitted
+from motcua.workflow.v1.events_pb2 import DossierStatusChanged
+from nameko.testing.services import worker_factory
+
+from devtools.smtp_sink import SmtpSink, read_messages
+from services.chassis.events import build_event, parse_event
+from services.notify import storage
+from services.notify.mailer import Mailer
+from services.notify.service import NotifyService, TemplatesProvider
+from tests.support import FakeDatabase
+
+CODE = "000.00.07.H41-261130-0001"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def sink(tmp_path):
+    box = SmtpSink(tmp_path / "mail", _free_port(), None)
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def notify(sink, monkeypatch):
+    monkeypatch.delenv("MESSAGE_PROVIDER_URL", raising=False)  # e-mail only
+    templates = TemplatesProvider()
+    templates.setup()
+    return worker_factory(NotifyService, db=FakeDatabase(storage.metadata), templates=templates.templates,
+                          mailer=Mailer("127.0.0.1", sink.port),
+                          settings=SimpleNamespace(public_url="http://127.0.0.1:8000",
+                                                   mail_from="Một cửa điện tử <motcua@localhost>"))
+
+
+def _submitted():
+    return parse_event(build_event(DossierSubmitted, {
+        "dossier_code": CODE, "procedure_code": "1.000656", "procedure_version": 1,
+        "receiving_agency_code": "000.00.07.H41", "applicant_unit_code": "26734", "applicant_ref": "ref-1",
+        "channel": "online", "submitted_at": "2026-11-30T03:00:00Z",
+        "contact": {"full_name": "Nguyễn Văn An", "email": "an.nguyen@example.vn", "phone": "", "language": "vi"},
+    }, source="intake", subject=CODE))
+
+
+def _received():
+    return parse_event(build_event(DossierStatusChanged, {
+        "dossier_code": CODE, "procedure_code": "1.000656", "agency_code": "000.00.07.H41",
+        "from_status": "submitted", "to_status": "received", "action": "receive", "level": "province",
+        "actor": "system", "reason": "", "due_at": "2026-12-10T10:00:00Z",
+    }, source="workflow", subject=CODE))
+
+
+def test_a_redelivered_event_is_recorded_once_and_mailed_once(notify, sink):
+    submitted, received = _submitted(), _received()
+    for _ in range(2):
+        notify.on_dossier_submitted(submitted)
+        notify.on_dossier_status_changed(received)
+    assert len(notify.db.rows("recipients")) == 1
+    assert sorted(r["event_id"] for r in notify.db.rows("event_log")) == sorted([submitted.id, received.id])
+    notes = notify.db.rows("notifications")
+    assert [(n["channel"], n["status"], n["attempts"]) for n in notes] == [("email", "sent", 1)]
+    mails = read_messages(sink.directory)
+    assert len(mails) == 1 and mails[0]["headers"]["X-MotCua-Dossier-Code"] == CODE
+    assert mails[0]["to"] == "an.nguyen@example.vn"
+
+
+def test_a_status_event_that_overtakes_the_submission_still_reaches_the_applicant(notify, sink):
+    notify.intake.get_contact.call_async.side_effect = lambda *a: SimpleNamespace(result=lambda: {
+        "full_name": "Nguyễn Văn An", "email": "an.nguyen@example.vn", "phone": "", "language": "vi"})
+    notify.on_dossier_status_changed(_received())
+    notify.on_dossier_submitted(_submitted())  # arrives second: the applicant is still mailed once
+    assert [m["to"] for m in read_messages(sink.directory)] == ["an.nguyen@example.vn"]
