@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
@@ -348,16 +349,18 @@ class Database(DependencyProvider):
         from kombu import Exchange
 
         outbox = self.metadata.tables["outbox"]
-        with self.sessions() as session, session.begin():
+
+        def claim():
             query = (
                 select(outbox.c.seq, outbox.c.event_type, outbox.c.envelope, outbox.c.headers, outbox.c.event_id)
                 .where(outbox.c.sent_at.is_(None))
                 .order_by(outbox.c.seq)
                 .limit(self.relay_batch)
             )
-            if self.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            rows = session.execute(query).all()
+            return query.with_for_update(skip_locked=True) if self.is_postgres else query
+
+        with self.sessions() as session, session.begin():
+            rows = session.execute(prebuilt(("relay.claim", outbox, self.is_postgres, self.relay_batch), claim)).all()
             if not rows:
                 return 0
             sent = []
@@ -383,9 +386,9 @@ class Database(DependencyProvider):
                 sent.append(row.seq)
                 metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.event_type).inc()
             if sent:
-                session.execute(
-                    update(outbox).where(outbox.c.seq.in_(sent)).values(sent_at=datetime.now(timezone.utc))
-                )
+                mark = prebuilt(("relay.mark", outbox), lambda: update(outbox).where(
+                    outbox.c.seq.in_(bindparam("seqs", expanding=True))).values(sent_at=bindparam("at")))
+                session.execute(mark, {"seqs": sent, "at": datetime.now(timezone.utc)})
         if failure is not None:
             raise failure
         return len(sent)

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis import idempotency
-from services.chassis.database import Database
+from services.chassis.database import Database, prebuilt
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
@@ -115,9 +115,9 @@ class IntakeService:
                     channel=body["channel"], form_data=json.dumps(body["form"], ensure_ascii=False),
                     submitted_by=who["subject"], submitted_at=now,
                 )
-                uow.session.execute(storage.dossiers.insert().values(**values))
+                uow.session.execute(prebuilt(("intake.dossiers.insert",), storage.dossiers.insert), values)
                 for item in resolved:
-                    uow.session.execute(storage.dossier_documents.insert().values(
+                    uow.session.execute(prebuilt(("intake.documents.insert",), storage.dossier_documents.insert), dict(
                         dossier_code=code, requirement_code=item.requirement_code, source=item.source,
                         registry_document_id=item.registry_document_id, upload_id=item.upload_id, sha256=item.sha256))
                     if item.upload_id:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Column, Date, Integer, String, Table, Text, select
+from sqlalchemy import Column, Date, Integer, String, Table, Text, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.chassis import idempotency
-from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.database import UTCDateTime, new_metadata, prebuilt
 
 metadata = new_metadata()
 
@@ -101,5 +101,6 @@ def next_sequence(bind, agency_code: str, day: date) -> int:
 
 
 def find_dossier(session, code: str) -> dict | None:
-    row = session.execute(select(dossiers).where(dossiers.c.code == code)).mappings().first()
+    query = prebuilt(("intake.find_dossier",), lambda: select(dossiers).where(dossiers.c.code == bindparam("code")))
+    row = session.execute(query, {"code": code}).mappings().first()
     return dict(row) if row else None

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged, ResultIssued
 
+from services.chassis.database import dialect_insert
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.workflow import storage
 from services.workflow.domain.legal_time import LEGAL_TZ, Pause
@@ -42,11 +43,15 @@ class CaseHandler:
         self.uow = uow
         self.session = uow.session
         self.now = now or datetime.now(timezone.utc)
+        # Cases opened by this handler in this transaction: nothing to read back about them (no pauses, no
+        # earlier actions, only the step just opened).
+        self._fresh: set[str] = set()
 
     # -- opening ----------------------------------------------------------------------------------------------
-    def open_case(self, data) -> tuple[str, str, str]:
+    def open_case(self, data) -> tuple[str, str, str] | None:
         """Open the case of a submitted dossier and receive it online (or hold it for coordination).
-        Returns (status, level, agency code)."""
+        Returns (status, level, agency code), or None when the dossier's case exists already (a redelivered
+        event: the case's key, the dossier code, deduplicates)."""
         procedure = self.catalogue.procedures.get((data.procedure_code, data.procedure_version))
         if procedure is None:
             raise InvalidInput("unknown_procedure_version", f"{data.procedure_code} v{data.procedure_version}")
@@ -54,14 +59,20 @@ class CaseHandler:
         first_step = procedure.chain[0] if procedure.chain else None
         agency = (territory.chain_agency(first_step, data.applicant_unit_code) if first_step
                   else territory.competent_agency(procedure, data.applicant_unit_code))
-        # The new row comes back whole (defaults included) and is handed to the first action: no second read.
-        opened = dict(self.session.execute(storage.cases.insert().values(
+        # Insert unless the case exists; the new row comes back whole (defaults included) and is handed to the
+        # first action: no read before, none after.
+        cases = storage.cases
+        row = self.session.execute(dialect_insert(self.session, cases).values(
             dossier_code=data.dossier_code, procedure_code=procedure.code, procedure_version=procedure.version,
             agency_code="", level="", receiving_agency_code=data.receiving_agency_code,
             applicant_unit_code=data.applicant_unit_code, applicant_ref=data.applicant_ref, status="submitted",
             submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc), received_at=None, due_at=None,
             due_explanation="{}", updated_at=self.now, process=procedure.process,
-        ).returning(*storage.cases.c)).mappings().one())
+        ).on_conflict_do_nothing(index_elements=[cases.c.dossier_code]).returning(*cases.c)).mappings().first()
+        if row is None:
+            return None
+        opened = dict(row)
+        self._fresh.add(data.dossier_code)
         system = {"kind": "system", "subject": "system", "unit": None, "roles": []}
         if agency is None:
             result = self.act(data.dossier_code, "hold_for_coordination", system, {}, None,
@@ -125,15 +136,17 @@ class CaseHandler:
             if action == "return_result" and case["due_at"] is not None:
                 changes["outcome"] = self.catalogue.clock.classify(self.now, case["due_at"])
         recompute = effect in ("resume", "extend") or action == "receive"
+        fresh = code in self._fresh
+        self._fresh.discard(code)
         closed: tuple = ()
         if recompute:
-            closed = self._due_changes(code, {**case, **changes}, changes)
+            closed = self._due_changes(code, {**case, **changes}, changes, fresh)
         self.session.execute(storage.cases.update().where(storage.cases.c.dossier_code == code).values(**changes))
-        if recompute:
+        if recompute and not fresh:  # a fresh case's only step was just opened with the right due date
             self._move_open_steps(code, closed)
         updated = {**case, **changes}  # the row as just written, without reading it back
         storage.append_action(
-            self.session, code, action=action, from_status=case["status"], to_status=new_status,
+            self.session, code, seq=1 if fresh else None, action=action, from_status=case["status"], to_status=new_status,
             actor=str(actor.get("subject") or "system"), unit=str(actor.get("unit") or updated["agency_code"]),
             reason=reason or "", at=self.now, client_txn_id=client_txn_id,
             params=json.dumps(params, ensure_ascii=False), attachments=json.dumps(attachments or []),
@@ -269,12 +282,12 @@ class CaseHandler:
                 ended_at=self.now, outcome=self.catalogue.clock.classify(self.now, step["due_at"]),
                 handed_to=handed_to))
 
-    def _due_changes(self, code: str, case: dict, changes: dict) -> tuple:
+    def _due_changes(self, code: str, case: dict, changes: dict, fresh: bool = False) -> tuple:
         """Put the case's new due date (legal clock from receipt, closed pauses off, extensions on) into
         `changes`; return the closed pauses, which also move the running step's due date."""
         procedure = self.catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
-        closed = tuple(Pause(p["started_at"], p["ended_at"], p["reason"])
-                       for p in storage.pauses(self.session, code) if p["ended_at"] is not None)
+        closed = () if fresh else tuple(Pause(p["started_at"], p["ended_at"], p["reason"])
+                                        for p in storage.pauses(self.session, code) if p["ended_at"] is not None)
         deadline = self.catalogue.clock.deadline(case["received_at"], procedure.processing_days, closed,
                                                  case["extension_days"])
         changes.update(due_at=deadline.due_at.astimezone(timezone.utc),

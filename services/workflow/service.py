@@ -127,10 +127,11 @@ class WorkflowService:
     @on_event(DossierSubmitted)
     def on_dossier_submitted(self, event):
         """Open the case: receive the dossier online (clock starts) or hold it for coordination."""
-        with self.db.unit(event) as uow:
-            if uow.duplicate or storage.find_case(uow.session, event.data.dossier_code):
-                return
-            status, level, agency = CaseHandler(self.catalogue, uow).open_case(event.data)
+        with self.db.unit() as uow:
+            opened = CaseHandler(self.catalogue, uow).open_case(event.data)
+            if opened is None:
+                return  # a redelivery: the case exists (one case per dossier code, no inbox entry needed)
+            status, level, agency = opened
             portal_sync.record_changes(uow, self.portal)
         if status == "received":
             RECEIVED.labels(level or "none", agency or "none").inc()

@@ -157,10 +157,12 @@ def history(session, code: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def append_action(session, code: str, **values) -> int:
-    seq = (session.execute(
-        select(func.coalesce(func.max(case_actions.c.seq), 0)).where(case_actions.c.dossier_code == code)
-    ).scalar_one()) + 1
+def append_action(session, code: str, seq: int | None = None, **values) -> int:
+    """Add to the case's action log; `seq` when the caller knows it (the first action of a case just opened)."""
+    if seq is None:
+        seq = (session.execute(
+            select(func.coalesce(func.max(case_actions.c.seq), 0)).where(case_actions.c.dossier_code == code)
+        ).scalar_one()) + 1
     session.execute(case_actions.insert().values(dossier_code=code, seq=seq, **values))
     return seq
 
