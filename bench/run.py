@@ -5,7 +5,9 @@ ceiling (one dossier-sized row per transaction), B3 end to end (HTTP submission 
 all services on PostgreSQL) in closed loop. Prints a table with ratios and writes JSON to bench/results/.
 Set BENCH_DOSSIERS, BENCH_CLIENTS, BENCH_MESSAGES to change the sizes. BENCH_PROFILE=1 samples every service
 with py-spy during B3 and prints where each one spends its time (top functions by own and total samples; raw
-stacks in bench/results/profile-*). BENCH_SKIP_OPEN_LOOP=1 skips the open-loop table.
+stacks in bench/results/profile-*). BENCH_PROFILE=cpu profiles every service on CPU time instead (yappi, per green
+thread: what used the processor, not what waited; needs `.venv/bin/pip install yappi`).
+BENCH_SKIP_OPEN_LOOP=1 skips the open-loop table.
 """
 from __future__ import annotations
 
@@ -355,6 +357,41 @@ def stop_profilers(profilers) -> dict:
     return summary
 
 
+def cpu_profile_signal(platform: Platform) -> None:
+    import signal
+
+    for proc in platform.processes.values():
+        proc.send_signal(signal.SIGUSR1)
+    time.sleep(3)
+
+
+def cpu_profile_summary(directory: Path) -> dict:
+    """Where each service's CPU went during B3 (yappi on CPU time, per green thread): own time per function and
+    the cumulative time of the platform's own functions."""
+    import io
+    import pstats
+
+    summary = {}
+    for path in sorted(directory.glob("*.pstat")):
+        service = path.stem.split("-")[0]
+        stats = pstats.Stats(str(path), stream=io.StringIO())
+        rows = [(f"{Path(file).name}:{line} {func}", cc, tt, ct)
+                for (file, line, func), (cc, _nc, tt, ct, _callers) in stats.stats.items()]
+        total = sum(r[2] for r in rows) or 1e-9
+        own = sorted(rows, key=lambda r: -r[2])[:20]
+        ours = sorted((r for r in rows if "services/" in r[0] or "chassis" in r[0] or r[0].startswith(
+            ("service.py", "database.py", "feeds.py", "cases.py", "storage.py", "consumers.py", "events.py"))),
+            key=lambda r: -r[3])[:20]
+        summary[service] = {"cpu_s": total, "own": [(r[0], round(r[2], 3), r[1]) for r in own],
+                            "cumulative": [(r[0], round(r[3], 3), r[1]) for r in ours]}
+        print(f"\n== {service}: {total:.2f} CPU s in the profiled functions")
+        for name, seconds, calls in summary[service]["own"]:
+            print(f"   own {100 * seconds / total:5.1f}%  {calls:>7} calls  {name}")
+        for name, seconds, calls in summary[service]["cumulative"]:
+            print(f"   cum {100 * seconds / total:5.1f}%  {calls:>7} calls  {name}")
+    return summary
+
+
 def main() -> int:
     shutil.rmtree(VAR, ignore_errors=True)
     broker = RabbitMQ(VAR / "rabbitmq", port=BENCH_AMQP_PORT)
@@ -372,6 +409,11 @@ def main() -> int:
         env = {"MOTCUA_ENV": "local", "AMQP_URI": broker.amqp_uri, "DATABASE_URL": pg.url("bench_{service}"),
                "SMTP_PORT": "21025", "DEV_IDP_KEY": str(VAR / "dev-idp" / "key.pem"), "LOG_LEVEL": "WARNING",
                "MAX_WORKERS": "30", "RATE_LIMIT_SUBMIT": "100000000/60"}
+        cpu_dir = None
+        if os.environ.get("BENCH_PROFILE") == "cpu":
+            cpu_dir = VAR / "cpu-profile"
+            cpu_dir.mkdir(parents=True, exist_ok=True)
+            env["MOTCUA_CPU_PROFILE"] = str(cpu_dir)
         platform = Platform(env=env, log_dir=VAR / "logs", port_offset=BENCH_PORT_OFFSET, http_port=18000)
         platform.migrate()
         subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
@@ -379,7 +421,11 @@ def main() -> int:
         platform.declare_topology()
         platform.start_all()
         results["B2"] = b2_rpc(broker.amqp_uri)
-        profilers = start_profilers(platform) if os.environ.get("BENCH_PROFILE") else []
+        profilers = start_profilers(platform) if os.environ.get("BENCH_PROFILE") not in (None, "", "cpu") else []
+        if cpu_dir is not None:
+            cpu_profile_signal(platform)  # start over: only B3 counts
+            for path in cpu_dir.glob("*.pstat"):
+                path.unlink()
         cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
         results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
         results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), time.perf_counter() - t0)
@@ -390,6 +436,9 @@ def main() -> int:
             if count - handlers_before.get(key, (0, 0))[0] >= 10}
         if profilers:
             results["profile"] = stop_profilers(profilers)
+        if cpu_dir is not None:
+            cpu_profile_signal(platform)
+            results["cpu_profile"] = cpu_profile_summary(cpu_dir)
         results["B3_open_loop"] = [] if os.environ.get("BENCH_SKIP_OPEN_LOOP") else [
             open_loop("http://127.0.0.1:18000", VAR / "mail", rate, SECONDS_PER_RATE) for rate in RATES]
     finally:
