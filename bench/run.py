@@ -357,12 +357,15 @@ def stop_profilers(profilers) -> dict:
     return summary
 
 
-def cpu_profile_signal(platform: Platform) -> None:
+def cpu_profile_signal(platform: Platform, directory: Path, dump: bool) -> None:
+    """Tell every service to start profiling over (SIGUSR2) or to write its profile (SIGUSR1, waited for)."""
     import signal
 
     for proc in platform.processes.values():
-        proc.send_signal(signal.SIGUSR1)
-    time.sleep(3)
+        proc.send_signal(signal.SIGUSR1 if dump else signal.SIGUSR2)
+    deadline = time.monotonic() + 120
+    while dump and len(list(directory.glob("*.pstat"))) < len(platform.processes) and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def cpu_profile_summary(directory: Path) -> dict:
@@ -423,9 +426,7 @@ def main() -> int:
         results["B2"] = b2_rpc(broker.amqp_uri)
         profilers = start_profilers(platform) if os.environ.get("BENCH_PROFILE") not in (None, "", "cpu") else []
         if cpu_dir is not None:
-            cpu_profile_signal(platform)  # start over: only B3 counts
-            for path in cpu_dir.glob("*.pstat"):
-                path.unlink()
+            cpu_profile_signal(platform, cpu_dir, dump=False)  # start over: only B3 counts
         cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
         results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
         results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), time.perf_counter() - t0)
@@ -437,7 +438,7 @@ def main() -> int:
         if profilers:
             results["profile"] = stop_profilers(profilers)
         if cpu_dir is not None:
-            cpu_profile_signal(platform)
+            cpu_profile_signal(platform, cpu_dir, dump=True)
             results["cpu_profile"] = cpu_profile_summary(cpu_dir)
         results["B3_open_loop"] = [] if os.environ.get("BENCH_SKIP_OPEN_LOOP") else [
             open_loop("http://127.0.0.1:18000", VAR / "mail", rate, SECONDS_PER_RATE) for rate in RATES]

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, bindparam, select, update
 
 GENESIS = "0" * 64
 
@@ -90,9 +90,11 @@ def append(session, key: bytes, entries: list[Entry], now: datetime | None = Non
     """Chain `entries` after the current head, inside the caller's transaction. Returns the new head seq."""
     tables = _tables()
     head_table = tables["audit_head"]
-    query = select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    query = _STATEMENTS.get(("head", postgres))
+    if query is None:  # built once, reused (hot path: every read of personal data ends here)
+        query = select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)
+        query = _STATEMENTS[("head", postgres)] = query.with_for_update() if postgres else query
     head = session.execute(query).first()
     if head is None:
         _create_head(session, head_table)
@@ -108,9 +110,16 @@ def append(session, key: bytes, entries: list[Entry], now: datetime | None = Non
         rows.append({"seq": seq, "at": at, "actor": actor, "action": action, "target": target,
                      "details": details, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.execute(tables["audit_log"].insert(), rows)
-    session.execute(update(head_table).where(head_table.c.id == 1).values(seq=seq, hash=prev))
+    if "insert" not in _STATEMENTS:
+        _STATEMENTS["insert"] = tables["audit_log"].insert()
+        _STATEMENTS["move"] = update(head_table).where(head_table.c.id == 1).values(
+            seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    session.execute(_STATEMENTS["insert"], rows)
+    session.execute(_STATEMENTS["move"], {"new_seq": seq, "new_hash": prev})
     return seq
+
+
+_STATEMENTS: dict = {}
 
 
 def _create_head(session, head_table) -> None:

@@ -176,7 +176,7 @@ def main(argv: list[str]) -> int:
 
 def _cpu_profiler(name: str) -> None:
     """`MOTCUA_CPU_PROFILE=<dir>` (benchmarks only; needs yappi): profile on CPU time, per green thread, from
-    start; SIGUSR1 writes `<dir>/<service>-<pid>.pstat` and starts over. A sampler sees a green thread waiting in
+    start; SIGUSR2 starts over, SIGUSR1 stops and writes `<dir>/<service>-<pid>.pstat`. A sampler sees a green thread waiting in
     the hub as busy; this measures only what used the processor."""
     directory = os.environ.get("MOTCUA_CPU_PROFILE")
     if not directory:
@@ -189,11 +189,12 @@ def _cpu_profiler(name: str) -> None:
 
     def dump(_signum, _frame):
         yappi.stop()
-        yappi.get_func_stats().save(os.path.join(directory, f"{name}-{os.getpid()}.pstat"), type="pstat")
-        yappi.clear_stats()
-        yappi.start(builtins=False)
+        path = os.path.join(directory, f"{name}-{os.getpid()}.pstat")
+        yappi.get_func_stats().save(path + ".tmp", type="pstat")
+        os.replace(path + ".tmp", path)
 
     signal.signal(signal.SIGUSR1, dump)
+    signal.signal(signal.SIGUSR2, lambda _signum, _frame: yappi.clear_stats())
 
 
 def _safe(uri: str) -> str:

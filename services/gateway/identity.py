@@ -27,6 +27,7 @@ import re
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -40,6 +41,7 @@ KIND_CLAIM = "motcua_kind"
 # ASCII digits only: `\d` also matches other scripts' digits and `$` accepts a trailing newline.
 _ID_NUMBER = re.compile(r"[0-9]{12}")
 MAX_TOKEN_CHARS = 16_384  # far above any real ID token; refuses garbage before any parsing or key lookup
+VERIFIED_CACHE_SIZE = 4096  # tokens remembered as verified (a few MB at most); times still checked on each use
 REFRESH_ON_UNKNOWN_KID_SECONDS = 30
 
 # Algorithm -> JWK key type it needs (and curve, for EC), so a key is only ever used with its own family.
@@ -208,6 +210,11 @@ class TokenVerifier:
         self.leeway_seconds = leeway_seconds
         self.now = now
         self._by_issuer: dict[str, IssuerConfig] = {}
+        # Tokens whose signature, issuer, audience and algorithm were checked: a session sends the same token
+        # with every request, and an RSA verification (with the key built from its JWK) is the costliest part
+        # of a request at the gateway. Times are checked again on every use; bounded, least recently used out.
+        self._verified: OrderedDict[str, tuple[IssuerConfig, dict]] = OrderedDict()
+        self.cache_size = VERIFIED_CACHE_SIZE
         for config in issuers:
             if config.issuer in self._by_issuer:
                 raise ValueError(f"issuer {config.issuer} configured twice")
@@ -220,6 +227,21 @@ class TokenVerifier:
     def verify(self, token: str) -> Principal:
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise TokenError("malformed", "not a compact JWS")
+        known = self._verified.get(token)
+        if known is not None:
+            self._verified.move_to_end(token)
+            config, claims = known
+            self._check_times(claims)
+            return _principal(config, claims)
+        config, claims = self._verify_signed(token)
+        self._check_times(claims)
+        principal = _principal(config, claims)
+        self._verified[token] = (config, claims)
+        if len(self._verified) > self.cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify_signed(self, token: str) -> tuple[IssuerConfig, dict]:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -263,8 +285,7 @@ class TokenVerifier:
             raise TokenError("missing_claim", str(exc)) from None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise TokenError("malformed", str(exc)) from None
-        self._check_times(claims)
-        return _principal(config, claims)
+        return config, claims
 
     def _key(self, config: IssuerConfig, alg: str, kid: object):
         if not isinstance(kid, str) or not kid:

@@ -109,7 +109,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         if wait:
             raise TooManyRequests("too_many_submissions", "Nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử "
                                   "lại sau.", wait)
-        body = schemas.validate_body(schemas.SubmitDossierRequest(), read_json(request))
+        body = schemas.validate_body(schemas.SubmitDossierRequest, read_json(request))
         if principal.kind == "officer" and "channel" not in body:
             body["channel"] = "counter"
         # Without a client key, one per HTTP request: if the broker fails between intake's commit and its reply,
@@ -288,7 +288,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         """Take an action on a dossier (officers by role and unit; citizens: resubmit, withdraw).
         `Idempotency-Key` (or `client_txn_id`) makes a retried request act once."""
         principal = self.auth.principal(request)
-        body = schemas.validate_body(schemas.ActionRequest(), read_json(request))
+        body = schemas.validate_body(schemas.ActionRequest, read_json(request))
         if request.headers.get("Idempotency-Key") and not body.get("client_txn_id"):
             body["client_txn_id"] = request.headers["Idempotency-Key"][:80]
         if principal.kind == "citizen":
@@ -310,7 +310,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
     def rate(self, request, code):
         """The citizen rates the handling of their returned dossier (1-5)."""
         principal = self.auth.principal(request)
-        body = schemas.validate_body(schemas.RatingRequest(), read_json(request))
+        body = schemas.validate_body(schemas.RatingRequest, read_json(request))
         call(self.intake.get_dossier, code, viewer(principal))
         return json_response(call(self.workflow.rate, code, body, viewer(principal)))
 
@@ -468,7 +468,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
     def merge_units(self, request):
         """Merge administrative units (leaders): open dossiers move to the successor, statistics roll up."""
         principal = self._officer(request)
-        body = schemas.validate_body(schemas.MergeRequest(), read_json(request))
+        body = schemas.validate_body(schemas.MergeRequest, read_json(request))
         return json_response(call(self.workflow.merge_units, body, viewer(principal), timeout=30))
 
     # -- web assets and printable pages ---------------------------------------------------------------------
@@ -490,7 +490,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         """Local mode only: a signed token for a demo citizen or officer. 404 outside local mode."""
         if self.auth.dev_idp is None:
             raise NotFound("not_found", "Không tìm thấy.")
-        body = schemas.validate_body(schemas.TokenRequest(), read_json(request))
+        body = schemas.validate_body(schemas.TokenRequest, read_json(request))
         kind = body.get("kind", "citizen")
         token = self.auth.dev_idp.issue(
             body["sub"], kind=kind, name=str(body.get("name") or ""), unit=body.get("unit"),

@@ -1,10 +1,10 @@
 """Registry storage: persons (the registry's copy of population data) and the queries it needs."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, select
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, bindparam, select
 
 from services.chassis import audit, idempotency
-from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.database import UTCDateTime, new_metadata, prebuilt
 
 metadata = new_metadata()
 # The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py
@@ -95,7 +95,9 @@ def person_ref(key: str, id_number: str) -> str:
 
 
 def find_person(session, id_number: str) -> dict | None:
-    row = session.execute(select(persons).where(persons.c.id_number == id_number)).mappings().first()
+    query = prebuilt(("registry.find_person",), lambda: select(persons).where(
+        persons.c.id_number == bindparam("id_number")))
+    row = session.execute(query, {"id_number": id_number}).mappings().first()
     return dict(row) if row else None
 
 

@@ -9,7 +9,13 @@ ACTIONS = ["receive", "refuse_receipt", "assign", "process_step", "request_suppl
            "approve", "reject", "extend_with_apology", "stop", "result_ready", "return_result", "withdraw"]
 
 
-def load(schema: Schema, data) -> dict:
+_SCHEMAS: dict = {}
+
+
+def load(schema, data) -> dict:
+    """Validate with a marshmallow schema, given as its class (one reused instance per class) or instance."""
+    if isinstance(schema, type):
+        schema = _SCHEMAS.get(schema) or _SCHEMAS.setdefault(schema, schema())
     try:
         return schema.load(data if data is not None else {})
     except ValidationError as exc:

@@ -157,7 +157,7 @@ class WorkflowService:
         `request`: {action, reason, params, attachments, client_txn_id}. Idempotent by client_txn_id: the same
         id for the same action answers again without acting twice. Raises Forbidden (role or unit), InvalidInput
         (not allowed now, reason or params missing), NotFound, Conflict (transaction id reused)."""
-        body = load(ActRequest(), request)
+        body = load(ActRequest, request)
         with self.db.unit() as uow:
             result = CaseHandler(self.catalogue, uow, signing=self.signing).act(
                 dossier_code, body["action"], actor, body["params"], body["client_txn_id"], body["reason"],
@@ -227,7 +227,7 @@ class WorkflowService:
     @rpc
     def rate(self, dossier_code: str, request: dict, actor: dict) -> dict:
         """A citizen's satisfaction rating (1-5) after the result was returned; once per dossier."""
-        body = load(RateRequest(), request)
+        body = load(RateRequest, request)
         if actor.get("kind") != "citizen":
             raise Forbidden("citizens_only", "Chỉ người nộp hồ sơ được đánh giá.")
         with self.db.unit() as uow:
@@ -249,7 +249,7 @@ class WorkflowService:
     def merge_units(self, request: dict, actor: dict) -> dict:
         """Merge administrative units: open cases held by the sources' agencies move to the successor's agency
         of the same kind (history and receiving agency kept); statistics roll up into the successor."""
-        body = load(MergeRequest(), request)
+        body = load(MergeRequest, request)
         if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
             raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được thực hiện sáp nhập đơn vị.")
         # Reorganising units is decided by the province: a leader of a province-level agency, not of a commune.
@@ -265,7 +265,7 @@ class WorkflowService:
     def statistics(self, request: dict) -> dict:
         """Received, finished early/on time/late, on-time rate, in progress, overdue, satisfaction; filtered by
         unit (with merged units rolled up), level, procedure and period."""
-        body = load(StatisticsRequest(), request)
+        body = load(StatisticsRequest, request)
         with self.db.unit() as uow:
             return stats.statistics(uow.session, self.catalogue, body, datetime.now(timezone.utc))
 
