@@ -164,10 +164,12 @@ def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dic
     before, before_names = mail_count(mail_dir), mail_names(mail_dir)
     sessions = threading.local()
 
-    def fire():
+    def fire(due: float):
         session = getattr(sessions, "s", None) or requests.Session()
         sessions.s = session
-        t0 = time.perf_counter()
+        # Latency counts from when the submission was due, not from when a sender thread got to it: a platform
+        # that falls behind must show its queue, not hide it in the load generator (coordinated omission).
+        t0 = due
         code = None
         try:
             response = session.post(f"{base_url}/api/v1/dossiers", headers=headers, timeout=30,
@@ -190,7 +192,7 @@ def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dic
             delay = started + i / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            pool.submit(fire)
+            pool.submit(fire, started + i / rate)
     deadline = time.monotonic() + 120
     while mail_count(mail_dir) - before < total - errors[0] and time.monotonic() < deadline:
         time.sleep(0.2)
