@@ -18,7 +18,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from prometheus_client import Counter
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from services.chassis.consumers import on_event
 from services.chassis.database import Database, dialect_insert, prebuilt
@@ -249,9 +249,11 @@ class NotifyService(AgencyFeeds):
     def _sent(self, note, provider_message_id: str | None = None):
         table = storage.notifications
         with self.db.unit() as uow:
-            uow.session.execute(update(table).where(table.c.id == note["id"]).values(
-                status="sent", sent_at=_now(), updated_at=_now(), last_error="",
-                provider_message_id=provider_message_id))
+            now = _now()
+            uow.session.execute(prebuilt(("notify.notifications.sent",), lambda: update(table).where(
+                table.c.id == bindparam("note_id"))), {"note_id": note["id"], "status": "sent", "sent_at": now,
+                                                       "updated_at": now, "last_error": "",
+                                                       "provider_message_id": provider_message_id})
             uow.publish(NotificationSent, {
                 "notification_id": note["id"], "dossier_code": note["dossier_code"], "channel": note["channel"],
                 "template": note["template"], "cause_event_id": note["cause_event_id"],

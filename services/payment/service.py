@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.chassis import idempotency
 from services.chassis.consumers import on_event
-from services.chassis.database import Database
+from services.chassis.database import Database, prebuilt
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
@@ -100,7 +100,7 @@ class PaymentService:
             if uow.duplicate or storage.find_payment(uow.session, dossier_code=data.dossier_code):
                 return
             payment_id = str(uuid.uuid4())
-            uow.session.execute(storage.payments.insert().values(
+            uow.session.execute(prebuilt(("payment.payments.insert",), storage.payments.insert), dict(
                 id=payment_id, dossier_code=data.dossier_code, amount_vnd=assessment.total,
                 assessment=json.dumps(assessment.to_dict(), ensure_ascii=False),
                 payer_name=dossier["applicant"]["full_name"], status="pending", created_at=now,

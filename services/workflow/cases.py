@@ -9,8 +9,9 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged, ResultIssued
+from sqlalchemy import bindparam
 
-from services.chassis.database import dialect_insert
+from services.chassis.database import dialect_insert, prebuilt
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.workflow import storage
 from services.workflow.domain.legal_time import LEGAL_TZ, Pause
@@ -62,13 +63,16 @@ class CaseHandler:
         # Insert unless the case exists; the new row comes back whole (defaults included) and is handed to the
         # first action: no read before, none after.
         cases = storage.cases
-        row = self.session.execute(dialect_insert(self.session, cases).values(
+        dialect = self.session.get_bind().dialect.name
+        open_once = prebuilt(("workflow.cases.open", dialect), lambda: dialect_insert(self.session, cases)
+                             .on_conflict_do_nothing(index_elements=[cases.c.dossier_code]).returning(*cases.c))
+        row = self.session.execute(open_once, dict(
             dossier_code=data.dossier_code, procedure_code=procedure.code, procedure_version=procedure.version,
             agency_code="", level="", receiving_agency_code=data.receiving_agency_code,
             applicant_unit_code=data.applicant_unit_code, applicant_ref=data.applicant_ref, status="submitted",
             submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc), received_at=None, due_at=None,
             due_explanation="{}", updated_at=self.now, process=procedure.process,
-        ).on_conflict_do_nothing(index_elements=[cases.c.dossier_code]).returning(*cases.c)).mappings().first()
+        )).mappings().first()
         if row is None:
             return None
         opened = dict(row)
@@ -141,7 +145,10 @@ class CaseHandler:
         closed: tuple = ()
         if recompute:
             closed = self._due_changes(code, {**case, **changes}, changes, fresh)
-        self.session.execute(storage.cases.update().where(storage.cases.c.dossier_code == code).values(**changes))
+        # Values as execution parameters (the SET clause follows their keys): a statement built once per set of
+        # changed columns, not a new one with every value turned into a bound literal.
+        self.session.execute(prebuilt(("workflow.cases.update",), lambda: storage.cases.update().where(
+            storage.cases.c.dossier_code == bindparam("case_code"))), {**changes, "case_code": code})
         if recompute and not fresh:  # a fresh case's only step was just opened with the right due date
             self._move_open_steps(code, closed)
         updated = {**case, **changes}  # the row as just written, without reading it back
@@ -271,7 +278,7 @@ class CaseHandler:
 
     def _open_step(self, code: str, agency: str, level: str, budget: int, seq: int) -> None:
         due = self.catalogue.clock.deadline(self.now, budget).due_at
-        self.session.execute(storage.case_steps.insert().values(
+        self.session.execute(prebuilt(("workflow.steps.insert",), storage.case_steps.insert), dict(
             dossier_code=code, seq=seq, agency_code=agency, level=level, budget_days=budget, started_at=self.now,
             due_at=due, ended_at=None, outcome="", handed_to=""))
 

@@ -1,10 +1,22 @@
 """Workflow storage: cases (one per dossier) and their append-only action log."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint, func, select
+from sqlalchemy import (
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    func,
+    select,
+)
 
 from services.chassis import audit
-from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.database import UTCDateTime, new_metadata, prebuilt
 
 metadata = new_metadata()
 # The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py
@@ -146,7 +158,8 @@ ratings = Table(
 
 
 def find_case(session, code: str) -> dict | None:
-    row = session.execute(select(cases).where(cases.c.dossier_code == code)).mappings().first()
+    query = prebuilt(("workflow.find_case",), lambda: select(cases).where(cases.c.dossier_code == bindparam("code")))
+    row = session.execute(query, {"code": code}).mappings().first()
     return dict(row) if row else None
 
 
@@ -163,7 +176,8 @@ def append_action(session, code: str, seq: int | None = None, **values) -> int:
         seq = (session.execute(
             select(func.coalesce(func.max(case_actions.c.seq), 0)).where(case_actions.c.dossier_code == code)
         ).scalar_one()) + 1
-    session.execute(case_actions.insert().values(dossier_code=code, seq=seq, **values))
+    session.execute(prebuilt(("workflow.actions.insert",), case_actions.insert), {"dossier_code": code, "seq": seq,
+                                                                                  **values})
     return seq
 
 
