@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from motcua.intake.v1.events_pb2 import DossierSubmitted
 from nameko.rpc import RpcProxy, rpc
 from prometheus_client import Counter, Gauge
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis import idempotency
@@ -304,13 +304,14 @@ class IntakeService:
             if dossier is None or (who["kind"] == "citizen" and dossier["applicant_id_number"] != who["subject"]):
                 raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
             docs, ups = storage.dossier_documents, storage.uploads
+            query = prebuilt(("intake.dossier_documents",), lambda: (
+                select(docs, ups.c.file_name, ups.c.media_type, ups.c.size_bytes)
+                .select_from(docs.outerjoin(ups, ups.c.id == docs.c.upload_id))
+                .where(docs.c.dossier_code == bindparam("code")).order_by(docs.c.id)))
             documents = [{"code": d["requirement_code"], "source": d["source"], "sha256": d["sha256"],
                           "registry_document_id": d["registry_document_id"], "upload_id": d["upload_id"],
                           "file_name": d["file_name"], "media_type": d["media_type"], "size_bytes": d["size_bytes"]}
-                         for d in uow.session.execute(
-                             select(docs, ups.c.file_name, ups.c.media_type, ups.c.size_bytes)
-                             .select_from(docs.outerjoin(ups, ups.c.id == docs.c.upload_id))
-                             .where(docs.c.dossier_code == dossier["code"]).order_by(docs.c.id)).mappings()]
+                         for d in uow.session.execute(query, {"code": dossier["code"]}).mappings()]
         return {
             "documents": documents,
             "code": dossier["code"], "procedure_code": dossier["procedure_code"],

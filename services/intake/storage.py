@@ -91,13 +91,18 @@ def next_sequence(bind, agency_code: str, day: date) -> int:
     numbers. A number is never given twice.
     """
     dialect = bind.get_bind().dialect.name if hasattr(bind, "get_bind") else bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(dossier_sequences).values(agency_code=agency_code, day=day, last_value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[dossier_sequences.c.agency_code, dossier_sequences.c.day],
-        set_={"last_value": dossier_sequences.c.last_value + 1},
-    ).returning(dossier_sequences.c.last_value)
-    return bind.execute(stmt).scalar_one()
+
+    def build():
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        return insert(dossier_sequences).values(
+            agency_code=bindparam("agency"), day=bindparam("day"), last_value=1,
+        ).on_conflict_do_update(
+            index_elements=[dossier_sequences.c.agency_code, dossier_sequences.c.day],
+            set_={"last_value": dossier_sequences.c.last_value + 1},
+        ).returning(dossier_sequences.c.last_value)
+
+    return bind.execute(prebuilt(("intake.next_sequence", dialect), build),
+                        {"agency": agency_code, "day": day}).scalar_one()
 
 
 def find_dossier(session, code: str) -> dict | None:
