@@ -49,11 +49,13 @@ class Mailer:
         session, reused = self._take()
         try:
             session.sendmail(sender, [recipient], data)
-        except smtplib.SMTPServerDisconnected:
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as exc:
             _close(session)
-            if not reused:
+            # A kept session the relay has closed meanwhile, or ends now (421: e.g. its limit of messages per
+            # connection): the message was refused as a whole, one more try on a new session.
+            if not reused or (isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code != 421):
                 raise
-            session = self._open()  # the relay closed an idle session: one more try on a new one
+            session = self._open()
             try:
                 session.sendmail(sender, [recipient], data)
             except BaseException:

@@ -6,6 +6,7 @@ import smtplib
 import socket
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from devtools.smtp_sink import SmtpSink, read_messages
 from services.notify.mailer import Mailer, build_message
@@ -65,3 +66,43 @@ def test_no_relay_is_an_os_error_and_nothing_is_kept():
     with pytest.raises((OSError, smtplib.SMTPException)):
         mailer.send(sender, "an.nguyen@example.vn", data)
     assert mailer._idle == []
+
+
+class _OneMessagePerSession:
+    """A relay that takes one message per connection and answers 421 to the next (as relays with a per-connection
+    limit do), keeping what it accepted."""
+
+    def __init__(self):
+        self.accepted: list[bytes] = []
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd hook
+        session.host_name = hostname
+        self.sessions += 1
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802
+        if getattr(session, "took_one", False):
+            return "421 4.7.0 One message per connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        session.took_one = True
+        self.accepted.append(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+
+def test_a_relay_that_ends_a_kept_session_with_421_gets_the_message_on_a_new_one():
+    relay = _OneMessagePerSession()
+    controller = Controller(relay, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        mailer = Mailer("127.0.0.1", controller.port)
+        for n in range(3):
+            sender, data = _message(n)
+            mailer.send(sender, "an.nguyen@example.vn", data)
+        assert len(relay.accepted) == 3 and relay.sessions == 3
+        assert [b"H15-261130-000%d" % n in body for n, body in enumerate(relay.accepted)] == [True] * 3
+    finally:
+        controller.stop()
