@@ -47,3 +47,12 @@ class FakeDatabase:
         table = self.metadata.tables[table_name]
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(table)).mappings()]
+
+
+def free_port() -> int:
+    """A TCP port on the loopback nobody listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

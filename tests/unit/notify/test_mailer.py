@@ -3,27 +3,13 @@ server dropped is replaced without losing the message, refusals surface with the
 from __future__ import annotations
 
 import smtplib
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from devtools.smtp_sink import SmtpSink, read_messages
+from devtools.smtp_sink import read_messages
 from services.notify.mailer import Mailer, build_message
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def sink(tmp_path):
-    box = SmtpSink(tmp_path / "mail", _free_port(), None)
-    box.start()
-    yield box
-    box.stop()
+from tests.support import free_port
 
 
 def _message(n: int) -> tuple[str, bytes]:
@@ -61,7 +47,7 @@ def test_a_session_the_server_dropped_is_replaced_and_the_message_still_goes(sin
 
 
 def test_no_relay_is_an_os_error_and_nothing_is_kept():
-    mailer = Mailer("127.0.0.1", _free_port(), timeout=2)
+    mailer = Mailer("127.0.0.1", free_port(), timeout=2)
     sender, data = _message(1)
     with pytest.raises((OSError, smtplib.SMTPException)):
         mailer.send(sender, "an.nguyen@example.vn", data)
@@ -95,7 +81,7 @@ class _OneMessagePerSession:
 
 def test_a_relay_that_ends_a_kept_session_with_421_gets_the_message_on_a_new_one():
     relay = _OneMessagePerSession()
-    controller = Controller(relay, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(relay, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         mailer = Mailer("127.0.0.1", controller.port)

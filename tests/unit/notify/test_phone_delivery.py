@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import uuid
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -19,18 +18,12 @@ from services.chassis.errors import Forbidden
 from services.notify import storage
 from services.notify.mailer import Mailer
 from services.notify.service import NotifyService
-from tests.support import FakeDatabase
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import FakeDatabase, free_port
 
 
 @pytest.fixture
 def sandbox(monkeypatch):
-    box = MessageSandbox(_free_port(), receipt_delay=3600)  # receipts are sent by hand in these tests
+    box = MessageSandbox(free_port(), receipt_delay=3600)  # receipts are sent by hand in these tests
     box.start()
     monkeypatch.setenv("MESSAGE_PROVIDER_URL", f"http://127.0.0.1:{box.port}")
     monkeypatch.setenv("NOTIFY_PHONE_CHANNELS", "zalo,sms")
@@ -121,7 +114,7 @@ def test_a_citizens_phone_is_not_flooded(notify, sandbox, monkeypatch):
 def test_deferred_messages_do_not_crowd_out_the_others(sandbox):
     """150 phone messages deferred by the rate limit are older than an e-mail waiting to go: the e-mail is still
     tried at the next tick (the retry scan skips deferred rows in the query, not after its limit)."""
-    notify = worker_factory(NotifyService, db=FakeDatabase(storage.metadata), mailer=Mailer("127.0.0.1", _free_port()),
+    notify = worker_factory(NotifyService, db=FakeDatabase(storage.metadata), mailer=Mailer("127.0.0.1", free_port()),
                             settings=SimpleNamespace(public_url="http://127.0.0.1:9", mail_from="x@y"))
     later = datetime.now(timezone.utc) + timedelta(minutes=10)
     deferred = [_note(notify, status="temporary-failure") for _ in range(150)]

@@ -2,7 +2,6 @@
 records nothing twice and sends nothing twice (worker_factory, SQLite, a real SMTP server)."""
 from __future__ import annotations
 
-import socket
 from types import SimpleNamespace
 
 import pytest
@@ -10,7 +9,7 @@ from motcua.intake.v1.events_pb2 import DossierSubmitted
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from nameko.testing.services import worker_factory
 
-from devtools.smtp_sink import SmtpSink, read_messages
+from devtools.smtp_sink import read_messages
 from services.chassis.events import build_event, parse_event
 from services.notify import storage
 from services.notify.mailer import Mailer
@@ -20,18 +19,6 @@ from tests.support import FakeDatabase
 CODE = "000.00.07.H41-261130-0001"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def sink(tmp_path):
-    box = SmtpSink(tmp_path / "mail", _free_port(), None)
-    box.start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture
