@@ -380,13 +380,12 @@ def cpu_profile_summary(directory: Path) -> dict:
     for path in sorted(directory.glob("*.pstat")):
         service = path.stem.split("-")[0]
         stats = pstats.Stats(str(path), stream=io.StringIO())
-        rows = [(f"{Path(file).name}:{line} {func}", cc, tt, ct)
+        platform_code = str(REPO_ROOT / "services")
+        rows = [(f"{Path(file).name}:{line} {func}", cc, tt, ct, file.startswith(platform_code))
                 for (file, line, func), (cc, _nc, tt, ct, _callers) in stats.stats.items()]
         total = sum(r[2] for r in rows) or 1e-9
         own = sorted(rows, key=lambda r: -r[2])[:20]
-        ours = sorted((r for r in rows if "services/" in r[0] or "chassis" in r[0] or r[0].startswith(
-            ("service.py", "database.py", "feeds.py", "cases.py", "storage.py", "consumers.py", "events.py"))),
-            key=lambda r: -r[3])[:20]
+        ours = sorted((r for r in rows if r[4]), key=lambda r: -r[3])[:20]
         summary[service] = {"cpu_s": total, "own": [(r[0], round(r[2], 3), r[1]) for r in own],
                             "cumulative": [(r[0], round(r[3], 3), r[1]) for r in ours]}
         print(f"\n== {service}: {total:.2f} CPU s in the profiled functions")

@@ -26,6 +26,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, bindparam, select, update
 
+from services.chassis.statements import dialect_insert, prebuilt
+
 GENESIS = "0" * 64
 
 
@@ -91,10 +93,12 @@ def append(session, key: bytes, entries: list[Entry], now: datetime | None = Non
     tables = _tables()
     head_table = tables["audit_head"]
     postgres = session.get_bind().dialect.name == "postgresql"
-    query = _STATEMENTS.get(("head", postgres))
-    if query is None:  # built once, reused (hot path: every read of personal data ends here)
+
+    def head_query():  # built once (hot path: every read of personal data ends here)
         query = select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)
-        query = _STATEMENTS[("head", postgres)] = query.with_for_update() if postgres else query
+        return query.with_for_update() if postgres else query
+
+    query = prebuilt(("audit.head", postgres), head_query)
     head = session.execute(query).first()
     if head is None:
         _create_head(session, head_table)
@@ -110,26 +114,16 @@ def append(session, key: bytes, entries: list[Entry], now: datetime | None = Non
         rows.append({"seq": seq, "at": at, "actor": actor, "action": action, "target": target,
                      "details": details, "prev_hash": prev, "hash": digest})
         prev = digest
-    if "insert" not in _STATEMENTS:
-        _STATEMENTS["insert"] = tables["audit_log"].insert()
-        _STATEMENTS["move"] = update(head_table).where(head_table.c.id == 1).values(
-            seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-    session.execute(_STATEMENTS["insert"], rows)
-    session.execute(_STATEMENTS["move"], {"new_seq": seq, "new_hash": prev})
+    session.execute(prebuilt(("audit.insert",), tables["audit_log"].insert), rows)
+    move = prebuilt(("audit.move",), lambda: update(head_table).where(head_table.c.id == 1).values(
+        seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+    session.execute(move, {"new_seq": seq, "new_hash": prev})
     return seq
-
-
-_STATEMENTS: dict = {}
 
 
 def _create_head(session, head_table) -> None:
     """The head row, created once; two first writers racing both try, one wins, both then lock it."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(head_table).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
+    session.execute(dialect_insert(session, head_table).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
 
 
 _METADATA = MetaData()

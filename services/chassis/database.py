@@ -35,7 +35,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,6 +43,7 @@ from sqlalchemy.types import TypeDecorator
 from services.chassis import audit, metrics
 from services.chassis.errors import Unavailable
 from services.chassis.events import build_event
+from services.chassis.statements import dialect_insert, prebuilt
 
 log = structlog.get_logger()
 
@@ -160,25 +160,6 @@ def _ping_when_idle(engine: Engine) -> None:
     def _checkin(_dbapi_conn, record):
         if record is not None:
             record.info["last_used"] = time.monotonic()
-
-
-_PREBUILT: dict = {}
-
-
-def prebuilt(key: tuple, build):
-    """A statement built once and reused with parameters (`session.execute(stmt, {...})`). SQLAlchemy memoises
-    a statement's cache key on the statement object, so a reused one skips building and keying: about half of
-    the client CPU of a small statement on the hot paths (measured: 133 → 69 µs for a one-row select)."""
-    stmt = _PREBUILT.get(key)
-    if stmt is None:
-        stmt = _PREBUILT[key] = build()
-    return stmt
-
-
-def dialect_insert(session_or_conn, table):
-    """INSERT of the session's backend, for ON CONFLICT clauses (PostgreSQL or SQLite)."""
-    bind = session_or_conn.get_bind() if hasattr(session_or_conn, "get_bind") else session_or_conn
-    return (postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def _safe_rollback(session) -> None:

@@ -176,8 +176,8 @@ def main(argv: list[str]) -> int:
 
 def _cpu_profiler(name: str) -> None:
     """`MOTCUA_CPU_PROFILE=<dir>` (benchmarks only; needs yappi): profile on CPU time, per green thread, from
-    start; SIGUSR2 starts over, SIGUSR1 stops and writes `<dir>/<service>-<pid>.pstat`. A sampler sees a green thread waiting in
-    the hub as busy; this measures only what used the processor."""
+    start; SIGUSR2 starts over, SIGUSR1 stops and writes `<dir>/<service>-<pid>.pstat`. A sampler sees a green
+    thread waiting in the hub as busy; this measures only what used the processor."""
     directory = os.environ.get("MOTCUA_CPU_PROFILE")
     if not directory:
         return

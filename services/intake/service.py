@@ -14,12 +14,13 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis import idempotency
-from services.chassis.database import Database, prebuilt
+from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
+from services.chassis.statements import prebuilt
 from services.intake import storage
 from services.intake.dependencies import RouteCache
 from services.intake.domain import codes

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Column, Date, Integer, String, Table, Text, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.chassis import idempotency
-from services.chassis.database import UTCDateTime, new_metadata, prebuilt
+from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.statements import dialect_insert, prebuilt
 
 metadata = new_metadata()
 
@@ -93,8 +93,7 @@ def next_sequence(bind, agency_code: str, day: date) -> int:
     dialect = bind.get_bind().dialect.name if hasattr(bind, "get_bind") else bind.dialect.name
 
     def build():
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        return insert(dossier_sequences).values(
+        return dialect_insert(bind, dossier_sequences).values(
             agency_code=bindparam("agency"), day=bindparam("day"), last_value=1,
         ).on_conflict_do_update(
             index_elements=[dossier_sequences.c.agency_code, dossier_sequences.c.day],

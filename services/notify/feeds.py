@@ -26,10 +26,10 @@ from sqlalchemy import func, select, update
 
 from services.chassis import idempotency
 from services.chassis.consumers import on_event
-from services.chassis.database import dialect_insert, prebuilt
 from services.chassis.errors import InvalidInput, NotFound
 from services.chassis.events import event_type
 from services.chassis.metrics import EVENTS_DUPLICATE
+from services.chassis.statements import dialect_insert, prebuilt
 from services.notify import storage
 from services.notify.domain import webhooks
 

@@ -21,12 +21,13 @@ from prometheus_client import Counter
 from sqlalchemy import bindparam, func, select, update
 
 from services.chassis.consumers import on_event
-from services.chassis.database import Database, dialect_insert, prebuilt
+from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
+from services.chassis.statements import dialect_insert, prebuilt
 from services.notify import storage
 from services.notify.domain import sms
 from services.notify.domain.templates import Templates, template_for

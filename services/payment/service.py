@@ -25,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 
 from services.chassis import idempotency
 from services.chassis.consumers import on_event
-from services.chassis.database import Database, prebuilt
+from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
+from services.chassis.statements import prebuilt
 from services.payment import storage
 from services.payment.domain import vnpay
 from services.payment.domain.fees import assess, load_schedules

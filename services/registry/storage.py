@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, bindparam, select
 
 from services.chassis import audit, idempotency
-from services.chassis.database import UTCDateTime, new_metadata, prebuilt
+from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.statements import prebuilt
 
 metadata = new_metadata()
 # The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged, ResultIssued
 from sqlalchemy import bindparam
 
-from services.chassis.database import dialect_insert, prebuilt
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.chassis.statements import dialect_insert, prebuilt
 from services.workflow import storage
 from services.workflow.domain.legal_time import LEGAL_TZ, Pause
 from services.workflow.domain.process import ActionRefused

@@ -16,7 +16,8 @@ from sqlalchemy import (
 )
 
 from services.chassis import audit
-from services.chassis.database import UTCDateTime, new_metadata, prebuilt
+from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.statements import prebuilt
 
 metadata = new_metadata()
 # The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py
