@@ -2,8 +2,10 @@
 
 The citizen's browser lands on a page with three buttons (pay, fail, cancel); the decision is sent to the
 merchant as a signed server-to-server IPN and the browser goes back to the return URL. QueryDR and refund
-answer on the merchant API. For tests the IPN can be delayed or dropped on purpose:
-`POST /sandbox/mode {"ipn": "normal" | "delay" | "drop", "delay_seconds": 5}`.
+answer on the merchant API. For tests the IPN can be delayed or dropped on purpose, and a refund's answer lost
+(`lose_answer`: the refund is made, the connection closes unanswered; `unreachable`: nothing is done):
+`POST /sandbox/mode {"ipn": "normal" | "delay" | "drop", "delay_seconds": 5,
+                     "refund": "normal" | "lose_answer" | "unreachable"}`.
 
     python -m devtools.vnpay_sandbox --port 8090 --ipn-url http://127.0.0.1:8000/api/v1/payments/vnpay/ipn
 """
@@ -35,7 +37,7 @@ class Sandbox:
         self.secret = secret
         self.tmn_code = tmn_code
         self.transactions: dict[str, dict] = {}
-        self.mode = {"ipn": "normal", "delay_seconds": 3}
+        self.mode = {"ipn": "normal", "delay_seconds": 3, "refund": "normal"}
         self.ipn_log: list[dict] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -183,7 +185,13 @@ class Sandbox:
                         body = json.loads(self._body() or b"{}")
                     except json.JSONDecodeError:
                         return self._json(400, {"vnp_ResponseCode": "99"})
-                    return self._json(200, sandbox.api(body))
+                    refund_mode = sandbox.mode.get("refund") if body.get("vnp_Command") == "refund" else "normal"
+                    if refund_mode == "unreachable":
+                        return None  # nothing done, and the connection closes unanswered
+                    answer = sandbox.api(body)
+                    if refund_mode == "lose_answer":
+                        return None  # refunded, but the merchant never hears it: the connection closes
+                    return self._json(200, answer)
                 if url.path == "/sandbox/mode":
                     sandbox.mode.update(json.loads(self._body() or b"{}"))
                     return self._json(200, sandbox.mode)

@@ -61,6 +61,18 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     public_url: str = "http://localhost:8000"
+    # Retention of rows kept only for delivery or deduplication (Database.purge_expired); audit and business
+    # rows are never purged. Sent outbox rows: kept a while for investigations, the broker already has them.
+    outbox_retention_hours: int = 168
+    # Inbox rows deduplicate consumed events, so they must outlive every way a copy of an event can still
+    # arrive: broker redelivery, a relay republishing after a crash, and above all a dead letter re-queued by an
+    # operator (`python -m services.chassis.deadletters requeue`) days later. Purged earlier, such a copy would
+    # be processed a second time.
+    inbox_retention_hours: int = 720
+    # Idempotency keys: a client retries within minutes or hours; a week covers a retry after a long outage.
+    idempotency_retention_hours: int = 168
+    # How often each replica runs the purge (the first run at a random point of the first interval).
+    housekeeping_every_seconds: int = 3600
     # Secret used to derive opaque applicant references; the local default is for development only.
     applicant_ref_key: str = field(default="local-development-only", repr=False)
     extra: dict = field(default_factory=dict)
@@ -80,6 +92,19 @@ class Settings:
             "HEARTBEAT": 30,
             "MOTCUA": self,
         }
+
+
+def _positive_int(name: str, default: int) -> int:
+    """A whole number of at least 1 from the environment; anything else stops the service at start, naming the
+    variable (a typo must not silently keep rows forever, or purge them at once)."""
+    raw = _env(name, str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number of at least 1, got {raw!r}") from None
+    if value < 1:
+        raise RuntimeError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return value
 
 
 def load(service: str) -> Settings:
@@ -106,5 +131,9 @@ def load(service: str) -> Settings:
         http_host=_env("HTTP_HOST", "127.0.0.1"),
         http_port=int(_env("HTTP_PORT", "8000")),
         public_url=_env("PUBLIC_URL", "http://localhost:8000"),
+        outbox_retention_hours=_positive_int("MOTCUA_OUTBOX_RETENTION_HOURS", 168),
+        inbox_retention_hours=_positive_int("MOTCUA_INBOX_RETENTION_HOURS", 720),
+        idempotency_retention_hours=_positive_int("MOTCUA_IDEMPOTENCY_RETENTION_HOURS", 168),
+        housekeeping_every_seconds=_positive_int("MOTCUA_HOUSEKEEPING_EVERY_SECONDS", 3600),
         applicant_ref_key=key,
     )

@@ -6,10 +6,14 @@
 - The relay (a green thread per container) claims unsent outbox rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
   so replicas share the work), publishes them with publisher confirms and marks them sent. At least once:
   consumers deduplicate with the inbox.
+- Housekeeping (a green thread per container, every replica) deletes rows that only served delivery or
+  deduplication once past their retention (`purge_expired`): sent outbox rows, inbox rows, idempotency keys.
+  Audit and business tables are never touched.
 """
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from contextlib import contextmanager
@@ -33,6 +37,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -233,10 +238,11 @@ class Database(DependencyProvider):
     Usage in a service: `db = Database(storage.metadata)`; in a worker: `with self.db.unit() as uow: ...`.
     """
 
-    def __init__(self, metadata: MetaData, relay: bool = True, relay_batch: int = 200):
+    def __init__(self, metadata: MetaData, relay: bool = True, relay_batch: int = 200, purge_batch: int = 1000):
         self.metadata = metadata
         self.relay_enabled = relay
         self.relay_batch = relay_batch
+        self.purge_batch = purge_batch
 
     def setup(self):
         settings = self.container.config["MOTCUA"]
@@ -244,6 +250,7 @@ class Database(DependencyProvider):
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._wake = threading.Event()
+        self._halt = threading.Event()  # set once on stop: ends the housekeeping wait at once
         self._stopping = False
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self.audit_key = audit.chain_key(settings.applicant_ref_key)
@@ -252,10 +259,14 @@ class Database(DependencyProvider):
     def start(self):
         if self.relay_enabled:
             self._relay_thread = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
+        # Every service purges, relay or not: its inbox and idempotency keys grow as well.
+        self._housekeeping_thread = self.container.spawn_managed_thread(self._housekeeping_loop,
+                                                                         identifier="housekeeping")
 
     def stop(self):
         self._stopping = True
         self._wake.set()
+        self._halt.set()
 
     def kill(self):
         self.stop()
@@ -392,12 +403,65 @@ class Database(DependencyProvider):
                 select(text("count(*)")).select_from(outbox).where(outbox.c.sent_at.is_(None))
             ).scalar_one()
 
-    def purge_sent(self, older_than: timedelta = timedelta(days=7)) -> int:
-        outbox = self.metadata.tables["outbox"]
-        cutoff = datetime.now(timezone.utc) - older_than
-        with self.sessions() as session, session.begin():
-            result = session.execute(outbox.delete().where(outbox.c.sent_at < cutoff))
-            return result.rowcount or 0
+    # -- housekeeping --------------------------------------------------------------------------------------
+    def _housekeeping_loop(self):
+        every = self.settings.housekeeping_every_seconds
+        # The first pass at a random point of the first interval: replicas started together (a rollout, a
+        # restart of the platform) then purge apart instead of all at the same moment.
+        delay = random.uniform(0, every)
+        while not self._halt.wait(timeout=delay):
+            try:
+                self.purge_expired()
+            except Exception as exc:  # noqa: BLE001 - the next pass tries again; the thread must not die
+                log.warning("housekeeping_failed", error=str(exc), error_type=type(exc).__name__)
+            delay = every
+
+    def purge_expired(self, now: datetime | None = None) -> dict[str, int]:
+        """Delete the rows past their retention (settings `*_retention_hours`): outbox rows sent before the
+        cutoff (unsent rows never), inbox rows processed before it, idempotency keys created before it (when
+        the service has that table). Returns the rows deleted per table."""
+        from services.chassis.idempotency import TABLE as KEYS  # that module imports this one
+
+        now = now or datetime.now(timezone.utc)
+        settings = self.settings
+        expiring = [("outbox", "sent_at", settings.outbox_retention_hours),
+                    ("inbox", "processed_at", settings.inbox_retention_hours)]
+        if KEYS in self.metadata.tables:
+            expiring.append((KEYS, "created_at", settings.idempotency_retention_hours))
+        purged = {}
+        for name, column, hours in expiring:
+            table = self.metadata.tables[name]
+            purged[name] = self._purge(table, table.c[column] < now - timedelta(hours=hours))
+            if purged[name]:
+                metrics.RETENTION_PURGED.labels(settings.service, name).inc(purged[name])
+        if any(purged.values()):
+            log.info("housekeeping_purged", **purged)
+        return purged
+
+    def _purge(self, table: Table, expired) -> int:
+        """Delete the rows of `table` matching `expired`, a batch per transaction so no lock is held for long.
+
+        Keys first (LIMIT: the same statement on SQLite and PostgreSQL, which have no DELETE ... LIMIT in
+        common), then a delete by those keys that checks `expired` again, so it can never remove a live row
+        whatever happened to the key in between. Replicas purging at once: on PostgreSQL each skips the rows
+        another one has locked (SKIP LOCKED), so they neither wait for nor repeat each other's batches; SQLite
+        serialises writers anyway. Counts are the rows this call deleted, so no row is counted twice.
+        """
+        keys = tuple_(*table.primary_key.columns)
+        pick = select(*table.primary_key.columns).where(expired).limit(self.purge_batch)
+        if self.is_postgres:
+            pick = pick.with_for_update(skip_locked=True)
+        delete = table.delete().where(keys.in_(bindparam("keys", expanding=True)), expired)
+        total = 0
+        while not self._stopping:
+            with self.sessions() as session, session.begin():
+                picked = [tuple(row) for row in session.execute(pick)]
+                deleted = session.execute(delete, {"keys": picked}).rowcount if picked else 0
+            total += deleted
+            if deleted < self.purge_batch:
+                break
+            time.sleep(0)  # monkey-patched: lets the service's workers run between batches
+        return total
 
 
 class _WorkerDatabase:

@@ -30,6 +30,10 @@ EVENTS_DUPLICATE = Counter(
     "motcua_events_duplicate_total", "Event deliveries skipped because the inbox had already processed them.",
     ["service", "handler"],
 )
+RETENTION_PURGED = Counter(
+    "motcua_retention_purged_total", "Outbox, inbox and idempotency-key rows deleted once past their retention.",
+    ["service", "table"],
+)
 
 OUTBOX_BACKLOG = Gauge(
     "motcua_outbox_backlog", "Events written to the outbox and not yet published.", ["service"],

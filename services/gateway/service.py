@@ -427,6 +427,17 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         return created(call(self.payment.refund, code, body.get("amount_vnd"), str(body.get("reason") or ""),
                             viewer(principal), idempotency_key(request), timeout=20))
 
+    @endpoint("POST", "/api/v1/dossiers/<string:code>/refunds/<string:refund_id>/settlement", tag="payments")
+    def settle_refund(self, request, code, refund_id):
+        """Settle a refund whose outcome is unknown (the gateway's answer was lost), from the gateway's statement
+        (leaders): `{"outcome": "done" | "failed", "note": "..."}`. `done`: the money went out; `failed`: it did
+        not, and the amount is refundable again. Audited; only an unknown refund, once (else 409)."""
+        principal = self._officer(request)
+        self._visible_dossier(principal, code)
+        body = read_json(request)
+        return json_response(call(self.payment.settle_refund, code, refund_id, str(body.get("outcome") or ""),
+                                  str(body.get("note") or ""), viewer(principal)))
+
     # -- officers -----------------------------------------------------------------------------------------
     def _officer(self, request):
         principal = self.auth.principal(request)

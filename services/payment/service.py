@@ -19,7 +19,7 @@ from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -48,6 +48,12 @@ RECONCILED = Counter("motcua_payment_reconciled_total", "Attempts settled by rec
 MISMATCHES = Counter("motcua_payment_reconciliation_mismatches_total",
                      "Differences found between our ledger and the gateway.", ["kind"])
 PAYMENTS = Counter("motcua_payment_payments_total", "Payments by final state.", ["status"])
+REFUNDS = Counter("motcua_payment_refunds_total", "Refund requests by outcome (done, failed, unknown) and settlements "
+                  "of unknown ones (settled_done, settled_failed).", ["outcome"])
+REFUNDS_UNKNOWN = Gauge("motcua_payment_refunds_unknown", "Refunds whose outcome is unknown, amount held, waiting "
+                        "for a leader to settle them against the gateway's statement.")
+UNKNOWN_TEXT = ("Chưa rõ cổng thanh toán đã hoàn tiền hay chưa. Số tiền được giữ lại và sẽ không bị hoàn lần nữa; "
+                "lãnh đạo xác nhận kết quả sau khi đối soát với sao kê của cổng thanh toán.")
 
 
 def _now() -> datetime:
@@ -120,10 +126,17 @@ class PaymentService:
                 raise NotFound("payment_not_found", "Hồ sơ không có khoản phí cần thanh toán.")
             receipt = uow.session.execute(select(storage.receipts.c.number).where(
                 storage.receipts.c.payment_id == payment["id"])).scalar_one_or_none()
+            refunds = uow.session.execute(select(
+                storage.refunds.c.id, storage.refunds.c.amount_vnd, storage.refunds.c.status,
+                storage.refunds.c.reason, storage.refunds.c.requested_at).where(
+                storage.refunds.c.payment_id == payment["id"]).order_by(storage.refunds.c.requested_at)).all()
+        # refunded_vnd counts what is paid out or held (a refund being asked, or one whose outcome is unknown)
         return {"id": payment["id"], "dossier_code": dossier_code, "amount_vnd": payment["amount_vnd"],
                 "assessment": json.loads(payment["assessment"]), "status": payment["status"],
                 "expires_at": _iso(payment["expires_at"]), "paid_at": _iso(payment["paid_at"]),
-                "refunded_vnd": payment["refunded_vnd"], "receipt_number": receipt}
+                "refunded_vnd": payment["refunded_vnd"], "receipt_number": receipt,
+                "refunds": [{"id": r.id, "amount_vnd": r.amount_vnd, "status": r.status, "reason": r.reason,
+                             "requested_at": _iso(r.requested_at)} for r in refunds]}
 
     @rpc
     def start_payment(self, dossier_code: str, client_ip: str, payer: str = "",
@@ -260,7 +273,12 @@ class PaymentService:
         With `idempotency_key` (the officer's), a retry never refunds again: it gets the first refund's answer
         (`replayed: True`), or Conflict `refund_in_progress` while the gateway has not answered the first yet.
         The key is kept with the reservation and dropped with it if the gateway refuses (a retry then tries
-        again); the same key with another amount, reason or dossier: Conflict."""
+        again); the same key with another amount, reason or dossier: Conflict.
+
+        When the gateway's answer is lost (timeout, dropped connection, unsigned answer) nobody knows whether
+        the money went out: the refund becomes `unknown`, its amount stays reserved, the key stays taken
+        (Conflict `refund_outcome_unknown`), and nothing retries it; a leader settles it with `settle_refund`
+        after checking the gateway's statement. Retrying automatically is how refunds get paid twice."""
         if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
             raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được duyệt hoàn phí.")
         if not isinstance(amount_vnd, int) or isinstance(amount_vnd, bool) or amount_vnd <= 0:
@@ -289,7 +307,10 @@ class PaymentService:
                                            {"refundable_vnd": payment["amount_vnd"] - payment["refunded_vnd"]})
                     uow.session.execute(storage.refunds.insert().values(
                         id=refund_id, payment_id=payment["id"], amount_vnd=amount_vnd, reason=reason,
-                        status="requested", requested_by=owner, requested_at=_now(), gateway_response_code=""))
+                        status="requested", requested_by=owner, requested_at=_now(), gateway_response_code="",
+                        idempotency_key=key))
+                    uow.audit(owner, "payment.refund_requested", dossier_code,
+                              {"refund_id": refund_id, "amount_vnd": amount_vnd, "reason": reason})
                     if key:
                         idempotency.remember(uow.session, owner, key, digest,
                                              {"refund_id": refund_id, "amount_vnd": amount_vnd, "status": "requested"})
@@ -300,35 +321,83 @@ class PaymentService:
             if earlier["status"] == "requested":
                 raise Conflict("refund_in_progress", "Yêu cầu hoàn phí với Idempotency-Key này đang được xử lý, "
                                                      "vui lòng thử lại sau.", {"refund_id": earlier["refund_id"]})
+            if earlier["status"] == "unknown":
+                raise Conflict("refund_outcome_unknown", UNKNOWN_TEXT, {"refund_id": earlier["refund_id"]})
             return earlier
         full = amount_vnd == payment["amount_vnd"]
         try:
             answer = self.gateway.refund(payment["paid_txn_ref"], amount_vnd, full,
                                          payment["gateway_transaction_no"], payment["paid_at"], owner)
-            ok = answer.get("vnp_ResponseCode") == "00"
+            outcome = "done" if answer.get("vnp_ResponseCode") == "00" else "failed"
         except GatewayError as exc:
-            answer, ok = {"vnp_ResponseCode": "gateway_error", "error": str(exc)}, False
-        result = {"refund_id": refund_id, "amount_vnd": amount_vnd, "status": "done"}
+            self.log.warning("refund_outcome_unknown", refund_id=refund_id, dossier_code=dossier_code, error=str(exc))
+            answer, outcome = {"vnp_ResponseCode": "unknown"}, "unknown"
+        gateway_code = str(answer.get("vnp_ResponseCode"))[:10]
         with self.db.unit() as uow:
             uow.session.execute(update(storage.refunds).where(storage.refunds.c.id == refund_id).values(
-                status="done" if ok else "failed", gateway_response_code=str(answer.get("vnp_ResponseCode"))))
-            if not ok:  # give the reservation back, and the key with it
-                uow.session.execute(update(table).where(table.c.id == payment["id"]).values(
-                    refunded_vnd=table.c.refunded_vnd - amount_vnd))
-                if key:
-                    idempotency.forget(uow.session, owner, key)
-            else:
-                total = uow.session.execute(select(table.c.refunded_vnd).where(
-                    table.c.id == payment["id"])).scalar_one()
-                uow.publish(PaymentRefunded, {"payment_id": payment["id"], "dossier_code": dossier_code,
-                                              "amount_vnd": amount_vnd, "refunded_total_vnd": total, "reason": reason},
-                            subject=dossier_code)
-                if key:
-                    idempotency.replace(uow.session, owner, key, result)
-        if not ok:
+                status=outcome, gateway_response_code=gateway_code))
+            self._finish_refund(uow, payment, refund_id, amount_vnd, reason, outcome, owner, key)
+        REFUNDS.labels(outcome).inc()
+        if outcome == "failed":
             raise Unavailable("refund_failed", "Cổng thanh toán chưa hoàn tiền, vui lòng thử lại.",
-                              {"gateway_code": str(answer.get("vnp_ResponseCode"))})
-        return result
+                              {"gateway_code": gateway_code})
+        if outcome == "unknown":
+            raise Unavailable("refund_outcome_unknown", UNKNOWN_TEXT, {"refund_id": refund_id})
+        return {"refund_id": refund_id, "amount_vnd": amount_vnd, "status": "done"}
+
+    def _finish_refund(self, uow, payment: dict, refund_id: str, amount_vnd: int, reason: str, outcome: str,
+                       key_owner: str, key: str | None) -> None:
+        """What a refund's outcome does, in the transaction that records it: done publishes PaymentRefunded;
+        failed gives the reservation back (and the key, so a retry acts again); unknown keeps both."""
+        table = storage.payments
+        if outcome == "failed":
+            uow.session.execute(update(table).where(table.c.id == payment["id"]).values(
+                refunded_vnd=table.c.refunded_vnd - amount_vnd))
+            if key:
+                idempotency.forget(uow.session, key_owner, key)
+        elif outcome == "done":
+            total = uow.session.execute(select(table.c.refunded_vnd).where(
+                table.c.id == payment["id"])).scalar_one()
+            uow.publish(PaymentRefunded, {"payment_id": payment["id"], "dossier_code": payment["dossier_code"],
+                                          "amount_vnd": amount_vnd, "refunded_total_vnd": total, "reason": reason},
+                        subject=payment["dossier_code"])
+        if key and outcome != "failed":
+            idempotency.replace(uow.session, key_owner, key,
+                                {"refund_id": refund_id, "amount_vnd": amount_vnd, "status": outcome})
+
+    @rpc
+    def settle_refund(self, dossier_code: str, refund_id: str, outcome: str, note: str, actor: dict) -> dict:
+        """Close a refund whose outcome is unknown (leaders), from what the gateway's statement shows: `done`
+        (the money went out: PaymentRefunded is published) or `failed` (it did not: the amount is refundable
+        again). The note says on what evidence (statement line, gateway reference); the decision is audited.
+        Only an unknown refund can be settled, once."""
+        if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
+            raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được xác nhận kết quả hoàn phí.")
+        if outcome not in ("done", "failed"):
+            raise InvalidInput("invalid_outcome", "Kết quả phải là \"done\" (đã hoàn) hoặc \"failed\" (chưa hoàn).",
+                               {"allowed": ["done", "failed"]})
+        if not (note or "").strip():
+            raise InvalidInput("note_required", "Cần ghi căn cứ đối soát (ví dụ: số dòng sao kê của cổng thanh toán).")
+        who = str(actor.get("subject"))
+        refunds = storage.refunds
+        with self.db.unit() as uow:
+            payment = storage.find_payment(uow.session, dossier_code=dossier_code)
+            refund = uow.session.execute(select(refunds).where(refunds.c.id == refund_id)).mappings().first()
+            if payment is None or refund is None or refund["payment_id"] != payment["id"]:
+                raise NotFound("refund_not_found", "Không tìm thấy yêu cầu hoàn phí này của hồ sơ.")
+            settled = uow.session.execute(update(refunds).where(
+                refunds.c.id == refund_id, refunds.c.status == "unknown").values(
+                status=outcome, settled_by=who, settled_at=_now(), settlement_note=note.strip())).rowcount
+            if not settled:
+                raise Conflict("refund_not_unknown", "Chỉ xác nhận được yêu cầu hoàn phí chưa rõ kết quả.",
+                               {"status": refund["status"]})
+            self._finish_refund(uow, payment, refund_id, refund["amount_vnd"], refund["reason"], outcome,
+                                refund["requested_by"], refund["idempotency_key"])
+            uow.audit(who, "payment.refund_settled", dossier_code,
+                      {"refund_id": refund_id, "outcome": outcome, "amount_vnd": refund["amount_vnd"],
+                       "note": note.strip()})
+        REFUNDS.labels(f"settled_{outcome}").inc()
+        return {"refund_id": refund_id, "amount_vnd": refund["amount_vnd"], "status": outcome}
 
     # -- reconciliation -------------------------------------------------------------------------------------------
     @timer(interval=RECONCILE_EVERY)
@@ -376,7 +445,20 @@ class PaymentService:
                                 subject=payment["dossier_code"])
                     PAYMENTS.labels("expired").inc()
                     expired += 1
-        return {"settled": settled, "expired": expired}
+        refunds = storage.refunds
+        with self.db.unit() as uow:
+            # A refund still "requested" this long after the gateway call's timeout: the process that asked
+            # died before recording the answer, so its outcome is unknown like a lost answer's.
+            orphaned = uow.session.execute(update(refunds).where(
+                refunds.c.status == "requested", refunds.c.requested_at <= now - RECONCILE_AFTER).values(
+                status="unknown", gateway_response_code="orphaned")).rowcount
+            unknown = uow.session.execute(select(func.count()).select_from(refunds).where(
+                refunds.c.status == "unknown")).scalar_one()
+        REFUNDS_UNKNOWN.set(unknown)
+        if orphaned:
+            REFUNDS.labels("unknown").inc(orphaned)
+            self.log.warning("refunds_orphaned", count=orphaned)
+        return {"settled": settled, "expired": expired, "refunds_unknown": unknown}
 
     @rpc
     def reconciliation_report(self, day: str | None = None) -> dict:
@@ -407,7 +489,16 @@ class PaymentService:
                 mismatches.append({"txn_ref": attempt["txn_ref"], "kind": "amount",
                                    "ledger_vnd": attempt["amount_vnd"],
                                    "gateway_vnd": int(answer.get("vnp_Amount", 0)) // 100})
-        return {"day": target.isoformat(), "attempts": len(attempts), "checked": checked, "mismatches": mismatches}
+        with self.db.unit() as uow:
+            unknown = uow.session.execute(select(
+                storage.refunds.c.id, storage.refunds.c.amount_vnd, storage.refunds.c.requested_at,
+                storage.payments.c.dossier_code, storage.payments.c.paid_txn_ref).join(
+                storage.payments, storage.payments.c.id == storage.refunds.c.payment_id).where(
+                storage.refunds.c.status == "unknown").order_by(storage.refunds.c.requested_at)).mappings().all()
+        return {"day": target.isoformat(), "attempts": len(attempts), "checked": checked, "mismatches": mismatches,
+                "refunds_unknown": [{"refund_id": r["id"], "dossier_code": r["dossier_code"],
+                                     "txn_ref": r["paid_txn_ref"], "amount_vnd": r["amount_vnd"],
+                                     "requested_at": _iso(r["requested_at"])} for r in unknown]}
 
     @rpc
     def health(self) -> dict:

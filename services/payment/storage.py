@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, UniqueConstraint, select
 
-from services.chassis import idempotency
+from services.chassis import audit, idempotency
 from services.chassis.database import UTCDateTime, new_metadata
 
 metadata = new_metadata()
@@ -55,10 +55,16 @@ refunds = Table(
     Column("payment_id", String(36), nullable=False, index=True),
     Column("amount_vnd", BigInteger, nullable=False),
     Column("reason", Text, nullable=False),
-    Column("status", String(20), nullable=False),  # requested | done | failed
+    # requested (gateway being asked) | done | failed (refused: nothing paid out) | unknown (the gateway's answer
+    # was lost: the amount stays reserved until a leader settles it against the gateway's statement)
+    Column("status", String(20), nullable=False),
     Column("requested_by", String(100), nullable=False),
     Column("requested_at", UTCDateTime, nullable=False),
     Column("gateway_response_code", String(10), nullable=False, default=""),
+    Column("settled_by", String(100), nullable=True),
+    Column("settled_at", UTCDateTime, nullable=True),
+    Column("settlement_note", Text, nullable=True),
+    Column("idempotency_key", String(100), nullable=True),  # the requester's, released if the refund fails
 )
 
 receipts = Table(
@@ -77,6 +83,8 @@ receipts = Table(
 
 # Idempotency-Key on refunds and payment attempts: services/chassis/idempotency.py
 idempotency_keys = idempotency.add_table(metadata)
+# The tamper-evident audit chain (refunds and their settlement: officer decisions on money)
+audit.add_tables(metadata)
 
 
 def find_payment(session, *, payment_id: str | None = None, dossier_code: str | None = None,

@@ -101,6 +101,10 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /api/v1/dossiers/{code}/refunds": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
                                              "officer": "denied", "officer_elsewhere": "denied",
                                              "leader": "refused", "agency": "denied"},
+    # Settling a refund whose outcome is unknown: leaders of the unit; the refund asked here does not exist.
+    "POST /api/v1/dossiers/{code}/refunds/{refund_id}/settlement": {
+        **NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "denied", "officer_elsewhere": "denied",
+        "leader": "refused", "agency": "denied"},
     "GET /api/v1/queue": OFFICERS_ONLY,
     "GET /api/v1/statistics": OFFICERS_ONLY,
     "GET /api/v1/logbook": OFFICERS_ONLY,
@@ -185,6 +189,8 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
         body = {"score": 5}
     elif path.endswith("/refunds"):
         body = {"amount_vnd": 1000, "reason": "kiểm tra phân quyền"}
+    elif path.endswith("/settlement"):
+        body = {"outcome": "done", "note": "kiểm tra phân quyền"}
     elif path == "/api/v1/subscriptions":
         body = {"url": "http://127.0.0.1:9/hook", "event_types": ["motcua.workflow.v1.DossierStatusChanged"]}
     elif path.endswith("/secret"):
@@ -273,7 +279,7 @@ def test_every_role_against_every_route(running):
     subscription = running.session.post(f"{running.base_url}/api/v1/subscriptions", headers=headers["agency"],
                                         json={"url": "http://127.0.0.1:9/hook"}).json()["id"]
     things = {"code": code, "draft_id": draft, "consent_id": consent, "id_number": OWNER, "number": "01",
-              "subscription_id": subscription}
+              "subscription_id": subscription, "refund_id": "00000000-0000-4000-8000-000000000000"}
 
     # Which cells may write: only those expected to succeed. Everything else must leave every table unchanged.
     failures, checked, table = [], 0, []

@@ -164,3 +164,90 @@ def test_reconciliation_settles_a_payment_whose_ipn_never_arrived(running):
     metrics = requests.get(f"http://127.0.0.1:{running.platform.metrics_port('payment')}/metrics", timeout=5).text
     assert re.search(r'motcua_payment_reconciled_total\{outcome="paid"\} [1-9]', metrics)
     assert re.search(r'motcua_payment_reconciliation_mismatches_total\{kind="ipn_missing"\} [1-9]', metrics)
+
+
+def test_a_refund_whose_answer_is_lost_is_held_never_paid_twice_and_settled_by_a_leader(running):
+    code = file_business_registration(running)
+    attempt = pay(running, code)
+    wait_for(lambda: payment(running, code)["status"] == "paid", 30, message="paid")
+    mode = f"http://127.0.0.1:{running.sandbox.port}/sandbox/mode"
+    url = f"{running.base_url}/api/v1/dossiers/{code}/refunds"
+    leader = {**officer(running, "leader"), "Idempotency-Key": f"lost-{code}"}
+    body = {"amount_vnd": 40000, "reason": "Hồ sơ bị từ chối"}
+    requests.post(mode, json={"refund": "lose_answer"}, timeout=5)
+    try:
+        lost = requests.post(url, headers=leader, json=body, timeout=30)
+    finally:
+        requests.post(mode, json={"refund": "normal"}, timeout=5)
+    assert lost.status_code == 503 and lost.json()["code"] == "refund_outcome_unknown", lost.text
+    assert lost.headers["Content-Type"].startswith("application/problem+json")
+    refund_id = lost.json()["errors"]["refund_id"]
+    assert running.sandbox.transactions[attempt["txn_ref"]]["refunded"] == 40000 * 100  # the money did go out
+
+    # The same request again refunds nothing: the key is held while the outcome is unknown.
+    again = requests.post(url, headers=leader, json=body, timeout=30)
+    assert again.status_code == 409 and again.json()["code"] == "refund_outcome_unknown", again.text
+    # The amount stays reserved: 60,000 is what may still be refunded, not 100,000.
+    over = requests.post(url, headers=officer(running, "leader"), json={"amount_vnd": 70000, "reason": "x"},
+                         timeout=30)
+    assert over.status_code == 422 and over.json()["code"] == "refund_exceeds_refundable", over.text
+    fee = payment(running, code)
+    assert fee["refunded_vnd"] == 40000
+    assert [(r["id"], r["status"]) for r in fee["refunds"]] == [(refund_id, "unknown")]
+    metrics_url = f"http://127.0.0.1:{running.platform.metrics_port('payment')}/metrics"
+    wait_for(lambda: re.search(r"motcua_payment_refunds_unknown [1-9]", requests.get(metrics_url, timeout=5).text),
+             30, message="unknown refund counted")
+
+    settle = f"{url}/{refund_id}/settlement"
+    handler = running.headers("handler-1", "officer", unit=COMMUNE, roles=["handler"])
+    assert requests.post(settle, headers=handler, json={"outcome": "done", "note": "x"}).status_code == 403
+    missing_note = requests.post(settle, headers=leader, json={"outcome": "done"})
+    assert missing_note.status_code == 422 and missing_note.json()["code"] == "note_required"
+    bad = requests.post(settle, headers=leader, json={"outcome": "maybe", "note": "x"})
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_outcome"
+    note = "Sao kê VNPAY ngày 30/11: dòng 17, hoàn 40.000 đ"
+    settled = requests.post(settle, headers=leader, json={"outcome": "done", "note": note}, timeout=30)
+    assert settled.status_code == 200 and settled.json()["status"] == "done", settled.text
+    twice = requests.post(settle, headers=leader, json={"outcome": "failed", "note": note}, timeout=30)
+    assert twice.status_code == 409 and twice.json()["code"] == "refund_not_unknown"
+
+    # Settled: the retry with the key gets the first refund's answer, the ledger matches the gateway.
+    replay = requests.post(url, headers=leader, json=body, timeout=30)
+    assert replay.status_code == 200 and replay.json()["replayed"] and replay.json()["refund_id"] == refund_id
+    assert _state(running, code)[1] == 40000
+    assert running.sandbox.transactions[attempt["txn_ref"]]["refunded"] == 40000 * 100
+    engine = create_engine(running.db_url("payment"))
+    with engine.connect() as conn:
+        audited = conn.execute(text("SELECT actor, action, details FROM audit_log WHERE target = :c ORDER BY seq"),
+                               {"c": code}).all()
+    engine.dispose()
+    assert [a.action for a in audited] == ["payment.refund_requested", "payment.refund_settled"]
+    assert note in audited[1].details and audited[1].actor == "leader-1"
+
+
+def test_a_refund_settled_as_not_paid_out_is_refundable_again(running):
+    code = file_business_registration(running)
+    attempt = pay(running, code)
+    wait_for(lambda: payment(running, code)["status"] == "paid", 30, message="paid")
+    mode = f"http://127.0.0.1:{running.sandbox.port}/sandbox/mode"
+    url = f"{running.base_url}/api/v1/dossiers/{code}/refunds"
+    leader = {**officer(running, "leader"), "Idempotency-Key": f"lost-{code}"}
+    body = {"amount_vnd": 100000, "reason": "Thu nhầm"}
+    requests.post(mode, json={"refund": "unreachable"}, timeout=5)
+    try:
+        lost = requests.post(url, headers=leader, json=body, timeout=30)
+    finally:
+        requests.post(mode, json={"refund": "normal"}, timeout=5)
+    assert lost.status_code == 503 and lost.json()["code"] == "refund_outcome_unknown", lost.text
+    assert payment(running, code)["refunded_vnd"] == 100000
+    assert running.sandbox.transactions[attempt["txn_ref"]]["refunded"] == 0
+    settled = requests.post(f"{url}/{lost.json()['errors']['refund_id']}/settlement", headers=leader,
+                            json={"outcome": "failed", "note": "Không có trong sao kê ngày 30/11"}, timeout=30)
+    assert settled.status_code == 200 and settled.json()["status"] == "failed", settled.text
+    assert payment(running, code)["refunded_vnd"] == 0
+    # The key was given back with the amount: the same request now refunds, once.
+    retry = requests.post(url, headers=leader, json=body, timeout=30)
+    assert retry.status_code == 201 and retry.json()["status"] == "done", retry.text
+    assert payment(running, code)["refunded_vnd"] == 100000
+    assert running.sandbox.transactions[attempt["txn_ref"]]["refunded"] == 100000 * 100
+    assert [r["status"] for r in payment(running, code)["refunds"]] == ["failed", "done"]

@@ -120,3 +120,57 @@ def test_the_same_payment_key_on_another_dossier_is_refused(payment):
     with pytest.raises(Conflict):
         payment.start_payment(second, "127.0.0.1", CITIZEN, "pay-key-1")
     assert len(payment.db.rows("payment_attempts")) == 1
+
+
+def test_a_lost_gateway_answer_holds_the_amount_and_the_key_and_never_retries(payment):
+    from services.payment.gateways import GatewayError
+
+    code = _fee(payment, "D-1")
+    payment.gateway.refund.side_effect = GatewayError("gateway unreachable: ReadTimeout")
+    with pytest.raises(Unavailable) as lost:
+        payment.refund(code, 40000, "Lý do", LEADER, "refund-key-1")
+    assert lost.value.code == "refund_outcome_unknown"
+    [refund] = payment.db.rows("refunds")
+    assert refund["status"] == "unknown" and refund["idempotency_key"] == "refund-key-1"
+    assert _refunded(payment, code) == 40000  # held: not refundable again until settled
+    with pytest.raises(Conflict) as again:
+        payment.refund(code, 40000, "Lý do", LEADER, "refund-key-1")
+    assert again.value.code == "refund_outcome_unknown" and payment.gateway.refund.call_count == 1
+    with pytest.raises(InvalidInput):
+        payment.refund(code, 70000, "Lý do", LEADER)
+    assert not [e for e in payment.db.outbox() if e["event_type"].endswith("PaymentRefunded")]
+
+
+@pytest.mark.parametrize("outcome, refunded, events", [("done", 40000, 1), ("failed", 0, 0)])
+def test_a_leader_settles_an_unknown_refund_once(payment, outcome, refunded, events):
+    from services.chassis.errors import Forbidden, NotFound
+    from services.payment.gateways import GatewayError
+
+    code = _fee(payment, "D-1")
+    payment.gateway.refund.side_effect = GatewayError("gateway unreachable: ConnectionError")
+    with pytest.raises(Unavailable) as lost:
+        payment.refund(code, 40000, "Lý do", LEADER, "refund-key-1")
+    refund_id = lost.value.details["refund_id"]
+    handler = {**LEADER, "roles": ["handler"]}
+    with pytest.raises(Forbidden):
+        payment.settle_refund(code, refund_id, outcome, "Sao kê dòng 17", handler)
+    with pytest.raises(NotFound):
+        payment.settle_refund("D-OTHER", refund_id, outcome, "Sao kê dòng 17", LEADER)
+    answer = payment.settle_refund(code, refund_id, outcome, "Sao kê dòng 17", OTHER_LEADER)
+    assert answer == {"refund_id": refund_id, "amount_vnd": 40000, "status": outcome}
+    with pytest.raises(Conflict) as twice:
+        payment.settle_refund(code, refund_id, "done", "Sao kê dòng 17", OTHER_LEADER)
+    assert twice.value.code == "refund_not_unknown"
+    [refund] = payment.db.rows("refunds")
+    assert refund["status"] == outcome and refund["settled_by"] == "leader-2"
+    assert refund["settlement_note"] == "Sao kê dòng 17"
+    assert _refunded(payment, code) == refunded
+    assert len([e for e in payment.db.outbox() if e["event_type"].endswith("PaymentRefunded")]) == events
+    assert [e["action"] for e in payment.db.rows("audit_log")] == ["payment.refund_requested",
+                                                                    "payment.refund_settled"]
+    payment.gateway.refund.side_effect = None
+    retry = payment.refund(code, 40000, "Lý do", LEADER, "refund-key-1")
+    if outcome == "done":  # the requester's retry gets the settled answer
+        assert retry["replayed"] and retry["refund_id"] == refund_id
+    else:  # the key was given back with the amount: the retry acts
+        assert "replayed" not in retry and _refunded(payment, code) == 40000
