@@ -105,6 +105,7 @@ def new_metadata() -> MetaData:
         Column("event_id", String(36), primary_key=True),
         Column("handler", String(200), primary_key=True),
         Column("processed_at", UTCDateTime, nullable=False),
+        Index("ix_inbox_processed_at", "processed_at"),  # housekeeping finds expired rows without a scan
     )
     return md
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, Index, MetaData, String, Table, Text, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis.database import UTCDateTime
@@ -36,6 +36,7 @@ def add_table(metadata: MetaData) -> Table:
         Column("request_hash", String(64), nullable=False),
         Column("response", Text, nullable=False),  # the answer, JSON
         Column("created_at", UTCDateTime, nullable=False),
+        Index("ix_idempotency_keys_created_at", "created_at"),  # housekeeping finds expired keys without a scan
     )
 
 
