@@ -288,7 +288,7 @@ def handler_seconds(platform: Platform) -> dict[str, tuple[float, float]]:
 
     out = {}
     for name in platform.processes:
-        with urllib.request.urlopen(f"http://127.0.0.1:{platform.metrics_port(name)}/metrics", timeout=5) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{platform.metrics_port(name)}/metrics", timeout=30) as r:
             text = r.read().decode()
         for line in text.splitlines():
             if not line.startswith("motcua_handler_duration_seconds_"):
@@ -302,6 +302,25 @@ def handler_seconds(platform: Platform) -> dict[str, tuple[float, float]]:
             count, total = out.get(key, (0.0, 0.0))
             out[key] = (count + float(value), total) if kind == "count" else (count, total + float(value))
     return out
+
+
+def sql_per_dossier(pg: Postgres, dossiers: int) -> dict:
+    """Statements each service's database ran per dossier during B3 (pg_stat_statements, reset before it),
+    transactions among them (COMMIT), and the statements run most often."""
+    rows = pg.query("SELECT d.datname, s.query, s.calls FROM pg_stat_statements s JOIN pg_database d "
+                    "ON d.oid = s.dbid WHERE d.datname LIKE 'bench\\_%'")
+    per_service: dict[str, dict] = {}
+    top = []
+    for datname, query, calls in rows:
+        service = datname.removeprefix("bench_")
+        entry = per_service.setdefault(service, {"statements": 0.0, "transactions": 0.0})
+        entry["statements"] += calls / dossiers
+        if query.strip().upper() == "COMMIT":
+            entry["transactions"] += calls / dossiers
+        top.append((calls / dossiers, service, " ".join(query.split())[:160]))
+    top.sort(reverse=True)
+    return {"services": {k: {n: round(v, 1) for n, v in e.items()} for k, e in sorted(per_service.items())},
+            "top": [{"per_dossier": round(n, 2), "service": s, "query": q} for n, s, q in top if n >= 0.05]}
 
 
 def cpu_used(before: dict, after: dict, seconds: float) -> dict[str, float]:
@@ -399,7 +418,9 @@ def cpu_profile_summary(directory: Path) -> dict:
 def main() -> int:
     shutil.rmtree(VAR, ignore_errors=True)
     broker = RabbitMQ(VAR / "rabbitmq", port=BENCH_AMQP_PORT)
-    pg = Postgres(VAR / "pg", port=55442, fast=False)
+    # pg_stat_statements: how many statements (and transactions) each service runs per dossier.
+    pg = Postgres(VAR / "pg", port=55442, fast=False,
+                  settings=("shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"))
     sink = SmtpSink(VAR / "mail", 21025, 21026)
     results: dict = {"when": datetime.now(timezone.utc).isoformat(), "machine": machine()}
     platform = None
@@ -428,8 +449,11 @@ def main() -> int:
         profilers = start_profilers(platform) if os.environ.get("BENCH_PROFILE") not in (None, "", "cpu") else []
         if cpu_dir is not None:
             cpu_profile_signal(platform, cpu_dir, dump=False)  # start over: only B3 counts
+        pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        pg.query("SELECT pg_stat_statements_reset()")
         cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
         results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
+        results["B3_sql_per_dossier"] = sql_per_dossier(pg, results["B3"]["dossiers"])
         results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), time.perf_counter() - t0)
         handlers_after = handler_seconds(platform)
         results["B3_handler_mean_ms"] = {
@@ -488,6 +512,11 @@ Open loop (fixed rate for {SECONDS_PER_RATE:.0f} s each):
           + ", ".join(f"{k} {v:.2f}" for k, v in results["B3_cpu_cores"].items())
           + "\n\nMean time per entrypoint during B3 (ms): "
           + ", ".join(f"{k} {v}" for k, v in results["B3_handler_mean_ms"].items())
+          + "\n\nDatabase statements per dossier during B3 (of them transactions): "
+          + ", ".join(f"{k} {v['statements']} ({v['transactions']})"
+                      for k, v in results["B3_sql_per_dossier"]["services"].items())
+          + "\nRun most often (per dossier): "
+          + "; ".join(f"{t['service']} {t['per_dossier']} × {t['query']}" for t in results["B3_sql_per_dossier"]["top"][:12])
           + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n")
     return 0
 

@@ -26,10 +26,11 @@ def _bindir() -> Path:
 
 
 class Postgres:
-    def __init__(self, base_dir: Path, port: int = 55432, fast: bool = True):
+    def __init__(self, base_dir: Path, port: int = 55432, fast: bool = True, settings: tuple[str, ...] = ()):
         self.base_dir = Path(base_dir).resolve()
         self.port = port
         self.fast = fast  # no fsync: for tests; benchmarks pass fast=False to measure real commits
+        self.settings = settings  # more server settings, "name=value" each
         self.data = self.base_dir / "data"
         self.socket_dir = self.base_dir / "run"
         self.logfile = self.base_dir / "postgres.log"
@@ -70,6 +71,7 @@ class Postgres:
         options = [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} -c max_connections=300"]
         if self.fast:
             options.append("-c fsync=off -c full_page_writes=off -c synchronous_commit=off")
+        options.extend(f"-c {setting}" for setting in self.settings)
         result = self._as_owner(str(_bindir() / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data),
                                 "-l", str(self.logfile), "-o", " ".join(options))
         if result.returncode != 0:
@@ -109,6 +111,19 @@ class Postgres:
         try:
             with conn.cursor() as cur:
                 cur.execute(sql)
+        finally:
+            conn.close()
+
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of one statement run as the superuser in the `postgres` database."""
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall() if cur.description else []
         finally:
             conn.close()
 
