@@ -166,23 +166,33 @@ def test_reconciliation_settles_a_payment_whose_ipn_never_arrived(running):
     assert re.search(r'motcua_payment_reconciliation_mismatches_total\{kind="ipn_missing"\} [1-9]', metrics)
 
 
-def test_a_refund_whose_answer_is_lost_is_held_never_paid_twice_and_settled_by_a_leader(running):
+def refund_with_lost_answer(running, sandbox_mode: str, body: dict) -> dict:
+    """Pay a fee, then ask for a refund while the sandbox gateway loses its answer (`lose_answer`: after
+    refunding; `unreachable`: before), which must answer 503 `refund_outcome_unknown`. Returns the dossier code,
+the paid attempt's txn_ref, the refunds URL, the leader's headers (with the Idempotency-Key), the body and the
+refund's id."""
     code = file_business_registration(running)
     attempt = pay(running, code)
     wait_for(lambda: payment(running, code)["status"] == "paid", 30, message="paid")
     mode = f"http://127.0.0.1:{running.sandbox.port}/sandbox/mode"
     url = f"{running.base_url}/api/v1/dossiers/{code}/refunds"
     leader = {**officer(running, "leader"), "Idempotency-Key": f"lost-{code}"}
-    body = {"amount_vnd": 40000, "reason": "Hồ sơ bị từ chối"}
-    requests.post(mode, json={"refund": "lose_answer"}, timeout=5)
+    requests.post(mode, json={"refund": sandbox_mode}, timeout=5)
     try:
         lost = requests.post(url, headers=leader, json=body, timeout=30)
     finally:
         requests.post(mode, json={"refund": "normal"}, timeout=5)
     assert lost.status_code == 503 and lost.json()["code"] == "refund_outcome_unknown", lost.text
     assert lost.headers["Content-Type"].startswith("application/problem+json")
-    refund_id = lost.json()["errors"]["refund_id"]
-    assert running.sandbox.transactions[attempt["txn_ref"]]["refunded"] == 40000 * 100  # the money did go out
+    return {"code": code, "txn_ref": attempt["txn_ref"], "url": url, "leader": leader, "body": body,
+            "refund_id": lost.json()["errors"]["refund_id"]}
+
+
+def test_a_refund_whose_answer_is_lost_is_held_never_paid_twice_and_settled_by_a_leader(running):
+    case = refund_with_lost_answer(running, "lose_answer", {"amount_vnd": 40000, "reason": "Hồ sơ bị từ chối"})
+    code, url, leader, body, refund_id = case["code"], case["url"], case["leader"], case["body"], case["refund_id"]
+    txn_ref = case["txn_ref"]
+    assert running.sandbox.transactions[txn_ref]["refunded"] == 40000 * 100  # the money did go out
 
     # The same request again refunds nothing: the key is held while the outcome is unknown.
     again = requests.post(url, headers=leader, json=body, timeout=30)
@@ -215,7 +225,7 @@ def test_a_refund_whose_answer_is_lost_is_held_never_paid_twice_and_settled_by_a
     replay = requests.post(url, headers=leader, json=body, timeout=30)
     assert replay.status_code == 200 and replay.json()["replayed"] and replay.json()["refund_id"] == refund_id
     assert _state(running, code)[1] == 40000
-    assert running.sandbox.transactions[attempt["txn_ref"]]["refunded"] == 40000 * 100
+    assert running.sandbox.transactions[txn_ref]["refunded"] == 40000 * 100
     engine = create_engine(running.db_url("payment"))
     with engine.connect() as conn:
         audited = conn.execute(text("SELECT actor, action, details FROM audit_log WHERE target = :c ORDER BY seq"),
@@ -226,22 +236,12 @@ def test_a_refund_whose_answer_is_lost_is_held_never_paid_twice_and_settled_by_a
 
 
 def test_a_refund_settled_as_not_paid_out_is_refundable_again(running):
-    code = file_business_registration(running)
-    attempt = pay(running, code)
-    wait_for(lambda: payment(running, code)["status"] == "paid", 30, message="paid")
-    mode = f"http://127.0.0.1:{running.sandbox.port}/sandbox/mode"
-    url = f"{running.base_url}/api/v1/dossiers/{code}/refunds"
-    leader = {**officer(running, "leader"), "Idempotency-Key": f"lost-{code}"}
-    body = {"amount_vnd": 100000, "reason": "Thu nhầm"}
-    requests.post(mode, json={"refund": "unreachable"}, timeout=5)
-    try:
-        lost = requests.post(url, headers=leader, json=body, timeout=30)
-    finally:
-        requests.post(mode, json={"refund": "normal"}, timeout=5)
-    assert lost.status_code == 503 and lost.json()["code"] == "refund_outcome_unknown", lost.text
+    case = refund_with_lost_answer(running, "unreachable", {"amount_vnd": 100000, "reason": "Thu nhầm"})
+    code, url, leader, body = case["code"], case["url"], case["leader"], case["body"]
+    txn_ref = case["txn_ref"]
     assert payment(running, code)["refunded_vnd"] == 100000
-    assert running.sandbox.transactions[attempt["txn_ref"]]["refunded"] == 0
-    settled = requests.post(f"{url}/{lost.json()['errors']['refund_id']}/settlement", headers=leader,
+    assert running.sandbox.transactions[txn_ref]["refunded"] == 0
+    settled = requests.post(f"{url}/{case['refund_id']}/settlement", headers=leader,
                             json={"outcome": "failed", "note": "Không có trong sao kê ngày 30/11"}, timeout=30)
     assert settled.status_code == 200 and settled.json()["status"] == "failed", settled.text
     assert payment(running, code)["refunded_vnd"] == 0
@@ -249,5 +249,5 @@ def test_a_refund_settled_as_not_paid_out_is_refundable_again(running):
     retry = requests.post(url, headers=leader, json=body, timeout=30)
     assert retry.status_code == 201 and retry.json()["status"] == "done", retry.text
     assert payment(running, code)["refunded_vnd"] == 100000
-    assert running.sandbox.transactions[attempt["txn_ref"]]["refunded"] == 100000 * 100
+    assert running.sandbox.transactions[txn_ref]["refunded"] == 100000 * 100
     assert [r["status"] for r in payment(running, code)["refunds"]] == ["failed", "done"]
