@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from nameko.rpc import rpc
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, bindparam, select, update
 
 from services.chassis.statements import dialect_insert, prebuilt
@@ -124,6 +125,16 @@ def append(session, key: bytes, entries: list[Entry], now: datetime | None = Non
 def _create_head(session, head_table) -> None:
     """The head row, created once; two first writers racing both try, one wins, both then lock it."""
     session.execute(dialect_insert(session, head_table).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
+
+
+class AuditChainRpc:
+    """Mixin for a service whose database holds an audit chain (its `db` is a chassis Database): the
+    `audit_verify` RPC walks the chain and says whether it is intact, and where it breaks if not."""
+
+    @rpc
+    def audit_verify(self) -> dict:
+        with self.db.unit() as uow:
+            return verify(uow.session, self.db.audit_key).to_dict()
 
 
 _METADATA = MetaData()

@@ -23,7 +23,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.chassis import idempotency
+from services.chassis import audit, idempotency
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -77,7 +77,7 @@ def _answer(code: tuple[str, str]) -> dict:
     return {"RspCode": code[0], "Message": code[1]}
 
 
-class PaymentService:
+class PaymentService(audit.AuditChainRpc):
     name = "payment"
 
     db = Database(storage.metadata)

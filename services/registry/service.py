@@ -54,7 +54,7 @@ def _person(row: dict, categories: tuple[str, ...]) -> dict:
     return out
 
 
-class RegistryService:
+class RegistryService(audit.AuditChainRpc):
     name = "registry"
 
     db = Database(storage.metadata)
@@ -258,12 +258,6 @@ class RegistryService:
             return {"tax_code": normalise_tax_code(tax_code)}
         except InvalidTaxCode as exc:
             raise InvalidInput("invalid_tax_code", exc.message, {"reason": exc.reason}) from None
-
-    @rpc
-    def audit_verify(self) -> dict:
-        """Walk the audit chain and say whether it is intact (and where it breaks if not)."""
-        with self.db.unit() as uow:
-            return audit.verify(uow.session, self.db.audit_key).to_dict()
 
     @rpc
     def health(self) -> dict:

@@ -72,7 +72,7 @@ class Catalogue(DependencyProvider):
         return self
 
 
-class WorkflowService:
+class WorkflowService(audit.AuditChainRpc):
     name = "workflow"
 
     db = Database(storage.metadata)
@@ -435,12 +435,6 @@ class WorkflowService:
             raise Forbidden("role_not_allowed", "Chỉ cán bộ cấp tỉnh hoặc quản trị được xem đối soát.")
         with self.db.unit() as uow:
             return portal_sync.reconciliation(uow.session, dossier_code)
-
-    @rpc
-    def audit_verify(self) -> dict:
-        """Walk the audit chain and say whether it is intact (and where it breaks if not)."""
-        with self.db.unit() as uow:
-            return audit.verify(uow.session, self.db.audit_key).to_dict()
 
     @rpc
     def health(self) -> dict:

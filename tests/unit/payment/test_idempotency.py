@@ -168,6 +168,7 @@ def test_a_leader_settles_an_unknown_refund_once(payment, outcome, refunded, eve
     assert len([e for e in payment.db.outbox() if e["event_type"].endswith("PaymentRefunded")]) == events
     assert [e["action"] for e in payment.db.rows("audit_log")] == ["payment.refund_requested",
                                                                     "payment.refund_settled"]
+    assert payment.audit_verify() == {"ok": True, "entries": 2, "head_seq": 2, "first_bad_seq": None, "reason": ""}
     payment.gateway.refund.side_effect = None
     retry = payment.refund(code, 40000, "Lý do", LEADER, "refund-key-1")
     if outcome == "done":  # the requester's retry gets the settled answer
