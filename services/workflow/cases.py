@@ -213,9 +213,10 @@ class CaseHandler:
 
     def record_payment(self, code: str, receipt_number: str, amount_vnd: int) -> None:
         case = storage.find_case_for_update(self.session, code)
+        amount = f"{amount_vnd:,}".replace(",", ".")  # Vietnamese thousands separator: 100.000
         storage.append_action(
             self.session, code, action="fee_paid", from_status=case["status"], to_status=case["status"],
-            actor="payment", unit=case["agency_code"], reason=f"Biên lai {receipt_number}: {amount_vnd:,} đồng",
+            actor="payment", unit=case["agency_code"], reason=f"Biên lai {receipt_number}: {amount} đồng",
             at=self.now, client_txn_id=None, params=json.dumps({"receipt_number": receipt_number}), attachments="[]")
         change = {"dossier_code": code, "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
                   "from_status": case["status"], "to_status": case["status"], "action": "fee_paid",

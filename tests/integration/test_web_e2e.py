@@ -333,3 +333,23 @@ def test_an_officer_asks_for_a_supplement_and_the_citizen_answers_it_from_the_ph
     assert [h["action"] for h in view["history"]][-2:] == ["request_supplement", "resubmit"]
     assert view["case"]["clock_stopped"] is False
     assert not pages.problems, "\n".join(pages.problems)
+
+
+@ON_POSTGRESQL
+def test_the_citizen_sees_each_refund_and_one_the_gateway_has_not_confirmed(running, browser):
+    from tests.integration.test_payment import officer, refund_with_lost_answer
+
+    pages = Pages()
+    case = refund_with_lost_answer(running, "lose_answer", {"amount_vnd": 10000, "reason": "Thu thừa phí"})
+    done = requests.post(case["url"], headers=officer(running, "leader"), timeout=30,
+                         json={"amount_vnd": 40000, "reason": "Hồ sơ bị từ chối"})
+    assert done.status_code == 201, done.text
+    page = browser.new_context(viewport=PHONE, locale="vi-VN").new_page()
+    page.goto(f"{running.base_url}/ho-so/{case['code']}")
+    sign_in_citizen(page, CITIZEN)
+    page.wait_for_url(re.compile(rf"/ho-so/{re.escape(case['code'])}$"))
+    first, second = page.locator("#refund-1").inner_text(), page.locator("#refund-2").inner_text()
+    assert "10.000 đ" in first and "Đang xác minh với cổng thanh toán" in first and "Thu thừa phí" in first
+    assert "40.000 đ" in second and "Đã hoàn tiền" in second
+    pages.check(page, "dossier-refunds")
+    assert not pages.problems, pages.problems
