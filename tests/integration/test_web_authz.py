@@ -22,7 +22,8 @@ PUBLIC_PAGES = {"GET /", "GET /thu-tuc/<string:code>", "GET /tra-cuu", "GET /sta
 
 
 def _path(route: str, code: str) -> str:
-    values = {"code": code, "draft_id": str(uuid.uuid4()), "number": "01", "upload_id": str(uuid.uuid4())}
+    values = {"code": code, "draft_id": str(uuid.uuid4()), "number": "01", "upload_id": str(uuid.uuid4()),
+              "refund_id": str(uuid.uuid4())}
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], route)
 
 

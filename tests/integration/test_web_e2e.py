@@ -336,20 +336,45 @@ def test_an_officer_asks_for_a_supplement_and_the_citizen_answers_it_from_the_ph
 
 
 @ON_POSTGRESQL
-def test_the_citizen_sees_each_refund_and_one_the_gateway_has_not_confirmed(running, browser):
-    from tests.integration.test_payment import officer, refund_with_lost_answer
+def test_a_leader_settles_and_refunds_from_the_dossier_page_and_the_citizen_sees_it(running, browser):
+    from tests.integration.test_payment import COMMUNE, payment, refund_with_lost_answer
 
     pages = Pages()
     case = refund_with_lost_answer(running, "lose_answer", {"amount_vnd": 10000, "reason": "Thu thừa phí"})
-    done = requests.post(case["url"], headers=officer(running, "leader"), timeout=30,
-                         json={"amount_vnd": 40000, "reason": "Hồ sơ bị từ chối"})
-    assert done.status_code == 201, done.text
-    page = browser.new_context(viewport=PHONE, locale="vi-VN").new_page()
-    page.goto(f"{running.base_url}/ho-so/{case['code']}")
-    sign_in_citizen(page, CITIZEN)
-    page.wait_for_url(re.compile(rf"/ho-so/{re.escape(case['code'])}$"))
-    first, second = page.locator("#refund-1").inner_text(), page.locator("#refund-2").inner_text()
-    assert "10.000 đ" in first and "Đang xác minh với cổng thanh toán" in first and "Thu thừa phí" in first
+    code = case["code"]
+    url = f"{running.base_url}/ho-so/{code}"
+
+    # The leader of the unit settles the refund the gateway never confirmed, then refunds more from the page.
+    leader = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN").new_page()
+    leader.goto(url)
+    sign_in_officer(leader, COMMUNE, ["leader"], "leader-1")
+    leader.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
+    assert "Đang xác minh với cổng thanh toán" in leader.locator("#refund-1").inner_text()
+    pages.check(leader, "officer-refund-unknown")
+    leader.check("#settle-done-1")
+    leader.fill("#settle-note-1", "Sao kê VNPAY 30/11 dòng 17")
+    leader.click("#settle-1")
+    leader.wait_for_url(re.compile(r"\?tb=refund_settled$"))
+    assert "Đã hoàn tiền" in leader.locator("#refund-1").inner_text()
+    leader.click("#refund-form summary")
+    leader.fill("#refund-amount", "40.000")
+    leader.fill("#refund-reason", "Hồ sơ bị từ chối")
+    leader.click("#refund-submit")
+    leader.wait_for_url(re.compile(r"\?tb=refunded$"))
+    second = leader.locator("#refund-2").inner_text()
     assert "40.000 đ" in second and "Đã hoàn tiền" in second
-    pages.check(page, "dossier-refunds")
-    assert not pages.problems, pages.problems
+    pages.check(leader, "officer-refunded")
+    assert payment(running, code)["refunded_vnd"] == 50000
+    assert running.sandbox.transactions[case["txn_ref"]]["refunded"] == 50000 * 100  # paid out once each
+
+    # The citizen sees both on their phone; no refund form for them.
+    citizen = browser.new_context(viewport=PHONE, locale="vi-VN").new_page()
+    citizen.goto(url)
+    sign_in_citizen(citizen, CITIZEN)
+    citizen.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
+    first, second = citizen.locator("#refund-1").inner_text(), citizen.locator("#refund-2").inner_text()
+    assert "10.000 đ" in first and "Đã hoàn tiền" in first and "Thu thừa phí" in first
+    assert "40.000 đ" in second and "Đã hoàn tiền" in second
+    assert citizen.locator("#refund-form").count() == 0 and citizen.locator("form.settle").count() == 0
+    pages.check(citizen, "dossier-refunds")
+    assert not pages.problems, "\n".join(pages.problems)

@@ -218,6 +218,34 @@ class CitizenPages:
         started = call(self.payment.start_payment, code, ratelimit.client_address(wr.request))
         return wr.redirect(started["payment_url"])
 
+    @page("POST", "/ho-so/<string:code>/hoan-phi", kinds=("officer",))
+    def refund_page(self, wr, code):
+        """A leader of the unit refunds part or all of the paid fee. The form's one-time key is the refund's
+        Idempotency-Key: a double submit refunds once."""
+        self._visible_dossier(wr.principal, code)
+        form = wr.request.form
+        text = form.get("amount_vnd", "").replace(".", "").replace(" ", "").strip()
+        if not text.isdigit():
+            raise InvalidInput("invalid_amount", wr.t("Số tiền hoàn phải là số nguyên dương (đồng).",
+                                                      "The amount must be a whole number of đồng."))
+        try:
+            call(self.payment.refund, code, int(text), form.get("reason", "").strip()[:500], viewer(wr.principal),
+                 form.get("txn", "")[:100] or None, timeout=20)
+        except (Unavailable, Conflict) as exc:
+            if exc.code != "refund_outcome_unknown":
+                raise
+            return wr.redirect(f"/ho-so/{code}?tb=refund_unknown")
+        return wr.redirect(f"/ho-so/{code}?tb=refunded")
+
+    @page("POST", "/ho-so/<string:code>/hoan-phi/<string:refund_id>/xac-nhan", kinds=("officer",))
+    def settle_refund_page(self, wr, code, refund_id):
+        """A leader settles a refund whose outcome the gateway never told, from its statement."""
+        self._visible_dossier(wr.principal, code)
+        form = wr.request.form
+        call(self.payment.settle_refund, code, refund_id, form.get("outcome", ""), form.get("note", "").strip()[:1000],
+             viewer(wr.principal))
+        return wr.redirect(f"/ho-so/{code}?tb=refund_settled")
+
     @page("POST", "/ho-so/<string:code>/danh-gia", kinds=("citizen",))
     def rate_page(self, wr, code):
         """The citizen's satisfaction rating (1-5) once the result is returned."""
