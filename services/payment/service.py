@@ -334,9 +334,17 @@ class PaymentService(audit.AuditChainRpc):
             answer, outcome = {"vnp_ResponseCode": "unknown"}, "unknown"
         gateway_code = str(answer.get("vnp_ResponseCode"))[:10]
         with self.db.unit() as uow:
-            uow.session.execute(update(storage.refunds).where(storage.refunds.c.id == refund_id).values(
-                status=outcome, gateway_response_code=gateway_code))
-            self._finish_refund(uow, payment, refund_id, amount_vnd, reason, outcome, owner, key)
+            # Conditional: a refund this process took too long to record (the database was away for longer than
+            # RECONCILE_AFTER) has been made `unknown` by reconciliation and may be settled already; its outcome
+            # is then the leader's to decide, never applied a second time from here.
+            recorded = uow.session.execute(update(storage.refunds).where(
+                storage.refunds.c.id == refund_id, storage.refunds.c.status == "requested").values(
+                status=outcome, gateway_response_code=gateway_code)).rowcount
+            if recorded:
+                self._finish_refund(uow, payment, refund_id, amount_vnd, reason, outcome, owner, key)
+        if not recorded:
+            self.log.warning("refund_answer_too_late", refund_id=refund_id, gateway_code=gateway_code)
+            raise Unavailable("refund_outcome_unknown", UNKNOWN_TEXT, {"refund_id": refund_id})
         REFUNDS.labels(outcome).inc()
         if outcome == "failed":
             raise Unavailable("refund_failed", "Cổng thanh toán chưa hoàn tiền, vui lòng thử lại.",

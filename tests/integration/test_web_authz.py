@@ -81,6 +81,23 @@ def test_each_kind_reaches_only_its_pages_and_its_dossiers(running):
     assert get(officer, "/ho-so").status_code == 403
     assert code in get(officer, "/can-bo").text and code not in get(elsewhere, "/can-bo").text
 
+    # Refunding and settling from the page: officers only, and of them leaders only (the payment service says so);
+    # another unit's leader does not even find the dossier. Nothing is refunded by any of them.
+    refund = {"amount_vnd": "1.000", "reason": "kiểm tra phân quyền", "txn": f"{code}:refund:0"}
+    settle = {"outcome": "done", "note": "kiểm tra phân quyền"}
+    leader_elsewhere = running.token("leader-2", "officer", unit=ELSEWHERE, roles=["leader"])
+    for path, form in ((f"/ho-so/{code}/hoan-phi", refund),
+                       (f"/ho-so/{code}/hoan-phi/{uuid.uuid4()}/xac-nhan", settle)):
+        for cookie, status in ((owner, 403), (officer, 403), (leader_elsewhere, 404)):
+            answer = running.session.post(base + path, data={**form, "csrf": _csrf(running, cookie)},
+                                          cookies={"motcua_session": cookie}, allow_redirects=False)
+            assert answer.status_code == status, (path, status, answer.status_code)
+    fee_url = f"{base}/api/v1/dossiers/{code}/payment"
+    wait_for(lambda: running.session.get(fee_url, headers=running.headers(OWNER)).status_code == 200, 30,
+             message="fee assessed")
+    fee = running.session.get(fee_url, headers=running.headers(OWNER)).json()
+    assert fee["refunds"] == [] and fee["refunded_vnd"] == 0
+
     # A POST with the session but not its CSRF token changes nothing; with it, the citizen's action goes through.
     url = f"{base}/ho-so/{code}/thao-tac"
     before = running.session.get(f"{base}/api/v1/status/{code}").json()["status"]

@@ -175,3 +175,23 @@ def test_a_leader_settles_an_unknown_refund_once(payment, outcome, refunded, eve
         assert retry["replayed"] and retry["refund_id"] == refund_id
     else:  # the key was given back with the amount: the retry acts
         assert "replayed" not in retry and _refunded(payment, code) == 40000
+
+
+@pytest.mark.parametrize("gateway_code", ["00", "99"])
+def test_an_answer_recorded_after_reconciliation_took_the_refund_over_changes_nothing(payment, gateway_code):
+    code = _fee(payment, "D-1")
+
+    def slow_gateway(*args):
+        # The answer comes back after reconciliation made the refund unknown (this process looked dead).
+        with payment.db.unit() as uow:
+            uow.session.execute(storage.refunds.update().values(status="unknown"))
+        return {"vnp_ResponseCode": gateway_code}
+
+    payment.gateway.refund.side_effect = slow_gateway
+    with pytest.raises(Unavailable) as late:
+        payment.refund(code, 40000, "Lý do", LEADER, "refund-key-1")
+    assert late.value.code == "refund_outcome_unknown"
+    [refund] = payment.db.rows("refunds")
+    assert refund["status"] == "unknown" and _refunded(payment, code) == 40000  # still held, for the leader
+    assert not [e for e in payment.db.outbox() if e["event_type"].endswith("PaymentRefunded")]
+    assert len(payment.db.rows("idempotency_keys")) == 1  # the key stays taken
