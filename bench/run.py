@@ -2,7 +2,9 @@
 
 B0 raw broker ceiling (kombu, persistent messages, publisher confirms; consume with acks), B1 raw database
 ceiling (one dossier-sized row per transaction), B3 end to end (HTTP submission → notification handed to SMTP,
-all services on PostgreSQL) in closed loop. Prints a table with ratios and writes JSON to bench/results/.
+all services on PostgreSQL) in closed loop, B2 nameko RPC round trips to a running service, B4 the messaging floor
+(bench/floor.py: CPU per bare nameko RPC and per event, and the dossier rate those alone would allow on this
+machine). Prints a table with ratios and writes JSON to bench/results/.
 Set BENCH_DOSSIERS, BENCH_CLIENTS, BENCH_MESSAGES to change the sizes. BENCH_PROFILE=1 samples every service
 with py-spy during B3 and prints where each one spends its time (top functions by own and total samples; raw
 stacks in bench/results/profile-*). BENCH_PROFILE=cpu profiles every service on CPU time instead (yappi, per green
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -153,6 +156,95 @@ print(json.dumps(out))
     if result.returncode != 0:
         raise RuntimeError(f"B2 failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    """CPU seconds used by this process's finished (waited-for) children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def b4_floor(amqp_uri: str) -> dict:
+    """B4, the messaging floor (bench/floor.py): CPU per bare nameko RPC round trip and per event, summed over
+    every process involved (callers or publisher, the bare service, RabbitMQ), with nothing else running."""
+    service = subprocess.Popen([sys.executable, "-m", "bench.floor", amqp_uri], cwd=REPO_ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    try:
+        if service.stdout.readline().strip() != "ready":
+            raise RuntimeError("B4: the bare service did not start")
+        calls = RPC_CALLS * 2
+        code = f"""
+import eventlet; eventlet.monkey_patch()
+import json, time
+from nameko.standalone.rpc import ClusterRpcProxy
+from services.chassis.run import _fast_rpc_replies
+_fast_rpc_replies()
+def caller(n):
+    with ClusterRpcProxy({{"AMQP_URI": "{amqp_uri}"}}, timeout=30) as own:
+        own.bench_floor.ping()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            own.bench_floor.ping()
+        return t0, time.perf_counter()
+spans = list(eventlet.GreenPool(20).imap(caller, [{calls} // 20] * 20))
+print(json.dumps({{"seconds": max(e for _, e in spans) - min(s for s, _ in spans)}}))
+"""
+        before = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), children_cpu())
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
+                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        if result.returncode != 0:
+            raise RuntimeError(f"B4 RPC failed:\n{result.stderr[-3000:]}")
+        after = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), children_cpu())
+        rpc_seconds = json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
+        rpc_cpu = [a - b for a, b in zip(after, before, strict=True)]
+
+        events = MESSAGES
+        exchange = Exchange("bench_floor_src.events", type="topic", durable=True)
+        before = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), time.process_time())
+        started = time.perf_counter()
+        with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+            producer = conn.Producer(serializer="json")
+            for _ in range(events):
+                producer.publish({**PAYLOAD, "expect": events}, exchange=exchange, routing_key="ping",
+                                 delivery_mode=2, declare=[exchange], retry=False)
+        line = service.stdout.readline().split()  # "received N" once the last event is handled
+        event_seconds = time.perf_counter() - started
+        after = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), time.process_time())
+        if line[:1] != ["received"]:
+            raise RuntimeError("B4: the bare service stopped before receiving every event")
+        event_cpu = [a - b for a, b in zip(after, before, strict=True)]
+    finally:
+        service.terminate()
+        try:
+            service.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            service.kill()
+    cores = os.cpu_count() or 1
+    rpc_ms = 1000 * sum(rpc_cpu) / calls
+    event_ms = 1000 * sum(event_cpu) / events
+    # The dossier path's messages (see messages_per_dossier in main): three RPC round trips, four events (one of
+    # them delivered to two queues: counted once, so the floor below is if anything too generous).
+    path_ms = 3 * rpc_ms + 4 * event_ms
+    # The fewest any design could have: the submission's RPC, its event to workflow, the status event to notify.
+    least_ms = rpc_ms + 2 * event_ms
+    return {
+        "rpc": {"calls": calls, "callers": 20, "calls_per_s": calls / rpc_seconds, "cpu_ms_per_call": rpc_ms,
+                "cpu_ms_split": {"callers": 1000 * rpc_cpu[2] / calls, "service": 1000 * rpc_cpu[0] / calls,
+                                 "rabbitmq": 1000 * rpc_cpu[1] / calls}},
+        "events": {"events": events, "events_per_s": events / event_seconds, "cpu_ms_per_event": event_ms,
+                   "cpu_ms_split": {"publisher": 1000 * event_cpu[2] / events,
+                                    "service": 1000 * event_cpu[0] / events,
+                                    "rabbitmq": 1000 * event_cpu[1] / events}},
+        "path_cpu_ms": path_ms, "path_ceiling_per_s": cores * 1000 / path_ms,
+        "least_cpu_ms": least_ms, "least_ceiling_per_s": cores * 1000 / least_ms,
+    }
 
 
 def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dict:
@@ -431,6 +523,7 @@ def main() -> int:
         results["B0"] = b0_broker(broker.amqp_uri)
         pg.create_database("bench")
         results["B1"] = b1_database(pg.url("bench"))
+        results["B4"] = b4_floor(broker.amqp_uri)  # before the platform starts: nothing else on the machine
         env = {"MOTCUA_ENV": "local", "AMQP_URI": broker.amqp_uri, "DATABASE_URL": pg.url("bench_{service}"),
                "SMTP_PORT": "21025", "DEV_IDP_KEY": str(VAR / "dev-idp" / "key.pem"), "LOG_LEVEL": "WARNING",
                "MAX_WORKERS": "30", "RATE_LIMIT_SUBMIT": "100000000/60"}
@@ -454,7 +547,10 @@ def main() -> int:
         cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
         results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
         results["B3_sql_per_dossier"] = sql_per_dossier(pg, results["B3"]["dossiers"])
-        results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), time.perf_counter() - t0)
+        b3_seconds = time.perf_counter() - t0
+        results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), b3_seconds)
+        results["B3_cpu_ms_per_dossier"] = (1000 * sum(results["B3_cpu_cores"].values()) * b3_seconds
+                                            / results["B3"]["dossiers"])
         handlers_after = handler_seconds(platform)
         results["B3_handler_mean_ms"] = {
             key: round(1000 * (total - handlers_before.get(key, (0, 0))[1]) / (count - handlers_before.get(key, (0, 0))[0]), 1)
@@ -477,7 +573,7 @@ def main() -> int:
     # asked for, routes cached): three RPCs with their replies (gateway→intake submit, intake→registry person,
     # payment→intake dossier) and four events (DossierSubmitted, DossierStatusChanged, PaymentRequested,
     # NotificationSent): 10. The events reach five queues.
-    b3, b0, b1, b2 = results["B3"], results["B0"], results["B1"], results["B2"]
+    b3, b0, b1, b2, b4 = results["B3"], results["B0"], results["B1"], results["B2"], results["B4"]
     messages_per_dossier = 3 * 2 + 4
     results["ratios"] = {
         "B3_broker_msgs_per_s_over_B0_publish": b3["end_to_end_per_s"] * messages_per_dossier / b0["publish_per_s"],
@@ -499,6 +595,11 @@ Machine: {results['machine']['cpus']} × {results['machine']['cpu_model']}, {res
 | B3 submission latency (closed loop) | p50 {b3['p50_ms']:.0f} ms, p95 {b3['p95_ms']:.0f} ms, p99 {b3['p99_ms']:.0f} ms |
 | B2 RPC, one caller | {b2['one_caller']['calls_per_s']:.0f} calls/s, p50 {b2['one_caller']['p50_ms']:.1f} ms, p99 {b2['one_caller']['p99_ms']:.1f} ms |
 | B2 RPC, 20 callers | {b2['twenty_callers']['calls_per_s']:.0f} calls/s, p50 {b2['twenty_callers']['p50_ms']:.1f} ms, p99 {b2['twenty_callers']['p99_ms']:.1f} ms |
+| B4 bare nameko RPC, 20 callers | {b4['rpc']['calls_per_s']:.0f} calls/s, {b4['rpc']['cpu_ms_per_call']:.2f} ms CPU per call ({', '.join(f'{k} {v:.2f}' for k, v in b4['rpc']['cpu_ms_split'].items())}) |
+| B4 bare event (kombu publish with confirms → nameko handler, ack) | {b4['events']['events_per_s']:.0f} events/s, {b4['events']['cpu_ms_per_event']:.2f} ms CPU per event ({', '.join(f'{k} {v:.2f}' for k, v in b4['events']['cpu_ms_split'].items())}) |
+| B4 messaging floor of the dossier path (3 RPCs + 4 events) | {b4['path_cpu_ms']:.1f} ms CPU per dossier: at most {b4['path_ceiling_per_s']:.0f} dossiers/s on {results['machine']['cpus']} cores |
+| B4 fewest messages any design could have (1 RPC + 2 events) | {b4['least_cpu_ms']:.1f} ms CPU per dossier: at most {b4['least_ceiling_per_s']:.0f} dossiers/s |
+| B3 CPU per dossier (all processes) | {results['B3_cpu_ms_per_dossier']:.1f} ms |
 | ratio B3 broker msgs/s ÷ B0 | {results['ratios']['B3_broker_msgs_per_s_over_B0_publish']:.2f} |
 | ratio B3 dossiers/s ÷ B1 | {results['ratios']['B3_dossiers_per_s_over_B1_inserts']:.2f} |
 
