@@ -22,7 +22,8 @@ from motcua.workflow.v1.events_pb2 import CaseDueSoon, CaseOverdue, DossierStatu
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql
 
 from services.chassis import idempotency
 from services.chassis.consumers import on_event
@@ -69,6 +70,19 @@ def _view(row) -> dict:
             "secret_rotating_until": row["previous_valid_until"].isoformat() if row["previous_valid_until"] else None}
 
 
+def _record_matching():
+    """PostgreSQL: add an event to the log unless there (ON CONFLICT DO NOTHING) and, in the same statement, read
+    the active subscriptions: `WITH recorded AS (INSERT … RETURNING seq) SELECT seq, subscriptions.* FROM
+    recorded LEFT JOIN subscriptions ON active`."""
+    log_table, subs = storage.event_log, storage.subscriptions
+    names = ("event_id", "type", "subject", "unit", "procedure_code", "occurred_at", "envelope", "received_at")
+    recorded = (postgresql.insert(log_table).values({name: bindparam(name, type_=log_table.c[name].type)
+                                                      for name in names})
+                .on_conflict_do_nothing(index_elements=[log_table.c.event_id])
+                .returning(log_table.c.seq).cte("recorded"))
+    return select(recorded.c.seq, subs).select_from(recorded.outerjoin(subs, subs.c.active.is_(True)))
+
+
 class AgencyFeeds:
     # -- recording: one handler per public event type, each with its own queue. DossierSubmitted and
     # DossierStatusChanged are recorded by the citizen handlers in NotifyService, in the same transaction (one
@@ -91,18 +105,31 @@ class AgencyFeeds:
         now = _now()
         log_table, subs = storage.event_log, storage.subscriptions
         dialect = session.get_bind().dialect.name
-        record = prebuilt(("notify.event_log.record", dialect), lambda: dialect_insert(session, log_table)
-                          .on_conflict_do_nothing(index_elements=[log_table.c.event_id]).returning(log_table.c.seq))
-        seq = session.execute(record, {
+        values = {
             "event_id": event.id, "type": event.type, "subject": event.subject, "unit": unit,
             "procedure_code": data.get("procedure_code", ""), "occurred_at": event.time,
-            "envelope": json.dumps(event.raw, ensure_ascii=False), "received_at": now}).scalar()
-        if seq is None:
-            EVENTS_DUPLICATE.labels("notify", f"record:{event.type}").inc()
-            return False
+            "envelope": json.dumps(event.raw, ensure_ascii=False), "received_at": now}
+        if dialect == "postgresql":
+            # One round trip: the insert and the read of the active subscriptions in a single statement (a
+            # data-modifying WITH). No row back: recorded before. Otherwise one row per active subscription, or
+            # one with no subscription when there is none.
+            rows = session.execute(prebuilt(("notify.event_log.record_matching",), _record_matching), values).all()
+            if not rows:
+                EVENTS_DUPLICATE.labels("notify", f"record:{event.type}").inc()
+                return False
+            seq = rows[0].seq
+            active = [row._mapping for row in rows if row.id is not None]
+        else:
+            record = prebuilt(("notify.event_log.record", dialect), lambda: dialect_insert(session, log_table)
+                              .on_conflict_do_nothing(index_elements=[log_table.c.event_id]).returning(log_table.c.seq))
+            seq = session.execute(record, values).scalar()
+            if seq is None:
+                EVENTS_DUPLICATE.labels("notify", f"record:{event.type}").inc()
+                return False
+            active = session.execute(prebuilt(("notify.subscriptions.active",), lambda: select(subs).where(
+                subs.c.active.is_(True)))).mappings().all()
         entry = {"type": event.type, "unit": unit, "procedure_code": data.get("procedure_code", "")}
-        active = prebuilt(("notify.subscriptions.active",), lambda: select(subs).where(subs.c.active.is_(True)))
-        for sub in session.execute(active).mappings():
+        for sub in active:
             filters = {k: json.loads(sub[k]) for k in ("event_types", "units", "procedures")}
             if webhooks.matches(filters, entry):
                 session.execute(storage.webhook_deliveries.insert().values(
