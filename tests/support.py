@@ -27,12 +27,17 @@ class FakeDatabase:
         provider.sessions = sessionmaker(self.engine, expire_on_commit=False)
         provider._wake = SimpleNamespace(set=lambda: None)
         provider.audit_key = audit.chain_key(AUDIT_SECRET)
+        provider.engine = self.engine
+        provider._autocommit_engine = None  # SQLite: autocommit() is a plain transaction, as in the service
         self._provider = provider
         self.handler = handler
 
     def unit(self, event=None):
         inbox = (event.id, self.handler) if event is not None else None
         return self._provider.unit("test-correlation", inbox=inbox)
+
+    def autocommit(self):
+        return self._provider.autocommit()
 
     @property
     def audit_key(self) -> bytes:

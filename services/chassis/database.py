@@ -110,9 +110,10 @@ def new_metadata() -> MetaData:
     return md
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, isolation_level: str | None = None) -> Engine:
     """An engine tuned for the backend: SQLite in WAL mode with one connection (writes serialise anyway and a
-    second connection would make the busy handler block the eventlet hub); PostgreSQL with a pool."""
+    second connection would make the busy handler block the eventlet hub); PostgreSQL with a pool (in
+    `isolation_level` if given, set once per connection)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -137,7 +138,8 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             cur.close()
 
         return engine
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    options = {"isolation_level": isolation_level} if isolation_level else {}
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, **options)
     _ping_when_idle(engine)
     return engine
 
@@ -250,6 +252,9 @@ class Database(DependencyProvider):
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: a small second pool whose connections stay in autocommit (see `autocommit`).
+        self._autocommit_engine = (make_engine(settings.database_url, pool_size=5, isolation_level="AUTOCOMMIT")
+                                   if self.engine.dialect.name == "postgresql" else None)
         self._wake = threading.Event()
         self._halt = threading.Event()  # set once on stop: ends the housekeeping wait at once
         self._stopping = False
@@ -305,6 +310,24 @@ class Database(DependencyProvider):
                 pass
         if uow.published:
             self._wake.set()
+
+    @contextmanager
+    def autocommit(self):
+        """A connection on which every statement commits on its own: for one-statement work (a read that needs
+        no snapshot shared with another statement, an atomic upsert). On PostgreSQL from a pool kept in
+        autocommit mode: no BEGIN and COMMIT round trips, and no isolation level to set and reset at each
+        checkout (what `execution_options(isolation_level=...)` on the main pool costs). On SQLite a plain
+        transaction on the one connection."""
+        try:
+            if self._autocommit_engine is None:
+                with self.engine.begin() as conn:
+                    yield conn
+            else:
+                with self._autocommit_engine.connect() as conn:
+                    yield conn
+        except OperationalError as exc:
+            raise Unavailable("database_unavailable", "Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại.",
+                              {"service": self.settings.service}) from exc
 
     def get_dependency(self, worker_ctx):
         return _WorkerDatabase(self, worker_ctx)
@@ -478,6 +501,10 @@ class _WorkerDatabase:
         """A unit of work; pass the consumed `event` to deduplicate on its id (see `uow.duplicate`)."""
         inbox = (event.id, self.handler) if event is not None else None
         return self._provider.unit(self.correlation_id, inbox=inbox)
+
+    def autocommit(self):
+        """See `Database.autocommit`."""
+        return self._provider.autocommit()
 
     @property
     def engine(self) -> Engine:

@@ -86,8 +86,8 @@ class IntakeService:
         key = idempotency.checked_key(idempotency_key)
         digest = idempotency.request_hash(body)
         if key:
-            with self.db.unit() as uow:
-                earlier = idempotency.find(uow.session, who["subject"], key, digest)
+            with self.db.autocommit() as conn:
+                earlier = idempotency.find(conn, who["subject"], key, digest)
             if earlier is not None:
                 return earlier
         # Ask the registry first: the citizen never types what the state holds.
@@ -167,7 +167,7 @@ class IntakeService:
         has one connection: there it is taken in the submission's transaction."""
         if self.db.engine.dialect.name != "postgresql":
             return storage.next_sequence(session, agency, day)
-        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with self.db.autocommit() as conn:
             return storage.next_sequence(conn, agency, day)
 
     def _unused_uploads(self, session, owner: str, ids: list[str]) -> dict[str, dict]:
@@ -300,8 +300,10 @@ class IntakeService:
         """The dossier as submitted, if `viewer` may see it (a citizen: their own; an officer: their unit's,
         checked again by the gateway against the case). Unknown and not-yours look the same (NotFound)."""
         who = _load(Viewer, viewer)
-        with self.db.unit() as uow:
-            dossier = storage.find_dossier(uow.session, code)
+        # Two reads, each committing on its own: a dossier and its documents are written in one transaction
+        # and never change afterwards, so they need no shared snapshot.
+        with self.db.autocommit() as conn:
+            dossier = storage.find_dossier(conn, code)
             if dossier is None or (who["kind"] == "citizen" and dossier["applicant_id_number"] != who["subject"]):
                 raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
             docs, ups = storage.dossier_documents, storage.uploads
@@ -312,7 +314,7 @@ class IntakeService:
             documents = [{"code": d["requirement_code"], "source": d["source"], "sha256": d["sha256"],
                           "registry_document_id": d["registry_document_id"], "upload_id": d["upload_id"],
                           "file_name": d["file_name"], "media_type": d["media_type"], "size_bytes": d["size_bytes"]}
-                         for d in uow.session.execute(query, {"code": dossier["code"]}).mappings()]
+                         for d in conn.execute(query, {"code": dossier["code"]}).mappings()]
         return {
             "documents": documents,
             "code": dossier["code"], "procedure_code": dossier["procedure_code"],
@@ -355,8 +357,8 @@ class IntakeService:
     @rpc
     def get_contact(self, code: str) -> dict:
         """How to reach the applicant of a dossier (for notify, when it missed DossierSubmitted)."""
-        with self.db.unit() as uow:
-            dossier = storage.find_dossier(uow.session, code)
+        with self.db.autocommit() as conn:
+            dossier = storage.find_dossier(conn, code)
         if dossier is None:
             raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
         return {"full_name": dossier["applicant_name"], "email": dossier["contact_email"],
