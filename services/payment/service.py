@@ -28,9 +28,9 @@ from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
-from services.chassis.metrics import EntrypointMetrics
+from services.chassis.metrics import EVENTS_DUPLICATE, EntrypointMetrics
 from services.chassis.rpc import call
-from services.chassis.statements import prebuilt
+from services.chassis.statements import dialect_insert, prebuilt
 from services.payment import storage
 from services.payment.domain import vnpay
 from services.payment.domain.fees import assess, load_schedules
@@ -103,16 +103,22 @@ class PaymentService(audit.AuditChainRpc):
         if assessment.total <= 0:
             return
         now = _now()
-        with self.db.unit(event) as uow:
-            if uow.duplicate or storage.find_payment(uow.session, dossier_code=data.dossier_code):
-                return
-            payment_id = str(uuid.uuid4())
-            uow.session.execute(prebuilt(("payment.payments.insert",), storage.payments.insert), dict(
-                id=payment_id, dossier_code=data.dossier_code, amount_vnd=assessment.total,
+        # The dossier code is unique among payments: a redelivered event (or a dossier received again) inserts
+        # nothing and publishes nothing. That deduplicates on its own, so no inbox claim beside it.
+        with self.db.unit() as uow:
+            payments = storage.payments
+            dialect = uow.session.get_bind().dialect.name
+            opened = uow.session.execute(prebuilt(("payment.payments.open", dialect), lambda: dialect_insert(
+                uow.session, payments).on_conflict_do_nothing(index_elements=[payments.c.dossier_code])
+                .returning(payments.c.id)), dict(
+                id=str(uuid.uuid4()), dossier_code=data.dossier_code, amount_vnd=assessment.total,
                 assessment=json.dumps(assessment.to_dict(), ensure_ascii=False),
                 payer_name=dossier["applicant"]["full_name"], status="pending", created_at=now,
-                expires_at=now + EXPIRY, refunded_vnd=0))
-            uow.publish(PaymentRequested, {"payment_id": payment_id, "dossier_code": data.dossier_code,
+                expires_at=now + EXPIRY, refunded_vnd=0)).scalar()
+            if opened is None:
+                EVENTS_DUPLICATE.labels("payment", "on_dossier_status_changed").inc()
+                return
+            uow.publish(PaymentRequested, {"payment_id": opened, "dossier_code": data.dossier_code,
                                            "amount_vnd": assessment.total, "expires_at": _iso(now + EXPIRY)},
                         subject=data.dossier_code)
 
