@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -164,10 +163,17 @@ def process_cpu(pid: int) -> float:
     return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def children_cpu() -> float:
-    """CPU seconds used by this process's finished (waited-for) children."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def rabbit_pids() -> list[int]:
+    """The benchmark broker's processes (told apart by their AMQP port, as in cpu_snapshot)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if f"RABBITMQ_NODE_PORT={BENCH_AMQP_PORT}".encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def b4_floor(amqp_uri: str) -> dict:
@@ -180,30 +186,38 @@ def b4_floor(amqp_uri: str) -> dict:
         if service.stdout.readline().strip() != "ready":
             raise RuntimeError("B4: the bare service did not start")
         calls = RPC_CALLS * 2
+        # The callers measure the CPU themselves, of their own process, the service and the broker, over the
+        # calls only: not the interpreter's start, nor opening the 20 proxies and declaring their reply queues.
         code = f"""
 import eventlet; eventlet.monkey_patch()
-import json, time
+import contextlib, json, os, time
 from nameko.standalone.rpc import ClusterRpcProxy
 from services.chassis.run import _fast_rpc_replies
 _fast_rpc_replies()
-def caller(n):
-    with ClusterRpcProxy({{"AMQP_URI": "{amqp_uri}"}}, timeout=30) as own:
-        own.bench_floor.ping()
-        t0 = time.perf_counter()
-        for _ in range(n):
-            own.bench_floor.ping()
-        return t0, time.perf_counter()
-spans = list(eventlet.GreenPool(20).imap(caller, [{calls} // 20] * 20))
-print(json.dumps({{"seconds": max(e for _, e in spans) - min(s for s, _ in spans)}}))
+def cpu(pid):
+    stat = open(f"/proc/{{pid}}/stat").read().rpartition(")")[2].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+def snapshot():
+    return cpu({service.pid}), sum(cpu(pid) for pid in {rabbit_pids()!r}), time.process_time()
+with contextlib.ExitStack() as stack:
+    proxies = [stack.enter_context(ClusterRpcProxy({{"AMQP_URI": "{amqp_uri}"}}, timeout=30)) for _ in range(20)]
+    for proxy in proxies:
+        proxy.bench_floor.ping()
+    def caller(proxy):
+        for _ in range({calls // 20}):
+            proxy.bench_floor.ping()
+    before, t0 = snapshot(), time.perf_counter()
+    list(eventlet.GreenPool(20).imap(caller, proxies))
+    seconds, after = time.perf_counter() - t0, snapshot()
+print(json.dumps({{"seconds": seconds, "cpu": [a - b for a, b in zip(after, before)]}}))
 """
-        before = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), children_cpu())
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
                                 env={**os.environ, "PYTHONWARNINGS": "ignore"})
         if result.returncode != 0:
             raise RuntimeError(f"B4 RPC failed:\n{result.stderr[-3000:]}")
-        after = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), children_cpu())
-        rpc_seconds = json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
-        rpc_cpu = [a - b for a, b in zip(after, before, strict=True)]
+        measured = json.loads(result.stdout.strip().splitlines()[-1])
+        rpc_seconds, (service_s, rabbit_s, callers_s) = measured["seconds"], measured["cpu"]
+        rpc_cpu = [service_s, rabbit_s, callers_s]
 
         events = MESSAGES
         exchange = Exchange("bench_floor_src.events", type="topic", durable=True)
