@@ -3,7 +3,8 @@
 # moves by ±15 % during a day, so one run of each says little. Alternates B3 runs (old, new, old, new, ...)
 # with the same measuring code (this tree's bench/ is copied into the other revision) and prints the end-to-end
 # rate and the CPU per dossier of each. Usage: `make bench-compare REV=<revision> [RUNS=2]`.
-# Sizes as for `make bench` (BENCH_DOSSIERS, default 600 here); the open-loop table is skipped.
+# Sizes as for `make bench` (BENCH_DOSSIERS, default 600 here); the open-loop table is skipped. The measuring code
+# must run on that revision too (it imports services.chassis.run).
 set -euo pipefail
 rev=${1:?usage: bench/compare.sh <revision> [runs]}
 runs=${2:-2}

@@ -24,6 +24,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from queue import Empty, SimpleQueue
 
 import requests
 from kombu import Connection, Exchange, Queue
@@ -176,6 +177,17 @@ def rabbit_pids() -> list[int]:
     return pids
 
 
+def _line_from(process: subprocess.Popen, timeout: float) -> str:
+    """The next line `process` writes, or "" if none comes within `timeout` seconds (a benchmark must end with
+    an error, not hang, when the bare service stops answering)."""
+    lines: SimpleQueue = SimpleQueue()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except Empty:
+        return ""
+
+
 def b4_floor(amqp_uri: str) -> dict:
     """B4, the messaging floor (bench/floor.py): CPU per bare nameko RPC round trip and per event, summed over
     every process involved (callers or publisher, the bare service, RabbitMQ), with nothing else running."""
@@ -183,7 +195,7 @@ def b4_floor(amqp_uri: str) -> dict:
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
     try:
-        if service.stdout.readline().strip() != "ready":
+        if _line_from(service, 60).strip() != "ready":
             raise RuntimeError("B4: the bare service did not start")
         calls = RPC_CALLS * 2
         # The callers measure the CPU themselves, of their own process, the service and the broker, over the
@@ -228,11 +240,11 @@ print(json.dumps({{"seconds": seconds, "cpu": [a - b for a, b in zip(after, befo
             for _ in range(events):
                 producer.publish({**PAYLOAD, "expect": events}, exchange=exchange, routing_key="ping",
                                  delivery_mode=2, declare=[exchange], retry=False)
-        line = service.stdout.readline().split()  # "received N" once the last event is handled
+        line = _line_from(service, 120).split()  # "received N" once the last event is handled
         event_seconds = time.perf_counter() - started
         after = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), time.process_time())
         if line[:1] != ["received"]:
-            raise RuntimeError("B4: the bare service stopped before receiving every event")
+            raise RuntimeError("B4: the bare service stopped, or did not receive every event within 120 s")
         event_cpu = [a - b for a, b in zip(after, before, strict=True)]
     finally:
         service.terminate()
