@@ -72,3 +72,12 @@ def viewer(principal: Principal) -> dict:
     """The principal as services receive it."""
     return {"subject": principal.subject, "kind": principal.kind, "unit": principal.unit,
             "roles": sorted(principal.roles)}
+
+
+def actor(principal: Principal) -> dict:
+    """The principal as workflow records an action's author: with the name an officer's forms are signed with,
+    when the identity provider gives one (the subject otherwise)."""
+    who = viewer(principal)
+    if principal.kind == "officer" and principal.name:
+        who["name"] = principal.name
+    return who

@@ -6,7 +6,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.gateway.problems import BadRequest
 
-ACTIONS = ["receive", "refuse_receipt", "assign", "process_step", "request_supplement", "resubmit", "transfer",
+ACTIONS = ["receive", "refuse_receipt", "request_completion", "complete", "assign", "process_step",
+           "request_supplement", "resubmit", "transfer",
            "approve", "reject", "extend_with_apology", "stop", "result_ready", "return_result", "withdraw"]
 
 
@@ -61,6 +62,14 @@ class ActionParams(_Strict):
 class AttachmentRef(_Strict):
     name = fields.String(required=True)
     sha256 = fields.String(required=True)
+    document = fields.String(metadata={"description": "Requirement code of the dossier document it is a version of"})
+    version = fields.Integer(strict=True, metadata={"description": "That document's version number"})
+    upload_id = fields.String()
+
+
+class DocumentVersionChoice(_Strict):
+    code = fields.String(required=True, metadata={"description": "Requirement code of the dossier document"})
+    upload = fields.String(required=True, metadata={"description": "Id returned by POST /api/v1/uploads"})
 
 
 class ActionRequest(_Strict):
@@ -68,6 +77,9 @@ class ActionRequest(_Strict):
     reason = fields.String(metadata={"description": "Required by refusals, supplement requests, apologies..."})
     params = fields.Nested(ActionParams)
     attachments = fields.List(fields.Nested(AttachmentRef))
+    documents = fields.List(fields.Nested(DocumentVersionChoice), metadata={
+        "description": "Applicant's completion (`complete`) or supplement answer (`resubmit`): each uploaded file "
+                       "becomes the next version of the named dossier document"})
     client_txn_id = fields.String(metadata={"description": "Idempotency: same id, same action, acted once. "
                                                            "The Idempotency-Key header fills it in."})
 

@@ -16,7 +16,7 @@ from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailab
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
-from services.gateway import openapi, schemas
+from services.gateway import actions, openapi, schemas
 from services.gateway.auth import Authenticator, viewer
 from services.gateway.files import receive_upload, signed_result_path
 from services.gateway.problems import (
@@ -285,17 +285,17 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
                                          "`client_txn_reused`.",
                           "schema": {"type": "string", "minLength": 8}})
     def act(self, request, code):
-        """Take an action on a dossier (officers by role and unit; citizens: resubmit, withdraw).
-        `Idempotency-Key` (or `client_txn_id`) makes a retried request act once."""
+        """Take an action on a dossier (officers by role and unit: receive, request_completion, refuse_receipt...;
+        citizens: complete, resubmit, withdraw). With `complete` or `resubmit`, `documents` names uploaded files
+        (POST /api/v1/uploads), each the next version of a dossier document. `Idempotency-Key` (or
+        `client_txn_id`) makes a retried request act once."""
         principal = self.auth.principal(request)
         body = schemas.validate_body(schemas.ActionRequest, read_json(request))
         if request.headers.get("Idempotency-Key") and not body.get("client_txn_id"):
             body["client_txn_id"] = request.headers["Idempotency-Key"][:80]
-        if principal.kind == "citizen":
-            call(self.intake.get_dossier, code, viewer(principal))  # 404 unless it is theirs
-        elif principal.kind != "officer":
+        if principal.kind not in ("citizen", "officer"):
             raise Forbidden("not_allowed", "Tài khoản không được thao tác trên hồ sơ.")
-        return json_response(call(self.workflow.act, code, body, viewer(principal), timeout=15))
+        return json_response(actions.take(self, principal, code, body))
 
     @endpoint("GET", "/api/v1/dossiers/<string:code>/forms/<string:number>", produces="text/html")
     def form(self, request, code, number):

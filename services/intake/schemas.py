@@ -46,6 +46,23 @@ class SubmitDossierRequest(Schema):
     draft_id = fields.String(load_default=None, validate=validate.Length(equal=36))
 
 
+class DocumentVersion(Schema):
+    """A file sent later for one document of a dossier (completion or supplement): its next version."""
+
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    upload = fields.String(required=True, validate=validate.Length(equal=36))
+
+
+class AddDocumentsRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    documents = fields.List(fields.Nested(DocumentVersion), required=True, validate=validate.Length(min=1, max=10))
+
+
 class UploadRecord(Schema):
     class Meta:
         unknown = RAISE

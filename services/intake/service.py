@@ -21,11 +21,11 @@ from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.chassis.statements import prebuilt
-from services.intake import storage
+from services.intake import storage, versions
 from services.intake.dependencies import RouteCache
 from services.intake.domain import codes
 from services.intake.domain.documents import resolve
-from services.intake.schemas import SubmitDossierRequest, UploadRecord, Viewer
+from services.intake.schemas import AddDocumentsRequest, SubmitDossierRequest, UploadRecord, Viewer
 
 SUBMITTED = Counter(
     "motcua_intake_dossiers_submitted_total", "Dossiers stored with a code, by channel.", ["channel"]
@@ -134,14 +134,19 @@ class IntakeService:
                 if body.get("draft_id"):
                     uow.session.execute(storage.drafts.delete().where(
                         storage.drafts.c.id == body["draft_id"], storage.drafts.c.owner == who["subject"]))
-                uow.publish(DossierSubmitted, {
+                submitted = {
                     "dossier_code": code, "procedure_code": procedure["code"],
                     "procedure_version": procedure["version"], "receiving_agency_code": agency,
                     "applicant_unit_code": values["applicant_unit_code"], "applicant_ref": ref,
                     "channel": body["channel"], "submitted_at": _iso(now),
                     "contact": {"full_name": values["applicant_name"], "email": values["contact_email"],
                                 "phone": values["contact_phone"], "language": values["language"]},
-                }, subject=code)
+                }
+                if body["channel"] == "counter" and who["kind"] == "officer" and "receiver" in who["roles"]:
+                    # Filed at the desk by a receiving officer: received at once by them (workflow checks the
+                    # unit may receive it; otherwise it waits in the receipt queue like an online filing).
+                    submitted.update(counter_officer=who["subject"], counter_unit=who["unit"] or "")
+                uow.publish(DossierSubmitted, submitted, subject=code)
                 answer = {"code": code, "status": "submitted", "submitted_at": _iso(now),
                           "procedure": {"code": procedure["code"], "version": procedure["version"],
                                         "name": procedure["name"]},
@@ -300,8 +305,8 @@ class IntakeService:
         """The dossier as submitted, if `viewer` may see it (a citizen: their own; an officer: their unit's,
         checked again by the gateway against the case). Unknown and not-yours look the same (NotFound)."""
         who = _load(Viewer, viewer)
-        # Two reads, each committing on its own: a dossier and its documents are written in one transaction
-        # and never change afterwards, so they need no shared snapshot.
+        # Two reads, each committing on its own: a dossier is written once, and its documents only grow (later
+        # versions are added, never changed), so they need no shared snapshot.
         with self.db.autocommit() as conn:
             dossier = storage.find_dossier(conn, code)
             if dossier is None or (who["kind"] == "citizen" and dossier["applicant_id_number"] != who["subject"]):
@@ -311,10 +316,16 @@ class IntakeService:
                 select(docs, ups.c.file_name, ups.c.media_type, ups.c.size_bytes)
                 .select_from(docs.outerjoin(ups, ups.c.id == docs.c.upload_id))
                 .where(docs.c.dossier_code == bindparam("code")).order_by(docs.c.id)))
+            rows = list(conn.execute(query, {"code": dossier["code"]}).mappings())
+            latest = {}
+            for d in rows:
+                latest[d["requirement_code"]] = max(latest.get(d["requirement_code"], 0), d["version"])
             documents = [{"code": d["requirement_code"], "source": d["source"], "sha256": d["sha256"],
                           "registry_document_id": d["registry_document_id"], "upload_id": d["upload_id"],
-                          "file_name": d["file_name"], "media_type": d["media_type"], "size_bytes": d["size_bytes"]}
-                         for d in conn.execute(query, {"code": dossier["code"]}).mappings()]
+                          "file_name": d["file_name"], "media_type": d["media_type"], "size_bytes": d["size_bytes"],
+                          "version": d["version"], "origin": d["origin"],
+                          "added_at": _iso(d["added_at"]) if d["added_at"] else None,
+                          "current": d["version"] == latest[d["requirement_code"]]} for d in rows]
         return {
             "documents": documents,
             "code": dossier["code"], "procedure_code": dossier["procedure_code"],
@@ -327,6 +338,23 @@ class IntakeService:
             "channel": dossier["channel"], "form": json.loads(dossier["form_data"]),
             "submitted_at": _iso(dossier["submitted_at"]),
         }
+
+    @rpc
+    def add_documents(self, code: str, request: dict, submitter: dict) -> dict:
+        """The applicant sends files for named documents of their dossier (a completion before receipt, or a
+        supplement answer): each becomes the next version of that document. Idempotent per upload. Returns
+        {documents: [{code, version, upload_id, sha256, file_name, media_type, size_bytes}]}.
+
+        Raises NotFound (not their dossier), InvalidInput (unknown document, upload not theirs or used)."""
+        who = _load(Viewer, submitter)
+        body = _load(AddDocumentsRequest, request)
+        with self.db.unit() as uow:
+            dossier = storage.find_dossier(uow.session, code)
+            if dossier is None or who["kind"] != "citizen" or dossier["applicant_id_number"] != who["subject"]:
+                raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
+            added = versions.add(uow.session, dossier, who["subject"], body["documents"], datetime.now(timezone.utc))
+        self.log.info("documents_added", dossier_code=code, count=len(added))
+        return {"documents": added}
 
     @rpc
     def list_dossiers(self, viewer: dict, limit: int = 20, before: str | None = None) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Column, Date, Integer, String, Table, Text, bindparam, select
+from sqlalchemy import Column, Date, Index, Integer, String, Table, Text, bindparam, select
 
 from services.chassis import idempotency
 from services.chassis.database import UTCDateTime, new_metadata
@@ -41,6 +41,8 @@ dossier_sequences = Table(
 
 
 # What each required document of a dossier is: reused from the registry, uploaded, or the online form itself.
+# A document has versions: 1 as filed, then one more for each file the applicant sends for it with a completion
+# (before receipt) or a supplement (after); every version stays readable, the highest is the one in force.
 dossier_documents = Table(
     "dossier_documents",
     metadata,
@@ -51,6 +53,10 @@ dossier_documents = Table(
     Column("registry_document_id", String(36), nullable=True),
     Column("upload_id", String(36), nullable=True),
     Column("sha256", String(64), nullable=False, default=""),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("origin", String(12), nullable=False, server_default="submission"),  # submission | supplement
+    Column("added_at", UTCDateTime, nullable=True),  # when a later version arrived (None: filed with the dossier)
+    Index("uq_dossier_documents_version", "dossier_code", "requirement_code", "version", unique=True),
 )
 
 uploads = Table(

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam
 
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.chassis.statements import dialect_insert, prebuilt
-from services.workflow import storage
+from services.workflow import receipt, storage
 from services.workflow.domain.legal_time import LEGAL_TZ, Pause
 from services.workflow.domain.process import ActionRefused
 
@@ -50,9 +50,12 @@ class CaseHandler:
 
     # -- opening ----------------------------------------------------------------------------------------------
     def open_case(self, data) -> tuple[str, str, str] | None:
-        """Open the case of a submitted dossier and receive it online (or hold it for coordination).
-        Returns (status, level, agency code), or None when the dossier's case exists already (a redelivered
-        event: the case's key, the dossier code, deduplicates)."""
+        """Open the case of a filed dossier in the competent unit's receipt queue (`submitted`: a receiving officer
+        checks it before the legal clock starts), or hold it for coordination when nobody can be routed to. It is
+        received at once only where the procedure's definition says `receipt: automatic`, or when a receiving
+        officer filed it at the counter (received by that officer). Returns (status, level, agency code), or None
+        when the dossier's case exists already (a redelivered event: the case's key, the dossier code,
+        deduplicates)."""
         procedure = self.catalogue.procedures.get((data.procedure_code, data.procedure_version))
         if procedure is None:
             raise InvalidInput("unknown_procedure_version", f"{data.procedure_code} v{data.procedure_version}")
@@ -60,6 +63,7 @@ class CaseHandler:
         first_step = procedure.chain[0] if procedure.chain else None
         agency = (territory.chain_agency(first_step, data.applicant_unit_code) if first_step
                   else territory.competent_agency(procedure, data.applicant_unit_code))
+        level = territory.level_of(agency) if agency is not None else ""
         # Insert unless the case exists; the new row comes back whole (defaults included) and is handed to the
         # first action: no read before, none after.
         cases = storage.cases
@@ -68,7 +72,8 @@ class CaseHandler:
                              .on_conflict_do_nothing(index_elements=[cases.c.dossier_code]).returning(*cases.c))
         row = self.session.execute(open_once, dict(
             dossier_code=data.dossier_code, procedure_code=procedure.code, procedure_version=procedure.version,
-            agency_code="", level="", receiving_agency_code=data.receiving_agency_code,
+            agency_code=agency.code if agency is not None else "", level=level,
+            receiving_agency_code=data.receiving_agency_code,
             applicant_unit_code=data.applicant_unit_code, applicant_ref=data.applicant_ref, status="submitted",
             submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc), received_at=None, due_at=None,
             due_explanation="{}", updated_at=self.now, process=procedure.process,
@@ -82,9 +87,21 @@ class CaseHandler:
             result = self.act(data.dossier_code, "hold_for_coordination", system, {}, None,
                               reason="Không xác định được cơ quan có thẩm quyền", case=opened)
             return "coordination", "", result["agency_code"]
-        result = self.act(data.dossier_code, "receive", system, {"to_agency": agency.code}, None,
-                          reason="Tiếp nhận trực tuyến", case=opened)
-        return "received", territory.level_of(agency), result["agency_code"]
+        if procedure.receipt == "automatic":
+            result = self.act(data.dossier_code, "receive", system, {"to_agency": agency.code}, None,
+                              reason="Tiếp nhận tự động theo quy định của thủ tục", case=opened)
+            return "received", level, result["agency_code"]
+        officer = getattr(data, "counter_officer", "")
+        if data.channel == "counter" and officer:
+            desk = {"kind": "officer", "subject": officer, "unit": data.counter_unit, "roles": ["receiver"]}
+            try:
+                result = self.act(data.dossier_code, "receive", desk, {"to_agency": agency.code}, None,
+                                  reason="Tiếp nhận trực tiếp tại Bộ phận Một cửa", case=opened)
+            except Forbidden:  # the filing officer's unit may not receive it: it waits in the receipt queue
+                pass
+            else:
+                return "received", level, result["agency_code"]
+        return "submitted", level, agency.code
 
     # -- actions -------------------------------------------------------------------------------------------------
     def act(self, code: str, action: str, actor: dict, params: dict, client_txn_id: str | None,
@@ -152,11 +169,15 @@ class CaseHandler:
         if recompute and not fresh:  # a fresh case's only step was just opened with the right due date
             self._move_open_steps(code, closed)
         updated = {**case, **changes}  # the row as just written, without reading it back
+        logged = dict(params)
+        if actor.get("kind") == "officer" and str(actor.get("name") or "").strip():
+            logged["signed_by"] = str(actor["name"]).strip()[:200]  # the name forms are signed with
         storage.append_action(
             self.session, code, seq=1 if fresh else None, action=action, from_status=case["status"], to_status=new_status,
             actor=str(actor.get("subject") or "system"), unit=str(actor.get("unit") or updated["agency_code"]),
             reason=reason or "", at=self.now, client_txn_id=client_txn_id,
-            params=json.dumps(params, ensure_ascii=False), attachments=json.dumps(attachments or []),
+            params=json.dumps(logged, ensure_ascii=False), attachments=json.dumps(attachments or [],
+                                                                                 ensure_ascii=False),
         )
         if actor.get("kind") != "system":
             # Officer (and applicant) actions also go into the tamper-evident audit chain, in this transaction.
@@ -238,7 +259,7 @@ class CaseHandler:
         if actor.get("kind") != "officer":
             return
         units = {case["agency_code"]}
-        if case["status"] in ("submitted", "coordination"):
+        if case["status"] in ("submitted", "coordination", "awaiting_completion"):
             units.add(case["receiving_agency_code"])
             units |= {a.code for a in self.catalogue.territory.agencies.values() if a.kind == "service_centre"}
         if actor.get("unit") not in units:
@@ -318,6 +339,7 @@ def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None
         raise NotFound("case_not_found", "Hồ sơ chưa được tiếp nhận vào quy trình xử lý.")
     process = catalogue.processes[case["process"]]
     actions = storage.history(session, code)
+    waiting = receipt.view(case, catalogue, datetime.now(timezone.utc))
     return {
         "dossier_code": case["dossier_code"], "status": case["status"],
         "status_label": process.states.get(case["status"], {}),
@@ -327,7 +349,7 @@ def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None
         "submitted_at": _iso(case["submitted_at"]), "received_at": _iso(case["received_at"]),
         "due_at": _iso(case["due_at"]), "due_explanation": json.loads(case["due_explanation"] or "{}"),
         "clock_stopped": case["paused_since"] is not None, "finished_at": _iso(case["finished_at"]),
-        "outcome": case["outcome"],
+        "outcome": case["outcome"], **waiting,
         "allowed_actions": process.allowed(case["status"], roles) if roles is not None else None,
         "action_requirements": process.requirements(process.allowed(case["status"], roles))
         if roles is not None else None,
@@ -339,5 +361,6 @@ def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None
                    for p in storage.pauses(session, code)],
         "history": [{"seq": a["seq"], "action": a["action"], "from_status": a["from_status"],
                      "to_status": a["to_status"], "actor": a["actor"], "unit": a["unit"], "reason": a["reason"],
-                     "at": _iso(a["at"]), "params": json.loads(a["params"] or "{}")} for a in actions],
+                     "at": _iso(a["at"]), "params": json.loads(a["params"] or "{}"),
+                     "attachments": json.loads(a["attachments"] or "[]")} for a in actions],
     }

@@ -1,4 +1,5 @@
-"""Forms 01-07 (Circular 03/2025 list; verify the official layouts) as printable HTML, from the action log."""
+"""Forms 01-07 (Circular 03/2025/TT-VPCP of 15/9/2025, Annex I: the list and titles; verify the official layouts)
+as printable HTML, from the action log. Form 02 is issued both before receipt (completion) and after (supplement)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,11 +12,11 @@ from services.chassis.errors import InvalidInput
 from services.workflow.domain.legal_time import LEGAL_TZ
 
 FORMS = {
-    "01": ("Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "receive"),
-    "02": ("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "request_supplement"),
-    "03": ("Phiếu từ chối tiếp nhận giải quyết hồ sơ", "refuse_receipt"),
-    "04": ("Phiếu xin lỗi và hẹn lại ngày trả kết quả", "extend_with_apology"),
-    "05": ("Thông báo dừng xử lý hồ sơ", "stop"),
+    "01": ("Giấy tiếp nhận hồ sơ và hẹn trả kết quả", ("receive",)),
+    "02": ("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", ("request_completion", "request_supplement")),
+    "03": ("Phiếu từ chối tiếp nhận giải quyết hồ sơ", ("refuse_receipt",)),
+    "04": ("Phiếu xin lỗi và hẹn lại ngày trả kết quả", ("extend_with_apology",)),
+    "05": ("Thông báo dừng xử lý hồ sơ", ("stop",)),
     "06": ("Phiếu kiểm soát quá trình giải quyết hồ sơ", None),
 }
 OUTCOME_VI = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn", "": "Đang xử lý"}
@@ -41,10 +42,10 @@ def _agency_name(catalogue, code: str) -> str:
 def render(number: str, view: dict, catalogue) -> str:
     if number not in FORMS:
         raise InvalidInput("unknown_form", "Mẫu phiếu phải là 01 đến 06 (07 là sổ theo dõi của đơn vị).")
-    title, action = FORMS[number]
+    title, actions = FORMS[number]
     entry = None
-    if action is not None:
-        entry = next((a for a in reversed(view["history"]) if a["action"] == action), None)
+    if actions is not None:
+        entry = next((a for a in reversed(view["history"]) if a["action"] in actions), None)
         if entry is None:
             raise InvalidInput("form_not_applicable", f"Hồ sơ chưa có thao tác tương ứng với mẫu {number}.")
     procedure = next((p for (c, v), p in catalogue.procedures.items()

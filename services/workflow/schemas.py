@@ -5,7 +5,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.chassis.errors import InvalidInput
 
-ACTIONS = ["receive", "refuse_receipt", "assign", "process_step", "request_supplement", "resubmit", "transfer",
+ACTIONS = ["receive", "refuse_receipt", "request_completion", "complete", "assign", "process_step",
+           "request_supplement", "resubmit", "transfer",
            "approve", "reject", "extend_with_apology", "stop", "result_ready", "return_result", "withdraw"]
 
 
@@ -38,6 +39,10 @@ class Attachment(Schema):
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    # A file the applicant sent as a new version of a dossier document (intake keeps the document versions).
+    document = fields.String(validate=validate.Length(min=1, max=20))
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
+    upload_id = fields.String(validate=validate.Length(equal=36))
 
 
 class ActRequest(Schema):

@@ -21,7 +21,7 @@ from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.workflow import forms, portal_sync, signing, stats, storage
+from services.workflow import forms, portal_sync, receipt, signing, stats, storage
 from services.workflow.cases import CaseHandler, actor_roles, case_view
 from services.workflow.domain import catalogue, legal_time, process
 from services.workflow.schemas import ActRequest, MergeRequest, RateRequest, StatisticsRequest, load
@@ -45,6 +45,9 @@ PROCESSING_SECONDS = Histogram(
 )
 CASES_OPEN = Gauge("motcua_workflow_cases_open", "Open cases by level, agency and status.",
                    ["level", "unit", "status"])
+RECEIPTS_OVERDUE = Gauge("motcua_workflow_receipts_overdue",
+                         "Filed dossiers still waiting for receipt past the time the unit has to answer, by agency.",
+                         ["unit"])
 CASES_OVERDUE = Gauge("motcua_workflow_cases_overdue", "Open cases past their due date, by level and agency.",
                       ["level", "unit"])
 
@@ -126,7 +129,9 @@ class WorkflowService(audit.AuditChainRpc):
     # -- cases ------------------------------------------------------------------------------------------------
     @on_event(DossierSubmitted)
     def on_dossier_submitted(self, event):
-        """Open the case: receive the dossier online (clock starts) or hold it for coordination."""
+        """Open the case in the competent unit's receipt queue (a receiving officer receives it; automatic only
+        where the procedure says so, at once when a receiver filed it at the counter) or hold it for
+        coordination."""
         with self.db.unit() as uow:
             opened = CaseHandler(self.catalogue, uow).open_case(event.data)
             if opened is None:
@@ -213,10 +218,14 @@ class WorkflowService(audit.AuditChainRpc):
     def work_queue(self, unit: str, status: str | None = None, procedure_code: str | None = None,
                    due: str | None = None, limit: int = 50, after: str | None = None) -> dict:
         """An officer's queue: open cases held by `unit`, soonest due first. `due`: "soon" or "overdue".
-        Cursor pagination: pass the returned `next` as `after`."""
+        Cursor pagination: pass the returned `next` as `after`. Dossiers waiting for receipt (`submitted`) carry
+        `receipt_due_at` and `receipt_overdue`."""
+        now = datetime.now(timezone.utc)
         with self.db.unit() as uow:
-            return stats.work_queue(uow.session, self.catalogue, unit, status, procedure_code, due,
-                                    min(max(int(limit), 1), 200), after, datetime.now(timezone.utc))
+            page = stats.work_queue(uow.session, self.catalogue, unit, status, procedure_code, due,
+                                    min(max(int(limit), 1), 200), after, now)
+            receipt.annotate(uow.session, self.catalogue, page["items"], now)  # "quá hạn tiếp nhận"
+        return page
 
     @rpc
     def count_by_status(self) -> dict:
@@ -314,6 +323,10 @@ class WorkflowService(audit.AuditChainRpc):
                             "level": case["level"], "due_at": _iso(case["due_at"]), "working_days_left": left},
                             subject=case["dossier_code"])
             gauges = stats.gauges(uow.session, now)
+            late_receipts = receipt.overdue_by_unit(uow.session, self.catalogue, now)
+        RECEIPTS_OVERDUE.clear()
+        for unit, n in late_receipts.items():
+            RECEIPTS_OVERDUE.labels(unit or "none").set(n)
         CASES_OPEN.clear()
         CASES_OVERDUE.clear()
         for (level, unit, status), n in gauges["open"].items():

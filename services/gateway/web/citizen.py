@@ -9,6 +9,7 @@ import mimetypes
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.filestore import FileStore, UploadRefused
 from services.chassis.rpc import call
+from services.gateway import actions as dossier_actions
 from services.gateway import ratelimit
 from services.gateway.auth import viewer
 from services.gateway.files import receive_upload, signed_result_path
@@ -18,6 +19,8 @@ from services.gateway.web.labels import (
     ACTION_LABELS,
     CHANNEL_NAMES,
     CHANNELS,
+    FORM_ACTIONS,
+    FORM_OF,
     LEVELS,
     MODES,
     NOTIFICATION_STATUSES,
@@ -172,11 +175,13 @@ class CitizenPages:
         notifications = _optional(lambda: call(self.notify.list_notifications, code, timeout=3)) or []
         supplement = next((h for h in reversed(case["history"]) if h["action"] == "request_supplement"),
                           None) if case else None
+        completion = next((h for h in reversed(case["history"]) if h["action"] == "request_completion"),
+                          None) if case else None
         return wr.render("dossier.html", title=f"{wr.t('Hồ sơ', 'Dossier')} {code}", d=dossier, case=case,
                          procedure=procedure, payment=payment, result=result, notifications=notifications,
-                         supplement=supplement, actions=ACTION_LABELS, roles=ROLE_LABELS, channels=CHANNELS,
+                         supplement=supplement, completion=completion, actions=ACTION_LABELS, roles=ROLE_LABELS, channels=CHANNELS,
                          outcomes=OUTCOMES, note_statuses=NOTIFICATION_STATUSES, note_channels=CHANNEL_NAMES,
-                         forms=sorted(FORM_NUMBERS), new=wr.request.args.get("moi"), flash=wr.request.args.get("tb"))
+                         forms=sorted(FORM_NUMBERS), form_actions=FORM_ACTIONS, form_of=FORM_OF, new=wr.request.args.get("moi"), flash=wr.request.args.get("tb"))
 
     @page("POST", "/ho-so/<string:code>/thao-tac", kinds=("citizen", "officer"))
     def dossier_action(self, wr, code):
@@ -204,11 +209,19 @@ class CitizenPages:
             record = receive_upload(self.intake, upload.stream, upload.mimetype or "", None, upload.filename,
                                     viewer(wr.principal))
             body["attachments"] = [{"name": record["file_name"], "sha256": record["sha256"]}]
+        # The applicant's completion or supplement answer: one optional file per dossier document, each its next
+        # version (services/gateway/actions.py).
+        documents = []
+        for key, upload in wr.request.files.items(multi=True):
+            if key.startswith("file-") and upload is not None and upload.filename:
+                record = receive_upload(self.intake, upload.stream, upload.mimetype or "", None, upload.filename,
+                                        viewer(wr.principal))
+                documents.append({"code": key[5:][:20], "upload": record["id"]})
+        if documents:
+            body["documents"] = documents
         if body["client_txn_id"] is None:
             body.pop("client_txn_id")
-        if wr.principal.kind == "citizen":
-            call(self.intake.get_dossier, code, viewer(wr.principal))  # not found unless it is theirs
-        call(self.workflow.act, code, body, viewer(wr.principal), timeout=15)
+        dossier_actions.take(self, wr.principal, code, body)
         return wr.redirect(f"/ho-so/{code}?tb={action}")
 
     @page("POST", "/ho-so/<string:code>/thanh-toan", kinds=("citizen",))

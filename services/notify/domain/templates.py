@@ -17,6 +17,7 @@ TEMPLATE_FOR_STATUS = {
     "received": "dossier_received",
     "coordination": "dossier_coordination",
     "awaiting_supplement": "dossier_supplement_requested",
+    "awaiting_completion": "dossier_completion_requested",  # Form 02 before receipt (Decree 118/2025)
     "result_ready": "dossier_result_ready",
     "refused": "dossier_refused",
 }

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+RECEIPT_MODES = {"officer", "automatic"}
+
 
 class CatalogueError(ValueError):
     """A data file is malformed; the message names the file and the problem."""
@@ -56,6 +58,9 @@ class Procedure:
     process: str = "standard"
     result: dict | None = None  # {type, title, valid_days}: what the dossier produces
     payment_before_result: bool = False  # the result is returned only once the fee is paid
+    # Who receives a filed dossier: "officer" (a receiving officer checks it first, Decree 118/2025) unless the
+    # procedure's definition says "automatic" explicitly (received by the platform when it is filed).
+    receipt: str = "officer"
 
     def to_dict(self) -> dict:
         return {
@@ -64,7 +69,7 @@ class Procedure:
             "online_mode": self.online_mode, "processing_days": self.processing_days,
             "fee_vnd": self.fee_vnd, "documents": [dict(d) for d in self.documents],
             "chain": [dict(c) for c in self.chain], "process": self.process,
-            "result": dict(self.result) if self.result else None,
+            "result": dict(self.result) if self.result else None, "receipt": self.receipt,
         }
 
     def step_budget(self, index: int) -> int | None:
@@ -229,6 +234,8 @@ def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
         for j, doc in enumerate(raw.get("documents") or ()):
             if not isinstance(doc, dict) or not doc.get("code") or doc.get("kind") not in ("form", "document"):
                 raise CatalogueError(path, f"{where}.documents[{j}]: needs a code and kind form|document")
+        if raw.get("receipt", "officer") not in RECEIPT_MODES:
+            raise CatalogueError(path, f"{where}: receipt must be one of {sorted(RECEIPT_MODES)}")
         key = (str(raw["code"]), raw["version"])
         if key in procedures:
             raise CatalogueError(path, f"{where}: duplicate procedure {key[0]} version {key[1]}")
@@ -240,6 +247,7 @@ def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
             documents=tuple(raw.get("documents") or ()), chain=chain,
             process=str(raw.get("process") or "standard"), result=raw.get("result"),
             payment_before_result=bool(raw.get("payment_before_result", False)),
+            receipt=str(raw.get("receipt", "officer")),
         )
     return procedures
 

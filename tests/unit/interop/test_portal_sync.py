@@ -53,6 +53,7 @@ def _submit(workflow, code):
         "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
         "contact": {"full_name": "A", "email": "a@example.vn"},
     }, source="intake", subject=code, event_id=str(uuid.uuid4()))))
+    _act(workflow, code, "receiver", "receive")  # a filed dossier waits for a receiving officer
 
 
 def _act(workflow, code, role, action, **extra):

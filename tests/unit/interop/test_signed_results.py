@@ -49,7 +49,7 @@ def _returned(workflow, code="000.00.07.H41-261122-0001"):
         "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
         "contact": {"full_name": "A", "email": "a@example.vn"},
     }, source="intake", subject=code, event_id=str(uuid.uuid4()))))
-    for role, action, extra in (("leader", "assign", {"params": {"assignee": "handler-1"}}),
+    for role, action, extra in (("receiver", "receive", {}), ("leader", "assign", {"params": {"assignee": "handler-1"}}),
                                 ("handler", "process_step", {"reason": "Đã thẩm định"}), ("leader", "approve", {}),
                                 ("handler", "result_ready", {}), ("receiver", "return_result", {})):
         workflow.act(code, {"action": action, **extra}, _officer(role))

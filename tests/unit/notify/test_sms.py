@@ -62,7 +62,7 @@ def test_every_template_has_a_short_text_in_both_languages_that_fits_two_segment
                "agency_code": "000.00.07.H41", "due_local": "15:00 27/11/2026", "public_url": "https://dichvucong.ninhbinh.gov.vn",
                "reason": "Thiếu bản sao CCCD"}
     for name in ("dossier_received", "dossier_supplement_requested", "dossier_result_ready", "dossier_refused",
-                 "dossier_delayed", "dossier_coordination"):
+                 "dossier_delayed", "dossier_coordination", "dossier_completion_requested"):
         for language in ("vi", "en"):
             rendered = templates.render_short(name, language, context, plain=True)
             assert rendered.language == language and context["dossier_code"] in rendered.body

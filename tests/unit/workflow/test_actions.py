@@ -56,19 +56,22 @@ def do(workflow, code, action, role, unit=None, **params):
     return workflow.act(code, request, actor(role, unit))
 
 
-# Ways to bring a fresh case into each state, from the online receipt.
+# Ways to bring a fresh case into each state, from the receipt queue (a filed dossier waits for a receiver).
+RECEIVE = [("receive", "receiver", {})]
 ROUTES = {
+    "submitted": [],
     "coordination": [],
-    "received": [],
-    "in_progress": [("assign", "leader", {"assignee": "handler-1"})],
-    "awaiting_supplement": [("request_supplement", "receiver", {})],
-    "approved": [("assign", "leader", {"assignee": "handler-1"}), ("approve", "leader", {})],
-    "rejected": [("assign", "leader", {"assignee": "handler-1"}), ("reject", "leader", {})],
-    "result_ready": [("assign", "leader", {"assignee": "handler-1"}), ("approve", "leader", {}),
-                     ("result_ready", "handler", {})],
+    "awaiting_completion": [("request_completion", "receiver", {})],
+    "received": RECEIVE,
+    "in_progress": RECEIVE + [("assign", "leader", {"assignee": "handler-1"})],
+    "awaiting_supplement": RECEIVE + [("request_supplement", "receiver", {})],
+    "approved": RECEIVE + [("assign", "leader", {"assignee": "handler-1"}), ("approve", "leader", {})],
+    "rejected": RECEIVE + [("assign", "leader", {"assignee": "handler-1"}), ("reject", "leader", {})],
+    "result_ready": RECEIVE + [("assign", "leader", {"assignee": "handler-1"}), ("approve", "leader", {}),
+                               ("result_ready", "handler", {})],
 }
 PARAMS = {"assign": {"assignee": "handler-2"}, "transfer": {"to_agency": LAND, "budget_days": 2},
-          "extend_with_apology": {"extra_days": 3}, "receive": {"to_agency": JUSTICE}}
+          "extend_with_apology": {"extra_days": 3}}
 CASES = [(name, state, role) for name, action in PROCESS.actions.items() if action.roles - {"system"}
          for state in [next(s for s in action.sources if s in ROUTES)] for role in ROLES]
 
@@ -175,6 +178,7 @@ def test_chain_commune_province_commune_with_control_sheet():
                 CaseHandler(CATALOGUE, uow, now=moment).act(code, action, actor(role, unit), params, None, "chuyển")
 
     step(_local(23), "open", None, None)
+    step(_local(23), "receive", "receiver", COMMUNE)
     step(_local(24), "assign", "leader", COMMUNE, assignee="handler-1")
     step(_local(25), "transfer", "handler", COMMUNE, to_agency=LAND)       # day 2 of 3: early
     step(_local(26), "assign", "leader", LAND, assignee="handler-9")
@@ -210,6 +214,8 @@ def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(wo
     a = submit(workflow, procedure="1.001193", unit="NB.HL.NT")     # commune agency 000.31.01.H41
     b = submit(workflow, procedure="1.001193", unit="NB.HL.DT")     # commune agency 000.31.02.H41
     done = submit(workflow, procedure="1.001193", unit="NB.HL.DT")
+    for code in (a, b):
+        do(workflow, code, "receive", "receiver")
     for action, role, params in ROUTES["result_ready"]:
         do(workflow, done, action, role, **params)
     do(workflow, done, "return_result", "receiver")
@@ -278,12 +284,19 @@ def test_officer_actions_enter_the_audit_chain_and_it_verifies(workflow):
     assert all(r["target"] == code and r["actor"].startswith("officer:") for r in rows)
     assert workflow.audit_verify() == {"ok": True, "entries": len(rows), "head_seq": len(rows),
                                        "first_bad_seq": None, "reason": ""}
-    # System actions (the online receipt) are in the action log, not in the officers' audit chain.
-    assert "case.receive" not in {r["action"] for r in rows}
+    # System actions (routing to coordination) are in the action log, not in the officers' audit chain.
+    held, _ = bring_to(workflow, "coordination")
+    assert workflow.get_case(held)["history"][0]["action"] == "hold_for_coordination"
+    assert all(r["target"] != held for r in workflow.db.rows("audit_log"))
 
 
 def test_the_case_says_what_each_allowed_action_needs_as_the_process_defines_it(workflow):
     code = submit(workflow)
+    receiver = workflow.get_case(code, actor("receiver", JUSTICE))
+    assert set(receiver["allowed_actions"]) == {"receive", "request_completion", "refuse_receipt"}
+    assert receiver["action_requirements"]["refuse_receipt"] == {"reason": True, "params": []}
+    assert receiver["action_requirements"]["request_completion"] == {"reason": True, "params": []}
+    do(workflow, code, "receive", "receiver")
     leader = workflow.get_case(code, actor("leader", JUSTICE))
     needs = leader["action_requirements"]
     assert set(needs) == set(leader["allowed_actions"])

@@ -34,14 +34,19 @@ def submitted(code="000.00.07.H41-261122-0001", procedure="1.000656", unit="NB.H
     return parse_event(body)
 
 
-def test_submitted_dossier_is_received_with_due_date_and_status_event(workflow):
+def test_a_filed_dossier_waits_for_a_receiver_then_is_received_with_due_date_and_status_event(workflow):
     event = submitted()
     workflow.on_dossier_submitted(event)
     case = workflow.get_case(event.subject)
-    assert case["status"] == "received"
-    assert case["agency_code"] == "000.00.07.H41" and case["level"] == "province"
+    assert case["status"] == "submitted" and case["status_label"]["vi"] == "Chờ tiếp nhận"
+    assert case["agency_code"] == "000.00.07.H41" and case["level"] == "province"  # in the competent unit's queue
+    assert case["received_at"] is None and case["due_at"] is None and case["receipt_due_at"]
+    assert case["history"] == [] and case["steps"] == [] and workflow.db.outbox() == []
+    receiver = {"subject": "receiver-1", "kind": "officer", "unit": "000.00.07.H41", "roles": ["receiver"]}
+    case = workflow.act(event.subject, {"action": "receive"}, receiver)
+    assert case["status"] == "received" and case["received_at"] and case["receipt_due_at"] is None
     assert case["due_at"] and case["due_explanation"]["working_days"] == 10
-    assert [a["action"] for a in case["history"]] == ["receive"]
+    assert [(a["action"], a["actor"]) for a in case["history"]] == [("receive", "receiver-1")]
     assert case["steps"][0]["budget_days"] == 10 and case["steps"][0]["agency_code"] == "000.00.07.H41"
     outbox = workflow.db.outbox()
     assert [row["event_type"] for row in outbox] == ["motcua.workflow.v1.DossierStatusChanged"]
@@ -52,7 +57,7 @@ def test_the_same_event_twice_opens_one_case(workflow):
     workflow.on_dossier_submitted(event)
     workflow.on_dossier_submitted(event)
     assert len(workflow.db.rows("cases")) == 1
-    assert len(workflow.db.outbox()) == 1
+    assert workflow.db.outbox() == []
 
 
 def test_unroutable_dossier_waits_in_coordination(workflow):
