@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -92,6 +93,23 @@ class Running:
         return self.session.post(f"{self.base_url}/api/v1/dossiers", headers=self.headers(id_number),
                                  json={"procedure_code": procedure, "applicant": {"id_number": id_number}, **extra})
 
+    def receive(self, code: str, unit: str | None = None, sub: str = "receiver-1", **claims) -> dict:
+        """Receive a filed dossier as a receiving officer of its unit, through the real API, once workflow has
+        opened its case (a filed dossier waits for an officer; the legal clock starts here). `unit` defaults to
+        the agency in the dossier's code (the receiving agency, which is the competent one when it was routed)."""
+        unit = unit or code.rsplit("-", 2)[0]
+        headers = self.headers(sub, "officer", unit=unit, roles=["receiver"], **claims)
+
+        def attempt():
+            response = self.session.post(f"{self.base_url}/api/v1/dossiers/{code}/actions", headers=headers,
+                                         json={"action": "receive"})
+            if response.status_code == 404:
+                return None  # the case is not open yet (DossierSubmitted on its way to workflow)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        return wait_for(attempt, 30, message=f"{code} opened and received")
+
     def mails(self, to: str | None = None) -> list[dict]:
         return [m for m in read_messages(self.mail_dir) if to is None or to in m["to"]]
 
@@ -107,6 +125,45 @@ class Running:
             if len(parts) == 2 and parts[1].isdigit():
                 depths[parts[0]] = int(parts[1])
         return depths
+
+
+class ReceiptDesk:
+    """A receiving officer working a unit's receipt queue through the real API, in a thread: every dossier waiting
+    for receipt (`GET /api/v1/queue?status=submitted`) is received (`POST .../actions {"action": "receive"}`).
+    Errors (a broker or service restarting under a fault test) are retried at the next pass."""
+
+    def __init__(self, running: Running, unit: str = "000.00.07.H41", sub: str = "desk-1"):
+        self.running, self.unit = running, unit
+        self.headers = running.headers(sub, "officer", unit=unit, roles=["receiver"], ttl_seconds=86400)
+        self.received: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, daemon=True)
+
+    def __enter__(self) -> "ReceiptDesk":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _work(self) -> None:
+        session = requests.Session()
+        base = self.running.base_url
+        while not self._stop.is_set():
+            try:
+                page = session.get(f"{base}/api/v1/queue", params={"status": "submitted", "limit": "200"},
+                                   headers=self.headers, timeout=30)
+                items = page.json()["items"] if page.status_code == 200 else []
+                for item in items:
+                    done = session.post(f"{base}/api/v1/dossiers/{item['dossier_code']}/actions", timeout=30,
+                                        headers=self.headers, json={"action": "receive"})
+                    if done.status_code == 200:
+                        self.received.add(item["dossier_code"])
+            except (requests.RequestException, ValueError, KeyError):
+                items = []
+            if not items:
+                self._stop.wait(0.3)
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.2, message: str = "condition"):

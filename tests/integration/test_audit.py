@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.chassis.config import REPO_ROOT
-from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 JUSTICE = "000.00.07.H41"
@@ -38,8 +37,7 @@ def _sql(running, service: str, statement: str, **params):
 def test_officer_actions_and_reads_are_chained_and_tampering_is_found(running):
     code = running.submit("1.000656", "037090000001").json()["code"]
     base = f"{running.base_url}/api/v1/dossiers/{code}"
-    wait_for(lambda: running.session.get(base, headers=running.headers()).json().get("status") == "received", 30,
-             message="received")
+    running.receive(code)  # the receiving officer's act is chained too
     for role, action, body in [("leader", "assign", {"params": {"assignee": "handler-1"}}),
                                ("handler", "process_step", {"reason": "Đã thẩm định"}),
                                ("leader", "approve", {})]:
@@ -51,7 +49,8 @@ def test_officer_actions_and_reads_are_chained_and_tampering_is_found(running):
     assert status == 0 and workflow["ok"], workflow
     chained = _sql(running, "workflow", "SELECT seq, actor, action, details FROM audit_log WHERE target = :c "
                                         "ORDER BY seq", c=code)
-    assert [r.action for r in chained] == ["case.assign", "case.process_step", "case.approve"]
+    assert [r.action for r in chained] == ["case.receive", "case.assign", "case.process_step", "case.approve"]
+    chained = chained[1:]
     assert chained[1].actor == "officer:handler-1" and json.loads(chained[1].details)["reason"] == "Đã thẩm định"
 
     status, registry = _verify(running, "registry")

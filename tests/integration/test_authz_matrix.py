@@ -267,8 +267,7 @@ def test_every_role_against_every_route(running):
     headers = _headers(running)
     code = running.submit("1.000656", OWNER).json()["code"]
     dossier_url = f"{running.base_url}/api/v1/dossiers/{code}"
-    wait_for(lambda: running.session.get(dossier_url, headers=headers["owner"]).json().get("status") == "received",
-             30, message="dossier received")
+    running.receive(code)
     wait_for(lambda: running.session.get(f"{dossier_url}/payment", headers=headers["owner"]).status_code == 200,
              30, message="fee assessed")
     draft = running.session.post(f"{running.base_url}/api/v1/drafts", headers=headers["owner"],

@@ -21,22 +21,38 @@ def test_procedures_are_public_and_listed(running):
     assert all(item["name"]["vi"] and isinstance(item["fee_vnd"], int) for item in items)
 
 
-def test_a_dossier_gets_a_code_is_received_and_the_citizen_gets_an_email(running):
+def test_a_dossier_gets_a_code_waits_for_receipt_is_received_by_an_officer_and_the_citizen_gets_an_email(running):
     response = running.submit("1.000656", "037090000001")
     assert response.status_code == 201, response.text
     code = response.json()["code"]
     assert response.headers["Location"] == f"/api/v1/dossiers/{code}"
     assert code.startswith("000.00.07.H41-")
-
     headers = running.headers("037090000001")
+    url = f"{running.base_url}/api/v1/dossiers/{code}"
 
-    def received():
-        body = running.session.get(f"{running.base_url}/api/v1/dossiers/{code}", headers=headers).json()
-        return body if body.get("status") == "received" else None
+    # Filed online, it waits in the competent unit's receipt queue: nothing received, no clock, no receipt e-mail.
+    waiting = wait_for(lambda: (body := running.session.get(url, headers=headers).json())["case"] and body, 30,
+                       message="case opened")
+    assert waiting["status"] == "submitted" and waiting["case"]["status_label"]["vi"] == "Chờ tiếp nhận"
+    assert waiting["case"]["received_at"] is None and waiting["case"]["due_at"] is None
+    assert waiting["case"]["receipt_due_at"] and waiting["case"]["receipt_overdue"] is False
+    queue = running.session.get(f"{running.base_url}/api/v1/queue?status=submitted",
+                                headers=running.headers("receiver-1", "officer", unit="000.00.07.H41",
+                                                        roles=["receiver"])).json()["items"]
+    assert code in [i["dossier_code"] for i in queue]
+    assert not [m for m in running.mails("an.nguyen@example.vn") if code in m["subject"]]
 
-    dossier = wait_for(received, 30, message="status received")
-    assert dossier["case"]["due_at"] and dossier["case"]["agency_code"] == "000.00.07.H41"
+    # A receiving officer of the unit receives it: the legal clock starts at receipt, Form 01 names the officer.
+    running.receive(code, name="Trần Thị Bình")
+    dossier = running.session.get(url, headers=headers).json()
+    case = dossier["case"]
+    assert dossier["status"] == "received" and case["agency_code"] == "000.00.07.H41"
+    assert case["received_at"] > case["submitted_at"] and case["due_at"]
+    assert case["due_explanation"]["received_at"][:19] == _local_iso(case["received_at"])[:19]
     assert [h["action"] for h in dossier["history"]] == ["submit", "receive"]
+    assert dossier["history"][1]["actor"] == "receiver-1"
+    form = running.session.get(f"{url}/forms/01", headers=headers)
+    assert form.status_code == 200 and "Người tiếp nhận: Trần Thị Bình" in form.text
 
     mail = wait_for(lambda: [m for m in running.mails("an.nguyen@example.vn") if code in m["subject"]], 30,
                     message="receipt e-mail")
@@ -47,6 +63,13 @@ def test_a_dossier_gets_a_code_is_received_and_the_citizen_gets_an_email(running
                                                  headers=headers).json()["notifications"], 10,
                      message="notification on the timeline")
     assert [n["status"] for n in notes if n["channel"] == "email"] == ["sent"]
+
+
+def _local_iso(utc: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).isoformat()
 
 
 def test_citizens_see_only_their_own_dossiers_and_strangers_see_nothing(running):
@@ -120,6 +143,7 @@ def test_bad_input_gets_problem_json_and_stores_nothing(running, case):
 
 
 def test_health_readiness_and_metrics_on_every_port(running):
+    running.receive(running.submit().json()["code"])  # so that a province-level receipt is counted
     assert running.session.get(f"{running.base_url}/healthz").json() == {"status": "ok"}
     ready = running.session.get(f"{running.base_url}/readyz").json()
     assert ready["status"] == "ok" and set(ready["checks"]) >= {"broker", "intake", "workflow", "registry"}
@@ -154,6 +178,7 @@ def _samples(running, service: str, name: str):
 
 def test_anyone_with_the_code_sees_the_status_and_nothing_personal(running):
     code = running.submit("1.000656", "037090000001").json()["code"]
+    running.receive(code)
     url = f"{running.base_url}/api/v1/status/{code}"
     info = wait_for(lambda: (r := running.session.get(url)).status_code == 200 and r.json().get("due_at") and r.json(),
                     30, message="status with its due date, without a token")

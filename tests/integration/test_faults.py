@@ -1,6 +1,7 @@
 """Faults on purpose, real processes: the broker restarts, services die with SIGKILL, PostgreSQL restarts,
-services run as two replicas. Every dossier the gateway accepted reaches workflow exactly once, and its
-citizen gets the receipt e-mail. Each test prints what it sent, what was accepted, arrived, doubled, lost."""
+services run as two replicas. Every dossier the gateway accepted reaches workflow exactly once, is received by the
+unit's receiving officer (a desk working the receipt queue through the API while the load and the fault run), and
+its citizen gets the receipt e-mail. Each test prints what it sent, what was accepted, arrived, doubled, lost."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -12,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import wait_for
+from tests.conftest import ReceiptDesk, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -38,6 +39,7 @@ class Load:
         self.lock = threading.Lock()
         self.counter = iter(range(total))
         self.token = running.token("037090000001")
+        self.desk = ReceiptDesk(running)
 
     def _client(self):
         session = requests.Session()
@@ -58,6 +60,7 @@ class Load:
                     self.refused[status] = self.refused.get(status, 0) + 1
 
     def run(self, during=None):
+        self.desk.__enter__()  # works the receipt queue until settle_and_report
         with concurrent.futures.ThreadPoolExecutor(self.clients + 1) as pool:
             clients = [pool.submit(self._client) for _ in range(self.clients)]
             if during is not None:
@@ -70,8 +73,9 @@ class Load:
         accepted = set(self.accepted)
         try:
             wait_for(lambda: accepted <= set(_cases(self.running)), timeout, interval=1,
-                     message=f"{label}: every accepted dossier in workflow")
+                     message=f"{label}: every accepted dossier in workflow and received")
         finally:
+            self.desk.__exit__(None, None, None)
             cases = _cases(self.running)
             arrived = accepted & set(cases)
             doubled = sum(cases[c] - 1 for c in arrived)

@@ -43,9 +43,7 @@ def test_every_status_change_reaches_the_portal_once_and_in_order_after_an_outag
     portal.mode = "down"
     codes = [running.submit("1.000656", "037090000001").json()["code"] for _ in range(3)]
     for code in codes:
-        base = f"{running.base_url}/api/v1/dossiers/{code}"
-        wait_for(lambda b=base: running.session.get(b, headers=running.headers()).json().get("status")
-                 == "received", 30, message="received")
+        running.receive(code)
     steps = [("leader", "assign", {"params": {"assignee": "handler-1"}}),
              ("handler", "process_step", {"reason": "Đã thẩm định"}), ("leader", "approve", {}),
              ("handler", "result_ready", {}), ("receiver", "return_result", {})]

@@ -28,8 +28,7 @@ def _signed_row(running, dossier_code: str):
 def _returned_dossier(running) -> str:
     code = running.submit("1.000656", "037090000001").json()["code"]
     base = f"{running.base_url}/api/v1/dossiers/{code}"
-    wait_for(lambda: running.session.get(base, headers=running.headers()).json().get("status") == "received", 30,
-             message="received")
+    running.receive(code)
     steps = (("leader", "assign", {"params": {"assignee": "handler-1"}}),
              ("handler", "process_step", {"reason": "Đã thẩm định"}), ("leader", "approve", {}),
              ("handler", "result_ready", {}), ("receiver", "return_result", {}))

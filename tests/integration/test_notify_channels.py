@@ -27,6 +27,7 @@ def test_email_zalo_falls_back_to_sms_retried_until_delivered(running):
     running.messages.set_mode("zalo", "reject", times=1)          # not a Zalo user: permanent
     running.messages.set_mode("sms", "fail_temporary", times=2)   # the SMS provider fails twice, then works
     code = running.submit("1.000656", "037090000001").json()["code"]
+    running.receive(code)
     wait_for(lambda: _by_channel(_timeline(running, code)).get("sms") == ["delivered"], 60, interval=0.5,
              message="the SMS delivered (receipt taken)")
     channels = _by_channel(_timeline(running, code))
@@ -43,6 +44,7 @@ def test_a_notify_killed_during_retries_loses_no_notification(running):
     running.messages.set_mode("zalo", "down")
     running.messages.set_mode("sms", "down")
     code = running.submit("1.000656", "037090000001").json()["code"]
+    running.receive(code)
     wait_for(lambda: "temporary-failure" in _by_channel(_timeline(running, code)).get("zalo", []), 60,
              interval=0.5, message="a failed Zalo attempt")
     running.platform.kill("notify")

@@ -26,8 +26,7 @@ def test_openapi_document_is_valid_and_lists_officer_actions(running):
 def test_a_dossier_from_receipt_to_result_through_the_api(running):
     code = running.submit("1.000656", "037090000001").json()["code"]
     base = f"{running.base_url}/api/v1/dossiers/{code}"
-    wait_for(lambda: running.session.get(base, headers=running.headers()).json().get("status") == "received", 30,
-             message="received")
+    running.receive(code)
 
     def act(role, action, unit=JUSTICE, key=None, **body):
         headers = {**officer(running, role, unit), **({"Idempotency-Key": key} if key else {})}

@@ -160,8 +160,7 @@ def test_agency_reads_personal_data_only_with_consent_and_the_citizen_sees_every
 def test_a_returned_result_is_stored_back_for_reuse(running):
     code = running.submit("1.000656", "037201000003").json()["code"]
     base = f"{running.base_url}/api/v1/dossiers/{code}"
-    wait_for(lambda: running.session.get(base, headers=running.headers("037201000003")).json().get("status")
-             == "received", 30, message="received")
+    running.receive(code)
     for role, action, extra in [("leader", "assign", {"params": {"assignee": "h"}}), ("leader", "approve", {}),
                                 ("handler", "result_ready", {}), ("receiver", "return_result", {})]:
         r = running.session.post(f"{base}/actions", json={"action": action, **extra},

@@ -29,6 +29,7 @@ def file_business_registration(running) -> str:
                                           "documents": [{"code": "QSDD", "reuse": LAND}]})
     assert response.status_code == 201, response.text
     code = response.json()["code"]
+    running.receive(code)  # the fee is assessed once the dossier is received
     wait_for(lambda: running.session.get(f"{running.base_url}/api/v1/dossiers/{code}/payment",
                                          headers=running.headers("037090000001")).status_code == 200, 30,
              message="fee assessed")

@@ -94,6 +94,8 @@ def test_signed_deliveries_retries_restart_rotation_and_replay(running, receiver
 
     # Two dossiers: each event's first attempt is answered 500, the retry is accepted.
     codes = [running.submit("1.000656", "037090000001").json()["code"] for _ in range(2)]
+    for code in codes:
+        running.receive(code)
     wait_for(lambda: all(len(t) == 2 for t in _events_for(receiver, codes).values()), 60, interval=0.5,
              message="submitted and received events delivered for both dossiers")
     accepted = [r for r in receiver.accepted().values() if json.loads(r["body"])["subject"] in codes]
@@ -116,6 +118,7 @@ def test_signed_deliveries_retries_restart_rotation_and_replay(running, receiver
     # The receiver goes down; notify is killed while it retries, and restarted; nothing is lost.
     receiver.down = True
     third = running.submit("1.000656", "037090000001").json()["code"]
+    running.receive(third)
     wait_for(lambda: any(json.loads(r["body"])["subject"] == third for r in receiver.requests), 30,
              message="a failing attempt for the third dossier")
     running.platform.kill("notify")
@@ -135,6 +138,7 @@ def test_signed_deliveries_retries_restart_rotation_and_replay(running, receiver
     since = datetime.now(timezone.utc).isoformat()
     time.sleep(0.5)
     fourth = running.submit("1.000656", "037090000001").json()["code"]
+    running.receive(fourth)
     running.submit("1.001193", "037090000001")  # another procedure: not matched, not replayed
     wait_for(lambda: len(_events_for(receiver, [fourth])[fourth]) == 2, 60, interval=0.5,
              message="the fourth dossier's events delivered")

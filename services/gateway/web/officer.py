@@ -17,7 +17,8 @@ QUEUE_PAGE = 50
 class OfficerPages:
     @page("GET", "/can-bo", kinds=("officer",))
     def queue_page(self, wr):
-        """The unit's queue: what to work on next, soonest due first."""
+        """The unit's queue: dossiers waiting for receipt first (with the time left to answer them, "quá hạn tiếp
+        nhận" when it passed), then what to work on next, soonest due first."""
         args = wr.request.args
         status = args.get("trang-thai") or None
         if status and status not in STATUS_LABELS:
@@ -28,9 +29,14 @@ class OfficerPages:
         procedure_code = args.get("thu-tuc") or None
         queue = call(self.workflow.work_queue, wr.principal.unit, status, procedure_code, due, QUEUE_PAGE,
                      args.get("sau") or None)
+        # The receipt queue first (filed, waiting for a receiving officer), unless a filter asks for something else.
+        waiting = None
+        if not status and not due and not args.get("sau"):
+            waiting = call(self.workflow.work_queue, wr.principal.unit, "submitted", procedure_code, None, QUEUE_PAGE,
+                           None)
         procedures = {p["code"]: p for p in call(self.workflow.list_procedures)}
         agencies = {a["code"]: a for a in call(self.workflow.list_agencies)}
-        return wr.render("queue.html", title=wr.t("Hồ sơ cần xử lý", "Work queue"), queue=queue,
+        return wr.render("queue.html", title=wr.t("Hồ sơ cần xử lý", "Work queue"), queue=queue, waiting=waiting,
                          procedures=procedures, statuses=DOSSIER_STATUSES, status_labels=STATUS_LABELS,
                          status=status or "", due=due or "", procedure_code=procedure_code or "",
                          unit=agencies.get(wr.principal.unit))

@@ -42,6 +42,8 @@ def test_unroutable_dossier_gets_no_agency(procedures):
     ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
      " online_mode: full, processing_days: -3}", "processing_days"),
     ("procedures: [unclosed", "not valid YAML"),
+    ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+     " online_mode: full, processing_days: 1, receipt: yes}", "receipt must be one of"),
 ])
 def test_bad_procedure_file_refused_naming_file_and_problem(tmp_path: Path, text, problem):
     path = tmp_path / "procedures.yaml"
@@ -104,3 +106,13 @@ def test_chain_budgets_must_add_up(tmp_path: Path):
     with pytest.raises(CatalogueError) as err:
         load_procedures(path)
     assert "add up to 2 days" in str(err.value)
+
+
+def test_receipt_is_by_an_officer_unless_the_procedure_says_automatic(tmp_path: Path):
+    path = tmp_path / "procedures.yaml"
+    base = ("  - {code: %s, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+            " online_mode: full, processing_days: 1%s}\n")
+    path.write_text("procedures:\n" + base % ("A", "") + base % ("B", ", receipt: automatic"))
+    loaded = load_procedures(path)
+    assert loaded[("A", 1)].receipt == "officer" and loaded[("B", 1)].receipt == "automatic"
+    assert loaded[("B", 1)].to_dict()["receipt"] == "automatic"
