@@ -2,9 +2,9 @@
 (PostgreSQL, RabbitMQ, SMTP sink, payment sandbox, dev CA):
 
 a citizen on a 360 px phone finds a procedure, signs in through the development identity provider (OIDC code flow
-with PKCE), files a dossier reusing one document the registry holds and uploading another, reviews and submits,
-pays the fee in the payment sandbox; an officer of the deciding agency works it from the queue through to the
-returned result; the citizen downloads the signed result and rates the service. Every page is screenshotted into
+with PKCE), files a dossier reusing one document the registry holds and uploading another, reviews and submits;
+it waits for receipt until an officer of the deciding agency (1366 px desktop) receives it from the receipt queue
+(Form 01); the citizen pays the fee in the payment sandbox; the officer works it through to the returned result; the citizen downloads the signed result and rates the service. Every page is screenshotted into
 `test-artifacts/web/` and checked with axe-core (no serious or critical violations).
 """
 from __future__ import annotations
@@ -30,6 +30,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("MOTCUA_TEST_ARTIFACTS", str(REPO_ROOT / "test-artifacts"))) / "web"
 CITIZEN, CITIZEN_NAME = "037090000001", "Nguyễn Văn An"
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1366, "height": 900}
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
        b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
@@ -140,13 +141,27 @@ def test_a_citizen_files_pays_and_gets_the_result_an_officer_processes_it(runnin
     assert re.fullmatch(r"[0-9.]+H41-\d{6}-\d{4}", code), code
     pages.check(page, "dossier-filed")
 
-    # The receipt (Form 01) opens for printing.
-    receipt = citizen.new_page()
-    receipt.goto(f"{base}/ho-so/{code}/mau/01")
-    assert code in receipt.content()
-    receipt.close()
+    # Filed online, it waits for a receiving officer: no receipt yet, the processing time not started.
+    assert page.locator("strong", has_text="Chờ tiếp nhận").count() == 1
+    assert page.locator("text=Tính từ khi hồ sơ được tiếp nhận").count() == 1
 
-    # It is received by the platform; then the citizen pays in the sandbox and comes back.
+    # An officer of the deciding agency (desktop) finds it in the receipt queue and receives it.
+    agency = code.split("-")[0]
+    officer_ctx = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    officer = officer_ctx.new_page()
+    officer.goto(f"{base}/can-bo")
+    sign_in_officer(officer, agency, ["receiver", "handler", "leader"], "canbo-1")
+    officer.wait_for_url(re.compile(r"/can-bo$"))
+    assert officer.locator("table.receipt", has_text=code).count() == 1
+    pages.check(officer, "officer-receipt-queue")
+    officer.click(f"table.receipt >> text={code}")
+    officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
+    assert officer.locator("text=ban-ve-thiet-ke.pdf").count() == 1  # the uploaded file, downloadable
+    pages.check(officer, "officer-dossier-to-receive")
+    officer.click("#act-receive")
+    officer.wait_for_url(re.compile(r"\?tb=receive$"))
+
+    # It is received: the receipt (Form 01) with the appointment date, signed by the officer, opens for printing.
     def reload_until(text: str, timeout: float = 30) -> bool:
         def seen():
             page.goto(f"{base}/ho-so/{code}")
@@ -154,6 +169,11 @@ def test_a_citizen_files_pays_and_gets_the_result_an_officer_processes_it(runnin
         return wait_for(seen, timeout, message=text)
 
     reload_until("Đã tiếp nhận")
+    receipt = citizen.new_page()
+    receipt.goto(f"{base}/ho-so/{code}/mau/01")
+    assert code in receipt.content() and "Người tiếp nhận: Cán bộ thử nghiệm" in receipt.content()
+    receipt.close()
+    # Then the citizen pays in the sandbox and comes back.
     page.click("#pay")
     page.wait_for_url(re.compile(r"/paymentv2/vpcpay\.html"))
     page.click("#pay")
@@ -168,17 +188,11 @@ def test_a_citizen_files_pays_and_gets_the_result_an_officer_processes_it(runnin
     assert page.locator(f"text={code}").count() == 1
     pages.check(page, "my-dossiers")
 
-    # An officer of the deciding agency works it from the queue to the returned result.
-    agency = code.split("-")[0]
-    officer_ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    officer = officer_ctx.new_page()
+    # The officer works it from the queue to the returned result.
     officer.goto(f"{base}/can-bo")
-    sign_in_officer(officer, agency, ["receiver", "handler", "leader"], "canbo-1")
-    officer.wait_for_url(re.compile(r"/can-bo$"))
     pages.check(officer, "officer-queue")
     officer.click(f"text={code}")
     officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
-    assert officer.locator("text=ban-ve-thiet-ke.pdf").count() == 1  # the uploaded file, downloadable
     pages.check(officer, "officer-dossier")
 
     # An action that needs a reason cannot be sent without one (the browser blocks it; the server would refuse).
@@ -296,42 +310,155 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 
 @ON_POSTGRESQL
-def test_an_officer_asks_for_a_supplement_and_the_citizen_answers_it_from_the_phone(running, browser):
+def test_supplement_files_from_the_api_and_the_phone_are_versions_the_officer_sees_and_downloads(running, browser):
     pages = Pages()
     base = running.base_url
     code = running.submit("1.000656", CITIZEN).json()["code"]
-    wait_for(lambda: running.session.get(f"{base}/api/v1/status/{code}").json().get("status") == "received", 30,
-             message="received")
+    running.receive(code)
 
-    officer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    officer = browser.new_context(viewport=DESKTOP, accept_downloads=True).new_page()
     officer.goto(f"{base}/ho-so/{code}")
     sign_in_officer(officer, "000.00.07.H41", ["receiver"], "motcua-1")
     officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
-    officer.fill("#reason-request_supplement", "Bổ sung ảnh chân dung 4x6")
-    officer.click("#act-request_supplement")
-    officer.wait_for_url(re.compile(r"\?tb=request_supplement$"))
-    assert officer.locator("text=Chờ bổ sung").count() >= 1
 
+    def ask(reason: str) -> None:
+        officer.goto(f"{base}/ho-so/{code}")
+        officer.fill("#reason-request_supplement", reason)
+        officer.click("#act-request_supplement")
+        officer.wait_for_url(re.compile(r"\?tb=request_supplement$"))
+        assert officer.locator("text=Chờ bổ sung").count() >= 1
+
+    # First request: the citizen answers through the API with a PDF for the application form (TK03).
+    ask("Bổ sung tờ khai có chữ ký")
+    headers = running.headers(CITIZEN)
+    upload = running.session.post(f"{base}/api/v1/uploads", data=PDF, headers={
+        **headers, "Content-Type": "application/pdf", "X-File-Name": "to-khai-api.pdf"}).json()
+    answered = running.session.post(f"{base}/api/v1/dossiers/{code}/actions", headers=headers, json={
+        "action": "resubmit", "reason": "Gửi tờ khai qua ứng dụng", "documents": [{"code": "TK03",
+                                                                                     "upload": upload["id"]}]})
+    assert answered.status_code == 200, answered.text
+
+    # Second request: the citizen answers from the phone's web page, with another PDF.
+    ask("Bổ sung tờ khai bản có xác nhận")
     phone = browser.new_context(viewport=PHONE).new_page()
     phone.goto(f"{base}/ho-so")
     sign_in_citizen(phone, CITIZEN)
     phone.wait_for_url(re.compile(r"/ho-so$"))
     phone.click(f"text={code}")
     asked = phone.locator("section.attention")
-    assert asked.count() == 1 and "Bổ sung ảnh chân dung 4x6" in asked.inner_text()  # the officer's reason
+    assert asked.count() == 1 and "Bổ sung tờ khai bản có xác nhận" in asked.inner_text()  # the officer's reason
     assert phone.locator("text=tạm dừng tính thời hạn").count() == 1  # the legal clock is stopped meanwhile
+    assert "bản mới: 3" in asked.inner_text()
     pages.check(phone, "supplement-asked")
-    phone.fill("#reason-resubmit", "Đã gửi ảnh")
-    phone.set_input_files("#file-resubmit", files=[{"name": "anh-4x6.png", "mimeType": "image/png",
-                                                    "buffer": PNG}])
+    phone.fill("#reason-resubmit", "Đã gửi tờ khai có xác nhận")
+    web_pdf = PDF.replace(b"%%EOF", b"% ban co xac nhan\n%%EOF")
+    phone.set_input_files("#file-resubmit-TK03", files=[{"name": "to-khai-web.pdf", "mimeType": "application/pdf",
+                                                         "buffer": web_pdf}])
     phone.click("button:has-text('Gửi bổ sung')")
     phone.wait_for_url(re.compile(r"\?tb=resubmit$"))
     assert phone.locator("strong", has_text="Đang xử lý").count() == 1
     assert phone.locator("text=Cơ quan yêu cầu bổ sung hồ sơ").count() == 0
     pages.check(phone, "supplement-answered")
-    view = running.session.get(f"{base}/api/v1/dossiers/{code}", headers=running.headers(CITIZEN)).json()
-    assert [h["action"] for h in view["history"]][-2:] == ["request_supplement", "resubmit"]
+
+    # The officer sees both files as versions 2 and 3 of the form (1 is the online form), in the history too, and
+    # downloads each.
+    officer.goto(f"{base}/ho-so/{code}")
+    versions = officer.locator("#doc-TK03").inner_text()
+    assert "Bản 3 (đang dùng)" in versions and "to-khai-web.pdf" in versions
+    assert "Bản 2" in versions and "to-khai-api.pdf" in versions and "Bản 1" in versions
+    assert officer.locator(".timeline", has_text="Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp, bản 3").count() == 1
+    pages.check(officer, "officer-document-versions")
+    for name, body in (("to-khai-api.pdf", PDF), ("to-khai-web.pdf", web_pdf)):
+        with officer.expect_download() as download:
+            officer.click(f"#doc-TK03 >> text={name}")
+        assert Path(download.value.path()).read_bytes() == body
+    view = running.session.get(f"{base}/api/v1/dossiers/{code}", headers=headers).json()
+    assert [(d["version"], d["file_name"]) for d in view["documents"]] == [
+        (1, None), (2, "to-khai-api.pdf"), (3, "to-khai-web.pdf")]
+    assert [h["action"] for h in view["history"]][-4:] == ["request_supplement", "resubmit"] * 2
     assert view["case"]["clock_stopped"] is False
+    assert not pages.problems, "\n".join(pages.problems)
+
+
+@ON_POSTGRESQL
+def test_the_receipt_desk_asks_for_completion_then_receives_and_refuses_another(running, browser):
+    pages = Pages()
+    base = running.base_url
+    completed = running.submit("1.000656", CITIZEN).json()["code"]
+    refused = running.submit("1.000656", CITIZEN).json()["code"]
+    for code in (completed, refused):
+        wait_for(lambda c=code: running.session.get(f"{base}/api/v1/status/{c}").status_code == 200, 30,
+                 message="case opened")
+
+    officer = browser.new_context(viewport=DESKTOP, locale="vi-VN").new_page()
+    officer.goto(f"{base}/can-bo")
+    sign_in_officer(officer, "000.00.07.H41", ["receiver"], "tiepnhan-1")
+    officer.wait_for_url(re.compile(r"/can-bo$"))
+    waiting = officer.locator("table.receipt")
+    assert waiting.locator(f"text={completed}").count() == 1 and waiting.locator(f"text={refused}").count() == 1
+    officer.click(f"table.receipt >> text={completed}")
+    officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(completed)}$"))
+    assert officer.locator("text=Chưa tiếp nhận").count() == 1 and officer.locator("text=hạn tiếp nhận").count() == 1
+    # Form 02 before receipt: what is missing and why (required).
+    assert officer.locator("#reason-request_completion").get_attribute("required") is not None
+    officer.fill("#reason-request_completion", "Tờ khai chưa ký: đề nghị ký tờ khai và gửi lại")
+    officer.click("#act-request_completion")
+    officer.wait_for_url(re.compile(r"\?tb=request_completion$"))
+    pages.check(officer, "officer-completion-asked")
+
+    # The citizen on the phone sees the request and Form 02, and completes the dossier online.
+    phone = browser.new_context(viewport=PHONE, locale="vi-VN").new_page()
+    phone.goto(f"{base}/ho-so/{completed}")
+    sign_in_citizen(phone, CITIZEN)
+    phone.wait_for_url(re.compile(rf"/ho-so/{re.escape(completed)}$"))
+    asked = phone.locator("#answer-complete")
+    assert "Tờ khai chưa ký" in asked.inner_text() and "thời hạn giải quyết chưa bắt đầu" in asked.inner_text()
+    pages.check(phone, "completion-asked")
+    form02 = phone.context.new_page()
+    form02.goto(f"{base}/ho-so/{completed}/mau/02")
+    assert "PHIẾU YÊU CẦU BỔ SUNG" in form02.inner_text("h1").upper() and "Tờ khai chưa ký" in form02.content()
+    form02.close()
+    phone.fill("#reason-complete", "Đã ký tờ khai")
+    phone.set_input_files("#file-complete-TK03", files=[{"name": "to-khai-da-ky.pdf", "mimeType": "application/pdf",
+                                                         "buffer": PDF}])
+    phone.click("#send-complete")
+    phone.wait_for_url(re.compile(r"\?tb=complete$"))
+    assert phone.locator("strong", has_text="Chờ tiếp nhận").count() == 1
+    pages.check(phone, "completion-sent")
+
+    # Back in the receipt queue with the new version; the officer receives it: Form 01, due date from receipt.
+    officer.goto(f"{base}/can-bo")
+    assert officer.locator("table.receipt", has_text=completed).count() == 1
+    officer.click(f"table.receipt >> text={completed}")
+    assert "Bản 2 (đang dùng)" in officer.locator("#doc-TK03").inner_text()
+    pages.check(officer, "officer-completed-to-receive")
+    officer.click("#act-receive")
+    officer.wait_for_url(re.compile(r"\?tb=receive$"))
+    phone.goto(f"{base}/ho-so/{completed}")
+    assert phone.locator("strong", has_text="Đã tiếp nhận").count() == 1
+    case = running.session.get(f"{base}/api/v1/dossiers/{completed}", headers=running.headers(CITIZEN)).json()["case"]
+    assert case["due_explanation"]["received_at"] and case["received_at"] > case["submitted_at"]
+    form01 = phone.context.new_page()
+    form01.goto(f"{base}/ho-so/{completed}/mau/01")
+    assert "Người tiếp nhận: Cán bộ thử nghiệm" in form01.content()
+    form01.close()
+    pages.check(phone, "completion-received")
+
+    # The other one is refused, with the reason; the citizen sees it and Form 03, and got the e-mail.
+    officer.goto(f"{base}/ho-so/{refused}")
+    officer.fill("#reason-refuse_receipt", "Hồ sơ không thuộc thẩm quyền giải quyết của Sở Tư pháp")
+    officer.click("#act-refuse_receipt")
+    officer.wait_for_url(re.compile(r"\?tb=refuse_receipt$"))
+    assert officer.locator("strong", has_text="Từ chối tiếp nhận").count() >= 1
+    phone.goto(f"{base}/ho-so/{refused}")
+    assert "không thuộc thẩm quyền" in phone.locator("section.attention").inner_text()
+    pages.check(phone, "refused")
+    form03 = phone.context.new_page()
+    form03.goto(f"{base}/ho-so/{refused}/mau/03")
+    assert "Lý do từ chối tiếp nhận: Hồ sơ không thuộc thẩm quyền" in form03.content()
+    form03.close()
+    wait_for(lambda: [m for m in running.mails("an.nguyen@example.vn") if refused in m["subject"]
+                      and "không được tiếp nhận" in m["subject"]], 30, message="refusal e-mail")
     assert not pages.problems, "\n".join(pages.problems)
 
 
@@ -345,7 +472,7 @@ def test_a_leader_settles_and_refunds_from_the_dossier_page_and_the_citizen_sees
     url = f"{running.base_url}/ho-so/{code}"
 
     # The leader of the unit settles the refund the gateway never confirmed, then refunds more from the page.
-    leader = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN").new_page()
+    leader = browser.new_context(viewport=DESKTOP, locale="vi-VN").new_page()
     leader.goto(url)
     sign_in_officer(leader, COMMUNE, ["leader"], "leader-1")
     leader.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
