@@ -33,6 +33,7 @@ def test_payment_start_and_refunds_retried_with_a_key_act_once(running):
     assert filed.status_code == 201, filed.text
     code = filed.json()["code"]
     base = f"{running.base_url}/api/v1/dossiers/{code}"
+    running.receive(code)  # the fee is assessed once the dossier is received
     wait_for(lambda: running.session.get(f"{base}/payment", headers=running.headers(CITIZEN)).status_code == 200,
              30, message="fee assessed")
 
