@@ -24,6 +24,13 @@ def _path(route: str) -> tuple[str, list[str]]:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", route), names
 
 
+def _query(param) -> dict:
+    """A query parameter: a name (any string), or {name, description, schema}."""
+    if isinstance(param, str):
+        return {"name": param, "in": "query", "required": False, "schema": {"type": "string"}}
+    return {"in": "query", "required": False, "schema": {"type": "string"}, **param}
+
+
 def build(version: str = "0.1.0") -> dict:
     spec = APISpec(title="MotCua API", version=version, openapi_version="3.1.0",
                    plugins=[MarshmallowPlugin()],
@@ -44,7 +51,7 @@ def build(version: str = "0.1.0") -> dict:
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
             },
             "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
-            + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in route["query"]],
+            + [_query(q) for q in route["query"]],
         }
         if route["description"] != route["summary"]:
             operation["description"] = route["description"]

@@ -134,3 +134,24 @@ class ValidationProblem(BadRequest):
 
 
 __all__ = ["ValidationError"]
+
+
+# Query parameters of GET /api/v1/statistics, as the OpenAPI document describes them (workflow checks the values).
+STATISTICS_QUERY = (
+    {"name": "unit", "description": "Administrative unit code (e.g. `NB.HL.NT`), with the units merged into it.",
+     "schema": {"type": "string", "maxLength": 30}},
+    {"name": "agency", "description": "Agency code (QCVN 102:2016 style, e.g. `000.00.07.H41`).",
+     "schema": {"type": "string", "maxLength": 30}},
+    {"name": "level", "description": "Administrative level of the model in force (`province`, `commune`; "
+                                     "`district` only in the 3-level model).",
+     "schema": {"type": "string", "maxLength": 20}},
+    {"name": "procedure_code", "description": "Procedure code from the catalogue.",
+     "schema": {"type": "string", "maxLength": 30}},
+    {"name": "period", "description": "A year `YYYY`, a month `YYYY-MM` or a quarter `YYYY-Qn`, in Vietnam legal "
+                                      "time; not with date_from/date_to.",
+     "schema": {"type": "string", "pattern": "^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"}},
+    {"name": "date_from", "description": "First day of a custom range (inclusive, Vietnam legal time).",
+     "schema": {"type": "string", "format": "date"}},
+    {"name": "date_to", "description": "Last day of a custom range (inclusive, Vietnam legal time).",
+     "schema": {"type": "string", "format": "date"}},
+)

@@ -460,14 +460,20 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         return json_response(call(self.workflow.work_queue, principal.unit, args.get("status"),
                                   args.get("procedure_code"), due, limit, args.get("cursor")))
 
-    @endpoint("GET", "/api/v1/statistics", tag="officers", query=("unit", "level", "procedure_code", "date_from",
-                                                                  "date_to"))
+    @endpoint("GET", "/api/v1/statistics", tag="officers", query=schemas.STATISTICS_QUERY)
     def statistics(self, request):
-        """Received, finished early/on time/late, on-time rate, in progress, overdue, satisfaction."""
+        """Service-quality indicators (Decision 766/QĐ-TTg) for an administrative unit, an agency, a level, a
+        procedure and a period: received, finished early / on time / late, on-time rate, in progress, overdue,
+        online share, online payment, satisfaction. `dossiers` counts each dossier once for the agency that
+        received it; `steps` counts each agency for its own step of a transferred or chained dossier. An unknown
+        unit, agency, level, procedure or period is refused (422), never answered with zeros."""
         self._officer(request)
-        query = {k: v for k, v in request.args.items() if k in ("unit", "level", "procedure_code", "date_from",
-                                                                 "date_to")}
-        return json_response(call(self.workflow.statistics, query))
+        names = {q["name"] for q in schemas.STATISTICS_QUERY}
+        unknown = sorted(set(request.args) - names)
+        if unknown:
+            raise InvalidInput("unknown_parameter", f"Tham số không được hỗ trợ: {', '.join(unknown)}.",
+                               {"parameters": unknown, "allowed": sorted(names)})
+        return json_response(call(self.workflow.statistics, {k: v for k, v in request.args.items() if v}))
 
     @endpoint("GET", "/api/v1/logbook", tag="officers", produces="text/html")
     def logbook(self, request):

@@ -77,6 +77,7 @@ class CaseHandler:
             applicant_unit_code=data.applicant_unit_code, applicant_ref=data.applicant_ref, status="submitted",
             submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc), received_at=None, due_at=None,
             due_explanation="{}", updated_at=self.now, process=procedure.process,
+            channel=data.channel or "online",
         )).mappings().first()
         if row is None:
             return None

@@ -75,11 +75,16 @@ class MergeRequest(Schema):
 
 
 class StatisticsRequest(Schema):
+    """Filters of a statistic: administrative unit (with merged units), agency, level, procedure, and a period
+    (`YYYY`, `YYYY-MM`, `YYYY-Qn`) or a custom range of days in Vietnam legal time."""
+
     class Meta:
         unknown = RAISE
 
-    unit = fields.String(load_default=None, allow_none=True)
-    level = fields.String(load_default=None, allow_none=True)
-    procedure_code = fields.String(load_default=None, allow_none=True)
+    unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
+    agency = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
+    level = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    procedure_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
+    period = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=7))
     date_from = fields.Date(load_default=None, allow_none=True)
     date_to = fields.Date(load_default=None, allow_none=True)

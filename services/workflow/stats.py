@@ -11,8 +11,9 @@ from sqlalchemy import and_, or_, select
 
 from services.chassis.errors import InvalidInput
 from services.workflow import storage
+from services.workflow.domain import indicators
 
-TERMINAL = ("refused", "returned", "stopped", "withdrawn")
+TERMINAL = indicators.TERMINAL
 
 
 def _iso(value):
@@ -104,58 +105,74 @@ def merge_units(uow, catalogue, sources, successor, effective_on, actor, now) ->
     return moved
 
 
-def _unit_of(catalogue, agency_code: str) -> str | None:
-    agency = catalogue.territory.agencies.get(agency_code)
-    return agency.unit if agency else None
+def _scope(session, catalogue, request: dict) -> tuple[indicators.Scope, dict]:
+    """The agencies, level, procedure and period a statistic is about. An unknown unit, agency, level or
+    procedure is refused (422), never answered with zeros."""
+    territory = catalogue.territory
+    described: dict = {"units": None}
+    agencies: set[str] | None = None
+    unit = request.get("unit")
+    if unit:
+        if unit not in territory.units:
+            hint = {"field": "unit"}
+            if unit in territory.agencies:
+                hint["use"] = "agency"  # an agency code given as a unit: say which parameter it belongs to
+                raise InvalidInput("unknown_unit", f"{unit} là mã cơ quan, không phải mã đơn vị hành chính; dùng "
+                                                   "tham số agency.", hint)
+            raise InvalidInput("unknown_unit", f"Đơn vị hành chính {unit} không tồn tại.", hint)
+        units = territory.rolled_up(unit, storage.successors(session))
+        agencies = {a.code for a in territory.agencies.values() if a.unit in units}
+        described["units"] = sorted(units)
+    agency = request.get("agency")
+    if agency:
+        if agency not in territory.agencies:
+            hint = {"field": "agency"}
+            if agency in territory.units:
+                hint["use"] = "unit"
+                raise InvalidInput("unknown_agency", f"{agency} là mã đơn vị hành chính, không phải mã cơ quan; dùng "
+                                                     "tham số unit.", hint)
+            raise InvalidInput("unknown_agency", f"Cơ quan {agency} không tồn tại.", hint)
+        if agencies is not None and agency not in agencies:
+            raise InvalidInput("agency_not_in_unit", f"Cơ quan {agency} không thuộc đơn vị {unit}.",
+                               {"field": "agency"})
+        agencies = {agency}
+    level = request.get("level")
+    if level and level not in territory.levels:
+        raise InvalidInput("unknown_level", f"Cấp {level} không có trong mô hình {territory.model} "
+                                            f"({', '.join(territory.levels)}).",
+                           {"field": "level", "allowed": list(territory.levels)})
+    procedure = request.get("procedure_code")
+    if procedure and not any(code == procedure for code, _ in catalogue.procedures):
+        raise InvalidInput("unknown_procedure", f"Thủ tục {procedure} không tồn tại.", {"field": "procedure_code"})
+    try:
+        first, last = indicators.period_bounds(request.get("period"), request.get("date_from"),
+                                               request.get("date_to"))
+    except indicators.PeriodError as exc:
+        raise InvalidInput(exc.code, exc.message, {"field": "period"}) from None
+    described["agencies"] = sorted(agencies) if agencies is not None else None
+    described["period"] = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
+                           "timezone": "Asia/Ho_Chi_Minh"}
+    return indicators.Scope(agencies=frozenset(agencies) if agencies is not None else None, level=level or None,
+                            procedure_code=procedure or None, first=first, last=last), described
 
 
 def statistics(session, catalogue, request: dict, now) -> dict:
-    successors = storage.successors(session)
-    units = catalogue.territory.rolled_up(request["unit"], successors) if request.get("unit") else None
-    rows = session.execute(select(storage.cases)).mappings().all()
+    scope, described = _scope(session, catalogue, request)
+    cases = [dict(r) for r in session.execute(select(storage.cases)).mappings()]
+    steps: dict[str, list[dict]] = {}
+    for step in session.execute(select(storage.case_steps).order_by(storage.case_steps.c.dossier_code,
+                                                                    storage.case_steps.c.seq)).mappings():
+        steps.setdefault(step["dossier_code"], []).append(dict(step))
     ratings = {r.dossier_code: r.score for r in session.execute(select(storage.ratings)).all()}
-    date_from: date | None = request.get("date_from")
-    date_to: date | None = request.get("date_to")
-
-    def in_period(moment) -> bool:
-        if moment is None:
-            return False
-        day = moment.astimezone(timezone.utc).date()
-        return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
-
-    counts = Counter()
-    scores = []
-    for case in rows:
-        if units is not None:
-            # A case counts for the unit that received it first (its first step) and for that unit's successors.
-            steps = storage.steps(session, case["dossier_code"])
-            first = _unit_of(catalogue, steps[0]["agency_code"]) if steps else _unit_of(catalogue, case["agency_code"])
-            if first not in units and _unit_of(catalogue, case["agency_code"]) not in units:
-                continue
-        if request.get("level") and case["level"] != request["level"]:
-            continue
-        if request.get("procedure_code") and case["procedure_code"] != request["procedure_code"]:
-            continue
-        if in_period(case["received_at"]):
-            counts["received"] += 1
-        if case["status"] == "returned" and in_period(case["finished_at"]):
-            counts[f"finished_{case['outcome'] or 'unknown'}"] += 1
-            if case["dossier_code"] in ratings:
-                scores.append(ratings[case["dossier_code"]])
-        if case["status"] not in TERMINAL:
-            counts["in_progress"] += 1
-            if case["due_at"] and case["due_at"] < now and case["paused_since"] is None:
-                counts["overdue"] += 1
-    finished = counts["finished_early"] + counts["finished_on_time"] + counts["finished_late"]
+    paid = {r.dossier_code for r in session.execute(select(storage.case_actions.c.dossier_code).where(
+        storage.case_actions.c.action == "fee_paid")).all()}
+    with_fee = {p.code for p in catalogue.procedures.values() if p.fee_vnd > 0}
+    counted = indicators.count(cases, steps, scope, now, ratings=ratings, paid=paid, with_fee=with_fee)
     return {
-        "filters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in request.items()},
-        "units": sorted(units) if units is not None else None,
-        "received": counts["received"], "finished": finished,
-        "finished_early": counts["finished_early"], "finished_on_time": counts["finished_on_time"],
-        "finished_late": counts["finished_late"],
-        "on_time_rate": round((counts["finished_early"] + counts["finished_on_time"]) / finished, 4) if finished else None,
-        "in_progress": counts["in_progress"], "overdue": counts["overdue"],
-        "ratings": len(scores), "satisfaction_average": round(sum(scores) / len(scores), 2) if scores else None,
+        "filters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in request.items() if v},
+        **described,
+        **counted["dossiers"],  # the dossier indicators, also at the top level (earlier clients read them there)
+        "dossiers": counted["dossiers"], "steps": counted["steps"],
     }
 
 

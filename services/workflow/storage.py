@@ -48,6 +48,8 @@ cases = Table(
     Column("outcome", String(20), nullable=False, server_default=""),  # early | on_time | late
     Column("due_soon_flagged_at", UTCDateTime, nullable=True),
     Column("overdue_flagged_at", UTCDateTime, nullable=True),
+    # How it was filed ("online" or "counter", from DossierSubmitted): the online-share indicator counts it.
+    Column("channel", String(10), nullable=False, server_default="online"),
 )
 
 case_actions = Table(

@@ -48,8 +48,9 @@ class OfficerPages:
 
     @page("GET", "/can-bo/thong-ke", kinds=("officer",))
     def statistics_page(self, wr):
-        """Received, finished early / on time / late, on-time rate, in progress, overdue and satisfaction, for the
-        officer's unit and for each administrative level of the province."""
+        """Received, finished early / on time / late, on-time rate, in progress, overdue, online share, online
+        payment and satisfaction, for the officer's agency and for each administrative level of the province, over
+        a month, a quarter, a year or a range of days."""
         args = wr.request.args
         query = {}
         for key, name in (("date_from", "tu-ngay"), ("date_to", "den-ngay")):
@@ -61,13 +62,18 @@ class OfficerPages:
                     raise InvalidInput("invalid_query", wr.t("Ngày phải có dạng YYYY-MM-DD.",
                                                              "Dates are YYYY-MM-DD.")) from None
                 query[key] = value
-        unit = call(self.workflow.statistics, {**query, "unit": wr.principal.unit})
+        if args.get("ky"):
+            query["period"] = args["ky"]  # YYYY, YYYY-MM or YYYY-Qn; workflow refuses anything else (422)
+        # The officer's unit is an agency code: statistics by agency (a unit filter would take it for an
+        # administrative unit code and refuse it).
+        unit = call(self.workflow.statistics, {**query, "agency": wr.principal.unit})
         agencies = call(self.workflow.list_agencies)
         levels = sorted({a["level"] for a in agencies}, key=lambda v: list(LEVELS).index(v) if v in LEVELS else 9)
         by_level = [(level, call(self.workflow.statistics, {**query, "level": level})) for level in levels]
         me = next((a for a in agencies if a["code"] == wr.principal.unit), None)
         return wr.render("statistics.html", title=wr.t("Thống kê", "Statistics"), unit=unit, agency=me,
-                         by_level=by_level, levels=LEVELS, chart=_bars, query=query)
+                         by_level=by_level, levels=LEVELS, chart=_bars, query=query,
+                         my_code=wr.principal.unit)
 
 
 def _bars(rows: list[tuple[str, int]], width: int = 320, bar: int = 22) -> dict:
