@@ -155,3 +155,41 @@ STATISTICS_QUERY = (
     {"name": "date_to", "description": "Last day of a custom range (inclusive, Vietnam legal time).",
      "schema": {"type": "string", "format": "date"}},
 )
+
+
+# Query parameters of GET /api/v1/procedures (workflow checks the values against the catalogue and model in force).
+PROCEDURES_QUERY = (
+    {"name": "q", "description": "Words or a code, with or without Vietnamese diacritics (`xay dung`, `đăng ký`, "
+                                 "`1.001193`); every word must start a word of the name, field or code.",
+     "schema": {"type": "string", "maxLength": 200}},
+    {"name": "level", "description": "Where the procedure is decided under the administrative model in force "
+                                     "(`province`, `commune`; `district` only in the 3-level model).",
+     "schema": {"type": "string", "maxLength": 20}},
+    {"name": "field", "description": "The field's Vietnamese or English name, with or without diacritics "
+                                     "(`Hộ tịch`, `ho tich`, `Civil status`).",
+     "schema": {"type": "string", "maxLength": 200}},
+    {"name": "online", "description": "Online mode (Decree 42/2022): `full` (toàn trình) or `partial` (một phần).",
+     "schema": {"type": "string", "enum": ["full", "partial"]}},
+)
+
+
+class ProcedureSummary(Schema):
+    code = fields.String()
+    version = fields.Integer()
+    valid_from = fields.Date()
+    name = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "{vi, en}"})
+    field = fields.Dict(keys=fields.String(), values=fields.String())
+    competent_levels = fields.List(fields.String())
+    level = fields.String(metadata={"description": "Where it is decided under the model in force."})
+    online_mode = fields.String()
+    processing_days = fields.Integer(metadata={"description": "Legal processing time, working days."})
+    fee_vnd = fields.Integer(metadata={"description": "Fee in VND (integer)."})
+    documents = fields.List(fields.Dict())
+    chain = fields.List(fields.Dict())
+    process = fields.String()
+    result = fields.Dict(allow_none=True)
+
+
+class ProcedureList(Schema):
+    items = fields.List(fields.Nested(ProcedureSummary))
+    total = fields.Integer(metadata={"description": "Procedures in force, before the search and filters."})

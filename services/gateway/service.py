@@ -91,10 +91,24 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         return json_response(openapi.build())
 
     # -- catalogue (public) -------------------------------------------------------------------------------
-    @endpoint("GET", "/api/v1/procedures", public=True, tag="catalogue")
+    @endpoint("GET", "/api/v1/procedures", public=True, tag="catalogue", query=schemas.PROCEDURES_QUERY,
+              response=schemas.ProcedureList)
     def list_procedures(self, request):
-        """Procedures in force: code, name, documents, fee, processing time."""
-        return json_response({"items": call(self.workflow.list_procedures)})
+        """Procedures in force: code, name, documents, fee, processing time; searched and filtered.
+
+        `q` matches codes and words with or without diacritics ("xay dung" finds "Xây dựng", "dang ky" finds
+        "Đăng ký"); every word must start a word of the procedure's name, field or code. An unknown `level`,
+        `field` or `online` value, or an unknown parameter, is refused with 422."""
+        names = {q["name"] for q in schemas.PROCEDURES_QUERY}
+        unknown = sorted(set(request.args) - names)
+        if unknown:
+            raise InvalidInput("unknown_parameter", f"Tham số không được hỗ trợ: {', '.join(unknown)}.",
+                               {"parameters": unknown, "allowed": sorted(names)})
+        args = request.args
+        found = call(self.workflow.search_procedures, {"q": args.get("q", ""), "level": args.get("level") or None,
+                                                       "field": args.get("field") or None,
+                                                       "online": args.get("online") or None})
+        return json_response({"items": found["items"], "total": found["total"]})
 
     # -- dossiers -----------------------------------------------------------------------------------------
     @endpoint("POST", "/api/v1/dossiers", body=schemas.SubmitDossierRequest, response=schemas.SubmitDossierResponse,

@@ -88,3 +88,15 @@ class StatisticsRequest(Schema):
     period = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=7))
     date_from = fields.Date(load_default=None, allow_none=True)
     date_to = fields.Date(load_default=None, allow_none=True)
+
+
+class SearchProceduresRequest(Schema):
+    """Catalogue search: words or a code (`q`), the level where it is decided, the field, the online mode."""
+
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    level = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    field = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    online = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))

@@ -21,10 +21,17 @@ from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.workflow import forms, portal_sync, receipt, signing, stats, storage
+from services.workflow import catalogue_query, forms, portal_sync, receipt, signing, stats, storage
 from services.workflow.cases import CaseHandler, actor_roles, case_view
-from services.workflow.domain import catalogue, legal_time, process
-from services.workflow.schemas import ActRequest, MergeRequest, RateRequest, StatisticsRequest, load
+from services.workflow.domain import catalogue, legal_time, process, search
+from services.workflow.schemas import (
+    ActRequest,
+    MergeRequest,
+    RateRequest,
+    SearchProceduresRequest,
+    StatisticsRequest,
+    load,
+)
 
 DATA_DIR = Path(__file__).parent / "data"
 OPEN = ("received", "in_progress", "awaiting_supplement", "approved", "rejected", "result_ready", "coordination",
@@ -67,6 +74,7 @@ class Catalogue(DependencyProvider):
             if procedure.process not in self.processes:
                 raise catalogue.CatalogueError(data_dir / "procedures.yaml",
                                                f"{procedure.code}: unknown process {procedure.process!r}")
+        self.search = search.CatalogueIndex.build(self.procedures, self.territory.levels)
         calendar = legal_time.load_calendar(data_dir / "calendars", os.environ.get("MOTCUA_PROVINCE_CODE", "NB"))
         cutoff = time.fromisoformat(os.environ.get("MOTCUA_CUTOFF", "15:00"))
         self.clock = legal_time.LegalClock(calendar, cutoff=cutoff)
@@ -89,10 +97,15 @@ class WorkflowService(audit.AuditChainRpc):
     @rpc
     def list_procedures(self) -> list[dict]:
         """Procedures in force today, with documents, fee and processing time."""
-        today = date.today()
-        codes = sorted({code for code, _ in self.catalogue.procedures})
-        found = (catalogue.in_force(self.catalogue.procedures, code, today) for code in codes)
-        return [p.to_dict() for p in found if p is not None]
+        return [p.to_dict() for p in self.catalogue.search.in_force(_legal_today())]
+
+    @rpc
+    def search_procedures(self, request: dict) -> dict:
+        """Procedures in force today matching `q` (code or words, with or without diacritics), decided at `level`,
+        in `field` (its Vietnamese or English name) and filed online as `online` (full, partial); with the levels,
+        fields and online modes a client may filter by. Raises InvalidInput for an unknown level, field or mode."""
+        body = load(SearchProceduresRequest, request)
+        return catalogue_query.search(self.catalogue, body, _legal_today())
 
     @rpc
     def list_agencies(self) -> list[dict]:
@@ -453,6 +466,10 @@ class WorkflowService(audit.AuditChainRpc):
     def health(self) -> dict:
         self.db.engine.connect().close()
         return {"status": "ok"}
+
+
+def _legal_today() -> date:
+    return datetime.now(legal_time.LEGAL_TZ).date()
 
 
 def _iso(value: datetime) -> str:

@@ -75,3 +75,33 @@ def test_officer_queue_and_citizen_cannot_read_it(running):
         assert second["items"] and second["items"][0]["dossier_code"] != page["items"][0]["dossier_code"]
     denied = running.session.get(f"{running.base_url}/api/v1/queue", headers=running.headers())
     assert denied.status_code == 403 and denied.headers["Content-Type"] == "application/problem+json"
+
+
+def test_the_catalogue_api_and_page_search_in_vietnamese_with_or_without_diacritics(running):
+    def search(**query):
+        return running.session.get(f"{running.base_url}/api/v1/procedures", params=query)
+
+    every = search().json()
+    assert len(every["items"]) == every["total"] >= 5
+    for query, code in [("khai sinh", "1.001193"), ("xay dung", "1.004227"), ("xây dựng", "1.004227"),
+                        ("dang ky khai sinh", "1.001193"), ("đăng ký khai sinh", "1.001193"), ("001193", "1.001193")]:
+        found = search(q=query).json()
+        assert [p["code"] for p in found["items"]] == [code], query
+        assert found["total"] == every["total"]
+    assert [p["code"] for p in search(level="province").json()["items"]] == ["1.000656"]
+    assert [p["code"] for p in search(field="ho tich", online="full").json()["items"]] == ["1.001193"]
+    for query, code in [({"level": "district"}, "unknown_level"), ({"online": "yes"}, "unknown_online_mode"),
+                        ({"field": "Thuế"}, "unknown_field"), ({"search": "x"}, "unknown_parameter")]:
+        refused = search(**query)
+        assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.json()["code"] == code
+    document = running.session.get(f"{running.base_url}/api/v1/openapi.json").json()
+    params = {p["name"]: p for p in document["paths"]["/api/v1/procedures"]["get"]["parameters"]}
+    assert set(params) == {"q", "level", "field", "online"} and params["online"]["schema"]["enum"] == ["full", "partial"]
+    assert "xay dung" in params["q"]["description"]
+    stats = {p["name"] for p in document["paths"]["/api/v1/statistics"]["get"]["parameters"]}
+    assert stats == {"unit", "agency", "level", "procedure_code", "period", "date_from", "date_to"}
+    # The public catalogue page: the same search without diacritics.
+    page = running.session.get(f"{running.base_url}/", params={"q": "xay dung"})
+    assert page.status_code == 200 and "Cấp giấy phép xây dựng nhà ở riêng lẻ" in page.text
+    assert "Đăng ký khai sinh" not in page.text

@@ -35,21 +35,17 @@ class CitizenPages:
     # -- catalogue (public) ---------------------------------------------------------------------------------
     @page("GET", "/", public=True)
     def home(self, wr):
-        """The procedure catalogue: search by name or code, filter by level, field and online mode."""
+        """The procedure catalogue: search by name or code (with or without diacritics), filter by level, field
+        and online mode. Workflow's precomputed index does the matching; an unknown filter value is refused."""
         args = wr.request.args
-        procedures = call(self.workflow.list_procedures)
-        q = (args.get("q") or "").strip().lower()
         level, field, mode = args.get("cap", ""), args.get("linh-vuc", ""), args.get("muc-do", "")
-        fields = sorted({p["field"]["vi"] for p in procedures if p.get("field")})
-        shown = [p for p in procedures
-                 if (not q or q in p["code"].lower() or q in p["name"]["vi"].lower()
-                     or q in (p["name"].get("en") or "").lower())
-                 and (not level or level in p["competent_levels"])
-                 and (not field or (p.get("field") or {}).get("vi") == field)
-                 and (not mode or p["online_mode"] == mode)]
+        found = call(self.workflow.search_procedures, {"q": args.get("q", ""), "level": level or None,
+                                                       "field": field or None, "online": mode or None})
+        fields = [f["vi"] for f in found["fields"] if f.get("vi")]
         return wr.render("home.html", title=wr.t("Thủ tục hành chính", "Administrative procedures"),
-                         procedures=shown, total=len(procedures), q=args.get("q", ""), level=level, field=field,
-                         mode=mode, fields=fields, levels=LEVELS, modes=MODES)
+                         procedures=found["items"], total=found["total"], q=args.get("q", ""), level=level,
+                         field=field, mode=mode, fields=fields, levels=LEVELS, modes=MODES,
+                         model_levels=found["levels"], model_modes=found["online_modes"])
 
     @page("GET", "/thu-tuc/<string:code>", public=True)
     def procedure_page(self, wr, code):

@@ -42,6 +42,8 @@ def period_bounds(period: str | None, date_from: date | None, date_to: date | No
         if not found:
             raise PeriodError("invalid_period", "Kỳ phải có dạng YYYY, YYYY-MM hoặc YYYY-Qn (n = 1..4).")
         year = int(found["year"])
+        if not 2000 <= year <= 2100:
+            raise PeriodError("invalid_period", "Năm của kỳ phải trong khoảng 2000-2100.")
         if found["month"]:
             first = date(year, int(found["month"]), 1)
             last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

@@ -92,10 +92,14 @@ def gateway(tmp_path):
                  "client_id": "motcua-web", "client_secret": "", "redirect_uri": "http://gw/dang-nhap/xong"}
     auth = SimpleNamespace(verifier=TokenVerifier([idp.issuer_config()]), dev_idp=idp)
     workflow = Mock()
-    workflow.list_procedures.call_async.return_value.result.return_value = [{
+    procedures = [{
         "code": "1.000656", "version": 1, "name": {"vi": "Cấp Phiếu lý lịch tư pháp", "en": "Criminal record"},
         "field": {"vi": "Lý lịch tư pháp", "en": "Judicial records"}, "competent_levels": ["province"],
         "online_mode": "full", "processing_days": 10, "fee_vnd": 200000, "documents": [], "result": None}]
+    workflow.list_procedures.call_async.return_value.result.return_value = procedures
+    workflow.search_procedures.call_async.return_value.result.return_value = {
+        "items": procedures, "total": 1, "fields": [procedures[0]["field"]], "levels": ["province", "commune"],
+        "online_modes": ["full", "partial"]}
     workflow.public_status.call_async.return_value.result.return_value = {"dossier_code": "X", "status": "received"}
     service = worker_factory(GatewayService, auth=auth, web=web, workflow=workflow)
     return service, idp
