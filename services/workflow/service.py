@@ -76,7 +76,11 @@ class Catalogue(DependencyProvider):
                                                f"{procedure.code}: unknown process {procedure.process!r}")
         self.search = search.CatalogueIndex.build(self.procedures, self.territory.levels)
         calendar = legal_time.load_calendar(data_dir / "calendars", os.environ.get("MOTCUA_PROVINCE_CODE", "NB"))
-        cutoff = time.fromisoformat(os.environ.get("MOTCUA_CUTOFF", "15:00"))
+        # A province's own cut-off hour, if it decided one (legal_time's docstring: none found in national law).
+        cutoff_text = os.environ.get("MOTCUA_CUTOFF", "").strip()
+        cutoff = time.fromisoformat(cutoff_text) if cutoff_text else legal_time.DEFAULT_CUTOFF
+        self.base_calendar = calendar
+        self.corrections_seen: tuple = ()
         self.clock = legal_time.LegalClock(calendar, cutoff=cutoff)
 
     def get_dependency(self, worker_ctx):

@@ -4,10 +4,15 @@ budgets, and an explanation for every due date. Plain Python (no I/O once a cale
 Rules (DOMAIN.md "Time rules"; configuration, not constants, where marked verify):
 - Working days are Monday–Friday, minus public holidays, plus make-up working days (per-year calendars, with
   per-province overrides).
-- The clock starts at valid receipt. Received on a non-working day, or at or after the cut-off hour (15:00 by
-  default, verify), the dossier counts as received on the next working day ("effective receipt day").
+- The clock starts at valid receipt. Received on a non-working day the dossier counts as received on the next
+  working day ("effective receipt day"). The day of receipt itself is never counted: a period in days starts on
+  the day after the event (Civil Code 91/2015/QH13 art. 147(2)-(3)). No national rule moving a late-afternoon
+  receipt to the next day was found in Decree 118/2025/NĐ-CP or Circular 03/2025/TT-VPCP, so there is no cut-off
+  by default; a province that decides one sets it (MOTCUA_CUTOFF, e.g. 15:00) and the explanation names it.
 - A processing time of N working days ends at the end of the Nth working day after the effective receipt day
   (N = 0: the same day).
+- Every calendar entry carries its legal source; a province administrator can publish corrections at run time
+  (`WorkCalendar.corrected`), which count for every deadline computed after them.
 - A clock stop (supplement requested) removes the working days strictly between the day it stops and the day it
   resumes; the due date moves by exactly that many working days.
 """
@@ -21,7 +26,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-DEFAULT_CUTOFF = time(15, 0)
+DEFAULT_CUTOFF: time | None = None  # no cut-off unless the province sets one (see the module docstring)
 DEFAULT_END_OF_DAY = time(17, 0)
 
 
@@ -40,6 +45,23 @@ class WorkCalendar:
     makeup_days: dict[date, str] = field(default_factory=dict)
     years: frozenset[int] = frozenset()
     weekend: frozenset[int] = frozenset({5, 6})
+    sources: dict[date, str] = field(default_factory=dict)  # the legal source of each listed day
+
+    def corrected(self, corrections) -> WorkCalendar:
+        """This calendar with published corrections applied in order: each has `day`, `kind` ("day_off" or
+        "working_day"), `name` and `source`. A later correction of the same day wins."""
+        holidays, makeup, sources = dict(self.holidays), dict(self.makeup_days), dict(self.sources)
+        for c in corrections:
+            holidays.pop(c["day"], None)
+            makeup.pop(c["day"], None)
+            if c["kind"] == "day_off":
+                holidays[c["day"]] = c["name"]
+            elif c["day"].weekday() in self.weekend:  # a weekend day to work (make-up day)
+                makeup[c["day"]] = c["name"]
+            # a weekday made working again needs only the holiday removed
+            sources[c["day"]] = c["source"]
+        return WorkCalendar(holidays=holidays, makeup_days=makeup, years=self.years, weekend=self.weekend,
+                            sources=sources)
 
     def is_working_day(self, day: date) -> bool:
         if day in self.makeup_days:
@@ -94,7 +116,7 @@ def _load_yaml(path: Path) -> dict:
     return data
 
 
-def _dates(path, data: dict, key: str, year: int | None) -> dict[date, str]:
+def _dates(path, data: dict, key: str, year: int | None, sources: dict | None = None) -> dict[date, str]:
     entries = data.get(key) or []
     if not isinstance(entries, list):
         raise CalendarError(path, f"'{key}' must be a list")
@@ -112,6 +134,8 @@ def _dates(path, data: dict, key: str, year: int | None) -> dict[date, str]:
         if day in found:
             raise CalendarError(path, f"{key}[{i}]: {day} listed twice")
         found[day] = str(entry.get("name") or key)
+        if sources is not None:
+            sources[day] = str(entry.get("source") or "").strip()
     return found
 
 
@@ -120,6 +144,7 @@ def load_calendar(directory: Path, province: str | None = None) -> WorkCalendar:
     directory = Path(directory)
     holidays: dict[date, str] = {}
     makeup: dict[date, str] = {}
+    sources: dict[date, str] = {}
     years = set()
     files = sorted(directory.glob("vn-*.yaml"))
     if not files:
@@ -129,13 +154,16 @@ def load_calendar(directory: Path, province: str | None = None) -> WorkCalendar:
         year = data.get("year")
         if not isinstance(year, int) or path.stem != f"vn-{year}":
             raise CalendarError(path, "'year' must be an integer matching the file name")
-        year_holidays = _dates(path, data, "holidays", year)
-        year_makeup = _dates(path, data, "makeup_working_days", year)
+        year_sources: dict[date, str] = {}
+        year_holidays = _dates(path, data, "holidays", year, year_sources)
+        year_makeup = _dates(path, data, "makeup_working_days", year, year_sources)
         for day in year_makeup:
             if day in year_holidays:
                 raise CalendarError(path, f"{day} is both a holiday and a make-up working day")
             if day.weekday() < 5:
                 raise CalendarError(path, f"make-up working day {day} is already a weekday")
+        _require_sources(path, year_sources)
+        sources.update(year_sources)
         holidays.update(year_holidays)
         makeup.update(year_makeup)
         years.add(year)
@@ -143,11 +171,22 @@ def load_calendar(directory: Path, province: str | None = None) -> WorkCalendar:
         path = directory / "overrides" / f"{province}.yaml"
         if path.exists():
             data = _load_yaml(path)
-            for day, name in _dates(path, data, "add_holidays", None).items():
-                holidays[day] = name
-            for day in _dates(path, data, "remove_holidays", None):
+            local_sources: dict[date, str] = {}
+            added = _dates(path, data, "add_holidays", None, local_sources)
+            removed = _dates(path, data, "remove_holidays", None, local_sources)
+            _require_sources(path, local_sources)
+            holidays.update(added)
+            for day in removed:
                 holidays.pop(day, None)
-    return WorkCalendar(holidays=holidays, makeup_days=makeup, years=frozenset(years))
+            sources.update(local_sources)
+    return WorkCalendar(holidays=holidays, makeup_days=makeup, years=frozenset(years), sources=sources)
+
+
+def _require_sources(path, sources: dict[date, str]) -> None:
+    """Every day the calendar moves says which legal document moves it (number and date)."""
+    missing = sorted(day for day, source in sources.items() if not source)
+    if missing:
+        raise CalendarError(path, f"{missing[0]}: needs 'source' (the legal document's number and date)")
 
 
 @dataclass(frozen=True)
@@ -169,7 +208,7 @@ class Deadline:
 @dataclass(frozen=True)
 class LegalClock:
     calendar: WorkCalendar
-    cutoff: time = DEFAULT_CUTOFF
+    cutoff: time | None = DEFAULT_CUTOFF
     end_of_day: time = DEFAULT_END_OF_DAY
 
     def effective_start(self, received_at: datetime) -> tuple[date, str]:
@@ -179,8 +218,10 @@ class LegalClock:
         day = local.date()
         if not self.calendar.is_working_day(day):
             return self.calendar.next_working_day(day), "received on a non-working day"
-        if local.time() >= self.cutoff:
+        if self.cutoff is not None and local.time() >= self.cutoff:
             return self.calendar.next_working_day(day), f"received at or after the {self.cutoff:%H:%M} cut-off"
+        if self.cutoff is None:
+            return day, "received on a working day (the day of receipt is not counted: Civil Code art. 147)"
         return day, "received before the cut-off on a working day"
 
     def pause_days(self, pause: Pause, until: datetime | None = None) -> list[date]:
@@ -202,7 +243,7 @@ class LegalClock:
             "received_at": received_at.astimezone(LEGAL_TZ).isoformat(),
             "effective_start": start.isoformat(),
             "start_rule": start_rule,
-            "cutoff": self.cutoff.strftime("%H:%M"),
+            "cutoff": self.cutoff.strftime("%H:%M") if self.cutoff is not None else None,
             "working_days": working_days,
             "extension_days": extra_days,
             "pauses": [
@@ -212,7 +253,9 @@ class LegalClock:
                 for p, days in paused
             ],
             "counted_days": [d.isoformat() for d in counted],
-            "skipped_days": [{"date": d.isoformat(), "why": self.calendar.why_not_working(d)} for d in skipped],
+            "skipped_days": [{"date": d.isoformat(), "why": self.calendar.why_not_working(d),
+                              **({"source": self.calendar.sources[d]} if d in self.calendar.sources else {})}
+                             for d in skipped],
             "due_at": due_at.isoformat(),
         }
         return Deadline(due_at=due_at, effective_start=start, explanation=explanation)

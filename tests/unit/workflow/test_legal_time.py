@@ -17,7 +17,8 @@ from services.workflow.domain.legal_time import (
 from services.workflow.service import DATA_DIR
 
 CALENDAR = load_calendar(DATA_DIR / "calendars", province="NB")
-CLOCK = LegalClock(CALENDAR)
+CLOCK = LegalClock(CALENDAR, cutoff=time(15, 0))  # a province that set a 15:00 cut-off
+NO_CUTOFF = LegalClock(CALENDAR)  # the default: no cut-off (Civil Code art. 147 already skips the receipt day)
 moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 9, 30),
                        timezones=st.just(LEGAL_TZ))
 
@@ -78,7 +79,8 @@ def test_tet_2026_and_makeup_saturday():
     # Received Friday 13 Feb 2026 morning with 1 working day: Tết (16-20 Feb) is skipped, due Monday 23 Feb.
     deadline = CLOCK.deadline(datetime(2026, 2, 13, 9, 0, tzinfo=LEGAL_TZ), 1)
     assert deadline.due_at.date() == date(2026, 2, 23)
-    assert {"date": "2026-02-17", "why": "Tết Nguyên đán"} in deadline.explanation["skipped_days"]
+    skipped = {d["date"]: d for d in deadline.explanation["skipped_days"]}
+    assert skipped["2026-02-17"]["why"] == "Tết Nguyên đán" and "45/2019/QH14" in skipped["2026-02-17"]["source"]
     # Saturday 10 Jan 2026 is a make-up working day: it counts.
     assert CALENDAR.is_working_day(date(2026, 1, 10)) and not CALENDAR.is_working_day(date(2026, 1, 2))
 
@@ -87,6 +89,16 @@ def test_cutoff_is_configurable():
     at_1530 = datetime(2026, 11, 23, 15, 30, tzinfo=LEGAL_TZ)  # a Monday
     assert CLOCK.effective_start(at_1530)[0] == date(2026, 11, 24)
     assert LegalClock(CALENDAR, cutoff=time(16, 0)).effective_start(at_1530)[0] == date(2026, 11, 23)
+
+
+def test_without_a_cut_off_the_receipt_day_counts_as_the_start_and_is_not_counted():
+    late_monday = datetime(2026, 11, 23, 16, 55, tzinfo=LEGAL_TZ)
+    start, rule = NO_CUTOFF.effective_start(late_monday)
+    assert start == date(2026, 11, 23) and "art. 147" in rule
+    deadline = NO_CUTOFF.deadline(late_monday, 1)
+    assert deadline.due_at.date() == date(2026, 11, 24) and deadline.explanation["cutoff"] is None
+    saturday = datetime(2026, 11, 28, 9, 0, tzinfo=LEGAL_TZ)
+    assert NO_CUTOFF.effective_start(saturday)[0] == date(2026, 11, 30)
 
 
 def test_classification():
@@ -104,6 +116,7 @@ def test_classification():
      "both a holiday and a make-up"),
     ("year: 2026\nmakeup_working_days: [{date: 2026-05-04}]\n", "already a weekday"),
     ("year: 2025\n", "matching the file name"),
+    ("year: 2026\nholidays: [{date: 2026-05-04, name: x}]\n", "needs 'source'"),
     ("holidays: [\n", "not valid YAML"),
 ])
 def test_a_malformed_calendar_is_refused_naming_file_and_problem(tmp_path: Path, text, problem):
