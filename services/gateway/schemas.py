@@ -193,3 +193,14 @@ class ProcedureSummary(Schema):
 class ProcedureList(Schema):
     items = fields.List(fields.Nested(ProcedureSummary))
     total = fields.Integer(metadata={"description": "Procedures in force, before the search and filters."})
+
+
+class CalendarCorrectionRequest(_Strict):
+    date = fields.Date(required=True, metadata={"description": "The day corrected (Vietnam legal date)."})
+    kind = fields.String(required=True, validate=validate.OneOf(["day_off", "working_day"]),
+                         metadata={"description": "`day_off`: a holiday or swapped day off; `working_day`: a "
+                                                  "make-up working day, or a listed day off cancelled."})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    source = fields.String(required=True, validate=validate.Length(min=8, max=500),
+                           metadata={"description": "The legal document: number and date, e.g. "
+                                                    "`Thông báo 123/TB-BNV (01/11/2026)`."})

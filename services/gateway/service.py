@@ -502,6 +502,23 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         body = schemas.validate_body(schemas.MergeRequest, read_json(request))
         return json_response(call(self.workflow.merge_units, body, viewer(principal), timeout=30))
 
+    # -- the legal calendar -----------------------------------------------------------------------------------
+    @endpoint("GET", "/api/v1/calendar/corrections", public=True, tag="calendar")
+    def calendar_corrections(self, request):
+        """Corrections of the working calendar published at run time (each with the notice that decides it)."""
+        return json_response({"items": call(self.workflow.calendar_corrections)})
+
+    @endpoint("POST", "/api/v1/calendar/corrections", tag="calendar", body=schemas.CalendarCorrectionRequest,
+              status=201)
+    def publish_calendar_correction(self, request):
+        """Publish a calendar correction (province administrators, `admin` role): a day off or a working day with
+        its legal source. Audited; deadlines computed afterwards use it; open dossiers whose legal time it
+        lengthens get a later due date (recorded in their due explanation and history), never an earlier one."""
+        principal = self._officer(request)
+        body = schemas.validate_body(schemas.CalendarCorrectionRequest, read_json(request))
+        return json_response(call(self.workflow.publish_calendar_correction, body, viewer(principal), timeout=30),
+                             201)
+
     # -- web assets and printable pages ---------------------------------------------------------------------
     @page("GET", "/static/app.css", public=True)
     def stylesheet(self, wr):

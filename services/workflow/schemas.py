@@ -100,3 +100,15 @@ class SearchProceduresRequest(Schema):
     level = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     field = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     online = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+
+
+class CalendarCorrectionRequest(Schema):
+    """A day the calendar files get wrong or do not know yet, with the legal document that decides it."""
+
+    class Meta:
+        unknown = RAISE
+
+    date = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["day_off", "working_day"]))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    source = fields.String(required=True, validate=validate.Length(min=8, max=500))

@@ -21,11 +21,12 @@ from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.workflow import catalogue_query, forms, portal_sync, receipt, signing, stats, storage
+from services.workflow import calendar_admin, catalogue_query, forms, portal_sync, receipt, signing, stats, storage
 from services.workflow.cases import CaseHandler, actor_roles, case_view
 from services.workflow.domain import catalogue, legal_time, process, search
 from services.workflow.schemas import (
     ActRequest,
+    CalendarCorrectionRequest,
     MergeRequest,
     RateRequest,
     SearchProceduresRequest,
@@ -82,6 +83,17 @@ class Catalogue(DependencyProvider):
         self.base_calendar = calendar
         self.corrections_seen: tuple = ()
         self.clock = legal_time.LegalClock(calendar, cutoff=cutoff)
+
+    def refresh(self, session, force: bool = False) -> None:
+        """Put the calendar corrections published at run time (by any replica) into the clock: one small query,
+        a new clock only when they changed (services/workflow/calendar_admin.py)."""
+        mark = storage.calendar_corrections_mark(session)
+        if not force and mark == self.corrections_seen:
+            return
+        corrections = storage.calendar_corrections_list(session)
+        self.clock = legal_time.LegalClock(self.base_calendar.corrected(corrections), cutoff=self.clock.cutoff,
+                                           end_of_day=self.clock.end_of_day)
+        self.corrections_seen = mark
 
     def get_dependency(self, worker_ctx):
         return self
@@ -150,6 +162,7 @@ class WorkflowService(audit.AuditChainRpc):
         where the procedure says so, at once when a receiver filed it at the counter) or hold it for
         coordination."""
         with self.db.unit() as uow:
+            self.catalogue.refresh(uow.session)
             opened = CaseHandler(self.catalogue, uow).open_case(event.data)
             if opened is None:
                 return  # a redelivery: the case exists (one case per dossier code, no inbox entry needed)
@@ -181,6 +194,7 @@ class WorkflowService(audit.AuditChainRpc):
         (not allowed now, reason or params missing), NotFound, Conflict (transaction id reused)."""
         body = load(ActRequest, request)
         with self.db.unit() as uow:
+            self.catalogue.refresh(uow.session)
             result = CaseHandler(self.catalogue, uow, signing=self.signing).act(
                 dossier_code, body["action"], actor, body["params"], body["client_txn_id"], body["reason"],
                 body["attachments"])
@@ -295,6 +309,24 @@ class WorkflowService(audit.AuditChainRpc):
         with self.db.unit() as uow:
             return stats.statistics(uow.session, self.catalogue, body, datetime.now(timezone.utc))
 
+    # -- the legal calendar (services/workflow/calendar_admin.py) -------------------------------------------------
+    @rpc
+    def publish_calendar_correction(self, request: dict, actor: dict) -> dict:
+        """A province administrator corrects the calendar (`date`, `kind` day_off | working_day, `name`, `source`:
+        the notice's number and date). Audited; every deadline computed after it uses it; open dossiers it
+        lengthens get their due date recomputed (never earlier). Raises Forbidden, InvalidInput."""
+        body = load(CalendarCorrectionRequest, request)
+        with self.db.unit() as uow:
+            result = calendar_admin.publish(uow, self.catalogue, body, actor, datetime.now(timezone.utc))
+            portal_sync.record_changes(uow, self.portal)
+        return result
+
+    @rpc
+    def calendar_corrections(self) -> list[dict]:
+        """The corrections published at run time, oldest first."""
+        with self.db.unit() as uow:
+            return [calendar_admin.view(r) for r in storage.calendar_corrections_list(uow.session)]
+
     # -- forms ----------------------------------------------------------------------------------------------
     @rpc
     def render_form(self, dossier_code: str, number: str) -> str:
@@ -319,6 +351,7 @@ class WorkflowService(audit.AuditChainRpc):
         clock = self.catalogue.clock
         cases = storage.cases
         with self.db.unit() as uow:
+            self.catalogue.refresh(uow.session)
             rows = uow.session.execute(select(cases).where(
                 cases.c.status.in_(OPEN), cases.c.due_at.is_not(None), cases.c.paused_since.is_(None),
                 cases.c.finished_at.is_(None))).mappings().all()

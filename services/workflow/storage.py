@@ -150,6 +150,20 @@ portal_sync = Table(
     UniqueConstraint("dossier_code", "seq", name="uq_portal_sync_dossier_seq"),
 )
 
+# Calendar corrections a province administrator published at run time (a day off or a working day, with the
+# notice that decides it): applied on top of the calendar files for every deadline computed after publication.
+calendar_corrections = Table(
+    "calendar_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("kind", String(12), nullable=False),  # day_off | working_day
+    Column("name", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("published_by", String(100), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+)
+
 ratings = Table(
     "ratings",
     metadata,
@@ -222,3 +236,14 @@ def successors(session) -> dict[str, str]:
 def find_result_document(session, code: str):
     return session.execute(select(result_documents).where(
         result_documents.c.verification_code == code)).mappings().first()
+
+
+def calendar_corrections_list(session) -> list[dict]:
+    rows = session.execute(select(calendar_corrections).order_by(calendar_corrections.c.id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def calendar_corrections_mark(session) -> tuple[int, int]:
+    """How many corrections there are and the newest id: a cheap test of whether they changed."""
+    count, newest = session.execute(select(func.count(), func.max(calendar_corrections.c.id))).one()
+    return int(count or 0), int(newest or 0)

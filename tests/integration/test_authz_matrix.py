@@ -106,6 +106,12 @@ MATRIX: dict[str, dict[str, str]] = {
         **NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "denied", "officer_elsewhere": "denied",
         "leader": "refused", "agency": "denied"},
     "GET /api/v1/queue": OFFICERS_ONLY,
+    # The working calendar's run-time corrections: anyone may read them; only a province administrator (the
+    # `admin` role, which no role here has) publishes one.
+    "GET /api/v1/calendar/corrections": PUBLIC,
+    "POST /api/v1/calendar/corrections": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
+                                          "officer": "denied", "officer_elsewhere": "denied", "leader": "denied",
+                                          "agency": "denied"},
     "GET /api/v1/statistics": OFFICERS_ONLY,
     "GET /api/v1/logbook": OFFICERS_ONLY,
     # Merging units: leaders only; the merge asked here names unknown units, so the domain refuses it.
@@ -183,6 +189,9 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
                 "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}
     elif path.endswith("/actions"):
         body = {"action": "assign", "params": {"assignee": "handler-1"}}
+    elif path == "/api/v1/calendar/corrections" and method == "POST":
+        body = {"date": "2027-11-24", "kind": "day_off", "name": "Ngày Văn hóa Việt Nam",
+                "source": "kiểm tra phân quyền (không phải văn bản thật)"}
     elif path.endswith("/revocation"):
         body = {"reason": "kiểm tra phân quyền"}
     elif path.endswith("/rating"):

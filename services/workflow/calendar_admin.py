@@ -1,0 +1,99 @@
+"""Calendar corrections published at run time by a province administrator (a Government notice moving a day off,
+a new holiday, a make-up Saturday), audited in the tamper-evident chain.
+
+What a correction does (docs/calendar.md):
+- Every deadline computed after it uses it (receipt, resumed clock, extension, transfer), on every replica: the
+  service checks for new corrections before each action (services/workflow/service.py, Catalogue.refresh).
+- Open dossiers whose legal time the correction lengthens are recomputed now: a new day off inside their counted
+  days moves their due date (and their running step's) later; the change is written into their due explanation
+  (`recomputed`) and their action log (`due_recomputed`), and published. A due date is never moved earlier by a
+  correction: the appointment given to the applicant on Form 01 stands when a day off becomes a working day.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from motcua.workflow.v1.events_pb2 import DossierStatusChanged
+from sqlalchemy import select
+
+from services.chassis.errors import Forbidden
+from services.workflow import storage
+from services.workflow.domain.indicators import TERMINAL
+from services.workflow.domain.legal_time import Pause
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def check_admin(catalogue, actor: dict) -> None:
+    roles = set(actor.get("roles") or [])
+    if actor.get("kind") != "officer" or "admin" not in roles:
+        raise Forbidden("role_not_allowed", "Chỉ quản trị viên của tỉnh được điều chỉnh lịch làm việc.")
+    if catalogue.territory.agency_unit_level(str(actor.get("unit") or "")) != "province":
+        raise Forbidden("province_only", "Chỉ quản trị viên của cơ quan cấp tỉnh được điều chỉnh lịch làm việc.")
+
+
+def view(row: dict) -> dict:
+    return {"id": row["id"], "date": row["day"].isoformat(), "kind": row["kind"], "name": row["name"],
+            "source": row["source"], "published_by": row["published_by"], "published_at": _iso(row["published_at"])}
+
+
+def publish(uow, catalogue, body: dict, actor: dict, now: datetime) -> dict:
+    check_admin(catalogue, actor)
+    session = uow.session
+    who = str(actor.get("subject") or "")
+    inserted = session.execute(storage.calendar_corrections.insert().values(
+        day=body["date"], kind=body["kind"], name=body["name"].strip(), source=body["source"].strip(),
+        published_by=who, published_at=now))
+    row = {"id": inserted.inserted_primary_key[0], "day": body["date"], "kind": body["kind"],
+           "name": body["name"].strip(), "source": body["source"].strip(), "published_by": who, "published_at": now}
+    uow.audit(f"officer:{who}", "calendar.correction_published", body["date"].isoformat(), {
+        "unit": str(actor.get("unit") or ""), "kind": row["kind"], "name": row["name"], "source": row["source"]})
+    catalogue.refresh(session, force=True)
+    moved = _recompute_open_cases(uow, catalogue, row, who, now)
+    return {"correction": view(row), "recomputed": moved}
+
+
+def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: datetime) -> list[dict]:
+    session, clock = uow.session, catalogue.clock
+    cases = storage.cases
+    rows = session.execute(select(cases).where(cases.c.status.not_in(TERMINAL), cases.c.received_at.is_not(None),
+                                               cases.c.due_at.is_not(None))).mappings().all()
+    moved = []
+    for case in rows:
+        code = case["dossier_code"]
+        procedure = catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
+        closed = tuple(Pause(p["started_at"], p["ended_at"], p["reason"])
+                       for p in storage.pauses(session, code) if p["ended_at"] is not None)
+        deadline = clock.deadline(case["received_at"], procedure.processing_days, closed, case["extension_days"])
+        if deadline.due_at <= case["due_at"]:
+            continue  # not lengthened: the due date given to the applicant stands
+        reason = (f"Điều chỉnh lịch ngày {correction['day'].strftime('%d/%m/%Y')}: {correction['name']} "
+                  f"({correction['source']})")
+        explanation = dict(deadline.explanation, recomputed={
+            "at": _iso(now), "previous_due_at": _iso(case["due_at"]), "reason": reason,
+            "correction": {"date": correction["day"].isoformat(), "kind": correction["kind"],
+                           "source": correction["source"]}})
+        session.execute(cases.update().where(cases.c.dossier_code == code).values(
+            due_at=deadline.due_at.astimezone(timezone.utc), updated_at=now,
+            due_explanation=json.dumps(explanation, ensure_ascii=False)))
+        for step in storage.steps(session, code):
+            if step["ended_at"] is None:
+                step_due = clock.deadline(step["started_at"], step["budget_days"],
+                                          tuple(p for p in closed if p.started_at >= step["started_at"])).due_at
+                if step_due > step["due_at"]:
+                    session.execute(storage.case_steps.update().where(storage.case_steps.c.id == step["id"])
+                                    .values(due_at=step_due))
+        storage.append_action(session, code, action="due_recomputed", from_status=case["status"],
+                              to_status=case["status"], actor=actor, unit=case["agency_code"], reason=reason, at=now,
+                              client_txn_id=None, attachments="[]", params=json.dumps(
+                                  {"from": _iso(case["due_at"]), "to": _iso(deadline.due_at)}))
+        uow.publish(DossierStatusChanged, {
+            "dossier_code": code, "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
+            "from_status": case["status"], "to_status": case["status"], "action": "due_recomputed",
+            "level": case["level"], "actor": actor, "reason": reason, "clock_stopped": case["paused_since"] is not None,
+            "due_at": _iso(deadline.due_at)}, subject=code)
+        moved.append({"dossier_code": code, "from": _iso(case["due_at"]), "to": _iso(deadline.due_at)})
+    return moved
