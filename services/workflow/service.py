@@ -21,7 +21,16 @@ from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.workflow import calendar_admin, catalogue_query, forms, portal_sync, receipt, signing, stats, storage
+from services.workflow import (
+    calendar_admin,
+    catalogue_query,
+    forms,
+    portal_sync,
+    receipt,
+    signing,
+    stats,
+    storage,
+)
 from services.workflow.cases import CaseHandler, actor_roles, case_view
 from services.workflow.domain import catalogue, legal_time, process, search
 from services.workflow.schemas import (
