@@ -8,9 +8,12 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from urllib.parse import unquote
 
 import structlog
 from nameko.extensions import DependencyProvider
+
+from services.chassis.errors import ServiceError
 
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{9})(\d{3})(?!\d)")  # 12-digit personal ID: keep the last 3 digits
 _PHONE = re.compile(r"(?<![\d.])((?:\+?84|0)\d{2})\d{4,5}(\d{3})(?![\d.])")
@@ -19,7 +22,12 @@ _SECRET_KEYS = {"password", "secret", "token", "authorization", "access_token", 
 
 
 def mask_text(value: str) -> str:
-    """Mask personal identifiers inside free text."""
+    """Mask personal identifiers inside free text.
+
+    Percent-encoded text (a request path, a query string) is decoded first: in `/persons/%20037090000001` the
+    ID number follows the digits of `%20` and would not stand alone as twelve digits."""
+    if "%" in value:
+        value = unquote(value)
     value = _ID_NUMBER.sub(lambda m: "*" * 9 + m.group(2), value)
     value = _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), value)
     return _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), value)
@@ -40,6 +48,22 @@ def mask_personal_data(_logger, _name, event_dict):
     return {
         k: ("***" if k.lower() in _SECRET_KEYS else _mask(v)) for k, v in event_dict.items()
     }
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """A refused request is not a fault: drop the traceback nameko attaches to an entrypoint's expected error.
+
+    nameko logs every exception an entrypoint raises with `exc_info`, a typed 4xx error (`invalid_input`,
+    `not_found`, `no_consent`...) too; thousands of tracebacks for ordinary refusals bury the real faults. The
+    record stays (code and message), only the traceback goes. Server errors (5xx, untyped) keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            if isinstance(exc, ServiceError) and exc.http_status < 500:
+                record.exc_info = None
+                record.exc_text = None
+        return True
 
 
 def configure(service: str, level: str = "INFO") -> None:
@@ -63,6 +87,7 @@ def configure(service: str, level: str = "INFO") -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(ClientErrorsWithoutTraceback())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processor=structlog.processors.JSONRenderer(ensure_ascii=False),

@@ -161,18 +161,19 @@ class RegistryService(audit.AuditChainRpc):
     @rpc
     def agency_read(self, agency_code: str, id_number: str, category: str, purpose: str, dossier_code: str = "") -> dict:
         """An agency reads one category of a person's data for a purpose the person consented to; every
-        attempt is logged, refused ones too. Raises Forbidden(`no_consent`)."""
+        attempt is logged, refused ones too. Raises Forbidden(`no_consent`), for an ID number the registry does
+        not hold as well: an agency without consent must not learn whether a person exists (no existence oracle)."""
         if category not in CATEGORIES or purpose not in PURPOSES:
             raise InvalidInput("invalid_request", "Loại dữ liệu hoặc mục đích không hợp lệ.",
                                {"categories": list(CATEGORIES), "purposes": list(PURPOSES)})
         now = _now()
         with self.db.unit() as uow:
             row = storage.find_person(uow.session, _checked(id_number))
-            if row is None:
-                raise NotFound("person_not_found", "Không tìm thấy công dân.")
             consent = permits(self._consents(uow.session, id_number), agency_code, category, purpose, now)
-            self._log_read(uow, id_number, agency_code, category, purpose, dossier_code,
-                           consent is not None, "" if consent else "no consent")
+            if row is None:
+                consent = None  # a consent cannot outlive its person; the same answer as "no consent" below
+            self._log_read(uow, id_number, agency_code, category, purpose, dossier_code, consent is not None,
+                           "" if consent else ("no consent" if row is not None else "unknown person"))
         if consent is None:
             raise Forbidden("no_consent", "Công dân chưa đồng ý cho cơ quan đọc dữ liệu này cho mục đích này.")
         if category == "documents":

@@ -139,6 +139,10 @@ def test_agency_reads_personal_data_only_with_consent_and_the_citizen_sees_every
     params = {"category": "identity", "purpose": "verification", "dossier_code": "000.00.07.H41-261122-0009"}
     refused = running.session.get(url, headers=agency, params=params)
     assert refused.status_code == 403 and refused.json()["code"] == "no_consent"
+    # An ID number the registry does not hold gets the very same answer: no existence oracle for agencies.
+    unknown = running.session.get(f"{running.base_url}/api/v1/registry/persons/001178999990", headers=agency,
+                                  params=params)
+    assert (unknown.status_code, unknown.json()) == (refused.status_code, refused.json())
     citizen = running.headers("001178000004")
     granted = running.session.post(f"{running.base_url}/api/v1/me/consents", headers=citizen, json={
         "agency_code": "000.00.07.H41", "category": "identity", "purpose": "verification",
