@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.chassis import pdfcheck
 from services.chassis.config import REPO_ROOT
 from services.chassis.errors import ServiceError
 
@@ -96,6 +97,11 @@ class FileStore:
                 raise UploadRefused("content_mismatch",
                                     "Nội dung tệp không khớp với loại tệp khai báo (tệp có thể bị ngụy trang).",
                                     {"declared": declared, "detected": actual or "unknown"})
+            if declared == "application/pdf":
+                found = pdfcheck.problems(tmp.read_bytes())
+                if found:
+                    raise UploadRefused("unsafe_pdf", "Tệp PDF chứa mã JavaScript, lệnh khởi chạy chương trình "
+                                        "hoặc nội dung HTML; hãy xuất lại tệp PDF thông thường.", {"found": found})
             final = self.root / file_id[:2] / file_id
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)

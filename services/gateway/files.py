@@ -11,6 +11,17 @@ from services.chassis.filestore import FileStore
 from services.chassis.rpc import call
 
 
+def body_stream(request):
+    """The request body as a stream, chunked transfer encoding included.
+
+    Werkzeug reads a body without Content-Length as empty unless the server says the input ends by itself
+    (`wsgi.input_terminated`); eventlet's server decodes chunked bodies but does not say so, so a chunked upload
+    arrived empty. The file store bounds what it reads, so the stream is safe to read to its end."""
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        request.environ["wsgi.input_terminated"] = True
+    return request.stream
+
+
 def receive_upload(intake, stream, media_type: str, length: int | None, file_name: str, who: dict,
                    idempotency_key: str | None = None) -> dict:
     """Store and register one file; returns intake's record (`id`, `sha256`, `size_bytes`, `media_type`, and

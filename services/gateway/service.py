@@ -18,7 +18,7 @@ from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.gateway import actions, openapi, schemas
 from services.gateway.auth import Authenticator, viewer
-from services.gateway.files import receive_upload, signed_result_path
+from services.gateway.files import body_stream, receive_upload, signed_result_path
 from services.gateway.problems import (
     BadRequest,
     json_response,
@@ -152,7 +152,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
         `Idempotency-Key` header: a retry with the same key and the same content answers with the first upload's
         record (200, `replayed: true`) and keeps no second copy; the same key with other content: 409."""
         principal = self.auth.principal(request)
-        record = receive_upload(self.intake, request.stream, request.headers.get("Content-Type", ""),
+        record = receive_upload(self.intake, body_stream(request), request.headers.get("Content-Type", ""),
                                 request.content_length, request.headers.get("X-File-Name") or "", viewer(principal),
                                 idempotency_key(request))
         record.pop("file_name")

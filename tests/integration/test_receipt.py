@@ -137,3 +137,27 @@ def test_a_supplement_pdf_sent_through_the_api_is_a_new_version_the_officer_down
     elsewhere = running.token("handler-9", "officer", unit="000.31.01.H41", roles=["handler"])
     assert running.session.get(f"{running.base_url}/ho-so/{code}/tai-lieu/{first['id']}",
                                cookies={"motcua_session": elsewhere}).status_code == 404
+
+
+def test_uploads_are_read_whole_when_chunked_and_refused_when_a_pdf_carries_script(running):
+    headers = {**running.headers(CITIZEN), "Content-Type": "application/pdf", "X-File-Name": "to-khai.pdf"}
+    before = sorted(p for p in running.file_store.rglob("*") if p.is_file())
+    # Chunked transfer encoding (a generator body): the whole file arrives, not an empty one.
+    chunked = running.session.post(f"{running.base_url}/api/v1/uploads", headers=headers,
+                                   data=(PDF_1[i:i + 16] for i in range(0, len(PDF_1), 16)))
+    assert chunked.status_code == 201, chunked.text
+    assert chunked.json()["size_bytes"] == len(PDF_1)
+    assert chunked.json()["sha256"] == hashlib.sha256(PDF_1).hexdigest()
+    # A file that starts like a PDF but runs JavaScript, or is an HTML page behind a PDF header: 422, nothing kept.
+    kept = sorted(p for p in running.file_store.rglob("*") if p.is_file())
+    for body, found in [
+        (PDF_1.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"),
+         ["javascript"]),
+        (b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n", ["html_inside"]),
+    ]:
+        refused = running.session.post(f"{running.base_url}/api/v1/uploads", headers=headers, data=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.json()["code"] == "unsafe_pdf" and refused.json()["errors"] == {"found": found}
+    assert sorted(p for p in running.file_store.rglob("*") if p.is_file()) == kept
+    assert len(kept) == len(before) + 1
