@@ -8,7 +8,6 @@ import inspect
 import json
 import time
 
-from nameko.web.handlers import http
 from prometheus_client import Histogram
 from werkzeug.wrappers import Response
 
@@ -22,6 +21,7 @@ from services.gateway.problems import (
     problem,
 )
 from services.gateway.problems import from_error as problem_from_error
+from services.gateway.webserver import http
 
 HTTP_SECONDS = Histogram(
     "motcua_gateway_http_request_duration_seconds",

@@ -553,11 +553,7 @@ class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, S
             raise NotFound("not_found", "Không tìm thấy.")
         return json_response(self.auth.dev_idp.jwks())
 
-    # -- anything else ------------------------------------------------------------------------------------
-    @endpoint("GET,POST,PUT,PATCH,DELETE", "/<path:path>", public=True, tag="ops")
-    def not_found(self, request, path):
-        """Unknown routes answer with a problem too, never an HTML page."""
-        raise NotFound("route_not_found", "Không có địa chỉ này.", {"path": "/" + path})
+    # Unknown paths and methods: services/gateway/webserver.py answers them with a problem.
 
 
 def _escape(value: str) -> str:

@@ -191,3 +191,21 @@ def test_anyone_with_the_code_sees_the_status_and_nothing_personal(running):
     missing = running.session.get(f"{running.base_url}/api/v1/status/000.00.07.H41-991231-9999")
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
     assert running.session.get(f"{running.base_url}/tra-cuu/KHONG-CO").status_code == 404
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "QUERY", "DELETE"])
+def test_other_methods_get_a_problem_with_the_allow_header_of_the_openapi_document(running, method):
+    document = running.session.get(f"{running.base_url}/api/v1/openapi.json").json()
+    for path, concrete in [("/api/v1/dossiers", "/api/v1/dossiers"),
+                           ("/api/v1/procedures", "/api/v1/procedures")]:
+        declared = sorted(m.upper() for m in document["paths"][path])
+        if method in declared:
+            continue
+        response = running.session.request(method, f"{running.base_url}{concrete}", headers=running.headers())
+        assert response.status_code == 405, (method, path, response.text)
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "method_not_allowed"
+        assert sorted(m.strip() for m in response.headers["Allow"].split(",")) == declared
+    unknown = running.session.request(method, f"{running.base_url}/api/v1/khong-co", headers=running.headers())
+    assert unknown.status_code == 404 and unknown.headers["Content-Type"] == "application/problem+json"
+    assert unknown.json()["code"] == "route_not_found"

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nameko.extensions import DependencyProvider
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.chassis.errors import Forbidden, ServiceError
@@ -24,6 +23,7 @@ from services.gateway.identity import Principal, TokenError
 from services.gateway.problems import SECURITY_HEADERS
 from services.gateway.routing import HTTP_SECONDS
 from services.gateway.web.session import LANG_COOKIE, LANGS, SESSION_COOKIE, Sessions, load_secret
+from services.gateway.webserver import http
 
 HERE = Path(__file__).parent
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
