@@ -5,6 +5,7 @@ replica. Limits come from the environment: `RATE_LIMIT_SIGNIN`, `RATE_LIMIT_SUBM
 (status by code without signing in), each "count/seconds"."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 import time
@@ -64,7 +65,42 @@ def from_env(name: str, default: tuple[int, float]) -> SlidingWindow:
     return SlidingWindow(limit, seconds)
 
 
-def client_address(request) -> str:
-    """The caller's address: the first X-Forwarded-For hop when the ingress sets it, else the socket's."""
-    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-    return forwarded or request.remote_addr or "unknown"
+def trusted_proxies(spec: str | None = None) -> tuple:
+    """The networks whose `X-Forwarded-For` the gateway believes (`TRUSTED_PROXIES`, comma-separated addresses or
+    CIDR blocks, e.g. the ingress controller's pod network). Empty by default: no forwarded header is believed,
+    since any client can write one."""
+    spec = os.environ.get("TRUSTED_PROXIES", "") if spec is None else spec
+    networks = []
+    for part in spec.split(","):
+        if part.strip():
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))  # a bad entry stops start-up
+    return tuple(networks)
+
+
+def _trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(request, networks: tuple | None = None) -> str:
+    """The caller's address. The socket's peer, unless that peer is a trusted proxy: then `X-Forwarded-For` is read
+    from the right (each proxy appends the address it saw), skipping trusted proxies, and the first address that is
+    not one of them is the client. The leftmost hops are the client's own words and are never taken on trust."""
+    networks = _TRUSTED if networks is None else networks
+    peer = request.remote_addr or "unknown"
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # garbage where an address should be: the proxy is the last address we know
+    return hops[0] if hops else peer
+
+
+_TRUSTED = trusted_proxies()

@@ -157,3 +157,25 @@ def test_status_by_code_is_rate_limited_per_client_address(gateway):
     assert answers == [200, 200, 429]
     other = Request(EnvironBuilder(path="/api/v1/status/X", environ_base={"REMOTE_ADDR": "10.0.0.9"}).get_environ())
     assert service.public_status(other, "X").status_code == 200  # another client is not affected
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies():
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    def request(peer, forwarded=None):
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return Request(EnvironBuilder(headers=headers, environ_base={"REMOTE_ADDR": peer}).get_environ())
+
+    # Default: nothing trusted, a client that writes the header gets its own socket address.
+    assert ratelimit.trusted_proxies("") == ()
+    assert ratelimit.client_address(request("203.0.113.7", "1.2.3.4"), ()) == "203.0.113.7"
+    ingress = ratelimit.trusted_proxies("10.0.0.0/8, 192.168.1.5")
+    # Through the ingress: the hop the ingress appended is the client, whatever the client wrote before it.
+    assert ratelimit.client_address(request("10.1.2.3", "1.2.3.4, 203.0.113.7"), ingress) == "203.0.113.7"
+    assert ratelimit.client_address(request("10.1.2.3", "203.0.113.7, 192.168.1.5"), ingress) == "203.0.113.7"
+    # A peer that is not a trusted proxy: its header is ignored.
+    assert ratelimit.client_address(request("198.51.100.9", "203.0.113.7"), ingress) == "198.51.100.9"
+    assert ratelimit.client_address(request("10.1.2.3", "not-an-ip"), ingress) == "10.1.2.3"
+    with pytest.raises(ValueError):
+        ratelimit.trusted_proxies("10.0.0.0/33")
