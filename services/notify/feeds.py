@@ -31,7 +31,7 @@ from services.chassis.errors import InvalidInput, NotFound
 from services.chassis.events import event_type
 from services.chassis.metrics import EVENTS_DUPLICATE
 from services.chassis.statements import dialect_insert, prebuilt
-from services.notify import storage
+from services.notify import pinned, storage
 from services.notify.domain import webhooks
 
 FEED_TYPES = tuple(event_type(m) for m in (
@@ -208,7 +208,7 @@ class AgencyFeeds:
             self._settle(delivery_id, "cancelled", None, "subscription deleted")
             return
         try:
-            webhooks.check_target(sub["url"], _allowed_hosts())
+            addresses = webhooks.check_target(sub["url"], _allowed_hosts())
         except webhooks.TargetRefused as exc:
             self._settle(delivery_id, "dead", None, f"target refused: {exc}")
             DELIVERIES.labels("refused_target").inc()
@@ -221,9 +221,13 @@ class AgencyFeeds:
         headers = {"Content-Type": "application/cloudevents+json; charset=utf-8", "User-Agent": "MotCua-Webhooks/1",
                    **webhooks.headers(in_force, msg_id, body)}
         try:
-            response = _http.post(sub["url"], data=body, headers=headers, timeout=10, allow_redirects=False)
-            code, error = response.status_code, "" if response.ok else response.text[:300]
-        except requests.RequestException as exc:
+            if addresses:  # connect to the address just checked, not to a second DNS answer
+                code, text = pinned.post(sub["url"], addresses[0], body, headers, timeout=10)
+                error = "" if 200 <= code < 400 else text
+            else:  # a host the province allowed by name (WEBHOOK_ALLOWED_HOSTS)
+                response = _http.post(sub["url"], data=body, headers=headers, timeout=10, allow_redirects=False)
+                code, error = response.status_code, "" if response.ok else response.text[:300]
+        except (requests.RequestException, pinned.DeliveryError) as exc:
             code, error = None, f"{type(exc).__name__}: {exc}"[:300]
         if code is not None and 200 <= code < 300:
             self._settle(delivery_id, "delivered", code, "")

@@ -114,10 +114,14 @@ def _forbidden_address(address: str) -> bool:
             or ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")))
 
 
-def check_target(url: str, allowed_hosts: Iterable[str] = (), resolve=socket.getaddrinfo) -> None:
+def check_target(url: str, allowed_hosts: Iterable[str] = (), resolve=socket.getaddrinfo) -> list[str]:
     """Refuse URLs that would make the platform call itself or the province's internal network (SSRF): every
     address the host resolves to must be public, unless the host is explicitly allowed. Called when a
-    subscription is created and again before every delivery (DNS answers change)."""
+    subscription is created and again before every delivery (DNS answers change).
+
+    Returns the checked addresses (empty for an allowed host): the delivery connects to one of them, never
+    resolving the name a second time, so a DNS answer that changes between check and connect (rebinding) cannot
+    send it inside."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise TargetRefused("the target must be an http(s) URL with a host")
@@ -125,7 +129,7 @@ def check_target(url: str, allowed_hosts: Iterable[str] = (), resolve=socket.get
         raise TargetRefused("credentials in the URL are not allowed")
     host = parts.hostname.lower()
     if host in {h.strip().lower() for h in allowed_hosts if h.strip()}:
-        return
+        return []
     try:
         infos = resolve(host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -136,3 +140,4 @@ def check_target(url: str, allowed_hosts: Iterable[str] = (), resolve=socket.get
     bad = sorted(a for a in addresses if _forbidden_address(a))
     if bad:
         raise TargetRefused(f"the host resolves to private or internal addresses: {', '.join(bad)}")
+    return sorted(addresses)

@@ -112,5 +112,40 @@ def test_malformed_targets_are_refused(url):
 
 
 def test_public_targets_and_allow_listed_hosts_pass():
-    webhooks.check_target("https://agency.example.vn/hook", resolve=_resolver("203.162.4.1"))
-    webhooks.check_target("http://127.0.0.1:9999/hook", allowed_hosts=["127.0.0.1"])
+    assert webhooks.check_target("https://agency.example.vn/hook", resolve=_resolver("203.162.4.1")) == [
+        "203.162.4.1"]
+    assert webhooks.check_target("http://127.0.0.1:9999/hook", allowed_hosts=["127.0.0.1"]) == []
+
+
+def test_a_delivery_connects_to_the_checked_address_not_to_a_second_dns_answer():
+    """DNS rebinding: the name answers a public address at the check and an internal one afterwards. The
+    delivery uses the address the check returned; the name itself is never resolved again (here it does not
+    resolve at all), and the receiver still sees the URL's host name."""
+    import http.server
+    import threading
+
+    from services.notify import pinned
+
+    seen = {}
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            seen["host"], seen["path"] = self.headers["Host"], self.path
+            seen["body"] = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://agency.invalid:{server.server_port}/hook?x=1"  # .invalid never resolves (RFC 6761)
+        status, _ = pinned.post(url, "127.0.0.1", b'{"a":1}', {"Content-Type": "application/json"})
+    finally:
+        server.shutdown()
+    assert status == 204
+    assert seen == {"host": f"agency.invalid:{server.server_port}", "path": "/hook?x=1", "body": b'{"a":1}'}
+    with pytest.raises(pinned.DeliveryError):  # nothing listening there: no answer, not a crash
+        pinned.post(url, "127.0.0.1", b"{}", {}, timeout=2)
