@@ -467,11 +467,23 @@ class WorkflowService(audit.AuditChainRpc):
                 "signed_at": checked["signed_at"], "verification_code": checked["verification_code"],
                 "document": document}
 
+    def _admin(self, actor: dict) -> bool:
+        """Whether `actor` acts as an administrator. The `admin` role counts only for an agency the catalogue
+        holds: a token naming a unit that does not exist is refused, never trusted for every unit."""
+        if actor.get("kind") != "officer" or "admin" not in set(actor.get("roles") or []):
+            return False
+        if self.catalogue.territory.agencies.get(str(actor.get("unit") or "")) is None:
+            raise Forbidden("unit_unknown", "Đơn vị trong phiên đăng nhập không có trong danh mục cơ quan.",
+                            {"unit": str(actor.get("unit") or "")})
+        return True
+
     @rpc
     def revoke_result(self, code: str, reason: str, actor: dict) -> dict:
-        """Revoke a signed result (a leader of the issuing agency, or the province's ops). Idempotent."""
+        """Revoke a signed result (a leader of the issuing agency, or an administrator of an existing agency).
+        Idempotent; audited, with whether the administrator's right was used."""
         roles = set(actor.get("roles") or [])
-        if actor.get("kind") != "officer" or not roles & {"leader", "admin"}:
+        admin = self._admin(actor)
+        if actor.get("kind") != "officer" or not ("leader" in roles or admin):
             raise Forbidden("role_not_allowed", "Chỉ lãnh đạo cơ quan cấp được thu hồi văn bản.")
         if not (reason or "").strip():
             raise InvalidInput("reason_required", "Phải nêu lý do thu hồi.", {"field": "reason"})
@@ -480,10 +492,15 @@ class WorkflowService(audit.AuditChainRpc):
             row = storage.find_result_document(uow.session, code)
             if row is None or row["status"] != "signed":
                 raise NotFound("document_not_found", "Không tìm thấy văn bản với mã xác thực này.")
-            if "admin" not in roles and actor.get("unit") != row["agency_code"]:
+            if not admin and actor.get("unit") != row["agency_code"]:
                 raise Forbidden("unit_not_allowed", "Văn bản do cơ quan khác cấp.")
-            uow.session.execute(update(docs).where(docs.c.verification_code == code, docs.c.revoked_at.is_(None))
-                                .values(revoked_at=datetime.now(timezone.utc), revoked_reason=reason.strip()))
+            revoked = uow.session.execute(
+                update(docs).where(docs.c.verification_code == code, docs.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(timezone.utc), revoked_reason=reason.strip())).rowcount
+            if revoked:
+                uow.audit(f"officer:{actor.get('subject')}", "result.revoked", row["dossier_code"], {
+                    "verification_code": code, "unit": actor.get("unit"), "as_admin": admin,
+                    "issuing_agency": row["agency_code"], "reason": reason.strip()})
             row = storage.find_result_document(uow.session, code)
         return signing.public_view(row)
 
@@ -500,10 +517,9 @@ class WorkflowService(audit.AuditChainRpc):
     def portal_reconciliation(self, actor: dict, dossier_code: str | None = None) -> dict:
         """What the national portal has acknowledged and what not (officers of a province-level agency, or
         ops). With `dossier_code`: that dossier's sync status."""
-        roles = set(actor.get("roles") or [])
         agency = self.catalogue.territory.agencies.get(actor.get("unit") or "")
         province = agency is not None and self.catalogue.territory.level_of(agency) == "province"
-        if actor.get("kind") != "officer" or not ("admin" in roles or province):
+        if actor.get("kind") != "officer" or not (self._admin(actor) or province):
             raise Forbidden("role_not_allowed", "Chỉ cán bộ cấp tỉnh hoặc quản trị được xem đối soát.")
         with self.db.unit() as uow:
             return portal_sync.reconciliation(uow.session, dossier_code)

@@ -122,6 +122,27 @@ def test_revoked_result_shows_revoked_and_only_the_issuing_leader_revokes(ca):
     assert public["revoked"] and "ref-abc" not in json.dumps(public)
 
 
+def test_an_admin_counts_only_for_an_agency_that_exists_and_the_revocation_is_audited(ca):
+    workflow = _workflow()
+    _returned(workflow)
+    [doc] = workflow.db.rows("result_documents")
+    code = doc["verification_code"]
+    # An `admin` token naming a unit the catalogue does not hold: refused, for revocation and reconciliation.
+    with pytest.raises(Forbidden) as refused:
+        workflow.revoke_result(code, "Cấp nhầm", _officer("admin", "999.99.99.Z99"))
+    assert refused.value.code == "unit_unknown"
+    with pytest.raises(Forbidden):
+        workflow.portal_reconciliation(_officer("admin", "999.99.99.Z99"))
+    assert workflow.get_verification(code)["revoked"] is False
+    # An administrator of an existing agency (not the issuer) may revoke; the audit says so.
+    revoked = workflow.revoke_result(code, "Cấp nhầm", _officer("admin", "000.31.01.H41"))
+    assert revoked["revoked"]
+    [entry] = [a for a in workflow.db.rows("audit_log") if a["action"] == "result.revoked"]
+    details = json.loads(entry["details"]) if isinstance(entry["details"], str) else entry["details"]
+    assert entry["actor"] == "officer:admin-1" and details["as_admin"] is True
+    assert details["unit"] == "000.31.01.H41" and details["issuing_agency"] == JUSTICE
+
+
 def test_a_failing_signer_loses_nothing_and_the_timer_signs_later(ca, monkeypatch):
     monkeypatch.setenv("MOTCUA_SIGNING_PASSPHRASE_FILE", str(ca / "wrong"))
     (ca / "wrong").write_text("not-the-passphrase")

@@ -121,31 +121,39 @@ def test_a_delivery_connects_to_the_checked_address_not_to_a_second_dns_answer()
     """DNS rebinding: the name answers a public address at the check and an internal one afterwards. The
     delivery uses the address the check returned; the name itself is never resolved again (here it does not
     resolve at all), and the receiver still sees the URL's host name."""
-    import http.server
-    import threading
+    import json as json_
+    import subprocess
+    import sys
 
     from services.notify import pinned
 
-    seen = {}
-
-    class Receiver(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
-            seen["host"], seen["path"] = self.headers["Host"], self.path
-            seen["body"] = self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # The receiver runs in its own process: other unit tests leave eventlet's monkey patching in this one.
+    receiver = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
     try:
-        url = f"http://agency.invalid:{server.server_port}/hook?x=1"  # .invalid never resolves (RFC 6761)
-        status, _ = pinned.post(url, "127.0.0.1", b'{"a":1}', {"Content-Type": "application/json"})
+        port = int(receiver.stdout.readline())
+        url = f"http://agency.invalid:{port}/hook?x=1"  # .invalid never resolves (RFC 6761)
+        status, _ = pinned.post(url, "127.0.0.1", b'{"a":1}', {"Content-Type": "application/json"}, timeout=20)
+        seen = json_.loads(receiver.stdout.readline())
     finally:
-        server.shutdown()
+        receiver.kill()
+        receiver.wait()
     assert status == 204
-    assert seen == {"host": f"agency.invalid:{server.server_port}", "path": "/hook?x=1", "body": b'{"a":1}'}
+    assert seen == {"host": f"agency.invalid:{port}", "path": "/hook?x=1", "body": '{"a":1}'}
     with pytest.raises(pinned.DeliveryError):  # nothing listening there: no answer, not a crash
         pinned.post(url, "127.0.0.1", b"{}", {}, timeout=2)
+
+
+_RECEIVER = """
+import http.server, json, sys
+class R(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.send_response(204)
+        self.end_headers()
+        print(json.dumps({"host": self.headers["Host"], "path": self.path, "body": body}), flush=True)
+    def log_message(self, *a):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), R)
+print(server.server_port, flush=True)
+server.handle_request()
+"""
