@@ -389,19 +389,103 @@ def test_catalogue_config_map_matches_the_service_data_and_is_mounted(helm):
     assert {i["path"] for i in volume["configMap"]["items"]} == set(files)
 
 
-def test_promtool_checks_and_unit_tests_the_alerting_rules():
+RULES = CHART / "files" / "prometheus-rules.yaml"
+RUNBOOKS = ROOT / "docs" / "runbooks"
+RUNBOOK_SECTIONS = ("## What it means", "## Confirm", "## What to do", "## It is over when")
+# A base URL unlike the default, so the test proves the value reaches every alert.
+RUNBOOK_BASE = "https://wiki.ninhbinh.example.gov.vn/motcua/runbooks"
+
+
+def alerts_of(rules: dict) -> list[dict]:
+    return [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+
+
+def scrape_targets(docs) -> list[tuple[str, str]]:
+    """(job, port) of every target the rendered ServiceMonitors make Prometheus Operator scrape. The operator sets
+    `job` to the value of the Service label named by the monitor's `jobLabel`, or the Service's name when there is
+    no jobLabel or the Service lacks that label."""
+    services = [d for d in docs if d["kind"] == "Service"]
+    targets = []
+    for monitor in (d for d in docs if d["kind"] == "ServiceMonitor"):
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        [service] = [s for s in services if selector.items() <= s["metadata"]["labels"].items()]
+        label = monitor["spec"].get("jobLabel")
+        job = service["metadata"]["labels"].get(label, service["metadata"]["name"]) if label else \
+            service["metadata"]["name"]
+        ports = {p["name"]: p["port"] for p in service["spec"]["ports"]}
+        targets += [(job, str(ports[e["port"]])) for e in monitor["spec"]["endpoints"]]
+    return targets
+
+
+def service_down_cases(targets, alert) -> list[dict]:
+    """One promtool case per scraped job: that target stops answering, the others (and a foreign job) keep going
+    or are down without being MotCua's."""
+    instances = {job: f"10.0.0.{i}:{port}" for i, (job, port) in enumerate(targets, start=1)}
+    cases = []
+    for down in instances:
+        series = [{"series": f'up{{job="{job}", instance="{instance}"}}',
+                   "values": "1 1 0 0 0 0" if job == down else "1x5"} for job, instance in instances.items()]
+        series.append({"series": 'up{job="kube-state-metrics", instance="10.9.9.9:8080"}', "values": "0x5"})
+        expected = {"exp_labels": {"severity": "critical", "job": down, "instance": instances[down]},
+                    "exp_annotations": {"summary": f"{down} ({instances[down]}) is down",
+                                        "description": alert["annotations"]["description"],
+                                        "runbook_url": f"{RUNBOOK_BASE}/MotCuaServiceDown.md"}}
+        cases.append({"interval": "1m", "input_series": series, "alert_rule_test": [
+            {"eval_time": "2m", "alertname": "MotCuaServiceDown", "exp_alerts": []},
+            {"eval_time": "5m", "alertname": "MotCuaServiceDown", "exp_alerts": [expected]}]})
+    return cases
+
+
+def test_promtool_checks_and_unit_tests_the_rendered_alerting_rules(helm, tmp_path):
+    """The rules Prometheus gets (the rendered PrometheusRule) fire on the labels the rendered ServiceMonitors
+    produce; the static cases of rules_test.yaml run against the same rendered rules."""
     if not shutil.which("promtool"):
         pytest.skip("promtool is not installed (apt-get install prometheus)")
-    rules = CHART / "files" / "prometheus-rules.yaml"
-    checked = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True)
+    checked = subprocess.run(["promtool", "check", "rules", str(RULES)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    tested = subprocess.run(["promtool", "test", "rules", "rules_test.yaml"], capture_output=True, text=True,
-                            cwd=ROOT / "tests" / "charts")
+    docs = render(helm, "--set", "monitoring.forceCRDs=true", "--set",
+                  f"monitoring.prometheusRule.runbookBaseUrl={RUNBOOK_BASE}/")
+    [rule] = [d for d in docs if d["kind"] == "PrometheusRule"]
+    rendered = tmp_path / "rules.yaml"
+    rendered.write_text(yaml.safe_dump(rule["spec"]))
+    checked = subprocess.run(["promtool", "check", "rules", str(rendered)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    targets = scrape_targets(docs)
+    assert {job for job, _ in targets} == SERVICES  # jobLabel: app.kubernetes.io/component
+    spec = yaml.safe_load((ROOT / "tests" / "charts" / "rules_test.yaml").read_text())
+    spec["rule_files"] = [str(rendered)]
+    for case in spec["tests"]:
+        for test in case.get("alert_rule_test", []):
+            for alert in test.get("exp_alerts") or []:
+                alert["exp_annotations"]["runbook_url"] = f"{RUNBOOK_BASE}/{test['alertname']}.md"
+    [down] = [a for a in alerts_of(rule["spec"]) if a["alert"] == "MotCuaServiceDown"]
+    spec["tests"] += service_down_cases(targets, down)
+    tests = tmp_path / "rules_test.yaml"
+    tests.write_text(yaml.safe_dump(spec))
+    tested = subprocess.run(["promtool", "test", "rules", str(tests)], capture_output=True, text=True)
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    alerts = {r["alert"] for g in yaml.safe_load(rules.read_text())["groups"] for r in g["rules"] if "alert" in r}
-    tests = yaml.safe_load((ROOT / "tests" / "charts" / "rules_test.yaml").read_text())["tests"]
-    tested_alerts = {t["alertname"] for case in tests for t in case.get("alert_rule_test", [])}
-    assert alerts == tested_alerts  # every alert has a unit test
+    alerts = {a["alert"] for a in alerts_of(rule["spec"])}
+    tested_alerts = {t["alertname"] for case in spec["tests"] for t in case.get("alert_rule_test", [])
+                     if any(t.get("exp_alerts") or [])}
+    assert alerts == tested_alerts  # every alert has a case in which it fires
+
+
+def test_every_alert_has_severity_a_for_and_a_runbook(helm):
+    alerts = alerts_of(yaml.safe_load(RULES.read_text()))
+    assert alerts
+    for alert in alerts:
+        name = alert["alert"]
+        assert alert["labels"]["severity"] in ("critical", "warning"), name
+        assert re.fullmatch(r"[0-9]+[smh]", alert.get("for", "")), name
+        runbook = RUNBOOKS / f"{name}.md"
+        assert runbook.exists(), f"{name} has no runbook: write docs/runbooks/{name}.md"
+        text = runbook.read_text()
+        missing = [s for s in RUNBOOK_SECTIONS if s not in text]
+        assert not missing, (name, missing)
+    [rule] = [d for d in render(helm, "--set", "monitoring.forceCRDs=true") if d["kind"] == "PrometheusRule"]
+    default = "https://github.com/motcua/motcua/blob/main/docs/runbooks"
+    assert {a["alert"]: a["annotations"]["runbook_url"] for a in alerts_of(rule["spec"])} == {
+        a["alert"]: f"{default}/{a['alert']}.md" for a in alerts}
 
 
 def test_dashboard_is_valid_json_with_the_panels_ops_need(helm):
