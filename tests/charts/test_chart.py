@@ -518,3 +518,72 @@ def test_web_sign_in_reaches_only_the_gateway_with_its_secrets_by_reference(helm
             assert not {"WEB_SESSION_SECRET", "OIDC_CLIENT_SECRET", "OIDC_LOGIN"} & set(env), name
     plain = render(helm)
     assert "OIDC_LOGIN" not in env_of(containers(by_kind(plain, "Deployment")["gateway"])["gateway"])
+
+
+# -- the Secret keys an operator must create: every key a template reads is named in the install docs -----------
+# Secrets the operators generate (RabbitMQ Cluster Operator, CloudNativePG) are read directly; nobody creates them.
+GENERATED_SECRETS = ("-broker-default-user", "-db-app")
+WEB_SIGN_IN = ["--set", "webSignIn.authorizeUrl=https://sso.example.gov.vn/authorize", "--set",
+               "webSignIn.tokenUrl=https://sso.example.gov.vn/token", "--set", "webSignIn.clientId=motcua", "--set",
+               "webSignIn.clientSecret.key=oidc-client-secret"]
+SECRET_SCENARIOS = {"defaults": [], "every optional part": FULL, "web sign-in": WEB_SIGN_IN,
+                    **{v: values_args(v) for v in VALUES_FILES if v}}
+
+
+def secret_refs(node) -> set[tuple[str, str]]:
+    """(secret, key) of every secretKeyRef anywhere in the rendered objects."""
+    if isinstance(node, dict):
+        found = {(node["secretKeyRef"]["name"], node["secretKeyRef"]["key"])} if "secretKeyRef" in node else set()
+        return found.union(*(secret_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(secret_refs(v) for v in node))
+    return set()
+
+
+def operator_secret_refs(docs) -> set[tuple[str, str]]:
+    return {(name, key) for name, key in secret_refs(docs) if not name.endswith(GENERATED_SECRETS)}
+
+
+def readme_install_keys() -> set[str]:
+    """Keys the README's install step creates (`kubectl create secret ... --from-literal=<key>=...`)."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Deploy a province"):]
+    section = section[:section.index("\n## ", 1)]
+    commands = re.findall(r"kubectl create secret generic (?:[^\n]*\\\n)*[^\n]*", section)
+    assert commands, "the README's install step has no `kubectl create secret generic` command"
+    return {key for command in commands for key in re.findall(r"--from-(?:literal|file)=([a-z0-9.-]+)=", command)}
+
+
+def deploy_doc_keys() -> set[str]:
+    """Keys in the first column of docs/deploy.md's "Secret keys" table."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    section = text[text.index("## Secret keys"):]
+    return set(re.findall(r"^\| `([a-z0-9.-]+)` \|", section, flags=re.M))
+
+
+def undocumented(docs) -> set[str]:
+    keys = {key for _, key in operator_secret_refs(docs)}
+    return (keys - readme_install_keys()) | (keys - deploy_doc_keys())
+
+
+@pytest.mark.parametrize("args", SECRET_SCENARIOS.values(), ids=SECRET_SCENARIOS.keys())
+def test_every_secret_key_the_chart_reads_is_in_the_install_docs_and_notes(helm, args):
+    docs = render(helm, *args)
+    assert {key for _, key in operator_secret_refs(docs)} >= {"applicant-ref-key", "web-session-secret"}
+    assert not undocumented(docs), "add these keys to README's install step and docs/deploy.md 'Secret keys'"
+    installed = subprocess.run([str(helm), "install", "motcua", str(CHART), "--dry-run=client", *args],
+                               capture_output=True, text=True, timeout=120)
+    assert installed.returncode == 0, installed.stderr
+    notes = installed.stdout[installed.stdout.index("Secret keys this release reads"):].splitlines()[1:]
+    listed = set()
+    for line in notes:
+        if not line.startswith("  "):
+            break
+        secret, keys = line.strip().split(": ")
+        listed |= {(secret, key) for key in keys.split(", ")}
+    assert listed == operator_secret_refs(docs)  # NOTES names exactly what the pods will read
+
+
+def test_the_docs_check_catches_an_undocumented_key(helm):
+    docs = render(helm, "--set", "services.payment.extraSecretEnv.ZALO_TOKEN.key=zalo-token")
+    assert undocumented(docs) == {"zalo-token"}

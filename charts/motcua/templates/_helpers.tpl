@@ -186,3 +186,35 @@ app.kubernetes.io/component: {{ .service }}
   value: {{ $value | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* The Secret keys this release reads from Secrets the operator creates (the operators' own generated Secrets
+     excluded), one line per Secret: `<secret>: <key>, <key>`. NOTES.txt prints it; docs/deploy.md lists every
+     key it can contain, and tests/charts checks both against the rendered secretKeyRefs. */}}
+{{- define "motcua.secretKeys" -}}
+{{- $root := . -}}
+{{- $default := .Values.existingSecret -}}
+{{- $keys := dict -}}
+{{- $refs := list -}}
+{{- if not .Values.rabbitmq.enabled }}{{ $refs = append $refs (dict "key" "amqp-uri") }}{{ end -}}
+{{- if not .Values.postgresql.enabled }}{{ $refs = append $refs (dict "key" "database-url") }}{{ end -}}
+{{- $refs = append $refs (dict "key" "applicant-ref-key") -}}
+{{- range $ref := .Values.extraSecretEnv }}{{ $refs = append $refs $ref }}{{ end -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if ne $svc.enabled false -}}
+{{- $cfg := dict -}}
+{{- include "motcua.serviceConfig" (dict "root" $root "service" $name "out" $cfg) -}}
+{{- range $ref := (default dict $cfg.extraSecretEnv) }}{{ $refs = append $refs $ref }}{{ end -}}
+{{- if eq $name "gateway" -}}
+{{- $refs = append $refs $root.Values.webSignIn.sessionSecret -}}
+{{- if $root.Values.webSignIn.clientSecret.key }}{{ $refs = append $refs $root.Values.webSignIn.clientSecret }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $ref := $refs -}}
+{{- $secret := default $default $ref.secret -}}
+{{- $_ := set $keys $secret (append (default list (get $keys $secret)) $ref.key | uniq | sortAlpha) -}}
+{{- end -}}
+{{- range $secret, $list := $keys }}
+{{ $secret }}: {{ join ", " $list }}
+{{- end -}}
+{{- end -}}
