@@ -37,6 +37,9 @@ lint: $(GEN)/.stamp ## ruff
 unit: $(GEN)/.stamp ## Unit tests only (no servers)
 	@$(PY) -m pytest tests/unit -q
 
+integration: system browser $(GEN)/.stamp ## Integration tests only (own RabbitMQ and PostgreSQL, free ports: safe beside `make run`)
+	@$(PY) -m pytest tests/integration -q -p no:cacheprovider
+
 browser: ## Install Debian's chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright)
 	@bash scripts/ensure-system-packages.sh chromium
 
