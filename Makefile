@@ -46,9 +46,10 @@ browser: ## Install Debian's chromium for the browser tests (Playwright drives i
 test: system browser $(GEN)/.stamp lint helm ## Lint, unit, contract, integration and chart tests (starts its own RabbitMQ and PostgreSQL)
 	@$(PY) -m pytest -q -p no:cacheprovider
 
-chart-data: ## Copy the catalogue (units, procedures, calendars) into the Helm chart's files
+chart-data: ## Copy the catalogue (units, procedures, calendars) and the consumed queues into the Helm chart's files
 	@rm -rf charts/motcua/files/catalogue && mkdir -p charts/motcua/files/catalogue
 	@cp -r services/workflow/data/. charts/motcua/files/catalogue/
+	@$(MAKE) -s protos && $(PY) scripts/chart_queues.py
 
 asyncapi: $(GEN)/.stamp ## Regenerate docs/asyncapi.yaml (event channels and payloads for agencies) from protos/
 	@$(PY) scripts/asyncapi.py

@@ -21,7 +21,7 @@ METRICS_PORTS = {"gateway": 9100, "intake": 9101, "workflow": 9102, "payment": 9
 VALUES_FILES = [None, "values-2level.yaml", "values-3level.yaml"]
 # Every optional part switched on: operators' custom resources, Prometheus Operator objects, the Ingress.
 FULL = ["--set", "monitoring.forceCRDs=true", "--set", "rabbitmq.enabled=true", "--set", "postgresql.enabled=true",
-        "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls"]
+        "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls", "--set", "keda.enabled=true"]
 SECRET_ENV = {"AMQP_URI", "DATABASE_URL", "MOTCUA_APPLICANT_REF_KEY", "VNPAY_HASH_SECRET", "RABBITMQ_USERNAME",
               "RABBITMQ_PASSWORD", "PGUSER", "PGPASSWORD"}
 
@@ -284,6 +284,9 @@ BAD_VALUES = {
     "writable root fs": "securityContext: {readOnlyRootFilesystem: false}\n",
     "grace too short": "defaults: {terminationGracePeriodSeconds: 3}\n",
     "secret env without key": "extraSecretEnv:\n  VNPAY_HASH_SECRET: {secret: x}\n",
+    "KEDA on the gateway": "keda: {enabled: true, services: [gateway]}\n",
+    "KEDA target of zero": "keda: {messagesPerPod: 0}\n",
+    "unknown broker anti-affinity": "rabbitmq: {antiAffinity: sometimes}\n",
 }
 
 
@@ -315,6 +318,32 @@ CR_SCHEMAS = {
             "instances": {"type": "integer", "minimum": 1}, "storage": {"type": "object", "required": ["size"]}}}}},
     "Database": {"type": "object", "required": ["spec"], "properties": {"spec": {
         "type": "object", "required": ["name", "owner", "cluster"]}}},
+    # KEDA 2.x: keda.sh/v1alpha1 ScaledObject with rabbitmq triggers, TriggerAuthentication by Secret reference.
+    "ScaledObject": {"type": "object", "required": ["spec"], "properties": {"spec": {
+        "type": "object", "required": ["scaleTargetRef", "triggers", "minReplicaCount", "maxReplicaCount"],
+        "additionalProperties": False, "properties": {
+            "scaleTargetRef": {"type": "object", "required": ["name"], "additionalProperties": False,
+                               "properties": {"name": {"type": "string"}}},
+            "minReplicaCount": {"type": "integer", "minimum": 0},
+            "maxReplicaCount": {"type": "integer", "minimum": 1},
+            "pollingInterval": {"type": "integer", "minimum": 1},
+            "cooldownPeriod": {"type": "integer", "minimum": 0},
+            "triggers": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["type", "metadata", "authenticationRef"], "additionalProperties": False,
+                "properties": {
+                    "type": {"const": "rabbitmq"},
+                    "authenticationRef": {"type": "object", "required": ["name"]},
+                    "metadata": {"type": "object", "required": ["queueName", "mode", "value", "protocol"],
+                                 "additionalProperties": {"type": "string"}, "properties": {
+                                     "mode": {"enum": ["QueueLength", "MessageRate"]},
+                                     "protocol": {"enum": ["amqp", "http", "auto"]},
+                                     "value": {"type": "string", "pattern": "^[0-9]+$"}}}}}}}}}},
+    "TriggerAuthentication": {"type": "object", "required": ["spec"], "properties": {"spec": {
+        "type": "object", "required": ["secretTargetRef"], "additionalProperties": False, "properties": {
+            "secretTargetRef": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["parameter", "name", "key"], "additionalProperties": False,
+                "properties": {"parameter": {"type": "string"}, "name": {"type": "string", "minLength": 1},
+                               "key": {"type": "string", "minLength": 1}}}}}}}},
 }
 
 
@@ -534,6 +563,9 @@ def secret_refs(node) -> set[tuple[str, str]]:
     """(secret, key) of every secretKeyRef anywhere in the rendered objects."""
     if isinstance(node, dict):
         found = {(node["secretKeyRef"]["name"], node["secretKeyRef"]["key"])} if "secretKeyRef" in node else set()
+        # KEDA's TriggerAuthentication reads Secrets too (secretTargetRef entries: parameter, name, key).
+        if "parameter" in node and "name" in node and "key" in node:
+            found.add((node["name"], node["key"]))
         return found.union(*(secret_refs(v) for v in node.values()))
     if isinstance(node, list):
         return set().union(*(secret_refs(v) for v in node))
@@ -587,3 +619,57 @@ def test_every_secret_key_the_chart_reads_is_in_the_install_docs_and_notes(helm,
 def test_the_docs_check_catches_an_undocumented_key(helm):
     docs = render(helm, "--set", "services.payment.extraSecretEnv.ZALO_TOKEN.key=zalo-token")
     assert undocumented(docs) == {"zalo-token"}
+
+
+# -- the broker's nodes on separate hosts; KEDA on queue depth -------------------------------------------------
+def test_broker_nodes_never_share_a_host_unless_told_to_prefer(helm):
+    [cluster] = [d for d in render(helm, "--set", "rabbitmq.enabled=true") if d["kind"] == "RabbitmqCluster"]
+    anti = cluster["spec"]["affinity"]["podAntiAffinity"]
+    # The RabbitMQ Cluster Operator labels its pods app.kubernetes.io/name=<RabbitmqCluster name>.
+    term = {"labelSelector": {"matchLabels": {"app.kubernetes.io/name": cluster["metadata"]["name"]}},
+            "topologyKey": "kubernetes.io/hostname"}
+    assert anti == {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+    [soft] = [d for d in render(helm, "--set", "rabbitmq.enabled=true", "--set", "rabbitmq.antiAffinity=preferred",
+                                "--set", "rabbitmq.antiAffinityTopologyKey=topology.kubernetes.io/zone")
+              if d["kind"] == "RabbitmqCluster"]
+    assert soft["spec"]["affinity"]["podAntiAffinity"] == {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 100, "podAffinityTerm": {**term, "topologyKey": "topology.kubernetes.io/zone"}}]}
+
+
+def test_queues_file_lists_the_queues_the_code_consumes():
+    from scripts.chart_queues import render as render_queues
+
+    assert (CHART / "files" / "queues.yaml").read_text() == render_queues(), "run `make chart-data`"
+
+
+def test_keda_scales_backends_on_their_queues_instead_of_the_cpu_hpa(helm):
+    import jsonschema
+
+    assert not [d for d in render(helm) if d["kind"] in ("ScaledObject", "TriggerAuthentication")]
+    queues = yaml.safe_load((CHART / "files" / "queues.yaml").read_text())
+    assert set(queues) == SERVICES - {"gateway"} and all(f"rpc-{s}" in q for s, q in queues.items())
+    docs = render(helm, *values_args("values-3level.yaml"), "--set", "keda.enabled=true")
+    scaled, hpas = by_kind(docs, "ScaledObject"), by_kind(docs, "HorizontalPodAutoscaler")
+    deployments = by_kind(docs, "Deployment")
+    [auth] = [d for d in docs if d["kind"] == "TriggerAuthentication"]
+    assert auth["spec"]["secretTargetRef"] == [{"parameter": "host", "name": "motcua-nb-connections",
+                                                "key": "amqp-uri"}]
+    assert set(scaled) == set(queues)
+    assert set(hpas) == {"gateway"}  # KEDA makes its own HPA: two would fight over the replica count
+    for name, obj in scaled.items():
+        jsonschema.validate(obj, CR_SCHEMAS["ScaledObject"])
+        spec = obj["spec"]
+        assert spec["scaleTargetRef"]["name"] == deployments[name]["metadata"]["name"]
+        assert "replicas" not in deployments[name]["spec"]
+        assert [t["metadata"]["queueName"] for t in spec["triggers"]] == queues[name]
+        assert {t["authenticationRef"]["name"] for t in spec["triggers"]} == {auth["metadata"]["name"]}
+        assert {t["metadata"]["value"] for t in spec["triggers"]} == {"20"}
+    assert scaled["workflow"]["spec"]["minReplicaCount"] == 3 and scaled["intake"]["spec"]["minReplicaCount"] == 2
+    assert scaled["workflow"]["spec"]["maxReplicaCount"] == 6
+    some = render(helm, "--set", "keda.enabled=true", "--set", "keda.services={notify}", "--set",
+                  "keda.messagesPerPod=5", "--set", "keda.hostSecret.secret=keda-broker")
+    assert set(by_kind(some, "ScaledObject")) == {"notify"}
+    assert set(by_kind(some, "HorizontalPodAutoscaler")) == SERVICES - {"notify"}
+    [auth] = [d for d in some if d["kind"] == "TriggerAuthentication"]
+    assert auth["spec"]["secretTargetRef"][0]["name"] == "keda-broker"
+    assert {t["metadata"]["value"] for t in by_kind(some, "ScaledObject")["notify"]["spec"]["triggers"]} == {"5"}

@@ -80,7 +80,11 @@ app.kubernetes.io/component: {{ .service }}
 {{- end -}}
 {{- end -}}
 {{- $_ := set $out "autoscaling" $auto -}}
-{{- $_ := set $out "hpa" (and $auto.enabled (gt (int $out.replicas) 0)) -}}
+{{- /* KEDA (queue depth) replaces the CPU HPA for the services it scales: KEDA creates its own HPA. */ -}}
+{{- $queues := index (.root.Files.Get "files/queues.yaml" | fromYaml) .service -}}
+{{- $kedaOn := and .root.Values.keda.enabled $queues (gt (int $out.replicas) 0) (or (not .root.Values.keda.services) (has .service .root.Values.keda.services)) -}}
+{{- $_ := set $out "keda" (ternary $queues list (not (not $kedaOn))) -}}
+{{- $_ := set $out "hpa" (and $auto.enabled (gt (int $out.replicas) 0) (not $kedaOn)) -}}
 {{- end -}}
 
 {{- define "motcua.serviceAccountName" -}}
@@ -210,6 +214,7 @@ app.kubernetes.io/component: {{ .service }}
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.keda.enabled (include "motcua.kedaServices" .) }}{{ $refs = append $refs .Values.keda.hostSecret }}{{ end -}}
 {{- range $ref := $refs -}}
 {{- $secret := default $default $ref.secret -}}
 {{- $_ := set $keys $secret (append (default list (get $keys $secret)) $ref.key | uniq | sortAlpha) -}}
@@ -217,4 +222,18 @@ app.kubernetes.io/component: {{ .service }}
 {{- range $secret, $list := $keys }}
 {{ $secret }}: {{ join ", " $list }}
 {{- end -}}
+{{- end -}}
+
+{{/* Services KEDA scales, space separated (empty when keda is off). */}}
+{{- define "motcua.kedaServices" -}}
+{{- $root := . -}}
+{{- $names := list -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if ne $svc.enabled false -}}
+{{- $cfg := dict -}}
+{{- include "motcua.serviceConfig" (dict "root" $root "service" $name "out" $cfg) -}}
+{{- if $cfg.keda }}{{ $names = append $names $name }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- join " " $names -}}
 {{- end -}}
