@@ -37,15 +37,19 @@ lint: $(GEN)/.stamp ## ruff
 unit: $(GEN)/.stamp ## Unit tests only (no servers)
 	@$(PY) -m pytest tests/unit -q
 
+integration: system browser $(GEN)/.stamp ## Integration tests only (own RabbitMQ and PostgreSQL, free ports: safe beside `make run`)
+	@$(PY) -m pytest tests/integration -q -p no:cacheprovider
+
 browser: ## Install Debian's chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright)
 	@bash scripts/ensure-system-packages.sh chromium
 
 test: system browser $(GEN)/.stamp lint helm ## Lint, unit, contract, integration and chart tests (starts its own RabbitMQ and PostgreSQL)
 	@$(PY) -m pytest -q -p no:cacheprovider
 
-chart-data: ## Copy the catalogue (units, procedures, calendars) into the Helm chart's files
+chart-data: ## Copy the catalogue (units, procedures, calendars) and the consumed queues into the Helm chart's files
 	@rm -rf charts/motcua/files/catalogue && mkdir -p charts/motcua/files/catalogue
 	@cp -r services/workflow/data/. charts/motcua/files/catalogue/
+	@$(MAKE) -s protos && $(PY) scripts/chart_queues.py
 
 asyncapi: $(GEN)/.stamp ## Regenerate docs/asyncapi.yaml (event channels and payloads for agencies) from protos/
 	@$(PY) scripts/asyncapi.py

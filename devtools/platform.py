@@ -15,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devtools.ports import free_port
 from services.chassis.config import METRICS_PORTS, REPO_ROOT
 
 ORDER = ("registry", "workflow", "intake", "notify", "payment", "gateway")
@@ -25,11 +26,19 @@ class Platform:
     env: dict
     log_dir: Path
     services: tuple[str, ...] = ORDER
-    port_offset: int = 0  # shifts metrics ports (and the gateway's HTTP port) so tests never clash with `make run`
+    port_offset: int = 0  # shifts the fixed metrics ports (bench); tests pass metrics_ports instead
     http_port: int = 8000
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Metrics/health port per process name (`workflow`, `workflow#1`): a name not in it gets a free port on first
+    # use and keeps it, so replicas started later never collide with `make run` or another test session. None:
+    # the fixed METRICS_PORTS (+ port_offset, + 50 per replica), as `make run` documents them.
+    metrics_ports: dict[str, int] | None = None
 
     def metrics_port(self, name: str) -> int:
+        if self.metrics_ports is not None:
+            if name not in self.metrics_ports:
+                self.metrics_ports[name] = free_port()
+            return self.metrics_ports[name]
         base, _, replica = name.partition("#")
         return METRICS_PORTS[base] + self.port_offset + 50 * int(replica or 0)
 

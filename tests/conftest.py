@@ -17,8 +17,9 @@ import requests
 from devtools.dev_ca import ensure_dev_ca
 from devtools.logscan import scan_logs_for_personal_data
 from devtools.message_sandbox import MessageSandbox
-from devtools.platform import Platform
+from devtools.platform import ORDER, Platform
 from devtools.portal_sandbox import PortalSandbox
+from devtools.ports import free_port
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
 from devtools.smtp_sink import SmtpSink, read_messages
@@ -26,12 +27,12 @@ from devtools.vnpay_sandbox import Sandbox
 from services.chassis.config import REPO_ROOT
 
 TEST_VAR = REPO_ROOT / "var" / "test"
+# The session's broker and database: fixed defaults away from `make run`'s (5672, 5432), overridable so several
+# sessions can share a machine (RabbitMQ also takes AMQP port + 20000 for Erlang distribution).
 AMQP_PORT = int(os.environ.get("MOTCUA_TEST_AMQP_PORT", "5682"))
 PG_PORT = int(os.environ.get("MOTCUA_TEST_PG_PORT", "55432"))
-# Shifts every per-module port (HTTP, metrics, SMTP, sandboxes) so two test sessions can run side by side on one
-# machine (each also needs its own MOTCUA_TEST_AMQP_PORT and MOTCUA_TEST_PG_PORT). Keep it under 50 (replicas'
-# metrics ports sit 50 above).
-PORT_SHIFT = int(os.environ.get("MOTCUA_TEST_PORT_SHIFT", "0"))
+# Every per-module port (gateway HTTP, each replica's metrics, SMTP, sandboxes) is a free port picked at start-up
+# (devtools.ports.free_port): no fixed offset can collide with `make run` or another session.
 
 
 @pytest.fixture(scope="session")
@@ -176,9 +177,6 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.2, message: str
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
-_offsets = iter(range(1000 + PORT_SHIFT, 9000, 100))
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def running(request, broker, tmp_path_factory):
     backend = request.param
@@ -191,27 +189,26 @@ def running(request, broker, tmp_path_factory):
         database_url = pg.url(f"t{run_id}_{{service}}")
     else:
         database_url = f"sqlite:///{base}/data/{{service}}.db"
-    offset = next(_offsets)
-    smtp_port, smtp_http = 20000 + offset, 20001 + offset
+    http_port, smtp_port, smtp_http, sandbox_port, messages_port, portal_port = (free_port() for _ in range(6))
     sink = SmtpSink(base / "mail", smtp_port, smtp_http)
     sink.start()
-    sandbox = Sandbox(20002 + offset, f"http://127.0.0.1:{8000 + offset}/api/v1/payments/vnpay/ipn")
+    sandbox = Sandbox(sandbox_port, f"http://127.0.0.1:{http_port}/api/v1/payments/vnpay/ipn")
     sandbox.start()
-    messages = MessageSandbox(20003 + offset)
+    messages = MessageSandbox(messages_port)
     messages.start()
-    portal = PortalSandbox(20004 + offset)  # national portal's dossier sync interface
+    portal = PortalSandbox(portal_port)  # national portal's dossier sync interface
     portal.start()
     env = {
         "MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "SMTP_PORT": str(smtp_port),
         "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"), "PYTHONWARNINGS": "ignore",
-        "MAX_DELIVERY_ATTEMPTS": "3", "PUBLIC_URL": f"http://127.0.0.1:{8000 + offset}",
+        "MAX_DELIVERY_ATTEMPTS": "3", "PUBLIC_URL": f"http://127.0.0.1:{http_port}",
         "FILE_STORE_DIR": str(base / "files"), "UPLOAD_MAX_BYTES": str(256 * 1024),
-        "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{20002 + offset}",
+        "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
         "PAYMENT_RECONCILE_AFTER_SECONDS": "3", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "1",
         # Test webhook receivers listen on loopback; the retry schedule runs 50 times faster.
         "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_RETRY_SCALE": "0.02",
         # SMS and Zalo through the sandbox provider; quiet hours off (tests run at any hour), faster retries.
-        "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{20003 + offset}", "NOTIFY_PHONE_CHANNELS": "zalo,sms",
+        "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{messages_port}", "NOTIFY_PHONE_CHANNELS": "zalo,sms",
         "NOTIFY_QUIET_HOURS": "0", "NOTIFY_RETRY_SCALE": "0.05",
         # Tests file hundreds of dossiers for one citizen from one address: the per-client limits are lifted
         # (their logic is tested in tests/unit/gateway/test_web_session.py).
@@ -220,7 +217,8 @@ def running(request, broker, tmp_path_factory):
     }
     env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/signing.py)
     env.update({"PORTAL_SYNC_URL": portal.url, "PORTAL_SYNC_RETRY_MAX_SECONDS": "1"})
-    platform = Platform(env=env, log_dir=base / "logs", port_offset=offset, http_port=8000 + offset)
+    platform = Platform(env=env, log_dir=base / "logs", http_port=http_port,
+                        metrics_ports={name: free_port() for name in ORDER})
     platform.migrate()
     subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
                    cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)

@@ -21,7 +21,7 @@ METRICS_PORTS = {"gateway": 9100, "intake": 9101, "workflow": 9102, "payment": 9
 VALUES_FILES = [None, "values-2level.yaml", "values-3level.yaml"]
 # Every optional part switched on: operators' custom resources, Prometheus Operator objects, the Ingress.
 FULL = ["--set", "monitoring.forceCRDs=true", "--set", "rabbitmq.enabled=true", "--set", "postgresql.enabled=true",
-        "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls"]
+        "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls", "--set", "keda.enabled=true"]
 SECRET_ENV = {"AMQP_URI", "DATABASE_URL", "MOTCUA_APPLICANT_REF_KEY", "VNPAY_HASH_SECRET", "RABBITMQ_USERNAME",
               "RABBITMQ_PASSWORD", "PGUSER", "PGPASSWORD"}
 
@@ -284,6 +284,9 @@ BAD_VALUES = {
     "writable root fs": "securityContext: {readOnlyRootFilesystem: false}\n",
     "grace too short": "defaults: {terminationGracePeriodSeconds: 3}\n",
     "secret env without key": "extraSecretEnv:\n  VNPAY_HASH_SECRET: {secret: x}\n",
+    "KEDA on the gateway": "keda: {enabled: true, services: [gateway]}\n",
+    "KEDA target of zero": "keda: {messagesPerPod: 0}\n",
+    "unknown broker anti-affinity": "rabbitmq: {antiAffinity: sometimes}\n",
 }
 
 
@@ -315,6 +318,32 @@ CR_SCHEMAS = {
             "instances": {"type": "integer", "minimum": 1}, "storage": {"type": "object", "required": ["size"]}}}}},
     "Database": {"type": "object", "required": ["spec"], "properties": {"spec": {
         "type": "object", "required": ["name", "owner", "cluster"]}}},
+    # KEDA 2.x: keda.sh/v1alpha1 ScaledObject with rabbitmq triggers, TriggerAuthentication by Secret reference.
+    "ScaledObject": {"type": "object", "required": ["spec"], "properties": {"spec": {
+        "type": "object", "required": ["scaleTargetRef", "triggers", "minReplicaCount", "maxReplicaCount"],
+        "additionalProperties": False, "properties": {
+            "scaleTargetRef": {"type": "object", "required": ["name"], "additionalProperties": False,
+                               "properties": {"name": {"type": "string"}}},
+            "minReplicaCount": {"type": "integer", "minimum": 0},
+            "maxReplicaCount": {"type": "integer", "minimum": 1},
+            "pollingInterval": {"type": "integer", "minimum": 1},
+            "cooldownPeriod": {"type": "integer", "minimum": 0},
+            "triggers": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["type", "metadata", "authenticationRef"], "additionalProperties": False,
+                "properties": {
+                    "type": {"const": "rabbitmq"},
+                    "authenticationRef": {"type": "object", "required": ["name"]},
+                    "metadata": {"type": "object", "required": ["queueName", "mode", "value", "protocol"],
+                                 "additionalProperties": {"type": "string"}, "properties": {
+                                     "mode": {"enum": ["QueueLength", "MessageRate"]},
+                                     "protocol": {"enum": ["amqp", "http", "auto"]},
+                                     "value": {"type": "string", "pattern": "^[0-9]+$"}}}}}}}}}},
+    "TriggerAuthentication": {"type": "object", "required": ["spec"], "properties": {"spec": {
+        "type": "object", "required": ["secretTargetRef"], "additionalProperties": False, "properties": {
+            "secretTargetRef": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["parameter", "name", "key"], "additionalProperties": False,
+                "properties": {"parameter": {"type": "string"}, "name": {"type": "string", "minLength": 1},
+                               "key": {"type": "string", "minLength": 1}}}}}}}},
 }
 
 
@@ -389,19 +418,103 @@ def test_catalogue_config_map_matches_the_service_data_and_is_mounted(helm):
     assert {i["path"] for i in volume["configMap"]["items"]} == set(files)
 
 
-def test_promtool_checks_and_unit_tests_the_alerting_rules():
+RULES = CHART / "files" / "prometheus-rules.yaml"
+RUNBOOKS = ROOT / "docs" / "runbooks"
+RUNBOOK_SECTIONS = ("## What it means", "## Confirm", "## What to do", "## It is over when")
+# A base URL unlike the default, so the test proves the value reaches every alert.
+RUNBOOK_BASE = "https://wiki.ninhbinh.example.gov.vn/motcua/runbooks"
+
+
+def alerts_of(rules: dict) -> list[dict]:
+    return [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+
+
+def scrape_targets(docs) -> list[tuple[str, str]]:
+    """(job, port) of every target the rendered ServiceMonitors make Prometheus Operator scrape. The operator sets
+    `job` to the value of the Service label named by the monitor's `jobLabel`, or the Service's name when there is
+    no jobLabel or the Service lacks that label."""
+    services = [d for d in docs if d["kind"] == "Service"]
+    targets = []
+    for monitor in (d for d in docs if d["kind"] == "ServiceMonitor"):
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        [service] = [s for s in services if selector.items() <= s["metadata"]["labels"].items()]
+        label = monitor["spec"].get("jobLabel")
+        job = service["metadata"]["labels"].get(label, service["metadata"]["name"]) if label else \
+            service["metadata"]["name"]
+        ports = {p["name"]: p["port"] for p in service["spec"]["ports"]}
+        targets += [(job, str(ports[e["port"]])) for e in monitor["spec"]["endpoints"]]
+    return targets
+
+
+def service_down_cases(targets, alert) -> list[dict]:
+    """One promtool case per scraped job: that target stops answering, the others (and a foreign job) keep going
+    or are down without being MotCua's."""
+    instances = {job: f"10.0.0.{i}:{port}" for i, (job, port) in enumerate(targets, start=1)}
+    cases = []
+    for down in instances:
+        series = [{"series": f'up{{job="{job}", instance="{instance}"}}',
+                   "values": "1 1 0 0 0 0" if job == down else "1x5"} for job, instance in instances.items()]
+        series.append({"series": 'up{job="kube-state-metrics", instance="10.9.9.9:8080"}', "values": "0x5"})
+        expected = {"exp_labels": {"severity": "critical", "job": down, "instance": instances[down]},
+                    "exp_annotations": {"summary": f"{down} ({instances[down]}) is down",
+                                        "description": alert["annotations"]["description"],
+                                        "runbook_url": f"{RUNBOOK_BASE}/MotCuaServiceDown.md"}}
+        cases.append({"interval": "1m", "input_series": series, "alert_rule_test": [
+            {"eval_time": "2m", "alertname": "MotCuaServiceDown", "exp_alerts": []},
+            {"eval_time": "5m", "alertname": "MotCuaServiceDown", "exp_alerts": [expected]}]})
+    return cases
+
+
+def test_promtool_checks_and_unit_tests_the_rendered_alerting_rules(helm, tmp_path):
+    """The rules Prometheus gets (the rendered PrometheusRule) fire on the labels the rendered ServiceMonitors
+    produce; the static cases of rules_test.yaml run against the same rendered rules."""
     if not shutil.which("promtool"):
         pytest.skip("promtool is not installed (apt-get install prometheus)")
-    rules = CHART / "files" / "prometheus-rules.yaml"
-    checked = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True)
+    checked = subprocess.run(["promtool", "check", "rules", str(RULES)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    tested = subprocess.run(["promtool", "test", "rules", "rules_test.yaml"], capture_output=True, text=True,
-                            cwd=ROOT / "tests" / "charts")
+    docs = render(helm, "--set", "monitoring.forceCRDs=true", "--set",
+                  f"monitoring.prometheusRule.runbookBaseUrl={RUNBOOK_BASE}/")
+    [rule] = [d for d in docs if d["kind"] == "PrometheusRule"]
+    rendered = tmp_path / "rules.yaml"
+    rendered.write_text(yaml.safe_dump(rule["spec"]))
+    checked = subprocess.run(["promtool", "check", "rules", str(rendered)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    targets = scrape_targets(docs)
+    assert {job for job, _ in targets} == SERVICES  # jobLabel: app.kubernetes.io/component
+    spec = yaml.safe_load((ROOT / "tests" / "charts" / "rules_test.yaml").read_text())
+    spec["rule_files"] = [str(rendered)]
+    for case in spec["tests"]:
+        for test in case.get("alert_rule_test", []):
+            for alert in test.get("exp_alerts") or []:
+                alert["exp_annotations"]["runbook_url"] = f"{RUNBOOK_BASE}/{test['alertname']}.md"
+    [down] = [a for a in alerts_of(rule["spec"]) if a["alert"] == "MotCuaServiceDown"]
+    spec["tests"] += service_down_cases(targets, down)
+    tests = tmp_path / "rules_test.yaml"
+    tests.write_text(yaml.safe_dump(spec))
+    tested = subprocess.run(["promtool", "test", "rules", str(tests)], capture_output=True, text=True)
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    alerts = {r["alert"] for g in yaml.safe_load(rules.read_text())["groups"] for r in g["rules"] if "alert" in r}
-    tests = yaml.safe_load((ROOT / "tests" / "charts" / "rules_test.yaml").read_text())["tests"]
-    tested_alerts = {t["alertname"] for case in tests for t in case.get("alert_rule_test", [])}
-    assert alerts == tested_alerts  # every alert has a unit test
+    alerts = {a["alert"] for a in alerts_of(rule["spec"])}
+    tested_alerts = {t["alertname"] for case in spec["tests"] for t in case.get("alert_rule_test", [])
+                     if any(t.get("exp_alerts") or [])}
+    assert alerts == tested_alerts  # every alert has a case in which it fires
+
+
+def test_every_alert_has_severity_a_for_and_a_runbook(helm):
+    alerts = alerts_of(yaml.safe_load(RULES.read_text()))
+    assert alerts
+    for alert in alerts:
+        name = alert["alert"]
+        assert alert["labels"]["severity"] in ("critical", "warning"), name
+        assert re.fullmatch(r"[0-9]+[smh]", alert.get("for", "")), name
+        runbook = RUNBOOKS / f"{name}.md"
+        assert runbook.exists(), f"{name} has no runbook: write docs/runbooks/{name}.md"
+        text = runbook.read_text()
+        missing = [s for s in RUNBOOK_SECTIONS if s not in text]
+        assert not missing, (name, missing)
+    [rule] = [d for d in render(helm, "--set", "monitoring.forceCRDs=true") if d["kind"] == "PrometheusRule"]
+    default = "https://github.com/motcua/motcua/blob/main/docs/runbooks"
+    assert {a["alert"]: a["annotations"]["runbook_url"] for a in alerts_of(rule["spec"])} == {
+        a["alert"]: f"{default}/{a['alert']}.md" for a in alerts}
 
 
 def test_dashboard_is_valid_json_with_the_panels_ops_need(helm):
@@ -434,3 +547,129 @@ def test_web_sign_in_reaches_only_the_gateway_with_its_secrets_by_reference(helm
             assert not {"WEB_SESSION_SECRET", "OIDC_CLIENT_SECRET", "OIDC_LOGIN"} & set(env), name
     plain = render(helm)
     assert "OIDC_LOGIN" not in env_of(containers(by_kind(plain, "Deployment")["gateway"])["gateway"])
+
+
+# -- the Secret keys an operator must create: every key a template reads is named in the install docs -----------
+# Secrets the operators generate (RabbitMQ Cluster Operator, CloudNativePG) are read directly; nobody creates them.
+GENERATED_SECRETS = ("-broker-default-user", "-db-app")
+WEB_SIGN_IN = ["--set", "webSignIn.authorizeUrl=https://sso.example.gov.vn/authorize", "--set",
+               "webSignIn.tokenUrl=https://sso.example.gov.vn/token", "--set", "webSignIn.clientId=motcua", "--set",
+               "webSignIn.clientSecret.key=oidc-client-secret"]
+SECRET_SCENARIOS = {"defaults": [], "every optional part": FULL, "web sign-in": WEB_SIGN_IN,
+                    **{v: values_args(v) for v in VALUES_FILES if v}}
+
+
+def secret_refs(node) -> set[tuple[str, str]]:
+    """(secret, key) of every secretKeyRef anywhere in the rendered objects."""
+    if isinstance(node, dict):
+        found = {(node["secretKeyRef"]["name"], node["secretKeyRef"]["key"])} if "secretKeyRef" in node else set()
+        # KEDA's TriggerAuthentication reads Secrets too (secretTargetRef entries: parameter, name, key).
+        if "parameter" in node and "name" in node and "key" in node:
+            found.add((node["name"], node["key"]))
+        return found.union(*(secret_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(secret_refs(v) for v in node))
+    return set()
+
+
+def operator_secret_refs(docs) -> set[tuple[str, str]]:
+    return {(name, key) for name, key in secret_refs(docs) if not name.endswith(GENERATED_SECRETS)}
+
+
+def readme_install_keys() -> set[str]:
+    """Keys the README's install step creates (`kubectl create secret ... --from-literal=<key>=...`)."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Deploy a province"):]
+    section = section[:section.index("\n## ", 1)]
+    commands = re.findall(r"kubectl create secret generic (?:[^\n]*\\\n)*[^\n]*", section)
+    assert commands, "the README's install step has no `kubectl create secret generic` command"
+    return {key for command in commands for key in re.findall(r"--from-(?:literal|file)=([a-z0-9.-]+)=", command)}
+
+
+def deploy_doc_keys() -> set[str]:
+    """Keys in the first column of docs/deploy.md's "Secret keys" table."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    section = text[text.index("## Secret keys"):]
+    return set(re.findall(r"^\| `([a-z0-9.-]+)` \|", section, flags=re.M))
+
+
+def undocumented(docs) -> set[str]:
+    keys = {key for _, key in operator_secret_refs(docs)}
+    return (keys - readme_install_keys()) | (keys - deploy_doc_keys())
+
+
+@pytest.mark.parametrize("args", SECRET_SCENARIOS.values(), ids=SECRET_SCENARIOS.keys())
+def test_every_secret_key_the_chart_reads_is_in_the_install_docs_and_notes(helm, args):
+    docs = render(helm, *args)
+    assert {key for _, key in operator_secret_refs(docs)} >= {"applicant-ref-key", "web-session-secret"}
+    assert not undocumented(docs), "add these keys to README's install step and docs/deploy.md 'Secret keys'"
+    installed = subprocess.run([str(helm), "install", "motcua", str(CHART), "--dry-run=client", *args],
+                               capture_output=True, text=True, timeout=120)
+    assert installed.returncode == 0, installed.stderr
+    notes = installed.stdout[installed.stdout.index("Secret keys this release reads"):].splitlines()[1:]
+    listed = set()
+    for line in notes:
+        if not line.startswith("  "):
+            break
+        secret, keys = line.strip().split(": ")
+        listed |= {(secret, key) for key in keys.split(", ")}
+    assert listed == operator_secret_refs(docs)  # NOTES names exactly what the pods will read
+
+
+def test_the_docs_check_catches_an_undocumented_key(helm):
+    docs = render(helm, "--set", "services.payment.extraSecretEnv.ZALO_TOKEN.key=zalo-token")
+    assert undocumented(docs) == {"zalo-token"}
+
+
+# -- the broker's nodes on separate hosts; KEDA on queue depth -------------------------------------------------
+def test_broker_nodes_never_share_a_host_unless_told_to_prefer(helm):
+    [cluster] = [d for d in render(helm, "--set", "rabbitmq.enabled=true") if d["kind"] == "RabbitmqCluster"]
+    anti = cluster["spec"]["affinity"]["podAntiAffinity"]
+    # The RabbitMQ Cluster Operator labels its pods app.kubernetes.io/name=<RabbitmqCluster name>.
+    term = {"labelSelector": {"matchLabels": {"app.kubernetes.io/name": cluster["metadata"]["name"]}},
+            "topologyKey": "kubernetes.io/hostname"}
+    assert anti == {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+    [soft] = [d for d in render(helm, "--set", "rabbitmq.enabled=true", "--set", "rabbitmq.antiAffinity=preferred",
+                                "--set", "rabbitmq.antiAffinityTopologyKey=topology.kubernetes.io/zone")
+              if d["kind"] == "RabbitmqCluster"]
+    assert soft["spec"]["affinity"]["podAntiAffinity"] == {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 100, "podAffinityTerm": {**term, "topologyKey": "topology.kubernetes.io/zone"}}]}
+
+
+def test_queues_file_lists_the_queues_the_code_consumes():
+    from scripts.chart_queues import render as render_queues
+
+    assert (CHART / "files" / "queues.yaml").read_text() == render_queues(), "run `make chart-data`"
+
+
+def test_keda_scales_backends_on_their_queues_instead_of_the_cpu_hpa(helm):
+    import jsonschema
+
+    assert not [d for d in render(helm) if d["kind"] in ("ScaledObject", "TriggerAuthentication")]
+    queues = yaml.safe_load((CHART / "files" / "queues.yaml").read_text())
+    assert set(queues) == SERVICES - {"gateway"} and all(f"rpc-{s}" in q for s, q in queues.items())
+    docs = render(helm, *values_args("values-3level.yaml"), "--set", "keda.enabled=true")
+    scaled, hpas = by_kind(docs, "ScaledObject"), by_kind(docs, "HorizontalPodAutoscaler")
+    deployments = by_kind(docs, "Deployment")
+    [auth] = [d for d in docs if d["kind"] == "TriggerAuthentication"]
+    assert auth["spec"]["secretTargetRef"] == [{"parameter": "host", "name": "motcua-nb-connections",
+                                                "key": "amqp-uri"}]
+    assert set(scaled) == set(queues)
+    assert set(hpas) == {"gateway"}  # KEDA makes its own HPA: two would fight over the replica count
+    for name, obj in scaled.items():
+        jsonschema.validate(obj, CR_SCHEMAS["ScaledObject"])
+        spec = obj["spec"]
+        assert spec["scaleTargetRef"]["name"] == deployments[name]["metadata"]["name"]
+        assert "replicas" not in deployments[name]["spec"]
+        assert [t["metadata"]["queueName"] for t in spec["triggers"]] == queues[name]
+        assert {t["authenticationRef"]["name"] for t in spec["triggers"]} == {auth["metadata"]["name"]}
+        assert {t["metadata"]["value"] for t in spec["triggers"]} == {"20"}
+    assert scaled["workflow"]["spec"]["minReplicaCount"] == 3 and scaled["intake"]["spec"]["minReplicaCount"] == 2
+    assert scaled["workflow"]["spec"]["maxReplicaCount"] == 6
+    some = render(helm, "--set", "keda.enabled=true", "--set", "keda.services={notify}", "--set",
+                  "keda.messagesPerPod=5", "--set", "keda.hostSecret.secret=keda-broker")
+    assert set(by_kind(some, "ScaledObject")) == {"notify"}
+    assert set(by_kind(some, "HorizontalPodAutoscaler")) == SERVICES - {"notify"}
+    [auth] = [d for d in some if d["kind"] == "TriggerAuthentication"]
+    assert auth["spec"]["secretTargetRef"][0]["name"] == "keda-broker"
+    assert {t["metadata"]["value"] for t in by_kind(some, "ScaledObject")["notify"]["spec"]["triggers"]} == {"5"}

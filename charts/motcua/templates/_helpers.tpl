@@ -80,7 +80,11 @@ app.kubernetes.io/component: {{ .service }}
 {{- end -}}
 {{- end -}}
 {{- $_ := set $out "autoscaling" $auto -}}
-{{- $_ := set $out "hpa" (and $auto.enabled (gt (int $out.replicas) 0)) -}}
+{{- /* KEDA (queue depth) replaces the CPU HPA for the services it scales: KEDA creates its own HPA. */ -}}
+{{- $queues := index (.root.Files.Get "files/queues.yaml" | fromYaml) .service -}}
+{{- $kedaOn := and .root.Values.keda.enabled $queues (gt (int $out.replicas) 0) (or (not .root.Values.keda.services) (has .service .root.Values.keda.services)) -}}
+{{- $_ := set $out "keda" (ternary $queues list (not (not $kedaOn))) -}}
+{{- $_ := set $out "hpa" (and $auto.enabled (gt (int $out.replicas) 0) (not $kedaOn)) -}}
 {{- end -}}
 
 {{- define "motcua.serviceAccountName" -}}
@@ -185,4 +189,51 @@ app.kubernetes.io/component: {{ .service }}
 - name: {{ $key }}
   value: {{ $value | quote }}
 {{- end }}
+{{- end -}}
+
+{{/* The Secret keys this release reads from Secrets the operator creates (the operators' own generated Secrets
+     excluded), one line per Secret: `<secret>: <key>, <key>`. NOTES.txt prints it; docs/deploy.md lists every
+     key it can contain, and tests/charts checks both against the rendered secretKeyRefs. */}}
+{{- define "motcua.secretKeys" -}}
+{{- $root := . -}}
+{{- $default := .Values.existingSecret -}}
+{{- $keys := dict -}}
+{{- $refs := list -}}
+{{- if not .Values.rabbitmq.enabled }}{{ $refs = append $refs (dict "key" "amqp-uri") }}{{ end -}}
+{{- if not .Values.postgresql.enabled }}{{ $refs = append $refs (dict "key" "database-url") }}{{ end -}}
+{{- $refs = append $refs (dict "key" "applicant-ref-key") -}}
+{{- range $ref := .Values.extraSecretEnv }}{{ $refs = append $refs $ref }}{{ end -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if ne $svc.enabled false -}}
+{{- $cfg := dict -}}
+{{- include "motcua.serviceConfig" (dict "root" $root "service" $name "out" $cfg) -}}
+{{- range $ref := (default dict $cfg.extraSecretEnv) }}{{ $refs = append $refs $ref }}{{ end -}}
+{{- if eq $name "gateway" -}}
+{{- $refs = append $refs $root.Values.webSignIn.sessionSecret -}}
+{{- if $root.Values.webSignIn.clientSecret.key }}{{ $refs = append $refs $root.Values.webSignIn.clientSecret }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.keda.enabled (include "motcua.kedaServices" .) }}{{ $refs = append $refs .Values.keda.hostSecret }}{{ end -}}
+{{- range $ref := $refs -}}
+{{- $secret := default $default $ref.secret -}}
+{{- $_ := set $keys $secret (append (default list (get $keys $secret)) $ref.key | uniq | sortAlpha) -}}
+{{- end -}}
+{{- range $secret, $list := $keys }}
+{{ $secret }}: {{ join ", " $list }}
+{{- end -}}
+{{- end -}}
+
+{{/* Services KEDA scales, space separated (empty when keda is off). */}}
+{{- define "motcua.kedaServices" -}}
+{{- $root := . -}}
+{{- $names := list -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if ne $svc.enabled false -}}
+{{- $cfg := dict -}}
+{{- include "motcua.serviceConfig" (dict "root" $root "service" $name "out" $cfg) -}}
+{{- if $cfg.keda }}{{ $names = append $names $name }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- join " " $names -}}
 {{- end -}}
