@@ -38,7 +38,7 @@ def read_messages(directory: Path) -> list[dict]:
             "to": str(msg.get("To", "")),
             "subject": str(msg.get("Subject", "")),
             "date": str(msg.get("Date", "")),
-            "message_id": str(msg.get("Message-ID", "")),
+            "message_id": str(msg.get("Message-ID", "")).strip(),  # a folded header keeps its leading space
             "headers": {k: str(v) for k, v in msg.items() if k.lower().startswith("x-motcua")},
             "text": body.get_content() if body is not None else "",
         })

@@ -58,6 +58,8 @@ class Settings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     mail_from: str = "Một cửa điện tử <motcua@localhost>"
+    # Right-hand side of notification Message-IDs; empty = the domain of mail_from (notify/domain/identity.py).
+    message_id_domain: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     public_url: str = "http://localhost:8000"
@@ -128,6 +130,7 @@ def load(service: str) -> Settings:
         smtp_host=_env("SMTP_HOST", "127.0.0.1"),
         smtp_port=int(_env("SMTP_PORT", "1025")),
         mail_from=_env("MAIL_FROM", "Một cửa điện tử <motcua@localhost>"),
+        message_id_domain=_env("MESSAGE_ID_DOMAIN", ""),
         http_host=_env("HTTP_HOST", "127.0.0.1"),
         http_port=int(_env("HTTP_PORT", "8000")),
         public_url=_env("PUBLIC_URL", "http://localhost:8000"),

@@ -75,6 +75,13 @@ def find(session, owner: str, key: str, digest: str) -> dict | None:
     return {**json.loads(row.response), "replayed": True}
 
 
+def kept_answer(session, owner: str, key: str) -> dict | None:
+    """The answer kept for this owner's key whatever the request was (with `replayed: True`), None if the key is
+    new: for a client that no longer holds its request (the web wizard, once the filing removed the draft)."""
+    row = session.execute(select(_keys.c.response).where(_keys.c.owner == owner, _keys.c.key == key)).first()
+    return None if row is None else {**json.loads(row.response), "replayed": True}
+
+
 def remember(session, owner: str, key: str, digest: str, answer: dict) -> None:
     """Keep `answer` under the key, in the caller's transaction (the one that creates)."""
     session.execute(_keys.insert().values(owner=owner, key=key, request_hash=digest,

@@ -14,7 +14,10 @@ IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "in": "header", "required": False,
     "description": "Makes a retried create act once: the same key with the same request gets the first answer "
                    "again, with `replayed: true` and 200 instead of 201; the same key with another request: 409 "
-                   "`idempotency_key_reused`. Keys belong to the caller.",
+                   "`idempotency_key_reused`. Keys belong to the caller. After a 503 (`service_timeout`, "
+                   "`broker_unavailable`) or a connection closed without an answer, the first attempt MAY have "
+                   "been carried out (the dossier filed): retry with the SAME key, never a new one, to get its "
+                   "answer instead of a second dossier.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 100},
 }
 
@@ -49,6 +52,12 @@ def build(version: str = "0.1.0") -> dict:
                     route["produces"]: {"schema": route["response"] or {"type": "object"}}}},
                 "4XX": {"description": "Refused", "content": {
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                "503": {"description": "Try again later (`service_timeout`, `broker_unavailable`, "
+                                       "`service_unavailable`). The request may have been carried out all the same: "
+                                       "`retry.may_have_been_processed` is true; a create is retried with the SAME "
+                                       "Idempotency-Key (`retry.same_idempotency_key`).",
+                        "content": {"application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}}}},
             },
             "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
             + [_query(q) for q in route["query"]],

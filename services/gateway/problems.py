@@ -63,9 +63,27 @@ def problem(status: int, code: str, title: str, detail: str = "", extra: dict | 
     return response
 
 
+# A 503 (service_timeout, broker_unavailable, service_unavailable) does not say the request did nothing: the
+# service may have acted and only its answer was lost (a timeout, a broker that went away after the publish).
+RETRY_ADVICE = {
+    "retry": {
+        "same_idempotency_key": True,
+        "may_have_been_processed": True,
+        "vi": "Yêu cầu có thể đã được thực hiện (ví dụ hồ sơ đã được nộp) dù chưa nhận được phản hồi. Hãy gửi lại "
+              "đúng yêu cầu này với CÙNG Idempotency-Key: nếu lần trước đã thực hiện, hệ thống trả lại kết quả đó, "
+              "không tạo bản thứ hai.",
+        "en": "The request may have been carried out (e.g. the dossier filed) although no answer came back. Send "
+              "the same request again with the SAME Idempotency-Key: if the first attempt acted, you get its "
+              "answer back and nothing is created twice.",
+    }
+}
+
+
 def from_error(exc: ServiceError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="motcua"'} if exc.http_status == 401 else None
     if exc.http_status == 429:
         headers = {"Retry-After": str(exc.details.get("retry_after_seconds", 60))}
-    extra = {"errors": exc.details} if exc.details else None
-    return problem(exc.http_status, exc.code, exc.title, exc.message, extra, headers)
+    extra = {"errors": exc.details} if exc.details else {}
+    if exc.http_status == 503:
+        extra.update(RETRY_ADVICE)
+    return problem(exc.http_status, exc.code, exc.title, exc.message, extra or None, headers)

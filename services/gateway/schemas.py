@@ -112,6 +112,8 @@ class Problem(Schema):
     code = fields.String()
     detail = fields.String()
     errors = fields.Dict()
+    # On 503 only: {same_idempotency_key: true, may_have_been_processed: true, vi, en} (problems.RETRY_ADVICE).
+    retry = fields.Dict()
 
 
 _SCHEMAS: dict = {}

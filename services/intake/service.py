@@ -282,6 +282,21 @@ class IntakeService:
         return {"id": row["id"], "body": json.loads(row["body"]), "updated_at": _iso(row["updated_at"])}
 
     @rpc
+    def filed_with_key(self, idempotency_key: str, submitter: dict) -> dict:
+        """The answer of the submission this caller made with `idempotency_key` ({code, status, ...,
+        replayed: true}), for a retry that no longer has its request (the web wizard's draft is deleted by the
+        filing). Raises NotFound when nothing was filed with that key."""
+        who = _load(Viewer, submitter)
+        key = idempotency.checked_key(idempotency_key)
+        answer = None
+        if key:
+            with self.db.autocommit() as conn:
+                answer = idempotency.kept_answer(conn, who["subject"], key)
+        if not answer or "code" not in answer or answer.get("status") != "submitted":
+            raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ đã nộp với khóa này.")
+        return answer
+
+    @rpc
     def list_drafts(self, submitter: dict) -> list[dict]:
         who = _load(Viewer, submitter)
         with self.db.unit() as uow:

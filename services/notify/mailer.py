@@ -15,19 +15,20 @@ import time
 from email.header import Header
 from email.mime.text import MIMEText
 from email.policy import compat32
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 
 
 def build_message(mail_from: str, to: str, subject: str, body: str, headers: dict[str, str],
-                  msgid_key: str) -> tuple[str, bytes]:
-    """(envelope sender, RFC 5322 bytes) of a plain-text message in UTF-8."""
+                  message_id: str) -> tuple[str, bytes]:
+    """(envelope sender, RFC 5322 bytes) of a plain-text message in UTF-8. `message_id` is given by the caller
+    (services/notify/domain/identity.py), stable across resends of one notification."""
     message = MIMEText(body, "plain", "utf-8")
     name, address = parseaddr(mail_from)
     message["From"] = formataddr((name, address))  # a non-ASCII display name comes out RFC 2047 encoded
     message["To"] = to
     message["Subject"] = Header(subject, "utf-8") if not subject.isascii() else subject
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(idstring=msgid_key, domain="motcua.local")
+    message["Message-ID"] = message_id
     for key, value in headers.items():
         message[key] = value
     return address, message.as_bytes(policy=_SMTP_POLICY)  # CRLF line ends: smtplib sends bytes as they are

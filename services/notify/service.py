@@ -8,6 +8,7 @@ import os
 import smtplib
 import uuid
 from datetime import datetime, timedelta, timezone
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 import requests
@@ -29,7 +30,7 @@ from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.chassis.statements import dialect_insert, prebuilt
 from services.notify import storage
-from services.notify.domain import sms
+from services.notify.domain import identity, sms
 from services.notify.domain.templates import Templates, template_for
 from services.notify.feeds import AgencyFeeds
 from services.notify.mailer import Mailer, build_message
@@ -82,6 +83,7 @@ class MailerProvider(DependencyProvider):
 
     def setup(self):
         settings = self.container.config["MOTCUA"]
+        message_id_domain(settings)  # a MESSAGE_ID_DOMAIN that cannot stand in a header stops the start
         self.mailer = Mailer(settings.smtp_host, settings.smtp_port)
 
     def stop(self):
@@ -100,6 +102,10 @@ class TemplatesProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.templates
+
+
+def message_id_domain(settings) -> str:
+    return identity.message_id_domain(getattr(settings, "message_id_domain", ""), parseaddr(settings.mail_from)[1])
 
 
 def _now() -> datetime:
@@ -308,7 +314,8 @@ class NotifyService(AgencyFeeds):
                                             updated_at=now))
             NOTIFICATIONS.labels(channel, "rate-limited").inc()
             return
-        payload = {"to": note["recipient"], "reference": note["id"],
+        # The same reference on every attempt: a resend after a crash is the same message to the provider.
+        payload = {"to": note["recipient"], "reference": identity.provider_reference(note["id"]),
                    "callback_url": f"{self.settings.public_url}/api/v1/notifications/receipts"}
         if channel == "sms":
             payload["text"] = note["body"]
@@ -384,7 +391,8 @@ class NotifyService(AgencyFeeds):
         sender, data = build_message(
             self.settings.mail_from, note["recipient"], note["subject"], note["body"],
             {"X-MotCua-Notification-Id": note["id"], "X-MotCua-Dossier-Code": note["dossier_code"]},
-            msgid_key=note["id"])
+            # The same Message-ID on every attempt (a resend after a crash): mail clients show one message.
+            message_id=identity.message_id(note["id"], message_id_domain(self.settings)))
         self.mailer.send(sender, note["recipient"], data)
 
     @rpc

@@ -31,6 +31,11 @@ from services.gateway.web.labels import (
 MAX_WIZARD_BYTES = 40 * 1024 * 1024
 
 
+def web_submission_key(draft_id: str) -> str:
+    """The Idempotency-Key of the wizard's filing of one draft: the same for every attempt."""
+    return f"web-draft:{draft_id}"
+
+
 class CitizenPages:
     # -- catalogue (public) ---------------------------------------------------------------------------------
     @page("GET", "/", public=True)
@@ -128,10 +133,19 @@ class CitizenPages:
             raise ratelimit.TooManyRequests("too_many_submissions", wr.t(
                 "Bạn nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử lại sau.",
                 "Too many submissions in a short time; please try again later."), wait)
+        # One key per draft: every press of "Nộp hồ sơ" for this draft (a second click, a reload, a retry after
+        # a 503 or a dropped connection) is the same filing, filed once (docs/idempotency.md).
+        key = web_submission_key(draft_id)
         try:
             body = call(self.intake.get_draft, draft_id, who).get("body") or {}
         except NotFound:
-            return wr.redirect("/ho-so?da-nop=1")  # already filed by the first press: the draft is gone
+            # Already filed by an earlier press (the filing deleted the draft), perhaps one whose answer was
+            # lost: show that dossier, never file a second one.
+            try:
+                filed = call(self.intake.filed_with_key, key, who)
+            except NotFound:
+                return wr.redirect("/ho-so?da-nop=1")
+            return wr.redirect(f"/ho-so/{filed['code']}?moi=1")
         request = {"procedure_code": body.get("procedure_code", ""), "applicant": {"id_number": wr.principal.subject},
                    "channel": "online", "form": body.get("form") or {}, "draft_id": draft_id,
                    "documents": [{k: v for k, v in d.items() if k in ("code", "reuse", "upload")}
@@ -139,7 +153,7 @@ class CitizenPages:
         contact = {k: v for k, v in (body.get("contact") or {}).items() if v}
         if contact:
             request["contact"] = {**contact, "language": wr.lang}
-        result = call(self.intake.submit_dossier, request, who, f"web-draft:{draft_id}", timeout=15)
+        result = call(self.intake.submit_dossier, request, who, key, timeout=15)
         return wr.redirect(f"/ho-so/{result['code']}?moi=1")
 
     # -- my dossiers ----------------------------------------------------------------------------------------

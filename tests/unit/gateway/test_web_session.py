@@ -179,3 +179,31 @@ def test_forwarded_addresses_are_believed_only_from_trusted_proxies():
     assert ratelimit.client_address(request("10.1.2.3", "not-an-ip"), ingress) == "10.1.2.3"
     with pytest.raises(ValueError):
         ratelimit.trusted_proxies("10.0.0.0/33")
+
+
+def test_a_503_says_the_request_may_have_acted_and_to_retry_with_the_same_key():
+    import json
+
+    from services.chassis.errors import Unavailable
+
+    response = from_error(Unavailable("service_timeout", "Dịch vụ phản hồi quá lâu, vui lòng thử lại sau.",
+                                      {"timeout_seconds": 15}))
+    body = json.loads(response.get_data())
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert body["code"] == "service_timeout" and body["errors"] == {"timeout_seconds": 15}
+    assert body["retry"]["same_idempotency_key"] is True and body["retry"]["may_have_been_processed"] is True
+    assert "CÙNG Idempotency-Key" in body["retry"]["vi"] and "SAME Idempotency-Key" in body["retry"]["en"]
+    refused = json.loads(from_error(Unavailable("x", "y")).get_data())
+    assert "retry" in refused  # every 503, with or without details
+    assert "retry" not in json.loads(from_error(ratelimit.TooManyRequests("too_many_sign_ins", "Chậm lại", 42))
+                                     .get_data())
+
+
+def test_the_openapi_document_tells_a_503_client_to_retry_with_the_same_key():
+    from services.gateway import openapi, service  # noqa: F401 - the routes register on import
+
+    document = openapi.build()
+    create = document["paths"]["/api/v1/dossiers"]["post"]
+    assert "SAME Idempotency-Key" in create["responses"]["503"]["description"]
+    key = next(p for p in create["parameters"] if p["name"] == "Idempotency-Key")
+    assert "SAME key" in key["description"] and "MAY have been carried out" in key["description"]

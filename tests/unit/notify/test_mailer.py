@@ -15,7 +15,7 @@ from tests.support import free_port
 def _message(n: int) -> tuple[str, bytes]:
     return build_message("Một cửa điện tử <motcua@localhost>", "an.nguyen@example.vn",
                          f"Hồ sơ H15-261130-{n:04d} đã được tiếp nhận", f"Kính gửi ông Nguyễn Văn An,\nlần {n}.\n" + "Hồ sơ của ông đã được tiếp nhận. " * 60,
-                         {"X-MotCua-Dossier-Code": f"H15-261130-{n:04d}"}, msgid_key=f"n{n}")
+                         {"X-MotCua-Dossier-Code": f"H15-261130-{n:04d}"}, message_id=f"<notification.n{n}@motcua.local>")
 
 
 def test_messages_decode_as_written_and_one_session_carries_them(sink):

@@ -69,3 +69,32 @@ def test_a_status_event_that_overtakes_the_submission_still_reaches_the_applican
     notify.on_dossier_status_changed(_received())
     notify.on_dossier_submitted(_submitted())  # arrives second: the applicant is still mailed once
     assert [m["to"] for m in read_messages(sink.directory)] == ["an.nguyen@example.vn"]
+
+
+def test_a_resend_after_a_crash_carries_the_same_message_id(notify, sink):
+    """notify killed after the relay took the mail but before "sent" was recorded: the row stays "sending", the
+    timer sends it again after 30 s, and the copy is the same message to a mail client (same Message-ID)."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    notify.on_dossier_submitted(_submitted())
+    notify.on_dossier_status_changed(_received())
+    (note,) = notify.db.rows("notifications")
+    with notify.db.unit() as uow:  # as the crash left it: claimed, never marked sent
+        uow.session.execute(update(storage.notifications).values(
+            status="sending", sent_at=None, updated_at=datetime.now(timezone.utc) - timedelta(seconds=31)))
+    notify.retry_pending()
+    mails = read_messages(sink.directory)
+    assert len(mails) == 2  # at least once: the relay got it twice ...
+    assert mails[0]["message_id"] == mails[1]["message_id"] == f"<notification.{note['id']}@localhost>"  # ... as one
+    assert [n["attempts"] for n in notify.db.rows("notifications")] == [2]
+
+
+def test_the_configured_domain_names_message_ids(notify, sink):
+    notify.settings.message_id_domain = "mail.dichvucong.quangngai.gov.vn"
+    notify.on_dossier_submitted(_submitted())
+    notify.on_dossier_status_changed(_received())
+    (note,) = notify.db.rows("notifications")
+    (mail,) = read_messages(sink.directory)
+    assert mail["message_id"] == f"<notification.{note['id']}@mail.dichvucong.quangngai.gov.vn>"
