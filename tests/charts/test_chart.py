@@ -21,7 +21,8 @@ METRICS_PORTS = {"gateway": 9100, "intake": 9101, "workflow": 9102, "payment": 9
 VALUES_FILES = [None, "values-2level.yaml", "values-3level.yaml"]
 # Every optional part switched on: operators' custom resources, Prometheus Operator objects, the Ingress.
 FULL = ["--set", "monitoring.forceCRDs=true", "--set", "rabbitmq.enabled=true", "--set", "postgresql.enabled=true",
-        "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls", "--set", "keda.enabled=true"]
+        "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls", "--set", "keda.enabled=true",
+        "--set", "postgresql.backup.enabled=true", "--set", "postgresql.backup.destinationPath=s3://motcua-backups/db"]
 SECRET_ENV = {"AMQP_URI", "DATABASE_URL", "MOTCUA_APPLICANT_REF_KEY", "VNPAY_HASH_SECRET", "RABBITMQ_USERNAME",
               "RABBITMQ_PASSWORD", "PGUSER", "PGPASSWORD"}
 
@@ -316,6 +317,19 @@ CR_SCHEMAS = {
     "Cluster": {"type": "object", "required": ["spec"], "properties": {"spec": {
         "type": "object", "required": ["instances", "storage"], "properties": {
             "instances": {"type": "integer", "minimum": 1}, "storage": {"type": "object", "required": ["size"]}}}}},
+    # CloudNativePG's Barman Cloud plugin (barmancloud.cnpg.io/v1) and ScheduledBackup with method: plugin.
+    "ObjectStore": {"type": "object", "required": ["spec"], "properties": {"spec": {
+        "type": "object", "required": ["configuration"], "properties": {
+            "retentionPolicy": {"type": "string", "pattern": "^[1-9][0-9]*[dwm]$"},
+            "configuration": {"type": "object", "required": ["destinationPath"], "properties": {
+                "destinationPath": {"type": "string", "minLength": 1}}}}}}},
+    "ScheduledBackup": {"type": "object", "required": ["spec"], "properties": {"spec": {
+        "type": "object", "required": ["schedule", "cluster", "method", "pluginConfiguration"], "properties": {
+            "schedule": {"type": "string", "pattern": "^(\\S+\\s+){5}\\S+$"},
+            "method": {"const": "plugin"},
+            "cluster": {"type": "object", "required": ["name"]},
+            "pluginConfiguration": {"type": "object", "required": ["name"],
+                                    "properties": {"name": {"const": "barman-cloud.cloudnative-pg.io"}}}}}}},
     "Database": {"type": "object", "required": ["spec"], "properties": {"spec": {
         "type": "object", "required": ["name", "owner", "cluster"]}}},
     # KEDA 2.x: keda.sh/v1alpha1 ScaledObject with rabbitmq triggers, TriggerAuthentication by Secret reference.
@@ -673,3 +687,26 @@ def test_keda_scales_backends_on_their_queues_instead_of_the_cpu_hpa(helm):
     [auth] = [d for d in some if d["kind"] == "TriggerAuthentication"]
     assert auth["spec"]["secretTargetRef"][0]["name"] == "keda-broker"
     assert {t["metadata"]["value"] for t in by_kind(some, "ScaledObject")["notify"]["spec"]["triggers"]} == {"5"}
+
+
+def test_the_database_cluster_is_pinned_synchronous_and_backed_up_on_a_schedule(helm):
+    docs = render(helm, *FULL)
+    [cluster] = [d for d in docs if d["kind"] == "Cluster"]
+    spec = cluster["spec"]
+    assert re.match(r"^ghcr\.io/cloudnative-pg/postgresql:\d+\.\d+", spec["imageName"])  # a version, never latest
+    assert spec["resources"]["requests"]["memory"] == spec["resources"]["limits"]["memory"]
+    assert spec["postgresql"]["synchronous"] == {"method": "any", "number": 1, "dataDurability": "required"}
+    [plugin] = spec["plugins"]
+    assert plugin["name"] == "barman-cloud.cloudnative-pg.io" and plugin["isWALArchiver"] is True
+    [store] = [d for d in docs if d["kind"] == "ObjectStore"]
+    assert plugin["parameters"]["barmanObjectName"] == store["metadata"]["name"]
+    assert store["spec"]["configuration"]["destinationPath"] == "s3://motcua-backups/db"
+    [scheduled] = [d for d in docs if d["kind"] == "ScheduledBackup"]
+    assert scheduled["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+    assert scheduled["spec"]["method"] == "plugin"
+    # Backups on without a destination: the values schema refuses to render.
+    refused = template(helm, "--set", "postgresql.enabled=true", "--set", "postgresql.backup.enabled=true")
+    assert refused.returncode != 0 and "destinationPath" in refused.stderr
+    # Synchronous replication needs a standby to wait for.
+    alone = template(helm, "--set", "postgresql.enabled=true", "--set", "postgresql.instances=1")
+    assert alone.returncode != 0 and "synchronous" in alone.stderr
