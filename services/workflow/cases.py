@@ -24,6 +24,20 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
+def public_actor(actor: dict) -> str:
+    """Who acted, as said on public events: an officer's subject, "applicant" or "system"; never a citizen's subject
+    (their ID number)."""
+    if actor.get("kind") == "officer" and actor.get("subject"):
+        return str(actor["subject"])
+    return "applicant" if actor.get("kind") == "citizen" else "system"
+
+
+def public_reason(actor: dict, reason: str | None) -> str:
+    """The reason on public events: an officer's or the system's text; a citizen's own free text stays in the case
+    history (and the audit chain), never on an exchange."""
+    return "" if actor.get("kind") == "citizen" else (reason or "")
+
+
 def actor_roles(actor: dict) -> frozenset[str]:
     if actor.get("kind") == "citizen":
         return frozenset({"citizen"})
@@ -189,7 +203,7 @@ class CaseHandler:
         change = {
             "dossier_code": code, "procedure_code": updated["procedure_code"], "agency_code": updated["agency_code"],
             "from_status": case["status"], "to_status": new_status, "action": action, "level": updated["level"],
-            "actor": str(actor.get("subject") or "system"), "reason": reason or "", "to_agency_code": to_agency,
+            "actor": public_actor(actor), "reason": public_reason(actor, reason), "to_agency_code": to_agency,
             "clock_stopped": updated["paused_since"] is not None,
         }
         if updated["due_at"] is not None:

@@ -2,6 +2,7 @@
 a unit merge with statistics rolled up. Real catalogue files, real SQL (SQLite in memory)."""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -304,3 +305,17 @@ def test_the_case_says_what_each_allowed_action_needs_as_the_process_defines_it(
     assert needs["stop"]["reason"] is True
     assert needs["extend_with_apology"] == {"reason": True, "params": ["extra_days"]}
     assert workflow.get_case(code)["action_requirements"] is None  # nobody asked: no actions, no needs
+
+
+def test_public_status_events_never_name_the_citizen_nor_carry_their_text(workflow):
+    """A citizen's resubmission: the event says "applicant", without the citizen's reason; an officer's event keeps
+    the officer's subject and reason."""
+    code, _unit = bring_to(workflow, "awaiting_supplement")
+    workflow.act(code, {"action": "resubmit", "reason": "Tôi là 037090000001, bổ sung"}, actor("citizen", None))
+    changes = [parse_event(json.loads(row["envelope"])) for row in workflow.db.outbox()
+               if row["subject"] == code and "DossierStatusChanged" in row["event_type"]]
+    by_action = {c.data.action: c.data for c in changes}
+    assert by_action["resubmit"].actor == "applicant" and by_action["resubmit"].reason == ""
+    assert by_action["request_supplement"].actor == "receiver-1"
+    assert by_action["request_supplement"].reason == "Lý do kiểm thử"
+    assert not any("037090000001" in str(row["envelope"]) for row in workflow.db.outbox())
