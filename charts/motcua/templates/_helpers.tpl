@@ -180,6 +180,10 @@ app.kubernetes.io/component: {{ .service }}
 - name: MAIL_FROM
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.smtp.messageIdDomain }}
+- name: MESSAGE_ID_DOMAIN
+  value: {{ . | quote }}
+{{- end }}
 {{- with include "motcua.publicUrl" . }}
 - name: PUBLIC_URL
   value: {{ . | quote }}

@@ -198,14 +198,17 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
     return decorate
 
 
-def error_page(wr: WebRequest, status: int, message: str, details: dict | None = None) -> Response:
+def error_page(wr: WebRequest, status: int, message: str, details: dict | None = None,
+               retry_action: str | None = None) -> Response:
+    """An error page; `retry_action` adds a button that posts the same form again (same Idempotency-Key)."""
     titles = {400: "Yêu cầu không hợp lệ", 401: "Cần đăng nhập", 403: "Không có quyền", 404: "Không tìm thấy",
               409: "Xung đột dữ liệu", 413: "Tệp quá lớn", 415: "Loại tệp không được nhận",
               422: "Vui lòng kiểm tra lại", 429: "Quá nhiều yêu cầu", 500: "Lỗi hệ thống",
               503: "Dịch vụ tạm thời không sẵn sàng"}
     title = wr.t(titles.get(status, "Lỗi"), ENGLISH_ERRORS.get(status, "Error"))
     response = wr.render("error.html", http_status=status, title=title, message=message,
-                         fields=(details or {}).get("fields") if isinstance(details, dict) else None)
+                         fields=(details or {}).get("fields") if isinstance(details, dict) else None,
+                         retry_action=retry_action)
     if status == 429 and details:
         response.headers["Retry-After"] = str(details.get("retry_after_seconds", 60))
     return response

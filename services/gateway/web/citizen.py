@@ -14,7 +14,7 @@ from services.gateway import ratelimit
 from services.gateway.auth import viewer
 from services.gateway.files import receive_upload, signed_result_path
 from services.gateway.routing import FORM_NUMBERS, attachment, html_response
-from services.gateway.web.base import page
+from services.gateway.web.base import error_page, page
 from services.gateway.web.labels import (
     ACTION_LABELS,
     CHANNEL_NAMES,
@@ -153,7 +153,15 @@ class CitizenPages:
         contact = {k: v for k, v in (body.get("contact") or {}).items() if v}
         if contact:
             request["contact"] = {**contact, "language": wr.lang}
-        result = call(self.intake.submit_dossier, request, who, key, timeout=15)
+        try:
+            result = call(self.intake.submit_dossier, request, who, key, timeout=15)
+        except Unavailable as exc:
+            # No answer does not mean not filed: offer to press again, which sends the same key (never a
+            # second dossier) and shows the dossier if the first press filed it.
+            return error_page(wr, 503, exc.message + " " + wr.t(
+                "Hồ sơ có thể đã được nộp. Bấm \"Nộp lại\": hồ sơ không bị nộp hai lần.",
+                "The dossier may have been filed. Press \"File again\": it is never filed twice."),
+                retry_action=f"/ho-so-nhap/{draft_id}/nop")
         return wr.redirect(f"/ho-so/{result['code']}?moi=1")
 
     # -- my dossiers ----------------------------------------------------------------------------------------
