@@ -434,3 +434,14 @@ def test_web_sign_in_reaches_only_the_gateway_with_its_secrets_by_reference(helm
             assert not {"WEB_SESSION_SECRET", "OIDC_CLIENT_SECRET", "OIDC_LOGIN"} & set(env), name
     plain = render(helm)
     assert "OIDC_LOGIN" not in env_of(containers(by_kind(plain, "Deployment")["gateway"])["gateway"])
+
+
+def test_local_env_behind_an_ingress_is_refused(helm):
+    """env: local enables POST /dev/token: rendering it with a public Ingress fails, naming why."""
+    refused = template(helm, "--set", "env=local", "--set", "ingress.enabled=true")
+    assert refused.returncode != 0
+    assert "env: local enables the development identity provider" in refused.stderr
+    # Each half alone still renders: production with an Ingress (the default env), local without one.
+    docs = render(helm, "--set", "ingress.enabled=true")
+    assert "Ingress" in {d["kind"] for d in docs}
+    assert render(helm, "--set", "env=local")
