@@ -4,7 +4,9 @@
 # the code is owned by root, and the chart mounts /tmp and the file store as the only writable paths.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# MOTCUA_ENV=production: an image started without settings never enables development sign-in.
+ENV MOTCUA_ENV=production \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PYTHONPATH=/app:/app/.build/gen \
     PIP_NO_CACHE_DIR=1 \

@@ -46,7 +46,8 @@ class Settings:
     """Everything a service reads from its environment."""
 
     service: str
-    env: str = "local"
+    # "local" only when MOTCUA_ENV says so explicitly; anything else is production (see load()).
+    env: str = "production"
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
     database_url: str = ""
     metrics_port: int = 0
@@ -111,7 +112,9 @@ def _positive_int(name: str, default: int) -> int:
 
 def load(service: str) -> Settings:
     """Read the settings of `service` from the environment."""
-    env = _env("MOTCUA_ENV", "local")
+    # Safe by default: only an explicit MOTCUA_ENV=local turns on development features (the development
+    # identity provider, POST /dev/token, /dev-idp/*); unset, empty or any other value means production.
+    env = "local" if _env("MOTCUA_ENV", "production").strip() == "local" else "production"
     key = os.environ.get("MOTCUA_APPLICANT_REF_KEY", "")
     if not key:
         if env != "local":

@@ -710,3 +710,14 @@ def test_the_database_cluster_is_pinned_synchronous_and_backed_up_on_a_schedule(
     # Synchronous replication needs a standby to wait for.
     alone = template(helm, "--set", "postgresql.enabled=true", "--set", "postgresql.instances=1")
     assert alone.returncode != 0 and "synchronous" in alone.stderr
+
+
+def test_local_env_behind_an_ingress_is_refused(helm):
+    """env: local enables POST /dev/token: rendering it with a public Ingress fails, naming why."""
+    refused = template(helm, "--set", "env=local", "--set", "ingress.enabled=true")
+    assert refused.returncode != 0
+    assert "env: local enables the development identity provider" in refused.stderr
+    # Each half alone still renders: production with an Ingress (the default env), local without one.
+    docs = render(helm, "--set", "ingress.enabled=true")
+    assert "Ingress" in {d["kind"] for d in docs}
+    assert render(helm, "--set", "env=local")
