@@ -6,16 +6,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from nameko.testing.services import worker_factory
 
-from services.chassis.config import Settings
 from services.gateway.identity import Principal
 from services.gateway.web.citizen import CitizenPages, web_submission_key
-from services.intake import storage
-from services.intake.dependencies import RouteCache
-from services.intake.service import IntakeService
-from tests.support import FakeDatabase
-from tests.unit.intake.test_service import PERSON, ROUTE, _Reply
+from tests.unit.intake.test_service import PERSON, _Reply, intake_worker
 
 
 class _Bridge:
@@ -38,12 +32,7 @@ class _Bridge:
 
 @pytest.fixture
 def pages():
-    routes = RouteCache()
-    routes.setup()
-    intake = worker_factory(IntakeService, db=FakeDatabase(storage.metadata), settings=Settings(service="intake"),
-                            routes=routes)
-    intake.registry.get_person.call_async.side_effect = lambda *a: _Reply(PERSON)
-    intake.workflow.route.call_async.side_effect = lambda *a: _Reply(ROUTE)
+    intake = intake_worker()
     lost: list = []
     proxy = SimpleNamespace(**{name: _Bridge(getattr(intake, name), lost)
                                for name in ("get_draft", "submit_dossier", "filed_with_key", "save_draft")})

@@ -30,8 +30,8 @@ class _Reply:
         return self.value
 
 
-@pytest.fixture
-def intake():
+def intake_worker():
+    """A real intake worker on SQLite, its registry and workflow answering PERSON and ROUTE."""
     routes = RouteCache()
     routes.setup()
     service = worker_factory(IntakeService, db=FakeDatabase(storage.metadata), settings=Settings(service="intake"),
@@ -39,6 +39,11 @@ def intake():
     service.registry.get_person.call_async.side_effect = lambda *a: _Reply(PERSON)
     service.workflow.route.call_async.side_effect = lambda *a: _Reply(ROUTE)
     return service
+
+
+@pytest.fixture
+def intake():
+    return intake_worker()
 
 
 def test_submission_stores_dossier_and_records_event(intake):
