@@ -25,10 +25,13 @@ RUN python scripts/requirements.py > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# Event contracts: generated once at build time (protoc does not create its output directory).
+# Event contracts: generated once at build time (protoc does not create its output directory), then checked:
+# the build fails on personal data in a public event (scripts/check_contracts.py).
 COPY protos/ protos/
+COPY scripts/check_contracts.py scripts/
 RUN mkdir -p .build/gen \
-    && python -m grpc_tools.protoc -I protos --python_out=.build/gen $(find protos -name '*.proto')
+    && python -m grpc_tools.protoc -I protos --python_out=.build/gen $(find protos -name '*.proto') \
+    && python scripts/check_contracts.py .build/gen
 
 COPY services/ services/
 # Bytecode compiled now: the root filesystem is read-only at run time, so nothing could be cached later.

@@ -3,8 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-GEN := .build/gen
-PROTOS := $(shell find protos -name '*.proto')
+GEN ?= .build/gen
+PROTO_DIR ?= protos
+PROTOS := $(shell find $(PROTO_DIR) -name '*.proto')
 export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
 export PYTHONWARNINGS := ignore
 
@@ -23,10 +24,11 @@ $(VENV)/.stamp: pyproject.toml
 
 $(GEN)/.stamp: $(PROTOS) $(VENV)/.stamp
 	@rm -rf $(GEN) && mkdir -p $(GEN)
-	@$(PY) -m grpc_tools.protoc -I protos --python_out=$(GEN) $(PROTOS)
+	@$(PY) -m grpc_tools.protoc -I $(PROTO_DIR) --python_out=$(GEN) $(PROTOS)
+	@$(PY) scripts/check_contracts.py $(GEN) || { rm -rf $(GEN); exit 1; }
 	@touch $@
 
-protos: $(GEN)/.stamp ## Compile protos/ into .build/gen
+protos: $(GEN)/.stamp ## Compile protos/ into .build/gen and refuse personal data on public events
 
 run: system $(GEN)/.stamp ## Run the whole platform locally with demo data (Ctrl-C stops it)
 	@$(PY) -m devtools.run

@@ -4,9 +4,11 @@ queues on the province's RabbitMQ instead of receiving webhooks.
     python scripts/asyncapi.py            # write docs/asyncapi.yaml
     python scripts/asyncapi.py --check    # exit 1 if the committed file is out of date
 
-Every event type is a channel named by its routing key on the producing service's topic exchange
+Every PUBLIC event type is a channel named by its routing key on the producing service's topic exchange
 (`<service>.events`); the message is a CloudEvents 1.0 JSON envelope whose `data` is the proto message in its
 canonical proto3 JSON form with the proto field names. Descriptions come from the comments in the .proto files.
+Private events (`option (motcua.common.v1.audience) = AUDIENCE_PRIVATE`, on `<service>.private`) are the
+platform's own and are left out: the document offers agencies only what they may bind to.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from google.protobuf.descriptor import FieldDescriptor
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / ".build" / "gen")]
 
-from services.chassis.events import CONTRACTS, producer_of  # noqa: E402
+from services.chassis.events import CONTRACTS, exchange_name, producer_of, public_event_types  # noqa: E402
 
 OUT = ROOT / "docs" / "asyncapi.yaml"
 SCALARS = {
@@ -87,7 +89,7 @@ def schema_of(descriptor, comments: dict[str, str], components: dict) -> dict:
 
 def build() -> dict:
     comments, schemas, channels, messages = proto_comments(), {}, {}, {}
-    for type_name in sorted(CONTRACTS):
+    for type_name in public_event_types():
         service = producer_of(type_name)
         payload = schema_of(CONTRACTS[type_name].DESCRIPTOR, comments, schemas)
         short = type_name.rsplit(".", 1)[-1]
@@ -118,10 +120,11 @@ def build() -> dict:
             "description": f"{comments.get(type_name, short)} Published by {service}, persistent, after the "
                            "state change committed (transactional outbox); at least once: deduplicate on `id`.",
             "bindings": {"amqp": {"is": "routingKey", "exchange": {
-                "name": f"{service}.events", "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"}}},
+                "name": exchange_name(type_name), "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"}}},
             "subscribe": {"operationId": f"on{short}", "message": {"$ref": f"#/components/messages/{short}"},
                           "bindings": {"amqp": {"ack": True}}},
         }
+    exchanges = sorted({exchange_name(t) for t in public_event_types()})
     return {
         "asyncapi": "2.6.0",
         "info": {
@@ -132,11 +135,16 @@ def build() -> dict:
                 "RabbitMQ (ask the operators for a user with read access). Bind a durable (quorum) queue to the "
                 "producer's topic exchange with the event type as routing key, or `motcua.workflow.v1.#` for all of "
                 "a service's events. Agencies outside the cluster use signed webhooks instead "
-                "(/api/v1/subscriptions). Generated from protos/ by scripts/asyncapi.py; do not edit by hand."),
+                "(/api/v1/subscriptions). Public exchanges: " + ", ".join(f"`{name}`" for name in exchanges) + ". "
+                "They carry no personal data: a citizen appears only as `applicant_ref` (a keyed reference) or as "
+                "the actor `applicant`; an agency that needs personal data asks the registry, with the citizen's "
+                "consent. The `<service>.private` exchanges are the platform's own: operators never grant agencies "
+                "access to them. Generated from protos/ by scripts/asyncapi.py; do not edit by hand."),
         },
         "defaultContentType": "application/json",
         "servers": {"province": {"url": "rabbitmq:5671", "protocol": "amqps", "description":
                                  "The province's RabbitMQ cluster (address given by its operators)."}},
+        "x-public-exchanges": exchanges,
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},
     }

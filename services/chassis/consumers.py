@@ -22,7 +22,7 @@ from nameko.messaging import Consumer, QueueConsumer
 
 from services.chassis import metrics
 from services.chassis.errors import ServiceError
-from services.chassis.events import UnreadableEvent, event_type, parse_event, producer_of
+from services.chassis.events import UnreadableEvent, event_type, exchange_name, parse_event, producer_of
 
 log = structlog.get_logger()
 
@@ -42,8 +42,9 @@ def is_transient(exc: BaseException) -> bool:
     return type(exc).__name__ in ("RemoteError",) and "Unavailable" in str(getattr(exc, "exc_type", ""))
 
 
-def event_exchange(source_service: str) -> Exchange:
-    return Exchange(f"{source_service}.events", type="topic", durable=True)
+def event_exchange(type_name: str) -> Exchange:
+    """The topic exchange of an event type: `<producer>.events` (public) or `<producer>.private`."""
+    return Exchange(exchange_name(type_name), type="topic", durable=True)
 
 
 def queue_name(type_name: str, service: str, method: str) -> str:
@@ -55,7 +56,7 @@ def consumer_queue(type_name: str, service: str, method: str, delivery_limit: in
     name = queue_name(type_name, service, method)
     return Queue(
         name,
-        exchange=event_exchange(producer_of(type_name)),
+        exchange=event_exchange(type_name),
         routing_key=type_name,
         durable=True,
         queue_arguments={
@@ -212,14 +213,14 @@ def handlers_of(service_cls) -> list[tuple[str, str]]:
 
 def declare_topology(amqp_uri: str, service_classes: dict[str, type], delivery_limit: int) -> list[str]:
     """Declare every event exchange, consumer queue and dead-letter queue; return the queue names."""
-    from services.chassis.events import CONTRACTS
+    from services.chassis.events import EVENTS
 
     declared = []
     with Connection(amqp_uri) as conn:
         channel = conn.channel()
         Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)(channel).declare()
-        for type_name in CONTRACTS:
-            event_exchange(producer_of(type_name))(channel).declare()
+        for type_name in EVENTS:
+            event_exchange(type_name)(channel).declare()
         for service, cls in service_classes.items():
             for type_name, method in handlers_of(cls):
                 queue = consumer_queue(type_name, service, method, delivery_limit)

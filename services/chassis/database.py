@@ -47,7 +47,7 @@ from sqlalchemy.types import TypeDecorator
 
 from services.chassis import audit, metrics
 from services.chassis.errors import Unavailable
-from services.chassis.events import build_event
+from services.chassis.events import build_event, exchange_name
 from services.chassis.statements import dialect_insert, prebuilt
 
 log = structlog.get_logger()
@@ -382,8 +382,7 @@ class Database(DependencyProvider):
             sent = []
             failure = None
             for row in rows:
-                source = row.event_type.split(".")[1]
-                exchange = Exchange(f"{source}.events", type="topic", durable=True)
+                exchange = Exchange(exchange_name(row.event_type), type="topic", durable=True)
                 try:
                     producer.publish(
                         json.loads(row.envelope),

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+from motcua.common.v1 import options_pb2
 
 from services.chassis.errors import InvalidInput
 
@@ -44,6 +46,63 @@ def _load_contracts() -> dict[str, type[Message]]:
 
 
 CONTRACTS = _load_contracts()
+METADATA_TYPE = "motcua.common.v1.EventMetadata"
+
+
+def is_event(message_cls: type[Message]) -> bool:
+    """An event type is a message whose `metadata` field is the common EventMetadata (Contact, say, is not)."""
+    field = message_cls.DESCRIPTOR.fields_by_name.get("metadata")
+    return field is not None and field.message_type is not None and field.message_type.full_name == METADATA_TYPE
+
+
+EVENTS = {name: cls for name, cls in CONTRACTS.items() if is_event(cls)}
+
+
+def is_private(type_name: str) -> bool:
+    """Whether an event type is private (`option (motcua.common.v1.audience) = AUDIENCE_PRIVATE`)."""
+    options = CONTRACTS[type_name].DESCRIPTOR.GetOptions()
+    return options.Extensions[options_pb2.audience] == options_pb2.AUDIENCE_PRIVATE
+
+
+def exchange_name(type_name: str) -> str:
+    """The topic exchange an event type is published on: `<producer>.events` for public events, which agencies
+    may bind to, `<producer>.private` for private ones, which only the platform's services consume."""
+    return f"{producer_of(type_name)}.{'private' if is_private(type_name) else 'events'}"
+
+
+def public_event_types() -> list[str]:
+    return sorted(name for name in EVENTS if not is_private(name))
+
+
+def personal_fields(descriptor: Descriptor, prefix: str = "", seen: frozenset = frozenset()) -> list[str]:
+    """Paths of the fields marked `(motcua.common.v1.personal) = true` in a message, nested messages included
+    (`contact.email`)."""
+    found = []
+    for field in descriptor.fields:
+        path = f"{prefix}{field.name}"
+        if field.GetOptions().Extensions[options_pb2.personal]:
+            found.append(path)
+        elif field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.full_name not in seen:
+            found += personal_fields(field.message_type, f"{path}.", seen | {descriptor.full_name})
+    return found
+
+
+def public_view(type_name: str, data: dict) -> dict:
+    """A payload as it may leave the platform: only the fields the current contract declares, none marked personal.
+    A second line behind the build check: it also drops what an older producer wrote in a field since removed
+    (DossierSubmitted's `contact`, kept in event logs written before it moved to a private event)."""
+    def keep(descriptor: Descriptor, value: dict) -> dict:
+        kept = {}
+        for key, item in value.items():
+            field = descriptor.fields_by_name.get(key)
+            if field is None or field.GetOptions().Extensions[options_pb2.personal]:
+                continue
+            if field.type == FieldDescriptor.TYPE_MESSAGE and isinstance(item, dict):
+                item = keep(field.message_type, item)
+            kept[key] = item
+        return kept
+
+    return keep(CONTRACTS[type_name].DESCRIPTOR, data)
 
 
 def event_type(message_cls: type[Message]) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import structlog
 from marshmallow import ValidationError
-from motcua.intake.v1.events_pb2 import DossierSubmitted
+from motcua.intake.v1.events_pb2 import ApplicantContactRecorded, DossierSubmitted
 from nameko.rpc import RpcProxy, rpc
 from prometheus_client import Counter, Gauge
 from sqlalchemy import bindparam, select, update
@@ -139,14 +139,16 @@ class IntakeService:
                     "procedure_version": procedure["version"], "receiving_agency_code": agency,
                     "applicant_unit_code": values["applicant_unit_code"], "applicant_ref": ref,
                     "channel": body["channel"], "submitted_at": _iso(now),
-                    "contact": {"full_name": values["applicant_name"], "email": values["contact_email"],
-                                "phone": values["contact_phone"], "language": values["language"]},
                 }
                 if body["channel"] == "counter" and who["kind"] == "officer" and "receiver" in who["roles"]:
                     # Filed at the desk by a receiving officer: received at once by them (workflow checks the
                     # unit may receive it; otherwise it waits in the receipt queue like an online filing).
                     submitted.update(counter_officer=who["subject"], counter_unit=who["unit"] or "")
                 uow.publish(DossierSubmitted, submitted, subject=code)
+                # How to reach the applicant goes to notify alone, on intake's private exchange (never public).
+                uow.publish(ApplicantContactRecorded, {"dossier_code": code, "contact": {
+                    "full_name": values["applicant_name"], "email": values["contact_email"],
+                    "phone": values["contact_phone"], "language": values["language"]}}, subject=code)
                 answer = {"code": code, "status": "submitted", "submitted_at": _iso(now),
                           "procedure": {"code": procedure["code"], "version": procedure["version"],
                                         "name": procedure["name"]},
@@ -399,7 +401,8 @@ class IntakeService:
 
     @rpc
     def get_contact(self, code: str) -> dict:
-        """How to reach the applicant of a dossier (for notify, when it missed DossierSubmitted)."""
+        """How to reach the applicant of a dossier (for notify, when a status change overtook
+        ApplicantContactRecorded)."""
         with self.db.autocommit() as conn:
             dossier = storage.find_dossier(conn, code)
         if dossier is None:

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql
 from services.chassis import idempotency
 from services.chassis.consumers import on_event
 from services.chassis.errors import InvalidInput, NotFound
-from services.chassis.events import event_type
+from services.chassis.events import event_type, public_view
 from services.chassis.metrics import EVENTS_DUPLICATE
 from services.chassis.statements import dialect_insert, prebuilt
 from services.notify import pinned, storage
@@ -45,6 +45,12 @@ _http = requests.Session()
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def outbound(envelope: dict) -> dict:
+    """The CloudEvent as an agency receives it: the contract's fields, never one marked personal (an agency that
+    needs personal data asks the registry, with the citizen's consent)."""
+    return {**envelope, "data": public_view(envelope["type"], envelope.get("data", {}))}
 
 
 def _allowed_hosts() -> list[str]:
@@ -213,7 +219,7 @@ class AgencyFeeds:
             self._settle(delivery_id, "dead", None, f"target refused: {exc}")
             DELIVERIES.labels("refused_target").inc()
             return
-        body = json.dumps(webhooks.outbound(json.loads(envelope)), ensure_ascii=False).encode()
+        body = json.dumps(outbound(json.loads(envelope)), ensure_ascii=False).encode()
         msg_id = delivery["event_id"] if delivery["round"] == 0 else f"{delivery['event_id']}.replay{delivery['round']}"
         in_force = [sub["secret"]]
         if sub["previous_secret"] and sub["previous_valid_until"] and sub["previous_valid_until"] > now:

@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 import requests
-from motcua.intake.v1.events_pb2 import DossierSubmitted
+from motcua.intake.v1.events_pb2 import ApplicantContactRecorded, DossierSubmitted
 from motcua.notify.v1.events_pb2 import NotificationSent
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from nameko.extensions import DependencyProvider
@@ -125,11 +125,16 @@ class NotifyService(AgencyFeeds):
 
     @on_event(DossierSubmitted)
     def on_dossier_submitted(self, event):
-        """Keep how to reach the applicant of the dossier, and record the event for agency feeds."""
+        """Record the event for agency feeds (it names the applicant only by a keyed reference)."""
+        with self.db.unit() as uow:
+            self.record_in(uow.session, event)
+
+    @on_event(ApplicantContactRecorded)
+    def on_applicant_contact_recorded(self, event):
+        """Keep how to reach the applicant of a dossier. A private event (intake.private): it never reaches the
+        agency feeds. Idempotent: the first copy per dossier wins, a redelivery inserts nothing."""
         contact = event.data.contact
         with self.db.unit() as uow:
-            if not self.record_in(uow.session, event):
-                return  # seen before (the event log deduplicates, see AgencyFeeds.record_in)
             table = storage.recipients
             dialect = uow.session.get_bind().dialect.name
             keep = prebuilt(("notify.recipients.keep", dialect), lambda: dialect_insert(uow.session, table)
@@ -159,7 +164,8 @@ class NotifyService(AgencyFeeds):
                 return  # seen before (the event log deduplicates, see AgencyFeeds.record_in)
             recipient = storage.find_recipient(uow.session, data.dossier_code)
             if recipient is None:
-                # Status events may overtake DossierSubmitted (separate queues): ask intake, the dossier's owner.
+                # Status events may overtake ApplicantContactRecorded (separate queues): ask intake, the
+                # dossier's owner.
                 recipient = call(self.intake.get_contact, data.dossier_code)
             for channel, to, rendered, not_before in self._render_for(name, data, recipient, now):
                 due_now = not_before is None or not_before <= now

@@ -256,7 +256,7 @@ class CaseHandler:
             at=self.now, client_txn_id=None, params=json.dumps({"receipt_number": receipt_number}), attachments="[]")
         change = {"dossier_code": code, "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
                   "from_status": case["status"], "to_status": case["status"], "action": "fee_paid",
-                  "level": case["level"], "actor": "payment", "reason": "",
+                  "level": case["level"], "actor": "system", "reason": "",  # the payment platform: not a person
                   "clock_stopped": case["paused_since"] is not None}
         if case["due_at"] is not None:
             change["due_at"] = _iso(case["due_at"])

@@ -11,7 +11,7 @@ from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 
 from services.chassis.config import REPO_ROOT
 from services.chassis.consumers import event_exchange
-from services.chassis.events import CONTRACTS, build_event, producer_of
+from services.chassis.events import CONTRACTS, build_event, is_private, producer_of
 
 DOC = yaml.safe_load((REPO_ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
 
@@ -22,11 +22,16 @@ def test_the_committed_document_is_up_to_date_with_the_protos():
     assert result.returncode == 0, result.stderr
 
 
-def test_every_event_type_is_a_channel_on_its_producers_exchange():
-    assert set(DOC["channels"]) == set(CONTRACTS)
+def test_every_public_event_type_and_nothing_else_is_a_channel_on_its_producers_public_exchange():
+    events = {name for name, cls in CONTRACTS.items() if "metadata" in cls.DESCRIPTOR.fields_by_name}
+    private = {name for name in events if is_private(name)}
+    assert private and set(DOC["channels"]) == events - private  # no private event, no Contact message
+    assert "motcua.intake.v1.Contact" not in DOC["components"]["schemas"]
     for type_name, channel in DOC["channels"].items():
         exchange = channel["bindings"]["amqp"]["exchange"]
-        assert exchange["name"] == event_exchange(producer_of(type_name)).name and exchange["type"] == "topic"
+        assert exchange["name"] == event_exchange(type_name).name == f"{producer_of(type_name)}.events"
+        assert exchange["type"] == "topic"
+    assert DOC["x-public-exchanges"] == sorted({f"{producer_of(t)}.events" for t in DOC["channels"]})
 
 
 def test_a_published_envelope_validates_against_its_message_schema():

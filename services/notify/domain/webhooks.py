@@ -22,8 +22,6 @@ SECRET_PREFIX = "whsec_"
 TOLERANCE_SECONDS = 300
 # Seconds to wait before each attempt after the first: minutes, then hours, then days (about 4 days in all).
 SCHEDULE = (5, 60, 300, 1800, 7200, 18000, 36000, 86400, 86400, 86400)
-# Personal data never leaves in an agency feed: an agency that needs it asks the registry, with consent.
-REDACTED_FIELDS = {"motcua.intake.v1.DossierSubmitted": ("contact",)}
 
 
 class WebhookVerificationError(Exception):
@@ -95,15 +93,6 @@ def matches(subscription: dict, event: dict) -> bool:
         if wanted and value not in wanted:
             return False
     return True
-
-
-def outbound(envelope: dict) -> dict:
-    """The CloudEvent as an agency receives it: personal data removed."""
-    fields = REDACTED_FIELDS.get(envelope.get("type", ""), ())
-    if not fields:
-        return envelope
-    data = {k: v for k, v in envelope.get("data", {}).items() if k not in fields}
-    return {**envelope, "data": data}
 
 
 def _forbidden_address(address: str) -> bool:

@@ -6,6 +6,7 @@ from nameko.testing.services import worker_factory
 
 from services.chassis.config import Settings
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from services.chassis.events import exchange_name
 from services.intake import storage
 from services.intake.dependencies import RouteCache
 from services.intake.domain import codes
@@ -52,9 +53,13 @@ def test_submission_stores_dossier_and_records_event(intake):
     assert codes.is_dossier_code(result["code"]) and result["code"].startswith("000.00.07.H41-")
     assert result["code"].endswith("-0001")
     intake.registry.get_person.call_async.assert_called_once_with("037090000001", "intake", "dossier_processing")
-    [row] = intake.db.outbox()
+    row, contact = intake.db.outbox()
     assert row["event_type"] == "motcua.intake.v1.DossierSubmitted" and row["subject"] == result["code"]
     assert "037090000001" not in row["envelope"]  # the event carries an opaque reference, not the ID number
+    # How to reach the applicant goes to notify on intake's private exchange, in the same transaction.
+    assert contact["event_type"] == "motcua.intake.v1.ApplicantContactRecorded"
+    assert exchange_name(contact["event_type"]) == "intake.private" and exchange_name(row["event_type"]) == "intake.events"
+    assert '"full_name"' in contact["envelope"] and '"full_name"' not in row["envelope"]
     second = intake.submit_dossier({"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
                                    CITIZEN)
     assert second["code"].endswith("-0002")

@@ -51,7 +51,6 @@ def _submit(workflow, code):
         "dossier_code": code, "procedure_code": "1.000656", "procedure_version": 1,
         "receiving_agency_code": JUSTICE, "applicant_unit_code": "NB.HL.NT", "applicant_ref": "ref-abc",
         "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
-        "contact": {"full_name": "A", "email": "a@example.vn"},
     }, source="intake", subject=code, event_id=str(uuid.uuid4()))))
     _act(workflow, code, "receiver", "receive")  # a filed dossier waits for a receiving officer
 

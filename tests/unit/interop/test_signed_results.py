@@ -47,7 +47,6 @@ def _returned(workflow, code="000.00.07.H41-261122-0001"):
         "dossier_code": code, "procedure_code": "1.000656", "procedure_version": 1,
         "receiving_agency_code": JUSTICE, "applicant_unit_code": "NB.HL.NT", "applicant_ref": "ref-abc",
         "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
-        "contact": {"full_name": "A", "email": "a@example.vn"},
     }, source="intake", subject=code, event_id=str(uuid.uuid4()))))
     for role, action, extra in (("receiver", "receive", {}), ("leader", "assign", {"params": {"assignee": "handler-1"}}),
                                 ("handler", "process_step", {"reason": "Đã thẩm định"}), ("leader", "approve", {}),

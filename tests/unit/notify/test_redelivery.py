@@ -1,11 +1,11 @@
-"""Notify's citizen handlers deduplicate on the event log: a redelivered DossierSubmitted or DossierStatusChanged
-records nothing twice and sends nothing twice (worker_factory, SQLite, a real SMTP server)."""
+"""Notify's citizen handlers deduplicate: a redelivered DossierSubmitted, ApplicantContactRecorded or
+DossierStatusChanged records nothing twice and sends nothing twice (worker_factory, SQLite, a real SMTP server)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import pytest
-from motcua.intake.v1.events_pb2 import DossierSubmitted
+from motcua.intake.v1.events_pb2 import ApplicantContactRecorded, DossierSubmitted
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from nameko.testing.services import worker_factory
 
@@ -37,8 +37,13 @@ def _submitted():
         "dossier_code": CODE, "procedure_code": "1.000656", "procedure_version": 1,
         "receiving_agency_code": "000.00.07.H41", "applicant_unit_code": "26734", "applicant_ref": "ref-1",
         "channel": "online", "submitted_at": "2026-11-30T03:00:00Z",
-        "contact": {"full_name": "Nguyễn Văn An", "email": "an.nguyen@example.vn", "phone": "", "language": "vi"},
     }, source="intake", subject=CODE))
+
+
+def _contact():
+    return parse_event(build_event(ApplicantContactRecorded, {"dossier_code": CODE, "contact": {
+        "full_name": "Nguyễn Văn An", "email": "an.nguyen@example.vn", "phone": "", "language": "vi"}},
+        source="intake", subject=CODE))
 
 
 def _received():
@@ -50,9 +55,10 @@ def _received():
 
 
 def test_a_redelivered_event_is_recorded_once_and_mailed_once(notify, sink):
-    submitted, received = _submitted(), _received()
+    submitted, contact, received = _submitted(), _contact(), _received()
     for _ in range(2):
         notify.on_dossier_submitted(submitted)
+        notify.on_applicant_contact_recorded(contact)
         notify.on_dossier_status_changed(received)
     assert len(notify.db.rows("recipients")) == 1
     assert sorted(r["event_id"] for r in notify.db.rows("event_log")) == sorted([submitted.id, received.id])
@@ -67,7 +73,7 @@ def test_a_status_event_that_overtakes_the_submission_still_reaches_the_applican
     notify.intake.get_contact.call_async.side_effect = lambda *a: SimpleNamespace(result=lambda: {
         "full_name": "Nguyễn Văn An", "email": "an.nguyen@example.vn", "phone": "", "language": "vi"})
     notify.on_dossier_status_changed(_received())
-    notify.on_dossier_submitted(_submitted())  # arrives second: the applicant is still mailed once
+    notify.on_applicant_contact_recorded(_contact())  # arrives second: the applicant is still mailed once
     assert [m["to"] for m in read_messages(sink.directory)] == ["an.nguyen@example.vn"]
 
 
@@ -78,7 +84,7 @@ def test_a_resend_after_a_crash_carries_the_same_message_id(notify, sink):
 
     from sqlalchemy import update
 
-    notify.on_dossier_submitted(_submitted())
+    notify.on_applicant_contact_recorded(_contact())
     notify.on_dossier_status_changed(_received())
     (note,) = notify.db.rows("notifications")
     with notify.db.unit() as uow:  # as the crash left it: claimed, never marked sent
@@ -93,7 +99,7 @@ def test_a_resend_after_a_crash_carries_the_same_message_id(notify, sink):
 
 def test_the_configured_domain_names_message_ids(notify, sink):
     notify.settings.message_id_domain = "mail.dichvucong.quangngai.gov.vn"
-    notify.on_dossier_submitted(_submitted())
+    notify.on_applicant_contact_recorded(_contact())
     notify.on_dossier_status_changed(_received())
     (note,) = notify.db.rows("notifications")
     (mail,) = read_messages(sink.directory)

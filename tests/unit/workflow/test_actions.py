@@ -39,7 +39,7 @@ def submit(workflow, procedure="1.000656", unit="NB.HL.NT") -> str:
     body = build_event(DossierSubmitted, {
         "dossier_code": code, "procedure_code": procedure, "procedure_version": 1,
         "receiving_agency_code": CENTRE, "applicant_unit_code": unit, "applicant_ref": "ref", "channel": "online",
-        "submitted_at": "2026-11-23T01:00:00Z", "contact": {"full_name": "A"},
+        "submitted_at": "2026-11-23T01:00:00Z",
     }, source="intake", subject=code)
     workflow.on_dossier_submitted(parse_event(body))
     return code
@@ -168,7 +168,7 @@ def test_chain_commune_province_commune_with_control_sheet():
     event = parse_event(build_event(DossierSubmitted, {
         "dossier_code": code, "procedure_code": "1.003003", "procedure_version": 1,
         "receiving_agency_code": COMMUNE, "applicant_unit_code": "NB.HL.NT", "applicant_ref": "r",
-        "channel": "online", "submitted_at": "2026-11-23T01:00:00Z", "contact": {"full_name": "A"},
+        "channel": "online", "submitted_at": "2026-11-23T01:00:00Z",
     }, source="intake", subject=code))
 
     def step(moment, action, role, unit, **params):

@@ -37,7 +37,7 @@ def received(workflow, procedure="1.000656", unit="NB.HL.NT") -> dict:
     workflow.on_dossier_submitted(parse_event(build_event(DossierSubmitted, {
         "dossier_code": code, "procedure_code": procedure, "procedure_version": 1, "receiving_agency_code": JUSTICE,
         "applicant_unit_code": unit, "applicant_ref": "ref", "channel": "online",
-        "submitted_at": "2026-12-01T01:00:00Z", "contact": {"full_name": "A"}}, source="intake", subject=code)))
+        "submitted_at": "2026-12-01T01:00:00Z"}, source="intake", subject=code)))
     case = workflow.get_case(code)
     if case["status"] == "submitted":  # receipt by an officer (works before and after automatic receipt ends)
         officer = {"subject": "receiver-1", "kind": "officer", "unit": JUSTICE, "roles": ["receiver"]}

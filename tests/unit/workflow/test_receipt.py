@@ -43,7 +43,7 @@ def _event(procedure="1.000656", unit="NB.HL.NT", channel="online", submitted_at
     return parse_event(build_event(DossierSubmitted, {
         "dossier_code": code, "procedure_code": procedure, "procedure_version": 1,
         "receiving_agency_code": JUSTICE, "applicant_unit_code": unit, "applicant_ref": "ref", "channel": channel,
-        "submitted_at": submitted_at, "contact": {"full_name": "A"}, **extra,
+        "submitted_at": submitted_at, **extra,
     }, source="intake", subject=code, event_id=str(uuid.uuid4())))
 
 

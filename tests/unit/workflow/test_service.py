@@ -29,7 +29,6 @@ def submitted(code="000.00.07.H41-261122-0001", procedure="1.000656", unit="NB.H
         "dossier_code": code, "procedure_code": procedure, "procedure_version": 1,
         "receiving_agency_code": "000.00.07.H41", "applicant_unit_code": unit, "applicant_ref": "r",
         "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
-        "contact": {"full_name": "A", "email": "a@example.vn"},
     }, source="intake", subject=code, event_id=str(uuid.uuid4()))
     return parse_event(body)
 
