@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,19 @@ from devtools.vnpay_sandbox import Sandbox
 from services.chassis.config import REPO_ROOT
 
 TEST_VAR = REPO_ROOT / "var" / "test"
-# The session's broker and database: fixed defaults away from `make run`'s (5672, 5432), overridable so several
-# sessions can share a machine (RabbitMQ also takes AMQP port + 20000 for Erlang distribution).
-AMQP_PORT = int(os.environ.get("MOTCUA_TEST_AMQP_PORT", "5682"))
-PG_PORT = int(os.environ.get("MOTCUA_TEST_PG_PORT", "55432"))
+
+
+def _checkout_port(base: int, span: int = 400) -> int:
+    """A port of this checkout's own: two checkouts testing on one machine (a CI clone beside a developer's tree,
+    two worktrees) never share a broker or a database, and never stop each other's (the broker's node name follows
+    its port, and a session stops a node of that name left running)."""
+    return base + zlib.crc32(str(REPO_ROOT).encode()) % span
+
+
+# The session's broker and database: away from `make run`'s (5672, 5432), one pair per checkout, overridable
+# (RabbitMQ also takes AMQP port + 20000 for Erlang distribution).
+AMQP_PORT = int(os.environ.get("MOTCUA_TEST_AMQP_PORT", str(_checkout_port(5682))))
+PG_PORT = int(os.environ.get("MOTCUA_TEST_PG_PORT", str(_checkout_port(55432))))
 # Every per-module port (gateway HTTP, each replica's metrics, SMTP, sandboxes) is a free port picked at start-up
 # (devtools.ports.free_port): no fixed offset can collide with `make run` or another session.
 
