@@ -51,7 +51,7 @@ class Platform:
         return env
 
     def migrate(self) -> None:
-        names = [s for s in self.services if s != "gateway"]
+        names = list(self.services)
         subprocess.run([sys.executable, "-m", "services.chassis.migrate", *names], env=self.service_env("intake"),
                        check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
 

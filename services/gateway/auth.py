@@ -1,4 +1,6 @@
-"""Who is calling: bearer tokens verified against the configured OpenID Connect issuers.
+"""Who is calling: bearer tokens (or the web session cookie, which holds the same token) verified against the
+configured OpenID Connect issuers, then held to their session (services/gateway/sessions.py): a signed-out,
+idle, expired or revoked session is refused with 401 on every gateway replica.
 
 In local mode (`MOTCUA_ENV=local`) the development identity provider signs tokens with a key under
 `var/dev-idp/`; it refuses to exist in any other mode.
@@ -7,12 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import requests
 from nameko.extensions import DependencyProvider
 
 from services.chassis.config import REPO_ROOT
+from services.chassis.database import Database
+from services.gateway import sessions
 from services.gateway.identity import (
     CachedJwks,
     DevIdentityProvider,
@@ -42,30 +49,58 @@ def _remote_issuers() -> list[IssuerConfig]:
     return issuers
 
 
-class Authenticator(DependencyProvider):
-    def setup(self):
-        settings = self.container.config["MOTCUA"]
-        self.dev_idp = None
-        issuers = _remote_issuers()
-        if settings.is_local:
-            key_path = Path(os.environ.get("DEV_IDP_KEY", str(REPO_ROOT / "var" / "dev-idp" / "key.pem")))
-            self.dev_idp = DevIdentityProvider(key_path, issuer=f"{settings.public_url}/dev-idp",
-                                               audience="motcua", env=settings.env)
-            issuers.append(self.dev_idp.issuer_config())
-        self.verifier = TokenVerifier(issuers)
+class SessionGate:
+    """Says who is calling, and whether their session still lasts. `connect()` gives a connection to the
+    gateway's database whose statements commit on their own (chassis `Database.autocommit`)."""
 
-    def get_dependency(self, worker_ctx):
-        return self
+    def __init__(self, verifier: TokenVerifier, policy: sessions.Policy,
+                 connect: Callable[[], AbstractContextManager], dev_idp: DevIdentityProvider | None = None):
+        self.verifier = verifier
+        self.policy = policy
+        self.connect = connect
+        self.dev_idp = dev_idp
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal behind `token`; raises TokenError (a bad token) or SessionEnded (a session that ended)."""
+        principal = self.verifier.verify(token)
+        with self.connect() as conn:
+            sessions.check(conn, token, principal, self.policy, datetime.now(timezone.utc))
+        return principal
 
     def principal(self, request) -> Principal:
+        """The caller of an API request (`Authorization: Bearer <token>`), or 401 problem."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("missing_token", "Cần đăng nhập (thiếu mã truy cập Bearer).")
         try:
-            return self.verifier.verify(token.strip())
+            return self.authenticate(token.strip())
         except TokenError as exc:
             raise Unauthenticated(f"token_{exc.code}", exc.message) from None
+        except sessions.SessionEnded as exc:
+            raise Unauthenticated(f"session_{exc.reason}", exc.message) from None
+
+    def bearer(self, request) -> str:
+        return request.headers.get("Authorization", "").partition(" ")[2].strip()
+
+
+class Authenticator(DependencyProvider):
+    """The service's SessionGate: issuers from the environment, sessions in the service's `Database`."""
+
+    def setup(self):
+        settings = self.container.config["MOTCUA"]
+        issuers = _remote_issuers()
+        dev_idp = None
+        if settings.is_local:
+            key_path = Path(os.environ.get("DEV_IDP_KEY", str(REPO_ROOT / "var" / "dev-idp" / "key.pem")))
+            dev_idp = DevIdentityProvider(key_path, issuer=f"{settings.public_url}/dev-idp", audience="motcua",
+                                          env=settings.env)
+            issuers.append(dev_idp.issuer_config())
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        self.gate = SessionGate(TokenVerifier(issuers), sessions.Policy.from_env(), database.autocommit, dev_idp)
+
+    def get_dependency(self, worker_ctx):
+        return self.gate
 
 
 def viewer(principal: Principal) -> dict:

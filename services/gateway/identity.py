@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -99,6 +99,9 @@ class Principal:
     unit: str | None
     roles: frozenset[str]
     issuer: str
+    # The token's `iat` and `exp` (seconds since the epoch): the session checks need them; not part of who it is.
+    issued_at: float | None = field(default=None, compare=False)
+    expires_at: float | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -358,8 +361,10 @@ def _principal(config: IssuerConfig, claims: dict) -> Principal:
         raise TokenError("missing_claim", "roles must be a list of role names")
     if kind == "officer" and not roles:
         raise TokenError("missing_claim", "an officer token needs at least one role")
+    issued_at = _numeric_date(claims, "iat") if "iat" in claims else None
     return Principal(
-        subject=subject, kind=kind, name=name, unit=unit, roles=frozenset(roles), issuer=config.issuer
+        subject=subject, kind=kind, name=name, unit=unit, roles=frozenset(roles), issuer=config.issuer,
+        issued_at=issued_at, expires_at=_numeric_date(claims, "exp"),
     )
 
 

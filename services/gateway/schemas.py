@@ -206,3 +206,10 @@ class CalendarCorrectionRequest(_Strict):
     source = fields.String(required=True, validate=validate.Length(min=8, max=500),
                            metadata={"description": "The legal document: number and date, e.g. "
                                                     "`Thông báo 123/TB-BNV (01/11/2026)`."})
+
+
+class RevokeSessionsRequest(_Strict):
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                            metadata={"description": "The officer's subject at the province's identity provider."})
+    reason = fields.String(load_default="", validate=validate.Length(max=500),
+                           metadata={"description": "Why (kept in the audit chain), e.g. `chuyển công tác`."})

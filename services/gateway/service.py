@@ -11,12 +11,14 @@ from kombu import Connection
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
+from services.chassis.audit import AuditChainRpc
+from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
-from services.gateway import actions, openapi, schemas
+from services.gateway import actions, openapi, schemas, storage
 from services.gateway.auth import Authenticator, viewer
 from services.gateway.files import body_stream, receive_upload, signed_result_path
 from services.gateway.problems import (
@@ -34,6 +36,7 @@ from services.gateway.routing import (  # noqa: F401
     idempotency_key,
     read_json,
 )
+from services.gateway.session_routes import SessionRoutes
 from services.gateway.subscriptions import SubscriptionRoutes
 from services.gateway.verification import PortalSyncRoutes, VerificationRoutes
 from services.gateway.web.base import HERE as WEB_DIR
@@ -45,10 +48,12 @@ from services.gateway.web.signin import SignInPages
 BACKENDS = ("intake", "workflow", "registry", "notify", "payment")
 
 
-class GatewayService(SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, SignInPages, CitizenPages,
-                     OfficerPages):
+class GatewayService(SessionRoutes, SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, SignInPages,
+                     CitizenPages, OfficerPages, AuditChainRpc):
     name = "gateway"
 
+    # Sign-in sessions only (services/gateway/storage.py): the gateway publishes no events, so no outbox relay.
+    db = Database(storage.metadata, relay=False)
     auth = Authenticator()
     web = WebSupport()
     settings = SettingsProvider()

@@ -27,12 +27,14 @@ def _iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def check_admin(catalogue, actor: dict) -> None:
+def check_admin(catalogue, actor: dict, task: str = "điều chỉnh lịch làm việc") -> None:
+    """A province administrator: an officer with the `admin` role in a province-level agency the catalogue holds;
+    Forbidden otherwise (`task` says, in Vietnamese, what they were refused)."""
     roles = set(actor.get("roles") or [])
     if actor.get("kind") != "officer" or "admin" not in roles:
-        raise Forbidden("role_not_allowed", "Chỉ quản trị viên của tỉnh được điều chỉnh lịch làm việc.")
+        raise Forbidden("role_not_allowed", f"Chỉ quản trị viên của tỉnh được {task}.")
     if catalogue.territory.agency_unit_level(str(actor.get("unit") or "")) != "province":
-        raise Forbidden("province_only", "Chỉ quản trị viên của cơ quan cấp tỉnh được điều chỉnh lịch làm việc.")
+        raise Forbidden("province_only", f"Chỉ quản trị viên của cơ quan cấp tỉnh được {task}.")
 
 
 def view(row: dict) -> dict:

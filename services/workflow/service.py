@@ -331,6 +331,13 @@ class WorkflowService(audit.AuditChainRpc):
         return result
 
     @rpc
+    def check_province_admin(self, actor: dict, task: str = "quản trị hệ thống") -> dict:
+        """Raise Forbidden unless `actor` administers the province (`admin` role in a province-level agency the
+        catalogue holds). The gateway asks before the administration it does itself (revoking sessions)."""
+        calendar_admin.check_admin(self.catalogue, actor, task)
+        return {"unit": actor["unit"]}
+
+    @rpc
     def calendar_corrections(self) -> list[dict]:
         """The corrections published at run time, oldest first."""
         with self.db.unit() as uow:

@@ -22,6 +22,7 @@ from services.gateway import ratelimit
 from services.gateway.identity import Principal, TokenError
 from services.gateway.problems import SECURITY_HEADERS
 from services.gateway.routing import HTTP_SECONDS
+from services.gateway.sessions import SessionEnded
 from services.gateway.web.session import LANG_COOKIE, LANGS, SESSION_COOKIE, Sessions, load_secret
 from services.gateway.webserver import http
 
@@ -154,12 +155,12 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
             started = time.perf_counter()
             web: WebSupport = self.web
             session_value = request.cookies.get(SESSION_COOKIE, "")
-            principal = None
+            principal, stale = None, False
             if session_value:
                 try:
-                    principal = self.auth.verifier.verify(session_value)
-                except TokenError:
-                    principal, session_value = None, ""
+                    principal = self.auth.authenticate(session_value)
+                except (TokenError, SessionEnded):
+                    principal, session_value, stale = None, "", True
             wr = WebRequest(request, web, principal, session_value)
             try:
                 if not public:
@@ -189,6 +190,8 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
                 self.log.exception("web_page_failed", route=route)
                 response = error_page(wr, 500, wr.t("Đã có lỗi xảy ra, vui lòng thử lại sau.",
                                                     "Something went wrong; please try again later."))
+            if stale:  # a signed-out, expired or revoked session: the browser forgets its cookie too
+                response.delete_cookie(SESSION_COOKIE, path="/")
             HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(
                 time.perf_counter() - started)
             return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import jwt
@@ -16,6 +17,7 @@ from services.chassis.rpc import call
 from services.gateway import ratelimit
 from services.gateway.identity import TokenError, is_id_number
 from services.gateway.problems import json_response
+from services.gateway.sessions import end as end_session
 from services.gateway.web.base import page
 from services.gateway.web.session import (
     LANG_COOKIE,
@@ -93,6 +95,11 @@ class SignInPages:
 
     @page("POST", "/dang-xuat", kinds=("citizen", "officer", "agency"))
     def sign_out(self, wr):
+        """Sign out: the session ends on every gateway replica (its token is refused from now on, as a cookie and
+        as a Bearer token), and the browser forgets the cookie."""
+        with self.db.unit() as uow:
+            end_session(uow.session, wr.session_value, wr.principal, datetime.now(timezone.utc))
+        self.log.info("web_signed_out", kind=wr.principal.kind)
         response = wr.redirect("/")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

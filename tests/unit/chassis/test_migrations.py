@@ -8,7 +8,7 @@ from services.chassis.migrate import upgrade
 from services.chassis.registry import storage_metadata
 
 
-@pytest.mark.parametrize("service", ["intake", "workflow", "payment", "notify", "registry"])
+@pytest.mark.parametrize("service", ["gateway", "intake", "workflow", "payment", "notify", "registry"])
 def test_migrations_match_models(tmp_path, service):
     url = f"sqlite:///{tmp_path}/{service}.db"
     upgrade(service, url)

@@ -2,7 +2,6 @@
 worker (nameko's worker_factory), with the workflow RPC answered in-process."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 from unittest.mock import Mock
 
 import pytest
@@ -10,12 +9,14 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from services.gateway import ratelimit
+from services.gateway import ratelimit, sessions, storage
+from services.gateway.auth import SessionGate
 from services.gateway.identity import DevIdentityProvider, TokenVerifier
 from services.gateway.problems import from_error
 from services.gateway.service import GatewayService
 from services.gateway.web.base import WebSupport
 from services.gateway.web.session import Sessions, pkce_challenge, pkce_pair, safe_next
+from tests.support import FakeDatabase
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -90,7 +91,8 @@ def gateway(tmp_path):
     web.lookup_limit = ratelimit.SlidingWindow(2, 60)
     web.login = {"authorize_url": "/dev-idp/authorize", "token_url": "http://gw/dev-idp/token",
                  "client_id": "motcua-web", "client_secret": "", "redirect_uri": "http://gw/dang-nhap/xong"}
-    auth = SimpleNamespace(verifier=TokenVerifier([idp.issuer_config()]), dev_idp=idp)
+    db = FakeDatabase(storage.metadata, "gateway")
+    auth = SessionGate(TokenVerifier([idp.issuer_config()]), sessions.Policy.from_env(), db.autocommit, idp)
     workflow = Mock()
     procedures = [{
         "code": "1.000656", "version": 1, "name": {"vi": "Cấp Phiếu lý lịch tư pháp", "en": "Criminal record"},
@@ -101,7 +103,7 @@ def gateway(tmp_path):
         "items": procedures, "total": 1, "fields": [procedures[0]["field"]], "levels": ["province", "commune"],
         "online_modes": ["full", "partial"]}
     workflow.public_status.call_async.return_value.result.return_value = {"dossier_code": "X", "status": "received"}
-    service = worker_factory(GatewayService, auth=auth, web=web, workflow=workflow)
+    service = worker_factory(GatewayService, auth=auth, web=web, workflow=workflow, db=db)
     return service, idp
 
 
