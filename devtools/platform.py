@@ -33,6 +33,7 @@ class Platform:
     # use and keeps it, so replicas started later never collide with `make run` or another test session. None:
     # the fixed METRICS_PORTS (+ port_offset, + 50 per replica), as `make run` documents them.
     metrics_ports: dict[str, int] | None = None
+    replica_http_ports: dict[str, int] = field(default_factory=dict)
 
     def metrics_port(self, name: str) -> int:
         if self.metrics_ports is not None:
@@ -42,11 +43,19 @@ class Platform:
         base, _, replica = name.partition("#")
         return METRICS_PORTS[base] + self.port_offset + 50 * int(replica or 0)
 
+    def http_port_of(self, name: str) -> int:
+        """The gateway's HTTP port: `http_port` for the first replica, a free port of its own for `gateway#N`."""
+        if "#" not in name:
+            return self.http_port
+        if name not in self.replica_http_ports:
+            self.replica_http_ports[name] = free_port()
+        return self.replica_http_ports[name]
+
     def service_env(self, name: str) -> dict:
         env = {**os.environ, **self.env}
         env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / ".build" / "gen")])
         env["METRICS_PORT"] = str(self.metrics_port(name))
-        env["HTTP_PORT"] = str(self.http_port)
+        env["HTTP_PORT"] = str(self.http_port_of(name))
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 

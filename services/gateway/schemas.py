@@ -100,7 +100,7 @@ class TokenRequest(_Strict):
     kind = fields.String(validate=validate.OneOf(["citizen", "officer", "agency"]))
     name = fields.String()
     unit = fields.String(metadata={"description": "Officer's agency code, e.g. 000.00.07.H41"})
-    roles = fields.List(fields.String(validate=validate.OneOf(["receiver", "handler", "leader"])))
+    roles = fields.List(fields.String(validate=validate.OneOf(["receiver", "handler", "leader", "admin"])))
     ttl_seconds = fields.Integer(strict=True, validate=validate.Range(min=60, max=86400))
 
 

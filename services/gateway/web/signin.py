@@ -148,7 +148,7 @@ class SignInPages:
             claims = {"sub": subject, "kind": "citizen", "name": form.get("name", "").strip()[:100], "unit": None,
                       "roles": ()}
         elif kind == "officer":
-            roles = tuple(r for r in form.getlist("roles") if r in ("receiver", "handler", "leader"))
+            roles = tuple(r for r in form.getlist("roles") if r in ("receiver", "handler", "leader", "admin"))
             unit = form.get("unit", "").strip()
             if not unit or not roles:
                 raise InvalidInput("invalid_request", wr.t("Chọn cơ quan và ít nhất một vai trò.",
