@@ -28,6 +28,7 @@ def production_gateway(broker, tmp_path_factory):
            "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem")}
     platform = Platform(env=env, log_dir=base / "logs", services=("gateway",),
                         metrics_ports={name: free_port() for name in ORDER}, http_port=http_port)
+    platform.migrate()  # the gateway's own database (sign-in sessions), as the chart's migration job does
     platform.declare_topology()
     platform.start("gateway")
     url = f"http://127.0.0.1:{http_port}"
