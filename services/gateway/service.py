@@ -11,7 +11,6 @@ from kombu import Connection
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
-from services.chassis.audit import AuditChainRpc
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
@@ -49,10 +48,12 @@ BACKENDS = ("intake", "workflow", "registry", "notify", "payment")
 
 
 class GatewayService(SessionRoutes, SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, SignInPages,
-                     CitizenPages, OfficerPages, AuditChainRpc):
+                     CitizenPages, OfficerPages):
     name = "gateway"
 
     # Sign-in sessions only (services/gateway/storage.py): the gateway publishes no events, so no outbox relay.
+    # Its audit chain (session revocations) is checked with `python -m services.chassis.audit verify gateway`: an
+    # RPC entrypoint would give the gateway a queue, and queue-depth autoscaling a wrong signal.
     db = Database(storage.metadata, relay=False)
     auth = Authenticator()
     web = WebSupport()

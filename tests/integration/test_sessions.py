@@ -6,12 +6,15 @@ gateway's audit chain."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from services.chassis.config import REPO_ROOT
 from tests.conftest import wait_for
 from tests.integration.test_web_e2e import (
     ARTIFACTS,
@@ -116,3 +119,6 @@ def test_an_administrators_revocation_holds_on_every_replica_and_is_audited(runn
         engine.dispose()
     assert [(r.actor, r.action, r.target) for r in rows][-1] == ("quan-tri-1", "sessions_revoked", "can-bo-19")
     assert "Chuyển công tác" in rows[-1].details
+    verified = subprocess.run([sys.executable, "-m", "services.chassis.audit", "verify", "gateway"], cwd=REPO_ROOT,
+                              env=running.platform.service_env("gateway"), capture_output=True, text=True, timeout=60)
+    assert verified.returncode == 0 and '"ok": true' in verified.stdout, verified.stdout + verified.stderr
