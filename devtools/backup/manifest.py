@@ -73,7 +73,7 @@ def load_checked(folder: Path) -> dict:
         raise BackupError(f"{folder}: backup format {manifest.get('format')!r}, this tool reads format {FORMAT}")
     problems = _file_problems(folder, manifest, sums)
     if problems:
-        raise BackupError(f"{folder} is damaged or incomplete; nothing was restored:\n  " + "\n  ".join(problems))
+        raise BackupError(f"{folder} is damaged or incomplete:\n  " + "\n  ".join(problems))
     return manifest
 
 

@@ -80,7 +80,10 @@ def restore(folder: Path, force: bool = False, say: Callable[[str], None] = prin
 
     Refused, with nothing changed, when the backup is damaged or incomplete, when a database is in use (unless
     `force`), or when a restored copy differs from what the manifest recorded."""
-    content = manifest.load_checked(Path(folder))
+    try:
+        content = manifest.load_checked(Path(folder))
+    except BackupError as exc:
+        raise BackupError(f"{exc}\nNothing was restored.") from None
     targets = _targets(content, say)
     if not force:
         busy = [f"{db.service}: {reason}" for db in targets if (reason := db.in_use())]
