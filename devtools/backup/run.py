@@ -33,6 +33,10 @@ def database(service: str, url: str):
     return ENGINES[backend](service, url)
 
 
+def _rows(found: dict) -> str:
+    return f"{sum(found['rows'].values())} rows in {len(found['rows'])} tables"
+
+
 def default_folder() -> Path:
     return REPO_ROOT / "var" / "backups" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
@@ -64,7 +68,7 @@ def _take(folder: Path, say: Callable[[str], None]) -> dict:
         file = f"{service}{db.suffix}"
         found = db.backup(folder / file, facts.audit_key(service))
         services[service] = {"engine": db.engine, "database": db.location, "file": file, **found}
-        say(f"  {service:<9} {db.engine:<10} {db.location} -> {file} ({sum(found['rows'].values())} rows)")
+        say(f"  {service:<9} {db.engine:<10} {db.location} -> {file} ({_rows(found)})")
     store = FileStoreCopy()
     stored = store.backup(folder / store.file)
     say(f"  {'files':<9} {'':<10} {stored['directory']} -> {store.file} ({stored['files']} files)")
@@ -147,5 +151,5 @@ def _stage(db, folder: Path, entry: dict, say: Callable[[str], None]) -> list[st
     chain = ("no audit chain" if found["audit_head"] is None else "audit chain not verified (no key)"
              if verdict is None else f"audit chain {'verified' if verdict['ok'] else 'BROKEN'}, "
              f"{verdict['entries']} entries")
-    say(f"  {db.service:<9} checked: {sum(found['rows'].values())} rows as backed up, {chain}")
+    say(f"  {db.service:<9} checked: {_rows(found)} as backed up, {chain}")
     return problems
