@@ -26,6 +26,7 @@ def sha256_of(path: Path) -> str:
 def _write_atomically(path: Path, content: str) -> None:
     part = path.with_name(path.name + ".part")
     part.write_text(content, encoding="utf-8")
+    part.chmod(0o600)
     os.replace(part, path)
 
 
@@ -36,7 +37,10 @@ def data_files(manifest: dict) -> list[str]:
 
 
 def write(folder: Path, manifest: dict) -> None:
-    """Checksum the data files into the manifest, write it, then SHA256SUMS over both."""
+    """Checksum the data files into the manifest, write it, then SHA256SUMS over both. Every file is made readable
+    by its owner only: the copies hold personal data, and a copy of the folder keeps the files' modes."""
+    for name in data_files(manifest):
+        (folder / name).chmod(0o600)
     manifest["files"] = {name: {"sha256": sha256_of(folder / name), "bytes": (folder / name).stat().st_size}
                          for name in data_files(manifest)}
     _write_atomically(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")

@@ -53,6 +53,7 @@ def take(folder: Path | None = None, say: Callable[[str], None] = print) -> tupl
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"{folder} is not empty: back up into a new folder")
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # the copies hold personal data: for the owner's eyes only
     try:
         return folder, _take(folder, say)
     except BaseException:

@@ -68,7 +68,10 @@ class SqliteDatabase:
         shm = Path(f"{self.path}-shm")
         if not shm.exists():
             return None
-        fd = os.open(shm, os.O_RDWR)
+        try:
+            fd = os.open(shm, os.O_RDWR)
+        except OSError as exc:  # not ours to open: cannot tell, so not free
+            return f"cannot tell whether it is in use ({shm}: {exc.strerror})"
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
         except OSError:

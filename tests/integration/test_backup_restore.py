@@ -168,6 +168,7 @@ def test_backup_destroy_restore_and_every_dossier_payment_audit_entry_and_file_i
     assert set(manifest["services"]) == set(services_with_database())
     assert all(e["audit_verified"]["ok"] for e in manifest["services"].values() if e["audit_head"])
     assert PASSWORD not in json.dumps(manifest)
+    assert all(p.stat().st_mode & 0o077 == 0 for p in [tmp_path / "backup", *(tmp_path / "backup").iterdir()])
 
     # After the backup: a dossier the restore must take away again, so a restore that did nothing cannot pass.
     later = running.submit("1.000656", CITIZEN).json()["code"]
