@@ -9,7 +9,8 @@ PROTOS := $(shell find $(PROTO_DIR) -name '*.proto')
 export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
 export PYTHONWARNINGS := ignore
 
-.PHONY: help run test unit integration lint system browser protos bench bench-compare clean chart-data helm asyncapi
+.PHONY: help run test unit integration lint system browser protos bench bench-compare clean chart-data helm asyncapi \
+	backup restore
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,6 +33,15 @@ protos: $(GEN)/.stamp ## Compile protos/ into .build/gen and refuse personal dat
 
 run: system $(GEN)/.stamp ## Run the whole platform locally with demo data (Ctrl-C stops it)
 	@$(PY) -m devtools.run
+
+# MOTCUA_ENV=local as in `make run` (the key the local audit chains are verified with); set it, with
+# MOTCUA_APPLICANT_REF_KEY, DATABASE_URL and FILE_STORE_DIR, to back up another installation on this machine.
+backup: $(GEN)/.stamp ## Back up every service's database and the file store into var/backups/<UTC time> [TO=dir]
+	@MOTCUA_ENV=$${MOTCUA_ENV:-local} $(PY) -m devtools.backup backup $(if $(TO),--to "$(TO)")
+
+restore: $(GEN)/.stamp ## Restore a backup (stop `make run` first): make restore FROM=var/backups/<time> [FORCE=1]
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<time> [FORCE=1]" >&2; exit 2; }
+	@MOTCUA_ENV=$${MOTCUA_ENV:-local} $(PY) -m devtools.backup restore --from "$(FROM)" $(if $(FORCE),--force)
 
 lint: $(GEN)/.stamp ## ruff
 	@$(PY) -m ruff check services devtools tests bench
@@ -65,5 +75,6 @@ bench: system $(GEN)/.stamp ## Benchmarks (prints figures and ratios to the raw 
 bench-compare: system $(GEN)/.stamp ## Another revision against the working tree, alternating B3 runs: make bench-compare REV=main~3 [RUNS=2]
 	@bash bench/compare.sh "$(REV)" "$(or $(RUNS),2)"
 
-clean: ## Remove generated code, local data and the venv
-	rm -rf .build var $(VENV)
+clean: ## Remove generated code, local data and the venv (backups in var/backups stay)
+	rm -rf .build $(VENV)
+	@test ! -d var || find var -mindepth 1 -maxdepth 1 ! -name backups -exec rm -rf {} +

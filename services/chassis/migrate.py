@@ -45,8 +45,15 @@ def upgrade(service: str, url: str | None = None) -> None:
     command.upgrade(alembic_config(service, url), "head")
 
 
+def services_with_database() -> list[str]:
+    """The services that own a database: those with migrations and storage metadata (what `main` migrates by
+    default, and what `python -m devtools.backup` backs up)."""
+    return [s for s in SERVICE_CLASSES
+            if (SERVICES_DIR / s / "migrations").is_dir() and storage_metadata(s) is not None]
+
+
 def main(argv: list[str]) -> int:
-    services = argv or [s for s in SERVICE_CLASSES if (SERVICES_DIR / s / "migrations").is_dir()]
+    services = argv or services_with_database()
     for service in services:
         if storage_metadata(service) is None:
             continue
