@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from services.chassis.validation import schema_instance
 from services.gateway.problems import BadRequest
 
 ACTIONS = ["receive", "refuse_receipt", "request_completion", "complete", "assign", "process_step",
@@ -116,15 +117,10 @@ class Problem(Schema):
     retry = fields.Dict()
 
 
-_SCHEMAS: dict = {}
-
-
 def validate_body(schema, body: dict) -> dict:
     """Check a body against its schema (a class: one reused instance each); the services receive the body as
     sent (they validate it again)."""
-    if isinstance(schema, type):
-        schema = _SCHEMAS.get(schema) or _SCHEMAS.setdefault(schema, schema())
-    errors = schema.validate(body)
+    errors = schema_instance(schema).validate(body)
     if errors:
         raise ValidationProblem("invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": errors})
     return body

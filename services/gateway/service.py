@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from kombu import Connection
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
+from services.chassis.clock import LEGAL_TZ
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound, Unavailable
@@ -395,7 +395,7 @@ class GatewayService(SessionRoutes, SubscriptionRoutes, VerificationRoutes, Port
         def local(value):
             if not value:
                 return "—"
-            return datetime.fromisoformat(value).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M %d/%m/%Y")
+            return datetime.fromisoformat(value).astimezone(LEGAL_TZ).strftime("%H:%M %d/%m/%Y")
 
         label = info["status_label"] or {}
         rows = [("Mã hồ sơ / Code", info["dossier_code"]),

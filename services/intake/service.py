@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timezone
 
 import structlog
-from marshmallow import ValidationError
 from motcua.intake.v1.events_pb2 import ApplicantContactRecorded, DossierSubmitted
 from nameko.rpc import RpcProxy, rpc
 from prometheus_client import Counter, Gauge
@@ -14,6 +13,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis import idempotency
+from services.chassis.clock import iso_utc
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
@@ -21,6 +21,7 @@ from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
 from services.chassis.statements import prebuilt
+from services.chassis.validation import load
 from services.intake import storage, versions
 from services.intake.dependencies import RouteCache
 from services.intake.domain import codes
@@ -39,23 +40,6 @@ REUSE_RATIO = Gauge(
     "Share of required documents (not forms) reused from the registry instead of uploaded, since start.",
 )
 
-
-_SCHEMAS: dict = {}
-
-
-def _load(schema, data) -> dict:
-    """Validate with a marshmallow schema, given as its class: one instance per class, reused (building a
-    schema deep-copies its fields, more work than most loads)."""
-    if isinstance(schema, type):
-        schema = _SCHEMAS.get(schema) or _SCHEMAS.setdefault(schema, schema())
-    try:
-        return schema.load(data if data is not None else {})
-    except ValidationError as exc:
-        raise InvalidInput("invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": exc.messages}) from None
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 class IntakeService:
@@ -76,8 +60,8 @@ class IntakeService:
 
         A citizen files for themself; an officer at a one-stop desk files for the applicant (channel counter).
         Raises InvalidInput (bad fields, invalid ID number, unknown procedure), NotFound (person), Forbidden."""
-        body = _load(SubmitDossierRequest, request)
-        who = _load(Viewer, submitter)
+        body = load(SubmitDossierRequest, request)
+        who = load(Viewer, submitter)
         id_number = body["applicant"]["id_number"]
         if who["kind"] == "citizen" and who["subject"] != id_number:
             raise Forbidden("not_own_dossier", "Công dân chỉ nộp hồ sơ cho chính mình.")
@@ -138,7 +122,7 @@ class IntakeService:
                     "dossier_code": code, "procedure_code": procedure["code"],
                     "procedure_version": procedure["version"], "receiving_agency_code": agency,
                     "applicant_unit_code": values["applicant_unit_code"], "applicant_ref": ref,
-                    "channel": body["channel"], "submitted_at": _iso(now),
+                    "channel": body["channel"], "submitted_at": iso_utc(now),
                 }
                 if body["channel"] == "counter" and who["kind"] == "officer" and "receiver" in who["roles"]:
                     # Filed at the desk by a receiving officer: received at once by them (workflow checks the
@@ -149,7 +133,7 @@ class IntakeService:
                 uow.publish(ApplicantContactRecorded, {"dossier_code": code, "contact": {
                     "full_name": values["applicant_name"], "email": values["contact_email"],
                     "phone": values["contact_phone"], "language": values["language"]}}, subject=code)
-                answer = {"code": code, "status": "submitted", "submitted_at": _iso(now),
+                answer = {"code": code, "status": "submitted", "submitted_at": iso_utc(now),
                           "procedure": {"code": procedure["code"], "version": procedure["version"],
                                         "name": procedure["name"]},
                           "agency_code": route["agency_code"], "agency_name": route["agency_name"],
@@ -200,7 +184,7 @@ class IntakeService:
     def prepare(self, procedure_code: str, submitter: dict) -> dict:
         """What the submission form needs: the applicant's data from the registry (never typed again) and,
         for each required document, the valid ones the citizen already holds."""
-        who = _load(Viewer, submitter)
+        who = load(Viewer, submitter)
         if who["kind"] != "citizen":
             raise Forbidden("citizens_only", "Chỉ công dân chuẩn bị hồ sơ cho chính mình.")
         person = call(self.registry.get_person, who["subject"], "self", "dossier_processing")
@@ -222,8 +206,8 @@ class IntakeService:
 
         With `idempotency_key`, a retry of the same content answers with the first upload's record
         (`replayed: True`; the caller then discards the copy it just stored); other content: Conflict."""
-        who = _load(Viewer, submitter)
-        data = _load(UploadRecord, record)
+        who = load(Viewer, submitter)
+        data = load(UploadRecord, record)
         key = idempotency.checked_key(idempotency_key)
         # The content, not the stored copy (its id and path are new on every retry) nor a defaulted name.
         digest = idempotency.request_hash({k: data[k] for k in ("media_type", "size_bytes", "sha256")},
@@ -245,7 +229,7 @@ class IntakeService:
 
         With `idempotency_key` (new drafts only), a retry of the same body answers with the draft the first
         one created (`replayed: True`); another body: Conflict."""
-        who = _load(Viewer, submitter)
+        who = load(Viewer, submitter)
         if not isinstance(body, dict):
             raise InvalidInput("invalid_request", "Bản nháp phải là một đối tượng JSON.")
         text = json.dumps(body, ensure_ascii=False)
@@ -260,7 +244,7 @@ class IntakeService:
                     body=text, procedure_code=procedure_code, updated_at=now)).rowcount
             if not done:
                 raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
-            return {"id": draft_id, "updated_at": _iso(now)}
+            return {"id": draft_id, "updated_at": iso_utc(now)}
         key = idempotency.checked_key(idempotency_key)
 
         def create(uow) -> dict:
@@ -268,27 +252,27 @@ class IntakeService:
             uow.session.execute(storage.drafts.insert().values(
                 id=new_id, owner=who["subject"], procedure_code=procedure_code, body=text, created_at=now,
                 updated_at=now))
-            return {"id": new_id, "updated_at": _iso(now)}
+            return {"id": new_id, "updated_at": iso_utc(now)}
 
         return idempotency.perform(self.db, who["subject"], key, idempotency.request_hash(body, "save_draft"),
                                    create)
 
     @rpc
     def get_draft(self, draft_id: str, submitter: dict) -> dict:
-        who = _load(Viewer, submitter)
+        who = load(Viewer, submitter)
         with self.db.unit() as uow:
             row = uow.session.execute(select(storage.drafts).where(
                 storage.drafts.c.id == draft_id, storage.drafts.c.owner == who["subject"])).mappings().first()
         if row is None:
             raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
-        return {"id": row["id"], "body": json.loads(row["body"]), "updated_at": _iso(row["updated_at"])}
+        return {"id": row["id"], "body": json.loads(row["body"]), "updated_at": iso_utc(row["updated_at"])}
 
     @rpc
     def filed_with_key(self, idempotency_key: str, submitter: dict) -> dict:
         """The answer of the submission this caller made with `idempotency_key` ({code, status, ...,
         replayed: true}), for a retry that no longer has its request (the web wizard's draft is deleted by the
         filing). Raises NotFound when nothing was filed with that key."""
-        who = _load(Viewer, submitter)
+        who = load(Viewer, submitter)
         key = idempotency.checked_key(idempotency_key)
         answer = None
         if key:
@@ -300,16 +284,16 @@ class IntakeService:
 
     @rpc
     def list_drafts(self, submitter: dict) -> list[dict]:
-        who = _load(Viewer, submitter)
+        who = load(Viewer, submitter)
         with self.db.unit() as uow:
             rows = uow.session.execute(select(storage.drafts).where(storage.drafts.c.owner == who["subject"])
                                        .order_by(storage.drafts.c.updated_at.desc())).mappings().all()
-        return [{"id": r["id"], "procedure_code": r["procedure_code"], "updated_at": _iso(r["updated_at"])}
+        return [{"id": r["id"], "procedure_code": r["procedure_code"], "updated_at": iso_utc(r["updated_at"])}
                 for r in rows]
 
     @rpc
     def delete_draft(self, draft_id: str, submitter: dict) -> dict:
-        who = _load(Viewer, submitter)
+        who = load(Viewer, submitter)
         with self.db.unit() as uow:
             done = uow.session.execute(storage.drafts.delete().where(
                 storage.drafts.c.id == draft_id, storage.drafts.c.owner == who["subject"])).rowcount
@@ -321,7 +305,7 @@ class IntakeService:
     def get_dossier(self, code: str, viewer: dict) -> dict:
         """The dossier as submitted, if `viewer` may see it (a citizen: their own; an officer: their unit's,
         checked again by the gateway against the case). Unknown and not-yours look the same (NotFound)."""
-        who = _load(Viewer, viewer)
+        who = load(Viewer, viewer)
         # Two reads, each committing on its own: a dossier is written once, and its documents only grow (later
         # versions are added, never changed), so they need no shared snapshot.
         with self.db.autocommit() as conn:
@@ -341,7 +325,7 @@ class IntakeService:
                           "registry_document_id": d["registry_document_id"], "upload_id": d["upload_id"],
                           "file_name": d["file_name"], "media_type": d["media_type"], "size_bytes": d["size_bytes"],
                           "version": d["version"], "origin": d["origin"],
-                          "added_at": _iso(d["added_at"]) if d["added_at"] else None,
+                          "added_at": iso_utc(d["added_at"]) if d["added_at"] else None,
                           "current": d["version"] == latest[d["requirement_code"]]} for d in rows]
         return {
             "documents": documents,
@@ -353,7 +337,7 @@ class IntakeService:
             "contact": {"email": dossier["contact_email"], "phone": dossier["contact_phone"],
                         "language": dossier["language"]},
             "channel": dossier["channel"], "form": json.loads(dossier["form_data"]),
-            "submitted_at": _iso(dossier["submitted_at"]),
+            "submitted_at": iso_utc(dossier["submitted_at"]),
         }
 
     @rpc
@@ -363,8 +347,8 @@ class IntakeService:
         {documents: [{code, version, upload_id, sha256, file_name, media_type, size_bytes}]}.
 
         Raises NotFound (not their dossier), InvalidInput (unknown document, upload not theirs or used)."""
-        who = _load(Viewer, submitter)
-        body = _load(AddDocumentsRequest, request)
+        who = load(Viewer, submitter)
+        body = load(AddDocumentsRequest, request)
         with self.db.unit() as uow:
             dossier = storage.find_dossier(uow.session, code)
             if dossier is None or who["kind"] != "citizen" or dossier["applicant_id_number"] != who["subject"]:
@@ -376,7 +360,7 @@ class IntakeService:
     @rpc
     def list_dossiers(self, viewer: dict, limit: int = 20, before: str | None = None) -> dict:
         """A citizen's own dossiers, newest first (cursor: pass the returned `next` as `before`)."""
-        who = _load(Viewer, viewer)
+        who = load(Viewer, viewer)
         if who["kind"] != "citizen":
             raise Forbidden("citizens_only", "Chức năng dành cho công dân.")
         limit = min(max(int(limit), 1), 100)
@@ -395,7 +379,7 @@ class IntakeService:
                                        .limit(limit + 1)).mappings().all()
         items = [{"code": r["code"], "procedure_code": r["procedure_code"],
                   "receiving_agency_code": r["receiving_agency_code"], "channel": r["channel"],
-                  "submitted_at": _iso(r["submitted_at"])} for r in rows[:limit]]
+                  "submitted_at": iso_utc(r["submitted_at"])} for r in rows[:limit]]
         nxt = f"{items[-1]['submitted_at']}|{items[-1]['code']}" if len(rows) > limit else None
         return {"items": items, "next": nxt}
 

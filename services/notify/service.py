@@ -9,7 +9,6 @@ import smtplib
 import uuid
 from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo
 
 import requests
 from motcua.intake.v1.events_pb2 import ApplicantContactRecorded, DossierSubmitted
@@ -21,6 +20,7 @@ from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy import bindparam, func, select, update
 
+from services.chassis.clock import LEGAL_TZ
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.dependencies import SettingsProvider
@@ -35,7 +35,6 @@ from services.notify.domain.templates import Templates, template_for
 from services.notify.feeds import AgencyFeeds
 from services.notify.mailer import Mailer, build_message
 
-LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RETRYABLE = ("created", "temporary-failure")
 PHONE = ("sms", "zalo")
 BREAKER_FAILURES = 5  # consecutive provider failures before it is avoided ...

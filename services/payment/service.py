@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis import audit, idempotency
+from services.chassis.clock import iso_utc
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -58,10 +59,6 @@ UNKNOWN_TEXT = ("Chưa rõ cổng thanh toán đã hoàn tiền hay chưa. Số 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
 class Schedules(DependencyProvider):
@@ -119,7 +116,7 @@ class PaymentService(audit.AuditChainRpc):
                 EVENTS_DUPLICATE.labels("payment", "on_dossier_status_changed").inc()
                 return
             uow.publish(PaymentRequested, {"payment_id": opened, "dossier_code": data.dossier_code,
-                                           "amount_vnd": assessment.total, "expires_at": _iso(now + EXPIRY)},
+                                           "amount_vnd": assessment.total, "expires_at": iso_utc(now + EXPIRY)},
                         subject=data.dossier_code)
 
     # -- paying -------------------------------------------------------------------------------------------------
@@ -139,10 +136,10 @@ class PaymentService(audit.AuditChainRpc):
         # refunded_vnd counts what is paid out or held (a refund being asked, or one whose outcome is unknown)
         return {"id": payment["id"], "dossier_code": dossier_code, "amount_vnd": payment["amount_vnd"],
                 "assessment": json.loads(payment["assessment"]), "status": payment["status"],
-                "expires_at": _iso(payment["expires_at"]), "paid_at": _iso(payment["paid_at"]),
+                "expires_at": iso_utc(payment["expires_at"]), "paid_at": iso_utc(payment["paid_at"]),
                 "refunded_vnd": payment["refunded_vnd"], "receipt_number": receipt,
                 "refunds": [{"id": r.id, "amount_vnd": r.amount_vnd, "status": r.status, "reason": r.reason,
-                             "requested_at": _iso(r.requested_at)} for r in refunds]}
+                             "requested_at": iso_utc(r.requested_at)} for r in refunds]}
 
     @rpc
     def start_payment(self, dossier_code: str, client_ip: str, payer: str = "",
@@ -174,7 +171,7 @@ class PaymentService(audit.AuditChainRpc):
             url = self.gateway.payment_url(txn_ref, payment["amount_vnd"], f"Thanh toan phi ho so {dossier_code}",
                                            client_ip or "127.0.0.1", now, payment["expires_at"])
             return {"payment_url": url, "txn_ref": txn_ref, "amount_vnd": payment["amount_vnd"],
-                    "expires_at": _iso(payment["expires_at"])}
+                    "expires_at": iso_utc(payment["expires_at"])}
 
         digest = idempotency.request_hash({"dossier_code": dossier_code}, "start_payment")
         return idempotency.perform(self.db, payer, key, digest, create)
@@ -267,7 +264,7 @@ class PaymentService(audit.AuditChainRpc):
             raise NotFound("receipt_not_found", "Chưa có biên lai cho hồ sơ này.")
         return {"number": receipt["number"], "dossier_code": dossier_code, "payer_name": receipt["payer_name"],
                 "lines": json.loads(receipt["lines"]), "amount_vnd": receipt["amount_vnd"],
-                "issued_at": _iso(receipt["issued_at"]), "gateway_transaction_no": payment["gateway_transaction_no"]}
+                "issued_at": iso_utc(receipt["issued_at"]), "gateway_transaction_no": payment["gateway_transaction_no"]}
 
     # -- refunds --------------------------------------------------------------------------------------------------
     @rpc
@@ -512,7 +509,7 @@ class PaymentService(audit.AuditChainRpc):
         return {"day": target.isoformat(), "attempts": len(attempts), "checked": checked, "mismatches": mismatches,
                 "refunds_unknown": [{"refund_id": r["id"], "dossier_code": r["dossier_code"],
                                      "txn_ref": r["paid_txn_ref"], "amount_vnd": r["amount_vnd"],
-                                     "requested_at": _iso(r["requested_at"])} for r in unknown]}
+                                     "requested_at": iso_utc(r["requested_at"])} for r in unknown]}
 
     @rpc
     def health(self) -> dict:

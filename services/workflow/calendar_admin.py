@@ -17,14 +17,11 @@ from datetime import datetime, timezone
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from sqlalchemy import select
 
+from services.chassis.clock import iso_utc
 from services.chassis.errors import Forbidden
 from services.workflow import storage
 from services.workflow.domain.indicators import TERMINAL
 from services.workflow.domain.legal_time import Pause
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def check_admin(catalogue, actor: dict, task: str = "điều chỉnh lịch làm việc") -> None:
@@ -39,7 +36,7 @@ def check_admin(catalogue, actor: dict, task: str = "điều chỉnh lịch làm
 
 def view(row: dict) -> dict:
     return {"id": row["id"], "date": row["day"].isoformat(), "kind": row["kind"], "name": row["name"],
-            "source": row["source"], "published_by": row["published_by"], "published_at": _iso(row["published_at"])}
+            "source": row["source"], "published_by": row["published_by"], "published_at": iso_utc(row["published_at"])}
 
 
 def publish(uow, catalogue, body: dict, actor: dict, now: datetime) -> dict:
@@ -75,7 +72,7 @@ def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: dat
         reason = (f"Điều chỉnh lịch ngày {correction['day'].strftime('%d/%m/%Y')}: {correction['name']} "
                   f"({correction['source']})")
         explanation = dict(deadline.explanation, recomputed={
-            "at": _iso(now), "previous_due_at": _iso(case["due_at"]), "reason": reason,
+            "at": iso_utc(now), "previous_due_at": iso_utc(case["due_at"]), "reason": reason,
             "correction": {"date": correction["day"].isoformat(), "kind": correction["kind"],
                            "source": correction["source"]}})
         session.execute(cases.update().where(cases.c.dossier_code == code).values(
@@ -91,11 +88,11 @@ def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: dat
         storage.append_action(session, code, action="due_recomputed", from_status=case["status"],
                               to_status=case["status"], actor=actor, unit=case["agency_code"], reason=reason, at=now,
                               client_txn_id=None, attachments="[]", params=json.dumps(
-                                  {"from": _iso(case["due_at"]), "to": _iso(deadline.due_at)}))
+                                  {"from": iso_utc(case["due_at"]), "to": iso_utc(deadline.due_at)}))
         uow.publish(DossierStatusChanged, {
             "dossier_code": code, "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
             "from_status": case["status"], "to_status": case["status"], "action": "due_recomputed",
             "level": case["level"], "actor": actor, "reason": reason, "clock_stopped": case["paused_since"] is not None,
-            "due_at": _iso(deadline.due_at)}, subject=code)
-        moved.append({"dossier_code": code, "from": _iso(case["due_at"]), "to": _iso(deadline.due_at)})
+            "due_at": iso_utc(deadline.due_at)}, subject=code)
+        moved.append({"dossier_code": code, "from": iso_utc(case["due_at"]), "to": iso_utc(deadline.due_at)})
     return moved

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged, ResultIssued
 from sqlalchemy import bindparam
 
+from services.chassis.clock import iso_utc
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.chassis.statements import dialect_insert, prebuilt
 from services.workflow import receipt, storage
@@ -18,10 +19,6 @@ from services.workflow.domain.legal_time import LEGAL_TZ, Pause
 from services.workflow.domain.process import ActionRefused
 
 OFFICER_ROLES = {"receiver", "handler", "leader"}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
 def public_actor(actor: dict) -> str:
@@ -207,7 +204,7 @@ class CaseHandler:
             "clock_stopped": updated["paused_since"] is not None,
         }
         if updated["due_at"] is not None:
-            change["due_at"] = _iso(updated["due_at"])
+            change["due_at"] = iso_utc(updated["due_at"])
         self.uow.publish(DossierStatusChanged, change, subject=code)
         if action == "return_result":
             self._issue_result(updated)
@@ -259,7 +256,7 @@ class CaseHandler:
                   "level": case["level"], "actor": "system", "reason": "",  # the payment platform: not a person
                   "clock_stopped": case["paused_since"] is not None}
         if case["due_at"] is not None:
-            change["due_at"] = _iso(case["due_at"])
+            change["due_at"] = iso_utc(case["due_at"])
         self.uow.publish(DossierStatusChanged, change, subject=code)
 
     def _check_fee(self, case: dict, action: str) -> None:
@@ -361,21 +358,21 @@ def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None
         "agency_code": case["agency_code"], "level": case["level"],
         "receiving_agency_code": case["receiving_agency_code"], "procedure_code": case["procedure_code"],
         "procedure_version": case["procedure_version"], "assignee": case["assignee"],
-        "submitted_at": _iso(case["submitted_at"]), "received_at": _iso(case["received_at"]),
-        "due_at": _iso(case["due_at"]), "due_explanation": json.loads(case["due_explanation"] or "{}"),
-        "clock_stopped": case["paused_since"] is not None, "finished_at": _iso(case["finished_at"]),
+        "submitted_at": iso_utc(case["submitted_at"]), "received_at": iso_utc(case["received_at"]),
+        "due_at": iso_utc(case["due_at"]), "due_explanation": json.loads(case["due_explanation"] or "{}"),
+        "clock_stopped": case["paused_since"] is not None, "finished_at": iso_utc(case["finished_at"]),
         "outcome": case["outcome"], **waiting,
         "allowed_actions": process.allowed(case["status"], roles) if roles is not None else None,
         "action_requirements": process.requirements(process.allowed(case["status"], roles))
         if roles is not None else None,
         "steps": [{"seq": s["seq"], "agency_code": s["agency_code"], "level": s["level"],
-                   "budget_days": s["budget_days"], "started_at": _iso(s["started_at"]), "due_at": _iso(s["due_at"]),
-                   "ended_at": _iso(s["ended_at"]), "outcome": s["outcome"], "handed_to": s["handed_to"]}
+                   "budget_days": s["budget_days"], "started_at": iso_utc(s["started_at"]), "due_at": iso_utc(s["due_at"]),
+                   "ended_at": iso_utc(s["ended_at"]), "outcome": s["outcome"], "handed_to": s["handed_to"]}
                   for s in storage.steps(session, code)],
-        "pauses": [{"started_at": _iso(p["started_at"]), "ended_at": _iso(p["ended_at"]), "reason": p["reason"]}
+        "pauses": [{"started_at": iso_utc(p["started_at"]), "ended_at": iso_utc(p["ended_at"]), "reason": p["reason"]}
                    for p in storage.pauses(session, code)],
         "history": [{"seq": a["seq"], "action": a["action"], "from_status": a["from_status"],
                      "to_status": a["to_status"], "actor": a["actor"], "unit": a["unit"], "reason": a["reason"],
-                     "at": _iso(a["at"]), "params": json.loads(a["params"] or "{}"),
+                     "at": iso_utc(a["at"]), "params": json.loads(a["params"] or "{}"),
                      "attachments": json.loads(a["attachments"] or "[]")} for a in actions],
     }

@@ -22,14 +22,15 @@ from datetime import datetime, timedelta, timezone
 from nameko.extensions import DependencyProvider
 from sqlalchemy import func, or_, select, update
 
+from services.chassis.clock import iso_utc
 from services.workflow import storage
 
 CHANGED = "motcua.workflow.v1.DossierStatusChanged"
 CLAIM_SECONDS = 60
 
 
-def _iso(value: datetime | None) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else ""
+def _iso_or_empty(value) -> str:
+    return iso_utc(value) or ""
 
 
 class PortalSync(DependencyProvider):
@@ -74,8 +75,8 @@ def record_changes(uow, sync: PortalSync, now: datetime | None = None) -> int:
             "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
             "status": data["to_status"], "previous_status": data.get("from_status", ""),
             "action": data.get("action", ""), "applicant_ref": case["applicant_ref"],
-            "received_at": _iso(case["received_at"]), "due_at": _iso(case["due_at"]),
-            "finished_at": _iso(case["finished_at"]), "changed_at": _iso(now),
+            "received_at": _iso_or_empty(case["received_at"]), "due_at": _iso_or_empty(case["due_at"]),
+            "finished_at": _iso_or_empty(case["finished_at"]), "changed_at": _iso_or_empty(now),
         }
         uow.session.execute(table.insert().values(
             dossier_code=code, seq=seq, payload=json.dumps(record, ensure_ascii=False), state="pending",
@@ -171,7 +172,7 @@ def reconciliation(session, dossier_code: str | None = None) -> dict:
             totals["pending"] += 1
             entry["pending"] += 1
             if not entry["oldest_pending_at"]:
-                entry["oldest_pending_at"] = _iso(row["created_at"])
+                entry["oldest_pending_at"] = _iso_or_empty(row["created_at"])
                 entry["attempts"], entry["last_error"] = row["attempts"], row["last_error"]
     for entry in dossiers.values():
         entry["sync_status"] = "synced" if entry["pending"] == 0 else ("retrying" if entry["attempts"] else "queued")

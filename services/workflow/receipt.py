@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from services.chassis.clock import iso_utc
 from services.workflow import storage
 
 WAITING = "submitted"  # the receipt queue: filed (or completed after Form 02), not yet received or refused
@@ -28,10 +29,6 @@ def working_days() -> int:
     except ValueError:
         return DEFAULT_WORKING_DAYS
     return value if 0 <= value <= 30 else DEFAULT_WORKING_DAYS
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
 def due(catalogue, waiting_since: datetime) -> datetime:
@@ -50,7 +47,7 @@ def view(case: dict, catalogue, now: datetime) -> dict:
     if case["status"] != WAITING:
         return {"receipt_due_at": None, "receipt_overdue": False}
     deadline = due(catalogue, waiting_since(case))
-    return {"receipt_due_at": _iso(deadline), "receipt_overdue": deadline < now}
+    return {"receipt_due_at": iso_utc(deadline), "receipt_overdue": deadline < now}
 
 
 def annotate(session, catalogue, items: list[dict], now: datetime) -> list[dict]:

@@ -1,26 +1,13 @@
 """Marshmallow schemas at the workflow service's boundary."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
-from services.chassis.errors import InvalidInput
+from services.chassis.validation import load  # noqa: F401 - the service loads through this module
 
 ACTIONS = ["receive", "refuse_receipt", "request_completion", "complete", "assign", "process_step",
            "request_supplement", "resubmit", "transfer",
            "approve", "reject", "extend_with_apology", "stop", "result_ready", "return_result", "withdraw"]
-
-
-_SCHEMAS: dict = {}
-
-
-def load(schema, data) -> dict:
-    """Validate with a marshmallow schema, given as its class (one reused instance per class) or instance."""
-    if isinstance(schema, type):
-        schema = _SCHEMAS.get(schema) or _SCHEMAS.setdefault(schema, schema())
-    try:
-        return schema.load(data if data is not None else {})
-    except ValidationError as exc:
-        raise InvalidInput("invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": exc.messages}) from None
 
 
 class ActParams(Schema):

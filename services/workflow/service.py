@@ -16,6 +16,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select, update
 
 from services.chassis import audit
+from services.chassis.clock import iso_utc
 from services.chassis.consumers import on_event
 from services.chassis.database import Database
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -379,14 +380,14 @@ class WorkflowService(audit.AuditChainRpc):
                     ).values(overdue_flagged_at=now)).rowcount:
                         uow.publish(CaseOverdue, {
                             "dossier_code": case["dossier_code"], "agency_code": case["agency_code"],
-                            "level": case["level"], "due_at": _iso(case["due_at"])}, subject=case["dossier_code"])
+                            "level": case["level"], "due_at": iso_utc(case["due_at"])}, subject=case["dossier_code"])
                 elif 0 <= left <= 1 and case["due_soon_flagged_at"] is None:
                     if uow.session.execute(update(cases).where(
                             cases.c.dossier_code == case["dossier_code"], cases.c.due_soon_flagged_at.is_(None)
                     ).values(due_soon_flagged_at=now)).rowcount:
                         uow.publish(CaseDueSoon, {
                             "dossier_code": case["dossier_code"], "agency_code": case["agency_code"],
-                            "level": case["level"], "due_at": _iso(case["due_at"]), "working_days_left": left},
+                            "level": case["level"], "due_at": iso_utc(case["due_at"]), "working_days_left": left},
                             subject=case["dossier_code"])
             gauges = stats.gauges(uow.session, now)
             late_receipts = receipt.overdue_by_unit(uow.session, self.catalogue, now)
@@ -539,10 +540,6 @@ class WorkflowService(audit.AuditChainRpc):
 
 def _legal_today() -> date:
     return datetime.now(legal_time.LEGAL_TZ).date()
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 __all__ = ["WorkflowService", "DATA_DIR", "DossierStatusChanged"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from sqlalchemy import and_, or_, select
 
+from services.chassis.clock import LEGAL_TZ, iso_utc
 from services.chassis.errors import InvalidInput
 from services.workflow import storage
 from services.workflow.domain import indicators
@@ -16,12 +17,8 @@ from services.workflow.domain import indicators
 TERMINAL = indicators.TERMINAL
 
 
-def _iso(value):
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
-
-
 def _cursor(due_at, code) -> str:
-    return base64.urlsafe_b64encode(json.dumps([_iso(due_at), code]).encode()).decode()
+    return base64.urlsafe_b64encode(json.dumps([iso_utc(due_at), code]).encode()).decode()
 
 
 def work_queue(session, catalogue, unit, status, procedure_code, due, limit, after, now) -> dict:
@@ -54,7 +51,7 @@ def work_queue(session, catalogue, unit, status, procedure_code, due, limit, aft
     rows = session.execute(query).mappings().all()
     items = [{
         "dossier_code": r["dossier_code"], "procedure_code": r["procedure_code"], "status": r["status"],
-        "due_at": _iso(r["due_at"]), "assignee": r["assignee"], "clock_stopped": r["paused_since"] is not None,
+        "due_at": iso_utc(r["due_at"]), "assignee": r["assignee"], "clock_stopped": r["paused_since"] is not None,
         "overdue": bool(r["due_at"] and r["due_at"] < now and r["paused_since"] is None),
         "working_days_left": catalogue.clock.working_days_left(now, r["due_at"]) if r["due_at"] else None,
     } for r in rows[:limit]]
@@ -99,7 +96,7 @@ def merge_units(uow, catalogue, sources, successor, effective_on, actor, now) ->
                   "level": case["level"], "actor": str(actor.get("subject")), "reason": reason,
                   "to_agency_code": new.code, "clock_stopped": case["paused_since"] is not None}
         if case["due_at"]:
-            change["due_at"] = _iso(case["due_at"])
+            change["due_at"] = iso_utc(case["due_at"])
         uow.publish(DossierStatusChanged, change, subject=code)
         moved += 1
     return moved
@@ -151,7 +148,7 @@ def _scope(session, catalogue, request: dict) -> tuple[indicators.Scope, dict]:
         raise InvalidInput(exc.code, exc.message, {"field": "period"}) from None
     described["agencies"] = sorted(agencies) if agencies is not None else None
     described["period"] = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
-                           "timezone": "Asia/Ho_Chi_Minh"}
+                           "timezone": LEGAL_TZ.key}
     return indicators.Scope(agencies=frozenset(agencies) if agencies is not None else None, level=level or None,
                             procedure_code=procedure or None, first=first, last=last), described
 

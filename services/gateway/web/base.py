@@ -11,12 +11,12 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from services.chassis.clock import LEGAL_TZ
 from services.chassis.errors import Forbidden, ServiceError
 from services.gateway import ratelimit
 from services.gateway.identity import Principal, TokenError
@@ -27,7 +27,7 @@ from services.gateway.web.session import LANG_COOKIE, LANGS, SESSION_COOKIE, Ses
 from services.gateway.webserver import http
 
 HERE = Path(__file__).parent
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
+VN = LEGAL_TZ
 ENGLISH_ERRORS = {400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
                   409: "Conflict", 413: "File too large", 415: "File type not accepted", 422: "Please check the form",
                   429: "Too many requests", 500: "Something went wrong", 503: "Temporarily unavailable"}

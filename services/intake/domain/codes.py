@@ -9,9 +9,9 @@ import hashlib
 import hmac
 import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from services.chassis.clock import LEGAL_TZ
+
 CODE_PATTERN = re.compile(r"^[A-Z0-9.]{3,30}-\d{6}-\d{4,}$")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from services.chassis.clock import LEGAL_TZ
+
 # GSM 03.38 basic character set (the escape table's characters count twice).
 _GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                  "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")

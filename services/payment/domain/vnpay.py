@@ -10,10 +10,11 @@ import hashlib
 import hmac
 from datetime import datetime
 from urllib.parse import quote_plus, urlencode
-from zoneinfo import ZoneInfo
+
+from services.chassis.clock import LEGAL_TZ
 
 VERSION = "2.1.0"
-GMT7 = ZoneInfo("Asia/Ho_Chi_Minh")
+GMT7 = LEGAL_TZ  # VNPay writes its times in Vietnam time
 QUERY_FIELDS = ("vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TxnRef", "vnp_TransactionDate",
                 "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo")
 QUERY_RESPONSE_FIELDS = ("vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode",

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from services.chassis.clock import LEGAL_TZ
+
 TERMINAL = ("refused", "returned", "stopped", "withdrawn")
 WAITING = ("submitted", "coordination")
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>0[1-9]|1[0-2])|Q(?P<quarter>[1-4])))?$")

@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
-LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from services.chassis.clock import LEGAL_TZ
+
 DEFAULT_CUTOFF: time | None = None  # no cut-off unless the province sets one (see the module docstring)
 DEFAULT_END_OF_DAY = time(17, 0)
 
