@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from nameko.rpc import rpc
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, bindparam, select, update
 
+from services.chassis.sql import UTCDateTime, make_engine
 from services.chassis.statements import dialect_insert, prebuilt
 
 GENESIS = "0" * 64
@@ -34,8 +35,6 @@ GENESIS = "0" * 64
 
 def add_tables(metadata: MetaData) -> None:
     """Declare the audit tables in a service's metadata (then add a migration for them)."""
-    from services.chassis.database import UTCDateTime
-
     Table(
         "audit_log",
         metadata,
@@ -198,7 +197,6 @@ def main(argv: list[str]) -> int:
     from sqlalchemy.orm import Session
 
     from services.chassis import config
-    from services.chassis.database import make_engine
 
     if len(argv) != 2 or argv[0] != "verify":
         print("usage: python -m services.chassis.audit verify <service>", file=sys.stderr)

@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from sqlalchemy import Column, Index, MetaData, String, Table, Text, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.chassis.database import UTCDateTime
 from services.chassis.errors import Conflict, InvalidInput
+from services.chassis.sql import UTCDateTime
 
 MAX_KEY_LENGTH = 100
 TABLE = "idempotency_keys"

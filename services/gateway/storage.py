@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Float, Index, String, Table
 
 from services.chassis import audit
-from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.sql import UTCDateTime, new_metadata
 
 metadata = new_metadata()
 # Revocations of officers' sessions by administrators are audited: services/chassis/audit.py

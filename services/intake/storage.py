@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import Column, Date, Index, Integer, String, Table, Text, bindparam, select
 
 from services.chassis import idempotency
-from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.sql import UTCDateTime, new_metadata
 from services.chassis.statements import dialect_insert, prebuilt
 
 metadata = new_metadata()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, UniqueConstraint, select
 
 from services.chassis import idempotency
-from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.sql import UTCDateTime, new_metadata
 
 metadata = new_metadata()
 

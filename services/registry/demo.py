@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.chassis import config
-from services.chassis.database import make_engine
+from services.chassis.sql import make_engine
 from services.registry import storage
 
 # Fictitious people; ID numbers follow the structure (province 037 = Ninh Bình, century/sex, birth year).

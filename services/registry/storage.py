@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, bindparam, select
 
 from services.chassis import audit, idempotency
-from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.sql import UTCDateTime, new_metadata
 from services.chassis.statements import prebuilt
 
 metadata = new_metadata()

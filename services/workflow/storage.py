@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 
 from services.chassis import audit
-from services.chassis.database import UTCDateTime, new_metadata
+from services.chassis.sql import UTCDateTime, new_metadata
 from services.chassis.statements import prebuilt
 
 metadata = new_metadata()
