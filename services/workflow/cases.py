@@ -18,9 +18,6 @@ from services.workflow import receipt, storage
 from services.workflow.domain.legal_time import LEGAL_TZ, Pause
 from services.workflow.domain.process import ActionRefused
 
-OFFICER_ROLES = {"receiver", "handler", "leader"}
-
-
 def public_actor(actor: dict) -> str:
     """Who acted, as said on public events: an officer's subject, "applicant" or "system"; never a citizen's subject
     (their ID number)."""
@@ -35,13 +32,15 @@ def public_reason(actor: dict, reason: str | None) -> str:
     return "" if actor.get("kind") == "citizen" else (reason or "")
 
 
-def actor_roles(actor: dict) -> frozenset[str]:
+def actor_roles(actor: dict, officer_roles: frozenset[str]) -> frozenset[str]:
+    """The process roles `actor` acts in: an officer's token roles that the process definitions declare as
+    officers' (`officer_roles`), so a token claiming "citizen" or "system" gets nothing from it."""
     if actor.get("kind") == "citizen":
         return frozenset({"citizen"})
     if actor.get("kind") == "system":
         return frozenset({"system"})
     if actor.get("kind") == "officer":
-        return frozenset(actor.get("roles") or ()) & OFFICER_ROLES
+        return frozenset(actor.get("roles") or ()) & officer_roles
     return frozenset()
 
 
@@ -131,7 +130,7 @@ class CaseHandler:
                 if earlier["action"] != action:
                     raise Conflict("client_txn_reused", "Mã giao dịch đã được dùng cho một thao tác khác.")
                 return {"replayed": True, "status": case["status"]}
-        roles = actor_roles(actor)
+        roles = actor_roles(actor, self.catalogue.officer_roles)
         process = self.catalogue.processes[case["process"]]
         try:
             new_status = process.check(case["status"], action, roles, reason, params)

@@ -81,6 +81,7 @@ class Catalogue(DependencyProvider):
         self.procedures = catalogue.load_procedures(data_dir / "procedures.yaml")
         self.processes = {p.name: p for p in (process.load_process(f)
                                               for f in sorted((data_dir / "processes").glob("*.yaml")))}
+        self.officer_roles = frozenset().union(*(p.officer_roles() for p in self.processes.values()))
         for procedure in self.procedures.values():
             if procedure.process not in self.processes:
                 raise catalogue.CatalogueError(data_dir / "procedures.yaml",
@@ -209,7 +210,8 @@ class WorkflowService(audit.AuditChainRpc):
                 dossier_code, body["action"], actor, body["params"], body["client_txn_id"], body["reason"],
                 body["attachments"])
             portal_sync.record_changes(uow, self.portal)
-            view = case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor))
+            roles = actor_roles(actor, self.catalogue.officer_roles)
+            view = case_view(uow.session, self.catalogue, dossier_code, roles)
         if not result["replayed"]:
             TRANSITIONS.labels(view["status"], view["level"] or "none").inc()
             self._observe(view["status"], body["action"], view)
@@ -230,7 +232,8 @@ class WorkflowService(audit.AuditChainRpc):
         """Status, due date with its explanation, steps, clock stops, the action log, and the actions the
         `actor` may take now."""
         with self.db.unit() as uow:
-            return case_view(uow.session, self.catalogue, dossier_code, actor_roles(actor) if actor else None)
+            roles = actor_roles(actor, self.catalogue.officer_roles) if actor else None
+            return case_view(uow.session, self.catalogue, dossier_code, roles)
 
     @rpc
     def public_status(self, dossier_code: str) -> dict:
@@ -330,6 +333,19 @@ class WorkflowService(audit.AuditChainRpc):
             result = calendar_admin.publish(uow, self.catalogue, body, actor, datetime.now(timezone.utc))
             portal_sync.record_changes(uow, self.portal)
         return result
+
+    @rpc
+    def process_vocabulary(self) -> dict:
+        """Every process definition's states, actions (label, roles, reason, parameters, from, to), roles (label,
+        kind) and history records, in Vietnamese and English: the one source the gateway names and offers
+        them from. {"processes": {name: {...}}, "roles": {...}, "records": {...}} (roles and records of all)."""
+        processes = {name: p.vocabulary() for name, p in self.catalogue.processes.items()}
+        roles: dict = {}
+        records: dict = {}
+        for vocabulary in processes.values():
+            roles.update(vocabulary["roles"])
+            records.update(vocabulary["records"])
+        return {"processes": processes, "roles": roles, "records": records}
 
     @rpc
     def check_province_admin(self, actor: dict, task: str = "quản trị hệ thống") -> dict:

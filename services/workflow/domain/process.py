@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-ROLES = {"receiver", "handler", "leader", "citizen", "system"}
+ROLE_KINDS = {"officer", "citizen", "system"}
 CLOCK_EFFECTS = {None, "start", "stop", "resume", "extend", "finish"}
 PARAMS = {"assignee", "to_agency", "budget_days", "extra_days"}
 
@@ -41,6 +41,7 @@ class Action:
     reason_required: bool
     params: tuple[str, ...]
     clock: str | None
+    label: dict  # {vi, en}
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,23 @@ class ProcessDefinition:
     terminal: frozenset[str]
     states: dict[str, dict]
     actions: dict[str, Action]
+    roles: dict[str, dict]  # role -> {vi, en, kind}
+    records: dict[str, dict]  # history entries that are not actions -> {vi, en}
+
+    def officer_roles(self) -> frozenset[str]:
+        return frozenset(r for r, role in self.roles.items() if role["kind"] == "officer")
+
+    def vocabulary(self) -> dict:
+        """What the pages and the API need to name and offer this process's states, actions and roles."""
+        return {
+            "name": self.name, "initial": self.initial, "terminal": sorted(self.terminal),
+            "statuses": {k: {"vi": v.get("vi", k), "en": v.get("en", v.get("vi", k))} for k, v in self.states.items()},
+            "actions": {a.name: {"label": a.label, "roles": sorted(a.roles), "reason": a.reason_required,
+                                 "params": list(a.params), "from": list(a.sources), "to": a.target}
+                        for a in self.actions.values()},
+            "roles": {k: dict(v) for k, v in self.roles.items()},
+            "records": {k: dict(v) for k, v in self.records.items()},
+        }
 
     def check(self, state: str, action_name: str, roles: frozenset[str], reason: str, params: dict) -> str:
         """The state after `action_name`, or ActionRefused saying why not."""
@@ -91,7 +109,7 @@ def load_process(path: Path) -> ProcessDefinition:
         raise ProcessError(path, f"not valid YAML ({exc})") from None
     if not isinstance(data, dict):
         raise ProcessError(path, "top level must be a mapping")
-    for key in ("name", "initial", "terminal", "states", "actions"):
+    for key in ("name", "initial", "terminal", "states", "roles", "actions"):
         if key not in data:
             raise ProcessError(path, f"'{key}' is required")
     states = data["states"]
@@ -104,6 +122,8 @@ def load_process(path: Path) -> ProcessDefinition:
         raise ProcessError(path, "no terminal states")
     for state in terminal - set(states):
         raise ProcessError(path, f"terminal state {state!r} is not among the states")
+    declared = _roles(path, data["roles"])
+    records = {str(k): _label(path, f"record {k}", v) for k, v in (data.get("records") or {}).items()}
     actions: dict[str, Action] = {}
     for name, raw in (data["actions"] or {}).items():
         if not isinstance(raw, dict):
@@ -111,7 +131,7 @@ def load_process(path: Path) -> ProcessDefinition:
         roles = raw.get("roles") or []
         if not roles:
             raise ProcessError(path, f"action {name}: has no role")
-        unknown_roles = set(roles) - ROLES
+        unknown_roles = set(roles) - set(declared)
         if unknown_roles:
             raise ProcessError(path, f"action {name}: unknown roles {sorted(unknown_roles)}")
         sources = tuple(raw.get("from") or [])
@@ -131,7 +151,7 @@ def load_process(path: Path) -> ProcessDefinition:
         if set(params) - PARAMS:
             raise ProcessError(path, f"action {name}: unknown params {sorted(set(params) - PARAMS)}")
         actions[name] = Action(name, sources, target, frozenset(roles), raw.get("reason") == "required", params,
-                               raw.get("clock"))
+                               raw.get("clock"), _label(path, f"action {name}", raw.get("label")))
     # Every state reachable from the initial state.
     reachable, frontier = {data["initial"]}, [data["initial"]]
     while frontier:
@@ -148,4 +168,22 @@ def load_process(path: Path) -> ProcessDefinition:
     for state in set(states) - terminal:
         if not any(state in a.sources for a in actions.values()):
             raise ProcessError(path, f"state {state!r} is not terminal but has no action out of it")
-    return ProcessDefinition(str(data["name"]), data["initial"], terminal, states, actions)
+    return ProcessDefinition(str(data["name"]), data["initial"], terminal, states, actions, declared, records)
+
+
+def _label(path, what: str, raw) -> dict:
+    if not isinstance(raw, dict) or not str(raw.get("vi") or "").strip():
+        raise ProcessError(path, f"{what}: label {{vi, en}} is required (vi at least)")
+    return {"vi": str(raw["vi"]), "en": str(raw.get("en") or raw["vi"])}
+
+
+def _roles(path, raw) -> dict[str, dict]:
+    if not isinstance(raw, dict) or not raw:
+        raise ProcessError(path, "'roles' must be a non-empty mapping of role: {vi, en, kind}")
+    roles = {}
+    for code, role in raw.items():
+        kind = role.get("kind") if isinstance(role, dict) else None
+        if kind not in ROLE_KINDS:
+            raise ProcessError(path, f"role {code}: kind must be one of {', '.join(sorted(ROLE_KINDS))}")
+        roles[str(code)] = {**_label(path, f"role {code}", role), "kind": kind}
+    return roles

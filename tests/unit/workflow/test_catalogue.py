@@ -66,20 +66,24 @@ name: p
 initial: a
 terminal: [z]
 states: {a: {vi: A}, b: {vi: B}, z: {vi: Z}}
+roles: {receiver: {vi: Một cửa, kind: officer}, leader: {vi: Lãnh đạo, kind: officer}}
 actions:
-  go: {from: [a], to: b, roles: [receiver]}
-  end: {from: [b], to: z, roles: [leader]}
+  go: {from: [a], to: b, roles: [receiver], label: {vi: Đi}}
+  end: {from: [b], to: z, roles: [leader], label: {vi: Hết}}
 """
 
 
 @pytest.mark.parametrize("change,problem", [
-    (("roles: [leader]", "roles: []"), "has no role"),
+    (("roles: [leader], label", "roles: [], label"), "has no role"),
     (("terminal: [z]", "terminal: []"), "no terminal states"),
     (("terminal: [z]", "terminal: [y]"), "terminal state 'y'"),
     (("go: {from: [a], to: b", "go: {from: [a], to: q"), "to-state 'q' does not exist"),
-    (("end: {from: [b], to: z, roles: [leader]}", "end: {from: [z], to: b, roles: [leader]}"), "leaves terminal"),
+    (("end: {from: [b], to: z", "end: {from: [z], to: b"), "leaves terminal"),
     (("b: {vi: B}, z", "b: {vi: B}, c: {vi: C}, z"), "not reachable"),
     (("roles: [receiver]", "roles: [janitor]"), "unknown roles"),
+    ((", label: {vi: Hết}", ""), "action end: label {vi, en} is required"),
+    (("kind: officer}}", "kind: janitor}}"), "role leader: kind must be one of"),
+    (("roles: {receiver", "rolez: {receiver"), "'roles' is required"),
 ])
 def test_bad_process_definition_refused_naming_file_and_problem(tmp_path: Path, change, problem):
     from services.workflow.domain.process import ProcessError, load_process
@@ -116,3 +120,23 @@ def test_receipt_is_by_an_officer_unless_the_procedure_says_automatic(tmp_path: 
     loaded = load_procedures(path)
     assert loaded[("A", 1)].receipt == "officer" and loaded[("B", 1)].receipt == "automatic"
     assert loaded[("B", 1)].to_dict()["receipt"] == "automatic"
+
+
+def test_the_process_vocabulary_names_every_state_action_and_role_in_both_languages():
+    """One source for the words: what the gateway shows comes from the process definition (workflow RPC)."""
+    from nameko.testing.services import worker_factory
+
+    from services.workflow.service import Catalogue, WorkflowService
+
+    catalogue = Catalogue()
+    catalogue.setup()
+    vocabulary = worker_factory(WorkflowService, catalogue=catalogue).process_vocabulary()
+    standard = vocabulary["processes"]["standard"]
+    assert standard["actions"]["refuse_receipt"]["label"] == {"vi": "Từ chối tiếp nhận", "en": "Refuse receipt"}
+    assert standard["actions"]["refuse_receipt"]["reason"] is True
+    assert standard["statuses"]["awaiting_supplement"] == {"vi": "Chờ bổ sung", "en": "Awaiting supplement"}
+    assert {k for k, v in vocabulary["roles"].items() if v["kind"] == "officer"} == {"receiver", "handler", "leader",
+                                                                                     "admin"}
+    assert vocabulary["records"]["fee_paid"]["vi"] == "Đã nộp phí, lệ phí"
+    for action in standard["actions"].values():
+        assert action["label"]["vi"] and action["label"]["en"] and set(action["roles"]) <= set(vocabulary["roles"])
