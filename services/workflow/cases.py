@@ -18,6 +18,7 @@ from services.workflow import receipt, storage
 from services.workflow.domain.legal_time import LEGAL_TZ, Pause
 from services.workflow.domain.process import ActionRefused
 
+
 def public_actor(actor: dict) -> str:
     """Who acted, as said on public events: an officer's subject, "applicant" or "system"; never a citizen's subject
     (their ID number)."""
