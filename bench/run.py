@@ -608,7 +608,7 @@ def main() -> int:
             env["MOTCUA_CPU_PROFILE"] = str(cpu_dir)
         platform = Platform(env=env, log_dir=VAR / "logs", port_offset=BENCH_PORT_OFFSET, http_port=18000)
         platform.migrate()
-        subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
+        subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
                        cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
         platform.declare_topology()
         platform.start_all()

@@ -67,7 +67,7 @@ def main() -> int:
         portal.start()
         print("MotCua: migrating databases and loading demo data ...", flush=True)
         platform.migrate()
-        subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
+        subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
                        cwd=REPO_ROOT, check=True)
         platform.declare_topology()
         print("MotCua: starting services ...", flush=True)

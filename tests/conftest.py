@@ -230,7 +230,7 @@ def running(request, broker, tmp_path_factory):
     platform = Platform(env=env, log_dir=base / "logs", http_port=http_port,
                         metrics_ports={name: free_port() for name in ORDER})
     platform.migrate()
-    subprocess.run([sys.executable, "-m", "services.registry.demo"], env=platform.service_env("registry"),
+    subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
                    cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
     platform.declare_topology()
     platform.start_all()

@@ -254,6 +254,17 @@ class RegistryService(audit.AuditChainRpc):
                  "dossier_code": r["dossier_code"], "allowed": r["allowed"], "at": r["at"].isoformat()} for r in rows]
 
     @rpc
+    def sign_in_samples(self, limit: int = 8) -> list[dict]:
+        """Local mode only: a few people the registry holds (ID number and name), for the development sign-in
+        page to offer. Forbidden in any other mode."""
+        if not self.settings.is_local:
+            raise Forbidden("local_only", "Chỉ dùng trong môi trường phát triển.")
+        with self.db.autocommit() as conn:
+            rows = conn.execute(select(storage.persons.c.id_number, storage.persons.c.full_name)
+                                .order_by(storage.persons.c.id_number).limit(min(int(limit), 50))).mappings().all()
+        return [dict(r) for r in rows]
+
+    @rpc
     def check_tax_code(self, tax_code: str) -> dict:
         try:
             return {"tax_code": normalise_tax_code(tax_code)}

@@ -17,8 +17,8 @@ import pytest
 import requests
 from kombu import Connection, Exchange, Queue
 
+from devtools.demo import DEMO_PERSONS
 from services.chassis.events import EVENTS, exchange_name, is_private, public_event_types
-from services.registry.demo import DEMO_PERSONS
 from tests.conftest import wait_for
 from tests.integration.test_payment import file_business_registration, pay, payment
 

@@ -28,7 +28,6 @@ from services.gateway.web.session import (
     pkce_pair,
     safe_next,
 )
-from services.registry.demo import DEMO_PERSONS  # demo people for the local sign-in page only
 
 CODE_TTL_SECONDS = 120
 
@@ -127,10 +126,14 @@ class SignInPages:
             agencies = call(self.workflow.list_agencies, timeout=5)
         except Exception:  # noqa: BLE001 - the page still lets a citizen in
             agencies = []
+        try:
+            people = call(self.registry.sign_in_samples, timeout=5)
+        except Exception:  # noqa: BLE001 - officers can still sign in; a citizen types nothing here
+            people = []
         oauth = {k: wr.request.args.get(k, "") for k in ("client_id", "redirect_uri", "state", "code_challenge",
                                                           "code_challenge_method")}
         return wr.render("dev_signin.html", title=wr.t("Đăng nhập (môi trường phát triển)", "Sign in (development)"),
-                         people=DEMO_PERSONS, agencies=agencies, oauth=oauth)
+                         people=people, agencies=agencies, oauth=oauth)
 
     @page("POST", "/dev-idp/authorize", public=True)
     def dev_authorize(self, wr):

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nameko.testing.services import worker_factory
 
+from devtools.demo import DEMO_PERSONS
 from services.chassis.errors import InvalidInput, NotFound
 from services.registry import storage
-from services.registry.demo import DEMO_PERSONS
 from services.registry.domain.identity import PROVINCE_CODES, InvalidIdNumber, check_id_number
 from services.registry.service import RegistryService
 from tests.support import AUDIT_SECRET, FakeDatabase

@@ -1,4 +1,6 @@
-"""Demo citizens for local runs: `python -m services.registry.demo` (idempotent)."""
+"""Demo citizens and the documents the state holds for them, for local runs and tests:
+`python -m devtools.demo` loads them into the registry's database (idempotent). Fictitious: generated for
+development, not real people."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -56,4 +58,4 @@ def load(url: str | None = None) -> int:
 
 
 if __name__ == "__main__":
-    print(f"registry: {load()} demo citizens loaded")
+    print(f"registry: {load()} demo citizens loaded (fictitious)")
