@@ -31,6 +31,12 @@ def _messages(descriptor):
         yield from _messages(nested)
 
 
+def _is_event(message) -> bool:
+    meta = message.fields_by_name.get("metadata")
+    return meta is not None and meta.message_type is not None and \
+        meta.message_type.full_name == "motcua.common.v1.EventMetadata"
+
+
 def violations(gen: Path) -> list[str]:
     modules = _modules(gen)
     options = importlib.import_module("motcua.common.v1.options_pb2")
@@ -51,18 +57,14 @@ def violations(gen: Path) -> list[str]:
     problems = []
     for module in modules:
         for top in module.DESCRIPTOR.message_types_by_name.values():
-            for message in _messages(top):
-                for field in message.fields:
-                    if not marked(field) and any(word in field.name for word in PERSONAL_NAMES):
-                        problems.append(f"{message.full_name}.{field.name}: the name says personal data; mark it "
-                                        "[(motcua.common.v1.personal) = true]")
-            meta = top.fields_by_name.get("metadata")
-            is_event = meta is not None and meta.message_type is not None and \
-                meta.message_type.full_name == "motcua.common.v1.EventMetadata"
-            if is_event and top.GetOptions().Extensions[audience] != options.AUDIENCE_PRIVATE:
-                for path in personal_paths(top, "", frozenset()):
-                    problems.append(f"{top.full_name}.{path}: personal data on a public event; public events name "
-                                    "people only by applicant_ref (move it to a private event)")
+            problems += [f"{m.full_name}.{f.name}: the name says personal data; mark it "
+                         "[(motcua.common.v1.personal) = true]"
+                         for m in _messages(top) for f in m.fields
+                         if not marked(f) and any(word in f.name for word in PERSONAL_NAMES)]
+            if _is_event(top) and top.GetOptions().Extensions[audience] != options.AUDIENCE_PRIVATE:
+                problems += [f"{top.full_name}.{path}: personal data on a public event; public events name "
+                             "people only by applicant_ref (move it to a private event)"
+                             for path in personal_paths(top, "", frozenset())]
     return problems
 
 

@@ -135,6 +135,12 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /api/v1/subscriptions/{subscription_id}/secret": AGENCIES_ONLY,
     "GET /api/v1/subscriptions/{subscription_id}/deliveries": AGENCIES_ONLY,
     "POST /api/v1/subscriptions/{subscription_id}/replays": AGENCIES_ONLY,
+    # Signing out ends the caller's own session (asked with a fresh token of each role, see the loop).
+    "POST /api/v1/sign-out": ANY_SIGNED_IN,
+    # Revoking an officer's sessions: province administrators only (the `admin` role, which no role here has).
+    "POST /api/v1/sessions/revocations": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
+                                          "officer": "denied", "officer_elsewhere": "denied", "leader": "denied",
+                                          "agency": "denied"},
     "POST /api/v1/units/merges": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "denied",
                                   "officer_elsewhere": "denied", "leader": "refused", "agency": "denied"},
 }
@@ -206,6 +212,8 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
         body = {"grace_seconds": 60}
     elif path.endswith("/replays"):
         body = {"since": "2026-01-01T00:00:00+00:00"}
+    elif path == "/api/v1/sessions/revocations":
+        body = {"subject": "receiver-1", "reason": "kiểm tra phân quyền"}
     elif path == "/api/v1/units/merges":
         body = {"sources": ["NO.SUCH.UNIT.1"], "successor": "NO.SUCH.UNIT.2", "effective_on": "2026-12-01"}
     params = {"category": "contact", "purpose": "verification"} if "registry/persons" in path else None
@@ -289,6 +297,7 @@ def test_every_role_against_every_route(running):
     things = {"code": code, "draft_id": draft, "consent_id": consent, "id_number": OWNER, "number": "01",
               "subscription_id": subscription, "refund_id": "00000000-0000-4000-8000-000000000000"}
 
+    fresh = _headers(running)
     # Which cells may write: only those expected to succeed. Everything else must leave every table unchanged.
     failures, checked, table = [], 0, []
     dirty, baseline = True, {}
@@ -306,7 +315,9 @@ def test_every_role_against_every_route(running):
                 before = _quiet_counts(running) if dirty else baseline
             elif method != "GET":
                 dirty = True
-            response = _request(running, method, path, role, headers[role], things)
+            # Signing out would end the role's token for the routes after this one: it signs out a fresh one.
+            asking = fresh[role] if path == "/api/v1/sign-out" else headers[role]
+            response = _request(running, method, path, role, asking, things)
             got = _classify(response)
             checked += 1
             line.append(f"{role}={response.status_code}")

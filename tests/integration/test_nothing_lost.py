@@ -51,8 +51,8 @@ def test_a_duplicate_delivery_is_processed_once(running):
     wait_for(lambda: code in _cases(running), 30, message="case opened")
     engine = create_engine(running.db_url("intake"))
     with engine.connect() as conn:
-        envelope = json.loads(conn.execute(text("SELECT envelope FROM outbox WHERE subject = :c"),
-                                           {"c": code}).scalar_one())
+        envelope = json.loads(conn.execute(text("SELECT envelope FROM outbox WHERE subject = :c AND event_type = "
+                                                "'motcua.intake.v1.DossierSubmitted'"), {"c": code}).scalar_one())
     engine.dispose()
     with Connection(running.amqp_uri) as conn:
         producer = conn.Producer(serializer="json")
