@@ -38,9 +38,10 @@ def _checkout_port(base: int, span: int = 400) -> int:
 
 
 # The session's broker and database: away from `make run`'s (5672, 5432), one pair per checkout, overridable
-# (RabbitMQ also takes AMQP port + 20000 for Erlang distribution).
+# (RabbitMQ also takes AMQP port + 20000 for Erlang distribution). Both below Linux's ephemeral range (32768 and
+# up), where any outgoing connection may hold the port when the server wants to listen on it.
 AMQP_PORT = int(os.environ.get("MOTCUA_TEST_AMQP_PORT", str(_checkout_port(5682))))
-PG_PORT = int(os.environ.get("MOTCUA_TEST_PG_PORT", str(_checkout_port(55432))))
+PG_PORT = int(os.environ.get("MOTCUA_TEST_PG_PORT", str(_checkout_port(15432))))
 # Every per-module port (gateway HTTP, each replica's metrics, SMTP, sandboxes) is a free port picked at start-up
 # (devtools.ports.free_port): no fixed offset can collide with `make run` or another session.
 
