@@ -38,9 +38,13 @@ $(UV): requirements/uv.txt
 	@touch $@
 
 lock: $(UV) ## Re-resolve requirements/*.txt from pyproject.toml (keeps current pins; `make lock UPGRADE=1` takes newest)
+	@rm -rf .tools/lock-was && mkdir -p .tools/lock-was && cp -p requirements/*.txt .tools/lock-was/
 	@$(UV) pip compile pyproject.toml --extra test $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) -o $(LOCK)
 	@$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c $(LOCK) -o requirements/runtime.txt
 	@$(UV) pip compile requirements/uv.in $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) -o requirements/uv.txt
+	@# An unchanged file keeps its time, so the venvs and .tools/uv are not rebuilt for nothing.
+	@for f in requirements/*.txt; do was=.tools/lock-was/$${f##*/}; \
+	  if cmp -s "$$f" "$$was"; then touch -r "$$was" "$$f"; else echo "changed: $$f"; fi; done
 	@echo "locked: $$(grep -c '^[A-Za-z0-9]' requirements/runtime.txt) runtime, $$(grep -c '^[A-Za-z0-9]' $(LOCK)) with the test extra"
 
 $(GEN)/.stamp: $(PROTOS) $(VENV)/.stamp
