@@ -1,8 +1,15 @@
 # MotCua: `make run` brings the platform up locally, `make test` runs every test. Both install what is missing.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+# Another interpreter in its own venv, e.g. `make test PYTHON=~/.pyenv/versions/3.13.0/bin/python VENV=.venv313`.
+VENV ?= .venv
 PY := $(VENV)/bin/python
+# The lock: every transitive dependency pinned with hashes, for Python 3.11-3.13 on any platform (`make lock`).
+LOCK := requirements/test.txt
+LOCK_PYTHON := 3.11
+UV := .tools/uv/bin/uv
+# --universal: one file for every Python from $(LOCK_PYTHON) on and every platform (markers where they differ).
+LOCK_FLAGS := --universal --python-version $(LOCK_PYTHON) --generate-hashes --quiet --custom-compile-command 'make lock'
 GEN ?= .build/gen
 PROTO_DIR ?= protos
 PROTOS := $(shell find $(PROTO_DIR) -name '*.proto')
@@ -10,7 +17,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
 export PYTHONWARNINGS := ignore
 
 .PHONY: help run test unit integration lint system browser protos bench bench-compare clean chart-data helm asyncapi \
-	backup restore
+	backup restore lock
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,10 +25,29 @@ help: ## List the targets
 system: ## Install the Debian packages the platform needs (RabbitMQ, PostgreSQL, promtool) if missing
 	@bash scripts/ensure-system-packages.sh prometheus fonts-dejavu-core  # DejaVu: Vietnamese text in signed result PDFs
 
-$(VENV)/.stamp: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -r <($(PYTHON) scripts/requirements.py test)
+# A new venv whenever the lock changes, so it holds exactly the lock. Wheels only, each checked against its hash;
+# --no-deps because the lock is complete (`pip check` proves it). pip's own configuration (extra indexes,
+# find-links) may offer other files: only one whose hash is in the lock can be installed.
+$(VENV)/.stamp: $(LOCK)
+	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes --only-binary :all: --no-deps -r $(LOCK)
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; exit 1; }
 	@touch $@
+
+$(UV): requirements/uv.txt
+	@rm -rf .tools/uv && $(PYTHON) -m venv .tools/uv
+	@.tools/uv/bin/pip install -q --disable-pip-version-check --require-hashes --only-binary :all: -r requirements/uv.txt
+	@touch $@
+
+lock: $(UV) ## Re-resolve requirements/*.txt from pyproject.toml (keeps current pins; `make lock UPGRADE=1` takes newest)
+	@rm -rf .tools/lock-was && mkdir -p .tools/lock-was && cp -p requirements/*.txt .tools/lock-was/
+	@$(UV) pip compile pyproject.toml --extra test $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	@$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c $(LOCK) -o requirements/runtime.txt
+	@$(UV) pip compile requirements/uv.in $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) -o requirements/uv.txt
+	@# An unchanged file keeps its time, so the venvs and .tools/uv are not rebuilt for nothing.
+	@for f in requirements/*.txt; do was=.tools/lock-was/$${f##*/}; \
+	  if cmp -s "$$f" "$$was"; then touch -r "$$was" "$$f"; else echo "changed: $$f"; fi; done
+	@echo "locked: $$(grep -c '^[A-Za-z0-9]' requirements/runtime.txt) runtime, $$(grep -c '^[A-Za-z0-9]' $(LOCK)) with the test extra"
 
 $(GEN)/.stamp: $(PROTOS) $(VENV)/.stamp
 	@rm -rf $(GEN) && mkdir -p $(GEN)

@@ -1,6 +1,6 @@
 """Run one MotCua service: `python -m services.chassis.run <service>`.
 
-Patches for eventlet (and psycopg2 through psycogreen) first, then: JSON logs, the metrics/health port,
+Patches for eventlet (and psycopg2 through services/chassis/green.py) first, then: JSON logs, the metrics/health port,
 topology declaration for this service's queues, and the nameko container. SIGTERM and SIGINT stop it
 gracefully (running workers finish, unacked messages go back to the broker).
 """
@@ -15,7 +15,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from psycogreen.eventlet import patch_psycopg  # noqa: E402
+from services.chassis.green import patch_psycopg  # noqa: E402
 
 patch_psycopg()
 

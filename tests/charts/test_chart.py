@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "motcua"
 HELM = ROOT / ".tools" / "bin" / "helm"
-KUBERNETES_VALIDATE = ROOT / ".venv" / "bin" / "kubernetes-validate"
+# The running venv's own (make test VENV=... runs another venv; its tools are beside its interpreter).
+KUBERNETES_VALIDATE = Path(sys.executable).parent / "kubernetes-validate"
 SERVICES = {"gateway", "intake", "workflow", "payment", "notify", "registry"}
 METRICS_PORTS = {"gateway": 9100, "intake": 9101, "workflow": 9102, "payment": 9103, "notify": 9104,
                  "registry": 9105}
