@@ -10,6 +10,8 @@ lock, every install would build it with build tools that no hash pins (docs/depe
 """
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg2
 from psycopg2 import extensions
 
@@ -17,7 +19,7 @@ from psycopg2 import extensions
 _WAIT_FOR = {extensions.POLL_READ: (True, False), extensions.POLL_WRITE: (False, True)}
 
 
-def eventlet_wait_callback(conn, timeout=None) -> None:
+def eventlet_wait_callback(conn: Any, timeout: float | None = None) -> None:
     """Drive the connection's pending operation to its end, parking the green thread while the socket is busy."""
     from eventlet.hubs import trampoline
 
