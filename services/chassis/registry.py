@@ -22,9 +22,14 @@ def service_class(name: str):
 
 
 def storage_metadata(name: str):
-    """The SQLAlchemy metadata of a service that owns a database, or None."""
-    try:
-        module = importlib.import_module(f"services.{name}.storage")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "metadata", None)
+    """The SQLAlchemy metadata of a service that owns a database, or None: `services.<name>.adapters.storage`, or
+    `services.<name>.storage` for a service not split into adapters."""
+    for module_name in (f"services.{name}.adapters.storage", f"services.{name}.storage"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                continue  # that module does not exist; a missing import inside it is a real error
+            raise
+        return getattr(module, "metadata", None)
+    return None
