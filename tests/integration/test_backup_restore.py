@@ -112,6 +112,14 @@ def _paid_and_partly_refunded(running) -> str:
     return code
 
 
+def _officer_sessions_revoked(running) -> None:
+    """A province administrator revokes an officer's sessions: the gateway's audit chain gets its entry."""
+    revoked = running.session.post(f"{running.base_url}/api/v1/sessions/revocations", json={
+        "subject": "handler-1", "reason": "Chuyển công tác"}, headers=running.headers(
+        "quan-tri-1", "officer", unit="000.00.07.H41", roles=["admin"]))
+    assert revoked.status_code == 200, revoked.text
+
+
 def _file_store_content(running) -> dict[str, bytes]:
     root = Path(running.file_store)
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
@@ -154,6 +162,7 @@ def test_backup_destroy_restore_and_every_dossier_payment_audit_entry_and_file_i
     uploaded_code, upload_id = _file_with_upload(running)
     returned_code = _returned_with_signed_result(running)
     paid_code = _paid_and_partly_refunded(running)
+    _officer_sessions_revoked(running)
     before = _state(running)
     files_before = _file_store_content(running)
     assert {uploaded_code, returned_code, paid_code} <= {code for code, _ in before["dossiers"]}
