@@ -27,8 +27,6 @@ KNOWN: set[str] = {
     "services/gateway/web/base.py page",
     "services/intake/service.py",
     "services/intake/service.py submit_dossier",
-    "services/notify/feeds.py _deliver_webhook",
-    "services/notify/service.py",
     "services/registry/service.py",
     "services/workflow/cases.py act",
     "services/workflow/cases.py open_case",
