@@ -1,5 +1,6 @@
 """Agency webhooks: Standard Webhooks signatures, the retry schedule, what a subscription matches, what leaves
-the platform, and which targets may be called. Plain Python, no I/O except DNS resolution in `check_target`.
+the platform, and which targets may be called. Plain Python: the DNS look-up of a target is done by
+services/notify/adapters/targets.py, which hands the addresses to `refuse_internal`.
 
 Signature (https://www.standardwebhooks.com): headers `webhook-id`, `webhook-timestamp` (Unix seconds) and
 `webhook-signature` = space-separated `v1,<base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))>`, where the key
@@ -13,9 +14,10 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 SECRET_PREFIX = "whsec_"
@@ -47,9 +49,9 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
-def headers(secrets_in_force: Iterable[str], msg_id: str, body: bytes, timestamp: int | None = None) -> dict:
-    """The three signature headers for one delivery, signed with every secret in force."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
+def headers(secrets_in_force: Iterable[str], msg_id: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """The three signature headers for one delivery (`timestamp`: Unix seconds now), signed with every secret in
+    force."""
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
@@ -57,9 +59,12 @@ def headers(secrets_in_force: Iterable[str], msg_id: str, body: bytes, timestamp
     }
 
 
-def verify(secret: str, headers: dict, body: bytes, now: float | None = None,
+def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None,
            tolerance: int = TOLERANCE_SECONDS) -> None:
-    """Raise WebhookVerificationError unless `body` was signed with `secret` within the tolerance window."""
+    """Raise WebhookVerificationError unless `body` was signed with `secret` within the tolerance window.
+
+    What an agency's receiver runs (never the service), so `now` defaults to its clock: the one clock read in
+    this module, kept so the function can be copied as it is."""
     lowered = {k.lower(): v for k, v in headers.items()}
     msg_id, stamp, signatures = (lowered.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature"))
     if not (msg_id and stamp and signatures):
@@ -85,7 +90,22 @@ def next_delay(attempts: int, scale: float = 1.0) -> float | None:
     return SCHEDULE[attempts - 1] * scale
 
 
-def matches(subscription: dict, event: dict) -> bool:
+def message_id(event_id: str, replay_round: int) -> str:
+    """`webhook-id` of a delivery: the event id the first time, a new one per replay round (a replay is a new
+    message, so a receiver that deduplicates by webhook-id takes it)."""
+    return event_id if replay_round == 0 else f"{event_id}.replay{replay_round}"
+
+
+def secrets_in_force(subscription: Mapping[str, Any], now: datetime) -> list[str]:
+    """The current secret, and the previous one while its grace period after a rotation lasts."""
+    in_force = [subscription["secret"]]
+    previous, until = subscription.get("previous_secret"), subscription.get("previous_valid_until")
+    if previous and until and until > now:
+        in_force.append(previous)
+    return in_force
+
+
+def matches(subscription: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """An event matches when every non-empty filter of the subscription contains its value."""
     for key, value in (("event_types", event["type"]), ("units", event.get("unit", "")),
                        ("procedures", event.get("procedure_code", ""))):
@@ -103,14 +123,9 @@ def _forbidden_address(address: str) -> bool:
             or ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")))
 
 
-def check_target(url: str, allowed_hosts: Iterable[str] = (), resolve=socket.getaddrinfo) -> list[str]:
-    """Refuse URLs that would make the platform call itself or the province's internal network (SSRF): every
-    address the host resolves to must be public, unless the host is explicitly allowed. Called when a
-    subscription is created and again before every delivery (DNS answers change).
-
-    Returns the checked addresses (empty for an allowed host): the delivery connects to one of them, never
-    resolving the name a second time, so a DNS answer that changes between check and connect (rebinding) cannot
-    send it inside."""
+def target_host(url: str, allowed_hosts: Iterable[str] = ()) -> tuple[str, int] | None:
+    """(host, port) to resolve and check, or None for a host the province allowed by name
+    (WEBHOOK_ALLOWED_HOSTS). TargetRefused for anything but an http(s) URL with a host and no credentials."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise TargetRefused("the target must be an http(s) URL with a host")
@@ -118,15 +133,17 @@ def check_target(url: str, allowed_hosts: Iterable[str] = (), resolve=socket.get
         raise TargetRefused("credentials in the URL are not allowed")
     host = parts.hostname.lower()
     if host in {h.strip().lower() for h in allowed_hosts if h.strip()}:
-        return []
-    try:
-        infos = resolve(host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise TargetRefused(f"the host does not resolve: {exc}") from None
-    addresses = {info[4][0] for info in infos}
-    if not addresses:
+        return None
+    return host, parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def refuse_internal(addresses: Iterable[str]) -> list[str]:
+    """The addresses a target host resolved to, sorted, if every one is public; TargetRefused otherwise (SSRF:
+    the platform must not call itself or the province's internal network)."""
+    found = set(addresses)
+    if not found:
         raise TargetRefused("the host does not resolve")
-    bad = sorted(a for a in addresses if _forbidden_address(a))
+    bad = sorted(a for a in found if _forbidden_address(a))
     if bad:
         raise TargetRefused(f"the host resolves to private or internal addresses: {', '.join(bad)}")
-    return sorted(addresses)
+    return sorted(found)

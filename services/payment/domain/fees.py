@@ -1,17 +1,21 @@
-"""Fees and charges (phí, lệ phí): schedules per procedure version, computed in integer VND, explained per line."""
+"""Fees and charges (phí, lệ phí): schedules per procedure version, computed in integer VND, explained per line.
+
+Pure: `parse_schedules` validates data already read (services/payment/adapters/fees.py loads the YAML file),
+`assess` computes one dossier's fee."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 TYPES = {"fixed", "per_item", "tiered"}
+Schedule = dict[str, Any]
+Schedules = dict[tuple[str, Any], Schedule]
 
 
 class FeeScheduleError(ValueError):
-    def __init__(self, path, problem: str):
-        super().__init__(f"{path}: {problem}")
+    def __init__(self, source: object, problem: str):
+        super().__init__(f"{source}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -31,47 +35,56 @@ class Assessment:
     reduction_reason: str
     total: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"lines": [vars(line) for line in self.lines], "subtotal": self.subtotal,
                 "reduction": self.reduction, "reduction_reason": self.reduction_reason, "total": self.total}
 
 
-def _int(path, where, value, minimum=0) -> int:
+def _int(source: object, where: str, value: object, minimum: int = 0) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise FeeScheduleError(path, f"{where}: must be an integer VND amount >= {minimum}")
+        raise FeeScheduleError(source, f"{where}: must be an integer VND amount >= {minimum}")
     return value
 
 
-def load_schedules(path: Path) -> dict[tuple[str, int], dict]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    schedules = {}
-    for i, raw in enumerate(data.get("schedules") or []):
+def _check_line(source: object, where: str, line: dict[str, Any]) -> None:
+    if line.get("type") not in TYPES or not line.get("code"):
+        raise FeeScheduleError(source, f"{where}: needs a code and a type among {sorted(TYPES)}")
+    if line["type"] == "fixed":
+        _int(source, where, line.get("amount"))
+    elif line["type"] == "per_item":
+        _int(source, where, line.get("unit_amount"))
+    else:
+        tiers = line.get("tiers") or []
+        if not tiers or tiers[-1].get("up_to") is not None:
+            raise FeeScheduleError(source, f"{where}: tiers must end with an open tier (up_to: null)")
+        for tier in tiers:
+            _int(source, where, tier.get("amount"))
+
+
+def parse_schedules(data: Any, source: object = "fees") -> Schedules:
+    """The schedules of a fee file's content (`{"schedules": [...]}`), keyed by (procedure code, version);
+    FeeScheduleError naming `source` (the file) and the place of the first problem."""
+    schedules: Schedules = {}
+    for i, raw in enumerate((data or {}).get("schedules") or []):
         where = f"schedules[{i}]"
         key = (str(raw.get("procedure")), raw.get("version"))
         if key in schedules:
-            raise FeeScheduleError(path, f"{where}: duplicate schedule for {key}")
+            raise FeeScheduleError(source, f"{where}: duplicate schedule for {key}")
         for j, line in enumerate(raw.get("lines") or []):
-            lw = f"{where}.lines[{j}]"
-            if line.get("type") not in TYPES or not line.get("code"):
-                raise FeeScheduleError(path, f"{lw}: needs a code and a type among {sorted(TYPES)}")
-            if line["type"] == "fixed":
-                _int(path, lw, line.get("amount"))
-            elif line["type"] == "per_item":
-                _int(path, lw, line.get("unit_amount"))
-            else:
-                tiers = line.get("tiers") or []
-                if not tiers or tiers[-1].get("up_to") is not None:
-                    raise FeeScheduleError(path, f"{lw}: tiers must end with an open tier (up_to: null)")
-                for tier in tiers:
-                    _int(path, lw, tier.get("amount"))
+            _check_line(source, f"{where}.lines[{j}]", line)
         for reduction in raw.get("reductions") or []:
             if not 0 < reduction.get("percent", 0) <= 100:
-                raise FeeScheduleError(path, f"{where}: reduction percent must be in (0, 100]")
+                raise FeeScheduleError(source, f"{where}: reduction percent must be in (0, 100]")
         schedules[key] = raw
     return schedules
 
 
-def _number(form: dict, field: str | None, default: int) -> int:
+def schedule_for(schedules: Schedules, procedure_code: str) -> Schedule | None:
+    """The schedule of a procedure (the first version listed), None when the procedure has no fee."""
+    return next((s for (code, _), s in schedules.items() if code == procedure_code), None)
+
+
+def _number(form: dict[str, Any], field: str | None, default: int) -> int:
     value = form.get(field) if field else None
     if value is None:
         return default
@@ -82,26 +95,35 @@ def _number(form: dict, field: str | None, default: int) -> int:
     return max(number, 0)
 
 
-def assess(schedule: dict | None, form: dict, categories: set[str]) -> Assessment:
+def _line(line: dict[str, Any], form: dict[str, Any]) -> FeeLine | None:
+    if line["type"] == "fixed":
+        return FeeLine(line["code"], line["name"], 1, line["amount"], line["amount"])
+    if line["type"] == "per_item":
+        quantity = _number(form, line.get("quantity_field"), 0 if line.get("quantity_field") else 1)
+        if not quantity:
+            return None
+        return FeeLine(line["code"], line["name"], quantity, line["unit_amount"], quantity * line["unit_amount"])
+    measure = _number(form, line.get("measure_field"), 0)
+    tier = next(t for t in line["tiers"] if t["up_to"] is None or measure <= t["up_to"])
+    return FeeLine(line["code"], line["name"], 1, tier["amount"], tier["amount"])
+
+
+def assess(schedule: Schedule | None, form: dict[str, Any], categories: set[str]) -> Assessment:
     """The fee for one dossier: each line, the best reduction the applicant is entitled to, the total."""
     if not schedule:
         return Assessment((), 0, 0, "", 0)
-    lines = []
-    for line in schedule.get("lines") or []:
-        if line["type"] == "fixed":
-            lines.append(FeeLine(line["code"], line["name"], 1, line["amount"], line["amount"]))
-        elif line["type"] == "per_item":
-            quantity = _number(form, line.get("quantity_field"), 0 if line.get("quantity_field") else 1)
-            if quantity:
-                lines.append(FeeLine(line["code"], line["name"], quantity, line["unit_amount"],
-                                     quantity * line["unit_amount"]))
-        else:
-            measure = _number(form, line.get("measure_field"), 0)
-            tier = next(t for t in line["tiers"] if t["up_to"] is None or measure <= t["up_to"])
-            lines.append(FeeLine(line["code"], line["name"], 1, tier["amount"], tier["amount"]))
+    lines = [fee for fee in (_line(line, form) for line in schedule.get("lines") or []) if fee is not None]
     subtotal = sum(line.amount for line in lines)
     best = max((r for r in schedule.get("reductions") or [] if r["category"] in categories),
                key=lambda r: r["percent"], default=None)
     # Integer VND: a reduction rounds down in the citizen's favour (they never pay a fraction more).
     reduction = -(-subtotal * best["percent"] // 100) if best else 0
     return Assessment(tuple(lines), subtotal, reduction, best["name"] if best else "", subtotal - reduction)
+
+
+def load_schedules(path: Path) -> Schedules:
+    """Transitional, kept only for tests/unit/test_domain_properties.py (outside the payment scope): the
+    service loads schedules with services/payment/adapters/fees.py. Remove once that test imports the adapter."""
+    import yaml
+
+    return parse_schedules(yaml.safe_load(Path(path).read_text(encoding="utf-8")), path)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 from services.chassis.clock import LEGAL_TZ
@@ -41,7 +43,7 @@ def vnp_time(moment: datetime) -> str:
     return moment.astimezone(GMT7).strftime("%Y%m%d%H%M%S")
 
 
-def canonical_query(params: dict) -> str:
+def canonical_query(params: Mapping[str, Any]) -> str:
     """Sorted, URL-encoded `k=v&...` of every vnp_ parameter except the hash itself."""
     items = sorted((k, str(v)) for k, v in params.items()
                    if k.startswith("vnp_") and k not in ("vnp_SecureHash", "vnp_SecureHashType") and v not in (None, ""))
@@ -52,11 +54,11 @@ def sign(secret: str, data: str) -> str:
     return hmac.new(secret.encode(), data.encode("utf-8"), hashlib.sha512).hexdigest()
 
 
-def signed_params(secret: str, params: dict) -> dict:
+def signed_params(secret: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {**params, "vnp_SecureHash": sign(secret, canonical_query(params))}
 
 
-def verify(secret: str, params: dict) -> bool:
+def verify(secret: str, params: Mapping[str, Any]) -> bool:
     given = str(params.get("vnp_SecureHash", ""))
     return bool(given) and hmac.compare_digest(sign(secret, canonical_query(params)).lower(), given.lower())
 
@@ -74,15 +76,15 @@ def payment_url(base_url: str, secret: str, *, tmn_code: str, txn_ref: str, amou
     return f"{base_url}?{urlencode(signed_params(secret, params))}"
 
 
-def pipe_hash(secret: str, data: dict, fields: tuple[str, ...]) -> str:
+def pipe_hash(secret: str, data: Mapping[str, Any], fields: tuple[str, ...]) -> str:
     return sign(secret, "|".join(str(data.get(f, "")) for f in fields))
 
 
-def verify_pipe(secret: str, data: dict, fields: tuple[str, ...]) -> bool:
+def verify_pipe(secret: str, data: Mapping[str, Any], fields: tuple[str, ...]) -> bool:
     given = str(data.get("vnp_SecureHash", ""))
     return bool(given) and hmac.compare_digest(pipe_hash(secret, data, fields), given.lower())
 
 
-def ipn_outcome(params: dict) -> str:
+def ipn_outcome(params: Mapping[str, Any]) -> str:
     """paid | failed, from a verified IPN's response and transaction codes."""
     return "paid" if params.get("vnp_ResponseCode") == "00" and params.get("vnp_TransactionStatus") == "00" else "failed"

@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from devtools.smtp_sink import read_messages
-from services.notify.mailer import Mailer, build_message
+from services.notify.adapters.mailer import Mailer, build_message
 from tests.support import free_port
 
 

@@ -15,9 +15,10 @@ from nameko.testing.services import worker_factory
 
 from devtools.message_sandbox import DEFAULT_KEY, MessageSandbox
 from services.chassis.errors import Forbidden
-from services.notify import storage
-from services.notify.mailer import Mailer
+from services.notify.adapters import storage
+from services.notify.adapters.mailer import Mailer
 from services.notify.service import NotifyService
+from services.notify.use_cases import Ports, sending
 from tests.support import FakeDatabase, free_port
 
 
@@ -59,7 +60,7 @@ def _signed(body: dict) -> tuple[str, str]:
 
 def test_accepted_then_delivered_by_a_signed_receipt_taken_once(notify, sandbox):
     note_id = _note(notify)
-    notify._deliver(note_id)
+    sending.deliver(Ports.of(notify), note_id)
     row = _row(notify, note_id)
     assert row["status"] == "sent" and row["provider_message_id"]
     assert [m["to"] for m in sandbox.listing("sms")] == ["0912345601"]
@@ -75,12 +76,12 @@ def test_a_provider_failing_five_times_in_a_row_is_paused(notify, sandbox):
     sandbox.set_mode("sms", "down")
     notes = [_note(notify) for _ in range(6)]
     for note_id in notes[:5]:
-        notify._deliver(note_id)
+        sending.deliver(Ports.of(notify), note_id)
         assert _row(notify, note_id)["status"] == "temporary-failure"
     assert sandbox.requests["sms"] == 5
     health = notify.db.rows("provider_health")[0]
     assert health["consecutive_failures"] == 5 and health["open_until"] is not None
-    notify._deliver(notes[5])
+    sending.deliver(Ports.of(notify), notes[5])
     paused = _row(notify, notes[5])
     assert sandbox.requests["sms"] == 5  # not even tried
     assert paused["status"] == "temporary-failure" and paused["last_error"] == "provider paused"
@@ -90,7 +91,7 @@ def test_a_provider_failing_five_times_in_a_row_is_paused(notify, sandbox):
 def test_a_permanent_zalo_refusal_falls_back_to_sms(notify, sandbox):
     sandbox.set_mode("zalo", "reject")
     note_id = _note(notify, channel="zalo")
-    notify._deliver(note_id)
+    sending.deliver(Ports.of(notify), note_id)
     assert _row(notify, note_id)["status"] == "permanent-failure"
     fallback = [r for r in notify.db.rows("notifications") if r["channel"] == "sms"]
     assert len(fallback) == 1 and fallback[0]["status"] == "created" and fallback[0]["recipient"] == "0912345601"
@@ -103,11 +104,11 @@ def test_a_citizens_phone_is_not_flooded(notify, sandbox, monkeypatch):
         _note(notify, status="delivered", sent_at=recent)
     _note(notify, to="0987654321", status="delivered", sent_at=recent)  # someone else's messages do not count
     note_id = _note(notify)
-    notify._deliver(note_id)
+    sending.deliver(Ports.of(notify), note_id)
     row = _row(notify, note_id)
     assert row["status"] == "temporary-failure" and row["last_error"] == "rate limited" and sandbox.requests["sms"] == 0
     other = _note(notify, to="0987654321")
-    notify._deliver(other)
+    sending.deliver(Ports.of(notify), other)
     assert _row(notify, other)["status"] == "sent"
 
 

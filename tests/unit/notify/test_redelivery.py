@@ -11,9 +11,10 @@ from nameko.testing.services import worker_factory
 
 from devtools.smtp_sink import read_messages
 from services.chassis.events import build_event, parse_event
-from services.notify import storage
-from services.notify.mailer import Mailer
-from services.notify.service import NotifyService, TemplatesProvider
+from services.notify.adapters import storage
+from services.notify.adapters.mailer import Mailer
+from services.notify.adapters.templates import Templates
+from services.notify.service import NotifyService
 from tests.support import FakeDatabase
 
 CODE = "000.00.07.H41-261130-0001"
@@ -24,9 +25,7 @@ CODE = "000.00.07.H41-261130-0001"
 @pytest.fixture
 def notify(sink, monkeypatch):
     monkeypatch.delenv("MESSAGE_PROVIDER_URL", raising=False)  # e-mail only
-    templates = TemplatesProvider()
-    templates.setup()
-    return worker_factory(NotifyService, db=FakeDatabase(storage.metadata), templates=templates.templates,
+    return worker_factory(NotifyService, db=FakeDatabase(storage.metadata), templates=Templates(),
                           mailer=Mailer("127.0.0.1", sink.port),
                           settings=SimpleNamespace(public_url="http://127.0.0.1:8000",
                                                    mail_from="Một cửa điện tử <motcua@localhost>"))

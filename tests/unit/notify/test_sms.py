@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.notify.adapters.templates import Templates
 from services.notify.domain import sms
-from services.notify.domain.templates import Templates
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -8,7 +8,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from services.chassis.errors import Conflict
-from services.notify import storage
+from services.notify.adapters import storage
 from services.notify.service import NotifyService
 from tests.support import FakeDatabase
 

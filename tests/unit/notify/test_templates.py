@@ -2,7 +2,8 @@
 import pytest
 from jinja2 import UndefinedError
 
-from services.notify.domain.templates import TEMPLATE_FOR_ACTION, TEMPLATE_FOR_STATUS, Templates, template_for
+from services.notify.adapters.templates import Templates
+from services.notify.domain.templates import TEMPLATE_FOR_ACTION, TEMPLATE_FOR_STATUS, template_for
 
 CONTEXT = {"full_name": "Nguyễn Văn An", "dossier_code": "000.00.07.H41-261122-0001", "procedure_code": "1.000656",
            "agency_code": "000.00.07.H41", "due_local": "17:00 04/12/2026", "public_url": "http://localhost:8000", "reason": "Thiếu bản vẽ"}

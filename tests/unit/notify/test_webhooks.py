@@ -6,8 +6,9 @@ import socket
 
 import pytest
 
+from services.notify.adapters.targets import check_target
 from services.notify.domain import webhooks
-from services.notify.feeds import outbound
+from services.notify.use_cases.feeds import outbound
 
 BODY = b'{"id":"e1","type":"motcua.workflow.v1.DossierStatusChanged","data":{"dossier_code":"X"}}'
 
@@ -99,24 +100,24 @@ def _resolver(*addresses):
 ])
 def test_private_loopback_and_internal_targets_are_refused(url, addresses):
     with pytest.raises(webhooks.TargetRefused):
-        webhooks.check_target(url, resolve=_resolver(*addresses))
+        check_target(url, resolve=_resolver(*addresses))
 
 
 def test_a_hostname_that_really_resolves_to_loopback_is_refused():
     with pytest.raises(webhooks.TargetRefused):
-        webhooks.check_target("http://localhost:8000/hook")
+        check_target("http://localhost:8000/hook")
 
 
 @pytest.mark.parametrize("url", ["ftp://agency.example.vn/x", "http:///nohost", "https://user:pw@agency.example.vn/"])
 def test_malformed_targets_are_refused(url):
     with pytest.raises(webhooks.TargetRefused):
-        webhooks.check_target(url, resolve=_resolver("203.162.4.1"))
+        check_target(url, resolve=_resolver("203.162.4.1"))
 
 
 def test_public_targets_and_allow_listed_hosts_pass():
-    assert webhooks.check_target("https://agency.example.vn/hook", resolve=_resolver("203.162.4.1")) == [
+    assert check_target("https://agency.example.vn/hook", resolve=_resolver("203.162.4.1")) == [
         "203.162.4.1"]
-    assert webhooks.check_target("http://127.0.0.1:9999/hook", allowed_hosts=["127.0.0.1"]) == []
+    assert check_target("http://127.0.0.1:9999/hook", allowed_hosts=["127.0.0.1"]) == []
 
 
 def test_a_delivery_connects_to_the_checked_address_not_to_a_second_dns_answer():
@@ -127,7 +128,7 @@ def test_a_delivery_connects_to_the_checked_address_not_to_a_second_dns_answer()
     import subprocess
     import sys
 
-    from services.notify import pinned
+    from services.notify.adapters import pinned
 
     # The receiver runs in its own process: other unit tests leave eventlet's monkey patching in this one.
     receiver = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)

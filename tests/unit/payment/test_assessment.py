@@ -2,7 +2,6 @@
 form, once per dossier however often the event comes (the unique dossier code deduplicates, no inbox row)."""
 from __future__ import annotations
 
-from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
@@ -10,9 +9,9 @@ from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from nameko.testing.services import worker_factory
 
 from services.chassis.events import build_event, parse_event
-from services.payment import storage
-from services.payment.domain.fees import load_schedules
-from services.payment.service import DATA_DIR, PaymentService
+from services.payment.adapters import storage
+from services.payment.adapters.fees import load_schedules
+from services.payment.service import PaymentService
 from tests.support import FakeDatabase
 
 CODE = "000.00.07.H41-261130-0001"
@@ -21,7 +20,7 @@ CODE = "000.00.07.H41-261130-0001"
 @pytest.fixture
 def payment():
     service = worker_factory(PaymentService, db=FakeDatabase(storage.metadata),
-                             schedules=load_schedules(Path(DATA_DIR / "fees.yaml")))
+                             schedules=load_schedules())
     reply = MagicMock()
     reply.result.return_value = {"code": CODE, "applicant": {"full_name": "Nguyễn Văn An"},
                                  "form": {"so_phieu_them": 2}}

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.payment.adapters.fees import DATA_DIR, load_schedules
 from services.payment.domain import vnpay
-from services.payment.domain.fees import FeeScheduleError, assess, load_schedules
-from services.payment.service import DATA_DIR
+from services.payment.domain.fees import FeeScheduleError, assess
 
 SCHEDULES = load_schedules(DATA_DIR / "fees.yaml")
 SECRET = "TESTSECRETKEY0123456789"

@@ -9,7 +9,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from services.chassis.errors import Conflict, InvalidInput, Unavailable
-from services.payment import storage
+from services.payment.adapters import storage
 from services.payment.service import PaymentService
 from tests.support import FakeDatabase
 
@@ -123,7 +123,7 @@ def test_the_same_payment_key_on_another_dossier_is_refused(payment):
 
 
 def test_a_lost_gateway_answer_holds_the_amount_and_the_key_and_never_retries(payment):
-    from services.payment.gateways import GatewayError
+    from services.payment.adapters.gateway import GatewayError
 
     code = _fee(payment, "D-1")
     payment.gateway.refund.side_effect = GatewayError("gateway unreachable: ReadTimeout")
@@ -144,7 +144,7 @@ def test_a_lost_gateway_answer_holds_the_amount_and_the_key_and_never_retries(pa
 @pytest.mark.parametrize("outcome, refunded, events", [("done", 40000, 1), ("failed", 0, 0)])
 def test_a_leader_settles_an_unknown_refund_once(payment, outcome, refunded, events):
     from services.chassis.errors import Forbidden, NotFound
-    from services.payment.gateways import GatewayError
+    from services.payment.adapters.gateway import GatewayError
 
     code = _fee(payment, "D-1")
     payment.gateway.refund.side_effect = GatewayError("gateway unreachable: ConnectionError")

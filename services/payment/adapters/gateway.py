@@ -1,19 +1,19 @@
-"""Payment gateway adapters. One interface; VNPay 2.1.0 is the reference; the local sandbox speaks the same
-protocol. Configuration from the environment; the hash secret never appears in logs."""
+"""The payment gateway's HTTP client. One interface; VNPay 2.1.0 is the reference; the local sandbox speaks the
+same protocol. The signing rules are in domain/vnpay.py; the hash secret never appears in logs."""
 from __future__ import annotations
 
-import os
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 import requests
-from nameko.extensions import DependencyProvider
 
+from services.chassis.clock import utcnow
+from services.payment.adapters.settings import Vnpay
 from services.payment.domain import vnpay
 
 
 class GatewayError(Exception):
-    pass
+    """No usable answer: unreachable, timed out, or an answer without a valid signature."""
 
 
 class VnpayGateway:
@@ -25,6 +25,11 @@ class VnpayGateway:
         self.tmn_code = tmn_code
         self._secret = secret
         self.return_url = return_url
+
+    @classmethod
+    def from_settings(cls, config: Vnpay) -> VnpayGateway:
+        return cls(pay_url=config.pay_url, api_url=config.api_url, tmn_code=config.tmn_code, secret=config.secret,
+                   return_url=config.return_url)
 
     def __repr__(self) -> str:
         return f"VnpayGateway(tmn_code={self.tmn_code!r}, pay_url={self.pay_url!r})"
@@ -51,39 +56,19 @@ class VnpayGateway:
 
     def query(self, txn_ref: str, created: datetime) -> dict:
         """QueryDR: the gateway's view of one attempt."""
-        now = datetime.now(timezone.utc)
         return self._post({
             "vnp_RequestId": uuid.uuid4().hex, "vnp_Version": vnpay.VERSION, "vnp_Command": "querydr",
             "vnp_TmnCode": self.tmn_code, "vnp_TxnRef": txn_ref, "vnp_TransactionDate": vnpay.vnp_time(created),
-            "vnp_CreateDate": vnpay.vnp_time(now), "vnp_IpAddr": "127.0.0.1",
+            "vnp_CreateDate": vnpay.vnp_time(utcnow()), "vnp_IpAddr": "127.0.0.1",
             "vnp_OrderInfo": f"Truy van {txn_ref}"}, vnpay.QUERY_FIELDS, vnpay.QUERY_RESPONSE_FIELDS)
 
     def refund(self, txn_ref: str, amount_vnd: int, full: bool, transaction_no: str, paid_at: datetime,
                by: str) -> dict:
-        now = datetime.now(timezone.utc)
+        """A refund request: full (02) or partial (03), the amount in VND × 100."""
         return self._post({
             "vnp_RequestId": uuid.uuid4().hex, "vnp_Version": vnpay.VERSION, "vnp_Command": "refund",
             "vnp_TmnCode": self.tmn_code, "vnp_TransactionType": "02" if full else "03", "vnp_TxnRef": txn_ref,
             "vnp_Amount": amount_vnd * 100, "vnp_TransactionNo": transaction_no or "",
             "vnp_TransactionDate": vnpay.vnp_time(paid_at), "vnp_CreateBy": by[:50],
-            "vnp_CreateDate": vnpay.vnp_time(now), "vnp_IpAddr": "127.0.0.1",
+            "vnp_CreateDate": vnpay.vnp_time(utcnow()), "vnp_IpAddr": "127.0.0.1",
             "vnp_OrderInfo": f"Hoan tien {txn_ref}"}, vnpay.REFUND_FIELDS, vnpay.REFUND_RESPONSE_FIELDS)
-
-
-class GatewayProvider(DependencyProvider):
-    def setup(self):
-        settings = self.container.config["MOTCUA"]
-        secret = os.environ.get("VNPAY_HASH_SECRET", "")
-        if not secret:
-            if not settings.is_local:
-                raise RuntimeError("VNPAY_HASH_SECRET must be set outside local mode")
-            secret = "local-sandbox-secret-not-for-production"
-        sandbox = os.environ.get("VNPAY_SANDBOX_URL", "http://127.0.0.1:8090")
-        self.gateway = VnpayGateway(
-            pay_url=os.environ.get("VNPAY_PAY_URL", f"{sandbox}/paymentv2/vpcpay.html"),
-            api_url=os.environ.get("VNPAY_API_URL", f"{sandbox}/merchant_webapi/api/transaction"),
-            tmn_code=os.environ.get("VNPAY_TMN_CODE", "MOTCUA01"), secret=secret,
-            return_url=os.environ.get("PAYMENT_RETURN_URL", f"{settings.public_url}/thanh-toan/ket-qua"))
-
-    def get_dependency(self, worker_ctx):
-        return self.gateway

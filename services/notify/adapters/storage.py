@@ -1,7 +1,9 @@
-"""Notify storage: how to reach each dossier's applicant, and every notification with its status."""
+"""Notify's tables: how to reach each dossier's applicant, every notification with its status, the phone
+providers' health; the agency feeds' event log, subscriptions and webhook deliveries. The queries are in
+citizen_store.py and feed_store.py."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, UniqueConstraint
 
 from services.chassis import idempotency
 from services.chassis.sql import UTCDateTime, new_metadata
@@ -52,18 +54,6 @@ provider_health = Table(
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("open_until", UTCDateTime, nullable=True),
 )
-
-
-def find_recipient(session, code: str) -> dict | None:
-    row = session.execute(select(recipients).where(recipients.c.dossier_code == code)).mappings().first()
-    return dict(row) if row else None
-
-
-def for_dossier(session, code: str) -> list[dict]:
-    rows = session.execute(
-        select(notifications).where(notifications.c.dossier_code == code).order_by(notifications.c.created_at)
-    ).mappings()
-    return [dict(r) for r in rows]
 
 
 # -- agency feeds -------------------------------------------------------------------------------------------

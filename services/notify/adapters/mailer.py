@@ -17,6 +17,8 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
 
+from services.notify.domain import identity
+
 
 def build_message(mail_from: str, to: str, subject: str, body: str, headers: dict[str, str],
                   message_id: str) -> tuple[str, bytes]:
@@ -34,6 +36,12 @@ def build_message(mail_from: str, to: str, subject: str, body: str, headers: dic
     return address, message.as_bytes(policy=_SMTP_POLICY)  # CRLF line ends: smtplib sends bytes as they are
 
 _SMTP_POLICY = compat32.clone(linesep="\r\n")
+
+
+def message_id_domain(settings) -> str:
+    """The right-hand side of Message-IDs: the setting MESSAGE_ID_DOMAIN, else the sender's domain
+    (domain/identity.py); ValueError for a configured value that cannot stand in a header."""
+    return identity.message_id_domain(getattr(settings, "message_id_domain", ""), parseaddr(settings.mail_from)[1])
 
 
 class Mailer:

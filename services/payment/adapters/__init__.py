@@ -1,0 +1,1 @@
+"""Payment adapters: storage (SQLAlchemy), the VNPay gateway client, the fee schedule loader, settings."""

@@ -1,0 +1,31 @@
+"""nameko dependency providers of the payment service: the fee schedules (loaded once per container) and the
+payment gateway client."""
+from __future__ import annotations
+
+from nameko.extensions import DependencyProvider
+
+from services.payment.adapters import settings
+from services.payment.adapters.fees import load_schedules
+from services.payment.adapters.gateway import VnpayGateway
+
+
+class Schedules(DependencyProvider):
+    """The fee schedules of MOTCUA_FEES_FILE (default services/payment/data/fees.yaml); a broken file stops the
+    start, naming the file and the place."""
+
+    def setup(self):
+        self.schedules = load_schedules(settings.fees_file())
+
+    def get_dependency(self, worker_ctx):
+        return self.schedules
+
+
+class GatewayProvider(DependencyProvider):
+    """The VNPay client, configured from the environment at start (adapters/settings.py)."""
+
+    def setup(self):
+        motcua = self.container.config["MOTCUA"]
+        self.gateway = VnpayGateway.from_settings(settings.vnpay(motcua.is_local, motcua.public_url))
+
+    def get_dependency(self, worker_ctx):
+        return self.gateway
