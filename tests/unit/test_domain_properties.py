@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from services.chassis.config import REPO_ROOT
 from services.intake.domain import codes
-from services.payment.domain.fees import assess, load_schedules
+from services.payment.adapters.fees import load_schedules
+from services.payment.domain.fees import assess
 from services.workflow.domain.process import ActionRefused, load_process
 
 SCHEDULES = load_schedules(REPO_ROOT / "services" / "payment" / "data" / "fees.yaml")

@@ -5,7 +5,6 @@ Pure: `parse_schedules` validates data already read (services/payment/adapters/f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 TYPES = {"fixed", "per_item", "tiered"}
@@ -119,11 +118,3 @@ def assess(schedule: Schedule | None, form: dict[str, Any], categories: set[str]
     # Integer VND: a reduction rounds down in the citizen's favour (they never pay a fraction more).
     reduction = -(-subtotal * best["percent"] // 100) if best else 0
     return Assessment(tuple(lines), subtotal, reduction, best["name"] if best else "", subtotal - reduction)
-
-
-def load_schedules(path: Path) -> Schedules:
-    """Transitional, kept only for tests/unit/test_domain_properties.py (outside the payment scope): the
-    service loads schedules with services/payment/adapters/fees.py. Remove once that test imports the adapter."""
-    import yaml
-
-    return parse_schedules(yaml.safe_load(Path(path).read_text(encoding="utf-8")), path)
