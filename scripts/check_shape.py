@@ -33,11 +33,6 @@ KNOWN: set[str] = {
     "services/payment/service.py reconcile_now",
     "services/payment/service.py refund",
     "services/registry/service.py",
-    "services/workflow/cases.py act",
-    "services/workflow/cases.py open_case",
-    "services/workflow/domain/indicators.py count",
-    "services/workflow/domain/process.py load_process",
-    "services/workflow/service.py",
 }
 
 

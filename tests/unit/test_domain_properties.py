@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from services.chassis.config import REPO_ROOT
 from services.intake.domain import codes
 from services.payment.domain.fees import assess, load_schedules
-from services.workflow.domain.process import ActionRefused, load_process
+from services.workflow.adapters.datafiles import load_process
+from services.workflow.domain.process import ActionRefused
 
 SCHEDULES = load_schedules(REPO_ROOT / "services" / "payment" / "data" / "fees.yaml")
 PROCESS = load_process(REPO_ROOT / "services" / "workflow" / "data" / "processes" / "standard.yaml")

@@ -12,10 +12,12 @@ from nameko.testing.services import worker_factory
 
 from services.chassis.errors import Conflict, Forbidden, InvalidInput
 from services.chassis.events import build_event, parse_event
-from services.workflow import storage
-from services.workflow.cases import CaseHandler, case_view
+from services.workflow.adapters import storage
 from services.workflow.domain.legal_time import LEGAL_TZ
 from services.workflow.service import Catalogue, WorkflowService
+from services.workflow.use_cases.act import ActionRequest, apply
+from services.workflow.use_cases.cases import open_case
+from services.workflow.use_cases.views import case_view
 from tests.support import FakeDatabase
 
 CATALOGUE = Catalogue()
@@ -174,9 +176,9 @@ def test_chain_commune_province_commune_with_control_sheet():
     def step(moment, action, role, unit, **params):
         with db.unit() as uow:
             if action == "open":
-                CaseHandler(CATALOGUE, uow, now=moment).open_case(event.data)
+                open_case(uow, CATALOGUE, event.data, now=moment)
             else:
-                CaseHandler(CATALOGUE, uow, now=moment).act(code, action, actor(role, unit), params, None, "chuyển")
+                apply(uow, CATALOGUE, code, ActionRequest(action, params, "chuyển"), actor(role, unit), now=moment)
 
     step(_local(23), "open", None, None)
     step(_local(23), "receive", "receiver", COMMUNE)
@@ -195,7 +197,7 @@ def test_chain_commune_province_commune_with_control_sheet():
     assert [s["outcome"] for s in steps] == ["early", "late", "on_time"]
     assert steps[0]["handed_to"] == LAND and steps[1]["handed_to"] == COMMUNE
     assert view["status"] == "returned" and view["outcome"] == "late"  # 18 days budget, finished on day 22
-    from services.workflow import forms
+    from services.workflow.adapters import forms
     sheet = forms.render("06", view, CATALOGUE)
     assert sheet.count("<tr class=") == 3
     assert "Quá hạn" in sheet and "Trước hạn" in sheet and "Văn phòng Đăng ký đất đai tỉnh" in sheet
