@@ -321,3 +321,42 @@ def test_public_status_events_never_name_the_citizen_nor_carry_their_text(workfl
     assert by_action["request_supplement"].actor == "receiver-1"
     assert by_action["request_supplement"].reason == "Lý do kiểm thử"
     assert not any("037090000001" in str(row["envelope"]) for row in workflow.db.outbox())
+
+
+def test_seeking_another_agencys_opinion_is_logged_and_announced_and_moves_nothing(workflow):
+    """seek_opinion, defined in the process definition only (no handler of its own): reason required, the case
+    stays where it is with its clock running, and the log, the audit chain and the status event say it."""
+    code, unit = bring_to(workflow, "in_progress")
+    before = workflow.get_case(code, actor("handler", unit))
+    assert "seek_opinion" in before["allowed_actions"]
+    assert before["action_requirements"]["seek_opinion"] == {"reason": True, "params": []}
+    with pytest.raises(InvalidInput) as err:
+        workflow.act(code, {"action": "seek_opinion", "reason": " "}, actor("handler", unit))
+    assert err.value.code == "reason_required"
+    for role in ("citizen", "receiver"):
+        with pytest.raises(Forbidden):
+            workflow.act(code, {"action": "seek_opinion", "reason": "x"}, actor(role, unit))
+    asked = "Xin ý kiến Sở Xây dựng về chỉ giới xây dựng"
+    view = workflow.act(code, {"action": "seek_opinion", "reason": asked}, actor("handler", unit))
+    assert (view["status"], view["agency_code"], view["due_at"]) == ("in_progress", unit, before["due_at"])
+    assert not view["clock_stopped"] and view["pauses"] == [] and view["steps"] == before["steps"]
+    entry = view["history"][-1]
+    assert (entry["action"], entry["reason"], entry["actor"]) == ("seek_opinion", asked, "handler-1")
+    change = parse_event(json.loads(workflow.db.outbox()[-1]["envelope"])).data
+    assert (change.action, change.from_status, change.to_status, change.reason) == (
+        "seek_opinion", "in_progress", "in_progress", asked)
+    assert workflow.db.rows("audit_log")[-1]["action"] == "case.seek_opinion"
+    received, unit = bring_to(workflow, "received")  # only while it is being processed
+    with pytest.raises(InvalidInput) as err:
+        workflow.act(received, {"action": "seek_opinion", "reason": asked}, actor("handler", unit))
+    assert err.value.code == "not_allowed_in_state"
+
+
+def test_the_act_rpc_takes_the_actions_the_process_definitions_name(workflow):
+    """No list of actions beside the definitions: an unknown name is refused as before, and so is an action only the
+    platform takes (routing)."""
+    code, unit = bring_to(workflow, "received")
+    for name in ("fly", "hold_for_coordination"):
+        with pytest.raises(InvalidInput) as err:
+            workflow.act(code, {"action": name}, actor("leader", unit))
+        assert err.value.code == "invalid_request" and "action" in err.value.details["fields"]
