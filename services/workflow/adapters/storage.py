@@ -111,7 +111,7 @@ unit_merges = Table(
     Column("merged_at", UTCDateTime, nullable=False),
 )
 
-# Signed result documents (services/workflow/signing.py): one per dossier whose result was issued while signing is
+# Signed result documents (services/workflow/adapters/signing.py): one per dossier whose result was issued while signing is
 # configured; `pending` until signed (retried by a timer), then `signed`. Revocation is kept here too.
 result_documents = Table(
     "result_documents",
@@ -131,7 +131,7 @@ result_documents = Table(
     Column("revoked_reason", Text, nullable=False, server_default=""),
 )
 
-# National portal synchronisation (services/workflow/portal_sync.py): one record per dossier status change,
+# National portal synchronisation (services/workflow/adapters/portal.py): one record per dossier status change,
 # written in the same transaction as the change, numbered per dossier, sent in order until acknowledged.
 portal_sync = Table(
     "portal_sync",

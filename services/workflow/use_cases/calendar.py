@@ -21,7 +21,7 @@ from services.chassis.clock import iso_utc, utcnow
 from services.chassis.errors import Forbidden
 from services.workflow.adapters import portal, storage
 from services.workflow.domain.indicators import TERMINAL
-from services.workflow.domain.legal_time import Pause
+from services.workflow.use_cases import steps
 
 
 def check_admin(catalogue, actor: dict, task: str = "điều chỉnh lịch làm việc") -> dict:
@@ -73,8 +73,7 @@ def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: dat
     for case in rows:
         code = case["dossier_code"]
         procedure = catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
-        closed = tuple(Pause(p["started_at"], p["ended_at"], p["reason"])
-                       for p in storage.pauses(session, code) if p["ended_at"] is not None)
+        closed = steps.closed_pauses(session, code)
         deadline = clock.deadline(case["received_at"], procedure.processing_days, closed, case["extension_days"])
         if deadline.due_at <= case["due_at"]:
             continue  # not lengthened: the due date given to the applicant stands
