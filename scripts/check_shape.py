@@ -28,11 +28,6 @@ KNOWN: set[str] = {
     "services/intake/service.py",
     "services/intake/service.py submit_dossier",
     "services/registry/service.py",
-    "services/workflow/cases.py act",
-    "services/workflow/cases.py open_case",
-    "services/workflow/domain/indicators.py count",
-    "services/workflow/domain/process.py load_process",
-    "services/workflow/service.py",
 }
 
 

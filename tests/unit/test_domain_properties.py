@@ -11,7 +11,8 @@ from services.chassis.config import REPO_ROOT
 from services.intake.domain import codes
 from services.payment.adapters.fees import load_schedules
 from services.payment.domain.fees import assess
-from services.workflow.domain.process import ActionRefused, load_process
+from services.workflow.adapters.datafiles import load_process
+from services.workflow.domain.process import ActionRefused
 
 SCHEDULES = load_schedules(REPO_ROOT / "services" / "payment" / "data" / "fees.yaml")
 PROCESS = load_process(REPO_ROOT / "services" / "workflow" / "data" / "processes" / "standard.yaml")

@@ -1,15 +1,14 @@
-"""Administrative units, agencies and the procedure catalogue, loaded from data files and validated.
+"""Administrative units, agencies and the procedure catalogue, parsed from plain data and validated.
 
-Plain Python: no nameko, no database. A bad file is refused at load with an error naming the file and the
-problem, so a province never runs on a catalogue it did not mean.
+Pure: the caller reads the files (services/workflow/adapters/datafiles.py) and hands over their content with the
+name of their source. Bad content is refused with an error naming the source and the problem, so a province never
+runs on a catalogue it did not mean.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-
-import yaml
+from typing import Any
 
 RECEIPT_MODES = {"officer", "automatic"}
 
@@ -17,7 +16,7 @@ RECEIPT_MODES = {"officer", "automatic"}
 class CatalogueError(ValueError):
     """A data file is malformed; the message names the file and the problem."""
 
-    def __init__(self, path: Path, problem: str):
+    def __init__(self, path: object, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
@@ -46,23 +45,23 @@ class Procedure:
     code: str
     version: int
     valid_from: date
-    name: dict
-    field: dict
+    name: dict[str, str]
+    field: dict[str, str]
     competent_levels: tuple[str, ...]
     agency_kind: str
     online_mode: str
     processing_days: int
     fee_vnd: int
-    documents: tuple[dict, ...] = ()
-    chain: tuple[dict, ...] = ()  # inter-agency steps: {level, kind, days}
+    documents: tuple[dict[str, Any], ...] = ()
+    chain: tuple[dict[str, Any], ...] = ()  # inter-agency steps: {level, kind, days}
     process: str = "standard"
-    result: dict | None = None  # {type, title, valid_days}: what the dossier produces
+    result: dict[str, Any] | None = None  # {type, title, valid_days}: what the dossier produces
     payment_before_result: bool = False  # the result is returned only once the fee is paid
     # Who receives a filed dossier: "officer" (a receiving officer checks it first, Decree 118/2025) unless the
     # procedure's definition says "automatic" explicitly (received by the platform when it is filed).
     receipt: str = "officer"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code, "version": self.version, "valid_from": self.valid_from.isoformat(),
             "name": self.name, "field": self.field, "competent_levels": list(self.competent_levels),
@@ -90,8 +89,9 @@ class Territory:
 
     def ancestry(self, unit_code: str) -> list[AdminUnit]:
         """The unit and its parents up to the province."""
-        chain, seen = [], set()
-        code = unit_code
+        chain: list[AdminUnit] = []
+        seen: set[str] = set()
+        code: str | None = unit_code
         while code is not None:
             unit = self.units.get(code)
             if unit is None or code in seen:
@@ -121,7 +121,7 @@ class Territory:
         agency = self.agencies.get(agency_code)
         return self.level_of(agency) if agency else ""
 
-    def chain_agency(self, step: dict, applicant_unit: str) -> Agency | None:
+    def chain_agency(self, step: dict[str, Any], applicant_unit: str) -> Agency | None:
         """The agency of a chain step for an applicant: its level in the applicant's ancestry, its kind."""
         unit = {u.level: u for u in self.ancestry(applicant_unit)}.get(step["level"])
         if unit is None:
@@ -142,114 +142,126 @@ class Territory:
 
 
 MODES = {"full", "partial"}
+UNIT_KEYS = ("code", "name", "level")
+AGENCY_KEYS = ("code", "name", "unit", "kind")
+PROCEDURE_KEYS = ("code", "version", "name", "competent_levels", "agency_kind", "online_mode", "processing_days")
 
 
-def _load_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError(path, "file not found") from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError(path, f"not valid YAML ({exc})") from None
-    except ValueError as exc:  # YAML's own date parsing, e.g. 2026-02-30
-        raise CatalogueError(path, f"a value is not a date (YYYY-MM-DD): {exc}") from None
+def _mapping(source: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise CatalogueError(path, "top level must be a mapping")
+        raise CatalogueError(source, "top level must be a mapping")
     return data
 
 
-def _date(path: Path, where: str, value) -> date:
+def _date(source: str, where: str, value: Any) -> date:
     if isinstance(value, date):
         return value
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise CatalogueError(path, f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise CatalogueError(source, f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def load_territory(path: Path) -> Territory:
-    data = _load_yaml(path)
+def _required(source: str, where: str, raw: Any, keys: tuple[str, ...], present: bool = False) -> dict[str, Any]:
+    """`raw` as a mapping holding every key of `keys` (with a value, unless `present` is enough)."""
+    if not isinstance(raw, dict):
+        raise CatalogueError(source, f"{where}: must be a mapping")
+    for key in keys:
+        if (key not in raw) if present else not raw.get(key):
+            raise CatalogueError(source, f"{where}: '{key}' is required")
+    return raw
+
+
+def parse_territory(data: Any, source: str) -> Territory:
+    """The units and agencies in `data` (a units file's content); CatalogueError naming `source` and the problem."""
+    data = _mapping(source, data)
     levels = data.get("levels")
     if not isinstance(levels, list) or not levels:
-        raise CatalogueError(path, "'levels' must be a non-empty list")
-    territory = Territory(model=str(data.get("model", "")), levels=tuple(levels))
+        raise CatalogueError(source, "'levels' must be a non-empty list")
+    territory = Territory(model=str(data.get("model", "")), levels=tuple(str(lv) for lv in levels))
     for i, raw in enumerate(data.get("units") or []):
-        where = f"units[{i}]"
-        for key in ("code", "name", "level"):
-            if not raw.get(key):
-                raise CatalogueError(path, f"{where}: '{key}' is required")
-        if raw["level"] not in levels:
-            raise CatalogueError(path, f"{where} ({raw['code']}): level {raw['level']!r} is not one of {levels}")
-        if raw["code"] in territory.units:
-            raise CatalogueError(path, f"{where}: duplicate unit code {raw['code']!r}")
-        territory.units[raw["code"]] = AdminUnit(
-            code=raw["code"], name=raw["name"], level=raw["level"], parent=raw.get("parent"),
-            valid_from=_date(path, where, raw.get("valid_from", "1900-01-01")),
-            valid_to=_date(path, where, raw["valid_to"]) if raw.get("valid_to") else None,
-        )
+        unit = _unit(source, f"units[{i}]", raw, territory)
+        territory.units[unit.code] = unit
     for unit in territory.units.values():
         if unit.parent is not None and unit.parent not in territory.units:
-            raise CatalogueError(path, f"unit {unit.code}: parent {unit.parent!r} does not exist")
+            raise CatalogueError(source, f"unit {unit.code}: parent {unit.parent!r} does not exist")
     for i, raw in enumerate(data.get("agencies") or []):
         where = f"agencies[{i}]"
-        for key in ("code", "name", "unit", "kind"):
-            if not raw.get(key):
-                raise CatalogueError(path, f"{where}: '{key}' is required")
+        raw = _required(source, where, raw, AGENCY_KEYS)
         if raw["unit"] not in territory.units:
-            raise CatalogueError(path, f"{where} ({raw['code']}): unit {raw['unit']!r} does not exist")
+            raise CatalogueError(source, f"{where} ({raw['code']}): unit {raw['unit']!r} does not exist")
         territory.agencies[raw["code"]] = Agency(raw["code"], raw["name"], raw["unit"], raw["kind"])
     if not territory.units:
-        raise CatalogueError(path, "no units defined")
+        raise CatalogueError(source, "no units defined")
     return territory
 
 
-def load_procedures(path: Path) -> dict[tuple[str, int], Procedure]:
-    data = _load_yaml(path)
+def _unit(source: str, where: str, raw: Any, territory: Territory) -> AdminUnit:
+    raw = _required(source, where, raw, UNIT_KEYS)
+    if raw["level"] not in territory.levels:
+        raise CatalogueError(source, f"{where} ({raw['code']}): level {raw['level']!r} is not one of "
+                                     f"{list(territory.levels)}")
+    if raw["code"] in territory.units:
+        raise CatalogueError(source, f"{where}: duplicate unit code {raw['code']!r}")
+    return AdminUnit(
+        code=raw["code"], name=raw["name"], level=raw["level"], parent=raw.get("parent"),
+        valid_from=_date(source, where, raw.get("valid_from", "1900-01-01")),
+        valid_to=_date(source, where, raw["valid_to"]) if raw.get("valid_to") else None,
+    )
+
+
+def parse_procedures(data: Any, source: str) -> dict[tuple[str, int], Procedure]:
+    """The procedures in `data` (a procedures file's content) by (code, version); CatalogueError naming `source`."""
     procedures: dict[tuple[str, int], Procedure] = {}
-    for i, raw in enumerate(data.get("procedures") or []):
-        where = f"procedures[{i}]"
-        if not isinstance(raw, dict):
-            raise CatalogueError(path, f"{where}: must be a mapping")
-        for key in ("code", "version", "name", "competent_levels", "agency_kind", "online_mode",
-                    "processing_days"):
-            if key not in raw:
-                raise CatalogueError(path, f"{where}: '{key}' is required")
-        if raw["online_mode"] not in MODES:
-            raise CatalogueError(path, f"{where}: online_mode must be one of {sorted(MODES)}")
-        for key in ("version", "processing_days", "fee_vnd"):
-            value = raw.get(key, 0)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise CatalogueError(path, f"{where}: '{key}' must be a non-negative integer")
-        if not isinstance(raw["name"], dict) or "vi" not in raw["name"]:
-            raise CatalogueError(path, f"{where}: 'name' needs a Vietnamese text under 'vi'")
-        chain = tuple(raw.get("chain") or ())
-        for j, step in enumerate(chain):
-            if not isinstance(step, dict) or not {"level", "kind", "days"} <= set(step):
-                raise CatalogueError(path, f"{where}.chain[{j}]: needs level, kind and days")
-            if not isinstance(step["days"], int) or step["days"] < 0:
-                raise CatalogueError(path, f"{where}.chain[{j}]: days must be a non-negative integer")
-        if chain and sum(step["days"] for step in chain) != raw["processing_days"]:
-            raise CatalogueError(path, f"{where}: chain budgets add up to {sum(s['days'] for s in chain)} days, "
-                                       f"processing_days says {raw['processing_days']}")
-        for j, doc in enumerate(raw.get("documents") or ()):
-            if not isinstance(doc, dict) or not doc.get("code") or doc.get("kind") not in ("form", "document"):
-                raise CatalogueError(path, f"{where}.documents[{j}]: needs a code and kind form|document")
-        if raw.get("receipt", "officer") not in RECEIPT_MODES:
-            raise CatalogueError(path, f"{where}: receipt must be one of {sorted(RECEIPT_MODES)}")
-        key = (str(raw["code"]), raw["version"])
+    for i, raw in enumerate(_mapping(source, data).get("procedures") or []):
+        procedure = _procedure(source, f"procedures[{i}]", raw)
+        key = (procedure.code, procedure.version)
         if key in procedures:
-            raise CatalogueError(path, f"{where}: duplicate procedure {key[0]} version {key[1]}")
-        procedures[key] = Procedure(
-            code=key[0], version=raw["version"], valid_from=_date(path, where, raw.get("valid_from", "1900-01-01")),
-            name=raw["name"], field=raw.get("field") or {}, competent_levels=tuple(raw["competent_levels"]),
-            agency_kind=raw["agency_kind"], online_mode=raw["online_mode"],
-            processing_days=raw["processing_days"], fee_vnd=raw.get("fee_vnd", 0),
-            documents=tuple(raw.get("documents") or ()), chain=chain,
-            process=str(raw.get("process") or "standard"), result=raw.get("result"),
-            payment_before_result=bool(raw.get("payment_before_result", False)),
-            receipt=str(raw.get("receipt", "officer")),
-        )
+            raise CatalogueError(source, f"procedures[{i}]: duplicate procedure {key[0]} version {key[1]}")
+        procedures[key] = procedure
     return procedures
+
+
+def _procedure(source: str, where: str, raw: Any) -> Procedure:
+    raw = _required(source, where, raw, PROCEDURE_KEYS, present=True)
+    if raw["online_mode"] not in MODES:
+        raise CatalogueError(source, f"{where}: online_mode must be one of {sorted(MODES)}")
+    for key in ("version", "processing_days", "fee_vnd"):
+        value = raw.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise CatalogueError(source, f"{where}: '{key}' must be a non-negative integer")
+    if not isinstance(raw["name"], dict) or "vi" not in raw["name"]:
+        raise CatalogueError(source, f"{where}: 'name' needs a Vietnamese text under 'vi'")
+    chain = _chain(source, where, raw)
+    for j, doc in enumerate(raw.get("documents") or ()):
+        if not isinstance(doc, dict) or not doc.get("code") or doc.get("kind") not in ("form", "document"):
+            raise CatalogueError(source, f"{where}.documents[{j}]: needs a code and kind form|document")
+    if raw.get("receipt", "officer") not in RECEIPT_MODES:
+        raise CatalogueError(source, f"{where}: receipt must be one of {sorted(RECEIPT_MODES)}")
+    return Procedure(
+        code=str(raw["code"]), version=raw["version"], valid_from=_date(source, where, raw.get("valid_from", "1900-01-01")),
+        name=raw["name"], field=raw.get("field") or {}, competent_levels=tuple(raw["competent_levels"]),
+        agency_kind=raw["agency_kind"], online_mode=raw["online_mode"],
+        processing_days=raw["processing_days"], fee_vnd=raw.get("fee_vnd", 0),
+        documents=tuple(raw.get("documents") or ()), chain=chain,
+        process=str(raw.get("process") or "standard"), result=raw.get("result"),
+        payment_before_result=bool(raw.get("payment_before_result", False)),
+        receipt=str(raw.get("receipt", "officer")),
+    )
+
+
+def _chain(source: str, where: str, raw: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """Inter-agency steps, whose budgets add up to the procedure's processing time."""
+    chain = tuple(raw.get("chain") or ())
+    for j, step in enumerate(chain):
+        if not isinstance(step, dict) or not {"level", "kind", "days"} <= set(step):
+            raise CatalogueError(source, f"{where}.chain[{j}]: needs level, kind and days")
+        if not isinstance(step["days"], int) or step["days"] < 0:
+            raise CatalogueError(source, f"{where}.chain[{j}]: days must be a non-negative integer")
+    if chain and sum(step["days"] for step in chain) != raw["processing_days"]:
+        raise CatalogueError(source, f"{where}: chain budgets add up to {sum(s['days'] for s in chain)} days, "
+                                     f"processing_days says {raw['processing_days']}")
+    return chain
 
 
 def in_force(procedures: dict[tuple[str, int], Procedure], code: str, on: date) -> Procedure | None:

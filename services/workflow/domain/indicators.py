@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from services.chassis.clock import LEGAL_TZ
+from services.chassis.clock import legal_day
 
 TERMINAL = ("refused", "returned", "stopped", "withdrawn")
 WAITING = ("submitted", "coordination")
@@ -58,10 +59,6 @@ def period_bounds(period: str | None, date_from: date | None, date_to: date | No
     return date_from, date_to
 
 
-def legal_day(moment: datetime) -> date:
-    return moment.astimezone(LEGAL_TZ).date()
-
-
 @dataclass(frozen=True)
 class Scope:
     """Which agencies, level and procedure a statistic is about (None: no restriction)."""
@@ -90,13 +87,13 @@ class _Tally:
     late: int = 0
     in_progress: int = 0
     overdue: int = 0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def finish(self, outcome: str) -> None:
         if outcome in ("early", "on_time", "late"):
             setattr(self, outcome, getattr(self, outcome) + 1)
 
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         finished = self.early + self.on_time + self.late
         return {"received": self.received, "finished": finished, "finished_early": self.early,
                 "finished_on_time": self.on_time, "finished_late": self.late,
@@ -108,61 +105,86 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def count(cases: list[dict], steps: dict[str, list[dict]], scope: Scope, now: datetime, *,
-          ratings: dict[str, int], paid: set[str], with_fee: set[str]) -> dict:
+@dataclass
+class _Dossiers(_Tally):
+    """The per-dossier tally, with the shares Decision 766/QĐ-TTg asks for."""
+
+    online: int = 0
+    charged: int = 0
+    paid_online: int = 0
+    waiting: int = 0
+    scores: list[int] = field(default_factory=list)
+
+    def view(self) -> dict[str, Any]:
+        self.extra = {
+            "received_online": self.online, "online_share": _rate(self.online, self.received),
+            "fee_charged": self.charged, "paid_online": self.paid_online,
+            "online_payment_share": _rate(self.paid_online, self.charged), "ratings": len(self.scores),
+            "satisfaction_average": round(sum(self.scores) / len(self.scores), 2) if self.scores else None,
+            "awaiting_receipt": self.waiting,
+        }
+        return super().view()
+
+
+Row = dict[str, Any]
+
+
+def count(cases: list[Row], steps: dict[str, list[Row]], scope: Scope, now: datetime, *,
+          ratings: dict[str, int], paid: set[str], with_fee: set[str]) -> dict[str, Any]:
     """Indicators over `cases` (rows of `cases`), their `steps` by dossier code (in order), the `ratings` by
     dossier code, the dossiers whose fee was `paid` online and the procedure codes that charge a fee."""
-    per_dossier, per_step = _Tally(), _Tally()
-    online = paid_online = charged = waiting = 0
-    scores: list[int] = []
+    per_dossier, per_step = _Dossiers(), _Tally()
     for case in cases:
         if scope.procedure_code and case["procedure_code"] != scope.procedure_code:
             continue
         path = steps.get(case["dossier_code"], [])
         for step in path:
-            if not scope.holds(step["agency_code"], step["level"]):
-                continue
-            if scope.in_period(step["started_at"]):
-                per_step.received += 1
-            if step["ended_at"] is not None:
-                if scope.in_period(step["ended_at"]):
-                    per_step.finish(step["outcome"])
-            elif case["status"] not in TERMINAL:
-                per_step.in_progress += 1
-                if step["due_at"] < now and case["paused_since"] is None:
-                    per_step.overdue += 1
+            _count_step(per_step, step, case, scope, now)
         if not path:
-            # Not received yet: waiting in the queue of the agency it was routed to (or the receiving desk).
-            held = case["agency_code"] or case["receiving_agency_code"]
-            level = case["level"]
-            if case["status"] in WAITING and (scope.agencies is None or held in scope.agencies
-                                              or case["receiving_agency_code"] in scope.agencies) \
-                    and (scope.level is None or level == scope.level):
-                waiting += 1
-            continue
-        first = path[0]
-        if not scope.holds(first["agency_code"], first["level"]):
-            continue
-        if scope.in_period(case["received_at"]):
-            per_dossier.received += 1
-            if case.get("channel", "online") == "online":
-                online += 1
-            if case["procedure_code"] in with_fee:
-                charged += 1
-                if case["dossier_code"] in paid:
-                    paid_online += 1
-        if case["status"] == "returned" and scope.in_period(case["finished_at"]):
-            per_dossier.finish(case["outcome"])
-            if case["dossier_code"] in ratings:
-                scores.append(ratings[case["dossier_code"]])
-        if case["status"] not in TERMINAL:
-            per_dossier.in_progress += 1
-            if case["due_at"] is not None and case["due_at"] < now and case["paused_since"] is None:
-                per_dossier.overdue += 1
-    per_dossier.extra = {
-        "received_online": online, "online_share": _rate(online, per_dossier.received),
-        "fee_charged": charged, "paid_online": paid_online, "online_payment_share": _rate(paid_online, charged),
-        "ratings": len(scores), "satisfaction_average": round(sum(scores) / len(scores), 2) if scores else None,
-        "awaiting_receipt": waiting,
-    }
+            per_dossier.waiting += _waiting(case, scope)
+        elif scope.holds(path[0]["agency_code"], path[0]["level"]):
+            _count_dossier(per_dossier, case, scope, now, ratings, paid, with_fee)
     return {"dossiers": per_dossier.view(), "steps": per_step.view()}
+
+
+def _count_step(tally: _Tally, step: Row, case: Row, scope: Scope, now: datetime) -> None:
+    """Each agency for its own step: received when it started, finished when it ended, else open (or overdue)."""
+    if not scope.holds(step["agency_code"], step["level"]):
+        return
+    if scope.in_period(step["started_at"]):
+        tally.received += 1
+    if step["ended_at"] is not None:
+        if scope.in_period(step["ended_at"]):
+            tally.finish(step["outcome"])
+    elif case["status"] not in TERMINAL:
+        tally.in_progress += 1
+        if step["due_at"] < now and case["paused_since"] is None:
+            tally.overdue += 1
+
+
+def _waiting(case: Row, scope: Scope) -> int:
+    """1 for a dossier not received yet, waiting in the queue of the agency it was routed to (or the receiving
+    desk) when the scope holds it."""
+    held = case["agency_code"] or case["receiving_agency_code"]
+    in_scope = scope.agencies is None or held in scope.agencies or case["receiving_agency_code"] in scope.agencies
+    return int(case["status"] in WAITING and in_scope and (scope.level is None or case["level"] == scope.level))
+
+
+def _count_dossier(tally: _Dossiers, case: Row, scope: Scope, now: datetime, ratings: dict[str, int],
+                   paid: set[str], with_fee: set[str]) -> None:
+    """Each dossier once, for the agency that received it."""
+    code = case["dossier_code"]
+    if scope.in_period(case["received_at"]):
+        tally.received += 1
+        tally.online += case.get("channel", "online") == "online"
+        if case["procedure_code"] in with_fee:
+            tally.charged += 1
+            tally.paid_online += code in paid
+    if case["status"] == "returned" and scope.in_period(case["finished_at"]):
+        tally.finish(case["outcome"])
+        if code in ratings:
+            tally.scores.append(ratings[code])
+    if case["status"] not in TERMINAL:
+        tally.in_progress += 1
+        if case["due_at"] is not None and case["due_at"] < now and case["paused_since"] is None:
+            tally.overdue += 1

@@ -1,5 +1,6 @@
 """The legal-time engine: working days, holidays and make-up days, the cut-off hour, clock stops, per-step
-budgets, and an explanation for every due date. Plain Python (no I/O once a calendar is built).
+budgets, and an explanation for every due date. Pure: the calendar files are read by
+services/workflow/adapters/datafiles.py and their content parsed here.
 
 Rules (DOMAIN.md "Time rules"; configuration, not constants, where marked verify):
 - Working days are Monday–Friday, minus public holidays, plus make-up working days (per-year calendars, with
@@ -18,11 +19,10 @@ Rules (DOMAIN.md "Time rules"; configuration, not constants, where marked verify
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
-
-import yaml
+from typing import Any
 
 from services.chassis.clock import LEGAL_TZ
 
@@ -33,7 +33,7 @@ DEFAULT_END_OF_DAY = time(17, 0)
 class CalendarError(ValueError):
     """A calendar file is malformed; the message names the file and the problem."""
 
-    def __init__(self, path: Path | str, problem: str):
+    def __init__(self, path: object, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
@@ -47,7 +47,7 @@ class WorkCalendar:
     weekend: frozenset[int] = frozenset({5, 6})
     sources: dict[date, str] = field(default_factory=dict)  # the legal source of each listed day
 
-    def corrected(self, corrections) -> WorkCalendar:
+    def corrected(self, corrections: Iterable[Mapping[str, Any]]) -> WorkCalendar:
         """This calendar with published corrections applied in order: each has `day`, `kind` ("day_off" or
         "working_day"), `name` and `source`. A later correction of the same day wins."""
         holidays, makeup, sources = dict(self.holidays), dict(self.makeup_days), dict(self.sources)
@@ -83,7 +83,7 @@ class WorkCalendar:
         """The day `days` working days after `start`; the working days counted and the days skipped."""
         if days < 0:
             raise ValueError("days must be >= 0")
-        current, counted, skipped = start, [], []
+        current, counted, skipped = start, list[date](), list[date]()
         while len(counted) < days:
             current += timedelta(days=1)
             if self.is_working_day(current):
@@ -94,7 +94,7 @@ class WorkCalendar:
 
     def working_days_between(self, first: date, last: date) -> list[date]:
         """Working days strictly between two dates."""
-        days, current = [], first + timedelta(days=1)
+        days, current = list[date](), first + timedelta(days=1)
         while current < last:
             if self.is_working_day(current):
                 days.append(current)
@@ -102,91 +102,106 @@ class WorkCalendar:
         return days
 
 
-def _load_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CalendarError(path, "file not found") from None
-    except yaml.YAMLError as exc:
-        raise CalendarError(path, f"not valid YAML ({exc})") from None
-    except ValueError as exc:  # YAML's own date parsing, e.g. 2026-02-30
-        raise CalendarError(path, f"a value is not a date (YYYY-MM-DD): {exc}") from None
-    if not isinstance(data, dict):
-        raise CalendarError(path, "top level must be a mapping")
-    return data
+@dataclass(frozen=True)
+class CalendarYear:
+    """One year's calendar file: its public holidays and make-up working days, each with its legal source."""
+
+    year: int
+    holidays: dict[date, str]
+    makeup_days: dict[date, str]
+    sources: dict[date, str]
 
 
-def _dates(path, data: dict, key: str, year: int | None, sources: dict | None = None) -> dict[date, str]:
+@dataclass(frozen=True)
+class CalendarOverride:
+    """A province's own changes to the national calendar, each with its legal source."""
+
+    added: dict[date, str]
+    removed: dict[date, str]
+    sources: dict[date, str]
+
+
+def _dates(source: str, data: dict[str, Any], key: str, year: int | None,
+           sources: dict[date, str]) -> dict[date, str]:
     entries = data.get(key) or []
     if not isinstance(entries, list):
-        raise CalendarError(path, f"'{key}' must be a list")
+        raise CalendarError(source, f"'{key}' must be a list")
     found: dict[date, str] = {}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or "date" not in entry:
-            raise CalendarError(path, f"{key}[{i}]: needs 'date' (and 'name')")
+            raise CalendarError(source, f"{key}[{i}]: needs 'date' (and 'name')")
         value = entry["date"]
         try:
             day = value if isinstance(value, date) else date.fromisoformat(str(value))
         except ValueError:
-            raise CalendarError(path, f"{key}[{i}]: {value!r} is not a date (YYYY-MM-DD)") from None
+            raise CalendarError(source, f"{key}[{i}]: {value!r} is not a date (YYYY-MM-DD)") from None
         if year is not None and day.year != year:
-            raise CalendarError(path, f"{key}[{i}]: {day} is not in {year}")
+            raise CalendarError(source, f"{key}[{i}]: {day} is not in {year}")
         if day in found:
-            raise CalendarError(path, f"{key}[{i}]: {day} listed twice")
+            raise CalendarError(source, f"{key}[{i}]: {day} listed twice")
         found[day] = str(entry.get("name") or key)
-        if sources is not None:
-            sources[day] = str(entry.get("source") or "").strip()
+        sources[day] = str(entry.get("source") or "").strip()
     return found
 
 
-def load_calendar(directory: Path, province: str | None = None) -> WorkCalendar:
-    """Every `vn-<year>.yaml` in `directory`, then `overrides/<province>.yaml` if it exists."""
-    directory = Path(directory)
+def _mapping(source: str, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise CalendarError(source, "top level must be a mapping")
+    return data
+
+
+def parse_year(data: Any, source: str, named_year: str) -> CalendarYear:
+    """A `vn-<year>.yaml` file's content; `named_year` is the year its name says. CalendarError names `source`."""
+    data = _mapping(source, data)
+    year = data.get("year")
+    if not isinstance(year, int) or isinstance(year, bool) or str(year) != named_year:
+        raise CalendarError(source, "'year' must be an integer matching the file name")
+    sources: dict[date, str] = {}
+    holidays = _dates(source, data, "holidays", year, sources)
+    makeup = _dates(source, data, "makeup_working_days", year, sources)
+    for day in makeup:
+        if day in holidays:
+            raise CalendarError(source, f"{day} is both a holiday and a make-up working day")
+        if day.weekday() < 5:
+            raise CalendarError(source, f"make-up working day {day} is already a weekday")
+    _require_sources(source, sources)
+    return CalendarYear(year, holidays, makeup, sources)
+
+
+def parse_override(data: Any, source: str) -> CalendarOverride:
+    """A province's `overrides/<province>.yaml` content: holidays it adds and removes."""
+    data = _mapping(source, data)
+    sources: dict[date, str] = {}
+    added = _dates(source, data, "add_holidays", None, sources)
+    removed = _dates(source, data, "remove_holidays", None, sources)
+    _require_sources(source, sources)
+    return CalendarOverride(added, removed, sources)
+
+
+def build_calendar(years: Iterable[CalendarYear], override: CalendarOverride | None = None) -> WorkCalendar:
+    """The working calendar of the given years, with the province's override applied last."""
     holidays: dict[date, str] = {}
     makeup: dict[date, str] = {}
     sources: dict[date, str] = {}
-    years = set()
-    files = sorted(directory.glob("vn-*.yaml"))
-    if not files:
-        raise CalendarError(directory, "no calendar files (vn-<year>.yaml)")
-    for path in files:
-        data = _load_yaml(path)
-        year = data.get("year")
-        if not isinstance(year, int) or path.stem != f"vn-{year}":
-            raise CalendarError(path, "'year' must be an integer matching the file name")
-        year_sources: dict[date, str] = {}
-        year_holidays = _dates(path, data, "holidays", year, year_sources)
-        year_makeup = _dates(path, data, "makeup_working_days", year, year_sources)
-        for day in year_makeup:
-            if day in year_holidays:
-                raise CalendarError(path, f"{day} is both a holiday and a make-up working day")
-            if day.weekday() < 5:
-                raise CalendarError(path, f"make-up working day {day} is already a weekday")
-        _require_sources(path, year_sources)
-        sources.update(year_sources)
-        holidays.update(year_holidays)
-        makeup.update(year_makeup)
-        years.add(year)
-    if province:
-        path = directory / "overrides" / f"{province}.yaml"
-        if path.exists():
-            data = _load_yaml(path)
-            local_sources: dict[date, str] = {}
-            added = _dates(path, data, "add_holidays", None, local_sources)
-            removed = _dates(path, data, "remove_holidays", None, local_sources)
-            _require_sources(path, local_sources)
-            holidays.update(added)
-            for day in removed:
-                holidays.pop(day, None)
-            sources.update(local_sources)
-    return WorkCalendar(holidays=holidays, makeup_days=makeup, years=frozenset(years), sources=sources)
+    numbers = set()
+    for entry in years:
+        holidays.update(entry.holidays)
+        makeup.update(entry.makeup_days)
+        sources.update(entry.sources)
+        numbers.add(entry.year)
+    if override is not None:
+        holidays.update(override.added)
+        for day in override.removed:
+            holidays.pop(day, None)
+        sources.update(override.sources)
+    return WorkCalendar(holidays=holidays, makeup_days=makeup, years=frozenset(numbers), sources=sources)
 
 
-def _require_sources(path, sources: dict[date, str]) -> None:
+def _require_sources(source: str, sources: dict[date, str]) -> None:
     """Every day the calendar moves says which legal document moves it (number and date)."""
-    missing = sorted(day for day, source in sources.items() if not source)
+    missing = sorted(day for day, text in sources.items() if not text)
     if missing:
-        raise CalendarError(path, f"{missing[0]}: needs 'source' (the legal document's number and date)")
+        raise CalendarError(source, f"{missing[0]}: needs 'source' (the legal document's number and date)")
 
 
 @dataclass(frozen=True)
@@ -202,7 +217,7 @@ class Pause:
 class Deadline:
     due_at: datetime
     effective_start: date
-    explanation: dict
+    explanation: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -276,7 +291,7 @@ class LegalClock:
         return -(len(self.calendar.working_days_between(due_day, today)) + 1)
 
 
-def reproduce(explanation: dict, calendar: WorkCalendar) -> date:
+def reproduce(explanation: dict[str, Any], calendar: WorkCalendar) -> date:
     """Recompute the due day from an explanation alone: effective start plus the counted working days."""
     start = date.fromisoformat(explanation["effective_start"])
     total = explanation["working_days"] + explanation["extension_days"] + sum(

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from services.workflow.domain.catalogue import Procedure
+
 # Letters whose Vietnamese form is not a base letter plus combining marks (NFD leaves them whole).
 _SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
 _WORD = re.compile(r"[0-9a-z]+")
@@ -39,14 +41,14 @@ class CatalogueIndex:
     competent_levels, online_mode), built once."""
 
     levels: tuple[str, ...]
-    _procedures: dict[tuple[str, int], object] = field(default_factory=dict)
-    _versions: dict[str, list] = field(default_factory=dict)
+    _procedures: dict[tuple[str, int], Procedure] = field(default_factory=dict)
+    _versions: dict[str, list[Procedure]] = field(default_factory=dict)
     _vocabulary: list[str] = field(default_factory=list)
     _postings: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
-    _fields: dict[str, dict] = field(default_factory=dict)  # folded name (vi or en) -> the field
+    _fields: dict[str, dict[str, str]] = field(default_factory=dict)  # folded name (vi or en) -> the field
 
     @classmethod
-    def build(cls, procedures: dict, levels: Iterable[str]) -> CatalogueIndex:
+    def build(cls, procedures: dict[tuple[str, int], Procedure], levels: Iterable[str]) -> CatalogueIndex:
         index = cls(levels=tuple(levels))
         for key, procedure in procedures.items():
             index._procedures[key] = procedure
@@ -61,11 +63,11 @@ class CatalogueIndex:
         index._vocabulary = sorted(index._postings)
         return index
 
-    def level_of(self, procedure) -> str | None:
+    def level_of(self, procedure: Procedure) -> str | None:
         """Where the procedure is decided under the model in force: its first competent level that exists."""
         return next((lv for lv in procedure.competent_levels if lv in self.levels), None)
 
-    def in_force(self, on: date) -> list:
+    def in_force(self, on: date) -> list[Procedure]:
         found = []
         for code in sorted(self._versions):
             current = [p for p in self._versions[code] if p.valid_from <= on]
@@ -73,11 +75,11 @@ class CatalogueIndex:
                 found.append(current[-1])
         return found
 
-    def fields(self) -> list[dict]:
+    def fields(self) -> list[dict[str, str]]:
         unique = {id(f): f for f in self._fields.values()}
         return sorted(unique.values(), key=lambda f: f.get("vi", ""))
 
-    def field_named(self, name: str) -> dict | None:
+    def field_named(self, name: str) -> dict[str, str] | None:
         """The field whose Vietnamese or English name is `name`, with or without diacritics."""
         return self._fields.get(fold(name).strip())
 
@@ -91,7 +93,7 @@ class CatalogueIndex:
         return keys
 
     def search(self, on: date, q: str = "", level: str | None = None, field_name: str | None = None,
-               online: str | None = None) -> list:
+               online: str | None = None) -> list[Procedure]:
         """Procedures in force on `on` whose code or words start with every word of `q`, decided at `level`, in
         the field named `field_name`, filed online in mode `online`. Filter values are checked by the caller."""
         wanted: set[tuple[str, int]] | None = None

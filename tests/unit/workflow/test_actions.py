@@ -12,10 +12,12 @@ from nameko.testing.services import worker_factory
 
 from services.chassis.errors import Conflict, Forbidden, InvalidInput
 from services.chassis.events import build_event, parse_event
-from services.workflow import storage
-from services.workflow.cases import CaseHandler, case_view
+from services.workflow.adapters import storage
 from services.workflow.domain.legal_time import LEGAL_TZ
 from services.workflow.service import Catalogue, WorkflowService
+from services.workflow.use_cases.act import ActionRequest, apply
+from services.workflow.use_cases.cases import open_case
+from services.workflow.use_cases.views import case_view
 from tests.support import FakeDatabase
 
 CATALOGUE = Catalogue()
@@ -174,9 +176,9 @@ def test_chain_commune_province_commune_with_control_sheet():
     def step(moment, action, role, unit, **params):
         with db.unit() as uow:
             if action == "open":
-                CaseHandler(CATALOGUE, uow, now=moment).open_case(event.data)
+                open_case(uow, CATALOGUE, event.data, now=moment)
             else:
-                CaseHandler(CATALOGUE, uow, now=moment).act(code, action, actor(role, unit), params, None, "chuyển")
+                apply(uow, CATALOGUE, code, ActionRequest(action, params, "chuyển"), actor(role, unit), now=moment)
 
     step(_local(23), "open", None, None)
     step(_local(23), "receive", "receiver", COMMUNE)
@@ -195,7 +197,7 @@ def test_chain_commune_province_commune_with_control_sheet():
     assert [s["outcome"] for s in steps] == ["early", "late", "on_time"]
     assert steps[0]["handed_to"] == LAND and steps[1]["handed_to"] == COMMUNE
     assert view["status"] == "returned" and view["outcome"] == "late"  # 18 days budget, finished on day 22
-    from services.workflow import forms
+    from services.workflow.adapters import forms
     sheet = forms.render("06", view, CATALOGUE)
     assert sheet.count("<tr class=") == 3
     assert "Quá hạn" in sheet and "Trước hạn" in sheet and "Văn phòng Đăng ký đất đai tỉnh" in sheet
@@ -319,3 +321,42 @@ def test_public_status_events_never_name_the_citizen_nor_carry_their_text(workfl
     assert by_action["request_supplement"].actor == "receiver-1"
     assert by_action["request_supplement"].reason == "Lý do kiểm thử"
     assert not any("037090000001" in str(row["envelope"]) for row in workflow.db.outbox())
+
+
+def test_seeking_another_agencys_opinion_is_logged_and_announced_and_moves_nothing(workflow):
+    """seek_opinion, defined in the process definition only (no handler of its own): reason required, the case
+    stays where it is with its clock running, and the log, the audit chain and the status event say it."""
+    code, unit = bring_to(workflow, "in_progress")
+    before = workflow.get_case(code, actor("handler", unit))
+    assert "seek_opinion" in before["allowed_actions"]
+    assert before["action_requirements"]["seek_opinion"] == {"reason": True, "params": []}
+    with pytest.raises(InvalidInput) as err:
+        workflow.act(code, {"action": "seek_opinion", "reason": " "}, actor("handler", unit))
+    assert err.value.code == "reason_required"
+    for role in ("citizen", "receiver"):
+        with pytest.raises(Forbidden):
+            workflow.act(code, {"action": "seek_opinion", "reason": "x"}, actor(role, unit))
+    asked = "Xin ý kiến Sở Xây dựng về chỉ giới xây dựng"
+    view = workflow.act(code, {"action": "seek_opinion", "reason": asked}, actor("handler", unit))
+    assert (view["status"], view["agency_code"], view["due_at"]) == ("in_progress", unit, before["due_at"])
+    assert not view["clock_stopped"] and view["pauses"] == [] and view["steps"] == before["steps"]
+    entry = view["history"][-1]
+    assert (entry["action"], entry["reason"], entry["actor"]) == ("seek_opinion", asked, "handler-1")
+    change = parse_event(json.loads(workflow.db.outbox()[-1]["envelope"])).data
+    assert (change.action, change.from_status, change.to_status, change.reason) == (
+        "seek_opinion", "in_progress", "in_progress", asked)
+    assert workflow.db.rows("audit_log")[-1]["action"] == "case.seek_opinion"
+    received, unit = bring_to(workflow, "received")  # only while it is being processed
+    with pytest.raises(InvalidInput) as err:
+        workflow.act(received, {"action": "seek_opinion", "reason": asked}, actor("handler", unit))
+    assert err.value.code == "not_allowed_in_state"
+
+
+def test_the_act_rpc_takes_the_actions_the_process_definitions_name(workflow):
+    """No list of actions beside the definitions: an unknown name is refused as before, and so is an action only the
+    platform takes (routing)."""
+    code, unit = bring_to(workflow, "received")
+    for name in ("fly", "hold_for_coordination"):
+        with pytest.raises(InvalidInput) as err:
+            workflow.act(code, {"action": name}, actor("leader", unit))
+        assert err.value.code == "invalid_request" and "action" in err.value.details["fields"]

@@ -13,7 +13,7 @@ from nameko.testing.services import worker_factory
 
 from services.chassis.errors import Forbidden, InvalidInput
 from services.chassis.events import build_event, parse_event
-from services.workflow import storage
+from services.workflow.adapters import storage
 from services.workflow.domain.legal_time import LEGAL_TZ
 from services.workflow.service import Catalogue, WorkflowService
 from tests.support import FakeDatabase

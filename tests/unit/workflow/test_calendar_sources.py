@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 import holidays
 import yaml
 
-from services.workflow.domain.legal_time import load_calendar
-from services.workflow.service import DATA_DIR
+from services.workflow.adapters.datafiles import load_calendar
+from services.workflow.dependencies import DATA_DIR
 
 YEARS = (2025, 2026, 2027)
 CALENDAR = load_calendar(DATA_DIR / "calendars", province="NB")

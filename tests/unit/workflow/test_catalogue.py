@@ -3,8 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from services.workflow.domain.catalogue import CatalogueError, load_procedures, load_territory
-from services.workflow.service import DATA_DIR
+from services.chassis.yamlfile import DataFileError
+from services.workflow.adapters.datafiles import load_procedures, load_territory
+from services.workflow.dependencies import DATA_DIR
+from services.workflow.domain.catalogue import CatalogueError
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,6 @@ def test_unroutable_dossier_gets_no_agency(procedures):
      " online_mode: sometimes, processing_days: 1}", "online_mode"),
     ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
      " online_mode: full, processing_days: -3}", "processing_days"),
-    ("procedures: [unclosed", "not valid YAML"),
     ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
      " online_mode: full, processing_days: 1, receipt: yes}", "receipt must be one of"),
 ])
@@ -51,6 +52,14 @@ def test_bad_procedure_file_refused_naming_file_and_problem(tmp_path: Path, text
     with pytest.raises(CatalogueError) as err:
         load_procedures(path)
     assert str(path) in str(err.value) and problem in str(err.value)
+
+
+def test_a_file_that_is_not_yaml_is_refused_naming_file_and_line(tmp_path: Path):
+    path = tmp_path / "procedures.yaml"
+    path.write_text("procedures: [unclosed")
+    with pytest.raises(DataFileError) as err:
+        load_procedures(path)
+    assert str(path) in str(err.value) and "line 1" in str(err.value) and "not valid YAML" in str(err.value)
 
 
 def test_bad_units_file_refused(tmp_path: Path):
@@ -86,7 +95,8 @@ actions:
     (("roles: {receiver", "rolez: {receiver"), "'roles' is required"),
 ])
 def test_bad_process_definition_refused_naming_file_and_problem(tmp_path: Path, change, problem):
-    from services.workflow.domain.process import ProcessError, load_process
+    from services.workflow.adapters.datafiles import load_process
+    from services.workflow.domain.process import ProcessError
 
     path = tmp_path / "broken.yaml"
     path.write_text(GOOD_PROCESS.replace(*change))
@@ -96,7 +106,7 @@ def test_bad_process_definition_refused_naming_file_and_problem(tmp_path: Path, 
 
 
 def test_good_process_definition_loads(tmp_path: Path):
-    from services.workflow.domain.process import load_process
+    from services.workflow.adapters.datafiles import load_process
 
     path = tmp_path / "ok.yaml"
     path.write_text(GOOD_PROCESS)

@@ -15,10 +15,13 @@ from nameko.testing.services import worker_factory
 
 from services.chassis.errors import Forbidden, InvalidInput
 from services.chassis.events import build_event, parse_event
-from services.workflow import forms, receipt, storage
-from services.workflow.cases import CaseHandler, case_view
+from services.workflow.adapters import forms, storage
 from services.workflow.domain.legal_time import LEGAL_TZ
 from services.workflow.service import Catalogue, WorkflowService
+from services.workflow.use_cases import receipt
+from services.workflow.use_cases.act import ActionRequest, apply
+from services.workflow.use_cases.cases import open_case
+from services.workflow.use_cases.views import case_view
 from tests.support import FakeDatabase
 
 JUSTICE = "000.00.07.H41"   # Sở Tư pháp (criminal record certificate, province level)
@@ -96,9 +99,9 @@ def test_the_legal_clock_counts_from_receipt_not_from_filing():
     filed = datetime(2026, 11, 23, 9, 0, tzinfo=LEGAL_TZ)
     received = datetime(2026, 11, 25, 10, 0, tzinfo=LEGAL_TZ)  # Wednesday
     with db.unit() as uow:
-        CaseHandler(catalogue, uow, now=filed).open_case(event.data)
+        open_case(uow, catalogue, event.data, now=filed)
     with db.unit() as uow:
-        CaseHandler(catalogue, uow, now=received).act(event.subject, "receive", _officer(), {}, None)
+        apply(uow, catalogue, event.subject, ActionRequest("receive"), _officer(), now=received)
     with db.unit() as uow:
         view = case_view(uow.session, catalogue, event.subject)
     assert view["submitted_at"] == "2026-11-23T02:00:00Z"
@@ -183,14 +186,14 @@ def test_a_dossier_not_answered_in_time_is_overdue_for_receipt_in_the_queue_and_
     event = _event()
     long_ago = datetime.now(timezone.utc) - timedelta(days=10)
     with workflow.db.unit() as uow:
-        CaseHandler(catalogue, uow, now=long_ago).open_case(event.data)
+        open_case(uow, catalogue, event.data, now=long_ago)
     fresh = _event()
     workflow.on_dossier_submitted(fresh)
     items = {i["dossier_code"]: i for i in workflow.work_queue(JUSTICE)["items"]}
     assert items[event.subject]["receipt_overdue"] is True and items[fresh.subject]["receipt_overdue"] is False
     assert workflow.get_case(event.subject)["receipt_overdue"] is True
     workflow.check_deadlines()
-    from services.workflow.service import RECEIPTS_OVERDUE
+    from services.workflow.metrics import RECEIPTS_OVERDUE
     assert RECEIPTS_OVERDUE.labels(JUSTICE)._value.get() == 1
     # The time allowed is a province setting (unsourced default: 1 working day).
     monkeypatch.setenv("MOTCUA_RECEIPT_WORKING_DAYS", "30")

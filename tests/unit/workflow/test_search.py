@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from nameko.testing.services import worker_factory
 
 from services.chassis.errors import InvalidInput
-from services.workflow import storage
+from services.workflow.adapters import storage
 from services.workflow.domain.catalogue import Procedure
 from services.workflow.domain.search import CatalogueIndex, fold, words
 from services.workflow.service import Catalogue, WorkflowService

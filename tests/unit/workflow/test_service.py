@@ -7,7 +7,7 @@ from nameko.testing.services import worker_factory
 
 from services.chassis.errors import InvalidInput, NotFound
 from services.chassis.events import build_event, parse_event
-from services.workflow import storage
+from services.workflow.adapters import storage
 from services.workflow.service import Catalogue, WorkflowService
 from tests.support import FakeDatabase
 

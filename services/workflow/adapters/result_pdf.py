@@ -1,5 +1,6 @@
 """The result document's public face as a PDF (fpdf2, DejaVu for Vietnamese text) with a QR code (segno) that
-points to the public verification page. Pure: a dict in, PDF bytes out. No ID numbers are printed."""
+points to the public verification page: a dict in, PDF bytes out. No ID numbers are printed. An adapter: it reads
+the fonts from MOTCUA_FONT_DIR (default Debian's DejaVu)."""
 from __future__ import annotations
 
 import io

@@ -3,7 +3,7 @@ a new holiday, a make-up Saturday), audited in the tamper-evident chain.
 
 What a correction does (docs/calendar.md):
 - Every deadline computed after it uses it (receipt, resumed clock, extension, transfer), on every replica: the
-  service checks for new corrections before each action (services/workflow/service.py, Catalogue.refresh).
+  service checks for new corrections before each action (services/workflow/dependencies.py, Catalogue.refresh).
 - Open dossiers whose legal time the correction lengthens are recomputed now: a new day off inside their counted
   days moves their due date (and their running step's) later; the change is written into their due explanation
   (`recomputed`) and their action log (`due_recomputed`), and published. A due date is never moved earlier by a
@@ -17,21 +17,22 @@ from datetime import datetime, timezone
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from sqlalchemy import select
 
-from services.chassis.clock import iso_utc
+from services.chassis.clock import iso_utc, utcnow
 from services.chassis.errors import Forbidden
-from services.workflow import storage
+from services.workflow.adapters import portal, storage
 from services.workflow.domain.indicators import TERMINAL
-from services.workflow.domain.legal_time import Pause
+from services.workflow.use_cases import steps
 
 
-def check_admin(catalogue, actor: dict, task: str = "điều chỉnh lịch làm việc") -> None:
-    """A province administrator: an officer with the `admin` role in a province-level agency the catalogue holds;
-    Forbidden otherwise (`task` says, in Vietnamese, what they were refused)."""
+def check_admin(catalogue, actor: dict, task: str = "điều chỉnh lịch làm việc") -> dict:
+    """A province administrator: an officer with the `admin` role in a province-level agency the catalogue holds
+    ({"unit": their agency}); Forbidden otherwise (`task` says, in Vietnamese, what they were refused)."""
     roles = set(actor.get("roles") or [])
     if actor.get("kind") != "officer" or "admin" not in roles:
         raise Forbidden("role_not_allowed", f"Chỉ quản trị viên của tỉnh được {task}.")
     if catalogue.territory.agency_unit_level(str(actor.get("unit") or "")) != "province":
         raise Forbidden("province_only", f"Chỉ quản trị viên của cơ quan cấp tỉnh được {task}.")
+    return {"unit": actor["unit"]}
 
 
 def view(row: dict) -> dict:
@@ -39,8 +40,10 @@ def view(row: dict) -> dict:
             "source": row["source"], "published_by": row["published_by"], "published_at": iso_utc(row["published_at"])}
 
 
-def publish(uow, catalogue, body: dict, actor: dict, now: datetime) -> dict:
+def publish(uow, catalogue, body: dict, actor: dict, sync=None, now: datetime | None = None) -> dict:
+    """Publish a correction (a province administrator), audited; recompute the open dossiers it lengthens."""
     check_admin(catalogue, actor)
+    now = now or utcnow()
     session = uow.session
     who = str(actor.get("subject") or "")
     inserted = session.execute(storage.calendar_corrections.insert().values(
@@ -52,7 +55,13 @@ def publish(uow, catalogue, body: dict, actor: dict, now: datetime) -> dict:
         "unit": str(actor.get("unit") or ""), "kind": row["kind"], "name": row["name"], "source": row["source"]})
     catalogue.refresh(session, force=True)
     moved = _recompute_open_cases(uow, catalogue, row, who, now)
+    portal.record_changes(uow, sync)
     return {"correction": view(row), "recomputed": moved}
+
+
+def corrections(session) -> list[dict]:
+    """The corrections published at run time, oldest first."""
+    return [view(r) for r in storage.calendar_corrections_list(session)]
 
 
 def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: datetime) -> list[dict]:
@@ -64,8 +73,7 @@ def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: dat
     for case in rows:
         code = case["dossier_code"]
         procedure = catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
-        closed = tuple(Pause(p["started_at"], p["ended_at"], p["reason"])
-                       for p in storage.pauses(session, code) if p["ended_at"] is not None)
+        closed = steps.closed_pauses(session, code)
         deadline = clock.deadline(case["received_at"], procedure.processing_days, closed, case["extension_days"])
         if deadline.due_at <= case["due_at"]:
             continue  # not lengthened: the due date given to the applicant stands

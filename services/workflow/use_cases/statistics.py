@@ -1,4 +1,4 @@
-"""Queues, statistics and unit merges: read models over cases (and the one write a merge makes)."""
+"""Queues, statistics, ratings and unit merges: read models over cases (and the writes a merge and a rating make)."""
 from __future__ import annotations
 
 import base64
@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 from sqlalchemy import and_, or_, select
 
-from services.chassis.clock import LEGAL_TZ, iso_utc
-from services.chassis.errors import InvalidInput
-from services.workflow import storage
+from services.chassis.clock import LEGAL_TZ, iso_utc, utcnow
+from services.chassis.errors import Forbidden, InvalidInput, NotFound
+from services.workflow.adapters import portal, storage
 from services.workflow.domain import indicators
+from services.workflow.use_cases import receipt
 
 TERMINAL = indicators.TERMINAL
 
@@ -153,7 +154,8 @@ def _scope(session, catalogue, request: dict) -> tuple[indicators.Scope, dict]:
                             procedure_code=procedure or None, first=first, last=last), described
 
 
-def statistics(session, catalogue, request: dict, now) -> dict:
+def statistics(session, catalogue, request: dict, now: datetime | None = None) -> dict:
+    now = now or utcnow()
     scope, described = _scope(session, catalogue, request)
     cases = [dict(r) for r in session.execute(select(storage.cases)).mappings()]
     steps: dict[str, list[dict]] = {}
@@ -190,3 +192,41 @@ def logbook(session, unit: str) -> list[dict]:
                                                            storage.cases.c.receiving_agency_code == unit))
                            .order_by(storage.cases.c.submitted_at)).mappings().all()
     return [dict(r) for r in rows]
+
+
+def queue(session, catalogue, unit, status, procedure_code, due, limit, after, now: datetime | None = None) -> dict:
+    """An officer's queue page, with the receipt deadline of the dossiers waiting for receipt."""
+    now = now or utcnow()
+    page = work_queue(session, catalogue, unit, status, procedure_code, due, min(max(int(limit), 1), 200), after, now)
+    receipt.annotate(session, catalogue, page["items"], now)  # "quá hạn tiếp nhận"
+    return page
+
+
+def merge(uow, catalogue, body: dict, actor: dict, sync=None, now: datetime | None = None) -> dict:
+    """Merge administrative units (a leader of a province-level agency): open cases held by the sources' agencies
+    move to the successor's agency of the same kind; statistics roll up into the successor."""
+    if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
+        raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được thực hiện sáp nhập đơn vị.")
+    # Reorganising units is decided by the province: a leader of a province-level agency, not of a commune.
+    if catalogue.territory.agency_unit_level(str(actor.get("unit") or "")) != "province":
+        raise Forbidden("province_only", "Chỉ lãnh đạo cơ quan cấp tỉnh được thực hiện sáp nhập đơn vị.")
+    moved = merge_units(uow, catalogue, body["sources"], body["successor"], body["effective_on"], actor,
+                        now or utcnow())
+    portal.record_changes(uow, sync)
+    return {"successor": body["successor"], "moved_cases": moved}
+
+
+def rate(uow, dossier_code: str, body: dict, actor: dict, now: datetime | None = None) -> dict:
+    """A citizen's satisfaction rating (1-5) after the result was returned; once per dossier."""
+    if actor.get("kind") != "citizen":
+        raise Forbidden("citizens_only", "Chỉ người nộp hồ sơ được đánh giá.")
+    case = storage.find_case(uow.session, dossier_code)
+    if case is None:
+        raise NotFound("case_not_found", "Không tìm thấy hồ sơ.")
+    if case["status"] != "returned":
+        raise InvalidInput("not_returned_yet", "Chỉ đánh giá sau khi đã nhận kết quả.")
+    if uow.session.execute(select(storage.ratings).where(storage.ratings.c.dossier_code == dossier_code)).first():
+        raise InvalidInput("already_rated", "Hồ sơ đã được đánh giá.")
+    uow.session.execute(storage.ratings.insert().values(
+        dossier_code=dossier_code, score=body["score"], comment=body["comment"], rated_at=now or utcnow()))
+    return {"dossier_code": dossier_code, "score": body["score"]}

@@ -8,8 +8,8 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from services.chassis.clock import LEGAL_TZ
 from services.chassis.errors import InvalidInput
-from services.workflow.domain.legal_time import LEGAL_TZ
 
 FORMS = {
     "01": ("Giấy tiếp nhận hồ sơ và hẹn trả kết quả", ("receive",)),
@@ -20,7 +20,7 @@ FORMS = {
     "06": ("Phiếu kiểm soát quá trình giải quyết hồ sơ", None),
 }
 OUTCOME_VI = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn", "": "Đang xử lý"}
-_env = SandboxedEnvironment(loader=FileSystemLoader(str(Path(__file__).parent / "forms")),
+_env = SandboxedEnvironment(loader=FileSystemLoader(str(Path(__file__).parents[1] / "forms")),
                             autoescape=select_autoescape(["html"]))
 
 

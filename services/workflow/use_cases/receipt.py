@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from services.chassis.clock import iso_utc
-from services.workflow import storage
+from services.workflow.adapters import storage
 
 WAITING = "submitted"  # the receipt queue: filed (or completed after Form 02), not yet received or refused
 DEFAULT_WORKING_DAYS = 1

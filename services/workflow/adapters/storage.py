@@ -1,0 +1,249 @@
+"""Workflow storage: cases (one per dossier) and their append-only action log."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    func,
+    select,
+)
+
+from services.chassis import audit
+from services.chassis.sql import UTCDateTime, new_metadata
+from services.chassis.statements import prebuilt
+
+metadata = new_metadata()
+# The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py
+audit.add_tables(metadata)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("dossier_code", String(60), primary_key=True),
+    Column("procedure_code", String(30), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("agency_code", String(30), nullable=False),  # empty: waiting in the coordination queue
+    Column("level", String(20), nullable=False),
+    Column("receiving_agency_code", String(30), nullable=False),
+    Column("applicant_unit_code", String(30), nullable=False),
+    Column("applicant_ref", String(64), nullable=False),
+    Column("status", String(30), nullable=False, index=True),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("due_explanation", Text, nullable=False, default="{}"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("process", String(40), nullable=False, server_default="standard"),
+    Column("assignee", String(100), nullable=False, server_default=""),
+    Column("extension_days", Integer, nullable=False, server_default="0"),
+    Column("paused_since", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("outcome", String(20), nullable=False, server_default=""),  # early | on_time | late
+    Column("due_soon_flagged_at", UTCDateTime, nullable=True),
+    Column("overdue_flagged_at", UTCDateTime, nullable=True),
+    # How it was filed ("online" or "counter", from DossierSubmitted): the online-share indicator counts it.
+    Column("channel", String(10), nullable=False, server_default="online"),
+)
+
+case_actions = Table(
+    "case_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("from_status", String(30), nullable=False),
+    Column("to_status", String(30), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("unit", String(30), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("at", UTCDateTime, nullable=False),
+    Column("client_txn_id", String(80), nullable=True),
+    Column("params", Text, nullable=False, server_default="{}"),
+    Column("attachments", Text, nullable=False, server_default="[]"),
+    UniqueConstraint("dossier_code", "seq", name="uq_case_actions_dossier_seq"),
+    UniqueConstraint("dossier_code", "client_txn_id", name="uq_case_actions_dossier_txn"),
+)
+
+# One step per agency on the case's path (inter-agency chains), each with its own working-day budget.
+case_steps = Table(
+    "case_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("agency_code", String(30), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("budget_days", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("outcome", String(20), nullable=False, server_default=""),
+    Column("handed_to", String(30), nullable=False, server_default=""),
+    UniqueConstraint("dossier_code", "seq", name="uq_case_steps_dossier_seq"),
+)
+
+# Clock stops (supplement requests), with their reasons.
+case_pauses = Table(
+    "case_pauses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), nullable=False, index=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("reason", Text, nullable=False),
+)
+
+# Administrative unit merges: statistics of a source unit roll up into its successor.
+unit_merges = Table(
+    "unit_merges",
+    metadata,
+    Column("source_unit", String(30), primary_key=True),
+    Column("successor_unit", String(30), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("merged_at", UTCDateTime, nullable=False),
+)
+
+# Signed result documents (services/workflow/adapters/signing.py): one per dossier whose result was issued while signing is
+# configured; `pending` until signed (retried by a timer), then `signed`. Revocation is kept here too.
+result_documents = Table(
+    "result_documents",
+    metadata,
+    Column("verification_code", String(16), primary_key=True),
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), nullable=False, unique=True),
+    Column("agency_code", String(30), nullable=False),
+    Column("payload", Text, nullable=False),  # the ResultIssued fields, JSON
+    Column("status", String(12), nullable=False, index=True),  # pending | signed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("sha256", String(64), nullable=True, index=True),
+    Column("file_ref", Text, nullable=False, server_default=""),
+    Column("signer", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("signed_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_reason", Text, nullable=False, server_default=""),
+)
+
+# National portal synchronisation (services/workflow/adapters/portal.py): one record per dossier status change,
+# written in the same transaction as the change, numbered per dossier, sent in order until acknowledged.
+portal_sync = Table(
+    "portal_sync",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(60), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("payload", Text, nullable=False),  # the record the portal receives, JSON
+    Column("state", String(12), nullable=False, index=True),  # pending | acked
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("acked_at", UTCDateTime, nullable=True),
+    UniqueConstraint("dossier_code", "seq", name="uq_portal_sync_dossier_seq"),
+)
+
+# Calendar corrections a province administrator published at run time (a day off or a working day, with the
+# notice that decides it): applied on top of the calendar files for every deadline computed after publication.
+calendar_corrections = Table(
+    "calendar_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("kind", String(12), nullable=False),  # day_off | working_day
+    Column("name", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("published_by", String(100), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("dossier_code", String(60), ForeignKey("cases.dossier_code"), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("rated_at", UTCDateTime, nullable=False),
+)
+
+
+def find_case(session, code: str) -> dict | None:
+    query = prebuilt(("workflow.find_case",), lambda: select(cases).where(cases.c.dossier_code == bindparam("code")))
+    row = session.execute(query, {"code": code}).mappings().first()
+    return dict(row) if row else None
+
+
+def history(session, code: str) -> list[dict]:
+    rows = session.execute(
+        select(case_actions).where(case_actions.c.dossier_code == code).order_by(case_actions.c.seq)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def append_action(session, code: str, seq: int | None = None, **values) -> int:
+    """Add to the case's action log; `seq` when the caller knows it (the first action of a case just opened)."""
+    if seq is None:
+        seq = (session.execute(
+            select(func.coalesce(func.max(case_actions.c.seq), 0)).where(case_actions.c.dossier_code == code)
+        ).scalar_one()) + 1
+    session.execute(prebuilt(("workflow.actions.insert",), case_actions.insert), {"dossier_code": code, "seq": seq,
+                                                                                  **values})
+    return seq
+
+
+def count_by_status(session) -> dict[str, int]:
+    rows = session.execute(select(cases.c.status, func.count()).group_by(cases.c.status)).all()
+    return {status: n for status, n in rows}
+
+
+def find_case_for_update(session, code: str) -> dict | None:
+    query = select(cases).where(cases.c.dossier_code == code)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def action_by_txn(session, code: str, txn: str) -> dict | None:
+    row = session.execute(select(case_actions).where(
+        case_actions.c.dossier_code == code, case_actions.c.client_txn_id == txn)).mappings().first()
+    return dict(row) if row else None
+
+
+def steps(session, code: str) -> list[dict]:
+    rows = session.execute(select(case_steps).where(case_steps.c.dossier_code == code)
+                           .order_by(case_steps.c.seq)).mappings()
+    return [dict(r) for r in rows]
+
+
+def pauses(session, code: str) -> list[dict]:
+    rows = session.execute(select(case_pauses).where(case_pauses.c.dossier_code == code)
+                           .order_by(case_pauses.c.id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def successors(session) -> dict[str, str]:
+    return {r.source_unit: r.successor_unit for r in session.execute(select(unit_merges)).all()}
+
+
+def find_result_document(session, code: str):
+    return session.execute(select(result_documents).where(
+        result_documents.c.verification_code == code)).mappings().first()
+
+
+def calendar_corrections_list(session) -> list[dict]:
+    rows = session.execute(select(calendar_corrections).order_by(calendar_corrections.c.id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def calendar_corrections_mark(session) -> tuple[int, int]:
+    """How many corrections there are and the newest id: a cheap test of whether they changed."""
+    count, newest = session.execute(select(func.count(), func.max(calendar_corrections.c.id))).one()
+    return int(count or 0), int(newest or 0)

@@ -1,0 +1,59 @@
+"""The workflow's own nameko dependency: the catalogue (units, agencies, procedures, process definitions and the
+legal clock), loaded and validated once per container, with the calendar corrections published at run time.
+
+Settings: MOTCUA_ADMIN_MODEL (2level | 3level), MOTCUA_CATALOGUE_DIR (default: the data/ beside this file),
+MOTCUA_PROVINCE_CODE (the calendar override, default NB), MOTCUA_CUTOFF (a province's cut-off hour, HH:MM).
+"""
+from __future__ import annotations
+
+import os
+from datetime import time
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+
+from services.workflow.adapters import datafiles, storage
+from services.workflow.domain import catalogue, legal_time, search
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+class Catalogue(DependencyProvider):
+    """Units, agencies, procedures, process definitions and the legal calendar, loaded and validated once
+    per container: a bad file stops the service at start with a message naming the file."""
+
+    def setup(self):
+        model = os.environ.get("MOTCUA_ADMIN_MODEL", "2level").replace("-", "")
+        data_dir = Path(os.environ.get("MOTCUA_CATALOGUE_DIR", str(DATA_DIR)))
+        self.territory = datafiles.load_territory(data_dir / f"units-{model}.yaml")
+        self.procedures = datafiles.load_procedures(data_dir / "procedures.yaml")
+        self.processes = datafiles.load_processes(data_dir / "processes")
+        self.officer_roles = frozenset().union(*(p.officer_roles() for p in self.processes.values()))
+        # The actions the `act` RPC takes: every process's, but the platform's own (routing).
+        self.people_actions = frozenset().union(*(p.people_actions() for p in self.processes.values()))
+        for procedure in self.procedures.values():
+            if procedure.process not in self.processes:
+                raise catalogue.CatalogueError(data_dir / "procedures.yaml",
+                                               f"{procedure.code}: unknown process {procedure.process!r}")
+        self.search = search.CatalogueIndex.build(self.procedures, self.territory.levels)
+        calendar = datafiles.load_calendar(data_dir / "calendars", os.environ.get("MOTCUA_PROVINCE_CODE", "NB"))
+        # A province's own cut-off hour, if it decided one (legal_time's docstring: none found in national law).
+        cutoff_text = os.environ.get("MOTCUA_CUTOFF", "").strip()
+        cutoff = time.fromisoformat(cutoff_text) if cutoff_text else legal_time.DEFAULT_CUTOFF
+        self.base_calendar = calendar
+        self.corrections_seen: tuple = ()
+        self.clock = legal_time.LegalClock(calendar, cutoff=cutoff)
+
+    def refresh(self, session, force: bool = False) -> None:
+        """Put the calendar corrections published at run time (by any replica) into the clock: one small query,
+        a new clock only when they changed (services/workflow/use_cases/calendar.py)."""
+        mark = storage.calendar_corrections_mark(session)
+        if not force and mark == self.corrections_seen:
+            return
+        corrections = storage.calendar_corrections_list(session)
+        self.clock = legal_time.LegalClock(self.base_calendar.corrected(corrections), cutoff=self.clock.cutoff,
+                                           end_of_day=self.clock.end_of_day)
+        self.corrections_seen = mark
+
+    def get_dependency(self, worker_ctx):
+        return self
