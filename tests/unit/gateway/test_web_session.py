@@ -167,6 +167,17 @@ def _count(histogram, route: str, status: str) -> float:
                  and s.labels == {"method": "GET", "route": route, "status": status}), 0.0)
 
 
+def test_a_stale_session_cookie_is_forgotten_even_on_a_public_page(gateway):
+    service, idp = gateway
+    citizen = idp.issue("037090000001", kind="citizen")
+    fine = service.home(_request("/", cookie=citizen))
+    assert fine.status_code == 200 and "Set-Cookie" not in fine.headers
+    assert 'action="/dang-xuat"' in fine.get_data(as_text=True)  # signed in
+    stale = service.home(_request("/", cookie=citizen[:-3] + "abc"))
+    assert stale.status_code == 200 and "motcua_session=;" in stale.headers["Set-Cookie"]
+    assert 'action="/dang-xuat"' not in stale.get_data(as_text=True)  # shown signed out
+
+
 def test_sign_in_is_rate_limited_per_client(gateway):
     service, _ = gateway
     first = service.sign_in(_request("/dang-nhap?next=/ho-so"))
