@@ -7,10 +7,6 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from services.chassis.validation import schema_instance
 from services.gateway.problems import BadRequest
 
-ACTIONS = ["receive", "refuse_receipt", "request_completion", "complete", "assign", "process_step",
-           "request_supplement", "resubmit", "transfer",
-           "approve", "reject", "extend_with_apology", "stop", "result_ready", "return_result", "withdraw"]
-
 
 class _Strict(Schema):
     class Meta:
@@ -74,7 +70,12 @@ class DocumentVersionChoice(_Strict):
 
 
 class ActionRequest(_Strict):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    # Any name: the dossier's process definition decides (workflow refuses one it does not define, 422).
+    action = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The name of an action of the dossier's process definition (e.g. `receive`, "
+                       "`request_supplement`, `withdraw`); `case.allowed_actions` of "
+                       "GET /api/v1/dossiers/{code} lists those the caller may take now. A name the process "
+                       "does not define is refused (422)."})
     reason = fields.String(metadata={"description": "Required by refusals, supplement requests, apologies..."})
     params = fields.Nested(ActionParams)
     attachments = fields.List(fields.Nested(AttachmentRef))
@@ -101,7 +102,8 @@ class TokenRequest(_Strict):
     kind = fields.String(validate=validate.OneOf(["citizen", "officer", "agency"]))
     name = fields.String()
     unit = fields.String(metadata={"description": "Officer's agency code, e.g. 000.00.07.H41"})
-    roles = fields.List(fields.String(validate=validate.OneOf(["receiver", "handler", "leader", "admin"])))
+    roles = fields.List(fields.String(validate=validate.Length(min=1, max=40)), metadata={
+        "description": "Officer roles of the process definitions (`receiver`, `handler`, `leader`, `admin`)"})
     ttl_seconds = fields.Integer(strict=True, validate=validate.Range(min=60, max=86400))
 
 

@@ -1,33 +1,28 @@
 """What every web page shares: the `@page` decorator (session from the cookie, CSRF on every POST, HTML error
-pages instead of problem+json, sign-in redirect, security headers with a strict CSP, metrics), Jinja rendering
-with Vietnamese first and English on request, and the `WebSupport` dependency (session secret, sign-in settings,
-rate limits)."""
+pages instead of problem+json, sign-in redirect, security headers with a strict CSP, metrics), rendering with
+Vietnamese first and English on request (templates and filters: web/render.py), and the `WebSupport`
+dependency (session secret, sign-in settings, rate limits)."""
 from __future__ import annotations
 
 import functools
 import json
 import os
 import time
-from datetime import date, datetime
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from services.chassis.clock import LEGAL_TZ
 from services.chassis.errors import Forbidden, ServiceError
 from services.gateway import ratelimit
 from services.gateway.identity import Principal, TokenError
 from services.gateway.problems import SECURITY_HEADERS
 from services.gateway.routing import HTTP_SECONDS
 from services.gateway.sessions import SessionEnded
+from services.gateway.web.render import ENV
 from services.gateway.web.session import LANG_COOKIE, LANGS, SESSION_COOKIE, Sessions, load_secret
 from services.gateway.webserver import http
 
-HERE = Path(__file__).parent
-VN = LEGAL_TZ
 ENGLISH_ERRORS = {400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
                   409: "Conflict", 413: "File too large", 415: "File type not accepted", 422: "Please check the form",
                   429: "Too many requests", 500: "Something went wrong", 503: "Temporarily unavailable"}
@@ -69,28 +64,6 @@ class WebSupport(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
-
-
-# -- rendering -------------------------------------------------------------------------------------------------
-def _localtime(value, fmt: str = "%H:%M %d/%m/%Y") -> str:
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(VN).strftime(fmt)
-
-
-def _vnd(value) -> str:
-    return f"{int(value or 0):,}".replace(",", ".") + " đ"
-
-
-ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True)
-ENV.filters["localtime"] = _localtime
-ENV.filters["localdate"] = lambda v: _localtime(v, "%d/%m/%Y")
-ENV.filters["vnd"] = _vnd
-ENV.filters["day"] = lambda v: date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y") if v else "—"
-ENV.filters["urlquote"] = lambda v: quote(str(v or ""), safe="")
 
 
 class WebRequest:
@@ -153,43 +126,14 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
         @functools.wraps(fn)
         def handler(self, request, *args, **kwargs):
             started = time.perf_counter()
-            web: WebSupport = self.web
-            session_value = request.cookies.get(SESSION_COOKIE, "")
-            principal, stale = None, False
-            if session_value:
-                try:
-                    principal = self.auth.authenticate(session_value)
-                except (TokenError, SessionEnded):
-                    principal, session_value, stale = None, "", True
-            wr = WebRequest(request, web, principal, session_value)
+            principal, session_value, stale = _session(self.auth, request)
+            wr = WebRequest(request, self.web, principal, session_value)
             try:
                 if not public:
-                    if principal is None:
-                        raise SignInRequired()
-                    if principal.kind not in kinds:
-                        raise Forbidden("wrong_account", wr.t("Trang này dành cho tài khoản khác loại.",
-                                                                 "This page is for another kind of account."))
-                if request.method == "POST" and not public:
-                    token = request.form.get("csrf", "")
-                    if not web.sessions.csrf_ok(session_value, token):
-                        raise CsrfFailed()
+                    _admit(wr, kinds)
                 response = fn(self, wr, *args, **kwargs)
-            except SignInRequired:
-                if request.method == "GET":
-                    response = wr.redirect(f"/dang-nhap?next={quote(request.full_path.rstrip('?'), safe='')}")
-                else:
-                    response = error_page(wr, 401, wr.t("Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.",
-                                                        "Your session has expired; please sign in again."))
-            except CsrfFailed:
-                response = error_page(wr, 403, wr.t("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang "
-                                                    "và thử lại.", "The form expired or is invalid; reload the page "
-                                                    "and try again."))
-            except ServiceError as exc:
-                response = error_page(wr, exc.http_status, exc.message, exc.details)
-            except Exception:  # noqa: BLE001 - an unexpected error is an error page, never a stack trace
-                self.log.exception("web_page_failed", route=route)
-                response = error_page(wr, 500, wr.t("Đã có lỗi xảy ra, vui lòng thử lại sau.",
-                                                    "Something went wrong; please try again later."))
+            except Exception as exc:  # noqa: BLE001 - every failure is an error page, never a stack trace
+                response = _failure_page(self, wr, exc, route)
             if stale:  # a signed-out, expired or revoked session: the browser forgets its cookie too
                 response.delete_cookie(SESSION_COOKIE, path="/")
             HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(
@@ -199,6 +143,50 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
         return http(method, route)(handler)
 
     return decorate
+
+
+def _session(auth, request) -> tuple[Principal | None, str, bool]:
+    """Who the session cookie says is signed in: (principal, cookie value, stale). A cookie whose token is
+    invalid, or whose session ended, is no session, and `stale` (the answer deletes it)."""
+    session_value = request.cookies.get(SESSION_COOKIE, "")
+    if not session_value:
+        return None, "", False
+    try:
+        return auth.authenticate(session_value), session_value, False
+    except (TokenError, SessionEnded):
+        return None, "", True
+
+
+def _admit(wr: WebRequest, kinds: tuple) -> None:
+    """A non-public page: signed in, with an account of one of `kinds`, and a POST with the session's CSRF
+    token."""
+    if wr.principal is None:
+        raise SignInRequired()
+    if wr.principal.kind not in kinds:
+        raise Forbidden("wrong_account", wr.t("Trang này dành cho tài khoản khác loại.",
+                                              "This page is for another kind of account."))
+    if wr.request.method == "POST":
+        if not wr.web.sessions.csrf_ok(wr.session_value, wr.request.form.get("csrf", "")):
+            raise CsrfFailed()
+
+
+def _failure_page(service, wr: WebRequest, exc: Exception, route: str) -> Response:
+    """What a page answers when it fails: the sign-in redirect (GET) or a 401 page (POST), a 403 page for a
+    forged or expired form, the error page of a refusal, and a 500 page (logged) for anything unexpected."""
+    if isinstance(exc, SignInRequired):
+        if wr.request.method == "GET":
+            return wr.redirect(f"/dang-nhap?next={quote(wr.request.full_path.rstrip('?'), safe='')}")
+        return error_page(wr, 401, wr.t("Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.",
+                                        "Your session has expired; please sign in again."))
+    if isinstance(exc, CsrfFailed):
+        return error_page(wr, 403, wr.t("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và "
+                                        "thử lại.",
+                                        "The form expired or is invalid; reload the page and try again."))
+    if isinstance(exc, ServiceError):
+        return error_page(wr, exc.http_status, exc.message, exc.details)
+    service.log.exception("web_page_failed", route=route)
+    return error_page(wr, 500, wr.t("Đã có lỗi xảy ra, vui lòng thử lại sau.",
+                                    "Something went wrong; please try again later."))
 
 
 def error_page(wr: WebRequest, status: int, message: str, details: dict | None = None,

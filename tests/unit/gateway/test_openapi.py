@@ -19,3 +19,15 @@ def test_every_idempotent_create_documents_the_header_and_the_replay():
     action = paths["/api/v1/dossiers/{code}/actions"]["post"]
     assert [p["name"] for p in action["parameters"] if p["in"] == "header"] == ["Idempotency-Key"]
     assert not [p for p in paths["/api/v1/dossiers/{code}/rating"]["post"]["parameters"] if p["in"] == "header"]
+
+
+def test_the_action_is_any_name_the_process_definition_decides():
+    """No list of actions in the gateway: the document says the dossier's process definition decides."""
+    document = openapi.build()
+    body = document["paths"]["/api/v1/dossiers/{code}/actions"]["post"]["requestBody"]["content"]
+    schema = body["application/json"]["schema"]
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    action = schema["properties"]["action"]
+    assert "enum" not in action and action["type"] == "string" and action["maxLength"] == 64
+    assert "process definition" in action["description"] and "422" in action["description"]

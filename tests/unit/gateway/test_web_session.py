@@ -9,6 +9,7 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from services.chassis.errors import NotFound
 from services.gateway import ratelimit, sessions, storage
 from services.gateway.auth import SessionGate
 from services.gateway.identity import DevIdentityProvider, TokenVerifier
@@ -140,6 +141,41 @@ def test_a_post_without_the_csrf_token_or_from_the_wrong_account_is_refused(gate
     assert wrong_kind.status_code == 403
     tampered = service.my_dossiers(_request("/ho-so", cookie=citizen[:-3] + "abc"))
     assert tampered.status_code == 303  # an invalid session is no session
+
+
+def test_an_unexpected_failure_is_a_logged_500_page_and_every_answer_is_measured(gateway):
+    from services.gateway.routing import HTTP_SECONDS
+
+    service, _ = gateway
+    seen = {status: _count(HTTP_SECONDS, "/", status) for status in ("200", "500")}
+    assert service.home(_request("/")).status_code == 200
+    service.workflow.search_procedures.call_async.return_value.result.side_effect = RuntimeError("bug")
+    failed = service.home(_request("/?lang=en"))
+    text = failed.get_data(as_text=True)
+    assert failed.status_code == 500 and "Something went wrong; please try again later." in text
+    assert "RuntimeError" not in text and "frame-ancestors 'none'" in failed.headers["Content-Security-Policy"]
+    service.log.exception.assert_called_once_with("web_page_failed", route="/")
+    assert {status: _count(HTTP_SECONDS, "/", status) - seen[status] for status in seen} == {"200": 1, "500": 1}
+    # A refusal from a service is its own error page (its status, its message), not a 500.
+    service.workflow.search_procedures.call_async.return_value.result.side_effect = NotFound("x", "Không có.")
+    refused = service.home(_request("/"))
+    assert refused.status_code == 404 and "Không có." in refused.get_data(as_text=True)
+
+
+def _count(histogram, route: str, status: str) -> float:
+    return next((s.value for m in histogram.collect() for s in m.samples if s.name.endswith("_count")
+                 and s.labels == {"method": "GET", "route": route, "status": status}), 0.0)
+
+
+def test_a_stale_session_cookie_is_forgotten_even_on_a_public_page(gateway):
+    service, idp = gateway
+    citizen = idp.issue("037090000001", kind="citizen")
+    fine = service.home(_request("/", cookie=citizen))
+    assert fine.status_code == 200 and "Set-Cookie" not in fine.headers
+    assert 'action="/dang-xuat"' in fine.get_data(as_text=True)  # signed in
+    stale = service.home(_request("/", cookie=citizen[:-3] + "abc"))
+    assert stale.status_code == 200 and "motcua_session=;" in stale.headers["Set-Cookie"]
+    assert 'action="/dang-xuat"' not in stale.get_data(as_text=True)  # shown signed out
 
 
 def test_sign_in_is_rate_limited_per_client(gateway):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from services.gateway.identity import Principal
-from services.gateway.web.citizen import CitizenPages, web_submission_key
+from services.gateway.routes.citizen_pages import CitizenPages, web_submission_key
 from tests.unit.intake.test_service import PERSON, _Reply, intake_worker
 
 

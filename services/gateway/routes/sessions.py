@@ -1,5 +1,5 @@
 """Ending sessions over the API: a caller signs out the token it holds; a province administrator revokes every
-session of an officer (they left, moved, or a device was lost). A mixin of GatewayService; the rules are in
+session of an officer (they left, moved, or a device was lost). The rules are in
 services/gateway/sessions.py."""
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 from services.chassis.errors import Forbidden
 from services.chassis.rpc import call
-from services.gateway import schemas, sessions
+from services.gateway import schemas
+from services.gateway import sessions as session_rules
 from services.gateway.auth import viewer
 from services.gateway.problems import json_response
 from services.gateway.routing import endpoint, read_json
@@ -20,7 +21,7 @@ class SessionRoutes:
         token and as the web cookie."""
         principal = self.auth.principal(request)
         with self.db.unit() as uow:
-            sessions.end(uow.session, self.auth.bearer(request), principal, datetime.now(timezone.utc))
+            session_rules.end(uow.session, self.auth.bearer(request), principal, datetime.now(timezone.utc))
         self.log.info("api_signed_out", kind=principal.kind)
         return json_response({"signed_out": True})
 
@@ -35,7 +36,7 @@ class SessionRoutes:
         call(self.workflow.check_province_admin, viewer(principal), "thu hồi phiên đăng nhập của cán bộ")
         now = datetime.now(timezone.utc)
         with self.db.unit() as uow:
-            ended = sessions.revoke_subject(uow.session, body["subject"], principal.subject, now)
+            ended = session_rules.revoke_subject(uow.session, body["subject"], principal.subject, now)
             uow.audit(principal.subject, "sessions_revoked", body["subject"],
                       {"ended_sessions": ended, "reason": body["reason"], "admin_unit": principal.unit})
         self.log.info("sessions_revoked", target=body["subject"], ended_sessions=ended)

@@ -1,20 +1,14 @@
-"""Agency event subscriptions (signed webhooks): a mixin of GatewayService. Agencies only; each agency sees and
-manages only its own subscriptions."""
+"""Agency event subscriptions (signed webhooks): agencies only (`self._agency`, routes/access.py); each agency
+sees and manages only its own subscriptions, their deliveries and replays."""
 from __future__ import annotations
 
-from services.chassis.errors import Forbidden, InvalidInput
+from services.chassis.errors import InvalidInput
 from services.chassis.rpc import call
 from services.gateway.problems import json_response
 from services.gateway.routing import created, endpoint, idempotency_key, read_json
 
 
 class SubscriptionRoutes:
-    def _agency(self, request) -> str:
-        principal = self.auth.principal(request)
-        if principal.kind != "agency":
-            raise Forbidden("agencies_only", "Chức năng dành cho cơ quan.")
-        return principal.unit or principal.subject
-
     @endpoint("POST", "/api/v1/subscriptions", tag="agencies", status=201, idempotent=True)
     def create_subscription(self, request):
         """Subscribe to dossier events: {url, event_types?, units?, procedures?}. Deliveries are CloudEvents signed

@@ -1,15 +1,16 @@
-"""Public verification of signed results: anyone, without an account, checks who signed a result, when, for which
-dossier, whether the file is intact and whether it was revoked. Officers (a leader of the issuing agency, or
-ops) revoke. Nothing beyond the document's public face is shown (no ID numbers)."""
+"""Public verification of signed results: anyone, without an account, checks who signed a result, when, for
+which dossier, whether the file is intact and whether it was revoked. Officers (a leader of the issuing
+agency, or ops) revoke. Nothing beyond the document's public face is shown (no ID numbers). And the national
+portal sync's reconciliation, for province officers and ops."""
 from __future__ import annotations
 
 import base64
-import html
 
 from services.chassis.rpc import call
 from services.gateway.auth import viewer
 from services.gateway.problems import BadRequest, json_response
-from services.gateway.routing import endpoint, html_response, read_json
+from services.gateway.routing import endpoint, read_json
+from services.gateway.web.render import printable
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
 
@@ -44,20 +45,7 @@ class VerificationRoutes:
     def verify_page(self, request, code):
         """The page the QR code opens: the result's public facts and whether it is still valid."""
         doc = call(self.workflow.get_verification, code.strip().upper()[:16])
-        e = html.escape
-        state = ("ĐÃ BỊ THU HỒI / REVOKED" if doc["revoked"] else "CÒN HIỆU LỰC / VALID")
-        rows = [("Mã xác thực / Code", doc["verification_code"]), ("Văn bản / Document", doc["title"]),
-                ("Mã hồ sơ / Dossier", doc["dossier_code"]), ("Cơ quan cấp / Issuer", doc["issuer_name"]),
-                ("Người ký / Signed by", doc["signer"]), ("Thời điểm ký / Signed at (UTC)", doc["signed_at"]),
-                ("Ngày cấp / Issued on", doc["issued_on"]), ("SHA-256", doc["sha256"])]
-        if doc["revoked"]:
-            rows.append(("Thu hồi / Revoked", f"{doc['revoked_at']} — {doc['revoked_reason']}"))
-        body = "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
-        return html_response(
-            "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Xác thực văn bản</title>"
-            "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:1em}</style></head>"
-            f"<body><h1>Xác thực kết quả điện tử</h1><p><strong>{e(state)}</strong></p><table>{body}</table>"
-            "<p>Để kiểm tra tệp không bị sửa đổi, gửi tệp PDF tới POST /api/v1/verifications.</p></body></html>")
+        return printable("verification.html", doc=doc)
 
 
 class PortalSyncRoutes:

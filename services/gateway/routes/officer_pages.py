@@ -1,6 +1,7 @@
-"""Officer pages: the unit's work queue (filters: status, procedure, due soon, overdue; soonest due first, 50 per
-page with a cursor), and statistics per unit and level with charts drawn as inline SVG (no script). The dossier
-page itself is shared with citizens (web/citizen.py) and shows the actions the officer's roles allow."""
+"""Officer pages: the unit's work queue (filters: status, procedure, due soon, overdue; soonest due first, 50
+per page with a cursor), and statistics per unit and level with charts drawn as inline SVG (no script). The
+dossier page itself is shared with citizens (routes/dossier_pages.py) and shows the actions the officer's
+roles allow."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,7 +10,7 @@ from services.chassis.errors import InvalidInput
 from services.chassis.rpc import call
 from services.gateway.routing import html_response
 from services.gateway.web.base import page
-from services.gateway.web.labels import DOSSIER_STATUSES, LEVELS, STATUS_LABELS
+from services.gateway.web.labels import LEVELS
 
 QUEUE_PAGE = 50
 
@@ -20,8 +21,9 @@ class OfficerPages:
         """The unit's queue: dossiers waiting for receipt first (with the time left to answer them, "quá hạn tiếp
         nhận" when it passed), then what to work on next, soonest due first."""
         args = wr.request.args
+        words = self.vocabulary.words(self.workflow)
         status = args.get("trang-thai") or None
-        if status and status not in STATUS_LABELS:
+        if status and words.known and status not in words.statuses():
             raise InvalidInput("invalid_query", wr.t("Trạng thái không hợp lệ.", "Unknown status."))
         due = args.get("han") or None
         if due not in (None, "soon", "overdue"):
@@ -37,7 +39,7 @@ class OfficerPages:
         procedures = {p["code"]: p for p in call(self.workflow.list_procedures)}
         agencies = {a["code"]: a for a in call(self.workflow.list_agencies)}
         return wr.render("queue.html", title=wr.t("Hồ sơ cần xử lý", "Work queue"), queue=queue, waiting=waiting,
-                         procedures=procedures, statuses=DOSSIER_STATUSES, status_labels=STATUS_LABELS,
+                         procedures=procedures, statuses=words.open_statuses(), words=words,
                          status=status or "", due=due or "", procedure_code=procedure_code or "",
                          unit=agencies.get(wr.principal.unit))
 

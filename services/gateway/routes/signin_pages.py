@@ -1,7 +1,7 @@
-"""Sign-in for the web: OpenID Connect authorization code flow with PKCE against the configured provider (VNeID for
-citizens, the province's SSO for officers), the token kept in an HttpOnly cookie. In local mode the provider is
-the development identity provider served here (`/dev-idp/authorize`, `/dev-idp/token`): pick a demo citizen or an
-officer of any agency, no password. It refuses to exist outside local mode."""
+"""Sign-in for the web: OpenID Connect authorization code flow with PKCE against the configured provider
+(VNeID for citizens, the province's SSO for officers), the token kept in an HttpOnly cookie. In local mode the
+provider is the development identity provider served by this gateway (routes/dev_idp.py). And signing out, and
+the choice of language."""
 from __future__ import annotations
 
 import secrets
@@ -12,11 +12,9 @@ from urllib.parse import urlencode
 import jwt
 import requests
 
-from services.chassis.errors import InvalidInput, NotFound, Unavailable
-from services.chassis.rpc import call
+from services.chassis.errors import InvalidInput, Unavailable
 from services.gateway import ratelimit
-from services.gateway.identity import TokenError, is_id_number
-from services.gateway.problems import json_response
+from services.gateway.identity import TokenError
 from services.gateway.sessions import end as end_session
 from services.gateway.web.base import page
 from services.gateway.web.session import (
@@ -24,12 +22,9 @@ from services.gateway.web.session import (
     LANGS,
     LOGIN_COOKIE,
     SESSION_COOKIE,
-    pkce_challenge,
     pkce_pair,
     safe_next,
 )
-
-CODE_TTL_SECONDS = 120
 
 
 class SignInPages:
@@ -112,79 +107,6 @@ class SignInPages:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", path="/",
                                 secure=self.web.sessions.secure)
         return response
-
-    # -- the local development identity provider -------------------------------------------------------------
-    def _dev_only(self):
-        if self.auth.dev_idp is None:
-            raise NotFound("not_found", "Không tìm thấy.")
-
-    @page("GET", "/dev-idp/authorize", public=True)
-    def dev_authorize_page(self, wr):
-        """Local mode: choose who to be (a demo citizen, or an officer of an agency with roles)."""
-        self._dev_only()
-        try:
-            agencies = call(self.workflow.list_agencies, timeout=5)
-        except Exception:  # noqa: BLE001 - the page still lets a citizen in
-            agencies = []
-        try:
-            people = call(self.registry.sign_in_samples, timeout=5)
-        except Exception:  # noqa: BLE001 - officers can still sign in; a citizen types nothing here
-            people = []
-        oauth = {k: wr.request.args.get(k, "") for k in ("client_id", "redirect_uri", "state", "code_challenge",
-                                                          "code_challenge_method")}
-        return wr.render("dev_signin.html", title=wr.t("Đăng nhập (môi trường phát triển)", "Sign in (development)"),
-                         people=people, agencies=agencies, oauth=oauth)
-
-    @page("POST", "/dev-idp/authorize", public=True)
-    def dev_authorize(self, wr):
-        """Local mode: issue a one-time code for the chosen identity and go back to the client."""
-        self._dev_only()
-        form = wr.request.form
-        if form.get("redirect_uri") != self.web.login["redirect_uri"] or form.get("code_challenge_method") != "S256":
-            raise InvalidInput("invalid_request", "redirect_uri hoặc code_challenge_method không hợp lệ.")
-        kind = form.get("kind", "citizen")
-        if kind == "citizen":
-            subject = form.get("sub", "").strip()
-            if not is_id_number(subject):
-                raise InvalidInput("invalid_id_number", wr.t("Số định danh phải gồm 12 chữ số.",
-                                                             "The ID number must have 12 digits."))
-            claims = {"sub": subject, "kind": "citizen", "name": form.get("name", "").strip()[:100], "unit": None,
-                      "roles": ()}
-        elif kind == "officer":
-            roles = tuple(r for r in form.getlist("roles") if r in ("receiver", "handler", "leader", "admin"))
-            unit = form.get("unit", "").strip()
-            if not unit or not roles:
-                raise InvalidInput("invalid_request", wr.t("Chọn cơ quan và ít nhất một vai trò.",
-                                                           "Choose an agency and at least one role."))
-            subject = form.get("sub", "").strip()[:60] or f"{'-'.join(roles)}@{unit}"
-            claims = {"sub": subject, "kind": "officer", "name": form.get("name", "").strip()[:100], "unit": unit,
-                      "roles": roles}
-        else:
-            raise InvalidInput("invalid_request", "kind")
-        now = time.time()
-        for stale in [c for c, v in self.web.dev_codes.items() if v["exp"] < now]:
-            self.web.dev_codes.pop(stale, None)
-        code = secrets.token_urlsafe(24)
-        self.web.dev_codes[code] = {"claims": claims, "challenge": form.get("code_challenge", ""),
-                                    "redirect_uri": form["redirect_uri"], "client_id": form.get("client_id", ""),
-                                    "exp": now + CODE_TTL_SECONDS}
-        return wr.redirect(f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', '')})}")
-
-    @page("POST", "/dev-idp/token", public=True)
-    def dev_token_exchange(self, wr):
-        """Local mode: the token endpoint. One use per code, PKCE verifier and redirect URI must match."""
-        self._dev_only()
-        form = wr.request.form
-        grant = self.web.dev_codes.pop(form.get("code", ""), None)
-        if (grant is None or grant["exp"] < time.time() or form.get("grant_type") != "authorization_code"
-                or form.get("redirect_uri") != grant["redirect_uri"] or form.get("client_id") != grant["client_id"]
-                or pkce_challenge(form.get("code_verifier", "")) != grant["challenge"]):
-            return json_response({"error": "invalid_grant"}, 400)
-        claims = grant["claims"]
-        token = self.auth.dev_idp.issue(claims["sub"], kind=claims["kind"], name=claims["name"],
-                                        unit=claims["unit"], roles=claims["roles"], ttl_seconds=8 * 3600)
-        return json_response({"id_token": token, "access_token": token, "token_type": "Bearer",
-                              "expires_in": 8 * 3600})
 
 
 def _expiry(token: str) -> float:
