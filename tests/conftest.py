@@ -226,7 +226,7 @@ def running(request, broker, tmp_path_factory):
         "RATE_LIMIT_SUBMIT": "1000000/60", "RATE_LIMIT_SIGNIN": "1000000/60",
         "RATE_LIMIT_LOOKUP": "1000000/60",
     }
-    env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/signing.py)
+    env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/adapters/signing.py)
     env.update({"PORTAL_SYNC_URL": portal.url, "PORTAL_SYNC_RETRY_MAX_SECONDS": "1"})
     platform = Platform(env=env, log_dir=base / "logs", http_port=http_port,
                         metrics_ports={name: free_port() for name in ORDER})

@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine
 
-from services.workflow import storage
+from services.workflow.adapters import storage
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration

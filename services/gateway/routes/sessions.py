@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from nameko.timer import timer
+
 from services.chassis.errors import Forbidden
 from services.chassis.rpc import call
 from services.gateway import schemas
@@ -42,3 +44,12 @@ class SessionRoutes:
         self.log.info("sessions_revoked", target=body["subject"], ended_sessions=ended)
         return json_response({"subject": body["subject"], "ended_sessions": ended,
                               "revoked_at": now.isoformat().replace("+00:00", "Z")})
+
+    @timer(interval=3600)
+    def purge_sessions(self):
+        """Forget sessions whose token expired more than a day ago (refused by their expiry anyway). Every replica
+        runs it; the DELETE is idempotent, so running twice costs a statement, nothing more."""
+        with self.db.unit() as uow:
+            purged = session_rules.purge(uow.session, datetime.now(timezone.utc))
+        if purged:
+            self.log.info("sessions_purged", count=purged)

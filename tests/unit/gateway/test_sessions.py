@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request
 from services.chassis.errors import Forbidden
 from services.gateway import ratelimit, sessions, storage
 from services.gateway.auth import SessionGate
-from services.gateway.identity import DevIdentityProvider, TokenVerifier
+from services.gateway.identity import DevIdentityProvider, Principal, TokenVerifier
 from services.gateway.problems import Unauthenticated
 from services.gateway.service import GatewayService
 from services.gateway.web.base import WebSupport
@@ -191,3 +191,17 @@ def test_the_api_sign_out_and_an_admins_revocation(gateway):
     assert [(a["actor"], a["action"], a["target"]) for a in audit] == [("admin-1", "sessions_revoked", "can-bo-1")]
     bad = service.revoke_sessions(_request("/api/v1/sessions/revocations", "POST", bearer=admin, json={"who": 1}))
     assert bad.status_code == 422 and len(db.rows("audit_log")) == 1
+
+
+def test_the_hourly_timer_purges_sessions_whose_token_expired_a_day_ago(gateway):
+    service, idp, db, _ = gateway
+    fresh = idp.issue("037090000001", kind="citizen", ttl_seconds=3600)
+    assert service.my_dossiers_api(_request("/api/v1/me/dossiers", bearer=fresh)).status_code == 200
+    two_days_ago = datetime.now(timezone.utc) - timedelta(days=2)
+    old = Principal("037185000002", "citizen", "B", None, frozenset(), "http://gw/dev-idp",
+                    expires_at=two_days_ago.timestamp())
+    with db.unit() as uow:  # a session whose token expired two days ago
+        sessions.end(uow.session, "an-old-token", old, two_days_ago)
+    assert len(db.rows("web_sessions")) == 2
+    service.purge_sessions()
+    assert [r["subject"] for r in db.rows("web_sessions")] == ["037090000001"]

@@ -12,7 +12,8 @@ from nameko.testing.services import worker_factory
 from devtools.portal_sandbox import PortalSandbox
 from services.chassis.errors import Forbidden
 from services.chassis.events import build_event, parse_event
-from services.workflow import portal_sync, signing, storage
+from services.workflow.adapters import portal as portal_sync
+from services.workflow.adapters import signing, storage
 from services.workflow.service import Catalogue, WorkflowService
 from tests.support import FakeDatabase
 

@@ -12,8 +12,8 @@ from nameko.testing.services import worker_factory
 from devtools.dev_ca import ensure_dev_ca
 from services.chassis.errors import Forbidden, NotFound
 from services.chassis.events import build_event, parse_event
-from services.workflow import signing, storage
-from services.workflow.portal_sync import PortalSync
+from services.workflow.adapters import signing, storage
+from services.workflow.adapters.portal import PortalSync
 from services.workflow.service import Catalogue, WorkflowService
 from tests.support import FakeDatabase
 
