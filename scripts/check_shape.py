@@ -25,8 +25,6 @@ KNOWN: set[str] = {
     "services/chassis/run.py main",
     "services/gateway/service.py",
     "services/gateway/web/base.py page",
-    "services/intake/service.py",
-    "services/intake/service.py submit_dossier",
     "services/notify/feeds.py _deliver_webhook",
     "services/notify/service.py",
     "services/payment/service.py",

@@ -16,7 +16,7 @@ from services.chassis.dependencies import SettingsProvider
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
-from services.registry import storage
+from services.registry.adapters import storage
 from services.registry.domain.business import InvalidTaxCode, normalise_tax_code
 from services.registry.domain.consent import CATEGORIES, PURPOSES, Consent, permits
 from services.registry.domain.identity import InvalidIdNumber, check_id_number
