@@ -30,7 +30,6 @@ KNOWN: set[str] = {
     "services/payment/service.py",
     "services/payment/service.py reconcile_now",
     "services/payment/service.py refund",
-    "services/registry/service.py",
     "services/workflow/cases.py act",
     "services/workflow/cases.py open_case",
     "services/workflow/domain/indicators.py count",
