@@ -32,10 +32,11 @@ class IntakeService:
     metrics = EntrypointMetrics()
 
     def _ports(self) -> Ports:
-        return Ports(db=self.db, registry=Registry(self.registry), workflow=Workflow(self.workflow, self.routes),
+        return Ports(db=self.db, registry=Registry(self.registry),
+                     workflow=Workflow(self.workflow, self.routes),
                      applicant_ref_key=self.settings.applicant_ref_key, log=self.log)
 
-    # -- filing -------------------------------------------------------------------------------------------------
+    # -- filing ----------------------------------------------------------------------------------------------
     @rpc
     def submit_dossier(self, request: dict, submitter: dict, idempotency_key: str | None = None) -> dict:
         """Validate, look up the applicant in the registry, store the dossier with its code, emit
@@ -64,7 +65,7 @@ class IntakeService:
         who = load(Viewer, submitter)
         return dossiers.filed_with_key(self.db, who["subject"], idempotency_key)
 
-    # -- uploads and drafts -------------------------------------------------------------------------------------
+    # -- uploads and drafts ----------------------------------------------------------------------------------
     @rpc
     def register_upload(self, record: dict, submitter: dict, idempotency_key: str | None = None) -> dict:
         """Record a file the gateway stored (content already checked): it can then be cited in a submission.
@@ -100,7 +101,7 @@ class IntakeService:
         """Delete one of the caller's drafts; NotFound for another's."""
         return drafts.delete(self.db, draft_id, load(Viewer, submitter)["subject"])
 
-    # -- dossiers as filed --------------------------------------------------------------------------------------
+    # -- dossiers as filed -----------------------------------------------------------------------------------
     @rpc
     def get_dossier(self, code: str, viewer: dict) -> dict:
         """The dossier as submitted, if `viewer` may see it (a citizen: their own; an officer: their unit's,

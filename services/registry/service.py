@@ -33,7 +33,8 @@ class RegistryService(audit.AuditChainRpc):
         """The person with this ID number (identity, address, contact). Every read is logged.
 
         Raises InvalidInput(`invalid_id_number`) for a malformed number and NotFound(`person_not_found`)."""
-        return persons.get(self.db, self.settings.applicant_ref_key, id_number, requester, purpose, dossier_code)
+        return persons.get(self.db, self.settings.applicant_ref_key, id_number, requester, purpose,
+                           dossier_code)
 
     @rpc
     def find_documents(self, id_number: str, doc_types: list[str], requester: str = "intake",

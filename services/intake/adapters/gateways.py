@@ -23,8 +23,8 @@ class Registry:
 
 
 class Workflow:
-    """Workflow: which procedure version is in force and which agency receives a filing, through the route cache
-    (an answer stays fresh a minute and serves stale while workflow cannot answer)."""
+    """Workflow: which procedure version is in force and which agency receives a filing, through the route
+    cache (an answer stays fresh a minute and serves stale while workflow cannot answer)."""
 
     def __init__(self, proxy, routes: RouteCache) -> None:
         self._proxy = proxy

@@ -1,5 +1,5 @@
-"""Intake storage: dossiers as submitted, their documents, uploads, drafts, the daily sequences behind the codes,
-and the queries the use cases need (each runs in the caller's session or connection)."""
+"""Intake storage: dossiers as submitted, their documents, uploads, drafts, the daily sequences behind the
+codes, and the queries the use cases need (each runs in the caller's session or connection)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -93,8 +93,8 @@ idempotency_keys = idempotency.add_table(metadata)
 def next_sequence(bind, agency_code: str, day: date) -> int:
     """Take the next daily number for an agency, atomically: one upsert, on a session or a connection.
 
-    The row stays locked until the transaction that took the number ends (see `take_number`); a submission that
-    fails afterwards leaves a gap in the day's numbers. A number is never given twice.
+    The row stays locked until the transaction that took the number ends (see `take_number`); a submission
+    that fails afterwards leaves a gap in the day's numbers. A number is never given twice.
     """
     dialect = bind.get_bind().dialect.name if hasattr(bind, "get_bind") else bind.dialect.name
 
@@ -123,7 +123,8 @@ def take_number(db, session, agency_code: str, day: date) -> int:
 
 # -- dossiers ------------------------------------------------------------------------------------------------
 def find_dossier(session, code: str) -> dict | None:
-    query = prebuilt(("intake.find_dossier",), lambda: select(dossiers).where(dossiers.c.code == bindparam("code")))
+    query = prebuilt(("intake.find_dossier",),
+                     lambda: select(dossiers).where(dossiers.c.code == bindparam("code")))
     row = session.execute(query, {"code": code}).mappings().first()
     return dict(row) if row else None
 
@@ -154,7 +155,8 @@ def documents_of(conn, dossier_code: str) -> list[dict]:
 
 def document_rows(session, dossier_code: str) -> list[dict]:
     table = dossier_documents
-    return [dict(r) for r in session.execute(select(table).where(table.c.dossier_code == dossier_code)).mappings()]
+    rows = session.execute(select(table).where(table.c.dossier_code == dossier_code)).mappings()
+    return [dict(r) for r in rows]
 
 
 def last_version(session, dossier_code: str, requirement_code: str) -> int:
@@ -168,13 +170,15 @@ def insert_document_version(session, row: dict[str, Any]) -> None:
 
 
 def dossiers_of(session, id_number: str, limit: int, before: tuple[datetime, str] | None) -> list[dict]:
-    """An applicant's dossiers, newest first, at most `limit`, those before `(submitted_at, code)` if given."""
+    """An applicant's dossiers, newest first, at most `limit`; only those before `(submitted_at, code)`
+    when given."""
     table = dossiers
     query = select(table.c.code, table.c.procedure_code, table.c.receiving_agency_code, table.c.channel,
                    table.c.submitted_at).where(table.c.applicant_id_number == id_number)
     if before is not None:
         at, code = before
-        query = query.where((table.c.submitted_at < at) | ((table.c.submitted_at == at) & (table.c.code < code)))
+        query = query.where((table.c.submitted_at < at)
+                            | ((table.c.submitted_at == at) & (table.c.code < code)))
     rows = session.execute(query.order_by(table.c.submitted_at.desc(), table.c.code.desc()).limit(limit))
     return [dict(r) for r in rows.mappings()]
 
@@ -194,8 +198,8 @@ def unused_uploads(session, owner: str, ids: list[str]) -> dict[str, dict]:
 
 
 def owned_upload(session, upload_id: str, owner: str) -> dict | None:
-    row = session.execute(select(uploads).where(uploads.c.id == upload_id, uploads.c.owner == owner)).mappings()
-    found = row.first()
+    found = session.execute(select(uploads).where(
+        uploads.c.id == upload_id, uploads.c.owner == owner)).mappings().first()
     return dict(found) if found else None
 
 
@@ -215,8 +219,8 @@ def update_draft(session, draft_id: str, owner: str, **values: Any) -> int:
 
 
 def find_draft(session, draft_id: str, owner: str) -> dict | None:
-    row = session.execute(select(drafts).where(drafts.c.id == draft_id, drafts.c.owner == owner)).mappings()
-    found = row.first()
+    found = session.execute(select(drafts).where(
+        drafts.c.id == draft_id, drafts.c.owner == owner)).mappings().first()
     return dict(found) if found else None
 
 

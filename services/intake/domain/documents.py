@@ -38,7 +38,8 @@ def resolve(requirements: Sequence[Requirement], choices: Sequence[Mapping[str, 
     for choice in choices:
         by_code.setdefault(choice["code"], []).append(choice)
     known = {r["code"] for r in requirements}
-    errors: dict[str, str] = {code: "Thành phần này không thuộc thủ tục." for code in by_code if code not in known}
+    errors: dict[str, str] = {code: "Thành phần này không thuộc thủ tục."
+                              for code in by_code if code not in known}
     resolved: list[Resolved] = []
     for requirement in requirements:
         code = requirement["code"]
@@ -53,9 +54,11 @@ def resolve(requirements: Sequence[Requirement], choices: Sequence[Mapping[str, 
         if choice.get("reuse"):
             document = reusable.get(choice["reuse"])
             if document is None or document["doc_type"] != code:
-                errors[code] = "Giấy tờ dùng lại không có trong kho dữ liệu của người nộp hoặc đã hết hiệu lực."
+                errors[code] = ("Giấy tờ dùng lại không có trong kho dữ liệu của người nộp "
+                                "hoặc đã hết hiệu lực.")
                 continue
-            resolved.append(Resolved(code, "reused", registry_document_id=document["id"], sha256=document["sha256"]))
+            resolved.append(Resolved(code, "reused", registry_document_id=document["id"],
+                                     sha256=document["sha256"]))
         else:
             upload = uploads.get(choice["upload"])
             if upload is None:

@@ -1,5 +1,5 @@
-"""What a submission decides besides its documents, in plain Python: who may file for whom, how the applicant is
-reached, and when a filing at the one-stop desk counts as received at once."""
+"""What a submission decides besides its documents, in plain Python: who may file for whom, how the applicant
+is reached, and when a filing at the one-stop desk counts as received at once."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
@@ -36,7 +36,7 @@ class Contact:
 
 
 def contact(given: Mapping[str, str | None], person: Mapping[str, Any]) -> Contact:
-    """The contact of a filing: each field as given, else the registry's, else empty (language: Vietnamese)."""
+    """The contact of a filing: each field as given, else the registry's, else empty (language: "vi")."""
     return Contact(
         full_name=person["full_name"],
         email=given.get("email") or person.get("email") or "",
@@ -46,6 +46,6 @@ def contact(given: Mapping[str, str | None], person: Mapping[str, Any]) -> Conta
 
 
 def received_at_desk(channel: str, kind: str, roles: Collection[str]) -> bool:
-    """Filed at the desk by a receiving officer: received at once by them (workflow checks the unit may receive
-    it; otherwise it waits in the receipt queue like an online filing)."""
+    """Filed at the desk by a receiving officer: received at once by them (workflow checks the unit may
+    receive it; otherwise it waits in the receipt queue like an online filing)."""
     return channel == "counter" and kind == "officer" and "receiver" in roles

@@ -1,5 +1,6 @@
-"""Intake's use cases, one function each over a unit of work: submit (submit.py), prepare the form (prepare.py),
-drafts (drafts.py), uploads (uploads.py), dossiers as filed and their later documents (dossiers.py).
+"""Intake's use cases, one function each over a unit of work: submit (submit.py), prepare the form
+(prepare.py), drafts (drafts.py), uploads (uploads.py), dossiers as filed (dossiers.py) and their later
+documents (documents.py).
 
 Each takes what it needs as arguments (`Ports`, the caller's identity, the loaded request): the entrypoints in
 service.py parse, call one of them, and answer."""

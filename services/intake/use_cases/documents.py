@@ -1,6 +1,6 @@
-"""Later versions of a dossier's documents: a file the applicant sends with a completion (Form 02, before receipt)
-or a supplement answer becomes the next version of the document it names. Earlier versions stay readable; the
-highest version is the one in force."""
+"""Later versions of a dossier's documents: a file the applicant sends with a completion (Form 02, before
+receipt) or a supplement answer becomes the next version of the document it names. Earlier versions stay
+readable; the highest version is the one in force."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,9 +34,9 @@ def _row(doc: dict, upload: dict | None) -> dict:
 
 
 def add_versions(session, dossier: dict, owner: str, items: list[dict], now: datetime) -> list[dict]:
-    """In the caller's transaction. The upload must be the owner's and unused; an upload already linked to this
-    dossier answers with its version (a retried answer adds nothing twice). Raises InvalidInput naming the
-    document that cannot take the file."""
+    """In the caller's transaction. The upload must be the owner's and unused; an upload already linked to
+    this dossier answers with its version (a retried answer adds nothing twice). Raises InvalidInput naming
+    the document that cannot take the file."""
     if len(items) > MAX_FILES:
         raise InvalidInput("too_many_files", f"Gửi tối đa {MAX_FILES} tệp mỗi lần.")
     code = dossier["code"]
@@ -57,9 +57,10 @@ def add_versions(session, dossier: dict, owner: str, items: list[dict], now: dat
         if upload is None or upload["used_by"] is not None:
             errors[requirement] = "Tệp tải lên không tồn tại, không phải của bạn hoặc đã được dùng."
             continue
-        row = dict(dossier_code=code, requirement_code=requirement, source="uploaded", registry_document_id=None,
-                   upload_id=upload_id, sha256=upload["sha256"], origin="supplement", added_at=now,
-                   version=storage.last_version(session, code, requirement) + 1)
+        version = storage.last_version(session, code, requirement) + 1
+        row = dict(dossier_code=code, requirement_code=requirement, source="uploaded",
+                   registry_document_id=None, upload_id=upload_id, sha256=upload["sha256"], version=version,
+                   origin="supplement", added_at=now)
         storage.insert_document_version(session, row)
         storage.mark_upload_used(session, upload_id, code)
         existing.append(row)

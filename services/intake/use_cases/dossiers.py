@@ -1,5 +1,5 @@
-"""Dossiers as filed: one read in full (with every version of its documents), a citizen's list, the applicant's
-contact for notify, and the answer kept for a submission's Idempotency-Key."""
+"""Dossiers as filed: one read in full (with every version of its documents), a citizen's list, the
+applicant's contact for notify, and the answer kept for a submission's Idempotency-Key."""
 from __future__ import annotations
 
 import json
@@ -49,7 +49,7 @@ def _documents(rows: list[dict]) -> list[dict]:
 
 
 def list_own(db, who: dict, limit: int, before: str | None) -> dict:
-    """A citizen's own dossiers, newest first, `limit` (1-100) a page; `next` is the cursor of the next page."""
+    """A citizen's own dossiers, newest first, `limit` (1-100) a page; `next` is the next page's cursor."""
     if who["kind"] != "citizen":
         raise Forbidden("citizens_only", "Chức năng dành cho công dân.")
     limit = min(max(int(limit), 1), 100)

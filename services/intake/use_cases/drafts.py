@@ -24,8 +24,8 @@ def save(db, draft_id: str | None, body: dict, owner: str, idempotency_key: str 
     procedure_code = str(body.get("procedure_code") or "")[:30]
     if draft_id:
         with db.unit() as uow:
-            done = storage.update_draft(uow.session, draft_id, owner, body=text, procedure_code=procedure_code,
-                                        updated_at=now)
+            done = storage.update_draft(uow.session, draft_id, owner, body=text,
+                                        procedure_code=procedure_code, updated_at=now)
         if not done:
             raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
         return {"id": draft_id, "updated_at": iso_utc(now)}
@@ -33,8 +33,8 @@ def save(db, draft_id: str | None, body: dict, owner: str, idempotency_key: str 
 
     def create(uow) -> dict:
         new_id = str(uuid.uuid4())
-        storage.insert_draft(uow.session, dict(id=new_id, owner=owner, procedure_code=procedure_code, body=text,
-                                               created_at=now, updated_at=now))
+        storage.insert_draft(uow.session, dict(id=new_id, owner=owner, procedure_code=procedure_code,
+                                               body=text, created_at=now, updated_at=now))
         return {"id": new_id, "updated_at": iso_utc(now)}
 
     return idempotency.perform(db, owner, key, idempotency.request_hash(body, "save_draft"), create)

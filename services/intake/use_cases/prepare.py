@@ -1,5 +1,5 @@
-"""Preparing a submission form: the applicant's data from the registry (never typed again) and, for each required
-document, the valid ones the citizen already holds."""
+"""Preparing a submission form: the applicant's data from the registry (never typed again) and, for each
+required document, the valid ones the citizen already holds."""
 from __future__ import annotations
 
 from services.chassis.errors import Forbidden
@@ -20,5 +20,6 @@ def prepare_form(ports: Ports, procedure_code: str, who: dict) -> dict:
         "applicant": person,
         "procedure": route["procedure"],
         "agency_code": route["agency_code"], "agency_name": route["agency_name"],
-        "documents": [{**r, "reusable": [d for d in held if d["doc_type"] == r["code"]]} for r in requirements],
+        "documents": [{**r, "reusable": [d for d in held if d["doc_type"] == r["code"]]}
+                      for r in requirements],
     }

@@ -1,7 +1,7 @@
-"""Submitting a dossier, the once-only rule at work: the registry says who the applicant is and which documents
-they already hold, workflow which agency receives the filing; the dossier is stored with its code, and
-DossierSubmitted (public) and ApplicantContactRecorded (private, for notify) are written to the outbox in the
-same transaction.
+"""Submitting a dossier, the once-only rule at work: the registry says who the applicant is and which
+documents they already hold, workflow which agency receives the filing; the dossier is stored with its code,
+and DossierSubmitted (public) and ApplicantContactRecorded (private, for notify) are written to the outbox in
+the same transaction.
 
 With an Idempotency-Key the same request answers the same (`replayed: True`), another request is refused
 (Conflict), and two identical requests at once file once (services/chassis/idempotency.py)."""
@@ -47,8 +47,8 @@ def submit(ports: Ports, body: dict, who: dict, idempotency_key: str | None) -> 
     """File `body` (a loaded SubmitDossierRequest) for `who` (a loaded Viewer). Returns the answer
     {code, status, submitted_at, procedure, agency_code, agency_name, documents}.
 
-    Raises Forbidden (`not_own_dossier`, `agency_cannot_submit`), InvalidInput (`documents_incomplete`, and what
-    the registry and workflow refuse), NotFound (person), Conflict (a key reused for another request)."""
+    Raises Forbidden (`not_own_dossier`, `agency_cannot_submit`), InvalidInput (`documents_incomplete`, and
+    what the registry and workflow refuse), NotFound (person), Conflict (a key reused for another request)."""
     id_number = body["applicant"]["id_number"]
     try:
         submission.check_submitter(who["kind"], who["subject"], id_number)
@@ -95,8 +95,8 @@ def _file(uow, ports: Ports, body: dict, who: dict, known: _Known) -> _Filed:
     agency = known.route["receiving_agency_code"]
     day = codes.legal_day(now)
     code = codes.dossier_code(agency, day, storage.take_number(ports.db, uow.session, agency, day))
-    dossier = _dossier_row(code, body, who, known, codes.applicant_ref(ports.applicant_ref_key,
-                                                                      body["applicant"]["id_number"]), now)
+    ref = codes.applicant_ref(ports.applicant_ref_key, body["applicant"]["id_number"])
+    dossier = _dossier_row(code, body, who, known, ref, now)
     storage.insert_dossier(uow.session, dossier)
     storage.insert_documents(uow.session, code, resolved)
     if body.get("draft_id"):
@@ -134,7 +134,8 @@ def _publish(uow, dossier: dict[str, Any], who: dict) -> None:
     code = dossier["code"]
     submitted = {
         "dossier_code": code, "procedure_code": dossier["procedure_code"],
-        "procedure_version": dossier["procedure_version"], "receiving_agency_code": dossier["receiving_agency_code"],
+        "procedure_version": dossier["procedure_version"],
+        "receiving_agency_code": dossier["receiving_agency_code"],
         "applicant_unit_code": dossier["applicant_unit_code"], "applicant_ref": dossier["applicant_ref"],
         "channel": dossier["channel"], "submitted_at": iso_utc(dossier["submitted_at"]),
     }
@@ -150,7 +151,8 @@ def _publish(uow, dossier: dict[str, Any], who: dict) -> None:
 def _answer(dossier: dict[str, Any], known: _Known, resolved: list[Resolved]) -> dict:
     procedure = known.route["procedure"]
     return {"code": dossier["code"], "status": "submitted", "submitted_at": iso_utc(dossier["submitted_at"]),
-            "procedure": {"code": procedure["code"], "version": procedure["version"], "name": procedure["name"]},
+            "procedure": {"code": procedure["code"], "version": procedure["version"],
+                          "name": procedure["name"]},
             "agency_code": known.route["agency_code"], "agency_name": known.route["agency_name"],
             "documents": [{"code": r.requirement_code, "source": r.source} for r in resolved]}
 
@@ -162,4 +164,5 @@ def _report(log, body: dict, filed: _Filed) -> None:
     structlog.contextvars.bind_contextvars(dossier_code=dossier["code"])
     log.info("dossier_submitted", procedure_code=dossier["procedure_code"],
              agency_code=dossier["receiving_agency_code"], channel=dossier["channel"],
-             applicant=dossier["applicant_id_number"], reused=sum(r.source == "reused" for r in filed.resolved))
+             applicant=dossier["applicant_id_number"],
+             reused=sum(r.source == "reused" for r in filed.resolved))

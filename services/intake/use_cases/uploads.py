@@ -17,7 +17,8 @@ def register(db, record: dict, owner: str, idempotency_key: str | None) -> dict:
                                       "register_upload")
 
     def create(uow) -> dict:
-        storage.insert_upload(uow.session, {**record, "owner": owner, "used_by": None, "created_at": utcnow()})
+        storage.insert_upload(uow.session, {**record, "owner": owner, "used_by": None,
+                                            "created_at": utcnow()})
         return {"id": record["id"], "sha256": record["sha256"], "size_bytes": record["size_bytes"],
                 "media_type": record["media_type"]}
 

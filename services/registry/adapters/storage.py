@@ -1,5 +1,5 @@
-"""Registry storage: persons (the registry's copy of population data), businesses, verified documents, consents,
-the access log, and the queries the use cases need (each runs in the caller's session or connection)."""
+"""Registry storage: persons (the registry's copy of population data), businesses, verified documents,
+consents, the access log, and the queries the use cases need (each runs in the caller's session or connection)."""
 from __future__ import annotations
 
 import hashlib
@@ -133,7 +133,8 @@ def owner_of_ref(session, ref: str) -> str | None:
 
 def some_persons(conn, limit: int) -> list[dict]:
     """The first `limit` persons by ID number: {id_number, full_name}."""
-    rows = conn.execute(select(persons.c.id_number, persons.c.full_name).order_by(persons.c.id_number).limit(limit))
+    rows = conn.execute(select(persons.c.id_number, persons.c.full_name)
+                        .order_by(persons.c.id_number).limit(limit))
     return [dict(r) for r in rows.mappings()]
 
 

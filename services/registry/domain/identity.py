@@ -42,7 +42,7 @@ class IdNumberInfo:
 
 
 def check_id_number(value: str, today: date) -> IdNumberInfo:
-    """Check the structure of an ID number and return what it encodes (`today`: no birth year after its year)."""
+    """Check the structure of an ID number and return what it encodes (no birth year after `today`'s)."""
     if not isinstance(value, str) or len(value) != 12 or not value.isdigit():
         raise InvalidIdNumber("format", "Số định danh cá nhân phải gồm đúng 12 chữ số.")
     province = value[:3]

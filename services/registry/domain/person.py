@@ -11,7 +11,8 @@ def disclosed(person: Mapping[str, Any], categories: Iterable[str]) -> dict[str,
     """The person's ID number and the fields of these categories, as they leave the registry."""
     out: dict[str, Any] = {"id_number": person["id_number"]}
     if "identity" in categories:
-        out.update(full_name=person["full_name"], birth_date=person["birth_date"].isoformat(), sex=person["sex"])
+        out.update(full_name=person["full_name"], birth_date=person["birth_date"].isoformat(),
+                   sex=person["sex"])
     if "address" in categories:
         out.update(address_unit_code=person["address_unit_code"], address_line=person["address_line"])
     if "contact" in categories:

@@ -1,6 +1,6 @@
 """The registry's use cases, one function each over a unit of work: persons and the agencies' reads
-(persons.py), the document store (documents.py), consents (consents.py), tax codes (businesses.py); every read of
-personal data is recorded by access.py.
+(persons.py), the document store (documents.py), consents (consents.py), tax codes (businesses.py); every
+read of personal data is recorded by access.py.
 
 Shared here: today's date in legal time and the ID number check every use case applies the same way."""
 from __future__ import annotations

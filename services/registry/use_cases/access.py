@@ -1,6 +1,6 @@
-"""Every read of personal data, allowed or refused, is recorded twice in the reading transaction: in the access
-log the citizen sees (`access_log` RPC), and in the tamper-evident audit chain (services/chassis/audit.py), where
-the person appears only as a keyed reference."""
+"""Every read of personal data, allowed or refused, is recorded twice in the reading transaction: in the
+access log the citizen sees (`access_log` RPC), and in the tamper-evident audit chain
+(services/chassis/audit.py), where the person appears only as a keyed reference."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -22,7 +22,8 @@ def record(uow, ref_key: str, id_number: str, requester: str, categories: Sequen
     ref = audit.person_ref(ref_key, id_number)
     for category in categories:
         uow.audit(requester, "personal_data.read" if allowed else "personal_data.read_refused", ref,
-                  {"category": category, "purpose": purpose, "dossier_code": dossier_code or "", "detail": detail})
+                  {"category": category, "purpose": purpose, "dossier_code": dossier_code or "",
+                   "detail": detail})
 
 
 def log_of(db, id_number: str) -> list[dict]:
@@ -30,4 +31,5 @@ def log_of(db, id_number: str) -> list[dict]:
     with db.unit() as uow:
         rows = storage.access_log_of(uow.session, checked(id_number), 500)
     return [{"requester": r["requester"], "category": r["category"], "purpose": r["purpose"],
-             "dossier_code": r["dossier_code"], "allowed": r["allowed"], "at": r["at"].isoformat()} for r in rows]
+             "dossier_code": r["dossier_code"], "allowed": r["allowed"], "at": r["at"].isoformat()}
+            for r in rows]

@@ -26,8 +26,8 @@ def grant(db, id_number: str, request: dict, idempotency_key: str | None) -> dic
         if storage.find_person(uow.session, checked(id_number)) is None:
             raise NotFound("person_not_found", "Không tìm thấy công dân.")
         consent_id = storage.insert_consent(uow.session, dict(
-            id_number=id_number, agency_code=asked.agency_code, category=asked.category, purpose=asked.purpose,
-            valid_until=asked.valid_until, granted_at=utcnow(), revoked_at=None))
+            id_number=id_number, agency_code=asked.agency_code, category=asked.category,
+            purpose=asked.purpose, valid_until=asked.valid_until, granted_at=utcnow(), revoked_at=None))
         return {"id": consent_id, "agency_code": asked.agency_code, "category": asked.category,
                 "purpose": asked.purpose, "valid_until": asked.valid_until.isoformat()}
 

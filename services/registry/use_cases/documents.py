@@ -1,5 +1,5 @@
-"""The citizen document store: verified documents a person holds (imported, checked by an officer, or a dossier's
-result), found for reuse in later procedures so a citizen never submits again what the state issued."""
+"""The citizen document store: verified documents a person holds (imported, checked by an officer, or a
+dossier's result), found for reuse in later procedures so a citizen never submits again what the state issued."""
 from __future__ import annotations
 
 import uuid
@@ -21,7 +21,8 @@ def find_valid(db, ref_key: str, id_number: str, doc_types: list[str], requester
         expired = documents.expired(rows, today())
         if expired:
             storage.mark_expired(uow.session, expired)
-        access.record(uow, ref_key, id_number, requester, ("documents",), "dossier_processing", dossier_code, True)
+        access.record(uow, ref_key, id_number, requester, ("documents",), "dossier_processing", dossier_code,
+                      True)
     return [documents.view(r) for r in rows if r["id"] not in expired]
 
 

@@ -1,5 +1,5 @@
-"""Reads of a person's data: by trusted services inside the platform (every read logged), by agencies through the
-gateway (consent and purpose enforced, refusals logged too), and the development sign-in page's samples."""
+"""Reads of a person's data: by trusted services inside the platform (every read logged), by agencies through
+the gateway (consent and purpose enforced, refusals logged too), and the development sign-in page's samples."""
 from __future__ import annotations
 
 from services.chassis.clock import utcnow

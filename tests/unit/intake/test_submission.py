@@ -1,12 +1,13 @@
-"""Submission rules in plain Python (domain/submission.py, domain/documents.py), and the same rules seen through
-the submit_dossier entrypoint: who files for whom, the contact fallback, a desk filing received at once."""
+"""Submission rules in plain Python (domain/submission.py, domain/documents.py), and the same rules seen
+through the submit_dossier entrypoint: who files for whom, the contact fallback, a desk filing received at
+once; the form prepared from what the registry holds."""
 import json
 
 import pytest
 
 from services.chassis.errors import Forbidden
 from services.intake.domain import documents, submission
-from tests.unit.intake.test_service import PERSON, intake_worker
+from tests.unit.intake.test_service import CITIZEN, LAND, PERSON, ROUTE_WITH_DOCS, _Reply, intake_worker
 
 BODY = {"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}}
 RECEIVER = {"subject": "officer-7", "kind": "officer", "unit": "NB.HL", "roles": ["receiver"]}
@@ -37,7 +38,8 @@ def test_only_a_receiving_officer_at_the_desk_receives_at_once():
 
 
 def test_documents_wanted_are_the_documents_not_the_forms():
-    assert documents.wanted([{"code": "GDN", "kind": "form"}, {"code": "QSDD", "kind": "document"}]) == ["QSDD"]
+    requirements = [{"code": "GDN", "kind": "form"}, {"code": "QSDD", "kind": "document"}]
+    assert documents.wanted(requirements) == ["QSDD"]
 
 
 def test_an_agency_cannot_submit_and_nothing_is_stored():
@@ -54,8 +56,8 @@ def test_a_desk_filing_names_its_officer_and_the_contact_falls_back_to_the_regis
                                  RECEIVER)["code"]
     submitted, contact = (json.loads(row["envelope"])["data"] for row in intake.db.outbox())
     assert submitted["counter_officer"] == "officer-7" and submitted["counter_unit"] == "NB.HL"
-    assert contact["contact"] == {"full_name": "Nguyễn Văn An", "email": "moi@example.vn", "phone": "0912345601",
-                                  "language": "vi"}
+    assert contact["contact"] == {"full_name": "Nguyễn Văn An", "email": "moi@example.vn",
+                                  "phone": "0912345601", "language": "vi"}
     [row] = intake.db.rows("dossiers")
     assert (row["code"], row["submitted_by"], row["contact_phone"]) == (code, "officer-7", "0912345601")
 
@@ -65,3 +67,17 @@ def test_an_online_filing_by_an_officer_waits_for_receipt():
     intake.submit_dossier(BODY, RECEIVER)
     submitted = json.loads(intake.db.outbox()[0]["envelope"])["data"]
     assert "counter_officer" not in submitted
+
+
+def test_the_form_is_prepared_from_what_the_registry_holds_read_as_the_citizens_own():
+    intake = intake_worker()
+    intake.workflow.route.call_async.side_effect = lambda *a: _Reply(ROUTE_WITH_DOCS)
+    intake.registry.find_documents.call_async.side_effect = lambda *a: _Reply([LAND])
+    form = intake.prepare("2.000488", CITIZEN)
+    registry = intake.registry
+    registry.get_person.call_async.assert_called_once_with("037090000001", "self", "dossier_processing")
+    intake.registry.find_documents.call_async.assert_called_once_with("037090000001", ["QSDD"], "self")
+    assert form["applicant"] == PERSON and form["agency_name"] == "Sở Tư pháp"
+    assert {d["code"]: d["reusable"] for d in form["documents"]} == {"GDN": [], "QSDD": [LAND]}
+    with pytest.raises(Forbidden):
+        intake.prepare("2.000488", RECEIVER)

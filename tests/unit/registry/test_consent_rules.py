@@ -25,7 +25,8 @@ def test_a_read_needs_a_consent_in_force_for_that_agency_category_and_purpose():
 
 
 def test_a_consent_does_not_outlive_its_person():
-    assert consent.for_read([GIVEN], False, AGENCY, "contact", "verification", NOW) == (None, "unknown person")
+    read = consent.for_read([GIVEN], False, AGENCY, "contact", "verification", NOW)
+    assert read == (None, "unknown person")
 
 
 def test_a_grant_is_parsed_with_its_zone_and_must_end_in_the_future():
@@ -38,7 +39,8 @@ def test_a_grant_is_parsed_with_its_zone_and_must_end_in_the_future():
     ([], "Cần một đối tượng JSON."),
     ({"valid_until": "tomorrow"}, "valid_until phải là thời điểm ISO 8601."),
     ({"valid_until": "2027-01-01T00:00:00"}, "valid_until cần múi giờ."),
-    ({"agency_code": "", "category": "contact", "purpose": "verification", "valid_until": "2027-01-01T00:00:00Z"},
+    ({"agency_code": "", "category": "contact", "purpose": "verification",
+      "valid_until": "2027-01-01T00:00:00Z"},
      "Cần agency_code, category và purpose hợp lệ."),
     ({"agency_code": AGENCY, "category": "contact", "purpose": "verification",
       "valid_until": "2026-12-07T02:00:00Z"}, "Thời hạn đồng ý phải ở tương lai."),
@@ -51,7 +53,8 @@ def test_a_bad_grant_is_refused_with_its_reason(request_, message):
 
 def test_each_category_discloses_its_own_fields_only():
     row = {"id_number": "037090000001", "full_name": "An", "birth_date": date(1990, 3, 12), "sex": "male",
-           "address_unit_code": "NB", "address_line": "1 Phố", "email": "a@b.vn", "phone": "0912", "language": "vi"}
+           "address_unit_code": "NB", "address_line": "1 Phố", "email": "a@b.vn", "phone": "0912",
+           "language": "vi"}
     assert person.disclosed(row, ("address",)) == {"id_number": "037090000001", "address_unit_code": "NB",
                                                    "address_line": "1 Phố"}
     assert person.disclosed(row, person.ALL)["birth_date"] == "1990-03-12"

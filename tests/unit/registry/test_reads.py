@@ -1,6 +1,6 @@
-"""Registry reads with worker_factory on a real SQLite unit of work: agencies read only with consent (an unknown
-person looks the same as no consent), every read lands in the access log and the audit chain, expired documents
-are not offered, results become documents once, sign-in samples only in local mode."""
+"""Registry reads with worker_factory on a real SQLite unit of work: agencies read only with consent (an
+unknown person looks the same as no consent), every read lands in the access log and the audit chain, expired
+documents are not offered, results become documents once, sign-in samples only in local mode."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
