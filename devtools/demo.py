@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis import config
 from services.chassis.sql import make_engine
-from services.registry import storage
+from services.registry.adapters import storage
 
 # Fictitious people; ID numbers follow the structure (province 037 = Ninh Bình, century/sex, birth year).
 DEMO_PERSONS = [

@@ -23,9 +23,6 @@ KNOWN: set[str] = {
     "devtools/vnpay_sandbox.py start",
     "scripts/asyncapi.py build",
     "services/chassis/run.py main",
-    "services/intake/service.py",
-    "services/intake/service.py submit_dossier",
-    "services/registry/service.py",
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, select, text
 
-from services.intake import storage as intake_storage
+from services.intake.adapters import storage as intake_storage
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration

@@ -10,15 +10,16 @@ import hmac
 import re
 from datetime import date, datetime
 
-from services.chassis.clock import LEGAL_TZ
+from services.chassis import clock
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9.]{3,30}-\d{6}-\d{4,}$")
 
 
 def legal_day(moment: datetime) -> date:
+    """The receipt date the code carries: the day in legal time; a naive moment is refused, never guessed."""
     if moment.tzinfo is None:
         raise ValueError("moment must be timezone-aware")
-    return moment.astimezone(LEGAL_TZ).date()
+    return clock.legal_day(moment)
 
 
 def dossier_code(agency_code: str, day: date, sequence: int) -> str:

@@ -6,7 +6,11 @@ submitter's. Anything missing, doubled or foreign is refused with the reason per
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+Requirement = Mapping[str, Any]  # {code, kind: form | document, ...} from the procedure definition (workflow)
 
 
 @dataclass(frozen=True)
@@ -18,17 +22,24 @@ class Resolved:
     sha256: str = ""
 
 
-def resolve(requirements: list[dict], choices: list[dict], reusable: dict[str, dict],
-            uploads: dict[str, dict]) -> tuple[list[Resolved], dict[str, str]]:
+def wanted(requirements: Sequence[Requirement]) -> list[str]:
+    """The codes of the documents (not forms) a procedure asks for: what to look for in the registry."""
+    return [r["code"] for r in requirements if r.get("kind") == "document"]
+
+
+def resolve(requirements: Sequence[Requirement], choices: Sequence[Mapping[str, Any]],
+            reusable: Mapping[str, Mapping[str, Any]],
+            uploads: Mapping[str, Mapping[str, Any]]) -> tuple[list[Resolved], dict[str, str]]:
     """(what satisfies each requirement, errors by requirement code).
 
     `reusable`: registry document id → document (already filtered to the applicant's valid ones);
     `uploads`: upload id → upload (already filtered to the submitter's unused ones)."""
-    by_code: dict[str, list[dict]] = {}
+    by_code: dict[str, list[Mapping[str, Any]]] = {}
     for choice in choices:
         by_code.setdefault(choice["code"], []).append(choice)
     known = {r["code"] for r in requirements}
-    errors: dict[str, str] = {code: "Thành phần này không thuộc thủ tục." for code in by_code if code not in known}
+    errors: dict[str, str] = {code: "Thành phần này không thuộc thủ tục."
+                              for code in by_code if code not in known}
     resolved: list[Resolved] = []
     for requirement in requirements:
         code = requirement["code"]
@@ -43,9 +54,11 @@ def resolve(requirements: list[dict], choices: list[dict], reusable: dict[str, d
         if choice.get("reuse"):
             document = reusable.get(choice["reuse"])
             if document is None or document["doc_type"] != code:
-                errors[code] = "Giấy tờ dùng lại không có trong kho dữ liệu của người nộp hoặc đã hết hiệu lực."
+                errors[code] = ("Giấy tờ dùng lại không có trong kho dữ liệu của người nộp "
+                                "hoặc đã hết hiệu lực.")
                 continue
-            resolved.append(Resolved(code, "reused", registry_document_id=document["id"], sha256=document["sha256"]))
+            resolved.append(Resolved(code, "reused", registry_document_id=document["id"],
+                                     sha256=document["sha256"]))
         else:
             upload = uploads.get(choice["upload"])
             if upload is None:

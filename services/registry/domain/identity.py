@@ -41,9 +41,8 @@ class IdNumberInfo:
     birth_year: int
 
 
-def check_id_number(value: str, today: date | None = None) -> IdNumberInfo:
-    """Check the structure of an ID number and return what it encodes."""
-    today = today or date.today()
+def check_id_number(value: str, today: date) -> IdNumberInfo:
+    """Check the structure of an ID number and return what it encodes (no birth year after `today`'s)."""
     if not isinstance(value, str) or len(value) != 12 or not value.isdigit():
         raise InvalidIdNumber("format", "Số định danh cá nhân phải gồm đúng 12 chữ số.")
     province = value[:3]

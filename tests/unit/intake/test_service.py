@@ -7,7 +7,7 @@ from nameko.testing.services import worker_factory
 from services.chassis.config import Settings
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.chassis.events import exchange_name
-from services.intake import storage
+from services.intake.adapters import storage
 from services.intake.dependencies import RouteCache
 from services.intake.domain import codes
 from services.intake.service import IntakeService

@@ -8,7 +8,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from services.chassis.errors import Conflict, InvalidInput
-from services.registry import storage
+from services.registry.adapters import storage
 from services.registry.service import RegistryService
 from tests.support import FakeDatabase
 

@@ -9,7 +9,7 @@ from nameko.testing.services import worker_factory
 
 from devtools.demo import DEMO_PERSONS
 from services.chassis.errors import InvalidInput, NotFound
-from services.registry import storage
+from services.registry.adapters import storage
 from services.registry.domain.identity import PROVINCE_CODES, InvalidIdNumber, check_id_number
 from services.registry.service import RegistryService
 from tests.support import AUDIT_SECRET, FakeDatabase

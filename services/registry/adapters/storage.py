@@ -1,11 +1,30 @@
-"""Registry storage: persons (the registry's copy of population data) and the queries it needs."""
+"""Registry storage: persons (the registry's copy of population data), businesses, verified documents,
+consents, the access log, and the queries the use cases need (each runs in the caller's session or connection)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, bindparam, select
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    select,
+    update,
+)
 
 from services.chassis import audit, idempotency
 from services.chassis.sql import UTCDateTime, new_metadata
 from services.chassis.statements import prebuilt
+from services.registry.domain.consent import Consent
 
 metadata = new_metadata()
 # The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py
@@ -89,12 +108,10 @@ idempotency_keys = idempotency.add_table(metadata)
 
 def person_ref(key: str, id_number: str) -> str:
     """The opaque applicant reference intake puts in events (same keyed hash, same shared secret)."""
-    import hashlib
-    import hmac
-
     return hmac.new(key.encode(), id_number.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+# -- persons -------------------------------------------------------------------------------------------------
 def find_person(session, id_number: str) -> dict | None:
     query = prebuilt(("registry.find_person",), lambda: select(persons).where(
         persons.c.id_number == bindparam("id_number")))
@@ -107,3 +124,76 @@ def upsert_person(session, person: dict) -> None:
         session.execute(persons.update().where(persons.c.id_number == person["id_number"]).values(**person))
     else:
         session.execute(persons.insert().values(**person))
+
+
+def owner_of_ref(session, ref: str) -> str | None:
+    """The ID number behind an applicant reference, if the registry holds the person."""
+    return session.execute(select(persons.c.id_number).where(persons.c.ref == ref)).scalar_one_or_none()
+
+
+def some_persons(conn, limit: int) -> list[dict]:
+    """The first `limit` persons by ID number: {id_number, full_name}."""
+    rows = conn.execute(select(persons.c.id_number, persons.c.full_name)
+                        .order_by(persons.c.id_number).limit(limit))
+    return [dict(r) for r in rows.mappings()]
+
+
+# -- documents -----------------------------------------------------------------------------------------------
+def valid_documents(session, owner_id_number: str, doc_types: list[str]) -> list[dict]:
+    """The owner's documents of these types still marked valid, newest first (expiry not checked here)."""
+    table = documents
+    rows = session.execute(select(table).where(
+        table.c.owner_id_number == owner_id_number, table.c.doc_type.in_(doc_types),
+        table.c.status == "valid").order_by(table.c.issued_on.desc())).mappings()
+    return [dict(r) for r in rows]
+
+
+def mark_expired(session, document_ids: list[str]) -> None:
+    session.execute(update(documents).where(documents.c.id.in_(document_ids)).values(status="expired"))
+
+
+def find_document(session, document_id: str) -> dict | None:
+    row = session.execute(select(documents).where(documents.c.id == document_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def insert_document(session, values: dict[str, Any]) -> None:
+    session.execute(documents.insert().values(**values))
+
+
+def document_types(session) -> list[str]:
+    """Every document type the store holds (of anyone)."""
+    return [r[0] for r in session.execute(select(documents.c.doc_type).distinct()).all()]
+
+
+# -- consents ------------------------------------------------------------------------------------------------
+def consents_of(session, id_number: str) -> list[Consent]:
+    rows = session.execute(select(consents).where(consents.c.id_number == id_number)).mappings()
+    return [Consent(r["id"], r["agency_code"], r["category"], r["purpose"], r["valid_until"], r["revoked_at"])
+            for r in rows]
+
+
+def insert_consent(session, values: dict[str, Any]) -> int:
+    """The new consent's id."""
+    return session.execute(consents.insert().values(**values)).inserted_primary_key[0]
+
+
+def revoke_consent(session, consent_id: int, id_number: str, at: datetime) -> int:
+    """Rows changed: 0 when the person has no such consent still in force."""
+    return session.execute(update(consents).where(
+        consents.c.id == consent_id, consents.c.id_number == id_number,
+        consents.c.revoked_at.is_(None)).values(revoked_at=at)).rowcount
+
+
+# -- the access log ------------------------------------------------------------------------------------------
+def log_access(session, rows: list[dict[str, Any]]) -> None:
+    """Several rows in one statement."""
+    session.execute(access_log.insert(), rows)
+
+
+def access_log_of(session, id_number: str, limit: int) -> list[dict]:
+    """The latest reads of a person's data, newest first."""
+    table = access_log
+    rows = session.execute(select(table).where(table.c.id_number == id_number)
+                           .order_by(table.c.id.desc()).limit(limit)).mappings()
+    return [dict(r) for r in rows]

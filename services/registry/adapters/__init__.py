@@ -1,0 +1,1 @@
+"""The registry's adapters: its storage (SQLAlchemy tables and queries)."""
