@@ -12,8 +12,10 @@ consumers' inbox absorbs that) and never loses one. Uses AMQP_URI. Personal data
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
+import time
 
 from kombu import Connection, Exchange, Queue
 
@@ -65,21 +67,48 @@ def peek(amqp_uri: str, queue: str, limit: int = 20) -> list[dict]:
     return seen
 
 
-def requeue(amqp_uri: str, queue: str, limit: int = 1000, event_id: str | None = None) -> int:
-    """Move dead letters back to their consumer queue; all of them (up to `limit`) or the one with `event_id`."""
+def _identity(message) -> str:
+    """What makes a dead letter the same one when it comes round again: its message id, else its body's hash."""
+    message_id = (message.properties or {}).get("message_id")
+    if message_id:
+        return str(message_id)
+    body = message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8", "replace")
+    return hashlib.sha256(body).hexdigest()
+
+
+def _take(queue: Queue, settle_seconds: float):
+    """The next dead letter, waiting up to `settle_seconds` for one: messages just given back by another
+    connection (`peek`) can take a moment to be ready again, and the queue's count lags behind them."""
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        message = queue.get(no_ack=False, accept=["json", "text/plain", "application/data"])
+        if message is not None or time.monotonic() >= deadline:
+            return message
+        time.sleep(0.1)
+
+
+def requeue(amqp_uri: str, queue: str, limit: int = 1000, event_id: str | None = None,
+            settle_seconds: float = 2.0) -> int:
+    """Move dead letters back to their consumer queue; all of them (up to `limit`) or the one with `event_id`.
+
+    Each message is moved at most once per call: one that fails again and comes back to the dead-letter queue
+    while this runs (a poison message is back within milliseconds) is left there, not moved round and round."""
     original, dlq = _names(queue)
     moved = 0
+    handled: set[str] = set()
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         channel = conn.channel()
         producer = conn.Producer(channel=channel)
         skipped = []
-        # Only what is there now: a message that fails again comes back to this queue and must not be moved
-        # round and round.
-        present = Queue(dlq, channel=channel).queue_declare(passive=True).message_count
-        for _ in range(min(limit, present) if event_id is None else present):
-            message = Queue(dlq, channel=channel).get(no_ack=False, accept=["json", "text/plain", "application/data"])
+        while moved < limit:
+            message = _take(Queue(dlq, channel=channel), settle_seconds)
             if message is None:
                 break
+            key = _identity(message)
+            if key in handled:
+                skipped.append(message)  # came round again
+                break
+            handled.add(key)
             if event_id is not None and _describe(message)["event_id"] != event_id:
                 skipped.append(message)
                 continue
