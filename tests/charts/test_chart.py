@@ -593,12 +593,12 @@ def operator_secret_refs(docs) -> set[tuple[str, str]]:
 
 
 def readme_install_keys() -> set[str]:
-    """Keys the README's install step creates (`kubectl create secret ... --from-literal=<key>=...`)."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Deploy a province"):]
+    """Keys the install step of docs/deploy.md creates (`kubectl create secret ... --from-literal=<key>=...`)."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    section = text[text.index("## Install"):]
     section = section[:section.index("\n## ", 1)]
     commands = re.findall(r"kubectl create secret generic (?:[^\n]*\\\n)*[^\n]*", section)
-    assert commands, "the README's install step has no `kubectl create secret generic` command"
+    assert commands, "the install step of docs/deploy.md has no `kubectl create secret generic` command"
     return {key for command in commands for key in re.findall(r"--from-(?:literal|file)=([a-z0-9.-]+)=", command)}
 
 
@@ -618,7 +618,7 @@ def undocumented(docs) -> set[str]:
 def test_every_secret_key_the_chart_reads_is_in_the_install_docs_and_notes(helm, args):
     docs = render(helm, *args)
     assert {key for _, key in operator_secret_refs(docs)} >= {"applicant-ref-key", "web-session-secret"}
-    assert not undocumented(docs), "add these keys to README's install step and docs/deploy.md 'Secret keys'"
+    assert not undocumented(docs), "add these keys to docs/deploy.md install step and docs/deploy.md 'Secret keys'"
     installed = subprocess.run([str(helm), "install", "motcua", str(CHART), "--dry-run=client", *args],
                                capture_output=True, text=True, timeout=120)
     assert installed.returncode == 0, installed.stderr
