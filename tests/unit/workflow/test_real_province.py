@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.workflow.domain.catalogue import load_procedures, load_territory
+from services.workflow.adapters.datafiles import load_procedures, load_territory
 
 DATA = Path(__file__).resolve().parents[3] / "services" / "workflow" / "data"
 FILE = DATA / "provinces" / "ninh-binh-2025.yaml"
