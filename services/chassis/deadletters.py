@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TypedDict
 
 from kombu import Connection, Exchange, Queue
 
 from services.chassis.logs import mask_text
+from services.chassis.nameko_types import Message
 
 DLQ_PREFIX = "dlq."
 
@@ -27,7 +29,20 @@ def _names(queue: str) -> tuple[str, str]:
     return original, DLQ_PREFIX + original
 
 
-def _describe(message) -> dict:
+class DeadLetter(TypedDict):
+    """A dead letter as `show` prints it (personal data in the body masked)."""
+
+    # As the message carries them (JSON body, AMQP headers): whatever its sender wrote, None when absent.
+    event_id: object
+    type: object
+    subject: object
+    reason: object
+    deliveries: object
+    content_type: str | None
+    body: str
+
+
+def _describe(message: Message) -> DeadLetter:
     headers = message.headers or {}
     deaths = headers.get("x-death") or []
     try:
@@ -46,7 +61,7 @@ def _describe(message) -> dict:
     }
 
 
-def peek(amqp_uri: str, queue: str, limit: int = 20) -> list[dict]:
+def peek(amqp_uri: str, queue: str, limit: int = 20) -> list[DeadLetter]:
     """The first `limit` dead letters, without removing them (fetched, then returned to the queue)."""
     _, dlq = _names(queue)
     seen = []
