@@ -22,7 +22,6 @@ KNOWN: set[str] = {
     "devtools/run.py main",
     "devtools/vnpay_sandbox.py start",
     "scripts/asyncapi.py build",
-    "services/chassis/run.py main",
     "services/gateway/service.py",
     "services/gateway/web/base.py page",
     "services/intake/service.py",

@@ -4,8 +4,9 @@ pyproject.toml `follow_imports = "skip"`), so without this module every nameko o
 - Protocols for the objects nameko and kombu hand to our code (a worker's context, the service container, a
   received message): what we read from them, as nameko 2.14 and kombu 5 define it.
 - The base classes the chassis extends (`DependencyProvider`, `QueueConsumer`, `EventHandler`, the AMQP
-  `Publisher`) and the `rpc` decorator: at run time the libraries' own, imported from them; for the type checker
-  the declarations below (signatures copied from nameko 2.14.1, the last release: they will not move).
+  `Publisher`), the `ServiceRunner` and the `rpc` decorator: at run time the libraries' own, imported from
+  them; for the type checker the declarations below (signatures copied from nameko 2.14.1, the last release:
+  they will not move).
 """
 from __future__ import annotations
 
@@ -138,6 +139,21 @@ if TYPE_CHECKING:
         use_confirms: bool
         delivery_mode: int
 
+    class ServiceRunner:
+        """nameko.runners.ServiceRunner: runs service containers in this process."""
+
+        def __init__(self, config: dict[str, Any]) -> None: ...
+
+        def add_service(self, cls: type) -> None: ...
+
+        def start(self) -> None: ...
+
+        def stop(self) -> None: ...
+
+        def kill(self) -> None: ...
+
+        def wait(self) -> None: ...
+
     def rpc(fn: _F) -> _F: ...
 
 else:
@@ -146,6 +162,7 @@ else:
     from nameko.extensions import DependencyProvider
     from nameko.messaging import Consumer, QueueConsumer
     from nameko.rpc import rpc
+    from nameko.runners import ServiceRunner
 
 __all__ = ["Consumer", "DependencyProvider", "EventHandler", "ExcInfo", "GreenThread", "Message", "Publisher",
-           "QueueConsumer", "ServiceContainer", "WorkerContext", "rpc"]
+           "QueueConsumer", "ServiceContainer", "ServiceRunner", "WorkerContext", "rpc"]
