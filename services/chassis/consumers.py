@@ -146,7 +146,8 @@ class ReliableEventHandler(EventHandler):
 
     queue_consumer: DeadLetteringQueueConsumer = DeadLetteringQueueConsumer()
 
-    def __init__(self, message_cls: type[ProtoMessage], delivery_limit: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, message_cls: type[ProtoMessage], delivery_limit: int | None = None,
+                 **kwargs: Any) -> None:
         self.type_name = event_type(message_cls)
         self.delivery_limit = delivery_limit
         super().__init__(
@@ -179,7 +180,8 @@ class ReliableEventHandler(EventHandler):
             context_data.setdefault("dossier_code", event.subject)
         self._spawn(message, event, context_data, 0)
 
-    def _spawn(self, message: Message, event: Event, context_data: dict[str, Any], transient_attempts: int) -> None:
+    def _spawn(self, message: Message, event: Event, context_data: dict[str, Any],
+               transient_attempts: int) -> None:
         def handle_result(worker_ctx: WorkerContext, result: object = None,
                           exc_info: ExcInfo | None = None) -> tuple[object, ExcInfo | None]:
             if exc_info is not None and is_transient(exc_info[1]) and transient_attempts < TRANSIENT_RETRIES:

@@ -93,7 +93,8 @@ def public_event_types() -> list[str]:
     return sorted(name for name in EVENTS if not is_private(name))
 
 
-def personal_fields(descriptor: Descriptor, prefix: str = "", seen: frozenset[str] = frozenset()) -> list[str]:
+def personal_fields(descriptor: Descriptor, prefix: str = "",
+                    seen: frozenset[str] = frozenset()) -> list[str]:
     """Paths of the fields marked `(motcua.common.v1.personal) = true` in a message, nested messages included
     (`contact.email`)."""
     found = []

@@ -126,7 +126,8 @@ def after_race(db: Units, owner: str, key: str | None, digest: str, error: Integ
     raise error
 
 
-def perform(db: Units, owner: str, key: str | None, digest: str, create: Callable[[UnitOfWork], Answer]) -> Answer:
+def perform(db: Units, owner: str, key: str | None, digest: str,
+            create: Callable[[UnitOfWork], Answer]) -> Answer:
     """Run `create(uow) -> answer` in one unit of work of `db`, keeping the answer under the key in that same
     transaction; a key seen before answers from what was kept instead (`create` is not run)."""
     if key is None:

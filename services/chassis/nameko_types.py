@@ -67,7 +67,8 @@ class ServiceContainer(Protocol):
     config: dict[str, Any]
     service_name: str
 
-    def spawn_managed_thread(self, fn: Callable[[], object], identifier: str | None = None) -> GreenThread: ...
+    def spawn_managed_thread(self, fn: Callable[[], object],
+                             identifier: str | None = None) -> GreenThread: ...
 
     def spawn_worker(
         self,
@@ -131,7 +132,8 @@ if TYPE_CHECKING:
 
     class EventHandler(Consumer):
         def __init__(self, source_service: str, event_type: str, handler_type: str = ...,
-                     reliable_delivery: bool = True, requeue_on_error: bool = False, **kwargs: Any) -> None: ...
+                     reliable_delivery: bool = True, requeue_on_error: bool = False,
+                     **kwargs: Any) -> None: ...
 
     class Publisher:
         """nameko.amqp.publish.Publisher: publishes to the broker (RPC requests and replies)."""

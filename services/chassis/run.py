@@ -28,10 +28,11 @@ if TYPE_CHECKING:
     from services.chassis.config import Settings
     from services.chassis.nameko_types import ExcInfo, Message, ServiceRunner
 
-# Marks a nameko method patched here, on the patched function itself: a second call (this module imported again,
-# e.g. as __main__ and by name) never wraps it twice.
+# Marks a nameko method patched here, on the patched function itself: a second call (this module imported
+# again, e.g. as __main__ and by name, or bench/floor.py calling it) never wraps it twice.
 _SAFE = "_motcua_safe"
 Reply = tuple[object, "ExcInfo | None"]
+SendResponse = Callable[[object, object, "ExcInfo | None"], Reply]  # nameko's Responder.send_response
 
 
 def _harden_nameko() -> None:
@@ -66,7 +67,7 @@ def _harden_nameko() -> None:
         original_send = Responder.send_response
 
         def send_response(self: object, result: object, exc_info: ExcInfo | None,
-                          _original: Callable[[object, object, ExcInfo | None], Reply] = original_send) -> Reply:
+                          _original: SendResponse = original_send) -> Reply:
             try:
                 return _original(self, result, exc_info)
             except Exception as exc:  # noqa: BLE001
