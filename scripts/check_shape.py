@@ -19,8 +19,6 @@ MAX_SERVICE_LINES = 250
 KNOWN: set[str] = {
     "bench/run.py b4_floor",
     "bench/run.py main",
-    "devtools/run.py main",
-    "devtools/vnpay_sandbox.py start",
     "scripts/asyncapi.py build",
     "services/gateway/service.py",
     "services/gateway/web/base.py page",
