@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypedDict
 
 from google.protobuf import json_format
@@ -18,6 +18,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from motcua.common.v1 import options_pb2
 
+from services.chassis.clock import iso_utc, utcnow
 from services.chassis.errors import InvalidInput
 
 CONTRACT_MODULES = (
@@ -139,14 +140,6 @@ def producer_of(type_name: str) -> str:
     return parts[1]
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _timestamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def validate_payload(message_cls: type[Message], data: dict[str, Any]) -> dict[str, Any]:
     """Check `data` against `message_cls` strictly and return its canonical proto3 JSON form."""
     try:
@@ -177,7 +170,7 @@ def build_event(
     payload = dict(data)
     payload["metadata"] = {
         "event_id": event_id,
-        "occurred_at": _timestamp(occurred_at),
+        "occurred_at": iso_utc(occurred_at),
         "correlation_id": correlation_id,
         "dossier_code": subject,
     }
@@ -186,7 +179,7 @@ def build_event(
         "id": event_id,
         "source": f"motcua/{source}",
         "type": event_type(message_cls),
-        "time": _timestamp(occurred_at),
+        "time": iso_utc(occurred_at),
         "subject": subject,
         "datacontenttype": "application/json",
         "dataschema": f"proto:{event_type(message_cls)}",
