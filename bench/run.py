@@ -237,9 +237,24 @@ def b4_floor(amqp_uri: str) -> dict:
         if _line_from(service, 60).strip() != "ready":
             raise RuntimeError("B4: the bare service did not start")
         calls = RPC_CALLS * 2
-        # The callers measure the CPU themselves, of their own process, the service and the broker, over the
-        # calls only: not the interpreter's start, nor opening the 20 proxies and declaring their reply queues.
-        code = f"""
+        rpc_seconds, rpc_cpu = _b4_rpc(service, amqp_uri, calls)
+        events = MESSAGES
+        event_seconds, event_cpu = _b4_events(service, amqp_uri, events)
+    finally:
+        service.terminate()
+        try:
+            service.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            service.kill()
+    return _b4_figures(calls, rpc_seconds, rpc_cpu, events, event_seconds, event_cpu)
+
+
+def _b4_rpc(service: subprocess.Popen, amqp_uri: str, calls: int) -> tuple[float, list[float]]:
+    """`calls` bare RPC round trips from 20 callers: seconds, and CPU seconds of [service, broker,
+    callers]."""
+    # The callers measure the CPU themselves, of their own process, the service and the broker, over the
+    # calls only: not the interpreter's start, nor opening the 20 proxies and declaring their reply queues.
+    code = f"""
 import eventlet; eventlet.monkey_patch()
 import contextlib, json, os, time
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -262,41 +277,42 @@ with contextlib.ExitStack() as stack:
     seconds, after = time.perf_counter() - t0, snapshot()
 print(json.dumps({{"seconds": seconds, "cpu": [a - b for a, b in zip(after, before)]}}))
 """
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
-                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
-        if result.returncode != 0:
-            raise RuntimeError(f"B4 RPC failed:\n{result.stderr[-3000:]}")
-        measured = json.loads(result.stdout.strip().splitlines()[-1])
-        rpc_seconds, (service_s, rabbit_s, callers_s) = measured["seconds"], measured["cpu"]
-        rpc_cpu = [service_s, rabbit_s, callers_s]
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if result.returncode != 0:
+        raise RuntimeError(f"B4 RPC failed:\n{result.stderr[-3000:]}")
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    rpc_seconds, (service_s, rabbit_s, callers_s) = measured["seconds"], measured["cpu"]
+    return rpc_seconds, [service_s, rabbit_s, callers_s]
 
-        events = MESSAGES
-        exchange = Exchange("bench_floor_src.events", type="topic", durable=True)
-        before = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), time.process_time())
-        started = time.perf_counter()
-        with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
-            producer = conn.Producer(serializer="json")
-            for _ in range(events):
-                producer.publish({**PAYLOAD, "expect": events}, exchange=exchange, routing_key="ping",
-                                 delivery_mode=2, declare=[exchange], retry=False)
-        line = _line_from(service, 120).split()  # "received N" once the last event is handled
-        event_seconds = time.perf_counter() - started
-        after = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), time.process_time())
-        if line[:1] != ["received"]:
-            raise RuntimeError("B4: the bare service stopped, or did not receive every event within 120 s")
-        event_cpu = [a - b for a, b in zip(after, before, strict=True)]
-    finally:
-        service.terminate()
-        try:
-            service.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            service.kill()
+
+def _b4_events(service: subprocess.Popen, amqp_uri: str, events: int) -> tuple[float, list[float]]:
+    """`events` events published with confirms, until the bare service handled the last: seconds, and CPU
+    seconds of [service, broker, publisher]."""
+    exchange = Exchange("bench_floor_src.events", type="topic", durable=True)
+    before = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), time.process_time())
+    started = time.perf_counter()
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        producer = conn.Producer(serializer="json")
+        for _ in range(events):
+            producer.publish({**PAYLOAD, "expect": events}, exchange=exchange, routing_key="ping",
+                             delivery_mode=2, declare=[exchange], retry=False)
+    line = _line_from(service, 120).split()  # "received N" once the last event is handled
+    event_seconds = time.perf_counter() - started
+    after = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), time.process_time())
+    if line[:1] != ["received"]:
+        raise RuntimeError("B4: the bare service stopped, or did not receive every event within 120 s")
+    return event_seconds, [a - b for a, b in zip(after, before, strict=True)]
+
+
+def _b4_figures(calls: int, rpc_seconds: float, rpc_cpu: list[float], events: int, event_seconds: float,
+                event_cpu: list[float]) -> dict:
     cores = os.cpu_count() or 1
     rpc_ms = 1000 * sum(rpc_cpu) / calls
     event_ms = 1000 * sum(event_cpu) / events
-    # The dossier path's messages (see messages_per_dossier in main): four RPC round trips (the officer's receipt
-    # among them), four events (one of them delivered to two queues: counted once, so the floor below is if
-    # anything too generous; the desk's queue listing, one RPC per up to 200 dossiers, is left out too).
+    # The dossier path's messages (see messages_per_dossier in ratios): four RPC round trips (the officer's
+    # receipt among them), four events (one of them delivered to two queues: counted once, so the floor below is
+    # if anything too generous; the desk's queue listing, one RPC per up to 200 dossiers, is left out too).
     path_ms = 4 * rpc_ms + 4 * event_ms
     # The fewest any design could have: the submission's RPC, the officer's receipt RPC, the submission's event to
     # workflow, the status event to notify.
@@ -598,43 +614,11 @@ def main() -> int:
         pg.create_database("bench")
         results["B1"] = b1_database(pg.url("bench"))
         results["B4"] = b4_floor(broker.amqp_uri)  # before the platform starts: nothing else on the machine
-        env = {"MOTCUA_ENV": "local", "AMQP_URI": broker.amqp_uri, "DATABASE_URL": pg.url("bench_{service}"),
-               "SMTP_PORT": "21025", "DEV_IDP_KEY": str(VAR / "dev-idp" / "key.pem"), "LOG_LEVEL": "WARNING",
-               "MAX_WORKERS": "30", "RATE_LIMIT_SUBMIT": "100000000/60"}
-        cpu_dir = None
-        if os.environ.get("BENCH_PROFILE") == "cpu":
-            cpu_dir = VAR / "cpu-profile"
-            cpu_dir.mkdir(parents=True, exist_ok=True)
-            env["MOTCUA_CPU_PROFILE"] = str(cpu_dir)
+        env, cpu_dir = platform_env(broker.amqp_uri, pg)
         platform = Platform(env=env, log_dir=VAR / "logs", port_offset=BENCH_PORT_OFFSET, http_port=18000)
-        platform.migrate()
-        subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
-                       cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
-        platform.declare_topology()
-        platform.start_all()
+        start_platform(platform)
         results["B2"] = b2_rpc(broker.amqp_uri)
-        profilers = start_profilers(platform) if os.environ.get("BENCH_PROFILE") not in (None, "", "cpu") else []
-        if cpu_dir is not None:
-            cpu_profile_signal(platform, cpu_dir, dump=False)  # start over: only B3 counts
-        pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        pg.query("SELECT pg_stat_statements_reset()")
-        cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
-        results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
-        results["B3_sql_per_dossier"] = sql_per_dossier(pg, results["B3"]["dossiers"])
-        b3_seconds = time.perf_counter() - t0
-        results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), b3_seconds)
-        results["B3_cpu_ms_per_dossier"] = (1000 * sum(results["B3_cpu_cores"].values()) * b3_seconds
-                                            / results["B3"]["dossiers"])
-        handlers_after = handler_seconds(platform)
-        results["B3_handler_mean_ms"] = {
-            key: round(1000 * (total - handlers_before.get(key, (0, 0))[1]) / (count - handlers_before.get(key, (0, 0))[0]), 1)
-            for key, (count, total) in sorted(handlers_after.items())
-            if count - handlers_before.get(key, (0, 0))[0] >= 10}
-        if profilers:
-            results["profile"] = stop_profilers(profilers)
-        if cpu_dir is not None:
-            cpu_profile_signal(platform, cpu_dir, dump=True)
-            results["cpu_profile"] = cpu_profile_summary(cpu_dir)
+        results.update(b3_measured(platform, pg, cpu_dir))
         results["B3_open_loop"] = [] if os.environ.get("BENCH_SKIP_OPEN_LOOP") else [
             open_loop("http://127.0.0.1:18000", VAR / "mail", rate, SECONDS_PER_RATE) for rate in RATES]
     finally:
@@ -643,21 +627,88 @@ def main() -> int:
         sink.stop()
         pg.stop()
         broker.stop()
+    results["ratios"] = ratios(results)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(report(results, out))
+    return 0
+
+
+def platform_env(amqp_uri: str, pg: Postgres) -> tuple[dict, Path | None]:
+    """The services' environment on the benchmark's broker and PostgreSQL, and where CPU profiles go when
+    BENCH_PROFILE=cpu (else None)."""
+    env = {"MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": pg.url("bench_{service}"),
+           "SMTP_PORT": "21025", "DEV_IDP_KEY": str(VAR / "dev-idp" / "key.pem"), "LOG_LEVEL": "WARNING",
+           "MAX_WORKERS": "30", "RATE_LIMIT_SUBMIT": "100000000/60"}
+    cpu_dir = None
+    if os.environ.get("BENCH_PROFILE") == "cpu":
+        cpu_dir = VAR / "cpu-profile"
+        cpu_dir.mkdir(parents=True, exist_ok=True)
+        env["MOTCUA_CPU_PROFILE"] = str(cpu_dir)
+    return env, cpu_dir
+
+
+def start_platform(platform: Platform) -> None:
+    """Databases migrated, demo data loaded, queues declared, every service started."""
+    platform.migrate()
+    subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
+                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    platform.declare_topology()
+    platform.start_all()
+
+
+def b3_measured(platform: Platform, pg: Postgres, cpu_dir: Path | None) -> dict:
+    """B3 and what it cost: statements per dossier, CPU per process, time per entrypoint, and the profiles
+    when asked for."""
+    results: dict = {}
+    profilers = start_profilers(platform) if os.environ.get("BENCH_PROFILE") not in (None, "", "cpu") else []
+    if cpu_dir is not None:
+        cpu_profile_signal(platform, cpu_dir, dump=False)  # start over: only B3 counts
+    pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    pg.query("SELECT pg_stat_statements_reset()")
+    cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
+    results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
+    results["B3_sql_per_dossier"] = sql_per_dossier(pg, results["B3"]["dossiers"])
+    b3_seconds = time.perf_counter() - t0
+    results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), b3_seconds)
+    results["B3_cpu_ms_per_dossier"] = (1000 * sum(results["B3_cpu_cores"].values()) * b3_seconds
+                                        / results["B3"]["dossiers"])
+    results["B3_handler_mean_ms"] = handler_means(handlers_before, handler_seconds(platform))
+    if profilers:
+        results["profile"] = stop_profilers(profilers)
+    if cpu_dir is not None:
+        cpu_profile_signal(platform, cpu_dir, dump=True)
+        results["cpu_profile"] = cpu_profile_summary(cpu_dir)
+    return results
+
+
+def handler_means(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> dict:
+    """Mean milliseconds per call of each entrypoint between two readings (those called at least 10 times)."""
+    return {
+        key: round(1000 * (total - before.get(key, (0, 0))[1]) / (count - before.get(key, (0, 0))[0]), 1)
+        for key, (count, total) in sorted(after.items())
+        if count - before.get(key, (0, 0))[0] >= 10}
+
+
+def ratios(results: dict) -> dict:
     # Broker messages published per dossier on the benchmark's path (procedure 1.000656, no stored documents
     # asked for, routes cached): four RPCs with their replies (gateway→intake submit, intake→registry person,
     # the receiving officer's gateway→workflow receive, payment→intake dossier) and four events (DossierSubmitted,
     # DossierStatusChanged, PaymentRequested, NotificationSent): 12, plus the desk's queue listing (one RPC for up
     # to 200 waiting dossiers). The events reach five queues.
-    b3, b0, b1, b2, b4 = results["B3"], results["B0"], results["B1"], results["B2"], results["B4"]
+    b3, b0, b1 = results["B3"], results["B0"], results["B1"]
     messages_per_dossier = 4 * 2 + 4
-    results["ratios"] = {
+    return {
         "B3_broker_msgs_per_s_over_B0_publish": b3["end_to_end_per_s"] * messages_per_dossier / b0["publish_per_s"],
         "B3_dossiers_per_s_over_B1_inserts": b3["end_to_end_per_s"] / b1["inserts_per_s"],
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(results, indent=2))
-    print(f"""
+
+
+def report(results: dict, out: Path) -> str:
+    """The figures as printed: a table, the open-loop table, CPU and statements per dossier."""
+    b3, b0, b1, b2, b4 = results["B3"], results["B0"], results["B1"], results["B2"], results["B4"]
+    return (f"""
 Machine: {results['machine']['cpus']} × {results['machine']['cpu_model']}, {results['machine']['memory_gib']} GiB
 
 | benchmark | figure |
@@ -694,7 +745,6 @@ Open loop (fixed rate for {SECONDS_PER_RATE:.0f} s each):
           + "\nRun most often (per dossier): "
           + "; ".join(f"{t['service']} {t['per_dossier']} × {t['query']}" for t in results["B3_sql_per_dossier"]["top"][:12])
           + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n")
-    return 0
 
 
 if __name__ == "__main__":

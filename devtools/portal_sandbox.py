@@ -47,53 +47,8 @@ class PortalSandbox:
         return 200, {"accepted": True, "duplicate": duplicate}
 
     def start(self) -> None:
-        sandbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _json(self, status: int, body: dict) -> None:
-                data = json.dumps(body, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _body(self) -> bytes:
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-            def do_GET(self):  # noqa: N802
-                if self.path == "/sandbox/received":
-                    with sandbox._lock:
-                        return self._json(200, {"records": list(sandbox.records), "deliveries": sandbox.deliveries,
-                                                "mode": sandbox.mode})
-                self._json(404, {"error": "not found"})
-
-            def do_POST(self):  # noqa: N802
-                body = self._body()
-                if self.path == "/sandbox/mode":
-                    mode = json.loads(body or b"{}").get("mode")
-                    if mode not in ("ok", "down", "500"):
-                        return self._json(400, {"error": "mode must be ok, down or 500"})
-                    sandbox.mode = mode
-                    return self._json(200, {"mode": mode})
-                if self.path == "/api/dossier-sync":
-                    if sandbox.mode == "down":
-                        self.close_connection = True
-                        self.connection.close()  # no answer at all, as when the portal is unreachable
-                        return None
-                    if sandbox.mode == "500":
-                        return self._json(500, {"error": "portal unavailable (sandbox)"})
-                    try:
-                        record = json.loads(body)
-                    except json.JSONDecodeError:
-                        return self._json(400, {"error": "malformed JSON"})
-                    return self._json(*sandbox.receive(record))
-                self._json(404, {"error": "not found"})
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        handler = type("Handler", (_Handler,), {"sandbox": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self.port = self._server.server_address[1]  # port 0: any free port
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -102,6 +57,68 @@ class PortalSandbox:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """The portal's HTTP side: the synchronisation API and the test controls."""
+
+    sandbox: PortalSandbox  # set on the subclass `PortalSandbox.start` makes
+
+    def _json(self, status: int, body: dict) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/sandbox/received":
+            sandbox = self.sandbox
+            with sandbox._lock:
+                self._json(200, {"records": list(sandbox.records), "deliveries": sandbox.deliveries,
+                                 "mode": sandbox.mode})
+            return
+        self._json(404, {"error": "not found"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self._body()
+        if self.path == "/sandbox/mode":
+            self._set_mode(body)
+        elif self.path == "/api/dossier-sync":
+            self._sync(body)
+        else:
+            self._json(404, {"error": "not found"})
+
+    def _set_mode(self, body: bytes) -> None:
+        mode = json.loads(body or b"{}").get("mode")
+        if mode not in ("ok", "down", "500"):
+            self._json(400, {"error": "mode must be ok, down or 500"})
+            return
+        self.sandbox.mode = mode
+        self._json(200, {"mode": mode})
+
+    def _sync(self, body: bytes) -> None:
+        """One status record, answered as the mode says."""
+        if self.sandbox.mode == "down":
+            self.close_connection = True
+            self.connection.close()  # no answer at all, as when the portal is unreachable
+            return
+        if self.sandbox.mode == "500":
+            self._json(500, {"error": "portal unavailable (sandbox)"})
+            return
+        try:
+            record = json.loads(body)
+        except json.JSONDecodeError:
+            self._json(400, {"error": "malformed JSON"})
+            return
+        self._json(*self.sandbox.receive(record))
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def main(argv: list[str]) -> int:

@@ -9,7 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
+from types import FrameType
 
 from devtools.dev_ca import ensure_dev_ca
 from devtools.message_sandbox import MessageSandbox
@@ -30,15 +33,47 @@ MESSAGES_PORT = int(os.environ.get("MOTCUA_MESSAGE_SANDBOX_PORT", "8095"))
 PORTAL_PORT = int(os.environ.get("MOTCUA_PORTAL_SANDBOX_PORT", "8092"))
 
 
-def main() -> int:
-    started = time.monotonic()
-    broker = RabbitMQ(VAR / "rabbitmq", port=AMQP_PORT)
-    sink = SmtpSink(VAR / "mail", SMTP_PORT, MAIL_HTTP_PORT)
-    sandbox = Sandbox(SANDBOX_PORT, f"http://127.0.0.1:{HTTP_PORT}/api/v1/payments/vnpay/ipn")
-    messages = MessageSandbox(MESSAGES_PORT)
+@dataclass
+class Helpers:
+    """What runs beside the services: the broker, the mail sink and the sandboxes of the outside systems."""
+
+    broker: RabbitMQ
+    sink: SmtpSink
+    sandbox: Sandbox
+    messages: MessageSandbox
+    portal: PortalSandbox
+
+    @classmethod
+    def local(cls) -> Helpers:
+        return cls(
+            broker=RabbitMQ(VAR / "rabbitmq", port=AMQP_PORT),
+            sink=SmtpSink(VAR / "mail", SMTP_PORT, MAIL_HTTP_PORT),
+            sandbox=Sandbox(SANDBOX_PORT, f"http://127.0.0.1:{HTTP_PORT}/api/v1/payments/vnpay/ipn"),
+            messages=MessageSandbox(MESSAGES_PORT),
+            portal=PortalSandbox(PORTAL_PORT),
+        )
+
+    def start(self) -> None:
+        print("MotCua: starting RabbitMQ ...", flush=True)
+        self.broker.start()
+        self.sink.start()
+        self.sandbox.start()
+        self.messages.start()
+        self.portal.start()
+
+    def stop(self) -> None:
+        self.sink.stop()
+        self.sandbox.stop()
+        self.messages.stop()
+        self.portal.stop()
+        self.broker.stop()
+
+
+def service_env(helpers: Helpers) -> dict[str, str]:
+    """The environment every service starts with: local mode, and where the broker, mail and sandboxes are."""
     env = {
         "MOTCUA_ENV": "local",
-        "AMQP_URI": broker.amqp_uri,
+        "AMQP_URI": helpers.broker.amqp_uri,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(SMTP_PORT),
         "PUBLIC_URL": f"http://localhost:{HTTP_PORT}",
@@ -48,47 +83,58 @@ def main() -> int:
         "NOTIFY_PHONE_CHANNELS": "zalo,sms",
     }
     env.update(ensure_dev_ca(VAR / "dev-ca"))  # NOT FOR PRODUCTION signing certificates for results
-    portal = PortalSandbox(PORTAL_PORT)
-    env["PORTAL_SYNC_URL"] = portal.url
-    platform = Platform(env=env, log_dir=VAR / "logs", http_port=HTTP_PORT)
-    stopping = {"now": False}
+    env["PORTAL_SYNC_URL"] = helpers.portal.url
+    return env
 
-    def on_signal(signum, _frame):
-        stopping["now"] = True
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+def main() -> int:
+    started = time.monotonic()
+    helpers = Helpers.local()
+    platform = Platform(env=service_env(helpers), log_dir=VAR / "logs", http_port=HTTP_PORT)
+    stopping = _stop_requested()
     try:
-        print("MotCua: starting RabbitMQ ...", flush=True)
-        broker.start()
-        sink.start()
-        sandbox.start()
-        messages.start()
-        portal.start()
-        print("MotCua: migrating databases and loading demo data ...", flush=True)
-        platform.migrate()
-        subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
-                       cwd=REPO_ROOT, check=True)
-        platform.declare_topology()
+        helpers.start()
+        _prepare(platform)
         print("MotCua: starting services ...", flush=True)
         platform.start_all()
         print(banner(time.monotonic() - started), flush=True)
-        while not stopping["now"]:
-            for name, alive in platform.alive().items():
-                if not alive:
-                    print(f"MotCua: {name} stopped unexpectedly; restarting it (log: var/logs/{name}.log)", flush=True)
-                    platform.start(name, wait=False)
-            time.sleep(1)
+        _keep_running(platform, stopping)
     finally:
         print("\nMotCua: stopping services ...", flush=True)
         platform.stop_all()
-        sink.stop()
-        sandbox.stop()
-        messages.stop()
-        portal.stop()
-        broker.stop()
+        helpers.stop()
         print("MotCua: stopped.", flush=True)
     return 0
+
+
+def _stop_requested() -> threading.Event:
+    """Set on Ctrl-C or SIGTERM: the platform then stops (the services first, then what runs beside them)."""
+    stopping = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    return stopping
+
+
+def _prepare(platform: Platform) -> None:
+    """Databases migrated, demo data loaded, queues declared: all before the first service starts."""
+    print("MotCua: migrating databases and loading demo data ...", flush=True)
+    platform.migrate()
+    subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
+                   cwd=REPO_ROOT, check=True)
+    platform.declare_topology()
+
+
+def _keep_running(platform: Platform, stopping: threading.Event) -> None:
+    """Until a stop is requested, restart any service whose process ended."""
+    while not stopping.is_set():
+        for name in [name for name, alive in platform.alive().items() if not alive]:
+            print(f"MotCua: {name} stopped unexpectedly; restarting it (log: var/logs/{name}.log)", flush=True)
+            platform.start(name, wait=False)
+        time.sleep(1)
 
 
 def banner(seconds: float) -> str:

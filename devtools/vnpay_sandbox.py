@@ -132,75 +132,8 @@ class Sandbox:
 
     # -- HTTP -------------------------------------------------------------------------------------------------
     def start(self) -> None:
-        sandbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _send(self, status, body, content_type="text/html; charset=utf-8", headers=None):
-                data = body.encode() if isinstance(body, str) else body
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _json(self, status, payload):
-                self._send(status, json.dumps(payload, ensure_ascii=False), "application/json")
-
-            def _body(self) -> bytes:
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-            def do_GET(self):  # noqa: N802
-                url = urlparse(self.path)
-                if url.path == "/paymentv2/vpcpay.html":
-                    status, result = sandbox.open_payment(dict(parse_qsl(url.query)))
-                    if status != 200:
-                        return self._send(status, f"<h1>{html.escape(result)}</h1>")
-                    txn = sandbox.transactions[result]
-                    buttons = "".join(
-                        f'<button name="decision" value="{d}" id="{d}">{label}</button> '
-                        for d, label in (("pay", "Thanh toán"), ("fail", "Giao dịch lỗi"), ("cancel", "Huỷ")))
-                    return self._send(200, f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<title>Cổng thanh toán thử nghiệm</title></head><body>
-<h1>Cổng thanh toán thử nghiệm (sandbox, không phải cổng thật)</h1>
-<p>Đơn hàng: {html.escape(txn['order_info'])}</p><p>Số tiền: {txn['amount'] // 100:,} VND</p>
-<form method="post" action="/sandbox/decide"><input type="hidden" name="txn_ref" value="{html.escape(result)}">
-{buttons}</form></body></html>""")
-                if url.path == "/sandbox/transactions":
-                    return self._json(200, {"transactions": list(sandbox.transactions.values()),
-                                            "ipn_log": sandbox.ipn_log, "mode": sandbox.mode})
-                self._send(404, "not found")
-
-            def do_POST(self):  # noqa: N802
-                url = urlparse(self.path)
-                if url.path == "/sandbox/decide":
-                    form = dict(parse_qsl(self._body().decode()))
-                    target = sandbox.decide(form.get("txn_ref", ""), form.get("decision", ""))
-                    if target is None:
-                        return self._send(400, "unknown transaction")
-                    return self._send(302, "", headers={"Location": target})
-                if url.path == "/merchant_webapi/api/transaction":
-                    try:
-                        body = json.loads(self._body() or b"{}")
-                    except json.JSONDecodeError:
-                        return self._json(400, {"vnp_ResponseCode": "99"})
-                    refund_mode = sandbox.mode.get("refund") if body.get("vnp_Command") == "refund" else "normal"
-                    if refund_mode == "unreachable":
-                        return None  # nothing done, and the connection closes unanswered
-                    answer = sandbox.api(body)
-                    if refund_mode == "lose_answer":
-                        return None  # refunded, but the merchant never hears it: the connection closes
-                    return self._json(200, answer)
-                if url.path == "/sandbox/mode":
-                    sandbox.mode.update(json.loads(self._body() or b"{}"))
-                    return self._json(200, sandbox.mode)
-                self._send(404, "not found")
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        handler = type("Handler", (_Handler,), {"sandbox": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -208,6 +141,95 @@ class Sandbox:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """The sandbox's HTTP side: the payment page, the merchant API and the test controls."""
+
+    sandbox: Sandbox  # set on the subclass `Sandbox.start` makes
+
+    def _send(self, status: int, body: str | bytes, content_type: str = "text/html; charset=utf-8",
+              headers: dict[str, str] | None = None) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _json(self, status: int, payload: object) -> None:
+        self._send(status, json.dumps(payload, ensure_ascii=False), "application/json")
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_GET(self) -> None:  # noqa: N802
+        url = urlparse(self.path)
+        if url.path == "/paymentv2/vpcpay.html":
+            self._payment_page(dict(parse_qsl(url.query)))
+        elif url.path == "/sandbox/transactions":
+            self._json(200, {"transactions": list(self.sandbox.transactions.values()),
+                             "ipn_log": self.sandbox.ipn_log, "mode": self.sandbox.mode})
+        else:
+            self._send(404, "not found")
+
+    def _payment_page(self, params: dict) -> None:
+        """Where the citizen's browser lands: the order and three buttons (pay, fail, cancel)."""
+        status, result = self.sandbox.open_payment(params)
+        if status != 200:
+            self._send(status, f"<h1>{html.escape(result)}</h1>")
+            return
+        txn = self.sandbox.transactions[result]
+        buttons = "".join(
+            f'<button name="decision" value="{d}" id="{d}">{label}</button> '
+            for d, label in (("pay", "Thanh toán"), ("fail", "Giao dịch lỗi"), ("cancel", "Huỷ")))
+        self._send(200, f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<title>Cổng thanh toán thử nghiệm</title></head><body>
+<h1>Cổng thanh toán thử nghiệm (sandbox, không phải cổng thật)</h1>
+<p>Đơn hàng: {html.escape(txn['order_info'])}</p><p>Số tiền: {txn['amount'] // 100:,} VND</p>
+<form method="post" action="/sandbox/decide"><input type="hidden" name="txn_ref" value="{html.escape(result)}">
+{buttons}</form></body></html>""")
+
+    def do_POST(self) -> None:  # noqa: N802
+        url = urlparse(self.path)
+        if url.path == "/sandbox/decide":
+            self._decide()
+        elif url.path == "/merchant_webapi/api/transaction":
+            self._merchant_api()
+        elif url.path == "/sandbox/mode":
+            self.sandbox.mode.update(json.loads(self._body() or b"{}"))
+            self._json(200, self.sandbox.mode)
+        else:
+            self._send(404, "not found")
+
+    def _decide(self) -> None:
+        """The citizen's button: the browser goes back to the merchant's return URL."""
+        form = dict(parse_qsl(self._body().decode()))
+        target = self.sandbox.decide(form.get("txn_ref", ""), form.get("decision", ""))
+        if target is None:
+            self._send(400, "unknown transaction")
+        else:
+            self._send(302, "", headers={"Location": target})
+
+    def _merchant_api(self) -> None:
+        """QueryDR and refund; a refund's answer can be lost on purpose (`mode.refund`)."""
+        try:
+            body = json.loads(self._body() or b"{}")
+        except json.JSONDecodeError:
+            self._json(400, {"vnp_ResponseCode": "99"})
+            return
+        refund_mode = self.sandbox.mode.get("refund") if body.get("vnp_Command") == "refund" else "normal"
+        if refund_mode == "unreachable":
+            return  # nothing done, and the connection closes unanswered
+        answer = self.sandbox.api(body)
+        if refund_mode == "lose_answer":
+            return  # refunded, but the merchant never hears it: the connection closes
+        self._json(200, answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def main(argv: list[str]) -> int:

@@ -90,63 +90,82 @@ def schema_of(descriptor, comments: dict[str, str], components: dict) -> dict:
 def build() -> dict:
     comments, schemas, channels, messages = proto_comments(), {}, {}, {}
     for type_name in public_event_types():
-        service = producer_of(type_name)
         payload = schema_of(CONTRACTS[type_name].DESCRIPTOR, comments, schemas)
         short = type_name.rsplit(".", 1)[-1]
-        messages[short] = {
-            "name": type_name,
-            "title": short,
-            "summary": comments.get(type_name, ""),
-            "contentType": "application/json",
-            "headers": {"type": "object", "properties": {
-                "nameko.correlation_id": {"type": "string"}, "nameko.dossier_code": {"type": "string"}}},
-            "payload": {
-                "type": "object",
-                "required": ["specversion", "id", "source", "type", "data"],
-                "properties": {
-                    "specversion": {"const": "1.0"},
-                    "id": {"type": "string", "format": "uuid", "description": "Deduplicate on it."},
-                    "source": {"const": f"motcua/{service}"},
-                    "type": {"const": type_name},
-                    "time": {"type": "string", "format": "date-time"},
-                    "subject": {"type": "string", "description": "The dossier code, when the event is about one."},
-                    "datacontenttype": {"const": "application/json"},
-                    "dataschema": {"const": f"proto:{type_name}"},
-                    "data": payload,
-                },
-            },
-        }
-        channels[type_name] = {
-            "description": f"{comments.get(type_name, short)} Published by {service}, persistent, after the "
-                           "state change committed (transactional outbox); at least once: deduplicate on `id`.",
-            "bindings": {"amqp": {"is": "routingKey", "exchange": {
-                "name": exchange_name(type_name), "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"}}},
-            "subscribe": {"operationId": f"on{short}", "message": {"$ref": f"#/components/messages/{short}"},
-                          "bindings": {"amqp": {"ack": True}}},
-        }
+        messages[short] = message_of(type_name, payload, comments)
+        channels[type_name] = channel_of(type_name, comments)
     exchanges = sorted({exchange_name(t) for t in public_event_types()})
     return {
         "asyncapi": "2.6.0",
-        "info": {
-            "title": "MotCua dossier events",
-            "version": "1.0.0",
-            "description": (
-                "Events of a province's one-stop shop, for agencies that bind their own queues on the province's "
-                "RabbitMQ (ask the operators for a user with read access). Bind a durable (quorum) queue to the "
-                "producer's topic exchange with the event type as routing key, or `motcua.workflow.v1.#` for all of "
-                "a service's events. Agencies outside the cluster use signed webhooks instead "
-                "(/api/v1/subscriptions). Public exchanges: " + ", ".join(f"`{name}`" for name in exchanges) + ". "
-                "They carry no personal data: a citizen appears only as `applicant_ref` (a keyed reference) or as "
-                "the actor `applicant`; an agency that needs personal data asks the registry, with the citizen's "
-                "consent. The `<service>.private` exchanges are the platform's own: operators never grant agencies "
-                "access to them. Generated from protos/ by scripts/asyncapi.py; do not edit by hand."),
-        },
+        "info": info(exchanges),
         "defaultContentType": "application/json",
         "servers": {"province": {"url": "rabbitmq:5671", "protocol": "amqps", "description":
                                  "The province's RabbitMQ cluster (address given by its operators)."}},
         "x-public-exchanges": exchanges,
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},
+    }
+
+
+def message_of(type_name: str, payload: dict, comments: dict[str, str]) -> dict:
+    """An event type's message: its AMQP headers and the CloudEvents envelope around the payload."""
+    service, short = producer_of(type_name), type_name.rsplit(".", 1)[-1]
+    return {
+        "name": type_name,
+        "title": short,
+        "summary": comments.get(type_name, ""),
+        "contentType": "application/json",
+        "headers": {"type": "object", "properties": {
+            "nameko.correlation_id": {"type": "string"}, "nameko.dossier_code": {"type": "string"}}},
+        "payload": {
+            "type": "object",
+            "required": ["specversion", "id", "source", "type", "data"],
+            "properties": {
+                "specversion": {"const": "1.0"},
+                "id": {"type": "string", "format": "uuid", "description": "Deduplicate on it."},
+                "source": {"const": f"motcua/{service}"},
+                "type": {"const": type_name},
+                "time": {"type": "string", "format": "date-time"},
+                "subject": {"type": "string",
+                            "description": "The dossier code, when the event is about one."},
+                "datacontenttype": {"const": "application/json"},
+                "dataschema": {"const": f"proto:{type_name}"},
+                "data": payload,
+            },
+        },
+    }
+
+
+def channel_of(type_name: str, comments: dict[str, str]) -> dict:
+    """An event type's channel: its routing key on the producer's topic exchange."""
+    service, short = producer_of(type_name), type_name.rsplit(".", 1)[-1]
+    return {
+        "description": f"{comments.get(type_name, short)} Published by {service}, persistent, after the "
+                       "state change committed (transactional outbox); at least once: deduplicate on `id`.",
+        "bindings": {"amqp": {"is": "routingKey", "exchange": {
+            "name": exchange_name(type_name), "type": "topic", "durable": True, "autoDelete": False,
+            "vhost": "/"}}},
+        "subscribe": {"operationId": f"on{short}", "message": {"$ref": f"#/components/messages/{short}"},
+                      "bindings": {"amqp": {"ack": True}}},
+    }
+
+
+def info(exchanges: list[str]) -> dict:
+    return {
+        "title": "MotCua dossier events",
+        "version": "1.0.0",
+        "description": (
+            "Events of a province's one-stop shop, for agencies that bind their own queues on the "
+            "province's RabbitMQ (ask the operators for a user with read access). Bind a durable (quorum) "
+            "queue to the producer's topic exchange with the event type as routing key, or "
+            "`motcua.workflow.v1.#` for all of a service's events. Agencies outside the cluster use signed "
+            "webhooks instead (/api/v1/subscriptions). Public exchanges: "
+            + ", ".join(f"`{name}`" for name in exchanges) + ". "
+            "They carry no personal data: a citizen appears only as `applicant_ref` (a keyed reference) or "
+            "as the actor `applicant`; an agency that needs personal data asks the registry, with the "
+            "citizen's consent. The `<service>.private` exchanges are the platform's own: operators never "
+            "grant agencies access to them. Generated from protos/ by scripts/asyncapi.py; do not edit by "
+            "hand."),
     }
 
 

@@ -21,12 +21,28 @@ import hashlib
 import hmac
 import json
 import sys
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, Protocol, TypedDict
 
-from nameko.rpc import rpc
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, bindparam, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    bindparam,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
 
+from services.chassis.nameko_types import rpc
 from services.chassis.sql import UTCDateTime, make_engine
 from services.chassis.statements import dialect_insert, prebuilt
 
@@ -85,16 +101,16 @@ class Entry:
     actor: str
     action: str
     target: str
-    details: dict
+    details: dict[str, Any]
 
 
-def append(session, key: bytes, entries: list[Entry], now: datetime | None = None) -> int:
+def append(session: Session, key: bytes, entries: list[Entry], now: datetime | None = None) -> int:
     """Chain `entries` after the current head, inside the caller's transaction. Returns the new head seq."""
     tables = _tables()
     head_table = tables["audit_head"]
     postgres = session.get_bind().dialect.name == "postgresql"
 
-    def head_query():  # built once (hot path: every read of personal data ends here)
+    def head_query() -> Select[Any, Any]:  # built once (hot path: every read of personal data ends here)
         query = select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)
         return query.with_for_update() if postgres else query
 
@@ -102,8 +118,9 @@ def append(session, key: bytes, entries: list[Entry], now: datetime | None = Non
     head = session.execute(query).first()
     if head is None:
         _create_head(session, head_table)
-        head = session.execute(query).first()
-    seq, prev = head.seq, head.hash
+        head = session.execute(query).one()  # there now: this writer's, or the one that won the race
+    seq: int = head.seq
+    prev: str = head.hash
     at = now or datetime.now(timezone.utc)
     rows = []
     for entry in entries:
@@ -121,17 +138,33 @@ def append(session, key: bytes, entries: list[Entry], now: datetime | None = Non
     return seq
 
 
-def _create_head(session, head_table) -> None:
+def _create_head(session: Session, head_table: Table) -> None:
     """The head row, created once; two first writers racing both try, one wins, both then lock it."""
     session.execute(dialect_insert(session, head_table).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
+
+
+class _InSession(Protocol):
+    @property
+    def session(self) -> Session: ...
+
+
+class ChainedDatabase(Protocol):
+    """What `AuditChainRpc` needs of the service's `db` (a worker's chassis Database)."""
+
+    @property
+    def audit_key(self) -> bytes: ...
+
+    def unit(self) -> AbstractContextManager[_InSession]: ...
 
 
 class AuditChainRpc:
     """Mixin for a service whose database holds an audit chain (its `db` is a chassis Database): the
     `audit_verify` RPC walks the chain and says whether it is intact, and where it breaks if not."""
 
+    db: ChainedDatabase  # declared by the service class (`db = Database(...)`)
+
     @rpc
-    def audit_verify(self) -> dict:
+    def audit_verify(self) -> VerdictDict:
         with self.db.unit() as uow:
             return verify(uow.session, self.db.audit_key).to_dict()
 
@@ -145,6 +178,19 @@ def _tables() -> dict[str, Table]:
     return _METADATA.tables
 
 
+class VerdictDict(TypedDict):
+    ok: bool
+    entries: int
+    head_seq: int
+    first_bad_seq: int | None
+    reason: str
+
+
+class Head(TypedDict):
+    seq: int
+    hash: str
+
+
 @dataclass
 class Verdict:
     ok: bool
@@ -153,12 +199,12 @@ class Verdict:
     first_bad_seq: int | None = None
     reason: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> VerdictDict:
         return {"ok": self.ok, "entries": self.entries, "head_seq": self.head_seq,
                 "first_bad_seq": self.first_bad_seq, "reason": self.reason}
 
 
-def verify(session, key: bytes, batch: int = 5000) -> Verdict:
+def verify(session: Session | Connection, key: bytes, batch: int = 5000) -> Verdict:
     """Walk the chain from the start and recompute every hash; compare the end with the head."""
     tables = _tables()
     log, head_table = tables["audit_log"], tables["audit_head"]
@@ -186,7 +232,7 @@ def verify(session, key: bytes, batch: int = 5000) -> Verdict:
     return Verdict(True, count, head_seq)
 
 
-def head(session) -> dict:
+def head(session: Session | Connection) -> Head:
     head_table = _tables()["audit_head"]
     row = session.execute(select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)).first()
     return {"seq": row.seq, "hash": row.hash} if row else {"seq": 0, "hash": GENESIS}

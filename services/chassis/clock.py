@@ -7,6 +7,7 @@ import contracts in pyproject.toml name it).
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import overload
 from zoneinfo import ZoneInfo
 
 # Vietnam has one time zone, UTC+7, without daylight saving time.
@@ -15,6 +16,18 @@ LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@overload
+def iso_utc(value: datetime) -> str: ...
+
+
+@overload
+def iso_utc(value: None) -> None: ...
+
+
+@overload
+def iso_utc(value: datetime | None) -> str | None: ...
 
 
 def iso_utc(value: datetime | None) -> str | None:

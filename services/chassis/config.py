@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,13 +79,13 @@ class Settings:
     housekeeping_every_seconds: int = 3600
     # Secret used to derive opaque applicant references; the local default is for development only.
     applicant_ref_key: str = field(default="local-development-only", repr=False)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_local(self) -> bool:
         return self.env == "local"
 
-    def nameko_config(self) -> dict:
+    def nameko_config(self) -> dict[str, Any]:
         """The config dict nameko's ServiceContainer expects, plus ours under MOTCUA."""
         return {
             "AMQP_URI": self.amqp_uri,

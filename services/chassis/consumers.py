@@ -13,16 +13,33 @@ consumer starts. Here:
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 import eventlet
 import structlog
+from google.protobuf.message import Message as ProtoMessage
 from kombu import Connection, Exchange, Queue
-from nameko.events import SERVICE_POOL, EventHandler
-from nameko.messaging import Consumer, QueueConsumer
+from nameko.events import SERVICE_POOL
 
 from services.chassis import metrics
 from services.chassis.errors import ServiceError
-from services.chassis.events import UnreadableEvent, event_type, exchange_name, parse_event, producer_of
+from services.chassis.events import (
+    Event,
+    UnreadableEvent,
+    event_type,
+    exchange_name,
+    parse_event,
+    producer_of,
+)
+from services.chassis.nameko_types import (
+    Consumer,
+    EventHandler,
+    ExcInfo,
+    Message,
+    QueueConsumer,
+    WorkerContext,
+)
 
 log = structlog.get_logger()
 
@@ -81,7 +98,7 @@ def dead_letter_queue(name: str) -> Queue:
 class DeadLetteringQueueConsumer(QueueConsumer):
     """Queue consumer that rejects undecodable messages (to the dead-letter queue) instead of raising."""
 
-    def get_consumers(self, consumer_cls, channel):
+    def get_consumers(self, consumer_cls: Callable[..., Any], channel: Any) -> list[Any]:
         consumers = super().get_consumers(consumer_cls, channel)
         for consumer in consumers:
             consumer.on_decode_error = self._on_decode_error
@@ -89,16 +106,16 @@ class DeadLetteringQueueConsumer(QueueConsumer):
 
     # The broker connection can die between receiving a message and settling it; the broker then redelivers the
     # message by itself, so a failed ack/requeue/reject is logged, never allowed to kill the container.
-    def ack_message(self, message):
+    def ack_message(self, message: Message) -> None:
         _settle(message, "ack")
 
-    def requeue_message(self, message):
+    def requeue_message(self, message: Message) -> None:
         _settle(message, "requeue")
 
-    def reject_message(self, message):
+    def reject_message(self, message: Message) -> None:
         _settle(message, "reject")
 
-    def _on_decode_error(self, message, exc):
+    def _on_decode_error(self, message: Message, exc: Exception) -> None:
         log.error("event_undecodable", error=str(exc), routing_key=message.delivery_info.get("routing_key"))
         metrics.EVENTS_DEAD_LETTERED.labels(
             self.container.service_name, message.delivery_info.get("routing_key", ""), "undecodable"
@@ -106,7 +123,7 @@ class DeadLetteringQueueConsumer(QueueConsumer):
         self.reject_message(message)
 
 
-def _settle(message, how: str) -> None:
+def _settle(message: Message, how: str) -> None:
     if not message.channel.connection:
         return
     try:
@@ -127,9 +144,10 @@ class ReliableEventHandler(EventHandler):
     message that can never succeed (it is dead-lettered at once); any other exception is retried.
     """
 
-    queue_consumer = DeadLetteringQueueConsumer()
+    queue_consumer: DeadLetteringQueueConsumer = DeadLetteringQueueConsumer()
 
-    def __init__(self, message_cls, delivery_limit: int | None = None, **kwargs):
+    def __init__(self, message_cls: type[ProtoMessage], delivery_limit: int | None = None,
+                 **kwargs: Any) -> None:
         self.type_name = event_type(message_cls)
         self.delivery_limit = delivery_limit
         super().__init__(
@@ -141,13 +159,14 @@ class ReliableEventHandler(EventHandler):
             **kwargs,
         )
 
-    def setup(self):
+    def setup(self) -> None:
         settings = self.container.config.get("MOTCUA")
-        limit = self.delivery_limit or getattr(settings, "max_delivery_attempts", DEFAULT_DELIVERY_LIMIT)
+        configured: int = getattr(settings, "max_delivery_attempts", DEFAULT_DELIVERY_LIMIT)
+        limit = self.delivery_limit or configured
         self.queue = consumer_queue(self.type_name, self.container.service_name, self.method_name, limit)
         Consumer.setup(self)
 
-    def handle_message(self, body, message):
+    def handle_message(self, body: object, message: Message) -> None:
         try:
             event = parse_event(body, expected_type=self.type_name)
         except UnreadableEvent as exc:
@@ -161,8 +180,10 @@ class ReliableEventHandler(EventHandler):
             context_data.setdefault("dossier_code", event.subject)
         self._spawn(message, event, context_data, 0)
 
-    def _spawn(self, message, event, context_data, transient_attempts: int):
-        def handle_result(worker_ctx, result=None, exc_info=None):
+    def _spawn(self, message: Message, event: Event, context_data: dict[str, Any],
+               transient_attempts: int) -> None:
+        def handle_result(worker_ctx: WorkerContext, result: object = None,
+                          exc_info: ExcInfo | None = None) -> tuple[object, ExcInfo | None]:
             if exc_info is not None and is_transient(exc_info[1]) and transient_attempts < TRANSIENT_RETRIES:
                 # A dependency is down (database restarting, broker reconnecting): keep the message unacked and
                 # try again later, without spending the delivery limit meant for messages that cannot succeed.
@@ -180,7 +201,8 @@ class ReliableEventHandler(EventHandler):
         except Exception:  # ContainerBeingKilled: leave it for another consumer
             self.queue_consumer.requeue_message(message)
 
-    def handle_message_processed(self, message, result=None, exc_info=None):
+    def handle_message_processed(self, message: Message, result: object = None,
+                                 exc_info: ExcInfo | None = None) -> None:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return
@@ -201,7 +223,7 @@ class ReliableEventHandler(EventHandler):
 on_event = ReliableEventHandler.decorator
 
 
-def handlers_of(service_cls) -> list[tuple[str, str]]:
+def handlers_of(service_cls: type) -> list[tuple[str, str]]:
     """(event type, method name) for every `@on_event` of a service class."""
     found = []
     for name, member in inspect.getmembers(service_cls, inspect.isfunction):
@@ -231,13 +253,13 @@ def declare_topology(amqp_uri: str, service_classes: dict[str, type], delivery_l
     return declared
 
 
-def watch_dead_letters(amqp_uri: str, service: str, service_cls, interval: float = 30.0) -> None:
+def watch_dead_letters(amqp_uri: str, service: str, service_cls: type, interval: float = 30.0) -> None:
     """Export the depth of this service's dead-letter queues (green thread; passive declares only)."""
     names = [f"dlq.{queue_name(t, service, m)}" for t, m in handlers_of(service_cls)]
     if not names:
         return
 
-    def loop():
+    def loop() -> None:
         while True:
             try:
                 with Connection(amqp_uri, connect_timeout=5) as conn:

@@ -16,13 +16,20 @@ import json
 import random
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol, Unpack, cast
 
 import structlog
-from nameko.extensions import DependencyProvider
+from google.protobuf.message import Message as ProtoMessage
 from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
     MetaData,
+    Result,
+    Select,
     Table,
     bindparam,
     func,
@@ -36,16 +43,32 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.chassis import audit, metrics
+from services.chassis.config import Settings
 from services.chassis.errors import Unavailable
-from services.chassis.events import build_event, exchange_name
+from services.chassis.events import Envelope, Event, build_event, exchange_name
 from services.chassis.idempotency import TABLE as IDEMPOTENCY_KEYS
+from services.chassis.nameko_types import DependencyProvider, GreenThread, WorkerContext
 from services.chassis.sql import UTCDateTime, make_engine, new_metadata
 from services.chassis.statements import dialect_insert, prebuilt
 
 log = structlog.get_logger()
 
+AnySelect = Select[Unpack[tuple[Any, ...]]]
 
-def _safe_rollback(session) -> None:
+
+class Producer(Protocol):
+    """kombu.Producer, as the relay uses it."""
+
+    def publish(self, body: object, **options: Any) -> object: ...
+
+
+def _rows_affected(result: Result[Unpack[tuple[Any, ...]]]) -> int:
+    """The rows an INSERT, UPDATE or DELETE touched: SQLAlchemy answers one with a CursorResult, which its
+    `Session.execute` declares as a plain Result."""
+    return cast(CursorResult[Unpack[tuple[Any, ...]]], result).rowcount
+
+
+def _safe_rollback(session: Session) -> None:
     try:
         session.rollback()
     except Exception:  # noqa: BLE001 - the connection may already be gone; the transaction died with it
@@ -55,22 +78,23 @@ def _safe_rollback(session) -> None:
 class UnitOfWork:
     """One transaction: a session, the events it records and the inbox entries it claims."""
 
-    def __init__(self, session: Session, metadata: MetaData, source: str, correlation_id: str = ""):
+    def __init__(self, session: Session, metadata: MetaData, source: str, correlation_id: str = "") -> None:
         self.session = session
         self._outbox = metadata.tables["outbox"]
         self._inbox = metadata.tables["inbox"]
         self.source = source
         self.correlation_id = correlation_id
-        self.published: list[dict] = []
+        self.published: list[Envelope] = []
         self.duplicate = False
-        self.audit_entries: list = []
+        self.audit_entries: list[audit.Entry] = []
 
-    def audit(self, actor: str, action: str, target: str, details: dict | None = None) -> None:
+    def audit(self, actor: str, action: str, target: str, details: dict[str, Any] | None = None) -> None:
         """Record an officer action or a read of personal data in the service's audit chain; written just
         before this transaction commits (services/chassis/audit.py). Never put full ID numbers in details."""
         self.audit_entries.append(audit.Entry(actor, action, target, dict(details or {})))
 
-    def publish(self, message_cls, data: dict, subject: str = "", occurred_at: datetime | None = None) -> dict:
+    def publish(self, message_cls: type[ProtoMessage], data: dict[str, Any], subject: str = "",
+                occurred_at: datetime | None = None) -> Envelope:
         """Validate an event against its proto and add it to the outbox of this transaction."""
         envelope = build_event(
             message_cls,
@@ -103,8 +127,8 @@ class UnitOfWork:
         dialect = self.session.get_bind().dialect.name
         stmt = prebuilt(("inbox.claim", inbox, dialect), lambda: dialect_insert(self.session, inbox)
                         .on_conflict_do_nothing(index_elements=[inbox.c.event_id, inbox.c.handler]))
-        claimed = self.session.execute(stmt, {"event_id": event_id, "handler": handler,
-                                              "processed_at": datetime.now(timezone.utc)}).rowcount
+        claimed = _rows_affected(self.session.execute(stmt, {"event_id": event_id, "handler": handler,
+                                                             "processed_at": datetime.now(timezone.utc)}))
         return claimed == 1
 
 
@@ -114,14 +138,25 @@ class Database(DependencyProvider):
     Usage in a service: `db = Database(storage.metadata)`; in a worker: `with self.db.unit() as uow: ...`.
     """
 
-    def __init__(self, metadata: MetaData, relay: bool = True, relay_batch: int = 200, purge_batch: int = 1000):
+    # Set in `setup`, once the container's settings are known.
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    _autocommit_engine: Engine | None
+    is_postgres: bool
+    audit_key: bytes
+    _relay_thread: GreenThread  # set in `start` when the relay is enabled
+    _housekeeping_thread: GreenThread
+
+    def __init__(self, metadata: MetaData, relay: bool = True, relay_batch: int = 200,
+                 purge_batch: int = 1000) -> None:
         self.metadata = metadata
         self.relay_enabled = relay
         self.relay_batch = relay_batch
         self.purge_batch = purge_batch
 
-    def setup(self):
-        settings = self.container.config["MOTCUA"]
+    def setup(self) -> None:
+        settings: Settings = self.container.config["MOTCUA"]
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -135,27 +170,27 @@ class Database(DependencyProvider):
         self.audit_key = audit.chain_key(settings.applicant_ref_key)
         metrics.add_readiness_check("database", self.ping)
 
-    def start(self):
+    def start(self) -> None:
         if self.relay_enabled:
             self._relay_thread = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
         # Every service purges, relay or not: its inbox and idempotency keys grow as well.
         self._housekeeping_thread = self.container.spawn_managed_thread(self._housekeeping_loop,
                                                                          identifier="housekeeping")
 
-    def stop(self):
+    def stop(self) -> None:
         self._stopping = True
         self._wake.set()
         self._halt.set()
 
-    def kill(self):
+    def kill(self) -> None:
         self.stop()
 
-    def ping(self):
+    def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     @contextmanager
-    def unit(self, correlation_id: str = "", inbox: tuple[str, str] | None = None):
+    def unit(self, correlation_id: str = "", inbox: tuple[str, str] | None = None) -> Iterator[UnitOfWork]:
         """A transaction. With `inbox=(event_id, handler)` the event is claimed first; `uow.duplicate` tells
         the caller it was already processed (the caller then does nothing)."""
         session = self.sessions()
@@ -185,7 +220,7 @@ class Database(DependencyProvider):
             self._wake.set()
 
     @contextmanager
-    def autocommit(self):
+    def autocommit(self) -> Iterator[Connection]:
         """A connection on which every statement commits on its own: for one-statement work (a read that needs
         no snapshot shared with another statement, an atomic upsert). On PostgreSQL from a pool kept in
         autocommit mode: no BEGIN and COMMIT round trips, and no isolation level to set and reset at each
@@ -202,11 +237,11 @@ class Database(DependencyProvider):
             raise Unavailable("database_unavailable", "Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại.",
                               {"service": self.settings.service}) from exc
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> _WorkerDatabase:
         return _WorkerDatabase(self, worker_ctx)
 
     # -- the relay ---------------------------------------------------------------------------------------
-    def _relay_loop(self):
+    def _relay_loop(self) -> None:
         import eventlet
         from kombu import Connection
 
@@ -233,13 +268,13 @@ class Database(DependencyProvider):
                 eventlet.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
 
-    def relay_once(self, producer) -> int:
+    def relay_once(self, producer: Producer) -> int:
         """Publish one batch of unsent rows; return how many were published."""
         from kombu import Exchange
 
         outbox = self.metadata.tables["outbox"]
 
-        def claim():
+        def claim() -> AnySelect:
             query = (
                 select(outbox.c.seq, outbox.c.event_type, outbox.c.envelope, outbox.c.headers, outbox.c.event_id)
                 .where(outbox.c.sent_at.is_(None))
@@ -252,8 +287,8 @@ class Database(DependencyProvider):
             rows = session.execute(prebuilt(("relay.claim", outbox, self.is_postgres, self.relay_batch), claim)).all()
             if not rows:
                 return 0
-            sent = []
-            failure = None
+            sent: list[int] = []
+            failure: Exception | None = None
             for row in rows:
                 exchange = Exchange(exchange_name(row.event_type), type="topic", durable=True)
                 try:
@@ -295,12 +330,13 @@ class Database(DependencyProvider):
     def outbox_backlog(self) -> int:
         outbox = self.metadata.tables["outbox"]
         with self.engine.connect() as conn:
-            return conn.execute(
+            count: int = conn.execute(
                 select(text("count(*)")).select_from(outbox).where(outbox.c.sent_at.is_(None))
             ).scalar_one()
+        return count
 
     # -- housekeeping --------------------------------------------------------------------------------------
-    def _housekeeping_loop(self):
+    def _housekeeping_loop(self) -> None:
         every = self.settings.housekeeping_every_seconds
         # The first pass at a random point of the first interval: replicas started together (a rollout, a
         # restart of the platform) then purge apart instead of all at the same moment.
@@ -322,7 +358,7 @@ class Database(DependencyProvider):
                     ("inbox", "processed_at", settings.inbox_retention_hours)]
         if IDEMPOTENCY_KEYS in self.metadata.tables:
             expiring.append((IDEMPOTENCY_KEYS, "created_at", settings.idempotency_retention_hours))
-        purged = {}
+        purged: dict[str, int] = {}
         for name, column, hours in expiring:
             table = self.metadata.tables[name]
             purged[name] = self._purge(table, table.c[column] < now - timedelta(hours=hours))
@@ -332,7 +368,7 @@ class Database(DependencyProvider):
             log.info("housekeeping_purged", **purged)
         return purged
 
-    def _purge(self, table: Table, expired) -> int:
+    def _purge(self, table: Table, expired: ColumnElement[bool]) -> int:
         """Delete the rows of `table` matching `expired`, a batch per transaction so no lock is held for long.
 
         Keys first (LIMIT: the same statement on SQLite and PostgreSQL, which have no DELETE ... LIMIT in
@@ -350,7 +386,7 @@ class Database(DependencyProvider):
         while not self._stopping:
             with self.sessions() as session, session.begin():
                 picked = [tuple(row) for row in session.execute(pick)]
-                deleted = session.execute(delete, {"keys": picked}).rowcount if picked else 0
+                deleted = _rows_affected(session.execute(delete, {"keys": picked})) if picked else 0
             total += deleted
             if deleted < self.purge_batch:
                 break
@@ -361,18 +397,18 @@ class Database(DependencyProvider):
 class _WorkerDatabase:
     """What a worker gets: units of work that carry the worker's correlation id."""
 
-    def __init__(self, provider: Database, worker_ctx):
+    def __init__(self, provider: Database, worker_ctx: WorkerContext) -> None:
         self._provider = provider
         data = worker_ctx.data or {}
-        self.correlation_id = data.get("correlation_id") or worker_ctx.call_id
+        self.correlation_id: str = data.get("correlation_id") or worker_ctx.call_id
         self.handler = f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
 
-    def unit(self, event=None):
+    def unit(self, event: Event | None = None) -> AbstractContextManager[UnitOfWork]:
         """A unit of work; pass the consumed `event` to deduplicate on its id (see `uow.duplicate`)."""
         inbox = (event.id, self.handler) if event is not None else None
         return self._provider.unit(self.correlation_id, inbox=inbox)
 
-    def autocommit(self):
+    def autocommit(self) -> AbstractContextManager[Connection]:
         """See `Database.autocommit`."""
         return self._provider.autocommit()
 

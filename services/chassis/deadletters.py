@@ -16,10 +16,12 @@ import hashlib
 import json
 import sys
 import time
+from typing import TypedDict
 
 from kombu import Connection, Exchange, Queue
 
 from services.chassis.logs import mask_text
+from services.chassis.nameko_types import Message
 
 DLQ_PREFIX = "dlq."
 
@@ -29,7 +31,20 @@ def _names(queue: str) -> tuple[str, str]:
     return original, DLQ_PREFIX + original
 
 
-def _describe(message) -> dict:
+class DeadLetter(TypedDict):
+    """A dead letter as `show` prints it (personal data in the body masked)."""
+
+    # As the message carries them (JSON body, AMQP headers): whatever its sender wrote, None when absent.
+    event_id: object
+    type: object
+    subject: object
+    reason: object
+    deliveries: object
+    content_type: str | None
+    body: str
+
+
+def _describe(message: Message) -> DeadLetter:
     headers = message.headers or {}
     deaths = headers.get("x-death") or []
     try:
@@ -48,7 +63,7 @@ def _describe(message) -> dict:
     }
 
 
-def peek(amqp_uri: str, queue: str, limit: int = 20) -> list[dict]:
+def peek(amqp_uri: str, queue: str, limit: int = 20) -> list[DeadLetter]:
     """The first `limit` dead letters, without removing them (fetched, then returned to the queue)."""
     _, dlq = _names(queue)
     seen = []
@@ -67,7 +82,7 @@ def peek(amqp_uri: str, queue: str, limit: int = 20) -> list[dict]:
     return seen
 
 
-def _identity(message) -> str:
+def _identity(message: Message) -> str:
     """What makes a dead letter the same one when it comes round again: its message id, else its body's hash."""
     message_id = (message.properties or {}).get("message_id")
     if message_id:
@@ -76,12 +91,12 @@ def _identity(message) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _take(queue: Queue, settle_seconds: float):
+def _take(queue: Queue, settle_seconds: float) -> Message | None:
     """The next dead letter, waiting up to `settle_seconds` for one: messages just given back by another
     connection (`peek`) can take a moment to be ready again, and the queue's count lags behind them."""
     deadline = time.monotonic() + settle_seconds
     while True:
-        message = queue.get(no_ack=False, accept=["json", "text/plain", "application/data"])
+        message: Message | None = queue.get(no_ack=False, accept=["json", "text/plain", "application/data"])
         if message is not None or time.monotonic() >= deadline:
             return message
         time.sleep(0.1)

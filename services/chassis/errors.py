@@ -6,6 +6,8 @@ Services raise these (with their own `code`), the gateway turns them into `appli
 """
 from __future__ import annotations
 
+from typing import Any
+
 from nameko.exceptions import registry as _nameko_error_registry
 
 
@@ -15,11 +17,11 @@ class ServiceError(Exception):
     http_status = 500
     title = "Lỗi hệ thống"
 
-    def __init__(self, code: str, message: str = "", details: dict | None = None):
+    def __init__(self, code: str, message: str = "", details: dict[str, Any] | None = None) -> None:
         super().__init__(code, message, details or {})
         self.code = code
         self.message = message or code
-        self.details = details or {}
+        self.details: dict[str, Any] = details or {}
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

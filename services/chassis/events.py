@@ -10,13 +10,15 @@ from __future__ import annotations
 import importlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
+from typing import Any, TypedDict
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from motcua.common.v1 import options_pb2
 
+from services.chassis.clock import iso_utc, utcnow
 from services.chassis.errors import InvalidInput
 
 CONTRACT_MODULES = (
@@ -26,6 +28,20 @@ CONTRACT_MODULES = (
     "motcua.payment.v1.events_pb2",
 )
 SPEC_VERSION = "1.0"
+
+
+class Envelope(TypedDict):
+    """A CloudEvents 1.0 structured envelope as MotCua writes it (JSON on the wire, a row in the outbox)."""
+
+    specversion: str
+    id: str
+    source: str
+    type: str
+    time: str
+    subject: str
+    datacontenttype: str
+    dataschema: str
+    data: dict[str, Any]  # the payload, proto3 JSON of the event's message (`metadata` first)
 
 
 class InvalidEventPayload(InvalidInput):
@@ -52,7 +68,10 @@ METADATA_TYPE = "motcua.common.v1.EventMetadata"
 def is_event(message_cls: type[Message]) -> bool:
     """An event type is a message whose `metadata` field is the common EventMetadata (Contact, say, is not)."""
     field = message_cls.DESCRIPTOR.fields_by_name.get("metadata")
-    return field is not None and field.message_type is not None and field.message_type.full_name == METADATA_TYPE
+    if field is None or field.message_type is None:
+        return False
+    name: str = field.message_type.full_name
+    return name == METADATA_TYPE
 
 
 EVENTS = {name: cls for name, cls in CONTRACTS.items() if is_event(cls)}
@@ -61,7 +80,8 @@ EVENTS = {name: cls for name, cls in CONTRACTS.items() if is_event(cls)}
 def is_private(type_name: str) -> bool:
     """Whether an event type is private (`option (motcua.common.v1.audience) = AUDIENCE_PRIVATE`)."""
     options = CONTRACTS[type_name].DESCRIPTOR.GetOptions()
-    return options.Extensions[options_pb2.audience] == options_pb2.AUDIENCE_PRIVATE
+    private: bool = options.Extensions[options_pb2.audience] == options_pb2.AUDIENCE_PRIVATE
+    return private
 
 
 def exchange_name(type_name: str) -> str:
@@ -74,7 +94,8 @@ def public_event_types() -> list[str]:
     return sorted(name for name in EVENTS if not is_private(name))
 
 
-def personal_fields(descriptor: Descriptor, prefix: str = "", seen: frozenset = frozenset()) -> list[str]:
+def personal_fields(descriptor: Descriptor, prefix: str = "",
+                    seen: frozenset[str] = frozenset()) -> list[str]:
     """Paths of the fields marked `(motcua.common.v1.personal) = true` in a message, nested messages included
     (`contact.email`)."""
     found = []
@@ -87,11 +108,11 @@ def personal_fields(descriptor: Descriptor, prefix: str = "", seen: frozenset = 
     return found
 
 
-def public_view(type_name: str, data: dict) -> dict:
+def public_view(type_name: str, data: dict[str, Any]) -> dict[str, Any]:
     """A payload as it may leave the platform: only the fields the current contract declares, none marked personal.
     A second line behind the build check: it also drops what an older producer wrote in a field since removed
     (DossierSubmitted's `contact`, kept in event logs written before it moved to a private event)."""
-    def keep(descriptor: Descriptor, value: dict) -> dict:
+    def keep(descriptor: Descriptor, value: dict[str, Any]) -> dict[str, Any]:
         kept = {}
         for key, item in value.items():
             field = descriptor.fields_by_name.get(key)
@@ -107,7 +128,8 @@ def public_view(type_name: str, data: dict) -> dict:
 
 def event_type(message_cls: type[Message]) -> str:
     """The event type of a proto message class: its full name, e.g. `motcua.intake.v1.DossierSubmitted`."""
-    return message_cls.DESCRIPTOR.full_name
+    name: str = message_cls.DESCRIPTOR.full_name
+    return name
 
 
 def producer_of(type_name: str) -> str:
@@ -118,15 +140,7 @@ def producer_of(type_name: str) -> str:
     return parts[1]
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _timestamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def validate_payload(message_cls: type[Message], data: dict) -> dict:
+def validate_payload(message_cls: type[Message], data: dict[str, Any]) -> dict[str, Any]:
     """Check `data` against `message_cls` strictly and return its canonical proto3 JSON form."""
     try:
         message = json_format.ParseDict(data, message_cls(), ignore_unknown_fields=False)
@@ -136,26 +150,27 @@ def validate_payload(message_cls: type[Message], data: dict) -> dict:
             f"payload does not match {event_type(message_cls)}",
             {"error": str(exc)},
         ) from exc
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    canonical: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return canonical
 
 
 def build_event(
     message_cls: type[Message],
-    data: dict,
+    data: dict[str, Any],
     *,
     source: str,
     subject: str = "",
     correlation_id: str = "",
     event_id: str | None = None,
     occurred_at: datetime | None = None,
-) -> dict:
+) -> Envelope:
     """A CloudEvents envelope (dict) with a validated payload; metadata is filled in from the arguments."""
     event_id = event_id or str(uuid.uuid4())
     occurred_at = occurred_at or utcnow()
     payload = dict(data)
     payload["metadata"] = {
         "event_id": event_id,
-        "occurred_at": _timestamp(occurred_at),
+        "occurred_at": iso_utc(occurred_at),
         "correlation_id": correlation_id,
         "dossier_code": subject,
     }
@@ -164,7 +179,7 @@ def build_event(
         "id": event_id,
         "source": f"motcua/{source}",
         "type": event_type(message_cls),
-        "time": _timestamp(occurred_at),
+        "time": iso_utc(occurred_at),
         "subject": subject,
         "datacontenttype": "application/json",
         "dataschema": f"proto:{event_type(message_cls)}",
@@ -182,14 +197,15 @@ class Event:
     time: str
     subject: str
     data: Message
-    raw: dict
+    raw: dict[str, Any]  # the envelope as received
 
     @property
     def correlation_id(self) -> str:
-        return self.raw.get("data", {}).get("metadata", {}).get("correlation_id", "")
+        correlation_id: str = self.raw.get("data", {}).get("metadata", {}).get("correlation_id", "")
+        return correlation_id
 
 
-def parse_event(body, expected_type: str | None = None) -> Event:
+def parse_event(body: object, expected_type: str | None = None) -> Event:
     """Parse a received envelope; raise UnreadableEvent when it is not one of ours."""
     if not isinstance(body, dict):
         raise UnreadableEvent("body is not a JSON object")

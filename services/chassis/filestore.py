@@ -11,6 +11,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from services.chassis import pdfcheck
 from services.chassis.config import REPO_ROOT
@@ -41,6 +42,12 @@ class UnsupportedUpload(UploadRefused):
     title = "Kiểu tệp không được hỗ trợ"
 
 
+class Readable(Protocol):
+    """What an upload arrives as (a WSGI input stream, a file): read in chunks."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class StoredFile:
     id: str
@@ -58,11 +65,11 @@ def sniff(head: bytes) -> str | None:
 
 
 class FileStore:
-    def __init__(self, root: Path | None = None, max_bytes: int | None = None):
+    def __init__(self, root: Path | None = None, max_bytes: int | None = None) -> None:
         self.root = Path(root or os.environ.get("FILE_STORE_DIR") or REPO_ROOT / "var" / "files")
         self.max_bytes = max_bytes or int(os.environ.get("UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
 
-    def receive(self, stream, declared_type: str, content_length: int | None = None) -> StoredFile:
+    def receive(self, stream: Readable, declared_type: str, content_length: int | None = None) -> StoredFile:
         """Stream an upload to disk. The declared Content-Type must be accepted and match the content."""
         declared = (declared_type or "").split(";")[0].strip().lower()
         if declared not in SIGNATURES:

@@ -14,13 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Column, Index, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, Connection, Index, MetaData, String, Table, Text, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from services.chassis.errors import Conflict, InvalidInput
 from services.chassis.sql import UTCDateTime
+
+if TYPE_CHECKING:
+    from services.chassis.database import UnitOfWork
 
 MAX_KEY_LENGTH = 100
 TABLE = "idempotency_keys"
@@ -43,6 +49,15 @@ def add_table(metadata: MetaData) -> Table:
 # The same table for this module's queries, whichever service's metadata declared it.
 _keys = add_table(MetaData())
 
+Answer = dict[str, Any]  # what a create answers, kept as JSON
+Executor = Session | Connection  # the caller's transaction
+
+
+class Units(Protocol):
+    """A service's database as its workers see it (`self.db`)."""
+
+    def unit(self) -> AbstractContextManager[UnitOfWork]: ...
+
 
 def checked_key(key: str | None) -> str | None:
     """The client's key, None when there is none; longer than MAX_KEY_LENGTH is refused (never cut: two
@@ -56,14 +71,14 @@ def checked_key(key: str | None) -> str | None:
     return key
 
 
-def request_hash(request, operation: str = "") -> str:
+def request_hash(request: object, operation: str = "") -> str:
     """What identifies a request: its content and which create it is, so a key reused on another create is
     refused too. Submissions (the first user) hash the body alone, as rows kept before this module did."""
     text = json.dumps(request, sort_keys=True, default=str)
     return hashlib.sha256((f"{operation}\n{text}" if operation else text).encode()).hexdigest()
 
 
-def find(session, owner: str, key: str, digest: str) -> dict | None:
+def find(session: Executor, owner: str, key: str, digest: str) -> Answer | None:
     """The answer kept for this owner's key (with `replayed: True`), None if the key is new. Raises Conflict
     when the key was used for another request."""
     row = session.execute(select(_keys.c.request_hash, _keys.c.response).where(
@@ -75,32 +90,32 @@ def find(session, owner: str, key: str, digest: str) -> dict | None:
     return {**json.loads(row.response), "replayed": True}
 
 
-def kept_answer(session, owner: str, key: str) -> dict | None:
+def kept_answer(session: Executor, owner: str, key: str) -> Answer | None:
     """The answer kept for this owner's key whatever the request was (with `replayed: True`), None if the key is
     new: for a client that no longer holds its request (the web wizard, once the filing removed the draft)."""
     row = session.execute(select(_keys.c.response).where(_keys.c.owner == owner, _keys.c.key == key)).first()
     return None if row is None else {**json.loads(row.response), "replayed": True}
 
 
-def remember(session, owner: str, key: str, digest: str, answer: dict) -> None:
+def remember(session: Executor, owner: str, key: str, digest: str, answer: Answer) -> None:
     """Keep `answer` under the key, in the caller's transaction (the one that creates)."""
     session.execute(_keys.insert().values(owner=owner, key=key, request_hash=digest,
                                           response=json.dumps(answer, ensure_ascii=False),
                                           created_at=datetime.now(timezone.utc)))
 
 
-def replace(session, owner: str, key: str, answer: dict) -> None:
+def replace(session: Executor, owner: str, key: str, answer: Answer) -> None:
     """Keep a later answer (a create finished in a second transaction, like a refund after the gateway)."""
     session.execute(update(_keys).where(_keys.c.owner == owner, _keys.c.key == key).values(
         response=json.dumps(answer, ensure_ascii=False)))
 
 
-def forget(session, owner: str, key: str) -> None:
+def forget(session: Executor, owner: str, key: str) -> None:
     """Drop the key, in the transaction that undoes what it created, so a retry acts again."""
     session.execute(_keys.delete().where(_keys.c.owner == owner, _keys.c.key == key))
 
 
-def after_race(db, owner: str, key: str | None, digest: str, error: IntegrityError) -> dict:
+def after_race(db: Units, owner: str, key: str | None, digest: str, error: IntegrityError) -> Answer:
     """After a create failed on a unique constraint: the answer of the concurrent request with the same key
     that committed first; any other integrity error is raised again."""
     if key:
@@ -111,7 +126,8 @@ def after_race(db, owner: str, key: str | None, digest: str, error: IntegrityErr
     raise error
 
 
-def perform(db, owner: str, key: str | None, digest: str, create: Callable) -> dict:
+def perform(db: Units, owner: str, key: str | None, digest: str,
+            create: Callable[[UnitOfWork], Answer]) -> Answer:
     """Run `create(uow) -> answer` in one unit of work of `db`, keeping the answer under the key in that same
     transaction; a key seen before answers from what was kept instead (`create` is not run)."""
     if key is None:

@@ -11,9 +11,10 @@ import sys
 from urllib.parse import unquote
 
 import structlog
-from nameko.extensions import DependencyProvider
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 from services.chassis.errors import ServiceError
+from services.chassis.nameko_types import DependencyProvider, WorkerContext
 
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{9})(\d{3})(?!\d)")  # 12-digit personal ID: keep the last 3 digits
 _PHONE = re.compile(r"(?<![\d.])((?:\+?84|0)\d{2})\d{4,5}(\d{3})(?![\d.])")
@@ -33,7 +34,7 @@ def mask_text(value: str) -> str:
     return _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), value)
 
 
-def _mask(value):
+def _mask(value: object) -> object:
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, dict):
@@ -43,7 +44,7 @@ def _mask(value):
     return value
 
 
-def mask_personal_data(_logger, _name, event_dict):
+def mask_personal_data(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
     """structlog processor: mask personal data and secrets in every value."""
     return {
         k: ("***" if k.lower() in _SECRET_KEYS else _mask(v)) for k, v in event_dict.items()
@@ -68,11 +69,11 @@ class ClientErrorsWithoutTraceback(logging.Filter):
 
 def configure(service: str, level: str = "INFO") -> None:
     """Set up JSON logs on stdout for `service`; stdlib logging (nameko, kombu) goes through the same pipe."""
-    def add_service(_logger, _name, event_dict):
+    def add_service(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
         event_dict.setdefault("service", service)
         return event_dict
 
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_service,
         structlog.processors.add_log_level,
@@ -106,7 +107,7 @@ class LogContext(DependencyProvider):
     stays with this worker only.
     """
 
-    def worker_setup(self, worker_ctx):
+    def worker_setup(self, worker_ctx: WorkerContext) -> None:
         data = worker_ctx.data
         # The first worker of a request names the correlation id; nameko passes worker data on as headers
         # of every RPC it makes, and the outbox copies it into the events it writes.
@@ -119,8 +120,9 @@ class LogContext(DependencyProvider):
         if data.get("dossier_code"):
             structlog.contextvars.bind_contextvars(dossier_code=data["dossier_code"])
 
-    def worker_teardown(self, worker_ctx):
+    def worker_teardown(self, worker_ctx: WorkerContext) -> None:
         structlog.contextvars.unbind_contextvars("call_id", "correlation_id", "entrypoint", "dossier_code")
 
-    def get_dependency(self, worker_ctx):
-        return structlog.get_logger()
+    def get_dependency(self, worker_ctx: WorkerContext) -> FilteringBoundLogger:
+        logger: FilteringBoundLogger = structlog.get_logger()
+        return logger

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
+from wsgiref.types import StartResponse, WSGIEnvironment
 
-from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+from services.chassis.nameko_types import DependencyProvider, ExcInfo, GreenThread, WorkerContext
 
 HANDLER_SECONDS = Histogram(
     "motcua_handler_duration_seconds",
@@ -53,7 +55,7 @@ def add_readiness_check(name: str, check: Callable[[], None]) -> None:
     _readiness_checks[name] = check
 
 
-def readiness() -> tuple[bool, dict]:
+def readiness() -> tuple[bool, dict[str, str]]:
     results = {}
     ok = True
     for name, check in list(_readiness_checks.items()):
@@ -66,7 +68,7 @@ def readiness() -> tuple[bool, dict]:
     return ok, results
 
 
-def wsgi_app(environ, start_response):
+def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
     """WSGI app for the metrics port."""
     path = environ.get("PATH_INFO", "/")
     if path == "/metrics":
@@ -84,25 +86,27 @@ def wsgi_app(environ, start_response):
     return [b"not found\n"]
 
 
-def serve(host: str, port: int):
+def serve(host: str, port: int) -> GreenThread:
     """Serve the metrics app in a green thread (call after eventlet monkey patching)."""
     import eventlet
     import eventlet.wsgi
 
     sock = eventlet.listen((host, port))
-    return eventlet.spawn(eventlet.wsgi.server, sock, wsgi_app, log_output=False)
+    server: GreenThread = eventlet.spawn(eventlet.wsgi.server, sock, wsgi_app, log_output=False)
+    return server
 
 
 class EntrypointMetrics(DependencyProvider):
     """Observes the duration and outcome of every worker of the service."""
 
-    def setup(self):
-        self._started = {}
+    def setup(self) -> None:
+        self._started: dict[WorkerContext, float] = {}
 
-    def worker_setup(self, worker_ctx):
+    def worker_setup(self, worker_ctx: WorkerContext) -> None:
         self._started[worker_ctx] = time.perf_counter()
 
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
+    def worker_result(self, worker_ctx: WorkerContext, result: object = None,
+                      exc_info: ExcInfo | None = None) -> None:
         started = self._started.pop(worker_ctx, None)
         if started is None:
             return
@@ -114,5 +118,5 @@ class EntrypointMetrics(DependencyProvider):
             worker_ctx.service_name, entrypoint.method_name, type(entrypoint).__name__, outcome
         ).observe(time.perf_counter() - started)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> None:
         return None

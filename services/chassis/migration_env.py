@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool
 
 
-def run(metadata) -> None:
+def run(metadata: MetaData) -> None:
     url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:

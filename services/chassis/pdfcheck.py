@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
 
 # Names that start actions we never want to run on an officer's machine (ISO 32000-1 §12.6.4).
 FORBIDDEN_NAMES = {b"JavaScript": "javascript", b"JS": "javascript", b"Launch": "launch_action"}
@@ -19,12 +20,12 @@ _HTML = re.compile(rb"<\s*(?:script|html|body|iframe|svg|!doctype)\b", re.I)
 MAX_INFLATED = 64 * 1024 * 1024  # a compression bomb stops here
 
 
-def _names(data: bytes):
+def _names(data: bytes) -> Iterator[bytes]:
     for match in _NAME.finditer(data):
         yield _HEX.sub(lambda m: bytes([int(m.group(1), 16)]), match.group(1))
 
 
-def _inflated(streams: list[bytes]):
+def _inflated(streams: list[bytes]) -> Iterator[bytes]:
     budget = MAX_INFLATED
     for raw in streams:
         inflater = zlib.decompressobj()

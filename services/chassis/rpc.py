@@ -1,6 +1,8 @@
 """RPC calls with a deadline: nameko 2's proxies wait forever for a reply, a citizen must not."""
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import eventlet
 from kombu.exceptions import OperationalError as BrokerError
 from nameko.exceptions import UnknownService
@@ -10,8 +12,21 @@ from services.chassis.errors import Unavailable
 DEFAULT_TIMEOUT = 10.0
 
 
-def call(method_proxy, *args, timeout: float = DEFAULT_TIMEOUT, **kwargs):
-    """Call `self.<proxy>.<method>` and wait at most `timeout` seconds for the reply."""
+class RpcReply(Protocol):
+    """nameko's pending reply (`nameko.rpc.RpcReply`)."""
+
+    def result(self) -> Any: ...
+
+
+class MethodProxy(Protocol):
+    """`self.<proxy>.<method>` (`nameko.rpc.MethodProxy`)."""
+
+    def call_async(self, *args: Any, **kwargs: Any) -> RpcReply: ...
+
+
+def call(method_proxy: MethodProxy, *args: Any, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Any:
+    """Call `self.<proxy>.<method>` and wait at most `timeout` seconds for the reply (the callee's answer, as
+    nameko's JSON serializer gives it back)."""
     try:
         reply = method_proxy.call_async(*args, **kwargs)
     except UnknownService as exc:

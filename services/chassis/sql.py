@@ -3,7 +3,7 @@ type, metadata with the naming convention and the outbox and inbox tables, and t
 from __future__ import annotations
 
 import time
-from datetime import timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import (
     BigInteger,
@@ -18,25 +18,27 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes, stored in UTC on every backend (SQLite keeps no zone of its own)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime refused: times are timezone-aware")
         return value.astimezone(timezone.utc)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -99,7 +101,7 @@ def make_engine(url: str, pool_size: int = 10, isolation_level: str | None = Non
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -124,7 +126,8 @@ def _ping_when_idle(engine: Engine) -> None:
     disconnect and empties the pool, and the unit of work answers Unavailable (the caller retries)."""
 
     @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_conn, record, _proxy):
+    def _checkout(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry,
+                  _proxy: PoolProxiedConnection) -> None:
         if time.monotonic() - record.info.get("last_used", 0.0) <= PING_AFTER_IDLE_SECONDS:
             return
         try:
@@ -135,6 +138,6 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"idle connection is dead: {exc}") from exc
 
     @event.listens_for(engine, "checkin")
-    def _checkin(_dbapi_conn, record):
+    def _checkin(_dbapi_conn: DBAPIConnection | None, record: ConnectionPoolEntry | None) -> None:
         if record is not None:
             record.info["last_used"] = time.monotonic()

@@ -1,11 +1,14 @@
 """Validation of what enters a service (RPC arguments, HTTP bodies) with marshmallow: one helper, one error."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 from marshmallow import Schema, ValidationError
 
 from services.chassis.errors import InvalidInput
 
-_SCHEMAS: dict[type, Schema] = {}
+_SCHEMAS: dict[type[Schema], Schema] = {}
 
 
 def schema_instance(schema: type[Schema] | Schema) -> Schema:
@@ -15,9 +18,13 @@ def schema_instance(schema: type[Schema] | Schema) -> Schema:
     return schema
 
 
-def load(schema: type[Schema] | Schema, data: object) -> dict:
+def load(schema: type[Schema] | Schema, data: object) -> dict[str, Any]:
     """The loaded data, or InvalidInput `invalid_request` naming every bad field (`details.fields`)."""
+    # Whatever arrived goes to marshmallow as it is: a body that is not an object is its ValidationError
+    # ("Invalid input type"), reported like any other bad field.
+    raw = cast(Mapping[str, Any], data if data is not None else {})
     try:
-        return schema_instance(schema).load(data if data is not None else {})
+        loaded: dict[str, Any] = schema_instance(schema).load(raw)
     except ValidationError as exc:
         raise InvalidInput("invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": exc.messages}) from None
+    return loaded
