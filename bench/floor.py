@@ -8,6 +8,7 @@ a kombu producer with publisher confirms (as the outbox relay publishes them), a
 used from /proc. Dividing the machine's cores by the CPU of the dossier path's messages gives a ceiling no code
 built on these parts can pass, whatever the services do between the messages.
 """
+
 from __future__ import annotations
 
 import eventlet
@@ -20,7 +21,9 @@ from nameko.events import event_handler  # noqa: E402
 from nameko.rpc import rpc  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
-SOURCE = "bench_floor_src"  # events arrive on the exchange "bench_floor_src.events", as the relay publishes them
+SOURCE = (
+    "bench_floor_src"  # events arrive on the exchange "bench_floor_src.events", as the relay publishes them
+)
 EVENT = "ping"
 
 

@@ -12,6 +12,7 @@ stacks in bench/results/profile-*). BENCH_PROFILE=cpu profiles every service on 
 thread: what used the processor, not what waited; needs `.venv/bin/pip install yappi`).
 BENCH_SKIP_OPEN_LOOP=1 skips the open-loop table.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,9 +84,17 @@ class ReceiptDesk(threading.Thread):
 
     def __init__(self, base_url: str):
         super().__init__(daemon=True)
-        token = requests.post(f"{base_url}/dev/token", json={
-            "sub": "bench-desk", "kind": "officer", "unit": RECEIVING_UNIT, "roles": ["receiver"],
-            "ttl_seconds": 86400}, timeout=10).json()["access_token"]
+        token = requests.post(
+            f"{base_url}/dev/token",
+            json={
+                "sub": "bench-desk",
+                "kind": "officer",
+                "unit": RECEIVING_UNIT,
+                "roles": ["receiver"],
+                "ttl_seconds": 86400,
+            },
+            timeout=10,
+        ).json()["access_token"]
         self.base_url, self.headers = base_url, {"Authorization": f"Bearer {token}"}
         self.stopped = threading.Event()
         self.received = 0
@@ -94,12 +103,20 @@ class ReceiptDesk(threading.Thread):
         session = requests.Session()
         while not self.stopped.is_set():
             try:
-                page = session.get(f"{self.base_url}/api/v1/queue", headers=self.headers, timeout=30,
-                                   params={"status": "submitted", "limit": "200"})
+                page = session.get(
+                    f"{self.base_url}/api/v1/queue",
+                    headers=self.headers,
+                    timeout=30,
+                    params={"status": "submitted", "limit": "200"},
+                )
                 items = page.json().get("items", []) if page.status_code == 200 else []
                 for item in items:
-                    done = session.post(f"{self.base_url}/api/v1/dossiers/{item['dossier_code']}/actions",
-                                        headers=self.headers, json={"action": "receive"}, timeout=30)
+                    done = session.post(
+                        f"{self.base_url}/api/v1/dossiers/{item['dossier_code']}/actions",
+                        headers=self.headers,
+                        json={"action": "receive"},
+                        timeout=30,
+                    )
                     self.received += done.status_code == 200
             except (requests.RequestException, ValueError):
                 items = []
@@ -112,16 +129,29 @@ class ReceiptDesk(threading.Thread):
 
 
 def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown")
-    memory = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    memory = next(
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gib": memory}
 
 
 def b0_broker(amqp_uri: str) -> dict:
-    queue = Queue(f"bench-{uuid.uuid4().hex[:6]}", Exchange("bench", type="direct", durable=True), "bench",
-                  durable=True)
+    queue = Queue(
+        f"bench-{uuid.uuid4().hex[:6]}", Exchange("bench", type="direct", durable=True), "bench", durable=True
+    )
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         producer = conn.Producer(serializer="json")
         queue(conn.channel()).declare()
@@ -148,13 +178,20 @@ def b0_broker(amqp_uri: str) -> dict:
 def b1_database(url: str) -> dict:
     engine = create_engine(url)
     md = MetaData()
-    table = Table(f"bench_{uuid.uuid4().hex[:6]}", md, Column("id", Integer, primary_key=True),
-                  Column("code", String(60)), Column("body", Text))
+    table = Table(
+        f"bench_{uuid.uuid4().hex[:6]}",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("code", String(60)),
+        Column("body", Text),
+    )
     md.create_all(engine)
     started = time.perf_counter()
     for i in range(ROWS):
         with engine.begin() as conn:
-            conn.execute(table.insert().values(code=f"000.00.07.H41-261122-{i:04d}", body=json.dumps(PAYLOAD)))
+            conn.execute(
+                table.insert().values(code=f"000.00.07.H41-261122-{i:04d}", body=json.dumps(PAYLOAD))
+            )
     rate = ROWS / (time.perf_counter() - started)
     md.drop_all(engine)
     engine.dispose()
@@ -190,8 +227,13 @@ q = statistics.quantiles(lat, n=100)
 out["twenty_callers"] = {{"calls_per_s": len(lat) / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}}
 print(json.dumps(out))
 """
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     if result.returncode != 0:
         raise RuntimeError(f"B2 failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -209,7 +251,9 @@ def rabbit_pids() -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if f"RABBITMQ_NODE_PORT={BENCH_AMQP_PORT}".encode() in (entry / "environ").read_bytes().split(b"\0"):
+                if f"RABBITMQ_NODE_PORT={BENCH_AMQP_PORT}".encode() in (entry / "environ").read_bytes().split(
+                    b"\0"
+                ):
                     pids.append(int(entry.name))
             except OSError:
                 continue
@@ -230,9 +274,14 @@ def _line_from(process: subprocess.Popen, timeout: float) -> str:
 def b4_floor(amqp_uri: str) -> dict:
     """B4, the messaging floor (bench/floor.py): CPU per bare nameko RPC round trip and per event, summed over
     every process involved (callers or publisher, the bare service, RabbitMQ), with nothing else running."""
-    service = subprocess.Popen([sys.executable, "-m", "bench.floor", amqp_uri], cwd=REPO_ROOT, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    service = subprocess.Popen(
+        [sys.executable, "-m", "bench.floor", amqp_uri],
+        cwd=REPO_ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     try:
         if _line_from(service, 60).strip() != "ready":
             raise RuntimeError("B4: the bare service did not start")
@@ -277,8 +326,13 @@ with contextlib.ExitStack() as stack:
     seconds, after = time.perf_counter() - t0, snapshot()
 print(json.dumps({{"seconds": seconds, "cpu": [a - b for a, b in zip(after, before)]}}))
 """
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     if result.returncode != 0:
         raise RuntimeError(f"B4 RPC failed:\n{result.stderr[-3000:]}")
     measured = json.loads(result.stdout.strip().splitlines()[-1])
@@ -295,8 +349,14 @@ def _b4_events(service: subprocess.Popen, amqp_uri: str, events: int) -> tuple[f
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         producer = conn.Producer(serializer="json")
         for _ in range(events):
-            producer.publish({**PAYLOAD, "expect": events}, exchange=exchange, routing_key="ping",
-                             delivery_mode=2, declare=[exchange], retry=False)
+            producer.publish(
+                {**PAYLOAD, "expect": events},
+                exchange=exchange,
+                routing_key="ping",
+                delivery_mode=2,
+                declare=[exchange],
+                retry=False,
+            )
     line = _line_from(service, 120).split()  # "received N" once the last event is handled
     event_seconds = time.perf_counter() - started
     after = (process_cpu(service.pid), cpu_snapshot().get("rabbitmq", 0.0), time.process_time())
@@ -305,8 +365,14 @@ def _b4_events(service: subprocess.Popen, amqp_uri: str, events: int) -> tuple[f
     return event_seconds, [a - b for a, b in zip(after, before, strict=True)]
 
 
-def _b4_figures(calls: int, rpc_seconds: float, rpc_cpu: list[float], events: int, event_seconds: float,
-                event_cpu: list[float]) -> dict:
+def _b4_figures(
+    calls: int,
+    rpc_seconds: float,
+    rpc_cpu: list[float],
+    events: int,
+    event_seconds: float,
+    event_cpu: list[float],
+) -> dict:
     cores = os.cpu_count() or 1
     rpc_ms = 1000 * sum(rpc_cpu) / calls
     event_ms = 1000 * sum(event_cpu) / events
@@ -318,21 +384,39 @@ def _b4_figures(calls: int, rpc_seconds: float, rpc_cpu: list[float], events: in
     # workflow, the status event to notify.
     least_ms = 2 * rpc_ms + 2 * event_ms
     return {
-        "rpc": {"calls": calls, "callers": 20, "calls_per_s": calls / rpc_seconds, "cpu_ms_per_call": rpc_ms,
-                "cpu_ms_split": {"callers": 1000 * rpc_cpu[2] / calls, "service": 1000 * rpc_cpu[0] / calls,
-                                 "rabbitmq": 1000 * rpc_cpu[1] / calls}},
-        "events": {"events": events, "events_per_s": events / event_seconds, "cpu_ms_per_event": event_ms,
-                   "cpu_ms_split": {"publisher": 1000 * event_cpu[2] / events,
-                                    "service": 1000 * event_cpu[0] / events,
-                                    "rabbitmq": 1000 * event_cpu[1] / events}},
-        "path_cpu_ms": path_ms, "path_ceiling_per_s": cores * 1000 / path_ms,
-        "least_cpu_ms": least_ms, "least_ceiling_per_s": cores * 1000 / least_ms,
+        "rpc": {
+            "calls": calls,
+            "callers": 20,
+            "calls_per_s": calls / rpc_seconds,
+            "cpu_ms_per_call": rpc_ms,
+            "cpu_ms_split": {
+                "callers": 1000 * rpc_cpu[2] / calls,
+                "service": 1000 * rpc_cpu[0] / calls,
+                "rabbitmq": 1000 * rpc_cpu[1] / calls,
+            },
+        },
+        "events": {
+            "events": events,
+            "events_per_s": events / event_seconds,
+            "cpu_ms_per_event": event_ms,
+            "cpu_ms_split": {
+                "publisher": 1000 * event_cpu[2] / events,
+                "service": 1000 * event_cpu[0] / events,
+                "rabbitmq": 1000 * event_cpu[1] / events,
+            },
+        },
+        "path_cpu_ms": path_ms,
+        "path_ceiling_per_s": cores * 1000 / path_ms,
+        "least_cpu_ms": least_ms,
+        "least_ceiling_per_s": cores * 1000 / least_ms,
     }
 
 
 def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dict:
     """Submissions at a fixed rate regardless of how fast answers come (open loop): latency at that load."""
-    token = requests.post(f"{base_url}/dev/token", json={"sub": "037090000001"}, timeout=10).json()["access_token"]
+    token = requests.post(f"{base_url}/dev/token", json={"sub": "037090000001"}, timeout=10).json()[
+        "access_token"
+    ]
     headers = {"Authorization": f"Bearer {token}"}
     total = int(rate * seconds)
     latencies, errors, lock, accepted = [], [0], threading.Lock(), []
@@ -349,8 +433,12 @@ def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dic
         t0 = due
         code = None
         try:
-            response = session.post(f"{base_url}/api/v1/dossiers", headers=headers, timeout=30,
-                                    json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}})
+            response = session.post(
+                f"{base_url}/api/v1/dossiers",
+                headers=headers,
+                timeout=30,
+                json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
+            )
             if response.status_code == 201:
                 code = response.json()["code"]
         except requests.RequestException:
@@ -377,13 +465,22 @@ def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dic
     desk.stop()
     q = statistics.quantiles(latencies, n=100)
     notified = len(set(accepted) & notified_codes(mail_dir, before_names))
-    return {"rate": rate, "sent": total, "errors": errors[0], "notified": notified,
-            "p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000,
-            "drain_s": drained - seconds}
+    return {
+        "rate": rate,
+        "sent": total,
+        "errors": errors[0],
+        "notified": notified,
+        "p50_ms": q[49] * 1000,
+        "p95_ms": q[94] * 1000,
+        "p99_ms": q[98] * 1000,
+        "drain_s": drained - seconds,
+    }
 
 
 def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
-    token = requests.post(f"{base_url}/dev/token", json={"sub": "037090000001"}, timeout=10).json()["access_token"]
+    token = requests.post(f"{base_url}/dev/token", json={"sub": "037090000001"}, timeout=10).json()[
+        "access_token"
+    ]
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
     errors = 0
@@ -398,8 +495,12 @@ def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
         session = requests.Session()
         for _ in iter(lambda: next(counter, None), None):
             t0 = time.perf_counter()
-            response = session.post(f"{base_url}/api/v1/dossiers", headers=headers, timeout=30,
-                                    json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}})
+            response = session.post(
+                f"{base_url}/api/v1/dossiers",
+                headers=headers,
+                timeout=30,
+                json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
+            )
             with lock:
                 latencies.append(time.perf_counter() - t0)
                 errors += response.status_code != 201
@@ -422,10 +523,18 @@ def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
     # Counted by dossier: each accepted dossier's code must appear in a message (no loss, no double counting).
     delivered = len(set(accepted) & notified_codes(mail_dir, before_names))
     q = statistics.quantiles(latencies, n=100)
-    return {"dossiers": DOSSIERS, "clients": CLIENTS, "errors": errors, "notified": delivered,
-            "received_by_desk": desk.received,
-            "accepted_per_s": DOSSIERS / accepted_s, "end_to_end_per_s": delivered / total_s,
-            "p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000}
+    return {
+        "dossiers": DOSSIERS,
+        "clients": CLIENTS,
+        "errors": errors,
+        "notified": delivered,
+        "received_by_desk": desk.received,
+        "accepted_per_s": DOSSIERS / accepted_s,
+        "end_to_end_per_s": delivered / total_s,
+        "p50_ms": q[49] * 1000,
+        "p95_ms": q[94] * 1000,
+        "p99_ms": q[98] * 1000,
+    }
 
 
 def cpu_snapshot() -> dict[str, float]:
@@ -470,7 +579,9 @@ def handler_seconds(platform: Platform) -> dict[str, tuple[float, float]]:
 
     out = {}
     for name in platform.processes:
-        with urllib.request.urlopen(f"http://127.0.0.1:{platform.metrics_port(name)}/metrics", timeout=30) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{platform.metrics_port(name)}/metrics", timeout=30
+        ) as r:
             text = r.read().decode()
         for line in text.splitlines():
             if not line.startswith("motcua_handler_duration_seconds_"):
@@ -489,8 +600,10 @@ def handler_seconds(platform: Platform) -> dict[str, tuple[float, float]]:
 def sql_per_dossier(pg: Postgres, dossiers: int) -> dict:
     """Statements each service's database ran per dossier during B3 (pg_stat_statements, reset before it),
     transactions among them (COMMIT), and the statements run most often."""
-    rows = pg.query("SELECT d.datname, s.query, s.calls FROM pg_stat_statements s JOIN pg_database d "
-                    "ON d.oid = s.dbid WHERE d.datname LIKE 'bench\\_%'")
+    rows = pg.query(
+        "SELECT d.datname, s.query, s.calls FROM pg_stat_statements s JOIN pg_database d "
+        "ON d.oid = s.dbid WHERE d.datname LIKE 'bench\\_%'"
+    )
     per_service: dict[str, dict] = {}
     top = []
     for datname, query, calls in rows:
@@ -501,14 +614,18 @@ def sql_per_dossier(pg: Postgres, dossiers: int) -> dict:
             entry["transactions"] += calls / dossiers
         top.append((calls / dossiers, service, " ".join(query.split())[:160]))
     top.sort(reverse=True)
-    return {"services": {k: {n: round(v, 1) for n, v in e.items()} for k, e in sorted(per_service.items())},
-            "top": [{"per_dossier": round(n, 2), "service": s, "query": q} for n, s, q in top if n >= 0.05]}
+    return {
+        "services": {k: {n: round(v, 1) for n, v in e.items()} for k, e in sorted(per_service.items())},
+        "top": [{"per_dossier": round(n, 2), "service": s, "query": q} for n, s, q in top if n >= 0.05],
+    }
 
 
 def cpu_used(before: dict, after: dict, seconds: float) -> dict[str, float]:
     """Share of one core each part used over `seconds` (1.0 = a whole core)."""
-    return {name: round((after.get(name, 0.0) - before.get(name, 0.0)) / seconds, 3)
-            for name in sorted(after, key=lambda n: before.get(n, 0.0) - after[n])}
+    return {
+        name: round((after.get(name, 0.0) - before.get(name, 0.0)) / seconds, 3)
+        for name in sorted(after, key=lambda n: before.get(n, 0.0) - after[n])
+    }
 
 
 def start_profilers(platform: Platform) -> list[tuple[str, subprocess.Popen, Path]]:
@@ -520,9 +637,29 @@ def start_profilers(platform: Platform) -> list[tuple[str, subprocess.Popen, Pat
     out = []
     for name, proc in platform.processes.items():
         path = RESULTS / f"profile-{name}.txt"
-        out.append((name, subprocess.Popen([str(spy), "record", "--pid", str(proc.pid), "--format", "raw",
-                                            "--rate", "100", "--output", str(path), "--nonblocking"],
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), path))
+        out.append(
+            (
+                name,
+                subprocess.Popen(
+                    [
+                        str(spy),
+                        "record",
+                        "--pid",
+                        str(proc.pid),
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "100",
+                        "--output",
+                        str(path),
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                ),
+                path,
+            )
+        )
     time.sleep(1)
     return out
 
@@ -552,7 +689,9 @@ def stop_profilers(profilers) -> dict:
         summary[name] = {"samples": samples, "own": own.most_common(12), "total": total.most_common(25)}
     grand = sum(v["samples"] for v in summary.values()) or 1
     for name, data in summary.items():
-        print(f"\n== {name}: {data['samples']} samples ({100 * data['samples'] / grand:.0f}% of all services)")
+        print(
+            f"\n== {name}: {data['samples']} samples ({100 * data['samples'] / grand:.0f}% of all services)"
+        )
         for frame, n in data["own"]:
             print(f"   own {100 * n / max(data['samples'], 1):5.1f}%  {frame}")
         for frame, n in data["total"]:
@@ -567,7 +706,11 @@ def cpu_profile_signal(platform: Platform, directory: Path, dump: bool) -> None:
     for proc in platform.processes.values():
         proc.send_signal(signal.SIGUSR1 if dump else signal.SIGUSR2)
     deadline = time.monotonic() + 120
-    while dump and len(list(directory.glob("*.pstat"))) < len(platform.processes) and time.monotonic() < deadline:
+    while (
+        dump
+        and len(list(directory.glob("*.pstat"))) < len(platform.processes)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.5)
 
 
@@ -582,13 +725,18 @@ def cpu_profile_summary(directory: Path) -> dict:
         service = path.stem.split("-")[0]
         stats = pstats.Stats(str(path), stream=io.StringIO())
         platform_code = str(REPO_ROOT / "services")
-        rows = [(f"{Path(file).name}:{line} {func}", cc, tt, ct, file.startswith(platform_code))
-                for (file, line, func), (cc, _nc, tt, ct, _callers) in stats.stats.items()]
+        rows = [
+            (f"{Path(file).name}:{line} {func}", cc, tt, ct, file.startswith(platform_code))
+            for (file, line, func), (cc, _nc, tt, ct, _callers) in stats.stats.items()
+        ]
         total = sum(r[2] for r in rows) or 1e-9
         own = sorted(rows, key=lambda r: -r[2])[:20]
         ours = sorted((r for r in rows if r[4]), key=lambda r: -r[3])[:20]
-        summary[service] = {"cpu_s": total, "own": [(r[0], round(r[2], 3), r[1]) for r in own],
-                            "cumulative": [(r[0], round(r[3], 3), r[1]) for r in ours]}
+        summary[service] = {
+            "cpu_s": total,
+            "own": [(r[0], round(r[2], 3), r[1]) for r in own],
+            "cumulative": [(r[0], round(r[3], 3), r[1]) for r in ours],
+        }
         print(f"\n== {service}: {total:.2f} CPU s in the profiled functions")
         for name, seconds, calls in summary[service]["own"]:
             print(f"   own {100 * seconds / total:5.1f}%  {calls:>7} calls  {name}")
@@ -601,8 +749,12 @@ def main() -> int:
     shutil.rmtree(VAR, ignore_errors=True)
     broker = RabbitMQ(VAR / "rabbitmq", port=BENCH_AMQP_PORT)
     # pg_stat_statements: how many statements (and transactions) each service runs per dossier.
-    pg = Postgres(VAR / "pg", port=55442, fast=False,
-                  settings=("shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"))
+    pg = Postgres(
+        VAR / "pg",
+        port=55442,
+        fast=False,
+        settings=("shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"),
+    )
     sink = SmtpSink(VAR / "mail", 21025, 21026)
     results: dict = {"when": datetime.now(timezone.utc).isoformat(), "machine": machine()}
     platform = None
@@ -619,8 +771,11 @@ def main() -> int:
         start_platform(platform)
         results["B2"] = b2_rpc(broker.amqp_uri)
         results.update(b3_measured(platform, pg, cpu_dir))
-        results["B3_open_loop"] = [] if os.environ.get("BENCH_SKIP_OPEN_LOOP") else [
-            open_loop("http://127.0.0.1:18000", VAR / "mail", rate, SECONDS_PER_RATE) for rate in RATES]
+        results["B3_open_loop"] = (
+            []
+            if os.environ.get("BENCH_SKIP_OPEN_LOOP")
+            else [open_loop("http://127.0.0.1:18000", VAR / "mail", rate, SECONDS_PER_RATE) for rate in RATES]
+        )
     finally:
         if platform is not None:
             platform.stop_all()
@@ -638,9 +793,16 @@ def main() -> int:
 def platform_env(amqp_uri: str, pg: Postgres) -> tuple[dict, Path | None]:
     """The services' environment on the benchmark's broker and PostgreSQL, and where CPU profiles go when
     BENCH_PROFILE=cpu (else None)."""
-    env = {"MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": pg.url("bench_{service}"),
-           "SMTP_PORT": "21025", "DEV_IDP_KEY": str(VAR / "dev-idp" / "key.pem"), "LOG_LEVEL": "WARNING",
-           "MAX_WORKERS": "30", "RATE_LIMIT_SUBMIT": "100000000/60"}
+    env = {
+        "MOTCUA_ENV": "local",
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": pg.url("bench_{service}"),
+        "SMTP_PORT": "21025",
+        "DEV_IDP_KEY": str(VAR / "dev-idp" / "key.pem"),
+        "LOG_LEVEL": "WARNING",
+        "MAX_WORKERS": "30",
+        "RATE_LIMIT_SUBMIT": "100000000/60",
+    }
     cpu_dir = None
     if os.environ.get("BENCH_PROFILE") == "cpu":
         cpu_dir = VAR / "cpu-profile"
@@ -652,8 +814,13 @@ def platform_env(amqp_uri: str, pg: Postgres) -> tuple[dict, Path | None]:
 def start_platform(platform: Platform) -> None:
     """Databases migrated, demo data loaded, queues declared, every service started."""
     platform.migrate()
-    subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
-                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "devtools.demo"],
+        env=platform.service_env("registry"),
+        cwd=REPO_ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     platform.declare_topology()
     platform.start_all()
 
@@ -672,8 +839,9 @@ def b3_measured(platform: Platform, pg: Postgres, cpu_dir: Path | None) -> dict:
     results["B3_sql_per_dossier"] = sql_per_dossier(pg, results["B3"]["dossiers"])
     b3_seconds = time.perf_counter() - t0
     results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), b3_seconds)
-    results["B3_cpu_ms_per_dossier"] = (1000 * sum(results["B3_cpu_cores"].values()) * b3_seconds
-                                        / results["B3"]["dossiers"])
+    results["B3_cpu_ms_per_dossier"] = (
+        1000 * sum(results["B3_cpu_cores"].values()) * b3_seconds / results["B3"]["dossiers"]
+    )
     results["B3_handler_mean_ms"] = handler_means(handlers_before, handler_seconds(platform))
     if profilers:
         results["profile"] = stop_profilers(profilers)
@@ -688,7 +856,8 @@ def handler_means(before: dict[str, tuple[float, float]], after: dict[str, tuple
     return {
         key: round(1000 * (total - before.get(key, (0, 0))[1]) / (count - before.get(key, (0, 0))[0]), 1)
         for key, (count, total) in sorted(after.items())
-        if count - before.get(key, (0, 0))[0] >= 10}
+        if count - before.get(key, (0, 0))[0] >= 10
+    }
 
 
 def ratios(results: dict) -> dict:
@@ -700,7 +869,9 @@ def ratios(results: dict) -> dict:
     b3, b0, b1 = results["B3"], results["B0"], results["B1"]
     messages_per_dossier = 4 * 2 + 4
     return {
-        "B3_broker_msgs_per_s_over_B0_publish": b3["end_to_end_per_s"] * messages_per_dossier / b0["publish_per_s"],
+        "B3_broker_msgs_per_s_over_B0_publish": b3["end_to_end_per_s"]
+        * messages_per_dossier
+        / b0["publish_per_s"],
         "B3_dossiers_per_s_over_B1_inserts": b3["end_to_end_per_s"] / b1["inserts_per_s"],
     }
 
@@ -708,43 +879,56 @@ def ratios(results: dict) -> dict:
 def report(results: dict, out: Path) -> str:
     """The figures as printed: a table, the open-loop table, CPU and statements per dossier."""
     b3, b0, b1, b2, b4 = results["B3"], results["B0"], results["B1"], results["B2"], results["B4"]
-    return (f"""
-Machine: {results['machine']['cpus']} × {results['machine']['cpu_model']}, {results['machine']['memory_gib']} GiB
+    return (
+        f"""
+Machine: {results["machine"]["cpus"]} × {results["machine"]["cpu_model"]}, {results["machine"]["memory_gib"]} GiB
 
 | benchmark | figure |
 |---|---|
-| B0 broker publish (persistent, confirms) | {b0['publish_per_s']:.0f} msg/s |
-| B0 broker consume (acks) | {b0['consume_per_s']:.0f} msg/s |
-| B1 database inserts (1 row/transaction, PostgreSQL) | {b1['inserts_per_s']:.0f} rows/s |
-| B3 submissions accepted ({b3['clients']} clients, closed loop) | {b3['accepted_per_s']:.1f} dossiers/s |
-| B3 end to end (HTTP → SMTP) | {b3['end_to_end_per_s']:.1f} dossiers/s, {b3['notified']}/{b3['dossiers']} notified, {b3['errors']} errors |
-| B3 submission latency (closed loop) | p50 {b3['p50_ms']:.0f} ms, p95 {b3['p95_ms']:.0f} ms, p99 {b3['p99_ms']:.0f} ms |
-| B2 RPC, one caller | {b2['one_caller']['calls_per_s']:.0f} calls/s, p50 {b2['one_caller']['p50_ms']:.1f} ms, p99 {b2['one_caller']['p99_ms']:.1f} ms |
-| B2 RPC, 20 callers | {b2['twenty_callers']['calls_per_s']:.0f} calls/s, p50 {b2['twenty_callers']['p50_ms']:.1f} ms, p99 {b2['twenty_callers']['p99_ms']:.1f} ms |
-| B4 bare nameko RPC, 20 callers | {b4['rpc']['calls_per_s']:.0f} calls/s, {b4['rpc']['cpu_ms_per_call']:.2f} ms CPU per call ({', '.join(f'{k} {v:.2f}' for k, v in b4['rpc']['cpu_ms_split'].items())}) |
-| B4 bare event (kombu publish with confirms → nameko handler, ack) | {b4['events']['events_per_s']:.0f} events/s, {b4['events']['cpu_ms_per_event']:.2f} ms CPU per event ({', '.join(f'{k} {v:.2f}' for k, v in b4['events']['cpu_ms_split'].items())}) |
-| B4 messaging floor of the dossier path (4 RPCs + 4 events) | {b4['path_cpu_ms']:.1f} ms CPU per dossier: at most {b4['path_ceiling_per_s']:.0f} dossiers/s on {results['machine']['cpus']} cores |
-| B4 fewest messages any design could have (2 RPCs + 2 events) | {b4['least_cpu_ms']:.1f} ms CPU per dossier: at most {b4['least_ceiling_per_s']:.0f} dossiers/s |
-| B3 CPU per dossier (all processes) | {results['B3_cpu_ms_per_dossier']:.1f} ms |
-| ratio B3 broker msgs/s ÷ B0 | {results['ratios']['B3_broker_msgs_per_s_over_B0_publish']:.2f} |
-| ratio B3 dossiers/s ÷ B1 | {results['ratios']['B3_dossiers_per_s_over_B1_inserts']:.2f} |
+| B0 broker publish (persistent, confirms) | {b0["publish_per_s"]:.0f} msg/s |
+| B0 broker consume (acks) | {b0["consume_per_s"]:.0f} msg/s |
+| B1 database inserts (1 row/transaction, PostgreSQL) | {b1["inserts_per_s"]:.0f} rows/s |
+| B3 submissions accepted ({b3["clients"]} clients, closed loop) | {b3["accepted_per_s"]:.1f} dossiers/s |
+| B3 end to end (HTTP → SMTP) | {b3["end_to_end_per_s"]:.1f} dossiers/s, {b3["notified"]}/{b3["dossiers"]} notified, {b3["errors"]} errors |
+| B3 submission latency (closed loop) | p50 {b3["p50_ms"]:.0f} ms, p95 {b3["p95_ms"]:.0f} ms, p99 {b3["p99_ms"]:.0f} ms |
+| B2 RPC, one caller | {b2["one_caller"]["calls_per_s"]:.0f} calls/s, p50 {b2["one_caller"]["p50_ms"]:.1f} ms, p99 {b2["one_caller"]["p99_ms"]:.1f} ms |
+| B2 RPC, 20 callers | {b2["twenty_callers"]["calls_per_s"]:.0f} calls/s, p50 {b2["twenty_callers"]["p50_ms"]:.1f} ms, p99 {b2["twenty_callers"]["p99_ms"]:.1f} ms |
+| B4 bare nameko RPC, 20 callers | {b4["rpc"]["calls_per_s"]:.0f} calls/s, {b4["rpc"]["cpu_ms_per_call"]:.2f} ms CPU per call ({", ".join(f"{k} {v:.2f}" for k, v in b4["rpc"]["cpu_ms_split"].items())}) |
+| B4 bare event (kombu publish with confirms → nameko handler, ack) | {b4["events"]["events_per_s"]:.0f} events/s, {b4["events"]["cpu_ms_per_event"]:.2f} ms CPU per event ({", ".join(f"{k} {v:.2f}" for k, v in b4["events"]["cpu_ms_split"].items())}) |
+| B4 messaging floor of the dossier path (4 RPCs + 4 events) | {b4["path_cpu_ms"]:.1f} ms CPU per dossier: at most {b4["path_ceiling_per_s"]:.0f} dossiers/s on {results["machine"]["cpus"]} cores |
+| B4 fewest messages any design could have (2 RPCs + 2 events) | {b4["least_cpu_ms"]:.1f} ms CPU per dossier: at most {b4["least_ceiling_per_s"]:.0f} dossiers/s |
+| B3 CPU per dossier (all processes) | {results["B3_cpu_ms_per_dossier"]:.1f} ms |
+| ratio B3 broker msgs/s ÷ B0 | {results["ratios"]["B3_broker_msgs_per_s_over_B0_publish"]:.2f} |
+| ratio B3 dossiers/s ÷ B1 | {results["ratios"]["B3_dossiers_per_s_over_B1_inserts"]:.2f} |
 
 Open loop (fixed rate for {SECONDS_PER_RATE:.0f} s each):
 
 | rate (dossiers/s) | sent | errors | notified | p50 ms | p95 ms | p99 ms | drain after load (s) |
 |---|---|---|---|---|---|---|---|
-""" + "\n".join(f"| {r['rate']:.0f} | {r['sent']} | {r['errors']} | {r['notified']} | {r['p50_ms']:.0f} | "
-                f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['drain_s']:.1f} |" for r in results["B3_open_loop"])
-          + "\n\nCPU during B3 (cores used, of " + str(results["machine"]["cpus"]) + "): "
-          + ", ".join(f"{k} {v:.2f}" for k, v in results["B3_cpu_cores"].items())
-          + "\n\nMean time per entrypoint during B3 (ms): "
-          + ", ".join(f"{k} {v}" for k, v in results["B3_handler_mean_ms"].items())
-          + "\n\nDatabase statements per dossier during B3 (of them transactions): "
-          + ", ".join(f"{k} {v['statements']} ({v['transactions']})"
-                      for k, v in results["B3_sql_per_dossier"]["services"].items())
-          + "\nRun most often (per dossier): "
-          + "; ".join(f"{t['service']} {t['per_dossier']} × {t['query']}" for t in results["B3_sql_per_dossier"]["top"][:12])
-          + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n")
+"""
+        + "\n".join(
+            f"| {r['rate']:.0f} | {r['sent']} | {r['errors']} | {r['notified']} | {r['p50_ms']:.0f} | "
+            f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['drain_s']:.1f} |"
+            for r in results["B3_open_loop"]
+        )
+        + "\n\nCPU during B3 (cores used, of "
+        + str(results["machine"]["cpus"])
+        + "): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in results["B3_cpu_cores"].items())
+        + "\n\nMean time per entrypoint during B3 (ms): "
+        + ", ".join(f"{k} {v}" for k, v in results["B3_handler_mean_ms"].items())
+        + "\n\nDatabase statements per dossier during B3 (of them transactions): "
+        + ", ".join(
+            f"{k} {v['statements']} ({v['transactions']})"
+            for k, v in results["B3_sql_per_dossier"]["services"].items()
+        )
+        + "\nRun most often (per dossier): "
+        + "; ".join(
+            f"{t['service']} {t['per_dossier']} × {t['query']}"
+            for t in results["B3_sql_per_dossier"]["top"][:12]
+        )
+        + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n"
+    )
 
 
 if __name__ == "__main__":

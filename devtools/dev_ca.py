@@ -2,6 +2,7 @@
 
 Every subject says NOT FOR PRODUCTION: these keys live in var/ on a developer's machine and sign nothing that
 has legal value. Production certificates come from a licensed CA and are configured by path + passphrase."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,57 +20,103 @@ MARK = "NOT FOR PRODUCTION"
 
 
 def _name(common_name: str, organisation: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, MARK),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, MARK),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def ensure_dev_ca(directory: Path, agency_name: str = "UBND tỉnh (phát triển)") -> dict:
     """Create (once) a CA and a default agency certificate under `directory`; return the paths and the
     passphrase file to configure: MOTCUA_SIGNING_P12, MOTCUA_SIGNING_PASSPHRASE_FILE, MOTCUA_SIGNING_TRUST_ROOT."""
     directory.mkdir(parents=True, exist_ok=True)
-    ca_pem, p12, passphrase_file = directory / "ca.pem", directory / "agency-default.p12", directory / "passphrase"
+    ca_pem, p12, passphrase_file = (
+        directory / "ca.pem",
+        directory / "agency-default.p12",
+        directory / "passphrase",
+    )
     if not (ca_pem.exists() and p12.exists() and passphrase_file.exists()):
         now = datetime.now(timezone.utc) - timedelta(minutes=5)
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca_name = _name(f"MotCua Dev CA - {MARK}", "MotCua development")
-        ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-                   .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now).not_valid_after(now + timedelta(days=3650))
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                   .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                                key_cert_sign=True, crl_sign=True, encipher_only=False,
-                                                decipher_only=False), critical=True)
-                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-                   .sign(ca_key, hashes.SHA256()))
+        ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(ca_name)
+            .issuer_name(ca_name)
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = (x509.CertificateBuilder().subject_name(_name(f"{agency_name} - {MARK}", agency_name))
-                .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now).not_valid_after(now + timedelta(days=825))
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
-                                             key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                             key_cert_sign=False, crl_sign=False, encipher_only=False,
-                                             decipher_only=False), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                               critical=False)
-                .sign(ca_key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(f"{agency_name} - {MARK}", agency_name))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + timedelta(days=825))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
         passphrase = secrets.token_urlsafe(18)
         blob = pkcs12.serialize_key_and_certificates(
-            b"agency-default", key, cert, [ca_cert],
-            serialization.BestAvailableEncryption(passphrase.encode()))
+            b"agency-default",
+            key,
+            cert,
+            [ca_cert],
+            serialization.BestAvailableEncryption(passphrase.encode()),
+        )
         passphrase_file.write_text(passphrase)
         passphrase_file.chmod(0o600)
         p12.write_bytes(blob)
         p12.chmod(0o600)
         ca_pem.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    return {"MOTCUA_SIGNING_P12": str(p12), "MOTCUA_SIGNING_PASSPHRASE_FILE": str(passphrase_file),
-            "MOTCUA_SIGNING_TRUST_ROOT": str(ca_pem)}
+    return {
+        "MOTCUA_SIGNING_P12": str(p12),
+        "MOTCUA_SIGNING_PASSPHRASE_FILE": str(passphrase_file),
+        "MOTCUA_SIGNING_TRUST_ROOT": str(ca_pem),
+    }
 
 
 if __name__ == "__main__":

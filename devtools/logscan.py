@@ -1,4 +1,5 @@
 """Scan service logs for what must never be there: full ID numbers, phone numbers, tokens, secrets."""
+
 from __future__ import annotations
 
 import re

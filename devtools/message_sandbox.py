@@ -13,6 +13,7 @@ delivery receipts back, and can be told to fail.
 
     python -m devtools.message_sandbox --port 8095
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,10 +76,17 @@ class MessageSandbox:
             return 500, {"error": "temporary provider error"}
         if mode == "reject":
             return 400, {"error": "recipient rejected (not a subscriber)"}
-        message = {"message_id": str(uuid.uuid4()), "channel": channel, "to": body["to"],
-                   "text": body.get("text", ""), "template_id": body.get("template_id", ""),
-                   "params": body.get("params", {}), "reference": body["reference"], "received_at": time.time(),
-                   "status": "accepted"}
+        message = {
+            "message_id": str(uuid.uuid4()),
+            "channel": channel,
+            "to": body["to"],
+            "text": body.get("text", ""),
+            "template_id": body.get("template_id", ""),
+            "params": body.get("params", {}),
+            "reference": body["reference"],
+            "received_at": time.time(),
+            "status": "accepted",
+        }
         with self._lock:
             self.messages.append(message)
         outcome = "failed" if mode == "undeliverable" else "delivered"
@@ -88,11 +96,24 @@ class MessageSandbox:
         return 202, {"message_id": message["message_id"]}
 
     def _receipt(self, message: dict, url: str, outcome: str) -> None:
-        payload = json.dumps({"message_id": message["message_id"], "reference": message["reference"],
-                              "channel": message["channel"], "status": outcome,
-                              "error": "handset unreachable" if outcome == "failed" else ""}).encode()
-        request = urllib.request.Request(url, data=payload, method="POST", headers={
-            "Content-Type": "application/json", "X-Sandbox-Signature": receipt_signature(self.api_key, payload)})
+        payload = json.dumps(
+            {
+                "message_id": message["message_id"],
+                "reference": message["reference"],
+                "channel": message["channel"],
+                "status": outcome,
+                "error": "handset unreachable" if outcome == "failed" else "",
+            }
+        ).encode()
+        request = urllib.request.Request(
+            url,
+            data=payload,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Sandbox-Signature": receipt_signature(self.api_key, payload),
+            },
+        )
         for _ in range(5):  # the platform may be restarting: try a few times, like real providers do
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
@@ -134,7 +155,9 @@ class MessageSandbox:
                 body = self._body()
                 if path in ("/sms/send", "/zalo/send"):
                     self._json(*sandbox.send(path.split("/")[1], body, self.headers.get("X-Api-Key", "")))
-                elif path == "/sandbox/mode" and body.get("channel") in CHANNELS and body.get("mode") in MODES:
+                elif (
+                    path == "/sandbox/mode" and body.get("channel") in CHANNELS and body.get("mode") in MODES
+                ):
                     sandbox.set_mode(body["channel"], body["mode"], body.get("times"))
                     self._json(200, {"channel": body["channel"], "mode": body["mode"]})
                 else:

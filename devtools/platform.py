@@ -4,6 +4,7 @@ Each service runs as its own process (`python -m services.chassis.run <name>`) w
 file, and its metrics/health port. `Platform` waits for readiness, can stop a service gracefully (SIGTERM),
 kill it (SIGKILL) and start it again.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,12 +62,22 @@ class Platform:
 
     def migrate(self) -> None:
         names = list(self.services)
-        subprocess.run([sys.executable, "-m", "services.chassis.migrate", *names], env=self.service_env("intake"),
-                       check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "services.chassis.migrate", *names],
+            env=self.service_env("intake"),
+            check=True,
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+        )
 
     def declare_topology(self) -> None:
-        subprocess.run([sys.executable, "-m", "services.chassis.topology", *self.services],
-                       env=self.service_env("intake"), check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "services.chassis.topology", *self.services],
+            env=self.service_env("intake"),
+            check=True,
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+        )
 
     def start(self, name: str, wait: bool = True, timeout: float = 60) -> subprocess.Popen:
         """Start a service; `name#1`, `name#2` start further replicas (own metrics port, same queues)."""
@@ -74,7 +85,10 @@ class Platform:
         log = open(self.log_dir / f"{name.replace('#', '-')}.log", "ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", "services.chassis.run", name.partition("#")[0]],
-            env=self.service_env(name), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=self.service_env(name),
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
@@ -95,8 +109,10 @@ class Platform:
         while time.monotonic() < deadline:
             proc = self.processes.get(name)
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / (name + '.log')}:\n"
-                                   + self.log_tail(name))
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}; see {self.log_dir / (name + '.log')}:\n"
+                    + self.log_tail(name)
+                )
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:

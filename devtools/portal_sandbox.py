@@ -6,6 +6,7 @@ can be told to fail: `down` (connections dropped without an answer), `500` (serv
   GET  /sandbox/received           {"records": [...in arrival order...], "deliveries": n, "mode": "..."}
   POST /sandbox/mode               {"mode": "ok" | "down" | "500"}
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,18 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-REQUIRED = ("dossier_code", "sequence", "procedure_code", "agency_code", "status", "applicant_ref",
-            "received_at", "due_at", "finished_at", "changed_at")
+REQUIRED = (
+    "dossier_code",
+    "sequence",
+    "procedure_code",
+    "agency_code",
+    "status",
+    "applicant_ref",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "changed_at",
+)
 
 
 class PortalSandbox:
@@ -79,8 +90,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/sandbox/received":
             sandbox = self.sandbox
             with sandbox._lock:
-                self._json(200, {"records": list(sandbox.records), "deliveries": sandbox.deliveries,
-                                 "mode": sandbox.mode})
+                self._json(
+                    200,
+                    {
+                        "records": list(sandbox.records),
+                        "deliveries": sandbox.deliveries,
+                        "mode": sandbox.mode,
+                    },
+                )
             return
         self._json(404, {"error": "not found"})
 

@@ -1,4 +1,5 @@
 """Free loopback ports for test processes, so tests never depend on (or take) a fixed port `make run` uses."""
+
 from __future__ import annotations
 
 import socket

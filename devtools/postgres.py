@@ -5,6 +5,7 @@
 initdb and pg_ctl refuse to run as root, so as root they run as the `postgres` system user (created by
 Debian's package) and the data directory is given to that user.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,18 @@ from pathlib import Path
 
 def _bindir() -> Path:
     root = Path("/usr/lib/postgresql")
-    versions = sorted((p for p in root.iterdir() if (p / "bin" / "pg_ctl").exists()),
-                      key=lambda p: int(p.name) if p.name.isdigit() else 0) if root.exists() else []
+    versions = (
+        sorted(
+            (p for p in root.iterdir() if (p / "bin" / "pg_ctl").exists()),
+            key=lambda p: int(p.name) if p.name.isdigit() else 0,
+        )
+        if root.exists()
+        else []
+    )
     if not versions:
-        raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql (make system installs them)")
+        raise RuntimeError(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql (make system installs them)"
+        )
     return versions[-1] / "bin"
 
 
@@ -56,8 +65,16 @@ class Postgres:
                     os.chmod(parent, mode | 0o001)
                 parent = parent.parent
         if not (self.data / "PG_VERSION").exists():
-            result = self._as_owner(str(_bindir() / "initdb"), "-D", str(self.data), "-U", "postgres",
-                                    "--auth=trust", "--encoding=UTF8", "--no-locale")
+            result = self._as_owner(
+                str(_bindir() / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+            )
             if result.returncode != 0:
                 raise RuntimeError(f"initdb failed: {result.stderr or result.stdout}")
 
@@ -68,12 +85,25 @@ class Postgres:
         self._prepare()
         if self.is_running():
             return
-        options = [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} -c max_connections=300"]
+        options = [
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} -c max_connections=300"
+        ]
         if self.fast:
             options.append("-c fsync=off -c full_page_writes=off -c synchronous_commit=off")
         options.extend(f"-c {setting}" for setting in self.settings)
-        result = self._as_owner(str(_bindir() / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data),
-                                "-l", str(self.logfile), "-o", " ".join(options))
+        result = self._as_owner(
+            str(_bindir() / "pg_ctl"),
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.logfile),
+            "-o",
+            " ".join(options),
+        )
         if result.returncode != 0:
             tail = self.logfile.read_text(errors="replace")[-2000:] if self.logfile.exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr or result.stdout}\n{tail}")

@@ -6,6 +6,7 @@ The node is named after its port (`motcua-<port>@localhost`). A node left runnin
 same name is stopped first, so `start` always gives a fresh process on the same data (durable queues and
 persistent messages survive, as they would in production).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # the real script; /usr/sbin's wrapper switches user when root
+SERVER = (
+    "/usr/lib/rabbitmq/bin/rabbitmq-server"  # the real script; /usr/sbin's wrapper switches user when root
+)
 CTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
 
 
@@ -27,7 +30,9 @@ def _binary(preferred: str, fallback: str) -> str:
 
 
 class RabbitMQ:
-    def __init__(self, base_dir: Path, port: int = 5672, dist_port: int | None = None, nodename: str | None = None):
+    def __init__(
+        self, base_dir: Path, port: int = 5672, dist_port: int | None = None, nodename: str | None = None
+    ):
         self.base_dir = Path(base_dir).resolve()
         self.port = port
         self.dist_port = dist_port or port + 20000
@@ -41,19 +46,21 @@ class RabbitMQ:
     def env(self) -> dict:
         base = self.base_dir
         env = {k: v for k, v in os.environ.items() if not k.startswith("RABBITMQ_")}
-        env.update({
-            "HOME": str(base),
-            "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
-            "RABBITMQ_LOG_BASE": str(base / "log"),
-            "RABBITMQ_NODENAME": self.nodename,
-            "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(self.dist_port),
-            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
-            "ERL_EPMD_ADDRESS": "127.0.0.1",
-            "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
-            "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
-            "RABBITMQ_PID_FILE": str(base / "rabbitmq.pid"),
-        })
+        env.update(
+            {
+                "HOME": str(base),
+                "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+                "RABBITMQ_LOG_BASE": str(base / "log"),
+                "RABBITMQ_NODENAME": self.nodename,
+                "RABBITMQ_NODE_PORT": str(self.port),
+                "RABBITMQ_DIST_PORT": str(self.dist_port),
+                "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+                "ERL_EPMD_ADDRESS": "127.0.0.1",
+                "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+                "RABBITMQ_PID_FILE": str(base / "rabbitmq.pid"),
+            }
+        )
         return env
 
     def _prepare(self) -> None:
@@ -68,16 +75,30 @@ class RabbitMQ:
         )
 
     def rabbitmqctl(self, *args: str, timeout: float = 60, check: bool = True) -> str:
-        result = subprocess.run([_binary(CTL, "rabbitmqctl"), "-n", self.nodename, *args], env=self.env(),
-                                capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [_binary(CTL, "rabbitmqctl"), "-n", self.nodename, *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and result.returncode != 0:
-            raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip() or result.stdout}")
+            raise RuntimeError(
+                f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip() or result.stdout}"
+            )
         return result.stdout
 
     def is_running(self) -> bool:
         try:
-            return subprocess.run([_binary(CTL, "rabbitmqctl"), "-n", self.nodename, "ping"], env=self.env(),
-                                  capture_output=True, timeout=30).returncode == 0
+            return (
+                subprocess.run(
+                    [_binary(CTL, "rabbitmqctl"), "-n", self.nodename, "ping"],
+                    env=self.env(),
+                    capture_output=True,
+                    timeout=30,
+                ).returncode
+                == 0
+            )
         except subprocess.TimeoutExpired:
             return False
 
@@ -92,17 +113,27 @@ class RabbitMQ:
             self.rabbitmqctl("stop", check=False)
         log = open(self.base_dir / "server.log", "ab")
         # cwd: Erlang writes erl_crash.dump into the working directory; keep it with the node's data.
-        self.process = subprocess.Popen([_binary(SERVER, "rabbitmq-server")], env=self.env(), stdout=log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                        cwd=self.base_dir)
+        self.process = subprocess.Popen(
+            [_binary(SERVER, "rabbitmq-server")],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=self.base_dir,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"rabbitmq-server exited ({self.process.returncode}):\n{self.log_tail()}")
             if self._port_open():
-                result = subprocess.run([_binary(CTL, "rabbitmqctl"), "-n", self.nodename, "await_startup"],
-                                        env=self.env(), capture_output=True, timeout=60)
+                result = subprocess.run(
+                    [_binary(CTL, "rabbitmqctl"), "-n", self.nodename, "await_startup"],
+                    env=self.env(),
+                    capture_output=True,
+                    timeout=60,
+                )
                 if result.returncode == 0 and self._amqp_ok():
                     return
             time.sleep(0.5)

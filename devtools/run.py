@@ -3,6 +3,7 @@
 RabbitMQ runs as a private process with its data under `var/rabbitmq`; every service keeps a SQLite file under
 `var/data` (or uses `DATABASE_URL`); a local SMTP server keeps every e-mail under `var/mail`.
 """
+
 from __future__ import annotations
 
 import os
@@ -123,8 +124,12 @@ def _prepare(platform: Platform) -> None:
     """Databases migrated, demo data loaded, queues declared: all before the first service starts."""
     print("MotCua: migrating databases and loading demo data ...", flush=True)
     platform.migrate()
-    subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
-                   cwd=REPO_ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "devtools.demo"],
+        env=platform.service_env("registry"),
+        cwd=REPO_ROOT,
+        check=True,
+    )
     platform.declare_topology()
 
 
@@ -132,13 +137,17 @@ def _keep_running(platform: Platform, stopping: threading.Event) -> None:
     """Until a stop is requested, restart any service whose process ended."""
     while not stopping.is_set():
         for name in [name for name, alive in platform.alive().items() if not alive]:
-            print(f"MotCua: {name} stopped unexpectedly; restarting it (log: var/logs/{name}.log)", flush=True)
+            print(
+                f"MotCua: {name} stopped unexpectedly; restarting it (log: var/logs/{name}.log)", flush=True
+            )
             platform.start(name, wait=False)
         time.sleep(1)
 
 
 def banner(seconds: float) -> str:
-    metrics = "\n".join(f"    {name:<9} http://127.0.0.1:{port}/metrics" for name, port in METRICS_PORTS.items())
+    metrics = "\n".join(
+        f"    {name:<9} http://127.0.0.1:{port}/metrics" for name, port in METRICS_PORTS.items()
+    )
     return f"""
 MotCua đang chạy / is running (started in {seconds:.0f}s)
   Gateway (API)      http://localhost:{HTTP_PORT}/api/v1/procedures

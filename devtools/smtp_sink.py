@@ -5,6 +5,7 @@ reader never sees half a message). A small JSON API lists them: `GET /messages[?
 
     python -m devtools.smtp_sink --port 1025 --http-port 8025 --dir var/mail
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,16 +33,20 @@ def read_messages(directory: Path) -> list[dict]:
     for path in sorted(directory.glob("*.eml")):
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         body = msg.get_body(preferencelist=("plain", "html"))
-        messages.append({
-            "id": path.stem,
-            "from": str(msg.get("From", "")),
-            "to": str(msg.get("To", "")),
-            "subject": str(msg.get("Subject", "")),
-            "date": str(msg.get("Date", "")),
-            "message_id": str(msg.get("Message-ID", "")).strip(),  # a folded header keeps its leading space
-            "headers": {k: str(v) for k, v in msg.items() if k.lower().startswith("x-motcua")},
-            "text": body.get_content() if body is not None else "",
-        })
+        messages.append(
+            {
+                "id": path.stem,
+                "from": str(msg.get("From", "")),
+                "to": str(msg.get("To", "")),
+                "subject": str(msg.get("Subject", "")),
+                "date": str(msg.get("Date", "")),
+                "message_id": str(
+                    msg.get("Message-ID", "")
+                ).strip(),  # a folded header keeps its leading space
+                "headers": {k: str(v) for k, v in msg.items() if k.lower().startswith("x-motcua")},
+                "text": body.get_content() if body is not None else "",
+            }
+        )
     return messages
 
 
@@ -117,7 +122,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     sink = SmtpSink(Path(args.dir), args.port, args.http_port)
     sink.start()
-    print(f"SMTP on 127.0.0.1:{args.port}, messages in {args.dir}, JSON at http://127.0.0.1:{args.http_port}/messages")
+    print(
+        f"SMTP on 127.0.0.1:{args.port}, messages in {args.dir}, JSON at http://127.0.0.1:{args.http_port}/messages"
+    )
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

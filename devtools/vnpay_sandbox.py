@@ -9,6 +9,7 @@ answer on the merchant API. For tests the IPN can be delayed or dropped on purpo
 
     python -m devtools.vnpay_sandbox --port 8090 --ipn-url http://127.0.0.1:8000/api/v1/payments/vnpay/ipn
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,11 +53,20 @@ class Sandbox:
         if expire and expire < vnpay.vnp_time(datetime.now(timezone.utc)):
             return 400, "Giao dịch đã quá thời gian chờ thanh toán (expired)"
         with self._lock:
-            self.transactions.setdefault(params["vnp_TxnRef"], {
-                "txn_ref": params["vnp_TxnRef"], "amount": int(params["vnp_Amount"]),
-                "order_info": params.get("vnp_OrderInfo", ""), "return_url": params.get("vnp_ReturnUrl", ""),
-                "status": "01", "response_code": "", "transaction_no": "", "pay_date": "", "refunded": 0,
-            })
+            self.transactions.setdefault(
+                params["vnp_TxnRef"],
+                {
+                    "txn_ref": params["vnp_TxnRef"],
+                    "amount": int(params["vnp_Amount"]),
+                    "order_info": params.get("vnp_OrderInfo", ""),
+                    "return_url": params.get("vnp_ReturnUrl", ""),
+                    "status": "01",
+                    "response_code": "",
+                    "transaction_no": "",
+                    "pay_date": "",
+                    "refunded": 0,
+                },
+            )
         return 200, params["vnp_TxnRef"]
 
     def decide(self, txn_ref: str, decision: str) -> str | None:
@@ -69,12 +79,21 @@ class Sandbox:
                 txn["response_code"], txn["status"] = OUTCOMES[decision]
                 txn["transaction_no"] = str(random.randint(10_000_000, 99_999_999))
                 txn["pay_date"] = vnpay.vnp_time(datetime.now(timezone.utc))
-        params = vnpay.signed_params(self.secret, {
-            "vnp_Amount": txn["amount"], "vnp_BankCode": "NCB", "vnp_CardType": "ATM",
-            "vnp_OrderInfo": txn["order_info"], "vnp_PayDate": txn["pay_date"],
-            "vnp_ResponseCode": txn["response_code"], "vnp_TmnCode": self.tmn_code,
-            "vnp_TransactionNo": txn["transaction_no"], "vnp_TransactionStatus": txn["status"],
-            "vnp_TxnRef": txn_ref})
+        params = vnpay.signed_params(
+            self.secret,
+            {
+                "vnp_Amount": txn["amount"],
+                "vnp_BankCode": "NCB",
+                "vnp_CardType": "ATM",
+                "vnp_OrderInfo": txn["order_info"],
+                "vnp_PayDate": txn["pay_date"],
+                "vnp_ResponseCode": txn["response_code"],
+                "vnp_TmnCode": self.tmn_code,
+                "vnp_TransactionNo": txn["transaction_no"],
+                "vnp_TransactionStatus": txn["status"],
+                "vnp_TxnRef": txn_ref,
+            },
+        )
         mode = dict(self.mode)
         if mode["ipn"] == "normal":
             threading.Thread(target=self.send_ipn, args=(params,), daemon=True).start()
@@ -100,8 +119,12 @@ class Sandbox:
     def api(self, body: dict) -> dict:
         command = body.get("vnp_Command")
         fields = vnpay.QUERY_FIELDS if command == "querydr" else vnpay.REFUND_FIELDS
-        base = {"vnp_ResponseId": body.get("vnp_RequestId", ""), "vnp_Command": command,
-                "vnp_TmnCode": self.tmn_code, "vnp_TxnRef": body.get("vnp_TxnRef", "")}
+        base = {
+            "vnp_ResponseId": body.get("vnp_RequestId", ""),
+            "vnp_Command": command,
+            "vnp_TmnCode": self.tmn_code,
+            "vnp_TxnRef": body.get("vnp_TxnRef", ""),
+        }
         if not vnpay.verify_pipe(self.secret, body, fields):
             answer = {**base, "vnp_ResponseCode": "97", "vnp_Message": "Invalid checksum"}
         else:
@@ -110,23 +133,41 @@ class Sandbox:
                 if txn is None:
                     answer = {**base, "vnp_ResponseCode": "91", "vnp_Message": "Transaction not found"}
                 elif command == "querydr":
-                    answer = {**base, "vnp_ResponseCode": "00", "vnp_Message": "Query success",
-                              "vnp_Amount": txn["amount"], "vnp_BankCode": "NCB", "vnp_PayDate": txn["pay_date"],
-                              "vnp_TransactionNo": txn["transaction_no"], "vnp_TransactionType": "01",
-                              "vnp_TransactionStatus": txn["status"], "vnp_OrderInfo": txn["order_info"],
-                              "vnp_PromotionCode": "", "vnp_PromotionAmount": ""}
+                    answer = {
+                        **base,
+                        "vnp_ResponseCode": "00",
+                        "vnp_Message": "Query success",
+                        "vnp_Amount": txn["amount"],
+                        "vnp_BankCode": "NCB",
+                        "vnp_PayDate": txn["pay_date"],
+                        "vnp_TransactionNo": txn["transaction_no"],
+                        "vnp_TransactionType": "01",
+                        "vnp_TransactionStatus": txn["status"],
+                        "vnp_OrderInfo": txn["order_info"],
+                        "vnp_PromotionCode": "",
+                        "vnp_PromotionAmount": "",
+                    }
                 else:
                     amount = int(body.get("vnp_Amount", 0))
                     if txn["status"] != "00" or txn["refunded"] + amount > txn["amount"]:
                         answer = {**base, "vnp_ResponseCode": "94", "vnp_Message": "Refund not allowed"}
                     else:
                         txn["refunded"] += amount
-                        answer = {**base, "vnp_ResponseCode": "00", "vnp_Message": "Refund success",
-                                  "vnp_Amount": amount, "vnp_BankCode": "NCB", "vnp_PayDate": txn["pay_date"],
-                                  "vnp_TransactionNo": txn["transaction_no"],
-                                  "vnp_TransactionType": body.get("vnp_TransactionType"),
-                                  "vnp_TransactionStatus": "05", "vnp_OrderInfo": body.get("vnp_OrderInfo", "")}
-        response_fields = vnpay.QUERY_RESPONSE_FIELDS if command == "querydr" else vnpay.REFUND_RESPONSE_FIELDS
+                        answer = {
+                            **base,
+                            "vnp_ResponseCode": "00",
+                            "vnp_Message": "Refund success",
+                            "vnp_Amount": amount,
+                            "vnp_BankCode": "NCB",
+                            "vnp_PayDate": txn["pay_date"],
+                            "vnp_TransactionNo": txn["transaction_no"],
+                            "vnp_TransactionType": body.get("vnp_TransactionType"),
+                            "vnp_TransactionStatus": "05",
+                            "vnp_OrderInfo": body.get("vnp_OrderInfo", ""),
+                        }
+        response_fields = (
+            vnpay.QUERY_RESPONSE_FIELDS if command == "querydr" else vnpay.REFUND_RESPONSE_FIELDS
+        )
         answer["vnp_SecureHash"] = vnpay.pipe_hash(self.secret, answer, response_fields)
         return answer
 
@@ -148,8 +189,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     sandbox: Sandbox  # set on the subclass `Sandbox.start` makes
 
-    def _send(self, status: int, body: str | bytes, content_type: str = "text/html; charset=utf-8",
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: str | bytes,
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         data = body.encode() if isinstance(body, str) else body
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -170,8 +216,14 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/paymentv2/vpcpay.html":
             self._payment_page(dict(parse_qsl(url.query)))
         elif url.path == "/sandbox/transactions":
-            self._json(200, {"transactions": list(self.sandbox.transactions.values()),
-                             "ipn_log": self.sandbox.ipn_log, "mode": self.sandbox.mode})
+            self._json(
+                200,
+                {
+                    "transactions": list(self.sandbox.transactions.values()),
+                    "ipn_log": self.sandbox.ipn_log,
+                    "mode": self.sandbox.mode,
+                },
+            )
         else:
             self._send(404, "not found")
 
@@ -184,13 +236,17 @@ class _Handler(BaseHTTPRequestHandler):
         txn = self.sandbox.transactions[result]
         buttons = "".join(
             f'<button name="decision" value="{d}" id="{d}">{label}</button> '
-            for d, label in (("pay", "Thanh toán"), ("fail", "Giao dịch lỗi"), ("cancel", "Huỷ")))
-        self._send(200, f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
+            for d, label in (("pay", "Thanh toán"), ("fail", "Giao dịch lỗi"), ("cancel", "Huỷ"))
+        )
+        self._send(
+            200,
+            f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <title>Cổng thanh toán thử nghiệm</title></head><body>
 <h1>Cổng thanh toán thử nghiệm (sandbox, không phải cổng thật)</h1>
-<p>Đơn hàng: {html.escape(txn['order_info'])}</p><p>Số tiền: {txn['amount'] // 100:,} VND</p>
+<p>Đơn hàng: {html.escape(txn["order_info"])}</p><p>Số tiền: {txn["amount"] // 100:,} VND</p>
 <form method="post" action="/sandbox/decide"><input type="hidden" name="txn_ref" value="{html.escape(result)}">
-{buttons}</form></body></html>""")
+{buttons}</form></body></html>""",
+        )
 
     def do_POST(self) -> None:  # noqa: N802
         url = urlparse(self.path)

@@ -10,6 +10,7 @@ canonical proto3 JSON form with the proto field names. Descriptions come from th
 Private events (`option (motcua.common.v1.audience) = AUDIENCE_PRIVATE`, on `<service>.private`) are the
 platform's own and are left out: the document offers agencies only what they may bind to.
 """
+
 from __future__ import annotations
 
 import re
@@ -82,8 +83,12 @@ def schema_of(descriptor, comments: dict[str, str], components: dict) -> dict:
                 item = {"type": "array", "items": item}
             note = comments.get(f"{name}.{field.name}")
             properties[field.name] = {**item, **({"description": note} if note else {})}
-        components[name] = {"type": "object", "additionalProperties": False, "properties": properties,
-                            **({"description": comments[name]} if comments.get(name) else {})}
+        components[name] = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": properties,
+            **({"description": comments[name]} if comments.get(name) else {}),
+        }
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -99,8 +104,13 @@ def build() -> dict:
         "asyncapi": "2.6.0",
         "info": info(exchanges),
         "defaultContentType": "application/json",
-        "servers": {"province": {"url": "rabbitmq:5671", "protocol": "amqps", "description":
-                                 "The province's RabbitMQ cluster (address given by its operators)."}},
+        "servers": {
+            "province": {
+                "url": "rabbitmq:5671",
+                "protocol": "amqps",
+                "description": "The province's RabbitMQ cluster (address given by its operators).",
+            }
+        },
         "x-public-exchanges": exchanges,
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},
@@ -115,8 +125,13 @@ def message_of(type_name: str, payload: dict, comments: dict[str, str]) -> dict:
         "title": short,
         "summary": comments.get(type_name, ""),
         "contentType": "application/json",
-        "headers": {"type": "object", "properties": {
-            "nameko.correlation_id": {"type": "string"}, "nameko.dossier_code": {"type": "string"}}},
+        "headers": {
+            "type": "object",
+            "properties": {
+                "nameko.correlation_id": {"type": "string"},
+                "nameko.dossier_code": {"type": "string"},
+            },
+        },
         "payload": {
             "type": "object",
             "required": ["specversion", "id", "source", "type", "data"],
@@ -126,8 +141,10 @@ def message_of(type_name: str, payload: dict, comments: dict[str, str]) -> dict:
                 "source": {"const": f"motcua/{service}"},
                 "type": {"const": type_name},
                 "time": {"type": "string", "format": "date-time"},
-                "subject": {"type": "string",
-                            "description": "The dossier code, when the event is about one."},
+                "subject": {
+                    "type": "string",
+                    "description": "The dossier code, when the event is about one.",
+                },
                 "datacontenttype": {"const": "application/json"},
                 "dataschema": {"const": f"proto:{type_name}"},
                 "data": payload,
@@ -141,12 +158,24 @@ def channel_of(type_name: str, comments: dict[str, str]) -> dict:
     service, short = producer_of(type_name), type_name.rsplit(".", 1)[-1]
     return {
         "description": f"{comments.get(type_name, short)} Published by {service}, persistent, after the "
-                       "state change committed (transactional outbox); at least once: deduplicate on `id`.",
-        "bindings": {"amqp": {"is": "routingKey", "exchange": {
-            "name": exchange_name(type_name), "type": "topic", "durable": True, "autoDelete": False,
-            "vhost": "/"}}},
-        "subscribe": {"operationId": f"on{short}", "message": {"$ref": f"#/components/messages/{short}"},
-                      "bindings": {"amqp": {"ack": True}}},
+        "state change committed (transactional outbox); at least once: deduplicate on `id`.",
+        "bindings": {
+            "amqp": {
+                "is": "routingKey",
+                "exchange": {
+                    "name": exchange_name(type_name),
+                    "type": "topic",
+                    "durable": True,
+                    "autoDelete": False,
+                    "vhost": "/",
+                },
+            }
+        },
+        "subscribe": {
+            "operationId": f"on{short}",
+            "message": {"$ref": f"#/components/messages/{short}"},
+            "bindings": {"amqp": {"ack": True}},
+        },
     }
 
 
@@ -160,18 +189,21 @@ def info(exchanges: list[str]) -> dict:
             "queue to the producer's topic exchange with the event type as routing key, or "
             "`motcua.workflow.v1.#` for all of a service's events. Agencies outside the cluster use signed "
             "webhooks instead (/api/v1/subscriptions). Public exchanges: "
-            + ", ".join(f"`{name}`" for name in exchanges) + ". "
+            + ", ".join(f"`{name}`" for name in exchanges)
+            + ". "
             "They carry no personal data: a citizen appears only as `applicant_ref` (a keyed reference) or "
             "as the actor `applicant`; an agency that needs personal data asks the registry, with the "
             "citizen's consent. The `<service>.private` exchanges are the platform's own: operators never "
             "grant agencies access to them. Generated from protos/ by scripts/asyncapi.py; do not edit by "
-            "hand."),
+            "hand."
+        ),
     }
 
 
 def render() -> str:
-    return ("# Generated by scripts/asyncapi.py from protos/: do not edit.\n"
-            + yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=110))
+    return "# Generated by scripts/asyncapi.py from protos/: do not edit.\n" + yaml.safe_dump(
+        build(), sort_keys=False, allow_unicode=True, width=110
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -5,6 +5,7 @@
 
     python scripts/check_shape.py        # one line per offence, exit 1 if any
 """
+
 from __future__ import annotations
 
 import ast
@@ -33,7 +34,9 @@ def offences(root: Path = ROOT) -> list[str]:
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     length = node.end_lineno - node.lineno + 1
                     if length > MAX_FUNCTION_LINES:
-                        found.append(f"{rel}:{node.lineno} {node.name}: {length} lines (at most {MAX_FUNCTION_LINES})")
+                        found.append(
+                            f"{rel}:{node.lineno} {node.name}: {length} lines (at most {MAX_FUNCTION_LINES})"
+                        )
     return found
 
 

@@ -1,5 +1,6 @@
 """Shared test fixtures: a real RabbitMQ and a real PostgreSQL for the whole session (own ports, own data
 directories under var/test, torn down after), a real SMTP server, and the services as real processes."""
+
 from __future__ import annotations
 
 import os
@@ -81,8 +82,16 @@ def _vhost(broker: RabbitMQ) -> str:
 class Running:
     """A started platform and what tests need to talk to it."""
 
-    def __init__(self, platform: Platform, backend: str, amqp_uri: str, mail_dir: Path, broker: RabbitMQ,
-                 vhost: str, database_url: str):
+    def __init__(
+        self,
+        platform: Platform,
+        backend: str,
+        amqp_uri: str,
+        mail_dir: Path,
+        broker: RabbitMQ,
+        vhost: str,
+        database_url: str,
+    ):
         self.platform = platform
         self.backend = backend
         self.amqp_uri = amqp_uri
@@ -102,8 +111,11 @@ class Running:
         return {"Authorization": f"Bearer {self.token(sub, kind, **claims)}"}
 
     def submit(self, procedure: str = "1.000656", id_number: str = "037090000001", **extra):
-        return self.session.post(f"{self.base_url}/api/v1/dossiers", headers=self.headers(id_number),
-                                 json={"procedure_code": procedure, "applicant": {"id_number": id_number}, **extra})
+        return self.session.post(
+            f"{self.base_url}/api/v1/dossiers",
+            headers=self.headers(id_number),
+            json={"procedure_code": procedure, "applicant": {"id_number": id_number}, **extra},
+        )
 
     def receive(self, code: str, unit: str | None = None, sub: str = "receiver-1", **claims) -> dict:
         """Receive a filed dossier as a receiving officer of its unit, through the real API, once workflow has
@@ -113,8 +125,9 @@ class Running:
         headers = self.headers(sub, "officer", unit=unit, roles=["receiver"], **claims)
 
         def attempt():
-            response = self.session.post(f"{self.base_url}/api/v1/dossiers/{code}/actions", headers=headers,
-                                         json={"action": "receive"})
+            response = self.session.post(
+                f"{self.base_url}/api/v1/dossiers/{code}/actions", headers=headers, json={"action": "receive"}
+            )
             if response.status_code == 404:
                 return None  # the case is not open yet (DossierSubmitted on its way to workflow)
             assert response.status_code == 200, response.text
@@ -129,8 +142,9 @@ class Running:
         return self.database_url.replace("{service}", service)
 
     def queue_depths(self) -> dict[str, int]:
-        out = self.broker.rabbitmqctl("list_queues", "-p", self.vhost, "name", "messages", "--no-table-headers",
-                                      "--quiet")
+        out = self.broker.rabbitmqctl(
+            "list_queues", "-p", self.vhost, "name", "messages", "--no-table-headers", "--quiet"
+        )
         depths = {}
         for line in out.splitlines():
             parts = line.split()
@@ -164,12 +178,20 @@ class ReceiptDesk:
         base = self.running.base_url
         while not self._stop.is_set():
             try:
-                page = session.get(f"{base}/api/v1/queue", params={"status": "submitted", "limit": "200"},
-                                   headers=self.headers, timeout=30)
+                page = session.get(
+                    f"{base}/api/v1/queue",
+                    params={"status": "submitted", "limit": "200"},
+                    headers=self.headers,
+                    timeout=30,
+                )
                 items = page.json()["items"] if page.status_code == 200 else []
                 for item in items:
-                    done = session.post(f"{base}/api/v1/dossiers/{item['dossier_code']}/actions", timeout=30,
-                                        headers=self.headers, json={"action": "receive"})
+                    done = session.post(
+                        f"{base}/api/v1/dossiers/{item['dossier_code']}/actions",
+                        timeout=30,
+                        headers=self.headers,
+                        json={"action": "receive"},
+                    )
                     if done.status_code == 200:
                         self.received.add(item["dossier_code"])
             except (requests.RequestException, ValueError, KeyError):
@@ -200,7 +222,9 @@ def running(request, broker, tmp_path_factory):
         database_url = pg.url(f"t{run_id}_{{service}}")
     else:
         database_url = f"sqlite:///{base}/data/{{service}}.db"
-    http_port, smtp_port, smtp_http, sandbox_port, messages_port, portal_port = (free_port() for _ in range(6))
+    http_port, smtp_port, smtp_http, sandbox_port, messages_port, portal_port = (
+        free_port() for _ in range(6)
+    )
     sink = SmtpSink(base / "mail", smtp_port, smtp_http)
     sink.start()
     sandbox = Sandbox(sandbox_port, f"http://127.0.0.1:{http_port}/api/v1/payments/vnpay/ipn")
@@ -210,29 +234,49 @@ def running(request, broker, tmp_path_factory):
     portal = PortalSandbox(portal_port)  # national portal's dossier sync interface
     portal.start()
     env = {
-        "MOTCUA_ENV": "local", "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "SMTP_PORT": str(smtp_port),
-        "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"), "PYTHONWARNINGS": "ignore",
-        "MAX_DELIVERY_ATTEMPTS": "3", "PUBLIC_URL": f"http://127.0.0.1:{http_port}",
-        "FILE_STORE_DIR": str(base / "files"), "UPLOAD_MAX_BYTES": str(256 * 1024),
+        "MOTCUA_ENV": "local",
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": database_url,
+        "SMTP_PORT": str(smtp_port),
+        "DEV_IDP_KEY": str(base / "dev-idp" / "key.pem"),
+        "PYTHONWARNINGS": "ignore",
+        "MAX_DELIVERY_ATTEMPTS": "3",
+        "PUBLIC_URL": f"http://127.0.0.1:{http_port}",
+        "FILE_STORE_DIR": str(base / "files"),
+        "UPLOAD_MAX_BYTES": str(256 * 1024),
         "VNPAY_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
-        "PAYMENT_RECONCILE_AFTER_SECONDS": "3", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "1",
+        "PAYMENT_RECONCILE_AFTER_SECONDS": "3",
+        "PAYMENT_RECONCILE_INTERVAL_SECONDS": "1",
         # Test webhook receivers listen on loopback; the retry schedule runs 50 times faster.
-        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_RETRY_SCALE": "0.02",
+        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        "WEBHOOK_RETRY_SCALE": "0.02",
         # SMS and Zalo through the sandbox provider; quiet hours off (tests run at any hour), faster retries.
-        "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{messages_port}", "NOTIFY_PHONE_CHANNELS": "zalo,sms",
-        "NOTIFY_QUIET_HOURS": "0", "NOTIFY_RETRY_SCALE": "0.05",
+        "MESSAGE_PROVIDER_URL": f"http://127.0.0.1:{messages_port}",
+        "NOTIFY_PHONE_CHANNELS": "zalo,sms",
+        "NOTIFY_QUIET_HOURS": "0",
+        "NOTIFY_RETRY_SCALE": "0.05",
         # Tests file hundreds of dossiers for one citizen from one address: the per-client limits are lifted
         # (their logic is tested in tests/unit/gateway/test_web_session.py).
-        "RATE_LIMIT_SUBMIT": "1000000/60", "RATE_LIMIT_SIGNIN": "1000000/60",
+        "RATE_LIMIT_SUBMIT": "1000000/60",
+        "RATE_LIMIT_SIGNIN": "1000000/60",
         "RATE_LIMIT_LOOKUP": "1000000/60",
     }
     env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/adapters/signing.py)
     env.update({"PORTAL_SYNC_URL": portal.url, "PORTAL_SYNC_RETRY_MAX_SECONDS": "1"})
-    platform = Platform(env=env, log_dir=base / "logs", http_port=http_port,
-                        metrics_ports={name: free_port() for name in ORDER})
+    platform = Platform(
+        env=env,
+        log_dir=base / "logs",
+        http_port=http_port,
+        metrics_ports={name: free_port() for name in ORDER},
+    )
     platform.migrate()
-    subprocess.run([sys.executable, "-m", "devtools.demo"], env=platform.service_env("registry"),
-                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "devtools.demo"],
+        env=platform.service_env("registry"),
+        cwd=REPO_ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     platform.declare_topology()
     platform.start_all()
     running = Running(platform, backend, amqp_uri, base / "mail", broker, vhost, database_url)
@@ -240,8 +284,11 @@ def running(request, broker, tmp_path_factory):
     running.sandbox = sandbox
     running.messages = messages
     running.portal = portal
-    wait_for(lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200, 60,
-             message="gateway ready")
+    wait_for(
+        lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200,
+        60,
+        message="gateway ready",
+    )
     yield running
     platform.stop_all()
     leaks = scan_logs_for_personal_data(base / "logs")

@@ -1,5 +1,6 @@
 """Test helpers: a real (SQLite, in memory) unit of work for `worker_factory`, so entrypoint tests exercise the
 service's own SQL and outbox writes without a broker."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -19,7 +20,9 @@ class FakeDatabase:
 
     def __init__(self, metadata, service: str = "test", handler: str = "test.handler"):
         self.metadata = metadata
-        self.engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        self.engine = create_engine(
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
         metadata.create_all(self.engine)
         provider = Database.__new__(Database)
         provider.metadata = metadata

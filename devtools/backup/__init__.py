@@ -12,6 +12,7 @@ It lives in devtools, not in the services' image: on Kubernetes CloudNativePG ba
 and WAL, point-in-time recovery, docs/backup-restore.md), and the image carries no pg_dump. This is for the
 platform `make run` starts and for a PostgreSQL on the same machine.
 """
+
 from __future__ import annotations
 
 

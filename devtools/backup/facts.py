@@ -1,6 +1,7 @@
 """What a copy of a service's database holds, read the same way on SQLite and PostgreSQL: rows per table, the
 schema revision, the head of the audit chain and whether the chain verifies. Written into the manifest at backup
 time and compared with the restored copy before it replaces anything."""
+
 from __future__ import annotations
 
 from sqlalchemy import inspect, text
@@ -14,8 +15,11 @@ def read(conn) -> dict:
     names = sorted(inspect(conn).get_table_names())
     quote = conn.dialect.identifier_preparer.quote
     rows = {name: conn.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one() for name in names}
-    revision = (conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                if "alembic_version" in names else None)
+    revision = (
+        conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        if "alembic_version" in names
+        else None
+    )
     head = audit.head(conn) if "audit_head" in names else None
     return {"rows": rows, "schema_revision": revision, "audit_head": head}
 
@@ -50,7 +54,9 @@ def differences(expected: dict, found: dict) -> list[str]:
         if want != got:
             problems.append(f"table {table}: {got} rows restored, {want} backed up")
     if expected["schema_revision"] != found["schema_revision"]:
-        problems.append(f"schema revision {found['schema_revision']}, backed up {expected['schema_revision']}")
+        problems.append(
+            f"schema revision {found['schema_revision']}, backed up {expected['schema_revision']}"
+        )
     if expected["audit_head"] != found["audit_head"]:
         problems.append(f"audit head {found['audit_head']}, backed up {expected['audit_head']}")
     return problems

@@ -1,6 +1,7 @@
 """The file store in a backup: one tar of every stored file (uploads, signed results), without the temporary files
 writers rename into place when complete. Restored beside the live store, counted, then swapped in whole: after a
 restore the store holds what it held at backup time, nothing more."""
+
 from __future__ import annotations
 
 import os
@@ -45,8 +46,10 @@ class FileStoreCopy:
         found = [p for p in self.staged.rglob("*") if p.is_file()]
         count, size = len(found), sum(p.stat().st_size for p in found)
         if (count, size) != (expected["files"], expected["bytes"]):
-            return [f"file store: {count} files, {size} bytes restored; {expected['files']} files, "
-                    f"{expected['bytes']} bytes backed up"]
+            return [
+                f"file store: {count} files, {size} bytes restored; {expected['files']} files, "
+                f"{expected['bytes']} bytes backed up"
+            ]
         return []
 
     def switch(self) -> None:

@@ -1,5 +1,6 @@
 """A backup's manifest (manifest.json: what, when, from where, how many rows) and its checksums (SHA256SUMS, the
 format `sha256sum -c` reads), written last so that a backup without them is an unfinished one."""
+
 from __future__ import annotations
 
 import hashlib
@@ -41,10 +42,15 @@ def write(folder: Path, manifest: dict) -> None:
     by its owner only: the copies hold personal data, and a copy of the folder keeps the files' modes."""
     for name in data_files(manifest):
         (folder / name).chmod(0o600)
-    manifest["files"] = {name: {"sha256": sha256_of(folder / name), "bytes": (folder / name).stat().st_size}
-                         for name in data_files(manifest)}
+    manifest["files"] = {
+        name: {"sha256": sha256_of(folder / name), "bytes": (folder / name).stat().st_size}
+        for name in data_files(manifest)
+    }
     _write_atomically(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
-    sums = {**{name: f["sha256"] for name, f in manifest["files"].items()}, MANIFEST: sha256_of(folder / MANIFEST)}
+    sums = {
+        **{name: f["sha256"] for name, f in manifest["files"].items()},
+        MANIFEST: sha256_of(folder / MANIFEST),
+    }
     _write_atomically(folder / SUMS, "".join(f"{digest}  {name}\n" for name, digest in sums.items()))
 
 
@@ -64,17 +70,23 @@ def load_checked(folder: Path) -> dict:
         raise BackupError(f"no backup at {folder}")
     missing = [name for name in (MANIFEST, SUMS) if not (folder / name).is_file()]
     if missing:
-        raise BackupError(f"{folder} is not a complete backup: {' and '.join(missing)} missing (a backup writes "
-                          "them last; without them it did not finish)")
+        raise BackupError(
+            f"{folder} is not a complete backup: {' and '.join(missing)} missing (a backup writes "
+            "them last; without them it did not finish)"
+        )
     sums = read_sums(folder)
     if sums.get(MANIFEST) != sha256_of(folder / MANIFEST):
-        raise BackupError(f"{folder}/{MANIFEST} does not match its checksum in {SUMS}: it was changed or damaged")
+        raise BackupError(
+            f"{folder}/{MANIFEST} does not match its checksum in {SUMS}: it was changed or damaged"
+        )
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except ValueError as exc:
         raise BackupError(f"{folder}/{MANIFEST} is not valid JSON: {exc}") from None
     if manifest.get("format") != FORMAT:
-        raise BackupError(f"{folder}: backup format {manifest.get('format')!r}, this tool reads format {FORMAT}")
+        raise BackupError(
+            f"{folder}: backup format {manifest.get('format')!r}, this tool reads format {FORMAT}"
+        )
     problems = _file_problems(folder, manifest, sums)
     if problems:
         raise BackupError(f"{folder} is damaged or incomplete:\n  " + "\n  ".join(problems))

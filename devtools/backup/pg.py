@@ -6,6 +6,7 @@ The client binaries are Debian's for the server's major version (/usr/lib/postgr
 one: pg_dump refuses a server newer than itself. The password goes to them through PGPASSWORD, never on a
 command line, and is masked in everything printed.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,12 +25,17 @@ PG_ROOT = Path("/usr/lib/postgresql")
 
 def client(name: str, server_major: int) -> Path:
     """pg_dump or pg_restore for a server of `server_major`."""
-    majors = sorted(int(p.name) for p in PG_ROOT.iterdir()
-                    if p.name.isdigit() and (p / "bin" / name).exists()) if PG_ROOT.exists() else []
+    majors = (
+        sorted(int(p.name) for p in PG_ROOT.iterdir() if p.name.isdigit() and (p / "bin" / name).exists())
+        if PG_ROOT.exists()
+        else []
+    )
     usable = [m for m in majors if m >= server_major]
     if not usable:
-        raise BackupError(f"{name} for PostgreSQL {server_major} not found under {PG_ROOT} "
-                          f"(apt-get install postgresql-client-{server_major}; make system installs PostgreSQL)")
+        raise BackupError(
+            f"{name} for PostgreSQL {server_major} not found under {PG_ROOT} "
+            f"(apt-get install postgresql-client-{server_major}; make system installs PostgreSQL)"
+        )
     return PG_ROOT / str(usable[0]) / "bin" / name
 
 
@@ -81,7 +87,9 @@ class PgDatabase:
         env = {**os.environ, "PGAPPNAME": "motcua-backup"}
         if self.url.password:
             env["PGPASSWORD"] = str(self.url.password)
-        result = subprocess.run([str(program), "--no-password", *args], env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [str(program), "--no-password", *args], env=env, capture_output=True, text=True
+        )
         if result.returncode != 0:
             raise BackupError(f"{self.service}: {program.name} failed: {self.mask(result.stderr.strip())}")
 
@@ -97,8 +105,13 @@ class PgDatabase:
                 snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
                 found = facts.entry(conn, key)
                 # The snapshot lives as long as this transaction: pg_dump reads exactly what was counted.
-                self._run(client("pg_dump", server_major(conn)), "--format=custom", f"--snapshot={snapshot}",
-                          f"--file={out}", f"--dbname={conninfo(self.url)}")
+                self._run(
+                    client("pg_dump", server_major(conn)),
+                    "--format=custom",
+                    f"--snapshot={snapshot}",
+                    f"--file={out}",
+                    f"--dbname={conninfo(self.url)}",
+                )
                 conn.rollback()
             return found
         except DBAPIError as exc:
@@ -110,9 +123,17 @@ class PgDatabase:
         engine = self._admin()
         try:
             with engine.connect() as conn:
-                names = conn.execute(text(
-                    "SELECT coalesce(nullif(application_name, ''), 'unnamed') FROM pg_stat_activity "
-                    "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": self.name}).scalars().all()
+                names = (
+                    conn.execute(
+                        text(
+                            "SELECT coalesce(nullif(application_name, ''), 'unnamed') FROM pg_stat_activity "
+                            "WHERE datname = :d AND pid <> pg_backend_pid()"
+                        ),
+                        {"d": self.name},
+                    )
+                    .scalars()
+                    .all()
+                )
         except DBAPIError as exc:
             raise self._unreachable(exc) from None
         finally:
@@ -139,8 +160,15 @@ class PgDatabase:
         finally:
             engine.dispose()
         # --no-owner: the tables belong to the user the services connect as, whoever owned them before.
-        self._run(client("pg_restore", major), "--no-owner", "--no-acl", "--exit-on-error", "--single-transaction",
-                  f"--dbname={conninfo(self.url.set(database=self.staged_name))}", str(copy))
+        self._run(
+            client("pg_restore", major),
+            "--no-owner",
+            "--no-acl",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={conninfo(self.url.set(database=self.staged_name))}",
+            str(copy),
+        )
         staged_engine = self._engine(self.staged_name)
         try:
             with staged_engine.connect() as conn:
@@ -166,7 +194,9 @@ class PgDatabase:
         engine = self._admin()
         try:
             with engine.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {self._quoted(conn, self.staged_name)} WITH (FORCE)"))
+                conn.execute(
+                    text(f"DROP DATABASE IF EXISTS {self._quoted(conn, self.staged_name)} WITH (FORCE)")
+                )
         except DBAPIError:
             pass  # the restore already failed; its own error is the one to show
         finally:

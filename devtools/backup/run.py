@@ -1,5 +1,6 @@
 """Taking a backup and restoring one: every service's database and the file store, with the manifest checked
 before anything is touched and every restored copy checked before it replaces the live data."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,16 +21,20 @@ from services.chassis.config import REPO_ROOT
 from services.chassis.migrate import services_with_database
 
 ENGINES = {"sqlite": SqliteDatabase, "postgresql": PgDatabase}
-STOP_FIRST = ("Stop the platform first: Ctrl-C in the terminal running `make run` (or stop the services that use "
-              "these databases), then restore again. --force (make restore ... FORCE=1) restores under running "
-              "services: PostgreSQL connections are cut, SQLite readers see the restored data at once, and work "
-              "in flight between the services may be lost.")
+STOP_FIRST = (
+    "Stop the platform first: Ctrl-C in the terminal running `make run` (or stop the services that use "
+    "these databases), then restore again. --force (make restore ... FORCE=1) restores under running "
+    "services: PostgreSQL connections are cut, SQLite readers see the restored data at once, and work "
+    "in flight between the services may be lost."
+)
 
 
 def database(service: str, url: str):
     backend = make_url(url).get_backend_name()
     if backend not in ENGINES:
-        raise BackupError(f"{service}: no backup for {backend} databases (SQLite and PostgreSQL are supported)")
+        raise BackupError(
+            f"{service}: no backup for {backend} databases (SQLite and PostgreSQL are supported)"
+        )
     return ENGINES[backend](service, url)
 
 
@@ -73,9 +78,16 @@ def _take(folder: Path, say: Callable[[str], None]) -> dict:
     store = FileStoreCopy()
     stored = store.backup(folder / store.file)
     say(f"  {'files':<9} {'':<10} {stored['directory']} -> {store.file} ({stored['files']} files)")
-    content = {"format": manifest.FORMAT, "tool": manifest.TOOL, "created_at": started.isoformat(),
-               "finished_at": datetime.now(timezone.utc).isoformat(), "host": socket.gethostname(),
-               "code_revision": _code_revision(), "services": services, "file_store": stored}
+    content = {
+        "format": manifest.FORMAT,
+        "tool": manifest.TOOL,
+        "created_at": started.isoformat(),
+        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "host": socket.gethostname(),
+        "code_revision": _code_revision(),
+        "services": services,
+        "file_store": stored,
+    }
     manifest.write(folder, content)
     return content
 
@@ -93,7 +105,9 @@ def restore(folder: Path, force: bool = False, say: Callable[[str], None] = prin
     if not force:
         busy = [f"{db.service}: {reason}" for db in targets if (reason := db.in_use())]
         if busy:
-            raise BackupError("databases in use, nothing was restored:\n  " + "\n  ".join(busy) + "\n" + STOP_FIRST)
+            raise BackupError(
+                "databases in use, nothing was restored:\n  " + "\n  ".join(busy) + "\n" + STOP_FIRST
+            )
     store = FileStoreCopy()
     staged = []
     try:
@@ -104,8 +118,10 @@ def restore(folder: Path, force: bool = False, say: Callable[[str], None] = prin
         staged.append(store)
         problems += store.stage(Path(folder) / store.file, content["file_store"])
         if problems:
-            raise BackupError("the restored copies differ from the backup, nothing was replaced:\n  "
-                              + "\n  ".join(problems))
+            raise BackupError(
+                "the restored copies differ from the backup, nothing was replaced:\n  "
+                + "\n  ".join(problems)
+            )
     except BaseException:
         for part in staged:
             part.discard()
@@ -124,8 +140,10 @@ def _switch(targets: list, store: FileStoreCopy, force: bool, say: Callable[[str
             say(f"  {db.service:<9} restored into {db.location}")
         store.switch()
     except Exception as exc:  # noqa: BLE001 - whatever stopped it, say what is restored and what is not
-        raise BackupError(f"the restore stopped half-way ({exc}): restored {', '.join(done) or 'nothing'}, "
-                          "not the rest; run the same restore again") from exc
+        raise BackupError(
+            f"the restore stopped half-way ({exc}): restored {', '.join(done) or 'nothing'}, "
+            "not the rest; run the same restore again"
+        ) from exc
 
 
 def _targets(content: dict, say: Callable[[str], None]) -> list:
@@ -133,8 +151,10 @@ def _targets(content: dict, say: Callable[[str], None]) -> list:
     for service, entry in content["services"].items():
         db = database(service, config.database_url(service))
         if db.engine != entry["engine"]:
-            raise BackupError(f"{service}: the backup holds a {entry['engine']} database, the service now uses "
-                              f"{db.engine} ({db.location}); restore where it came from")
+            raise BackupError(
+                f"{service}: the backup holds a {entry['engine']} database, the service now uses "
+                f"{db.engine} ({db.location}); restore where it came from"
+            )
         targets.append(db)
     for service in sorted(set(services_with_database()) - set(content["services"])):
         say(f"  {service}: not in this backup (taken before it had a database), left as it is")
@@ -147,10 +167,16 @@ def _stage(db, folder: Path, entry: dict, say: Callable[[str], None]) -> list[st
     problems = [f"{db.service}: {p}" for p in facts.differences(entry, found)]
     verdict = found["audit_verified"]
     if verdict is not None and not verdict["ok"] and (entry["audit_verified"] or {}).get("ok", True):
-        problems.append(f"{db.service}: the audit chain does not verify ({verdict['reason']} at entry "
-                        f"{verdict['first_bad_seq']}): is MOTCUA_APPLICANT_REF_KEY the platform's key?")
-    chain = ("no audit chain" if found["audit_head"] is None else "audit chain not verified (no key)"
-             if verdict is None else f"audit chain {'verified' if verdict['ok'] else 'BROKEN'}, "
-             f"{verdict['entries']} entries")
+        problems.append(
+            f"{db.service}: the audit chain does not verify ({verdict['reason']} at entry "
+            f"{verdict['first_bad_seq']}): is MOTCUA_APPLICANT_REF_KEY the platform's key?"
+        )
+    chain = (
+        "no audit chain"
+        if found["audit_head"] is None
+        else "audit chain not verified (no key)"
+        if verdict is None
+        else f"audit chain {'verified' if verdict['ok'] else 'BROKEN'}, {verdict['entries']} entries"
+    )
     say(f"  {db.service:<9} checked: {_rows(found)} as backed up, {chain}")
     return problems

@@ -1,6 +1,7 @@
 """SQLite (the embedded default): a copy through SQLite's online backup API, consistent while the services write
 (a file copy of a live WAL database can miss committed pages or catch half a checkpoint); restored through the
 same API, in one write transaction, after the copy was checked beside the live file."""
+
 from __future__ import annotations
 
 import fcntl
@@ -38,7 +39,9 @@ class SqliteDatabase:
 
     def backup(self, out: Path, key: bytes | None) -> dict:
         if not self.path.is_file():
-            raise BackupError(f"{self.service}: no database at {self.path} (has the platform run once? make run)")
+            raise BackupError(
+                f"{self.service}: no database at {self.path} (has the platform run once? make run)"
+            )
         # mode=rw: never create an empty database where the service's should be.
         source = sqlite3.connect(f"{self.path.as_uri()}?mode=rw", uri=True, timeout=30)
         try:

@@ -15,6 +15,7 @@ for one statement at the end of the transaction, and an entry exists if and only
 
 Ops: `python -m services.chassis.audit verify workflow` (uses DATABASE_URL and MOTCUA_APPLICANT_REF_KEY).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -81,19 +82,25 @@ def chain_key(secret: str) -> bytes:
 def person_ref(secret: str, id_number: str) -> str:
     """How the audit log names a person: a keyed hash of the ID number (an investigator holding the platform
     secret can find whose it is; a reader of the table cannot)."""
-    return "person:" + hmac.new(secret.encode(), f"audit-person:{id_number}".encode(), hashlib.sha256).hexdigest()[:24]
+    return (
+        "person:"
+        + hmac.new(secret.encode(), f"audit-person:{id_number}".encode(), hashlib.sha256).hexdigest()[:24]
+    )
 
 
 def _canonical(seq: int, at: datetime, actor: str, action: str, target: str, details: str) -> bytes:
     stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return json.dumps([seq, stamp, actor, action, target, details], ensure_ascii=False,
-                      separators=(",", ":")).encode()
+    return json.dumps(
+        [seq, stamp, actor, action, target, details], ensure_ascii=False, separators=(",", ":")
+    ).encode()
 
 
-def entry_hash(key: bytes, prev_hash: str, seq: int, at: datetime, actor: str, action: str, target: str,
-               details: str) -> str:
-    return hmac.new(key, prev_hash.encode() + b"\n" + _canonical(seq, at, actor, action, target, details),
-                    hashlib.sha256).hexdigest()
+def entry_hash(
+    key: bytes, prev_hash: str, seq: int, at: datetime, actor: str, action: str, target: str, details: str
+) -> str:
+    return hmac.new(
+        key, prev_hash.encode() + b"\n" + _canonical(seq, at, actor, action, target, details), hashlib.sha256
+    ).hexdigest()
 
 
 @dataclass
@@ -128,19 +135,37 @@ def append(session: Session, key: bytes, entries: list[Entry], now: datetime | N
         details = json.dumps(entry.details, ensure_ascii=False, sort_keys=True, default=str)
         actor, action, target = str(entry.actor)[:100], str(entry.action)[:80], str(entry.target)[:100]
         digest = entry_hash(key, prev, seq, at, actor, action, target, details)
-        rows.append({"seq": seq, "at": at, "actor": actor, "action": action, "target": target,
-                     "details": details, "prev_hash": prev, "hash": digest})
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "target": target,
+                "details": details,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
         prev = digest
     session.execute(prebuilt(("audit.insert",), tables["audit_log"].insert), rows)
-    move = prebuilt(("audit.move",), lambda: update(head_table).where(head_table.c.id == 1).values(
-        seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+    move = prebuilt(
+        ("audit.move",),
+        lambda: (
+            update(head_table)
+            .where(head_table.c.id == 1)
+            .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+        ),
+    )
     session.execute(move, {"new_seq": seq, "new_hash": prev})
     return seq
 
 
 def _create_head(session: Session, head_table: Table) -> None:
     """The head row, created once; two first writers racing both try, one wins, both then lock it."""
-    session.execute(dialect_insert(session, head_table).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
+    session.execute(
+        dialect_insert(session, head_table).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing()
+    )
 
 
 class _InSession(Protocol):
@@ -200,8 +225,13 @@ class Verdict:
     reason: str = ""
 
     def to_dict(self) -> VerdictDict:
-        return {"ok": self.ok, "entries": self.entries, "head_seq": self.head_seq,
-                "first_bad_seq": self.first_bad_seq, "reason": self.reason}
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head_seq": self.head_seq,
+            "first_bad_seq": self.first_bad_seq,
+            "reason": self.reason,
+        }
 
 
 def verify(session: Session | Connection, key: bytes, batch: int = 5000) -> Verdict:
@@ -212,7 +242,9 @@ def verify(session: Session | Connection, key: bytes, batch: int = 5000) -> Verd
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     expected_seq, prev, count, last = 1, GENESIS, 0, 0
     while True:
-        rows = session.execute(select(log).where(log.c.seq >= expected_seq).order_by(log.c.seq).limit(batch)).all()
+        rows = session.execute(
+            select(log).where(log.c.seq >= expected_seq).order_by(log.c.seq).limit(batch)
+        ).all()
         if not rows:
             break
         for row in rows:
@@ -227,8 +259,13 @@ def verify(session: Session | Connection, key: bytes, batch: int = 5000) -> Verd
             prev, last, count = row.hash, row.seq, count + 1
             expected_seq += 1
     if last != head_seq or prev != head_hash:
-        return Verdict(False, count, head_seq, last + 1 if last < head_seq else head_seq,
-                       f"the chain ends at {last} but the head says {head_seq}")
+        return Verdict(
+            False,
+            count,
+            head_seq,
+            last + 1 if last < head_seq else head_seq,
+            f"the chain ends at {last} but the head says {head_seq}",
+        )
     return Verdict(True, count, head_seq)
 
 

@@ -4,6 +4,7 @@ periods, quiet hours), UTC for storage and the wire.
 Pure (no I/O, no clock read at import): domain modules may import it, the one chassis module they may (the
 import contracts in pyproject.toml name it).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

@@ -1,4 +1,5 @@
 """Configuration from environment variables, with safe local defaults."""
+
 from __future__ import annotations
 
 import os

@@ -10,6 +10,7 @@ consumer starts. Here:
 - `declare_topology()` declares exchanges, queues and dead-letter queues ahead of time (run at deploy and at
   service start), so events published before a consumer first runs are kept.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -146,8 +147,9 @@ class ReliableEventHandler(EventHandler):
 
     queue_consumer: DeadLetteringQueueConsumer = DeadLetteringQueueConsumer()
 
-    def __init__(self, message_cls: type[ProtoMessage], delivery_limit: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, message_cls: type[ProtoMessage], delivery_limit: int | None = None, **kwargs: Any
+    ) -> None:
         self.type_name = event_type(message_cls)
         self.delivery_limit = delivery_limit
         super().__init__(
@@ -171,7 +173,9 @@ class ReliableEventHandler(EventHandler):
             event = parse_event(body, expected_type=self.type_name)
         except UnreadableEvent as exc:
             log.error("event_unreadable", error=str(exc), queue=self.queue.name)
-            metrics.EVENTS_DEAD_LETTERED.labels(self.container.service_name, self.queue.name, "unreadable").inc()
+            metrics.EVENTS_DEAD_LETTERED.labels(
+                self.container.service_name, self.queue.name, "unreadable"
+            ).inc()
             self.queue_consumer.reject_message(message)
             return
         context_data = self.unpack_message_headers(message)
@@ -180,29 +184,37 @@ class ReliableEventHandler(EventHandler):
             context_data.setdefault("dossier_code", event.subject)
         self._spawn(message, event, context_data, 0)
 
-    def _spawn(self, message: Message, event: Event, context_data: dict[str, Any],
-               transient_attempts: int) -> None:
-        def handle_result(worker_ctx: WorkerContext, result: object = None,
-                          exc_info: ExcInfo | None = None) -> tuple[object, ExcInfo | None]:
+    def _spawn(
+        self, message: Message, event: Event, context_data: dict[str, Any], transient_attempts: int
+    ) -> None:
+        def handle_result(
+            worker_ctx: WorkerContext, result: object = None, exc_info: ExcInfo | None = None
+        ) -> tuple[object, ExcInfo | None]:
             if exc_info is not None and is_transient(exc_info[1]) and transient_attempts < TRANSIENT_RETRIES:
                 # A dependency is down (database restarting, broker reconnecting): keep the message unacked and
                 # try again later, without spending the delivery limit meant for messages that cannot succeed.
-                delay = min(0.5 * 2 ** transient_attempts, 10.0)
-                log.warning("event_handler_waiting_for_dependency", error=str(exc_info[1]),
-                            attempt=transient_attempts + 1, retry_in_seconds=delay)
+                delay = min(0.5 * 2**transient_attempts, 10.0)
+                log.warning(
+                    "event_handler_waiting_for_dependency",
+                    error=str(exc_info[1]),
+                    attempt=transient_attempts + 1,
+                    retry_in_seconds=delay,
+                )
                 eventlet.spawn_after(delay, self._spawn, message, event, context_data, transient_attempts + 1)
                 return result, exc_info
             self.handle_message_processed(message, result, exc_info)
             return result, exc_info
 
         try:
-            self.container.spawn_worker(self, (event,), {}, context_data=dict(context_data),
-                                        handle_result=handle_result)
+            self.container.spawn_worker(
+                self, (event,), {}, context_data=dict(context_data), handle_result=handle_result
+            )
         except Exception:  # ContainerBeingKilled: leave it for another consumer
             self.queue_consumer.requeue_message(message)
 
-    def handle_message_processed(self, message: Message, result: object = None,
-                                 exc_info: ExcInfo | None = None) -> None:
+    def handle_message_processed(
+        self, message: Message, result: object = None, exc_info: ExcInfo | None = None
+    ) -> None:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return
@@ -216,7 +228,7 @@ class ReliableEventHandler(EventHandler):
         log.warning("event_handler_failed", error=str(exc), error_type=type(exc).__name__, attempt=attempts)
         # Backoff before giving the message back: a broken dependency gets time to recover before the
         # delivery limit sends the message to the dead-letter queue.
-        eventlet.sleep(min(0.2 * 2 ** attempts, 5.0))
+        eventlet.sleep(min(0.2 * 2**attempts, 5.0))
         self.queue_consumer.requeue_message(message)
 
 

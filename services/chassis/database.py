@@ -10,6 +10,7 @@
   deduplication once past their retention (`purge_expired`): sent outbox rows, inbox rows, idempotency keys.
   Audit and business tables are never touched.
 """
+
 from __future__ import annotations
 
 import json
@@ -93,8 +94,13 @@ class UnitOfWork:
         before this transaction commits (services/chassis/audit.py). Never put full ID numbers in details."""
         self.audit_entries.append(audit.Entry(actor, action, target, dict(details or {})))
 
-    def publish(self, message_cls: type[ProtoMessage], data: dict[str, Any], subject: str = "",
-                occurred_at: datetime | None = None) -> Envelope:
+    def publish(
+        self,
+        message_cls: type[ProtoMessage],
+        data: dict[str, Any],
+        subject: str = "",
+        occurred_at: datetime | None = None,
+    ) -> Envelope:
         """Validate an event against its proto and add it to the outbox of this transaction."""
         envelope = build_event(
             message_cls,
@@ -108,11 +114,18 @@ class UnitOfWork:
         if subject:
             headers["nameko.dossier_code"] = subject
         outbox = self._outbox
-        self.session.execute(prebuilt(("outbox.insert", outbox), lambda: outbox.insert()), {
-            "event_id": envelope["id"], "event_type": envelope["type"], "subject": subject,
-            "envelope": json.dumps(envelope, ensure_ascii=False), "headers": json.dumps(headers),
-            "created_at": datetime.now(timezone.utc), "sent_at": None,
-        })
+        self.session.execute(
+            prebuilt(("outbox.insert", outbox), lambda: outbox.insert()),
+            {
+                "event_id": envelope["id"],
+                "event_type": envelope["type"],
+                "subject": subject,
+                "envelope": json.dumps(envelope, ensure_ascii=False),
+                "headers": json.dumps(headers),
+                "created_at": datetime.now(timezone.utc),
+                "sent_at": None,
+            },
+        )
         self.published.append(envelope)
         return envelope
 
@@ -125,10 +138,17 @@ class UnitOfWork:
         """
         inbox = self._inbox
         dialect = self.session.get_bind().dialect.name
-        stmt = prebuilt(("inbox.claim", inbox, dialect), lambda: dialect_insert(self.session, inbox)
-                        .on_conflict_do_nothing(index_elements=[inbox.c.event_id, inbox.c.handler]))
-        claimed = _rows_affected(self.session.execute(stmt, {"event_id": event_id, "handler": handler,
-                                                             "processed_at": datetime.now(timezone.utc)}))
+        stmt = prebuilt(
+            ("inbox.claim", inbox, dialect),
+            lambda: dialect_insert(self.session, inbox).on_conflict_do_nothing(
+                index_elements=[inbox.c.event_id, inbox.c.handler]
+            ),
+        )
+        claimed = _rows_affected(
+            self.session.execute(
+                stmt, {"event_id": event_id, "handler": handler, "processed_at": datetime.now(timezone.utc)}
+            )
+        )
         return claimed == 1
 
 
@@ -148,8 +168,9 @@ class Database(DependencyProvider):
     _relay_thread: GreenThread  # set in `start` when the relay is enabled
     _housekeeping_thread: GreenThread
 
-    def __init__(self, metadata: MetaData, relay: bool = True, relay_batch: int = 200,
-                 purge_batch: int = 1000) -> None:
+    def __init__(
+        self, metadata: MetaData, relay: bool = True, relay_batch: int = 200, purge_batch: int = 1000
+    ) -> None:
         self.metadata = metadata
         self.relay_enabled = relay
         self.relay_batch = relay_batch
@@ -161,8 +182,11 @@ class Database(DependencyProvider):
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # PostgreSQL: a small second pool whose connections stay in autocommit (see `autocommit`).
-        self._autocommit_engine = (make_engine(settings.database_url, pool_size=5, isolation_level="AUTOCOMMIT")
-                                   if self.engine.dialect.name == "postgresql" else None)
+        self._autocommit_engine = (
+            make_engine(settings.database_url, pool_size=5, isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else None
+        )
         self._wake = threading.Event()
         self._halt = threading.Event()  # set once on stop: ends the housekeeping wait at once
         self._stopping = False
@@ -172,10 +196,13 @@ class Database(DependencyProvider):
 
     def start(self) -> None:
         if self.relay_enabled:
-            self._relay_thread = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
+            self._relay_thread = self.container.spawn_managed_thread(
+                self._relay_loop, identifier="outbox-relay"
+            )
         # Every service purges, relay or not: its inbox and idempotency keys grow as well.
-        self._housekeeping_thread = self.container.spawn_managed_thread(self._housekeeping_loop,
-                                                                         identifier="housekeeping")
+        self._housekeeping_thread = self.container.spawn_managed_thread(
+            self._housekeeping_loop, identifier="housekeeping"
+        )
 
     def stop(self) -> None:
         self._stopping = True
@@ -206,8 +233,11 @@ class Database(DependencyProvider):
         except OperationalError as exc:
             # The database went away (restart, failover): a clean "try again later", nothing half-written.
             _safe_rollback(session)
-            raise Unavailable("database_unavailable", "Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại.",
-                              {"service": self.settings.service}) from exc
+            raise Unavailable(
+                "database_unavailable",
+                "Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại.",
+                {"service": self.settings.service},
+            ) from exc
         except BaseException:
             _safe_rollback(session)
             raise
@@ -234,8 +264,11 @@ class Database(DependencyProvider):
                 with self._autocommit_engine.connect() as conn:
                     yield conn
         except OperationalError as exc:
-            raise Unavailable("database_unavailable", "Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại.",
-                              {"service": self.settings.service}) from exc
+            raise Unavailable(
+                "database_unavailable",
+                "Cơ sở dữ liệu tạm thời không truy cập được, vui lòng thử lại.",
+                {"service": self.settings.service},
+            ) from exc
 
     def get_dependency(self, worker_ctx: WorkerContext) -> _WorkerDatabase:
         return _WorkerDatabase(self, worker_ctx)
@@ -276,7 +309,9 @@ class Database(DependencyProvider):
 
         def claim() -> AnySelect:
             query = (
-                select(outbox.c.seq, outbox.c.event_type, outbox.c.envelope, outbox.c.headers, outbox.c.event_id)
+                select(
+                    outbox.c.seq, outbox.c.event_type, outbox.c.envelope, outbox.c.headers, outbox.c.event_id
+                )
                 .where(outbox.c.sent_at.is_(None))
                 .order_by(outbox.c.seq)
                 .limit(self.relay_batch)
@@ -284,7 +319,9 @@ class Database(DependencyProvider):
             return query.with_for_update(skip_locked=True) if self.is_postgres else query
 
         with self.sessions() as session, session.begin():
-            rows = session.execute(prebuilt(("relay.claim", outbox, self.is_postgres, self.relay_batch), claim)).all()
+            rows = session.execute(
+                prebuilt(("relay.claim", outbox, self.is_postgres, self.relay_batch), claim)
+            ).all()
             if not rows:
                 return 0
             sent: list[int] = []
@@ -309,8 +346,14 @@ class Database(DependencyProvider):
                 sent.append(row.seq)
                 metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.event_type).inc()
             if sent:
-                mark = prebuilt(("relay.mark", outbox), lambda: update(outbox).where(
-                    outbox.c.seq.in_(bindparam("seqs", expanding=True))).values(sent_at=bindparam("at")))
+                mark = prebuilt(
+                    ("relay.mark", outbox),
+                    lambda: (
+                        update(outbox)
+                        .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
+                        .values(sent_at=bindparam("at"))
+                    ),
+                )
                 session.execute(mark, {"seqs": sent, "at": datetime.now(timezone.utc)})
         if failure is not None:
             raise failure
@@ -319,8 +362,9 @@ class Database(DependencyProvider):
     def measure_backlog(self) -> None:
         outbox = self.metadata.tables["outbox"]
         with self.engine.connect() as conn:
-            count, oldest = conn.execute(select(func.count(), func.min(outbox.c.created_at))
-                                         .where(outbox.c.sent_at.is_(None))).one()
+            count, oldest = conn.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None))
+            ).one()
         metrics.OUTBOX_BACKLOG.labels(self.settings.service).set(count)
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=timezone.utc)
@@ -354,8 +398,10 @@ class Database(DependencyProvider):
         the service has that table). Returns the rows deleted per table."""
         now = now or datetime.now(timezone.utc)
         settings = self.settings
-        expiring = [("outbox", "sent_at", settings.outbox_retention_hours),
-                    ("inbox", "processed_at", settings.inbox_retention_hours)]
+        expiring = [
+            ("outbox", "sent_at", settings.outbox_retention_hours),
+            ("inbox", "processed_at", settings.inbox_retention_hours),
+        ]
         if IDEMPOTENCY_KEYS in self.metadata.tables:
             expiring.append((IDEMPOTENCY_KEYS, "created_at", settings.idempotency_retention_hours))
         purged: dict[str, int] = {}

@@ -9,6 +9,7 @@ or its `dlq.` name. Re-queued messages are published back to the consumer queue 
 confirms) before they are removed from the dead-letter queue, so a crash in between duplicates at worst (the
 consumers' inbox absorbs that) and never loses one. Uses AMQP_URI. Personal data in bodies is masked on screen.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ DLQ_PREFIX = "dlq."
 
 
 def _names(queue: str) -> tuple[str, str]:
-    original = queue[len(DLQ_PREFIX):] if queue.startswith(DLQ_PREFIX) else queue
+    original = queue[len(DLQ_PREFIX) :] if queue.startswith(DLQ_PREFIX) else queue
     return original, DLQ_PREFIX + original
 
 
@@ -51,7 +52,11 @@ def _describe(message: Message) -> DeadLetter:
         body = json.loads(message.body)
     except (TypeError, ValueError):
         body = None
-    text = message.body if isinstance(message.body, str) else bytes(message.body or b"").decode("utf-8", "replace")
+    text = (
+        message.body
+        if isinstance(message.body, str)
+        else bytes(message.body or b"").decode("utf-8", "replace")
+    )
     return {
         "event_id": (body or {}).get("id") if isinstance(body, dict) else None,
         "type": (body or {}).get("type") if isinstance(body, dict) else None,
@@ -72,7 +77,9 @@ def peek(amqp_uri: str, queue: str, limit: int = 20) -> list[DeadLetter]:
         channel.basic_qos(0, limit, False)
         taken = []
         for _ in range(limit):
-            message = Queue(dlq, channel=channel).get(no_ack=False, accept=["json", "text/plain", "application/data"])
+            message = Queue(dlq, channel=channel).get(
+                no_ack=False, accept=["json", "text/plain", "application/data"]
+            )
             if message is None:
                 break
             taken.append(message)
@@ -102,8 +109,9 @@ def _take(queue: Queue, settle_seconds: float) -> Message | None:
         time.sleep(0.1)
 
 
-def requeue(amqp_uri: str, queue: str, limit: int = 1000, event_id: str | None = None,
-            settle_seconds: float = 2.0) -> int:
+def requeue(
+    amqp_uri: str, queue: str, limit: int = 1000, event_id: str | None = None, settle_seconds: float = 2.0
+) -> int:
     """Move dead letters back to their consumer queue; all of them (up to `limit`) or the one with `event_id`.
 
     Each message is moved at most once per call: one that fails again and comes back to the dead-letter queue
@@ -128,10 +136,17 @@ def requeue(amqp_uri: str, queue: str, limit: int = 1000, event_id: str | None =
                 skipped.append(message)
                 continue
             headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
-            producer.publish(message.body, exchange=Exchange(""), routing_key=original, delivery_mode=2,
-                             headers=headers, content_type=message.content_type,
-                             content_encoding=message.content_encoding,
-                             message_id=message.properties.get("message_id"), retry=False)
+            producer.publish(
+                message.body,
+                exchange=Exchange(""),
+                routing_key=original,
+                delivery_mode=2,
+                headers=headers,
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                message_id=message.properties.get("message_id"),
+                retry=False,
+            )
             message.ack()  # only after the broker confirmed the copy
             moved += 1
             if event_id is not None:

@@ -1,4 +1,5 @@
 """Small nameko dependency providers every service may use."""
+
 from __future__ import annotations
 
 from services.chassis.config import Settings

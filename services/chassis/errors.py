@@ -4,6 +4,7 @@ nameko serialises an exception by its import path; registering these classes wit
 makes the caller get the same type back (with code, message and details) instead of a bare RemoteError.
 Services raise these (with their own `code`), the gateway turns them into `application/problem+json`.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@ its proto message before it is written to the outbox (unknown fields, wrong type
 proto3 JSON inside a CloudEvents 1.0 structured envelope. Consumers parse with unknown fields ignored, so
 producers can add fields without breaking them.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -94,8 +95,9 @@ def public_event_types() -> list[str]:
     return sorted(name for name in EVENTS if not is_private(name))
 
 
-def personal_fields(descriptor: Descriptor, prefix: str = "",
-                    seen: frozenset[str] = frozenset()) -> list[str]:
+def personal_fields(
+    descriptor: Descriptor, prefix: str = "", seen: frozenset[str] = frozenset()
+) -> list[str]:
     """Paths of the fields marked `(motcua.common.v1.personal) = true` in a message, nested messages included
     (`contact.email`)."""
     found = []
@@ -112,6 +114,7 @@ def public_view(type_name: str, data: dict[str, Any]) -> dict[str, Any]:
     """A payload as it may leave the platform: only the fields the current contract declares, none marked personal.
     A second line behind the build check: it also drops what an older producer wrote in a field since removed
     (DossierSubmitted's `contact`, kept in event logs written before it moved to a private event)."""
+
     def keep(descriptor: Descriptor, value: dict[str, Any]) -> dict[str, Any]:
         kept = {}
         for key, item in value.items():
@@ -146,9 +149,7 @@ def validate_payload(message_cls: type[Message], data: dict[str, Any]) -> dict[s
         message = json_format.ParseDict(data, message_cls(), ignore_unknown_fields=False)
     except (json_format.ParseError, TypeError, ValueError) as exc:
         raise InvalidEventPayload(
-            "invalid_event_payload",
-            f"payload does not match {event_type(message_cls)}",
-            {"error": str(exc)},
+            "invalid_event_payload", f"payload does not match {event_type(message_cls)}", {"error": str(exc)}
         ) from exc
     canonical: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
     return canonical

@@ -4,6 +4,7 @@ computed, nothing left behind when refused.
 Local directory by default (`FILE_STORE_DIR`, `var/files`); on Kubernetes a shared volume mounted by the
 gateway (which receives files) and intake (which owns their records).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -73,11 +74,15 @@ class FileStore:
         """Stream an upload to disk. The declared Content-Type must be accepted and match the content."""
         declared = (declared_type or "").split(";")[0].strip().lower()
         if declared not in SIGNATURES:
-            raise UnsupportedUpload("unsupported_type", "Chỉ nhận tệp PDF, JPEG hoặc PNG.",
-                                    {"accepted": sorted(SIGNATURES)})
+            raise UnsupportedUpload(
+                "unsupported_type", "Chỉ nhận tệp PDF, JPEG hoặc PNG.", {"accepted": sorted(SIGNATURES)}
+            )
         if content_length is not None and content_length > self.max_bytes:
-            raise UploadTooLarge("too_large", f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.",
-                                 {"max_bytes": self.max_bytes})
+            raise UploadTooLarge(
+                "too_large",
+                f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.",
+                {"max_bytes": self.max_bytes},
+            )
         file_id = str(uuid.uuid4())
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -91,24 +96,33 @@ class FileStore:
                         break
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise UploadTooLarge("too_large", f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.",
-                                             {"max_bytes": self.max_bytes})
+                        raise UploadTooLarge(
+                            "too_large",
+                            f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.",
+                            {"max_bytes": self.max_bytes},
+                        )
                     if len(head) < 16:
-                        head += chunk[:16 - len(head)]
+                        head += chunk[: 16 - len(head)]
                     digest.update(chunk)
                     out.write(chunk)
             if size == 0:
                 raise UploadRefused("empty_file", "Tệp rỗng.")
             actual = sniff(head)
             if actual != declared:
-                raise UploadRefused("content_mismatch",
-                                    "Nội dung tệp không khớp với loại tệp khai báo (tệp có thể bị ngụy trang).",
-                                    {"declared": declared, "detected": actual or "unknown"})
+                raise UploadRefused(
+                    "content_mismatch",
+                    "Nội dung tệp không khớp với loại tệp khai báo (tệp có thể bị ngụy trang).",
+                    {"declared": declared, "detected": actual or "unknown"},
+                )
             if declared == "application/pdf":
                 found = pdfcheck.problems(tmp.read_bytes())
                 if found:
-                    raise UploadRefused("unsafe_pdf", "Tệp PDF chứa mã JavaScript, lệnh khởi chạy chương trình "
-                                        "hoặc nội dung HTML; hãy xuất lại tệp PDF thông thường.", {"found": found})
+                    raise UploadRefused(
+                        "unsafe_pdf",
+                        "Tệp PDF chứa mã JavaScript, lệnh khởi chạy chương trình "
+                        "hoặc nội dung HTML; hãy xuất lại tệp PDF thông thường.",
+                        {"found": found},
+                    )
             final = self.root / file_id[:2] / file_id
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)

@@ -8,6 +8,7 @@ lock, every install would build it with build tools that no hash pins (docs/depe
 `eventlet.monkey_patch()` in services/chassis/run.py are the only places that make the database cooperative
 (docs/eventlet-exit.md).
 """
+
 from __future__ import annotations
 
 from typing import Any

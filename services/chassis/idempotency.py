@@ -9,6 +9,7 @@ the same transaction as the create, so "created" and "key remembered" commit tog
 Keys belong to an owner (the caller's subject: citizen ID number, officer id, agency unit): two owners may use
 the same key independently.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +43,9 @@ def add_table(metadata: MetaData) -> Table:
         Column("request_hash", String(64), nullable=False),
         Column("response", Text, nullable=False),  # the answer, JSON
         Column("created_at", UTCDateTime, nullable=False),
-        Index("ix_idempotency_keys_created_at", "created_at"),  # housekeeping finds expired keys without a scan
+        Index(
+            "ix_idempotency_keys_created_at", "created_at"
+        ),  # housekeeping finds expired keys without a scan
     )
 
 
@@ -65,9 +68,11 @@ def checked_key(key: str | None) -> str | None:
     if key is None or key == "":
         return None
     if not isinstance(key, str) or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput("idempotency_key_too_long",
-                           f"Idempotency-Key không được dài quá {MAX_KEY_LENGTH} ký tự.",
-                           {"max_length": MAX_KEY_LENGTH})
+        raise InvalidInput(
+            "idempotency_key_too_long",
+            f"Idempotency-Key không được dài quá {MAX_KEY_LENGTH} ký tự.",
+            {"max_length": MAX_KEY_LENGTH},
+        )
     return key
 
 
@@ -81,8 +86,9 @@ def request_hash(request: object, operation: str = "") -> str:
 def find(session: Executor, owner: str, key: str, digest: str) -> Answer | None:
     """The answer kept for this owner's key (with `replayed: True`), None if the key is new. Raises Conflict
     when the key was used for another request."""
-    row = session.execute(select(_keys.c.request_hash, _keys.c.response).where(
-        _keys.c.owner == owner, _keys.c.key == key)).first()
+    row = session.execute(
+        select(_keys.c.request_hash, _keys.c.response).where(_keys.c.owner == owner, _keys.c.key == key)
+    ).first()
     if row is None:
         return None
     if row.request_hash != digest:
@@ -99,15 +105,24 @@ def kept_answer(session: Executor, owner: str, key: str) -> Answer | None:
 
 def remember(session: Executor, owner: str, key: str, digest: str, answer: Answer) -> None:
     """Keep `answer` under the key, in the caller's transaction (the one that creates)."""
-    session.execute(_keys.insert().values(owner=owner, key=key, request_hash=digest,
-                                          response=json.dumps(answer, ensure_ascii=False),
-                                          created_at=datetime.now(timezone.utc)))
+    session.execute(
+        _keys.insert().values(
+            owner=owner,
+            key=key,
+            request_hash=digest,
+            response=json.dumps(answer, ensure_ascii=False),
+            created_at=datetime.now(timezone.utc),
+        )
+    )
 
 
 def replace(session: Executor, owner: str, key: str, answer: Answer) -> None:
     """Keep a later answer (a create finished in a second transaction, like a refund after the gateway)."""
-    session.execute(update(_keys).where(_keys.c.owner == owner, _keys.c.key == key).values(
-        response=json.dumps(answer, ensure_ascii=False)))
+    session.execute(
+        update(_keys)
+        .where(_keys.c.owner == owner, _keys.c.key == key)
+        .values(response=json.dumps(answer, ensure_ascii=False))
+    )
 
 
 def forget(session: Executor, owner: str, key: str) -> None:
@@ -126,8 +141,9 @@ def after_race(db: Units, owner: str, key: str | None, digest: str, error: Integ
     raise error
 
 
-def perform(db: Units, owner: str, key: str | None, digest: str,
-            create: Callable[[UnitOfWork], Answer]) -> Answer:
+def perform(
+    db: Units, owner: str, key: str | None, digest: str, create: Callable[[UnitOfWork], Answer]
+) -> Answer:
     """Run `create(uow) -> answer` in one unit of work of `db`, keeping the answer under the key in that same
     transaction; a key seen before answers from what was kept instead (`create` is not run)."""
     if key is None:

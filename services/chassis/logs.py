@@ -3,6 +3,7 @@
 Personal data is masked by a processor, not by discipline: ID numbers, phone numbers and e-mail addresses are
 masked wherever they appear in an event's values.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,9 +47,7 @@ def _mask(value: object) -> object:
 
 def mask_personal_data(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
     """structlog processor: mask personal data and secrets in every value."""
-    return {
-        k: ("***" if k.lower() in _SECRET_KEYS else _mask(v)) for k, v in event_dict.items()
-    }
+    return {k: ("***" if k.lower() in _SECRET_KEYS else _mask(v)) for k, v in event_dict.items()}
 
 
 class ClientErrorsWithoutTraceback(logging.Filter):
@@ -69,6 +68,7 @@ class ClientErrorsWithoutTraceback(logging.Filter):
 
 def configure(service: str, level: str = "INFO") -> None:
     """Set up JSON logs on stdout for `service`; stdlib logging (nameko, kombu) goes through the same pipe."""
+
     def add_service(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
         event_dict.setdefault("service", service)
         return event_dict

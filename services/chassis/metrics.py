@@ -3,6 +3,7 @@
 `/metrics` on the service's metrics port (9100-9105), `/healthz` (the process answers: never depends on the
 broker) and `/readyz` (the readiness checks registered by the service, e.g. broker connected, database reachable).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,30 +22,34 @@ HANDLER_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 EVENTS_PUBLISHED = Counter(
-    "motcua_outbox_events_published_total", "Events the outbox relay published with confirms.",
+    "motcua_outbox_events_published_total",
+    "Events the outbox relay published with confirms.",
     ["service", "event_type"],
 )
 EVENTS_DEAD_LETTERED = Counter(
-    "motcua_events_dead_lettered_total", "Events sent to a dead-letter queue after failing or being unreadable.",
+    "motcua_events_dead_lettered_total",
+    "Events sent to a dead-letter queue after failing or being unreadable.",
     ["service", "queue", "reason"],
 )
 EVENTS_DUPLICATE = Counter(
-    "motcua_events_duplicate_total", "Event deliveries skipped because the inbox had already processed them.",
+    "motcua_events_duplicate_total",
+    "Event deliveries skipped because the inbox had already processed them.",
     ["service", "handler"],
 )
 RETENTION_PURGED = Counter(
-    "motcua_retention_purged_total", "Outbox, inbox and idempotency-key rows deleted once past their retention.",
+    "motcua_retention_purged_total",
+    "Outbox, inbox and idempotency-key rows deleted once past their retention.",
     ["service", "table"],
 )
 
 OUTBOX_BACKLOG = Gauge(
-    "motcua_outbox_backlog", "Events written to the outbox and not yet published.", ["service"],
+    "motcua_outbox_backlog", "Events written to the outbox and not yet published.", ["service"]
 )
 OUTBOX_OLDEST_SECONDS = Gauge(
-    "motcua_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished outbox event.", ["service"],
+    "motcua_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished outbox event.", ["service"]
 )
 DEAD_LETTER_MESSAGES = Gauge(
-    "motcua_dead_letter_messages", "Messages waiting in a consumer's dead-letter queue.", ["service", "queue"],
+    "motcua_dead_letter_messages", "Messages waiting in a consumer's dead-letter queue.", ["service", "queue"]
 )
 
 _readiness_checks: dict[str, Callable[[], None]] = {}
@@ -105,8 +110,9 @@ class EntrypointMetrics(DependencyProvider):
     def worker_setup(self, worker_ctx: WorkerContext) -> None:
         self._started[worker_ctx] = time.perf_counter()
 
-    def worker_result(self, worker_ctx: WorkerContext, result: object = None,
-                      exc_info: ExcInfo | None = None) -> None:
+    def worker_result(
+        self, worker_ctx: WorkerContext, result: object = None, exc_info: ExcInfo | None = None
+    ) -> None:
         started = self._started.pop(worker_ctx, None)
         if started is None:
             return

@@ -2,6 +2,7 @@
 
 On PostgreSQL the service's database is created first if it does not exist yet.
 """
+
 from __future__ import annotations
 
 import sys
@@ -33,7 +34,9 @@ def ensure_database(url: str) -> None:
         return
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}).first()
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+        ).first()
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
@@ -48,8 +51,11 @@ def upgrade(service: str, url: str | None = None) -> None:
 def services_with_database() -> list[str]:
     """The services that own a database: those with migrations and storage metadata (what `main` migrates by
     default, and what `python -m devtools.backup` backs up)."""
-    return [s for s in SERVICE_CLASSES
-            if (SERVICES_DIR / s / "migrations").is_dir() and storage_metadata(s) is not None]
+    return [
+        s
+        for s in SERVICE_CLASSES
+        if (SERVICES_DIR / s / "migrations").is_dir() and storage_metadata(s) is not None
+    ]
 
 
 def main(argv: list[str]) -> int:

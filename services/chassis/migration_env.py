@@ -1,4 +1,5 @@
 """The body of every service's Alembic `env.py`: migrate the service's own database, online only."""
+
 from __future__ import annotations
 
 from alembic import context

@@ -8,6 +8,7 @@ pyproject.toml `follow_imports = "skip"`), so without this module every nameko o
   them; for the type checker the declarations below (signatures copied from nameko 2.14.1, the last release:
   they will not move).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -67,8 +68,9 @@ class ServiceContainer(Protocol):
     config: dict[str, Any]
     service_name: str
 
-    def spawn_managed_thread(self, fn: Callable[[], object],
-                             identifier: str | None = None) -> GreenThread: ...
+    def spawn_managed_thread(
+        self, fn: Callable[[], object], identifier: str | None = None
+    ) -> GreenThread: ...
 
     def spawn_worker(
         self,
@@ -101,8 +103,9 @@ if TYPE_CHECKING:
 
         def worker_setup(self, worker_ctx: WorkerContext) -> None: ...
 
-        def worker_result(self, worker_ctx: WorkerContext, result: object = None,
-                          exc_info: ExcInfo | None = None) -> None: ...
+        def worker_result(
+            self, worker_ctx: WorkerContext, result: object = None, exc_info: ExcInfo | None = None
+        ) -> None: ...
 
         def worker_teardown(self, worker_ctx: WorkerContext) -> None: ...
 
@@ -125,15 +128,22 @@ if TYPE_CHECKING:
 
         def handle_message(self, body: Any, message: Message) -> None: ...
 
-        def handle_message_processed(self, message: Message, result: object = None,
-                                     exc_info: ExcInfo | None = None) -> None: ...
+        def handle_message_processed(
+            self, message: Message, result: object = None, exc_info: ExcInfo | None = None
+        ) -> None: ...
 
         def unpack_message_headers(self, message: Message) -> dict[str, Any]: ...
 
     class EventHandler(Consumer):
-        def __init__(self, source_service: str, event_type: str, handler_type: str = ...,
-                     reliable_delivery: bool = True, requeue_on_error: bool = False,
-                     **kwargs: Any) -> None: ...
+        def __init__(
+            self,
+            source_service: str,
+            event_type: str,
+            handler_type: str = ...,
+            reliable_delivery: bool = True,
+            requeue_on_error: bool = False,
+            **kwargs: Any,
+        ) -> None: ...
 
     class Publisher:
         """nameko.amqp.publish.Publisher: publishes to the broker (RPC requests and replies)."""
@@ -166,5 +176,17 @@ else:
     from nameko.rpc import rpc
     from nameko.runners import ServiceRunner
 
-__all__ = ["Consumer", "DependencyProvider", "EventHandler", "ExcInfo", "GreenThread", "Message", "Publisher",
-           "QueueConsumer", "ServiceContainer", "ServiceRunner", "WorkerContext", "rpc"]
+__all__ = [
+    "Consumer",
+    "DependencyProvider",
+    "EventHandler",
+    "ExcInfo",
+    "GreenThread",
+    "Message",
+    "Publisher",
+    "QueueConsumer",
+    "ServiceContainer",
+    "ServiceRunner",
+    "WorkerContext",
+    "rpc",
+]

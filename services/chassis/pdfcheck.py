@@ -5,6 +5,7 @@ A dossier's PDF goes to an officer's browser and PDF reader; a file that starts 
 reads the file's syntax, not its first bytes only: every PDF name is decoded (`/J#61vaScript` is `/JavaScript`),
 and every Flate-compressed stream is inflated (bounded) so an action hidden in an object stream is found too.
 """
+
 from __future__ import annotations
 
 import re

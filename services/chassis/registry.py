@@ -1,4 +1,5 @@
 """Where each service's nameko class lives (the only place that names them all)."""
+
 from __future__ import annotations
 
 import importlib

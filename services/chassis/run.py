@@ -4,6 +4,7 @@ Patches for eventlet (and psycopg2 through services/chassis/green.py) first, the
 topology declaration for this service's queues, and the nameko container. SIGTERM and SIGINT stop it
 gracefully (running workers finish, unacked messages go back to the broker).
 """
+
 from __future__ import annotations
 
 import eventlet
@@ -47,8 +48,12 @@ def _harden_nameko() -> None:
         if getattr(original, _SAFE, False):
             continue
 
-        def safe(self: object, message: Message, _original: Callable[[object, Message], None] = original,
-                 _name: str = name) -> None:
+        def safe(
+            self: object,
+            message: Message,
+            _original: Callable[[object, Message], None] = original,
+            _name: str = name,
+        ) -> None:
             try:
                 _original(self, message)
             except Exception as exc:  # noqa: BLE001
@@ -66,8 +71,9 @@ def _harden_nameko() -> None:
     if not getattr(Responder.send_response, _SAFE, False):
         original_send = Responder.send_response
 
-        def send_response(self: object, result: object, exc_info: ExcInfo | None,
-                          _original: SendResponse = original_send) -> Reply:
+        def send_response(
+            self: object, result: object, exc_info: ExcInfo | None, _original: SendResponse = original_send
+        ) -> Reply:
             try:
                 return _original(self, result, exc_info)
             except Exception as exc:  # noqa: BLE001

@@ -1,5 +1,6 @@
 """SQL building blocks every service's storage uses, importing nothing else of the chassis: the aware-UTC column
 type, metadata with the naming convention and the outbox and inbox tables, and the engine tuned per backend."""
+
 from __future__ import annotations
 
 import time
@@ -126,8 +127,9 @@ def _ping_when_idle(engine: Engine) -> None:
     disconnect and empties the pool, and the unit of work answers Unavailable (the caller retries)."""
 
     @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry,
-                  _proxy: PoolProxiedConnection) -> None:
+    def _checkout(
+        dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
         if time.monotonic() - record.info.get("last_used", 0.0) <= PING_AFTER_IDLE_SECONDS:
             return
         try:

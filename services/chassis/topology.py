@@ -1,8 +1,9 @@
 """Declare the broker topology (exchanges, consumer queues, dead-letter queues) before services publish.
 
-    python -m services.chassis.topology            # every service
-    python -m services.chassis.topology workflow   # one service's queues
+python -m services.chassis.topology            # every service
+python -m services.chassis.topology workflow   # one service's queues
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,12 @@ def declare(services: list[str], amqp_uri: str, delivery_limit: int, wait_second
 def main(argv: list[str]) -> int:
     services = argv or list(SERVICE_CLASSES)
     settings = config.load(services[0])
-    queues = declare(services, settings.amqp_uri, settings.max_delivery_attempts,
-                     float(os.environ.get("TOPOLOGY_WAIT_SECONDS", "60")))
+    queues = declare(
+        services,
+        settings.amqp_uri,
+        settings.max_delivery_attempts,
+        float(os.environ.get("TOPOLOGY_WAIT_SECONDS", "60")),
+    )
     print(f"declared {len(queues)} consumer queues (with dead-letter queues) for {', '.join(services)}")
     return 0
 

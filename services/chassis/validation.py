@@ -1,4 +1,5 @@
 """Validation of what enters a service (RPC arguments, HTTP bodies) with marshmallow: one helper, one error."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -26,5 +27,7 @@ def load(schema: type[Schema] | Schema, data: object) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema_instance(schema).load(raw)
     except ValidationError as exc:
-        raise InvalidInput("invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": exc.messages}) from None
+        raise InvalidInput(
+            "invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": exc.messages}
+        ) from None
     return loaded

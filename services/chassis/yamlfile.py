@@ -1,5 +1,6 @@
 """Reading the YAML data files a service ships (catalogue, processes, calendars, fees): one loader, one error.
 Loaders live in adapters and hand plain data to the domain; the domain never opens a file."""
+
 from __future__ import annotations
 
 from pathlib import Path

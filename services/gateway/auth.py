@@ -5,6 +5,7 @@ idle, expired or revoked session is refused with 401 on every gateway replica.
 In local mode (`MOTCUA_ENV=local`) the development identity provider signs tokens with a key under
 `var/dev-idp/`; it refuses to exist in any other mode.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,9 @@ def _remote_issuers() -> list[IssuerConfig]:
             jwks = CachedJwks(lambda url=url: requests.get(url, timeout=5).json(), ttl_seconds=300)
         else:
             jwks = json.loads(Path(item["jwks_file"]).read_text())
-        issuers.append(IssuerConfig(issuer=item["issuer"], audience=item["audience"], kinds=(item["kind"],),
-                                    jwks=jwks))
+        issuers.append(
+            IssuerConfig(issuer=item["issuer"], audience=item["audience"], kinds=(item["kind"],), jwks=jwks)
+        )
     return issuers
 
 
@@ -53,8 +55,13 @@ class SessionGate:
     """Says who is calling, and whether their session still lasts. `connect()` gives a connection to the
     gateway's database whose statements commit on their own (chassis `Database.autocommit`)."""
 
-    def __init__(self, verifier: TokenVerifier, policy: sessions.Policy,
-                 connect: Callable[[], AbstractContextManager], dev_idp: DevIdentityProvider | None = None):
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        policy: sessions.Policy,
+        connect: Callable[[], AbstractContextManager],
+        dev_idp: DevIdentityProvider | None = None,
+    ):
         self.verifier = verifier
         self.policy = policy
         self.connect = connect
@@ -93,11 +100,14 @@ class Authenticator(DependencyProvider):
         dev_idp = None
         if settings.is_local:
             key_path = Path(os.environ.get("DEV_IDP_KEY", str(REPO_ROOT / "var" / "dev-idp" / "key.pem")))
-            dev_idp = DevIdentityProvider(key_path, issuer=f"{settings.public_url}/dev-idp", audience="motcua",
-                                          env=settings.env)
+            dev_idp = DevIdentityProvider(
+                key_path, issuer=f"{settings.public_url}/dev-idp", audience="motcua", env=settings.env
+            )
             issuers.append(dev_idp.issuer_config())
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        self.gate = SessionGate(TokenVerifier(issuers), sessions.Policy.from_env(), database.autocommit, dev_idp)
+        self.gate = SessionGate(
+            TokenVerifier(issuers), sessions.Policy.from_env(), database.autocommit, dev_idp
+        )
 
     def get_dependency(self, worker_ctx):
         return self.gate
@@ -105,8 +115,12 @@ class Authenticator(DependencyProvider):
 
 def viewer(principal: Principal) -> dict:
     """The principal as services receive it."""
-    return {"subject": principal.subject, "kind": principal.kind, "unit": principal.unit,
-            "roles": sorted(principal.roles)}
+    return {
+        "subject": principal.subject,
+        "kind": principal.kind,
+        "unit": principal.unit,
+        "roles": sorted(principal.roles),
+    }
 
 
 def actor(principal: Principal) -> dict:

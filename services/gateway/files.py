@@ -2,6 +2,7 @@
 content is checked while it is streamed to disk, then intake records it for the caller; if intake refuses or
 cannot be reached, the stored file is removed, so a refused upload leaves nothing behind. Out: the signed result
 of a dossier, where workflow says it is."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,17 +23,34 @@ def body_stream(request):
     return request.stream
 
 
-def receive_upload(intake, stream, media_type: str, length: int | None, file_name: str, who: dict,
-                   idempotency_key: str | None = None) -> dict:
+def receive_upload(
+    intake,
+    stream,
+    media_type: str,
+    length: int | None,
+    file_name: str,
+    who: dict,
+    idempotency_key: str | None = None,
+) -> dict:
     """Store and register one file; returns intake's record (`id`, `sha256`, `size_bytes`, `media_type`, and
     `replayed` when the key answered an earlier upload, whose file is the one kept)."""
     store = FileStore()
     stored = store.receive(stream, media_type, length)
     name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or stored.id
     try:
-        record = call(intake.register_upload, {
-            "id": stored.id, "file_name": name, "media_type": stored.media_type, "size_bytes": stored.size_bytes,
-            "sha256": stored.sha256, "path": str(stored.path)}, who, idempotency_key)
+        record = call(
+            intake.register_upload,
+            {
+                "id": stored.id,
+                "file_name": name,
+                "media_type": stored.media_type,
+                "size_bytes": stored.size_bytes,
+                "sha256": stored.sha256,
+                "path": str(stored.path),
+            },
+            who,
+            idempotency_key,
+        )
     except BaseException:
         store.delete(stored)
         raise

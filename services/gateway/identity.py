@@ -41,7 +41,9 @@ KIND_CLAIM = "motcua_kind"
 # ASCII digits only: `\d` also matches other scripts' digits and `$` accepts a trailing newline.
 _ID_NUMBER = re.compile(r"[0-9]{12}")
 MAX_TOKEN_CHARS = 16_384  # far above any real ID token; refuses garbage before any parsing or key lookup
-VERIFIED_CACHE_SIZE = 4096  # tokens remembered as verified (a few MB at most); times still checked on each use
+VERIFIED_CACHE_SIZE = (
+    4096  # tokens remembered as verified (a few MB at most); times still checked on each use
+)
 REFRESH_ON_UNKNOWN_KID_SECONDS = 30
 
 # Algorithm -> JWK key type it needs (and curve, for EC), so a key is only ever used with its own family.
@@ -363,8 +365,14 @@ def _principal(config: IssuerConfig, claims: dict) -> Principal:
         raise TokenError("missing_claim", "an officer token needs at least one role")
     issued_at = _numeric_date(claims, "iat") if "iat" in claims else None
     return Principal(
-        subject=subject, kind=kind, name=name, unit=unit, roles=frozenset(roles), issuer=config.issuer,
-        issued_at=issued_at, expires_at=_numeric_date(claims, "exp"),
+        subject=subject,
+        kind=kind,
+        name=name,
+        unit=unit,
+        roles=frozenset(roles),
+        issuer=config.issuer,
+        issued_at=issued_at,
+        expires_at=_numeric_date(claims, "exp"),
     )
 
 

@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document of `/api/v1`, generated from the routes the gateway declares and their
 marshmallow schemas."""
+
 from __future__ import annotations
 
 import re
@@ -11,13 +12,15 @@ from services.gateway import schemas
 
 ROUTES: list[dict] = []  # filled by the @endpoint decorator
 IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key", "in": "header", "required": False,
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
     "description": "Makes a retried create act once: the same key with the same request gets the first answer "
-                   "again, with `replayed: true` and 200 instead of 201; the same key with another request: 409 "
-                   "`idempotency_key_reused`. Keys belong to the caller. After a 503 (`service_timeout`, "
-                   "`broker_unavailable`) or a connection closed without an answer, the first attempt MAY have "
-                   "been carried out (the dossier filed): retry with the SAME key, never a new one, to get its "
-                   "answer instead of a second dossier.",
+    "again, with `replayed: true` and 200 instead of 201; the same key with another request: 409 "
+    "`idempotency_key_reused`. Keys belong to the caller. After a 503 (`service_timeout`, "
+    "`broker_unavailable`) or a connection closed without an answer, the first attempt MAY have "
+    "been carried out (the dossier filed): retry with the SAME key, never a new one, to get its "
+    "answer instead of a second dossier.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 100},
 }
 
@@ -35,10 +38,16 @@ def _query(param) -> dict:
 
 
 def build(version: str = "0.1.0") -> dict:
-    spec = APISpec(title="MotCua API", version=version, openapi_version="3.1.0",
-                   plugins=[MarshmallowPlugin()],
-                   info={"description": "Một cửa điện tử: dossiers, officer actions, catalogue. Errors are "
-                                        "application/problem+json (RFC 9457) with a stable `code`."})
+    spec = APISpec(
+        title="MotCua API",
+        version=version,
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Một cửa điện tử: dossiers, officer actions, catalogue. Errors are "
+            "application/problem+json (RFC 9457) with a stable `code`."
+        },
+    )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=schemas.Problem)
     for route in ROUTES:
@@ -46,20 +55,33 @@ def build(version: str = "0.1.0") -> dict:
             continue
         path, params = _path(route["path"])
         operation: dict = {
-            "summary": route["summary"], "operationId": route["name"], "tags": [route["tag"]],
+            "summary": route["summary"],
+            "operationId": route["name"],
+            "tags": [route["tag"]],
             "responses": {
-                str(route["status"]): {"description": "OK", "content": {
-                    route["produces"]: {"schema": route["response"] or {"type": "object"}}}},
-                "4XX": {"description": "Refused", "content": {
-                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
-                "503": {"description": "Try again later (`service_timeout`, `broker_unavailable`, "
-                                       "`service_unavailable`). The request may have been carried out all the same: "
-                                       "`retry.may_have_been_processed` is true; a create is retried with the SAME "
-                                       "Idempotency-Key (`retry.same_idempotency_key`).",
-                        "content": {"application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}}}},
+                str(route["status"]): {
+                    "description": "OK",
+                    "content": {route["produces"]: {"schema": route["response"] or {"type": "object"}}},
+                },
+                "4XX": {
+                    "description": "Refused",
+                    "content": {
+                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    },
+                },
+                "503": {
+                    "description": "Try again later (`service_timeout`, `broker_unavailable`, "
+                    "`service_unavailable`). The request may have been carried out all the same: "
+                    "`retry.may_have_been_processed` is true; a create is retried with the SAME "
+                    "Idempotency-Key (`retry.same_idempotency_key`).",
+                    "content": {
+                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    },
+                },
             },
-            "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
+            "parameters": [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
+            ]
             + [_query(q) for q in route["query"]],
         }
         if route["description"] != route["summary"]:
@@ -70,10 +92,13 @@ def build(version: str = "0.1.0") -> dict:
             if route["status"] == 201:
                 operation["responses"]["200"] = {
                     "description": "Replayed: the answer to an earlier request with the same Idempotency-Key",
-                    "content": {route["produces"]: {"schema": route["response"] or {"type": "object"}}}}
+                    "content": {route["produces"]: {"schema": route["response"] or {"type": "object"}}},
+                }
         if route["body"] is not None:
-            operation["requestBody"] = {"required": True,
-                                        "content": {"application/json": {"schema": route["body"]}}}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": route["body"]}},
+            }
         if not route["public"]:
             operation["security"] = [{"bearer": []}]
         for method in route["method"].split(","):

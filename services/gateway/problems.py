@@ -1,4 +1,5 @@
 """HTTP answers: JSON, and errors as RFC 9457 `application/problem+json` (one table for every error)."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,18 @@ SECURITY_HEADERS = {
 }
 
 ENGLISH_TITLES = {
-    400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 429: "Too many requests",
-    422: "Invalid data", 500: "Internal error", 503: "Service unavailable",
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    429: "Too many requests",
+    422: "Invalid data",
+    500: "Internal error",
+    503: "Service unavailable",
 }
 
 
@@ -38,15 +48,20 @@ class UnsupportedMediaType(ServiceError):
 
 
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
-    response = Response(json.dumps(payload, ensure_ascii=False), status=status,
-                        mimetype="application/json")
+    response = Response(json.dumps(payload, ensure_ascii=False), status=status, mimetype="application/json")
     for key, value in {**SECURITY_HEADERS, **(headers or {})}.items():
         response.headers[key] = value
     return response
 
 
-def problem(status: int, code: str, title: str, detail: str = "", extra: dict | None = None,
-            headers: dict | None = None) -> Response:
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str = "",
+    extra: dict | None = None,
+    headers: dict | None = None,
+) -> Response:
     body = {
         "type": f"https://motcua.example/problems/{code}",
         "title": title,
@@ -70,11 +85,11 @@ RETRY_ADVICE = {
         "same_idempotency_key": True,
         "may_have_been_processed": True,
         "vi": "Yêu cầu có thể đã được thực hiện (ví dụ hồ sơ đã được nộp) dù chưa nhận được phản hồi. Hãy gửi lại "
-              "đúng yêu cầu này với CÙNG Idempotency-Key: nếu lần trước đã thực hiện, hệ thống trả lại kết quả đó, "
-              "không tạo bản thứ hai.",
+        "đúng yêu cầu này với CÙNG Idempotency-Key: nếu lần trước đã thực hiện, hệ thống trả lại kết quả đó, "
+        "không tạo bản thứ hai.",
         "en": "The request may have been carried out (e.g. the dossier filed) although no answer came back. Send "
-              "the same request again with the SAME Idempotency-Key: if the first attempt acted, you get its "
-              "answer back and nothing is created twice.",
+        "the same request again with the SAME Idempotency-Key: if the first attempt acted, you get its "
+        "answer back and nothing is created twice.",
     }
 }
 

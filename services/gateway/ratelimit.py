@@ -3,6 +3,7 @@ the signed-in subject), kept in each gateway replica's memory. With N replicas b
 configured one; the ingress's own limit is the province-wide guard, this one stops a single client hammering one
 replica. Limits come from the environment: `RATE_LIMIT_SIGNIN`, `RATE_LIMIT_SUBMIT` and `RATE_LIMIT_LOOKUP`
 (status by code without signing in), each "count/seconds"."""
+
 from __future__ import annotations
 
 import ipaddress

@@ -1,6 +1,7 @@
 """Route plumbing shared by every group of gateway routes: `@endpoint` (problem+json on every error, security
 headers, metrics, OpenAPI entry), JSON body reading and HTML responses. Route groups live in their own modules as
 mixins of `GatewayService` and import from here."""
+
 from __future__ import annotations
 
 import functools
@@ -33,19 +34,43 @@ MAX_BODY_BYTES = 256 * 1024
 FORM_NUMBERS = {"01", "02", "03", "04", "05", "06"}
 
 
-def endpoint(method: str, route: str, *, summary: str = "", tag: str = "dossiers", public: bool = False,
-             body=None, response=None, status: int = 200, query: tuple = (), produces: str = "application/json",
-             idempotent: bool | dict = False):
+def endpoint(
+    method: str,
+    route: str,
+    *,
+    summary: str = "",
+    tag: str = "dossiers",
+    public: bool = False,
+    body=None,
+    response=None,
+    status: int = 200,
+    query: tuple = (),
+    produces: str = "application/json",
+    idempotent: bool | dict = False,
+):
     """`@http` plus what every route needs: problem+json for every error, security headers, metrics, and an
     entry in the OpenAPI document. `idempotent`: the route honours an `Idempotency-Key` header (True, or what
     differs from openapi.IDEMPOTENCY_KEY in the header's description)."""
 
     def decorate(fn):
         doc = inspect.cleandoc(fn.__doc__ or "")
-        openapi.ROUTES.append({"method": method, "path": route, "summary": summary or doc.split("\n")[0],
-                               "description": doc, "name": fn.__name__, "tag": tag, "public": public,
-                               "body": body, "response": response, "status": status, "query": query,
-                               "produces": produces, "idempotent": idempotent})
+        openapi.ROUTES.append(
+            {
+                "method": method,
+                "path": route,
+                "summary": summary or doc.split("\n")[0],
+                "description": doc,
+                "name": fn.__name__,
+                "tag": tag,
+                "public": public,
+                "body": body,
+                "response": response,
+                "status": status,
+                "query": query,
+                "produces": produces,
+                "idempotent": idempotent,
+            }
+        )
 
         @functools.wraps(fn)
         def handler(self, request, *args, **kwargs):
@@ -56,9 +81,12 @@ def endpoint(method: str, route: str, *, summary: str = "", tag: str = "dossiers
                 response_ = problem_from_error(exc)
             except Exception:  # noqa: BLE001 - an unexpected error is a 500 problem, never a stack trace
                 self.log.exception("http_handler_failed", route=route)
-                response_ = problem(500, "internal_error", "Lỗi hệ thống", "Đã có lỗi xảy ra, vui lòng thử lại sau.")
+                response_ = problem(
+                    500, "internal_error", "Lỗi hệ thống", "Đã có lỗi xảy ra, vui lòng thử lại sau."
+                )
             HTTP_SECONDS.labels(request.method, route, str(response_.status_code)).observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )
             return response_
 
         return http(method, route)(handler)
@@ -70,7 +98,9 @@ def read_json(request) -> dict:
     if request.content_length and request.content_length > MAX_BODY_BYTES:
         raise BadRequest("body_too_large", f"Nội dung gửi lên vượt quá {MAX_BODY_BYTES // 1024} KB.")
     if (request.mimetype or "") != "application/json":
-        raise UnsupportedMediaType("unsupported_media_type", "Nội dung phải là JSON (Content-Type: application/json).")
+        raise UnsupportedMediaType(
+            "unsupported_media_type", "Nội dung phải là JSON (Content-Type: application/json)."
+        )
     raw = request.get_data(cache=False)
     try:
         body = json.loads(raw.decode("utf-8"))
@@ -105,7 +135,7 @@ def html_response(text: str, status: int = 200) -> Response:
     for key, value in SECURITY_HEADERS.items():
         response.headers[key] = value
     # Printable forms carry their own inline style and nothing else.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    )
     return response
-
-

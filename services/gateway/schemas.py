@@ -1,5 +1,6 @@
 """The public HTTP API's request and response schemas (marshmallow): validated at the gateway and published
 in the OpenAPI document. Services validate their RPC arguments again with their own schemas."""
+
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -35,8 +36,10 @@ class SubmitDossierRequest(_Strict):
     contact = fields.Nested(Contact)
     channel = fields.String(validate=validate.OneOf(["online", "counter"]))
     form = fields.Dict(keys=fields.String(), metadata={"description": "Procedure-specific form fields"})
-    documents = fields.List(fields.Nested(DocumentChoice),
-                            metadata={"description": "One choice per required document (kind: document)"})
+    documents = fields.List(
+        fields.Nested(DocumentChoice),
+        metadata={"description": "One choice per required document (kind: document)"},
+    )
     draft_id = fields.String(metadata={"description": "Draft to discard once the dossier is filed"})
 
 
@@ -59,7 +62,9 @@ class ActionParams(_Strict):
 class AttachmentRef(_Strict):
     name = fields.String(required=True)
     sha256 = fields.String(required=True)
-    document = fields.String(metadata={"description": "Requirement code of the dossier document it is a version of"})
+    document = fields.String(
+        metadata={"description": "Requirement code of the dossier document it is a version of"}
+    )
     version = fields.Integer(strict=True, metadata={"description": "That document's version number"})
     upload_id = fields.String()
 
@@ -71,19 +76,34 @@ class DocumentVersionChoice(_Strict):
 
 class ActionRequest(_Strict):
     # Any name: the dossier's process definition decides (workflow refuses one it does not define, 422).
-    action = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={
-        "description": "The name of an action of the dossier's process definition (e.g. `receive`, "
-                       "`request_supplement`, `withdraw`); `case.allowed_actions` of "
-                       "GET /api/v1/dossiers/{code} lists those the caller may take now. A name the process "
-                       "does not define is refused (422)."})
-    reason = fields.String(metadata={"description": "Required by refusals, supplement requests, apologies..."})
+    action = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "The name of an action of the dossier's process definition (e.g. `receive`, "
+            "`request_supplement`, `withdraw`); `case.allowed_actions` of "
+            "GET /api/v1/dossiers/{code} lists those the caller may take now. A name the process "
+            "does not define is refused (422)."
+        },
+    )
+    reason = fields.String(
+        metadata={"description": "Required by refusals, supplement requests, apologies..."}
+    )
     params = fields.Nested(ActionParams)
     attachments = fields.List(fields.Nested(AttachmentRef))
-    documents = fields.List(fields.Nested(DocumentVersionChoice), metadata={
-        "description": "Applicant's completion (`complete`) or supplement answer (`resubmit`): each uploaded file "
-                       "becomes the next version of the named dossier document"})
-    client_txn_id = fields.String(metadata={"description": "Idempotency: same id, same action, acted once. "
-                                                           "The Idempotency-Key header fills it in."})
+    documents = fields.List(
+        fields.Nested(DocumentVersionChoice),
+        metadata={
+            "description": "Applicant's completion (`complete`) or supplement answer (`resubmit`): each uploaded file "
+            "becomes the next version of the named dossier document"
+        },
+    )
+    client_txn_id = fields.String(
+        metadata={
+            "description": "Idempotency: same id, same action, acted once. "
+            "The Idempotency-Key header fills it in."
+        }
+    )
 
 
 class RatingRequest(_Strict):
@@ -98,12 +118,18 @@ class MergeRequest(_Strict):
 
 
 class TokenRequest(_Strict):
-    sub = fields.String(required=True, metadata={"description": "Citizen: 12-digit ID number; officer: user id"})
+    sub = fields.String(
+        required=True, metadata={"description": "Citizen: 12-digit ID number; officer: user id"}
+    )
     kind = fields.String(validate=validate.OneOf(["citizen", "officer", "agency"]))
     name = fields.String()
     unit = fields.String(metadata={"description": "Officer's agency code, e.g. 000.00.07.H41"})
-    roles = fields.List(fields.String(validate=validate.Length(min=1, max=40)), metadata={
-        "description": "Officer roles of the process definitions (`receiver`, `handler`, `leader`, `admin`)"})
+    roles = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        metadata={
+            "description": "Officer roles of the process definitions (`receiver`, `handler`, `leader`, `admin`)"
+        },
+    )
     ttl_seconds = fields.Integer(strict=True, validate=validate.Range(min=60, max=86400))
 
 
@@ -138,38 +164,71 @@ __all__ = ["ValidationError"]
 
 # Query parameters of GET /api/v1/statistics, as the OpenAPI document describes them (workflow checks the values).
 STATISTICS_QUERY = (
-    {"name": "unit", "description": "Administrative unit code (e.g. `NB.HL.NT`), with the units merged into it.",
-     "schema": {"type": "string", "maxLength": 30}},
-    {"name": "agency", "description": "Agency code (QCVN 102:2016 style, e.g. `000.00.07.H41`).",
-     "schema": {"type": "string", "maxLength": 30}},
-    {"name": "level", "description": "Administrative level of the model in force (`province`, `commune`; "
-                                     "`district` only in the 3-level model).",
-     "schema": {"type": "string", "maxLength": 20}},
-    {"name": "procedure_code", "description": "Procedure code from the catalogue.",
-     "schema": {"type": "string", "maxLength": 30}},
-    {"name": "period", "description": "A year `YYYY`, a month `YYYY-MM` or a quarter `YYYY-Qn`, in Vietnam legal "
-                                      "time; not with date_from/date_to.",
-     "schema": {"type": "string", "pattern": "^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"}},
-    {"name": "date_from", "description": "First day of a custom range (inclusive, Vietnam legal time).",
-     "schema": {"type": "string", "format": "date"}},
-    {"name": "date_to", "description": "Last day of a custom range (inclusive, Vietnam legal time).",
-     "schema": {"type": "string", "format": "date"}},
+    {
+        "name": "unit",
+        "description": "Administrative unit code (e.g. `NB.HL.NT`), with the units merged into it.",
+        "schema": {"type": "string", "maxLength": 30},
+    },
+    {
+        "name": "agency",
+        "description": "Agency code (QCVN 102:2016 style, e.g. `000.00.07.H41`).",
+        "schema": {"type": "string", "maxLength": 30},
+    },
+    {
+        "name": "level",
+        "description": "Administrative level of the model in force (`province`, `commune`; "
+        "`district` only in the 3-level model).",
+        "schema": {"type": "string", "maxLength": 20},
+    },
+    {
+        "name": "procedure_code",
+        "description": "Procedure code from the catalogue.",
+        "schema": {"type": "string", "maxLength": 30},
+    },
+    {
+        "name": "period",
+        "description": "A year `YYYY`, a month `YYYY-MM` or a quarter `YYYY-Qn`, in Vietnam legal "
+        "time; not with date_from/date_to.",
+        "schema": {"type": "string", "pattern": "^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"},
+    },
+    {
+        "name": "date_from",
+        "description": "First day of a custom range (inclusive, Vietnam legal time).",
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "date_to",
+        "description": "Last day of a custom range (inclusive, Vietnam legal time).",
+        "schema": {"type": "string", "format": "date"},
+    },
 )
 
 
 # Query parameters of GET /api/v1/procedures (workflow checks the values against the catalogue and model in force).
 PROCEDURES_QUERY = (
-    {"name": "q", "description": "Words or a code, with or without Vietnamese diacritics (`xay dung`, `đăng ký`, "
-                                 "`1.001193`); every word must start a word of the name, field or code.",
-     "schema": {"type": "string", "maxLength": 200}},
-    {"name": "level", "description": "Where the procedure is decided under the administrative model in force "
-                                     "(`province`, `commune`; `district` only in the 3-level model).",
-     "schema": {"type": "string", "maxLength": 20}},
-    {"name": "field", "description": "The field's Vietnamese or English name, with or without diacritics "
-                                     "(`Hộ tịch`, `ho tich`, `Civil status`).",
-     "schema": {"type": "string", "maxLength": 200}},
-    {"name": "online", "description": "Online mode (Decree 42/2022): `full` (toàn trình) or `partial` (một phần).",
-     "schema": {"type": "string", "enum": ["full", "partial"]}},
+    {
+        "name": "q",
+        "description": "Words or a code, with or without Vietnamese diacritics (`xay dung`, `đăng ký`, "
+        "`1.001193`); every word must start a word of the name, field or code.",
+        "schema": {"type": "string", "maxLength": 200},
+    },
+    {
+        "name": "level",
+        "description": "Where the procedure is decided under the administrative model in force "
+        "(`province`, `commune`; `district` only in the 3-level model).",
+        "schema": {"type": "string", "maxLength": 20},
+    },
+    {
+        "name": "field",
+        "description": "The field's Vietnamese or English name, with or without diacritics "
+        "(`Hộ tịch`, `ho tich`, `Civil status`).",
+        "schema": {"type": "string", "maxLength": 200},
+    },
+    {
+        "name": "online",
+        "description": "Online mode (Decree 42/2022): `full` (toàn trình) or `partial` (một phần).",
+        "schema": {"type": "string", "enum": ["full", "partial"]},
+    },
 )
 
 
@@ -197,17 +256,32 @@ class ProcedureList(Schema):
 
 class CalendarCorrectionRequest(_Strict):
     date = fields.Date(required=True, metadata={"description": "The day corrected (Vietnam legal date)."})
-    kind = fields.String(required=True, validate=validate.OneOf(["day_off", "working_day"]),
-                         metadata={"description": "`day_off`: a holiday or swapped day off; `working_day`: a "
-                                                  "make-up working day, or a listed day off cancelled."})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["day_off", "working_day"]),
+        metadata={
+            "description": "`day_off`: a holiday or swapped day off; `working_day`: a "
+            "make-up working day, or a listed day off cancelled."
+        },
+    )
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    source = fields.String(required=True, validate=validate.Length(min=8, max=500),
-                           metadata={"description": "The legal document: number and date, e.g. "
-                                                    "`Thông báo 123/TB-BNV (01/11/2026)`."})
+    source = fields.String(
+        required=True,
+        validate=validate.Length(min=8, max=500),
+        metadata={
+            "description": "The legal document: number and date, e.g. `Thông báo 123/TB-BNV (01/11/2026)`."
+        },
+    )
 
 
 class RevokeSessionsRequest(_Strict):
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                            metadata={"description": "The officer's subject at the province's identity provider."})
-    reason = fields.String(load_default="", validate=validate.Length(max=500),
-                           metadata={"description": "Why (kept in the audit chain), e.g. `chuyển công tác`."})
+    subject = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "The officer's subject at the province's identity provider."},
+    )
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=500),
+        metadata={"description": "Why (kept in the audit chain), e.g. `chuyển công tác`."},
+    )

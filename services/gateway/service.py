@@ -6,6 +6,7 @@ This module only composes: the routes live in services/gateway/routes/, one modu
 audience (pages), each a mixin of GatewayService; their plumbing is services/gateway/routing.py (`@endpoint`)
 and services/gateway/web/base.py (`@page`). Unknown paths and methods: services/gateway/webserver.py answers
 them with a problem."""
+
 from __future__ import annotations
 
 from nameko.rpc import RpcProxy
@@ -39,11 +40,24 @@ from services.gateway.web.base import WebSupport
 
 class GatewayService(
     # The JSON API, by resource.
-    OpsRoutes, CatalogueRoutes, DossierRoutes, DraftRoutes, PaymentRoutes, OfficerRoutes, CalendarRoutes,
-    RegistryRoutes, SubscriptionRoutes, VerificationRoutes, PortalSyncRoutes, SessionRoutes,
+    OpsRoutes,
+    CatalogueRoutes,
+    DossierRoutes,
+    DraftRoutes,
+    PaymentRoutes,
+    OfficerRoutes,
+    CalendarRoutes,
+    RegistryRoutes,
+    SubscriptionRoutes,
+    VerificationRoutes,
+    PortalSyncRoutes,
+    SessionRoutes,
     DevIdentityRoutes,
     # The web pages, by audience.
-    SignInPages, CitizenPages, DossierPages, OfficerPages,
+    SignInPages,
+    CitizenPages,
+    DossierPages,
+    OfficerPages,
     # Who may reach what (the kind of account, the dossiers one may see).
     AccessRules,
 ):

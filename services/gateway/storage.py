@@ -1,5 +1,6 @@
 """Gateway storage: sign-in sessions, shared by every gateway replica, so that a sign-out or an administrator's
 revocation holds at once wherever the next request lands. No business data lives here."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Float, Index, String, Table

@@ -5,6 +5,7 @@ itself: a new action, role or state in a process definition shows on the pages w
 `Vocabulary` is a nameko dependency: one cache per gateway process, read again every REFRESH_SECONDS. When
 workflow cannot be reached, the last answer stays in use; before any answer, pages show the codes themselves
 (`NO_WORDS`) and the next request tries again after RETRY_SECONDS, never on every request."""
+
 from __future__ import annotations
 
 import time
@@ -76,8 +77,12 @@ class VocabularyCache:
     """The per-process cache. `words(workflow)` answers from memory while fresh; `workflow` is the calling
     worker's RPC proxy (the cache holds none of its own)."""
 
-    def __init__(self, refresh: float = REFRESH_SECONDS, retry: float = RETRY_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        refresh: float = REFRESH_SECONDS,
+        retry: float = RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.refresh, self.retry, self.clock = refresh, retry, clock
         self._words = NO_WORDS
         self._next_read = 0.0

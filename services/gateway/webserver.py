@@ -5,6 +5,7 @@ with Werkzeug's HTML error page, and its `Allow` header listed what a catch-all 
 path offers. Here a path no route has is a 404 problem; a known path with another method is a 405 problem whose
 `Allow` lists the methods the path's routes declare (the ones in the OpenAPI document).
 """
+
 from __future__ import annotations
 
 from nameko.web.handlers import HttpRequestHandler
@@ -23,13 +24,19 @@ class ProblemWsgiApp(WsgiApp):
             provider, values = adapter.match()
         except MethodNotAllowed as exc:
             allowed = sorted(set(exc.valid_methods or ()) - {"HEAD"})
-            response = problem(405, "method_not_allowed", "Phương thức không được hỗ trợ",
-                               f"Địa chỉ này nhận: {', '.join(allowed)}.", {"allowed": allowed},
-                               headers={"Allow": ", ".join(allowed)})
+            response = problem(
+                405,
+                "method_not_allowed",
+                "Phương thức không được hỗ trợ",
+                f"Địa chỉ này nhận: {', '.join(allowed)}.",
+                {"allowed": allowed},
+                headers={"Allow": ", ".join(allowed)},
+            )
             return response(environ, start_response)
         except NotFound:
-            response = problem(404, "route_not_found", "Không tìm thấy", "Không có địa chỉ này.",
-                               {"path": request.path})
+            response = problem(
+                404, "route_not_found", "Không tìm thấy", "Không có địa chỉ này.", {"path": request.path}
+            )
             return response(environ, start_response)
         except HTTPException as exc:  # a malformed request line or host: its own status, still a problem
             response = problem(exc.code or 400, "bad_request", "Yêu cầu không hợp lệ", exc.description or "")

@@ -1,4 +1,5 @@
 """Intake's own dependency providers."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Intake's own metrics (the chassis counts every entrypoint's calls, errors and duration)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -11,7 +12,8 @@ SUBMITTED = Counter(
     "motcua_intake_dossiers_submitted_total", "Dossiers stored with a code, by channel.", ["channel"]
 )
 DOCUMENTS = Counter(
-    "motcua_intake_documents_total", "Required documents of submitted dossiers, by where they came from.",
+    "motcua_intake_documents_total",
+    "Required documents of submitted dossiers, by where they came from.",
     ["source"],  # reused (from the registry) | uploaded
 )
 REUSE_RATIO = Gauge(

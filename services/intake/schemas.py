@@ -1,4 +1,5 @@
 """Marshmallow schemas at intake's boundary (RPC arguments from the gateway)."""
+
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -60,7 +61,9 @@ class AddDocumentsRequest(Schema):
     class Meta:
         unknown = RAISE
 
-    documents = fields.List(fields.Nested(DocumentVersion), required=True, validate=validate.Length(min=1, max=10))
+    documents = fields.List(
+        fields.Nested(DocumentVersion), required=True, validate=validate.Length(min=1, max=10)
+    )
 
 
 class UploadRecord(Schema):
@@ -69,7 +72,9 @@ class UploadRecord(Schema):
 
     id = fields.String(required=True, validate=validate.Length(equal=36))
     file_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    media_type = fields.String(required=True, validate=validate.OneOf(["application/pdf", "image/jpeg", "image/png"]))
+    media_type = fields.String(
+        required=True, validate=validate.OneOf(["application/pdf", "image/jpeg", "image/png"])
+    )
     size_bytes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     path = fields.String(required=True)

@@ -3,6 +3,7 @@
 Entrypoints only (the published interface): each parses its arguments, calls one use case (use_cases/) and
 answers. The rules are in use_cases/ and domain/; the tables in adapters/storage.py; the calls to the registry
 and workflow in adapters/gateways.py."""
+
 from __future__ import annotations
 
 from nameko.rpc import RpcProxy, rpc
@@ -32,9 +33,13 @@ class IntakeService:
     metrics = EntrypointMetrics()
 
     def _ports(self) -> Ports:
-        return Ports(db=self.db, registry=Registry(self.registry),
-                     workflow=Workflow(self.workflow, self.routes),
-                     applicant_ref_key=self.settings.applicant_ref_key, log=self.log)
+        return Ports(
+            db=self.db,
+            registry=Registry(self.registry),
+            workflow=Workflow(self.workflow, self.routes),
+            applicant_ref_key=self.settings.applicant_ref_key,
+            log=self.log,
+        )
 
     # -- filing ----------------------------------------------------------------------------------------------
     @rpc
@@ -76,8 +81,9 @@ class IntakeService:
         return uploads.register(self.db, load(UploadRecord, record), who["subject"], idempotency_key)
 
     @rpc
-    def save_draft(self, draft_id: str | None, body: dict, submitter: dict,
-                   idempotency_key: str | None = None) -> dict:
+    def save_draft(
+        self, draft_id: str | None, body: dict, submitter: dict, idempotency_key: str | None = None
+    ) -> dict:
         """Save a partly filled dossier (any JSON object up to 64 KB) to resume later: a new one when
         `draft_id` is None, else replace that draft's content.
 

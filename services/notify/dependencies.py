@@ -1,5 +1,6 @@
 """nameko dependency providers of the notify service: the mailer (SMTP sessions kept open, one pool per
 container) and the templates (compiled once per process)."""
+
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider

@@ -3,6 +3,7 @@ public event as signed webhooks.
 
 Entrypoints only: each one calls one use case (services/notify/use_cases/) and answers. The rules are in
 domain/, the SQL, the mailer, the phone provider and the webhook HTTP client in adapters/; see README.md."""
+
 from __future__ import annotations
 
 from motcua.intake.v1.events_pb2 import ApplicantContactRecorded, DossierSubmitted
@@ -152,7 +153,9 @@ class NotifyService:
         return subscriptions.rotate_secret(self.db, owner, subscription_id, grace_seconds)
 
     @rpc
-    def list_deliveries(self, owner: str, subscription_id: str, status: str | None = None, limit: int = 50) -> list:
+    def list_deliveries(
+        self, owner: str, subscription_id: str, status: str | None = None, limit: int = 50
+    ) -> list:
         """Delivery history, newest first; `status="dead"` is the dead-letter view."""
         return subscriptions.deliveries(self.db, owner, subscription_id, status, limit)
 

@@ -1,5 +1,6 @@
 """nameko dependency providers of the payment service: the fee schedules (loaded once per container) and the
 payment gateway client."""
+
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider

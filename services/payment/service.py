@@ -3,6 +3,7 @@
 
 Entrypoints only: each one calls one use case (services/payment/use_cases/) and answers. The rules are in
 domain/, the SQL in adapters/storage.py, the VNPay client in adapters/gateway.py; see README.md."""
+
 from __future__ import annotations
 
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
@@ -38,9 +39,13 @@ class PaymentService(audit.AuditChainRpc):
     @on_event(DossierStatusChanged)
     def on_dossier_status_changed(self, event):
         """At receipt, assess the fee; if something is due, open a payment request (PaymentRequested)."""
-        assessment.open_payment_request(self.db, self.schedules,
-                                        lambda code: call(self.intake.get_dossier, code, AS_PAYMENT),
-                                        event.data, TIMING.expiry)
+        assessment.open_payment_request(
+            self.db,
+            self.schedules,
+            lambda code: call(self.intake.get_dossier, code, AS_PAYMENT),
+            event.data,
+            TIMING.expiry,
+        )
 
     # -- paying -------------------------------------------------------------------------------------------------
     @rpc
@@ -49,8 +54,9 @@ class PaymentService(audit.AuditChainRpc):
         return paying.get_payment(self.db, dossier_code)
 
     @rpc
-    def start_payment(self, dossier_code: str, client_ip: str, payer: str = "",
-                      idempotency_key: str | None = None) -> dict:
+    def start_payment(
+        self, dossier_code: str, client_ip: str, payer: str = "", idempotency_key: str | None = None
+    ) -> dict:
         """A new attempt (its own vnp_TxnRef) and the signed URL to send the citizen to.
 
         With `idempotency_key` (a key of `payer`, the citizen paying), a retry answers with the same attempt and
@@ -71,8 +77,9 @@ class PaymentService(audit.AuditChainRpc):
 
     # -- refunds --------------------------------------------------------------------------------------------------
     @rpc
-    def refund(self, dossier_code: str, amount_vnd: int, reason: str, actor: dict,
-               idempotency_key: str | None = None) -> dict:
+    def refund(
+        self, dossier_code: str, amount_vnd: int, reason: str, actor: dict, idempotency_key: str | None = None
+    ) -> dict:
         """Refund part or all of a paid fee (officers: leader). Never more than what is still refundable, even
         under concurrent requests: the amount is reserved by one conditional update before the gateway call.
 
@@ -85,8 +92,9 @@ class PaymentService(audit.AuditChainRpc):
         the money went out: the refund becomes `unknown`, its amount stays reserved, the key stays taken
         (Conflict `refund_outcome_unknown`), and nothing retries it; a leader settles it with `settle_refund`
         after checking the gateway's statement. Retrying automatically is how refunds get paid twice."""
-        return refunds.request_refund(self.db, self.gateway, self.log, dossier_code, amount_vnd, reason, actor,
-                                      idempotency_key)
+        return refunds.request_refund(
+            self.db, self.gateway, self.log, dossier_code, amount_vnd, reason, actor, idempotency_key
+        )
 
     @rpc
     def settle_refund(self, dossier_code: str, refund_id: str, outcome: str, note: str, actor: dict) -> dict:

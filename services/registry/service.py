@@ -3,6 +3,7 @@ who may read it (consents), and who did (access log).
 
 Entrypoints only (the published interface): each parses its arguments, calls one use case (use_cases/) and
 answers. The rules are in use_cases/ and domain/; the tables in adapters/storage.py."""
+
 from __future__ import annotations
 
 from motcua.workflow.v1.events_pb2 import ResultIssued
@@ -28,20 +29,28 @@ class RegistryService(audit.AuditChainRpc):
 
     # -- for services (trusted callers inside the platform) -----------------------------------------------
     @rpc
-    def get_person(self, id_number: str, requester: str = "intake", purpose: str = "dossier_processing",
-                   dossier_code: str = "") -> dict:
+    def get_person(
+        self,
+        id_number: str,
+        requester: str = "intake",
+        purpose: str = "dossier_processing",
+        dossier_code: str = "",
+    ) -> dict:
         """The person with this ID number (identity, address, contact). Every read is logged.
 
         Raises InvalidInput(`invalid_id_number`) for a malformed number and NotFound(`person_not_found`)."""
-        return persons.get(self.db, self.settings.applicant_ref_key, id_number, requester, purpose,
-                           dossier_code)
+        return persons.get(
+            self.db, self.settings.applicant_ref_key, id_number, requester, purpose, dossier_code
+        )
 
     @rpc
-    def find_documents(self, id_number: str, doc_types: list[str], requester: str = "intake",
-                       dossier_code: str = "") -> list[dict]:
+    def find_documents(
+        self, id_number: str, doc_types: list[str], requester: str = "intake", dossier_code: str = ""
+    ) -> list[dict]:
         """Valid (not expired, not revoked) documents of these types the person holds, newest first."""
-        return documents.find_valid(self.db, self.settings.applicant_ref_key, id_number, doc_types, requester,
-                                    dossier_code)
+        return documents.find_valid(
+            self.db, self.settings.applicant_ref_key, id_number, doc_types, requester, dossier_code
+        )
 
     @rpc
     def get_document(self, document_id: str, owner_id_number: str) -> dict:
@@ -60,12 +69,15 @@ class RegistryService(audit.AuditChainRpc):
 
     # -- for agencies, through the gateway: consent and purpose enforced ------------------------------------------
     @rpc
-    def agency_read(self, agency_code: str, id_number: str, category: str, purpose: str, dossier_code: str = "") -> dict:
+    def agency_read(
+        self, agency_code: str, id_number: str, category: str, purpose: str, dossier_code: str = ""
+    ) -> dict:
         """An agency reads one category of a person's data for a purpose the person consented to; every
         attempt is logged, refused ones too. Raises Forbidden(`no_consent`), for an ID number the registry does
         not hold as well: an agency without consent must not learn whether a person exists (no existence oracle)."""
-        return persons.agency_read(self.db, self.settings.applicant_ref_key, agency_code, id_number, category,
-                                   purpose, dossier_code)
+        return persons.agency_read(
+            self.db, self.settings.applicant_ref_key, agency_code, id_number, category, purpose, dossier_code
+        )
 
     # -- for the citizen ------------------------------------------------------------------------------------------
     @rpc

@@ -4,6 +4,7 @@ legal clock), loaded and validated once per container, with the calendar correct
 Settings: MOTCUA_ADMIN_MODEL (2level | 3level), MOTCUA_CATALOGUE_DIR (default: the data/ beside this file),
 MOTCUA_PROVINCE_CODE (the calendar override, default NB), MOTCUA_CUTOFF (a province's cut-off hour, HH:MM).
 """
+
 from __future__ import annotations
 
 import os
@@ -33,10 +34,13 @@ class Catalogue(DependencyProvider):
         self.people_actions = frozenset().union(*(p.people_actions() for p in self.processes.values()))
         for procedure in self.procedures.values():
             if procedure.process not in self.processes:
-                raise catalogue.CatalogueError(data_dir / "procedures.yaml",
-                                               f"{procedure.code}: unknown process {procedure.process!r}")
+                raise catalogue.CatalogueError(
+                    data_dir / "procedures.yaml", f"{procedure.code}: unknown process {procedure.process!r}"
+                )
         self.search = search.CatalogueIndex.build(self.procedures, self.territory.levels)
-        calendar = datafiles.load_calendar(data_dir / "calendars", os.environ.get("MOTCUA_PROVINCE_CODE", "NB"))
+        calendar = datafiles.load_calendar(
+            data_dir / "calendars", os.environ.get("MOTCUA_PROVINCE_CODE", "NB")
+        )
         # A province's own cut-off hour, if it decided one (legal_time's docstring: none found in national law).
         cutoff_text = os.environ.get("MOTCUA_CUTOFF", "").strip()
         cutoff = time.fromisoformat(cutoff_text) if cutoff_text else legal_time.DEFAULT_CUTOFF
@@ -51,8 +55,11 @@ class Catalogue(DependencyProvider):
         if not force and mark == self.corrections_seen:
             return
         corrections = storage.calendar_corrections_list(session)
-        self.clock = legal_time.LegalClock(self.base_calendar.corrected(corrections), cutoff=self.clock.cutoff,
-                                           end_of_day=self.clock.end_of_day)
+        self.clock = legal_time.LegalClock(
+            self.base_calendar.corrected(corrections),
+            cutoff=self.clock.cutoff,
+            end_of_day=self.clock.end_of_day,
+        )
         self.corrections_seen = mark
 
     def get_dependency(self, worker_ctx):

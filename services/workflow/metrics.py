@@ -1,5 +1,6 @@
 """The workflow's business metrics (Prometheus), observed by the entrypoints once their transaction committed.
 Request metrics (RED) come from services/chassis/metrics.py."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,22 +12,44 @@ TRANSITIONS = Counter(
     "Dossiers entering a status, by status and administrative level.",
     ["status", "level"],
 )
-RECEIVED = Counter("motcua_workflow_dossiers_received_total", "Dossiers received (legal clock started).",
-                   ["level", "unit"])
-FINISHED = Counter("motcua_workflow_dossiers_finished_total",
-                   "Dossiers whose result was returned, by outcome against the due date.", ["level", "unit", "outcome"])
-PROCESSING_SECONDS = Histogram(
-    "motcua_workflow_processing_duration_seconds", "Time from receipt to returned result.", ["level"],
-    buckets=(3600, 4 * 3600, 86400, 2 * 86400, 3 * 86400, 5 * 86400, 7 * 86400, 10 * 86400, 15 * 86400,
-             20 * 86400, 30 * 86400, 60 * 86400),
+RECEIVED = Counter(
+    "motcua_workflow_dossiers_received_total", "Dossiers received (legal clock started).", ["level", "unit"]
 )
-CASES_OPEN = Gauge("motcua_workflow_cases_open", "Open cases by level, agency and status.",
-                   ["level", "unit", "status"])
-RECEIPTS_OVERDUE = Gauge("motcua_workflow_receipts_overdue",
-                         "Filed dossiers still waiting for receipt past the time the unit has to answer, by agency.",
-                         ["unit"])
-CASES_OVERDUE = Gauge("motcua_workflow_cases_overdue", "Open cases past their due date, by level and agency.",
-                      ["level", "unit"])
+FINISHED = Counter(
+    "motcua_workflow_dossiers_finished_total",
+    "Dossiers whose result was returned, by outcome against the due date.",
+    ["level", "unit", "outcome"],
+)
+PROCESSING_SECONDS = Histogram(
+    "motcua_workflow_processing_duration_seconds",
+    "Time from receipt to returned result.",
+    ["level"],
+    buckets=(
+        3600,
+        4 * 3600,
+        86400,
+        2 * 86400,
+        3 * 86400,
+        5 * 86400,
+        7 * 86400,
+        10 * 86400,
+        15 * 86400,
+        20 * 86400,
+        30 * 86400,
+        60 * 86400,
+    ),
+)
+CASES_OPEN = Gauge(
+    "motcua_workflow_cases_open", "Open cases by level, agency and status.", ["level", "unit", "status"]
+)
+RECEIPTS_OVERDUE = Gauge(
+    "motcua_workflow_receipts_overdue",
+    "Filed dossiers still waiting for receipt past the time the unit has to answer, by agency.",
+    ["unit"],
+)
+CASES_OVERDUE = Gauge(
+    "motcua_workflow_cases_overdue", "Open cases past their due date, by level and agency.", ["level", "unit"]
+)
 
 
 def opened(status: str, level: str, agency: str, log=None) -> None:
@@ -47,9 +70,13 @@ def acted(action: str, view: dict) -> dict:
     if action == "receive" and view["status"] == "received":
         RECEIVED.labels(view["level"] or "none", view["agency_code"] or "none").inc()
     if action == "return_result" and view["received_at"] and view["finished_at"]:
-        FINISHED.labels(view["level"] or "none", view["agency_code"] or "none", view["outcome"] or "unknown").inc()
-        seconds = (datetime.fromisoformat(view["finished_at"].replace("Z", "+00:00"))
-                   - datetime.fromisoformat(view["received_at"].replace("Z", "+00:00"))).total_seconds()
+        FINISHED.labels(
+            view["level"] or "none", view["agency_code"] or "none", view["outcome"] or "unknown"
+        ).inc()
+        seconds = (
+            datetime.fromisoformat(view["finished_at"].replace("Z", "+00:00"))
+            - datetime.fromisoformat(view["received_at"].replace("Z", "+00:00"))
+        ).total_seconds()
         PROCESSING_SECONDS.labels(view["level"] or "none").observe(max(seconds, 0))
     return view
 

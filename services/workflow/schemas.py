@@ -1,4 +1,5 @@
 """Marshmallow schemas at the workflow service's boundary."""
+
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -52,8 +53,9 @@ class MergeRequest(Schema):
     class Meta:
         unknown = RAISE
 
-    sources = fields.List(fields.String(validate=validate.Length(min=1, max=30)), required=True,
-                          validate=validate.Length(min=1))
+    sources = fields.List(
+        fields.String(validate=validate.Length(min=1, max=30)), required=True, validate=validate.Length(min=1)
+    )
     successor = fields.String(required=True, validate=validate.Length(min=1, max=30))
     effective_on = fields.Date(required=True)
 

@@ -1,6 +1,7 @@
 """Workflow service: the one-stop engine. Opens a case for each submitted dossier, routes it to the competent
 agency, runs the legal clock, takes officer and citizen actions, renders the forms, counts the statistics.
 Entrypoints only: parse, call one use case (use_cases/), answer. services/workflow/README.md lists them."""
+
 from __future__ import annotations
 
 from motcua.intake.v1.events_pb2 import DossierSubmitted
@@ -93,8 +94,15 @@ class WorkflowService(audit.AuditChainRpc):
         return self._read(views.public_status, self.catalogue, dossier_code)
 
     @rpc
-    def work_queue(self, unit: str, status: str | None = None, procedure_code: str | None = None,
-                   due: str | None = None, limit: int = 50, after: str | None = None) -> dict:
+    def work_queue(
+        self,
+        unit: str,
+        status: str | None = None,
+        procedure_code: str | None = None,
+        due: str | None = None,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> dict:
         """Open cases held by `unit`, soonest due first (`due`: soon | overdue), a page after the cursor `after`."""
         return self._read(stats.queue, self.catalogue, unit, status, procedure_code, due, limit, after)
 
@@ -111,7 +119,9 @@ class WorkflowService(audit.AuditChainRpc):
     @rpc
     def merge_units(self, request: dict, actor: dict) -> dict:
         """Merge administrative units (a province leader): open cases move to the successor's agencies."""
-        return self._write(stats.merge, self.catalogue, load(schemas.MergeRequest, request), actor, self.portal)
+        return self._write(
+            stats.merge, self.catalogue, load(schemas.MergeRequest, request), actor, self.portal
+        )
 
     @rpc
     def statistics(self, request: dict) -> dict:

@@ -1,5 +1,6 @@
 """The Helm chart: lints strictly, renders one Deployment and Service per service from one template with safe
 defaults and no secret in plain text, runs migrations then topology in a hook, and its schema refuses bad values."""
+
 from __future__ import annotations
 
 import json
@@ -18,15 +19,44 @@ HELM = ROOT / ".tools" / "bin" / "helm"
 # The running venv's own (make test VENV=... runs another venv; its tools are beside its interpreter).
 KUBERNETES_VALIDATE = Path(sys.executable).parent / "kubernetes-validate"
 SERVICES = {"gateway", "intake", "workflow", "payment", "notify", "registry"}
-METRICS_PORTS = {"gateway": 9100, "intake": 9101, "workflow": 9102, "payment": 9103, "notify": 9104,
-                 "registry": 9105}
+METRICS_PORTS = {
+    "gateway": 9100,
+    "intake": 9101,
+    "workflow": 9102,
+    "payment": 9103,
+    "notify": 9104,
+    "registry": 9105,
+}
 VALUES_FILES = [None, "values-2level.yaml", "values-3level.yaml"]
 # Every optional part switched on: operators' custom resources, Prometheus Operator objects, the Ingress.
-FULL = ["--set", "monitoring.forceCRDs=true", "--set", "rabbitmq.enabled=true", "--set", "postgresql.enabled=true",
-        "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls", "--set", "keda.enabled=true",
-        "--set", "postgresql.backup.enabled=true", "--set", "postgresql.backup.destinationPath=s3://motcua-backups/db"]
-SECRET_ENV = {"AMQP_URI", "DATABASE_URL", "MOTCUA_APPLICANT_REF_KEY", "VNPAY_HASH_SECRET", "RABBITMQ_USERNAME",
-              "RABBITMQ_PASSWORD", "PGUSER", "PGPASSWORD"}
+FULL = [
+    "--set",
+    "monitoring.forceCRDs=true",
+    "--set",
+    "rabbitmq.enabled=true",
+    "--set",
+    "postgresql.enabled=true",
+    "--set",
+    "ingress.enabled=true",
+    "--set",
+    "ingress.tlsSecretName=tls",
+    "--set",
+    "keda.enabled=true",
+    "--set",
+    "postgresql.backup.enabled=true",
+    "--set",
+    "postgresql.backup.destinationPath=s3://motcua-backups/db",
+]
+SECRET_ENV = {
+    "AMQP_URI",
+    "DATABASE_URL",
+    "MOTCUA_APPLICANT_REF_KEY",
+    "VNPAY_HASH_SECRET",
+    "RABBITMQ_USERNAME",
+    "RABBITMQ_PASSWORD",
+    "PGUSER",
+    "PGPASSWORD",
+}
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +73,9 @@ def values_args(values: str | None) -> list[str]:
 
 
 def template(helm, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(helm), "template", "motcua", str(CHART), *args], capture_output=True, text=True)
+    return subprocess.run(
+        [str(helm), "template", "motcua", str(CHART), *args], capture_output=True, text=True
+    )
 
 
 def render(helm, *args) -> list[dict]:
@@ -54,8 +86,11 @@ def render(helm, *args) -> list[dict]:
 
 def by_kind(docs, kind) -> dict[str, dict]:
     """Objects of one kind keyed by component (service name) or, failing that, by object name."""
-    return {d["metadata"]["labels"].get("app.kubernetes.io/component", d["metadata"]["name"]): d
-            for d in docs if d["kind"] == kind}
+    return {
+        d["metadata"]["labels"].get("app.kubernetes.io/component", d["metadata"]["name"]): d
+        for d in docs
+        if d["kind"] == kind
+    }
 
 
 def containers(deployment) -> dict:
@@ -68,21 +103,25 @@ def env_of(container) -> dict[str, dict]:
 
 
 def test_install_script_is_idempotent_and_prints_the_version(helm):
-    result = subprocess.run(["bash", str(ROOT / "scripts" / "install-helm.sh")], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "install-helm.sh")], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert re.match(r"v4\.\d+\.\d+", result.stdout), result.stdout
 
 
 @pytest.mark.parametrize("values", VALUES_FILES)
 def test_lint_strict(helm, values):
-    result = subprocess.run([str(helm), "lint", "--strict", str(CHART), *values_args(values)], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [str(helm), "lint", "--strict", str(CHART), *values_args(values)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_lint_strict_with_every_optional_part(helm):
-    result = subprocess.run([str(helm), "lint", "--strict", str(CHART), *FULL], capture_output=True, text=True)
+    result = subprocess.run(
+        [str(helm), "lint", "--strict", str(CHART), *FULL], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -116,8 +155,11 @@ def test_one_deployment_and_service_per_service_with_safe_defaults(helm):
         assert env["METRICS_PORT"]["value"] == str(METRICS_PORTS[name])
         assert env["STOP_TIMEOUT_SECONDS"]["value"] == "55"
         assert env["MOTCUA_ENV"]["value"] == "production"
-        for secret, key in (("AMQP_URI", "amqp-uri"), ("DATABASE_URL", "database-url"),
-                            ("MOTCUA_APPLICANT_REF_KEY", "applicant-ref-key")):
+        for secret, key in (
+            ("AMQP_URI", "amqp-uri"),
+            ("DATABASE_URL", "database-url"),
+            ("MOTCUA_APPLICANT_REF_KEY", "applicant-ref-key"),
+        ):
             assert env[secret]["valueFrom"]["secretKeyRef"] == {"name": "motcua-connections", "key": key}
             assert "value" not in env[secret]
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
@@ -153,8 +195,10 @@ def test_no_secret_in_plain_text(helm, values):
 
 
 def test_example_provinces_reach_the_pods(helm):
-    expected = {"values-2level.yaml": ("province,commune", "2level"),
-                "values-3level.yaml": ("province,district,commune", "3level")}
+    expected = {
+        "values-2level.yaml": ("province,commune", "2level"),
+        "values-3level.yaml": ("province,district,commune", "3level"),
+    }
     for values, (levels, model) in expected.items():
         docs = render(helm, *values_args(values))
         for deployment in by_kind(docs, "Deployment").values():
@@ -174,14 +218,24 @@ def test_examples_override_per_service_settings(helm):
     assert workflow["resources"]["limits"]["memory"] == "768Mi"
     payment = containers(by_kind(docs, "Deployment")["payment"])["payment"]
     assert env_of(payment)["VNPAY_HASH_SECRET"]["valueFrom"]["secretKeyRef"] == {
-        "name": "motcua-nb-connections", "key": "vnpay-hash-secret"}
+        "name": "motcua-nb-connections",
+        "key": "vnpay-hash-secret",
+    }
     assert "VNPAY_HASH_SECRET" not in env_of(workflow)
 
 
 def test_explicit_false_and_zero_override_the_defaults(helm):
-    docs = render(helm, "--set", "services.intake.autoscaling.enabled=false", "--set", "services.notify.replicas=0",
-                  "--set", "services.registry.minAvailable=0", "--set",
-                  "services.payment.terminationGracePeriodSeconds=120")
+    docs = render(
+        helm,
+        "--set",
+        "services.intake.autoscaling.enabled=false",
+        "--set",
+        "services.notify.replicas=0",
+        "--set",
+        "services.registry.minAvailable=0",
+        "--set",
+        "services.payment.terminationGracePeriodSeconds=120",
+    )
     deployments, hpas = by_kind(docs, "Deployment"), by_kind(docs, "HorizontalPodAutoscaler")
     assert "intake" not in hpas and deployments["intake"]["spec"]["replicas"] == 2
     assert "notify" not in hpas and deployments["notify"]["spec"]["replicas"] == 0
@@ -195,7 +249,9 @@ def test_explicit_false_and_zero_override_the_defaults(helm):
 def test_disabled_service_is_not_rendered(helm):
     docs = render(helm, "--set", "services.payment.enabled=false", "--set", "monitoring.forceCRDs=true")
     for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"):
-        assert "payment" not in {d["metadata"]["name"].removeprefix("motcua-") for d in docs if d["kind"] == kind}
+        assert "payment" not in {
+            d["metadata"]["name"].removeprefix("motcua-") for d in docs if d["kind"] == kind
+        }
     assert len(by_kind(docs, "Deployment")) == 5
     [job] = [d for d in docs if d["kind"] == "Job"]
     assert "migrate-payment" not in containers(job)
@@ -232,10 +288,15 @@ def test_ingress_only_for_the_gateway_and_configurable(helm):
     docs = render(helm, *values_args("values-2level.yaml"))
     [ingress] = [d for d in docs if d["kind"] == "Ingress"]
     assert ingress["spec"]["ingressClassName"] == "nginx"
-    assert ingress["spec"]["tls"] == [{"hosts": ["dichvucong.ninhbinh.example.gov.vn"], "secretName": "motcua-nb-tls"}]
+    assert ingress["spec"]["tls"] == [
+        {"hosts": ["dichvucong.ninhbinh.example.gov.vn"], "secretName": "motcua-nb-tls"}
+    ]
     [rule] = ingress["spec"]["rules"]
     assert rule["host"] == "dichvucong.ninhbinh.example.gov.vn"
-    assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "motcua-gateway", "port": {"name": "http"}}
+    assert rule["http"]["paths"][0]["backend"]["service"] == {
+        "name": "motcua-gateway",
+        "port": {"name": "http"},
+    }
     gateway = containers(by_kind(docs, "Deployment")["gateway"])["gateway"]
     assert env_of(gateway)["PUBLIC_URL"]["value"] == "https://dichvucong.ninhbinh.example.gov.vn"
     issuers = json.loads(env_of(gateway)["OIDC_ISSUERS"]["value"])
@@ -249,7 +310,9 @@ def test_file_store_is_a_shared_claim_for_gateway_and_intake(helm):
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     for name, deployment in by_kind(docs, "Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
-        claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        claims = [
+            v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v
+        ]
         env = env_of(pod["containers"][0])
         if name in ("gateway", "intake"):
             assert claims == [claim["metadata"]["name"]]
@@ -263,8 +326,10 @@ def test_file_store_is_a_shared_claim_for_gateway_and_intake(helm):
 
 
 def test_workflow_rolls_when_the_catalogue_changes(helm):
-    annotations = {name: d["spec"]["template"]["metadata"]["annotations"]
-                   for name, d in by_kind(render(helm), "Deployment").items()}
+    annotations = {
+        name: d["spec"]["template"]["metadata"]["annotations"]
+        for name, d in by_kind(render(helm), "Deployment").items()
+    }
     assert re.fullmatch(r"[0-9a-f]{64}", annotations["workflow"]["checksum/catalogue"])
     assert "checksum/catalogue" not in annotations["intake"]
 
@@ -307,59 +372,184 @@ def test_schema_refuses_bad_values(helm, tmp_path, bad):
 # Minimal schemas for the custom resources we render: kubernetes-validate ships only core schemas, and the
 # operators' CRDs are not available offline. These check the fields the chart sets (and nothing else).
 CR_SCHEMAS = {
-    "ServiceMonitor": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["selector", "endpoints"], "properties": {
-            "endpoints": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["port"]}},
-            "selector": {"type": "object", "required": ["matchLabels"]}}}}},
-    "PrometheusRule": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["groups"], "properties": {"groups": {
-            "type": "array", "minItems": 1, "items": {"type": "object", "required": ["name", "rules"]}}}}}},
-    "RabbitmqCluster": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["replicas"], "properties": {"replicas": {"type": "integer", "minimum": 1}}}}},
-    "Cluster": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["instances", "storage"], "properties": {
-            "instances": {"type": "integer", "minimum": 1}, "storage": {"type": "object", "required": ["size"]}}}}},
-    # CloudNativePG's Barman Cloud plugin (barmancloud.cnpg.io/v1) and ScheduledBackup with method: plugin.
-    "ObjectStore": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["configuration"], "properties": {
-            "retentionPolicy": {"type": "string", "pattern": "^[1-9][0-9]*[dwm]$"},
-            "configuration": {"type": "object", "required": ["destinationPath"], "properties": {
-                "destinationPath": {"type": "string", "minLength": 1}}}}}}},
-    "ScheduledBackup": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["schedule", "cluster", "method", "pluginConfiguration"], "properties": {
-            "schedule": {"type": "string", "pattern": "^(\\S+\\s+){5}\\S+$"},
-            "method": {"const": "plugin"},
-            "cluster": {"type": "object", "required": ["name"]},
-            "pluginConfiguration": {"type": "object", "required": ["name"],
-                                    "properties": {"name": {"const": "barman-cloud.cloudnative-pg.io"}}}}}}},
-    "Database": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["name", "owner", "cluster"]}}},
-    # KEDA 2.x: keda.sh/v1alpha1 ScaledObject with rabbitmq triggers, TriggerAuthentication by Secret reference.
-    "ScaledObject": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["scaleTargetRef", "triggers", "minReplicaCount", "maxReplicaCount"],
-        "additionalProperties": False, "properties": {
-            "scaleTargetRef": {"type": "object", "required": ["name"], "additionalProperties": False,
-                               "properties": {"name": {"type": "string"}}},
-            "minReplicaCount": {"type": "integer", "minimum": 0},
-            "maxReplicaCount": {"type": "integer", "minimum": 1},
-            "pollingInterval": {"type": "integer", "minimum": 1},
-            "cooldownPeriod": {"type": "integer", "minimum": 0},
-            "triggers": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "required": ["type", "metadata", "authenticationRef"], "additionalProperties": False,
+    "ServiceMonitor": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["selector", "endpoints"],
                 "properties": {
-                    "type": {"const": "rabbitmq"},
-                    "authenticationRef": {"type": "object", "required": ["name"]},
-                    "metadata": {"type": "object", "required": ["queueName", "mode", "value", "protocol"],
-                                 "additionalProperties": {"type": "string"}, "properties": {
-                                     "mode": {"enum": ["QueueLength", "MessageRate"]},
-                                     "protocol": {"enum": ["amqp", "http", "auto"]},
-                                     "value": {"type": "string", "pattern": "^[0-9]+$"}}}}}}}}}},
-    "TriggerAuthentication": {"type": "object", "required": ["spec"], "properties": {"spec": {
-        "type": "object", "required": ["secretTargetRef"], "additionalProperties": False, "properties": {
-            "secretTargetRef": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "required": ["parameter", "name", "key"], "additionalProperties": False,
-                "properties": {"parameter": {"type": "string"}, "name": {"type": "string", "minLength": 1},
-                               "key": {"type": "string", "minLength": 1}}}}}}}},
+                    "endpoints": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "object", "required": ["port"]},
+                    },
+                    "selector": {"type": "object", "required": ["matchLabels"]},
+                },
+            }
+        },
+    },
+    "PrometheusRule": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["groups"],
+                "properties": {
+                    "groups": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "object", "required": ["name", "rules"]},
+                    }
+                },
+            }
+        },
+    },
+    "RabbitmqCluster": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["replicas"],
+                "properties": {"replicas": {"type": "integer", "minimum": 1}},
+            }
+        },
+    },
+    "Cluster": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["instances", "storage"],
+                "properties": {
+                    "instances": {"type": "integer", "minimum": 1},
+                    "storage": {"type": "object", "required": ["size"]},
+                },
+            }
+        },
+    },
+    # CloudNativePG's Barman Cloud plugin (barmancloud.cnpg.io/v1) and ScheduledBackup with method: plugin.
+    "ObjectStore": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["configuration"],
+                "properties": {
+                    "retentionPolicy": {"type": "string", "pattern": "^[1-9][0-9]*[dwm]$"},
+                    "configuration": {
+                        "type": "object",
+                        "required": ["destinationPath"],
+                        "properties": {"destinationPath": {"type": "string", "minLength": 1}},
+                    },
+                },
+            }
+        },
+    },
+    "ScheduledBackup": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["schedule", "cluster", "method", "pluginConfiguration"],
+                "properties": {
+                    "schedule": {"type": "string", "pattern": "^(\\S+\\s+){5}\\S+$"},
+                    "method": {"const": "plugin"},
+                    "cluster": {"type": "object", "required": ["name"]},
+                    "pluginConfiguration": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"const": "barman-cloud.cloudnative-pg.io"}},
+                    },
+                },
+            }
+        },
+    },
+    "Database": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {"spec": {"type": "object", "required": ["name", "owner", "cluster"]}},
+    },
+    # KEDA 2.x: keda.sh/v1alpha1 ScaledObject with rabbitmq triggers, TriggerAuthentication by Secret reference.
+    "ScaledObject": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["scaleTargetRef", "triggers", "minReplicaCount", "maxReplicaCount"],
+                "additionalProperties": False,
+                "properties": {
+                    "scaleTargetRef": {
+                        "type": "object",
+                        "required": ["name"],
+                        "additionalProperties": False,
+                        "properties": {"name": {"type": "string"}},
+                    },
+                    "minReplicaCount": {"type": "integer", "minimum": 0},
+                    "maxReplicaCount": {"type": "integer", "minimum": 1},
+                    "pollingInterval": {"type": "integer", "minimum": 1},
+                    "cooldownPeriod": {"type": "integer", "minimum": 0},
+                    "triggers": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["type", "metadata", "authenticationRef"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "type": {"const": "rabbitmq"},
+                                "authenticationRef": {"type": "object", "required": ["name"]},
+                                "metadata": {
+                                    "type": "object",
+                                    "required": ["queueName", "mode", "value", "protocol"],
+                                    "additionalProperties": {"type": "string"},
+                                    "properties": {
+                                        "mode": {"enum": ["QueueLength", "MessageRate"]},
+                                        "protocol": {"enum": ["amqp", "http", "auto"]},
+                                        "value": {"type": "string", "pattern": "^[0-9]+$"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "TriggerAuthentication": {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["secretTargetRef"],
+                "additionalProperties": False,
+                "properties": {
+                    "secretTargetRef": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["parameter", "name", "key"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "parameter": {"type": "string"},
+                                "name": {"type": "string", "minLength": 1},
+                                "key": {"type": "string", "minLength": 1},
+                            },
+                        },
+                    }
+                },
+            }
+        },
+    },
 }
 
 
@@ -374,7 +564,9 @@ def test_every_rendered_object_validates_against_kubernetes_schemas(helm, tmp_pa
     rendered = tmp_path / "rendered.yaml"
     rendered.write_text(result.stdout)
     command = str(KUBERNETES_VALIDATE) if KUBERNETES_VALIDATE.exists() else "kubernetes-validate"
-    checked = subprocess.run([command, "--strict", "-k", "1.33.0", str(rendered)], capture_output=True, text=True)
+    checked = subprocess.run(
+        [command, "--strict", "-k", "1.33.0", str(rendered)], capture_output=True, text=True
+    )
     output = (checked.stdout + checked.stderr).splitlines()
     docs = [d for d in yaml.safe_load_all(result.stdout) if d]
     custom = [d for d in docs if d["kind"] in CR_SCHEMAS]
@@ -398,8 +590,13 @@ def test_operators_wire_connection_secrets_without_plain_values(helm):
     databases = {d["spec"]["name"] for d in docs if d["kind"] == "Database"}
     assert databases == {f"motcua_{s}" for s in SERVICES - {"gateway"}}
     kinds = {d["kind"] for d in docs}
-    assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "ServiceMonitor",
-            "PrometheusRule"} <= kinds
+    assert {
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "ServiceMonitor",
+        "PrometheusRule",
+    } <= kinds
 
 
 def test_monitoring_objects_only_when_their_crds_exist(helm):
@@ -417,8 +614,10 @@ def test_only_the_gateway_is_open_to_outside_traffic(helm):
     internal = policies["motcua-internal"]
     [selected] = internal["spec"]["podSelector"]["matchExpressions"]
     assert set(selected["values"]) == SERVICES | {"migrations"}
-    assert all("podSelector" in rule["from"][0] or "namespaceSelector" in rule["from"][0]
-               for rule in internal["spec"]["ingress"])
+    assert all(
+        "podSelector" in rule["from"][0] or "namespaceSelector" in rule["from"][0]
+        for rule in internal["spec"]["ingress"]
+    )
 
 
 def test_catalogue_config_map_matches_the_service_data_and_is_mounted(helm):
@@ -428,7 +627,8 @@ def test_catalogue_config_map_matches_the_service_data_and_is_mounted(helm):
     files = {str(p.relative_to(source)): p.read_text() for p in source.rglob("*.yaml")}
     # The chart's copy is generated (`make chart-data`), never edited by hand: it must equal the source.
     assert {k.replace("__", "/"): v.rstrip("\n") for k, v in config["data"].items()} == {
-        k: v.rstrip("\n") for k, v in files.items()}
+        k: v.rstrip("\n") for k, v in files.items()
+    }
     workflow = by_kind(docs, "Deployment")["workflow"]["spec"]["template"]["spec"]
     volume = [v for v in workflow["volumes"] if v["name"] == "catalogue"][0]
     assert {i["path"] for i in volume["configMap"]["items"]} == set(files)
@@ -455,8 +655,11 @@ def scrape_targets(docs) -> list[tuple[str, str]]:
         selector = monitor["spec"]["selector"]["matchLabels"]
         [service] = [s for s in services if selector.items() <= s["metadata"]["labels"].items()]
         label = monitor["spec"].get("jobLabel")
-        job = service["metadata"]["labels"].get(label, service["metadata"]["name"]) if label else \
-            service["metadata"]["name"]
+        job = (
+            service["metadata"]["labels"].get(label, service["metadata"]["name"])
+            if label
+            else service["metadata"]["name"]
+        )
         ports = {p["name"]: p["port"] for p in service["spec"]["ports"]}
         targets += [(job, str(ports[e["port"]])) for e in monitor["spec"]["endpoints"]]
     return targets
@@ -468,16 +671,32 @@ def service_down_cases(targets, alert) -> list[dict]:
     instances = {job: f"10.0.0.{i}:{port}" for i, (job, port) in enumerate(targets, start=1)}
     cases = []
     for down in instances:
-        series = [{"series": f'up{{job="{job}", instance="{instance}"}}',
-                   "values": "1 1 0 0 0 0" if job == down else "1x5"} for job, instance in instances.items()]
+        series = [
+            {
+                "series": f'up{{job="{job}", instance="{instance}"}}',
+                "values": "1 1 0 0 0 0" if job == down else "1x5",
+            }
+            for job, instance in instances.items()
+        ]
         series.append({"series": 'up{job="kube-state-metrics", instance="10.9.9.9:8080"}', "values": "0x5"})
-        expected = {"exp_labels": {"severity": "critical", "job": down, "instance": instances[down]},
-                    "exp_annotations": {"summary": f"{down} ({instances[down]}) is down",
-                                        "description": alert["annotations"]["description"],
-                                        "runbook_url": f"{RUNBOOK_BASE}/MotCuaServiceDown.md"}}
-        cases.append({"interval": "1m", "input_series": series, "alert_rule_test": [
-            {"eval_time": "2m", "alertname": "MotCuaServiceDown", "exp_alerts": []},
-            {"eval_time": "5m", "alertname": "MotCuaServiceDown", "exp_alerts": [expected]}]})
+        expected = {
+            "exp_labels": {"severity": "critical", "job": down, "instance": instances[down]},
+            "exp_annotations": {
+                "summary": f"{down} ({instances[down]}) is down",
+                "description": alert["annotations"]["description"],
+                "runbook_url": f"{RUNBOOK_BASE}/MotCuaServiceDown.md",
+            },
+        }
+        cases.append(
+            {
+                "interval": "1m",
+                "input_series": series,
+                "alert_rule_test": [
+                    {"eval_time": "2m", "alertname": "MotCuaServiceDown", "exp_alerts": []},
+                    {"eval_time": "5m", "alertname": "MotCuaServiceDown", "exp_alerts": [expected]},
+                ],
+            }
+        )
     return cases
 
 
@@ -488,8 +707,13 @@ def test_promtool_checks_and_unit_tests_the_rendered_alerting_rules(helm, tmp_pa
         pytest.skip("promtool is not installed (apt-get install prometheus)")
     checked = subprocess.run(["promtool", "check", "rules", str(RULES)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    docs = render(helm, "--set", "monitoring.forceCRDs=true", "--set",
-                  f"monitoring.prometheusRule.runbookBaseUrl={RUNBOOK_BASE}/")
+    docs = render(
+        helm,
+        "--set",
+        "monitoring.forceCRDs=true",
+        "--set",
+        f"monitoring.prometheusRule.runbookBaseUrl={RUNBOOK_BASE}/",
+    )
     [rule] = [d for d in docs if d["kind"] == "PrometheusRule"]
     rendered = tmp_path / "rules.yaml"
     rendered.write_text(yaml.safe_dump(rule["spec"]))
@@ -510,8 +734,12 @@ def test_promtool_checks_and_unit_tests_the_rendered_alerting_rules(helm, tmp_pa
     tested = subprocess.run(["promtool", "test", "rules", str(tests)], capture_output=True, text=True)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     alerts = {a["alert"] for a in alerts_of(rule["spec"])}
-    tested_alerts = {t["alertname"] for case in spec["tests"] for t in case.get("alert_rule_test", [])
-                     if any(t.get("exp_alerts") or [])}
+    tested_alerts = {
+        t["alertname"]
+        for case in spec["tests"]
+        for t in case.get("alert_rule_test", [])
+        if any(t.get("exp_alerts") or [])
+    }
     assert alerts == tested_alerts  # every alert has a case in which it fires
 
 
@@ -530,32 +758,53 @@ def test_every_alert_has_severity_a_for_and_a_runbook(helm):
     [rule] = [d for d in render(helm, "--set", "monitoring.forceCRDs=true") if d["kind"] == "PrometheusRule"]
     default = "https://github.com/motcua/motcua/blob/main/docs/runbooks"
     assert {a["alert"]: a["annotations"]["runbook_url"] for a in alerts_of(rule["spec"])} == {
-        a["alert"]: f"{default}/{a['alert']}.md" for a in alerts}
+        a["alert"]: f"{default}/{a['alert']}.md" for a in alerts
+    }
 
 
 def test_dashboard_is_valid_json_with_the_panels_ops_need(helm):
-    [config] = [d for d in render(helm) if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("dashboard")]
+    [config] = [
+        d for d in render(helm) if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("dashboard")
+    ]
     dashboard = json.loads(config["data"]["motcua.json"])
     text = json.dumps(dashboard)
-    for metric in ("motcua_workflow_dossiers_received_total", "motcua:on_time_rate:ratio_rate1d",
-                   "motcua_workflow_processing_duration_seconds_bucket", "motcua_workflow_cases_overdue",
-                   "motcua_payment_payments_total", "motcua_notify_notifications_total", "motcua_outbox_backlog",
-                   "motcua_dead_letter_messages"):
+    for metric in (
+        "motcua_workflow_dossiers_received_total",
+        "motcua:on_time_rate:ratio_rate1d",
+        "motcua_workflow_processing_duration_seconds_bucket",
+        "motcua_workflow_cases_overdue",
+        "motcua_payment_payments_total",
+        "motcua_notify_notifications_total",
+        "motcua_outbox_backlog",
+        "motcua_dead_letter_messages",
+    ):
         assert metric in text, metric
     assert config["metadata"]["labels"]["grafana_dashboard"] == "1"
 
 
 def test_web_sign_in_reaches_only_the_gateway_with_its_secrets_by_reference(helm):
-    docs = render(helm, "--set", "webSignIn.authorizeUrl=https://sso.example.gov.vn/authorize",
-                  "--set", "webSignIn.tokenUrl=https://sso.example.gov.vn/token", "--set", "webSignIn.clientId=motcua",
-                  "--set", "webSignIn.clientSecret.key=oidc-client-secret")
+    docs = render(
+        helm,
+        "--set",
+        "webSignIn.authorizeUrl=https://sso.example.gov.vn/authorize",
+        "--set",
+        "webSignIn.tokenUrl=https://sso.example.gov.vn/token",
+        "--set",
+        "webSignIn.clientId=motcua",
+        "--set",
+        "webSignIn.clientSecret.key=oidc-client-secret",
+    )
     deployments = by_kind(docs, "Deployment")
     gateway = env_of(containers(deployments["gateway"])["gateway"])
     assert json.loads(gateway["OIDC_LOGIN"]["value"]) == {
-        "authorize_url": "https://sso.example.gov.vn/authorize", "token_url": "https://sso.example.gov.vn/token",
-        "client_id": "motcua"}
-    assert gateway["WEB_SESSION_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "motcua-connections",
-                                                                         "key": "web-session-secret"}
+        "authorize_url": "https://sso.example.gov.vn/authorize",
+        "token_url": "https://sso.example.gov.vn/token",
+        "client_id": "motcua",
+    }
+    assert gateway["WEB_SESSION_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "motcua-connections",
+        "key": "web-session-secret",
+    }
     assert gateway["OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == "oidc-client-secret"
     for name, deployment in deployments.items():
         if name != "gateway":
@@ -568,17 +817,30 @@ def test_web_sign_in_reaches_only_the_gateway_with_its_secrets_by_reference(helm
 # -- the Secret keys an operator must create: every key a template reads is named in the install docs -----------
 # Secrets the operators generate (RabbitMQ Cluster Operator, CloudNativePG) are read directly; nobody creates them.
 GENERATED_SECRETS = ("-broker-default-user", "-db-app")
-WEB_SIGN_IN = ["--set", "webSignIn.authorizeUrl=https://sso.example.gov.vn/authorize", "--set",
-               "webSignIn.tokenUrl=https://sso.example.gov.vn/token", "--set", "webSignIn.clientId=motcua", "--set",
-               "webSignIn.clientSecret.key=oidc-client-secret"]
-SECRET_SCENARIOS = {"defaults": [], "every optional part": FULL, "web sign-in": WEB_SIGN_IN,
-                    **{v: values_args(v) for v in VALUES_FILES if v}}
+WEB_SIGN_IN = [
+    "--set",
+    "webSignIn.authorizeUrl=https://sso.example.gov.vn/authorize",
+    "--set",
+    "webSignIn.tokenUrl=https://sso.example.gov.vn/token",
+    "--set",
+    "webSignIn.clientId=motcua",
+    "--set",
+    "webSignIn.clientSecret.key=oidc-client-secret",
+]
+SECRET_SCENARIOS = {
+    "defaults": [],
+    "every optional part": FULL,
+    "web sign-in": WEB_SIGN_IN,
+    **{v: values_args(v) for v in VALUES_FILES if v},
+}
 
 
 def secret_refs(node) -> set[tuple[str, str]]:
     """(secret, key) of every secretKeyRef anywhere in the rendered objects."""
     if isinstance(node, dict):
-        found = {(node["secretKeyRef"]["name"], node["secretKeyRef"]["key"])} if "secretKeyRef" in node else set()
+        found = (
+            {(node["secretKeyRef"]["name"], node["secretKeyRef"]["key"])} if "secretKeyRef" in node else set()
+        )
         # KEDA's TriggerAuthentication reads Secrets too (secretTargetRef entries: parameter, name, key).
         if "parameter" in node and "name" in node and "key" in node:
             found.add((node["name"], node["key"]))
@@ -595,17 +857,19 @@ def operator_secret_refs(docs) -> set[tuple[str, str]]:
 def readme_install_keys() -> set[str]:
     """Keys the install step of docs/deploy.md creates (`kubectl create secret ... --from-literal=<key>=...`)."""
     text = (ROOT / "docs" / "deploy.md").read_text()
-    section = text[text.index("## Install"):]
-    section = section[:section.index("\n## ", 1)]
+    section = text[text.index("## Install") :]
+    section = section[: section.index("\n## ", 1)]
     commands = re.findall(r"kubectl create secret generic (?:[^\n]*\\\n)*[^\n]*", section)
     assert commands, "the install step of docs/deploy.md has no `kubectl create secret generic` command"
-    return {key for command in commands for key in re.findall(r"--from-(?:literal|file)=([a-z0-9.-]+)=", command)}
+    return {
+        key for command in commands for key in re.findall(r"--from-(?:literal|file)=([a-z0-9.-]+)=", command)
+    }
 
 
 def deploy_doc_keys() -> set[str]:
     """Keys in the first column of docs/deploy.md's "Secret keys" table."""
     text = (ROOT / "docs" / "deploy.md").read_text()
-    section = text[text.index("## Secret keys"):]
+    section = text[text.index("## Secret keys") :]
     return set(re.findall(r"^\| `([a-z0-9.-]+)` \|", section, flags=re.M))
 
 
@@ -618,11 +882,17 @@ def undocumented(docs) -> set[str]:
 def test_every_secret_key_the_chart_reads_is_in_the_install_docs_and_notes(helm, args):
     docs = render(helm, *args)
     assert {key for _, key in operator_secret_refs(docs)} >= {"applicant-ref-key", "web-session-secret"}
-    assert not undocumented(docs), "add these keys to docs/deploy.md install step and docs/deploy.md 'Secret keys'"
-    installed = subprocess.run([str(helm), "install", "motcua", str(CHART), "--dry-run=client", *args],
-                               capture_output=True, text=True, timeout=120)
+    assert not undocumented(docs), (
+        "add these keys to docs/deploy.md install step and docs/deploy.md 'Secret keys'"
+    )
+    installed = subprocess.run(
+        [str(helm), "install", "motcua", str(CHART), "--dry-run=client", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert installed.returncode == 0, installed.stderr
-    notes = installed.stdout[installed.stdout.index("Secret keys this release reads"):].splitlines()[1:]
+    notes = installed.stdout[installed.stdout.index("Secret keys this release reads") :].splitlines()[1:]
     listed = set()
     for line in notes:
         if not line.startswith("  "):
@@ -642,14 +912,29 @@ def test_broker_nodes_never_share_a_host_unless_told_to_prefer(helm):
     [cluster] = [d for d in render(helm, "--set", "rabbitmq.enabled=true") if d["kind"] == "RabbitmqCluster"]
     anti = cluster["spec"]["affinity"]["podAntiAffinity"]
     # The RabbitMQ Cluster Operator labels its pods app.kubernetes.io/name=<RabbitmqCluster name>.
-    term = {"labelSelector": {"matchLabels": {"app.kubernetes.io/name": cluster["metadata"]["name"]}},
-            "topologyKey": "kubernetes.io/hostname"}
+    term = {
+        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": cluster["metadata"]["name"]}},
+        "topologyKey": "kubernetes.io/hostname",
+    }
     assert anti == {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
-    [soft] = [d for d in render(helm, "--set", "rabbitmq.enabled=true", "--set", "rabbitmq.antiAffinity=preferred",
-                                "--set", "rabbitmq.antiAffinityTopologyKey=topology.kubernetes.io/zone")
-              if d["kind"] == "RabbitmqCluster"]
-    assert soft["spec"]["affinity"]["podAntiAffinity"] == {"preferredDuringSchedulingIgnoredDuringExecution": [
-        {"weight": 100, "podAffinityTerm": {**term, "topologyKey": "topology.kubernetes.io/zone"}}]}
+    [soft] = [
+        d
+        for d in render(
+            helm,
+            "--set",
+            "rabbitmq.enabled=true",
+            "--set",
+            "rabbitmq.antiAffinity=preferred",
+            "--set",
+            "rabbitmq.antiAffinityTopologyKey=topology.kubernetes.io/zone",
+        )
+        if d["kind"] == "RabbitmqCluster"
+    ]
+    assert soft["spec"]["affinity"]["podAntiAffinity"] == {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": {**term, "topologyKey": "topology.kubernetes.io/zone"}}
+        ]
+    }
 
 
 def test_queues_file_lists_the_queues_the_code_consumes():
@@ -668,8 +953,9 @@ def test_keda_scales_backends_on_their_queues_instead_of_the_cpu_hpa(helm):
     scaled, hpas = by_kind(docs, "ScaledObject"), by_kind(docs, "HorizontalPodAutoscaler")
     deployments = by_kind(docs, "Deployment")
     [auth] = [d for d in docs if d["kind"] == "TriggerAuthentication"]
-    assert auth["spec"]["secretTargetRef"] == [{"parameter": "host", "name": "motcua-nb-connections",
-                                                "key": "amqp-uri"}]
+    assert auth["spec"]["secretTargetRef"] == [
+        {"parameter": "host", "name": "motcua-nb-connections", "key": "amqp-uri"}
+    ]
     assert set(scaled) == set(queues)
     assert set(hpas) == {"gateway"}  # KEDA makes its own HPA: two would fight over the replica count
     for name, obj in scaled.items():
@@ -680,22 +966,38 @@ def test_keda_scales_backends_on_their_queues_instead_of_the_cpu_hpa(helm):
         assert [t["metadata"]["queueName"] for t in spec["triggers"]] == queues[name]
         assert {t["authenticationRef"]["name"] for t in spec["triggers"]} == {auth["metadata"]["name"]}
         assert {t["metadata"]["value"] for t in spec["triggers"]} == {"20"}
-    assert scaled["workflow"]["spec"]["minReplicaCount"] == 3 and scaled["intake"]["spec"]["minReplicaCount"] == 2
+    assert (
+        scaled["workflow"]["spec"]["minReplicaCount"] == 3
+        and scaled["intake"]["spec"]["minReplicaCount"] == 2
+    )
     assert scaled["workflow"]["spec"]["maxReplicaCount"] == 6
-    some = render(helm, "--set", "keda.enabled=true", "--set", "keda.services={notify}", "--set",
-                  "keda.messagesPerPod=5", "--set", "keda.hostSecret.secret=keda-broker")
+    some = render(
+        helm,
+        "--set",
+        "keda.enabled=true",
+        "--set",
+        "keda.services={notify}",
+        "--set",
+        "keda.messagesPerPod=5",
+        "--set",
+        "keda.hostSecret.secret=keda-broker",
+    )
     assert set(by_kind(some, "ScaledObject")) == {"notify"}
     assert set(by_kind(some, "HorizontalPodAutoscaler")) == SERVICES - {"notify"}
     [auth] = [d for d in some if d["kind"] == "TriggerAuthentication"]
     assert auth["spec"]["secretTargetRef"][0]["name"] == "keda-broker"
-    assert {t["metadata"]["value"] for t in by_kind(some, "ScaledObject")["notify"]["spec"]["triggers"]} == {"5"}
+    assert {t["metadata"]["value"] for t in by_kind(some, "ScaledObject")["notify"]["spec"]["triggers"]} == {
+        "5"
+    }
 
 
 def test_the_database_cluster_is_pinned_synchronous_and_backed_up_on_a_schedule(helm):
     docs = render(helm, *FULL)
     [cluster] = [d for d in docs if d["kind"] == "Cluster"]
     spec = cluster["spec"]
-    assert re.match(r"^ghcr\.io/cloudnative-pg/postgresql:\d+\.\d+", spec["imageName"])  # a version, never latest
+    assert re.match(
+        r"^ghcr\.io/cloudnative-pg/postgresql:\d+\.\d+", spec["imageName"]
+    )  # a version, never latest
     assert spec["resources"]["requests"]["memory"] == spec["resources"]["limits"]["memory"]
     assert spec["postgresql"]["synchronous"] == {"method": "any", "number": 1, "dataDurability": "required"}
     [plugin] = spec["plugins"]

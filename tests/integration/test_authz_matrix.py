@@ -5,6 +5,7 @@ says what the role must get: `ok` (2xx), `refused` (4xx from the domain after au
 or 422), `denied` (403 or 404: not yours, not your unit, not your role) or `unauth` (401). Every 4xx body is
 problem+json, and a refused write changes nothing (rows are counted before and after in the real databases).
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,22 +25,59 @@ pytestmark = pytest.mark.integration
 JUSTICE = "000.00.07.H41"
 ELSEWHERE = "000.31.01.H41"
 OWNER, OTHER = "037090000001", "037185000002"
-ROLES = ("anonymous", "forged", "expired", "owner", "other_citizen", "officer", "officer_elsewhere", "leader",
-         "agency")
+ROLES = (
+    "anonymous",
+    "forged",
+    "expired",
+    "owner",
+    "other_citizen",
+    "officer",
+    "officer_elsewhere",
+    "leader",
+    "agency",
+)
 
 # Shorthands for a row: what each role gets.
 PUBLIC = dict.fromkeys(ROLES, "ok")
 ANY_SIGNED_IN = {**dict.fromkeys(ROLES, "ok"), "anonymous": "unauth", "forged": "unauth", "expired": "unauth"}
 NOBODY_ANON = {"anonymous": "unauth", "forged": "unauth", "expired": "unauth"}
-CITIZENS_ONLY = {**NOBODY_ANON, "owner": "ok", "other_citizen": "ok", "officer": "denied",
-                 "officer_elsewhere": "denied", "leader": "denied", "agency": "denied"}
-OFFICERS_ONLY = {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "ok",
-                 "officer_elsewhere": "ok", "leader": "ok", "agency": "denied"}
-AGENCIES_ONLY = {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "denied",
-                 "officer_elsewhere": "denied", "leader": "denied", "agency": "ok"}
+CITIZENS_ONLY = {
+    **NOBODY_ANON,
+    "owner": "ok",
+    "other_citizen": "ok",
+    "officer": "denied",
+    "officer_elsewhere": "denied",
+    "leader": "denied",
+    "agency": "denied",
+}
+OFFICERS_ONLY = {
+    **NOBODY_ANON,
+    "owner": "denied",
+    "other_citizen": "denied",
+    "officer": "ok",
+    "officer_elsewhere": "ok",
+    "leader": "ok",
+    "agency": "denied",
+}
+AGENCIES_ONLY = {
+    **NOBODY_ANON,
+    "owner": "denied",
+    "other_citizen": "denied",
+    "officer": "denied",
+    "officer_elsewhere": "denied",
+    "leader": "denied",
+    "agency": "ok",
+}
 # A dossier: its applicant and the officers of the units handling it; nobody else.
-DOSSIER_READ = {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied", "officer": "ok",
-                "officer_elsewhere": "denied", "leader": "ok", "agency": "denied"}
+DOSSIER_READ = {
+    **NOBODY_ANON,
+    "owner": "ok",
+    "other_citizen": "denied",
+    "officer": "ok",
+    "officer_elsewhere": "denied",
+    "leader": "ok",
+    "agency": "denied",
+}
 
 MATRIX: dict[str, dict[str, str]] = {
     "GET /api/v1/openapi.json": PUBLIC,
@@ -52,66 +90,143 @@ MATRIX: dict[str, dict[str, str]] = {
     # Delivery receipts from the SMS/Zalo provider: public, but nothing unsigned is taken.
     "POST /api/v1/notifications/receipts": dict.fromkeys(ROLES, "denied"),
     # Citizens file for themselves; officers at a one-stop desk file for applicants; agencies never do.
-    "POST /api/v1/dossiers": {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied", "officer": "ok",
-                              "officer_elsewhere": "ok", "leader": "ok", "agency": "denied"},
+    "POST /api/v1/dossiers": {
+        **NOBODY_ANON,
+        "owner": "ok",
+        "other_citizen": "denied",
+        "officer": "ok",
+        "officer_elsewhere": "ok",
+        "leader": "ok",
+        "agency": "denied",
+    },
     "GET /api/v1/procedures/{code}/prefill": CITIZENS_ONLY,
     "POST /api/v1/uploads": ANY_SIGNED_IN,
     # Drafts belong to whoever saved them: anyone signed in may keep drafts; another person's is not found.
     "POST /api/v1/drafts": ANY_SIGNED_IN,
     "GET /api/v1/drafts": ANY_SIGNED_IN,
-    "GET /api/v1/drafts/{draft_id}": {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied", "officer": "denied",
-                                      "officer_elsewhere": "denied", "leader": "denied", "agency": "denied"},
-    "PUT /api/v1/drafts/{draft_id}": {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied", "officer": "denied",
-                                      "officer_elsewhere": "denied", "leader": "denied", "agency": "denied"},
-    "DELETE /api/v1/drafts/{draft_id}": {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied",
-                                         "officer": "denied", "officer_elsewhere": "denied", "leader": "denied",
-                                         "agency": "denied"},
+    "GET /api/v1/drafts/{draft_id}": {
+        **NOBODY_ANON,
+        "owner": "ok",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "denied",
+        "agency": "denied",
+    },
+    "PUT /api/v1/drafts/{draft_id}": {
+        **NOBODY_ANON,
+        "owner": "ok",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "denied",
+        "agency": "denied",
+    },
+    "DELETE /api/v1/drafts/{draft_id}": {
+        **NOBODY_ANON,
+        "owner": "ok",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "denied",
+        "agency": "denied",
+    },
     "GET /api/v1/me/access-log": CITIZENS_ONLY,
     "GET /api/v1/me/consents": CITIZENS_ONLY,
     "POST /api/v1/me/consents": CITIZENS_ONLY,
     # A consent id of the owner: another citizen cannot withdraw it.
     "DELETE /api/v1/me/consents/{consent_id}": {**CITIZENS_ONLY, "other_citizen": "denied"},
     # Personal data for agencies and officers, and only with the person's consent (none given here).
-    "GET /api/v1/registry/persons/{id_number}": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
-                                                 "officer": "denied", "officer_elsewhere": "denied",
-                                                 "leader": "denied", "agency": "denied"},
+    "GET /api/v1/registry/persons/{id_number}": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "denied",
+        "agency": "denied",
+    },
     "GET /api/v1/dossiers/{code}": DOSSIER_READ,
     # Actions: the citizen may only withdraw or resubmit (the action asked here, `assign`, is an officer's);
     # the unit's leader may assign; a receiver of the unit lacks the role; other units are not told it exists.
-    "POST /api/v1/dossiers/{code}/actions": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
-                                             "officer": "denied", "officer_elsewhere": "denied", "leader": "ok",
-                                             "agency": "denied"},
+    "POST /api/v1/dossiers/{code}/actions": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "ok",
+        "agency": "denied",
+    },
     "GET /api/v1/dossiers/{code}/forms/{number}": DOSSIER_READ,
     # Rating: the applicant only, and only once the result is returned (the dossier is still in progress).
-    "POST /api/v1/dossiers/{code}/rating": {**NOBODY_ANON, "owner": "refused", "other_citizen": "denied",
-                                            "officer": "denied", "officer_elsewhere": "denied", "leader": "denied",
-                                            "agency": "denied"},
+    "POST /api/v1/dossiers/{code}/rating": {
+        **NOBODY_ANON,
+        "owner": "refused",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "denied",
+        "agency": "denied",
+    },
     "GET /api/v1/dossiers/{code}/payment": DOSSIER_READ,
-    "POST /api/v1/dossiers/{code}/payment": {**NOBODY_ANON, "owner": "ok", "other_citizen": "denied",
-                                             "officer": "denied", "officer_elsewhere": "denied", "leader": "denied",
-                                             "agency": "denied"},
+    "POST /api/v1/dossiers/{code}/payment": {
+        **NOBODY_ANON,
+        "owner": "ok",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "denied",
+        "agency": "denied",
+    },
     # No receipt before payment: the owner and the unit get "not paid yet", the others are denied.
-    "GET /api/v1/dossiers/{code}/receipt": {**DOSSIER_READ, "owner": "refused", "officer": "refused",
-                                            "leader": "refused"},
+    "GET /api/v1/dossiers/{code}/receipt": {
+        **DOSSIER_READ,
+        "owner": "refused",
+        "officer": "refused",
+        "leader": "refused",
+    },
     # The signed result: not returned yet, so the applicant and the unit are told "not ready", others denied.
-    "GET /api/v1/dossiers/{code}/result": {**DOSSIER_READ, "owner": "refused", "officer": "refused",
-                                           "leader": "refused"},
+    "GET /api/v1/dossiers/{code}/result": {
+        **DOSSIER_READ,
+        "owner": "refused",
+        "officer": "refused",
+        "leader": "refused",
+    },
     "GET /api/v1/me/dossiers": CITIZENS_ONLY,
     # Refunds: leaders of the unit; nothing is paid, so even they are refused by the domain.
-    "POST /api/v1/dossiers/{code}/refunds": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
-                                             "officer": "denied", "officer_elsewhere": "denied",
-                                             "leader": "refused", "agency": "denied"},
+    "POST /api/v1/dossiers/{code}/refunds": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "refused",
+        "agency": "denied",
+    },
     # Settling a refund whose outcome is unknown: leaders of the unit; the refund asked here does not exist.
     "POST /api/v1/dossiers/{code}/refunds/{refund_id}/settlement": {
-        **NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "denied", "officer_elsewhere": "denied",
-        "leader": "refused", "agency": "denied"},
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "refused",
+        "agency": "denied",
+    },
     "GET /api/v1/queue": OFFICERS_ONLY,
     # The working calendar's run-time corrections: anyone may read them; only a province administrator (the
     # `admin` role, which no role here has) publishes one.
     "GET /api/v1/calendar/corrections": PUBLIC,
-    "POST /api/v1/calendar/corrections": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
-                                          "officer": "denied", "officer_elsewhere": "denied", "leader": "denied",
-                                          "agency": "denied"},
+    "POST /api/v1/calendar/corrections": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "denied",
+        "agency": "denied",
+    },
     "GET /api/v1/statistics": OFFICERS_ONLY,
     "GET /api/v1/logbook": OFFICERS_ONLY,
     # Merging units: leaders only; the merge asked here names unknown units, so the domain refuses it.
@@ -120,13 +235,25 @@ MATRIX: dict[str, dict[str, str]] = {
     "GET /api/v1/verifications/{code}": dict.fromkeys(ROLES, "refused"),
     "POST /api/v1/verifications": dict.fromkeys(ROLES, "refused"),
     # Revoking: leaders (of the issuing agency); the code asked here does not exist, so leaders learn that.
-    "POST /api/v1/verifications/{code}/revocation": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
-                                                      "officer": "denied", "officer_elsewhere": "refused",
-                                                      "leader": "refused", "agency": "denied"},
+    "POST /api/v1/verifications/{code}/revocation": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "refused",
+        "leader": "refused",
+        "agency": "denied",
+    },
     # National portal reconciliation: officers of province-level agencies (the commune officer is not).
-    "GET /api/v1/portal-sync/reconciliation": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
-                                               "officer": "ok", "officer_elsewhere": "denied", "leader": "ok",
-                                               "agency": "denied"},
+    "GET /api/v1/portal-sync/reconciliation": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "ok",
+        "officer_elsewhere": "denied",
+        "leader": "ok",
+        "agency": "denied",
+    },
     # Event subscriptions: agencies only, each its own (the id here is the agency's own subscription).
     "POST /api/v1/subscriptions": AGENCIES_ONLY,
     "GET /api/v1/subscriptions": AGENCIES_ONLY,
@@ -138,11 +265,24 @@ MATRIX: dict[str, dict[str, str]] = {
     # Signing out ends the caller's own session (asked with a fresh token of each role, see the loop).
     "POST /api/v1/sign-out": ANY_SIGNED_IN,
     # Revoking an officer's sessions: province administrators only (the `admin` role, which no role here has).
-    "POST /api/v1/sessions/revocations": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied",
-                                          "officer": "denied", "officer_elsewhere": "denied", "leader": "denied",
-                                          "agency": "denied"},
-    "POST /api/v1/units/merges": {**NOBODY_ANON, "owner": "denied", "other_citizen": "denied", "officer": "denied",
-                                  "officer_elsewhere": "denied", "leader": "refused", "agency": "denied"},
+    "POST /api/v1/sessions/revocations": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "denied",
+        "agency": "denied",
+    },
+    "POST /api/v1/units/merges": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "denied",
+        "officer_elsewhere": "denied",
+        "leader": "refused",
+        "agency": "denied",
+    },
 }
 
 
@@ -157,9 +297,12 @@ def _forge(token: str) -> str:
 def _headers(running) -> dict[str, dict]:
     owner = running.token(OWNER)
     # Signed by the platform's own development key, but two hours old: valid signature, expired an hour ago.
-    idp = DevIdentityProvider(Path(running.platform.env["DEV_IDP_KEY"]),
-                              issuer=f"{running.platform.env['PUBLIC_URL']}/dev-idp", env="local",
-                              now=lambda: time.time() - 7200)
+    idp = DevIdentityProvider(
+        Path(running.platform.env["DEV_IDP_KEY"]),
+        issuer=f"{running.platform.env['PUBLIC_URL']}/dev-idp",
+        env="local",
+        now=lambda: time.time() - 7200,
+    )
     expired_token = idp.issue(OWNER, ttl_seconds=3600)
     bearer = lambda t: {"Authorization": f"Bearer {t}"}  # noqa: E731
     return {
@@ -169,7 +312,9 @@ def _headers(running) -> dict[str, dict]:
         "owner": bearer(owner),
         "other_citizen": running.headers(OTHER),
         "officer": running.headers("receiver-1", "officer", unit=JUSTICE, roles=["receiver"]),
-        "officer_elsewhere": running.headers("receiver-9", "officer", unit=ELSEWHERE, roles=["receiver", "leader"]),
+        "officer_elsewhere": running.headers(
+            "receiver-9", "officer", unit=ELSEWHERE, roles=["receiver", "leader"]
+        ),
         "leader": running.headers("leader-1", "officer", unit=JUSTICE, roles=["leader"]),
         "agency": running.headers("agency-1", "agency", unit="000.00.15.H41"),
     }
@@ -191,13 +336,21 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
     elif path.startswith("/api/v1/drafts") and method in ("POST", "PUT"):
         body = {"procedure_code": "1.000656", "note": f"draft by {role}"}
     elif path == "/api/v1/me/consents" and method == "POST":
-        body = {"agency_code": "000.00.15.H41", "category": "contact", "purpose": "verification",
-                "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}
+        body = {
+            "agency_code": "000.00.15.H41",
+            "category": "contact",
+            "purpose": "verification",
+            "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat(),
+        }
     elif path.endswith("/actions"):
         body = {"action": "assign", "params": {"assignee": "handler-1"}}
     elif path == "/api/v1/calendar/corrections" and method == "POST":
-        body = {"date": "2027-11-24", "kind": "day_off", "name": "Ngày Văn hóa Việt Nam",
-                "source": "kiểm tra phân quyền (không phải văn bản thật)"}
+        body = {
+            "date": "2027-11-24",
+            "kind": "day_off",
+            "name": "Ngày Văn hóa Việt Nam",
+            "source": "kiểm tra phân quyền (không phải văn bản thật)",
+        }
     elif path.endswith("/revocation"):
         body = {"reason": "kiểm tra phân quyền"}
     elif path.endswith("/rating"):
@@ -233,7 +386,11 @@ def _classify(response) -> str:
         return "ok"
     if status == 401:
         return "unauth"
-    code = response.json().get("code") if response.headers.get("Content-Type") == "application/problem+json" else ""
+    code = (
+        response.json().get("code")
+        if response.headers.get("Content-Type") == "application/problem+json"
+        else ""
+    )
     if status == 403 or (status == 404 and code in HIDING):
         return "denied"
     if status in (400, 404, 409, 410, 422):
@@ -256,16 +413,22 @@ def _quiet_counts(running, timeout: float = 30) -> dict[str, int]:
 
 
 def _row_counts(running) -> dict[str, int]:
-    tables = {"intake": ["dossiers", "outbox", "drafts", "uploads"], "registry": ["consents"],
-              "workflow": ["case_actions", "outbox"], "payment": ["payments", "refunds", "outbox"],
-              "notify": ["subscriptions"]}
+    tables = {
+        "intake": ["dossiers", "outbox", "drafts", "uploads"],
+        "registry": ["consents"],
+        "workflow": ["case_actions", "outbox"],
+        "payment": ["payments", "refunds", "outbox"],
+        "notify": ["subscriptions"],
+    }
     counts = {}
     for service, names in tables.items():
         engine = create_engine(running.db_url(service))
         try:
             with engine.connect() as conn:
                 for name in names:
-                    counts[f"{service}.{name}"] = conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+                    counts[f"{service}.{name}"] = conn.execute(
+                        text(f"SELECT count(*) FROM {name}")
+                    ).scalar_one()
         finally:
             engine.dispose()
     return counts
@@ -274,8 +437,10 @@ def _row_counts(running) -> dict[str, int]:
 def test_every_role_against_every_route(running):
     document = running.session.get(f"{running.base_url}/api/v1/openapi.json").json()
     # DELETE routes last: the owner deleting their draft or consent must not remove what other cells need.
-    routes = sorted((f"{method.upper()} {path}" for path, ops in document["paths"].items() for method in ops),
-                    key=lambda r: (r.startswith("DELETE"), r))
+    routes = sorted(
+        (f"{method.upper()} {path}" for path, ops in document["paths"].items() for method in ops),
+        key=lambda r: (r.startswith("DELETE"), r),
+    )
     missing = [r for r in routes if r not in MATRIX]
     assert not missing, f"routes with no row in the authorization matrix (add one): {missing}"
     stale = [r for r in MATRIX if r not in routes]
@@ -285,17 +450,38 @@ def test_every_role_against_every_route(running):
     code = running.submit("1.000656", OWNER).json()["code"]
     dossier_url = f"{running.base_url}/api/v1/dossiers/{code}"
     running.receive(code)
-    wait_for(lambda: running.session.get(f"{dossier_url}/payment", headers=headers["owner"]).status_code == 200,
-             30, message="fee assessed")
-    draft = running.session.post(f"{running.base_url}/api/v1/drafts", headers=headers["owner"],
-                                 json={"procedure_code": "1.000656"}).json()["id"]
-    consent = running.session.post(f"{running.base_url}/api/v1/me/consents", headers=headers["owner"], json={
-        "agency_code": "000.00.99.H41", "category": "address", "purpose": "statistics",
-        "valid_until": (datetime.now(timezone.utc) + timedelta(days=5)).isoformat()}).json()["id"]
-    subscription = running.session.post(f"{running.base_url}/api/v1/subscriptions", headers=headers["agency"],
-                                        json={"url": "http://127.0.0.1:9/hook"}).json()["id"]
-    things = {"code": code, "draft_id": draft, "consent_id": consent, "id_number": OWNER, "number": "01",
-              "subscription_id": subscription, "refund_id": "00000000-0000-4000-8000-000000000000"}
+    wait_for(
+        lambda: running.session.get(f"{dossier_url}/payment", headers=headers["owner"]).status_code == 200,
+        30,
+        message="fee assessed",
+    )
+    draft = running.session.post(
+        f"{running.base_url}/api/v1/drafts", headers=headers["owner"], json={"procedure_code": "1.000656"}
+    ).json()["id"]
+    consent = running.session.post(
+        f"{running.base_url}/api/v1/me/consents",
+        headers=headers["owner"],
+        json={
+            "agency_code": "000.00.99.H41",
+            "category": "address",
+            "purpose": "statistics",
+            "valid_until": (datetime.now(timezone.utc) + timedelta(days=5)).isoformat(),
+        },
+    ).json()["id"]
+    subscription = running.session.post(
+        f"{running.base_url}/api/v1/subscriptions",
+        headers=headers["agency"],
+        json={"url": "http://127.0.0.1:9/hook"},
+    ).json()["id"]
+    things = {
+        "code": code,
+        "draft_id": draft,
+        "consent_id": consent,
+        "id_number": OWNER,
+        "number": "01",
+        "subscription_id": subscription,
+        "refund_id": "00000000-0000-4000-8000-000000000000",
+    }
 
     fresh = _headers(running)
     # Which cells may write: only those expected to succeed. Everything else must leave every table unchanged.
@@ -322,8 +508,10 @@ def test_every_role_against_every_route(running):
             checked += 1
             line.append(f"{role}={response.status_code}")
             if got != expected:
-                failures.append(f"{route} as {role}: expected {expected}, got {response.status_code} "
-                                f"{response.text[:160]}")
+                failures.append(
+                    f"{route} as {role}: expected {expected}, got {response.status_code} "
+                    f"{response.text[:160]}"
+                )
                 continue
             if response.status_code >= 400:
                 ctype = response.headers.get("Content-Type", "")
@@ -338,10 +526,14 @@ def test_every_role_against_every_route(running):
                     changed = {k: (before[k], after[k]) for k in after if after[k] != before[k]}
                     failures.append(f"{route} as {role}: refused, yet rows changed {changed}")
         table.append(f"  {route}: " + " ".join(line))
-    print(f"\n[authorization matrix/{running.backend}] {len(routes)} routes x {len(ROLES)} roles = {checked} cells, "
-          f"{len(failures)} wrong")
+    print(
+        f"\n[authorization matrix/{running.backend}] {len(routes)} routes x {len(ROLES)} roles = {checked} cells, "
+        f"{len(failures)} wrong"
+    )
     print("\n".join(table))
     assert not failures, "\n".join(failures)
     # And the owner's dossier was never touched by anyone else's request: still received, assigned by the leader.
-    history = [h["action"] for h in running.session.get(dossier_url, headers=headers["owner"]).json()["history"]]
+    history = [
+        h["action"] for h in running.session.get(dossier_url, headers=headers["owner"]).json()["history"]
+    ]
     assert history.count("assign") == 1, json.dumps(history)

@@ -2,6 +2,7 @@
 audit entry, the audit chains verifying, uploaded files and signed results readable), on SQLite (the embedded
 default) and PostgreSQL, through `python -m devtools.backup` as an operator runs it. A backup that is damaged or
 unfinished, or a database in use, is refused and nothing changes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,10 @@ pytestmark = pytest.mark.integration
 CITIZEN = "037090000001"
 JUSTICE = "000.00.07.H41"
 LAND = "8a0d5a2e-0000-4000-8000-000000000001"  # demo: the citizen's land use right certificate
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
-      b"trailer<</Root 1 0 R>>\n% ban ve thiet ke\n%%EOF\n"
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n% ban ve thiet ke\n%%EOF\n"
+)
 PASSWORD = "S3cret-of-the-backup-test"  # in the tool's PostgreSQL URL: must never be printed or stored
 
 
@@ -37,8 +40,14 @@ def _tool(running, *args: str) -> subprocess.CompletedProcess:
     env = running.platform.service_env("intake")
     if running.backend == "postgresql":
         env["DATABASE_URL"] = running.database_url.replace("//postgres@", f"//postgres:{PASSWORD}@")
-    result = subprocess.run([sys.executable, "-m", "devtools.backup", *args], env=env, cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "devtools.backup", *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert PASSWORD not in result.stdout + result.stderr
     return result
 
@@ -61,8 +70,9 @@ def _state(running) -> dict:
     state = {
         "dossiers": _rows(running, "intake", "SELECT code, procedure_code FROM dossiers"),
         "uploads": _rows(running, "intake", "SELECT id, sha256 FROM uploads"),
-        "payments": _rows(running, "payment", "SELECT id, dossier_code, status, amount_vnd, refunded_vnd "
-                                              "FROM payments"),
+        "payments": _rows(
+            running, "payment", "SELECT id, dossier_code, status, amount_vnd, refunded_vnd FROM payments"
+        ),
         "receipts": _rows(running, "payment", "SELECT number, amount_vnd FROM receipts"),
         "refunds": _rows(running, "payment", "SELECT id, amount_vnd, status FROM refunds"),
     }
@@ -72,19 +82,30 @@ def _state(running) -> dict:
 
 
 def _act(running, code: str, role: str, action: str, unit: str = JUSTICE, **body) -> None:
-    answer = running.session.post(f"{running.base_url}/api/v1/dossiers/{code}/actions",
-                                  headers=running.headers(f"{role}-1", "officer", unit=unit, roles=[role]),
-                                  json={"action": action, **body})
+    answer = running.session.post(
+        f"{running.base_url}/api/v1/dossiers/{code}/actions",
+        headers=running.headers(f"{role}-1", "officer", unit=unit, roles=[role]),
+        json={"action": action, **body},
+    )
     assert answer.status_code == 200, answer.text
 
 
 def _file_with_upload(running) -> tuple[str, str]:
-    uploaded = running.session.post(f"{running.base_url}/api/v1/uploads", data=PDF, headers={
-        **running.headers(CITIZEN), "Content-Type": "application/pdf", "X-File-Name": "ban-ve.pdf"})
+    uploaded = running.session.post(
+        f"{running.base_url}/api/v1/uploads",
+        data=PDF,
+        headers={**running.headers(CITIZEN), "Content-Type": "application/pdf", "X-File-Name": "ban-ve.pdf"},
+    )
     assert uploaded.status_code == 201, uploaded.text
-    filed = running.session.post(f"{running.base_url}/api/v1/dossiers", headers=running.headers(CITIZEN), json={
-        "procedure_code": "1.004227", "applicant": {"id_number": CITIZEN},
-        "documents": [{"code": "QSDD", "reuse": LAND}, {"code": "BVTK", "upload": uploaded.json()["id"]}]})
+    filed = running.session.post(
+        f"{running.base_url}/api/v1/dossiers",
+        headers=running.headers(CITIZEN),
+        json={
+            "procedure_code": "1.004227",
+            "applicant": {"id_number": CITIZEN},
+            "documents": [{"code": "QSDD", "reuse": LAND}, {"code": "BVTK", "upload": uploaded.json()["id"]}],
+        },
+    )
     assert filed.status_code == 201, filed.text
     return filed.json()["code"], uploaded.json()["id"]
 
@@ -92,12 +113,23 @@ def _file_with_upload(running) -> tuple[str, str]:
 def _returned_with_signed_result(running) -> str:
     code = running.submit("1.000656", CITIZEN).json()["code"]
     running.receive(code)
-    for role, action, extra in (("leader", "assign", {"params": {"assignee": "handler-1"}}),
-                                ("handler", "process_step", {"reason": "Đã thẩm định"}), ("leader", "approve", {}),
-                                ("handler", "result_ready", {}), ("receiver", "return_result", {})):
+    for role, action, extra in (
+        ("leader", "assign", {"params": {"assignee": "handler-1"}}),
+        ("handler", "process_step", {"reason": "Đã thẩm định"}),
+        ("leader", "approve", {}),
+        ("handler", "result_ready", {}),
+        ("receiver", "return_result", {}),
+    ):
         _act(running, code, role, action, **extra)
-    wait_for(lambda: _rows(running, "workflow", f"SELECT 1 FROM result_documents WHERE dossier_code = '{code}' "
-                                                "AND status = 'signed'"), 30, message="result signed")
+    wait_for(
+        lambda: _rows(
+            running,
+            "workflow",
+            f"SELECT 1 FROM result_documents WHERE dossier_code = '{code}' AND status = 'signed'",
+        ),
+        30,
+        message="result signed",
+    )
     return code
 
 
@@ -105,18 +137,22 @@ def _paid_and_partly_refunded(running) -> str:
     code = file_business_registration(running)
     pay(running, code)
     wait_for(lambda: payment(running, code)["status"] == "paid", 30, message="fee paid")
-    refund = running.session.post(f"{running.base_url}/api/v1/dossiers/{code}/refunds",
-                                  headers=officer(running, "leader"),
-                                  json={"amount_vnd": 30000, "reason": "Thu thừa"})
+    refund = running.session.post(
+        f"{running.base_url}/api/v1/dossiers/{code}/refunds",
+        headers=officer(running, "leader"),
+        json={"amount_vnd": 30000, "reason": "Thu thừa"},
+    )
     assert refund.status_code == 201, refund.text
     return code
 
 
 def _officer_sessions_revoked(running) -> None:
     """A province administrator revokes an officer's sessions: the gateway's audit chain gets its entry."""
-    revoked = running.session.post(f"{running.base_url}/api/v1/sessions/revocations", json={
-        "subject": "handler-1", "reason": "Chuyển công tác"}, headers=running.headers(
-        "quan-tri-1", "officer", unit="000.00.07.H41", roles=["admin"]))
+    revoked = running.session.post(
+        f"{running.base_url}/api/v1/sessions/revocations",
+        json={"subject": "handler-1", "reason": "Chuyển công tác"},
+        headers=running.headers("quan-tri-1", "officer", unit="000.00.07.H41", roles=["admin"]),
+    )
     assert revoked.status_code == 200, revoked.text
 
 
@@ -137,22 +173,32 @@ def _destroy(running) -> None:
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{url.database}" WITH (FORCE)'))
-            assert not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                                    {"d": url.database}).first()
+            assert not conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": url.database}
+            ).first()
         admin.dispose()
     shutil.rmtree(running.file_store)
 
 
 def _restarted(running) -> None:
     running.platform.start_all()
-    wait_for(lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200, 60,
-             message="gateway ready")
+    wait_for(
+        lambda: running.session.get(f"{running.base_url}/readyz").status_code == 200,
+        60,
+        message="gateway ready",
+    )
 
 
 def _chain_verifies(running, service: str) -> dict:
     env = running.platform.service_env(service)
-    result = subprocess.run([sys.executable, "-m", "services.chassis.audit", "verify", service], env=env,
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "services.chassis.audit", "verify", service],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     verdict = json.loads(result.stdout.strip().splitlines()[-1])
     assert result.returncode == 0 and verdict["ok"], verdict
     return verdict
@@ -182,7 +228,9 @@ def test_backup_destroy_restore_and_every_dossier_payment_audit_entry_and_file_i
     # After the backup: a dossier the restore must take away again, so a restore that did nothing cannot pass.
     later = running.submit("1.000656", CITIZEN).json()["code"]
     refused = _tool(running, "restore", "--from", str(tmp_path / "backup"))
-    assert refused.returncode != 0 and "in use" in refused.stderr and "make run" in refused.stderr, refused.stderr
+    assert refused.returncode != 0 and "in use" in refused.stderr and "make run" in refused.stderr, (
+        refused.stderr
+    )
     assert (later, "1.000656") in _rows(running, "intake", "SELECT code, procedure_code FROM dossiers")
 
     running.platform.stop_all()
@@ -191,8 +239,10 @@ def test_backup_destroy_restore_and_every_dossier_payment_audit_entry_and_file_i
     restored = _tool(running, "restore", "--from", str(tmp_path / "backup"))
     assert restored.returncode == 0, restored.stdout + restored.stderr
     size = sum(p.stat().st_size for p in (tmp_path / "backup").iterdir())
-    print(f"\n[backup/{running.backend}] backup {took:.1f} s, {size / 1024:.0f} KiB; restore "
-          f"{time.monotonic() - started:.1f} s\n{restored.stdout}")
+    print(
+        f"\n[backup/{running.backend}] backup {took:.1f} s, {size / 1024:.0f} KiB; restore "
+        f"{time.monotonic() - started:.1f} s\n{restored.stdout}"
+    )
     _restarted(running)
 
     after = _state(running)
@@ -208,12 +258,15 @@ def test_backup_destroy_restore_and_every_dossier_payment_audit_entry_and_file_i
 def _readable_again(running, uploaded_code: str, upload_id: str, returned_code: str, paid_code: str) -> None:
     """Through the platform, not only in the tables: the documents, the signed result, the receipt."""
     citizen = {"motcua_session": running.token(CITIZEN)}
-    document = running.session.get(f"{running.base_url}/ho-so/{uploaded_code}/tai-lieu/{upload_id}", cookies=citizen)
+    document = running.session.get(
+        f"{running.base_url}/ho-so/{uploaded_code}/tai-lieu/{upload_id}", cookies=citizen
+    )
     assert document.status_code == 200 and document.content == PDF
     result = running.session.get(f"{running.base_url}/ho-so/{returned_code}/ket-qua", cookies=citizen)
     assert result.status_code == 200 and result.content.startswith(b"%PDF")
-    receipt = running.session.get(f"{running.base_url}/api/v1/dossiers/{paid_code}/receipt",
-                                  headers=running.headers(CITIZEN))
+    receipt = running.session.get(
+        f"{running.base_url}/api/v1/dossiers/{paid_code}/receipt", headers=running.headers(CITIZEN)
+    )
     assert receipt.status_code == 200 and receipt.json()["amount_vnd"] == 100000
     assert payment(running, paid_code)["refunded_vnd"] == 30000
     # The platform goes on from the restored data: a new dossier gets a code of its own.
@@ -234,7 +287,11 @@ def _resign_manifest(folder: Path, change) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     change(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    sums = [line for line in (folder / "SHA256SUMS").read_text().splitlines() if not line.endswith("manifest.json")]
+    sums = [
+        line
+        for line in (folder / "SHA256SUMS").read_text().splitlines()
+        if not line.endswith("manifest.json")
+    ]
     sums.append(f"{hashlib.sha256((folder / 'manifest.json').read_bytes()).hexdigest()}  manifest.json")
     (folder / "SHA256SUMS").write_text("\n".join(sums) + "\n")
 
@@ -247,8 +304,12 @@ def _leftovers(running) -> list[str]:
         if url.get_backend_name() == "sqlite":
             found += [str(p) for p in Path(url.database).parent.glob(".*.restoring")]
     if running.backend == "postgresql":
-        found += [name for (name,) in _rows(running, "intake", "SELECT datname FROM pg_database "
-                                                               "WHERE datname LIKE '%\\_\\_restore'")]
+        found += [
+            name
+            for (name,) in _rows(
+                running, "intake", "SELECT datname FROM pg_database WHERE datname LIKE '%\\_\\_restore'"
+            )
+        ]
     return found
 
 
@@ -256,7 +317,9 @@ def test_a_damaged_unfinished_or_wrong_backup_is_refused_and_nothing_changes(run
     good = tmp_path / "good"
     assert _tool(running, "backup", "--to", str(good)).returncode == 0
     assert _tool(running, "verify", "--from", str(good)).returncode == 0
-    later = running.submit("1.000656", CITIZEN).json()["code"]  # a restore that went through would take it away
+    later = running.submit("1.000656", CITIZEN).json()[
+        "code"
+    ]  # a restore that went through would take it away
 
     flipped = _copy_of(good, "flipped")
     [copy] = flipped.glob("workflow.*")
@@ -268,22 +331,36 @@ def test_a_damaged_unfinished_or_wrong_backup_is_refused_and_nothing_changes(run
     unfinished = _copy_of(good, "unfinished")
     (unfinished / "SHA256SUMS").unlink()  # a backup interrupted before its last step
     wrong = _copy_of(good, "wrong")
-    _resign_manifest(wrong, lambda m: m["services"]["intake"]["rows"].update(
-        dossiers=m["services"]["intake"]["rows"]["dossiers"] + 1))
+    _resign_manifest(
+        wrong,
+        lambda m: m["services"]["intake"]["rows"].update(
+            dossiers=m["services"]["intake"]["rows"]["dossiers"] + 1
+        ),
+    )
 
-    for folder, named in [(flipped, "workflow"), (missing, "files.tar"), (unfinished, "SHA256SUMS"),
-                          (wrong, "dossiers")]:
+    for folder, named in [
+        (flipped, "workflow"),
+        (missing, "files.tar"),
+        (unfinished, "SHA256SUMS"),
+        (wrong, "dossiers"),
+    ]:
         # --force: refused for what is wrong with the backup, not because the services are running.
         refused = _tool(running, "restore", "--force", "--from", str(folder))
         assert refused.returncode != 0 and named in refused.stderr, refused.stdout + refused.stderr
         assert "nothing was" in refused.stderr.lower(), refused.stderr
     assert _tool(running, "verify", "--from", str(flipped)).returncode != 0
-    assert later in {code for code, _ in _rows(running, "intake", "SELECT code, procedure_code FROM dossiers")}
+    assert later in {
+        code for code, _ in _rows(running, "intake", "SELECT code, procedure_code FROM dossiers")
+    }
     assert _leftovers(running) == []
 
     # The intact backup under the running services (--force): the backup's data at once, and the services go on.
     forced = _tool(running, "restore", "--force", "--from", str(good))
     assert forced.returncode == 0, forced.stdout + forced.stderr
-    assert later not in {code for code, _ in _rows(running, "intake", "SELECT code, procedure_code FROM dossiers")}
+    assert later not in {
+        code for code, _ in _rows(running, "intake", "SELECT code, procedure_code FROM dossiers")
+    }
     assert _leftovers(running) == []
-    wait_for(lambda: running.submit("1.000656", CITIZEN).status_code == 201, 30, message="filing after the restore")
+    wait_for(
+        lambda: running.submit("1.000656", CITIZEN).status_code == 201, 30, message="filing after the restore"
+    )

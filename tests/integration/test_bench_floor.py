@@ -1,6 +1,7 @@
 """`make bench`'s B4, the messaging floor (bench/floor.py), on the session's real RabbitMQ at small sizes: the bare
 service answers every RPC and handles every event, and the CPU of every process involved is counted. CI does not
 run the benchmarks; this keeps the floor measurement from breaking unnoticed."""
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,9 @@ def test_the_floor_counts_every_call_and_event_and_the_cpu_of_each_process(broke
         assert min(split.values()) > 0, split
         assert result[part][key] == pytest.approx(sum(split.values()))
     rpc, event = result["rpc"]["cpu_ms_per_call"], result["events"]["cpu_ms_per_event"]
-    assert result["path_cpu_ms"] == pytest.approx(4 * rpc + 4 * event)  # the officer's receipt is one of the RPCs
+    assert result["path_cpu_ms"] == pytest.approx(
+        4 * rpc + 4 * event
+    )  # the officer's receipt is one of the RPCs
     assert result["path_ceiling_per_s"] == pytest.approx(os.cpu_count() * 1000 / result["path_cpu_ms"])
     assert result["least_ceiling_per_s"] > result["path_ceiling_per_s"]
 

@@ -1,4 +1,5 @@
 """One dossier through all the services on the real broker, on SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ def test_procedures_are_public_and_listed(running):
     assert all(item["name"]["vi"] and isinstance(item["fee_vnd"], int) for item in items)
 
 
-def test_a_dossier_gets_a_code_waits_for_receipt_is_received_by_an_officer_and_the_citizen_gets_an_email(running):
+def test_a_dossier_gets_a_code_waits_for_receipt_is_received_by_an_officer_and_the_citizen_gets_an_email(
+    running,
+):
     response = running.submit("1.000656", "037090000001")
     assert response.status_code == 201, response.text
     code = response.json()["code"]
@@ -31,14 +34,18 @@ def test_a_dossier_gets_a_code_waits_for_receipt_is_received_by_an_officer_and_t
     url = f"{running.base_url}/api/v1/dossiers/{code}"
 
     # Filed online, it waits in the competent unit's receipt queue: nothing received, no clock, no receipt e-mail.
-    waiting = wait_for(lambda: (body := running.session.get(url, headers=headers).json())["case"] and body, 30,
-                       message="case opened")
+    waiting = wait_for(
+        lambda: (body := running.session.get(url, headers=headers).json())["case"] and body,
+        30,
+        message="case opened",
+    )
     assert waiting["status"] == "submitted" and waiting["case"]["status_label"]["vi"] == "Chờ tiếp nhận"
     assert waiting["case"]["received_at"] is None and waiting["case"]["due_at"] is None
     assert waiting["case"]["receipt_due_at"] and waiting["case"]["receipt_overdue"] is False
-    queue = running.session.get(f"{running.base_url}/api/v1/queue?status=submitted",
-                                headers=running.headers("receiver-1", "officer", unit="000.00.07.H41",
-                                                        roles=["receiver"])).json()["items"]
+    queue = running.session.get(
+        f"{running.base_url}/api/v1/queue?status=submitted",
+        headers=running.headers("receiver-1", "officer", unit="000.00.07.H41", roles=["receiver"]),
+    ).json()["items"]
     assert code in [i["dossier_code"] for i in queue]
     assert not [m for m in running.mails("an.nguyen@example.vn") if code in m["subject"]]
 
@@ -54,14 +61,21 @@ def test_a_dossier_gets_a_code_waits_for_receipt_is_received_by_an_officer_and_t
     form = running.session.get(f"{url}/forms/01", headers=headers)
     assert form.status_code == 200 and "Người tiếp nhận: Trần Thị Bình" in form.text
 
-    mail = wait_for(lambda: [m for m in running.mails("an.nguyen@example.vn") if code in m["subject"]], 30,
-                    message="receipt e-mail")
+    mail = wait_for(
+        lambda: [m for m in running.mails("an.nguyen@example.vn") if code in m["subject"]],
+        30,
+        message="receipt e-mail",
+    )
     assert "đã được tiếp nhận" in mail[0]["subject"]
     assert "Kính gửi Nguyễn Văn An" in mail[0]["text"]
 
-    notes = wait_for(lambda: running.session.get(f"{running.base_url}/api/v1/dossiers/{code}",
-                                                 headers=headers).json()["notifications"], 10,
-                     message="notification on the timeline")
+    notes = wait_for(
+        lambda: running.session.get(f"{running.base_url}/api/v1/dossiers/{code}", headers=headers).json()[
+            "notifications"
+        ],
+        10,
+        message="notification on the timeline",
+    )
     assert [n["status"] for n in notes if n["channel"] == "email"] == ["sent"]
 
 
@@ -69,13 +83,18 @@ def _local_iso(utc: str) -> str:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    return datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).isoformat()
+    return (
+        datetime.fromisoformat(utc.replace("Z", "+00:00"))
+        .astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        .isoformat()
+    )
 
 
 def test_citizens_see_only_their_own_dossiers_and_strangers_see_nothing(running):
     birth_certificate = "8a0d5a2e-0000-4000-8000-000000000002"  # demo: held by 037185000002
-    response = running.submit("1.001193", "037185000002",
-                              documents=[{"code": "GCS", "reuse": birth_certificate}])
+    response = running.submit(
+        "1.001193", "037185000002", documents=[{"code": "GCS", "reuse": birth_certificate}]
+    )
     assert response.status_code == 201, response.text
     code = response.json()["code"]
     url = f"{running.base_url}/api/v1/dossiers/{code}"
@@ -84,8 +103,9 @@ def test_citizens_see_only_their_own_dossiers_and_strangers_see_nothing(running)
     assert other.status_code == 404 and other.headers["Content-Type"] == "application/problem+json"
     anonymous = running.session.get(url)
     assert anonymous.status_code == 401 and anonymous.headers["Content-Type"] == "application/problem+json"
-    officer_elsewhere = running.session.get(url, headers=running.headers("officer-1", "officer", unit="000.00.07.H41",
-                                                                          roles=["receiver"]))
+    officer_elsewhere = running.session.get(
+        url, headers=running.headers("officer-1", "officer", unit="000.00.07.H41", roles=["receiver"])
+    )
     assert officer_elsewhere.status_code == 404
 
 
@@ -98,8 +118,20 @@ def _counts(running) -> tuple[int, int]:
     return dossiers, outbox
 
 
-@pytest.mark.parametrize("case", ["malformed_json", "not_an_object", "unknown_procedure", "invalid_id_number",
-                                  "missing_fields", "unknown_field", "no_token", "bad_token", "wrong_type"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "malformed_json",
+        "not_an_object",
+        "unknown_procedure",
+        "invalid_id_number",
+        "missing_fields",
+        "unknown_field",
+        "no_token",
+        "bad_token",
+        "wrong_type",
+    ],
+)
 def test_bad_input_gets_problem_json_and_stores_nothing(running, case):
     url = f"{running.base_url}/api/v1/dossiers"
     headers = {**running.headers("037090000001"), "Content-Type": "application/json"}
@@ -112,13 +144,17 @@ def test_bad_input_gets_problem_json_and_stores_nothing(running, case):
         response = running.session.post(url, headers=headers, data=b'["a"]')
         expected = 400
     elif case == "unknown_procedure":
-        response = running.session.post(url, headers=headers, data=json.dumps({**good, "procedure_code": "9.999999"}))
+        response = running.session.post(
+            url, headers=headers, data=json.dumps({**good, "procedure_code": "9.999999"})
+        )
         expected = 422
     elif case == "invalid_id_number":
         # A 12-digit number whose province code does not exist, filed by its (token) owner.
-        response = running.session.post(url, headers={**running.headers("999090000001"),
-                                                      "Content-Type": "application/json"},
-                                        data=json.dumps({**good, "applicant": {"id_number": "999090000001"}}))
+        response = running.session.post(
+            url,
+            headers={**running.headers("999090000001"), "Content-Type": "application/json"},
+            data=json.dumps({**good, "applicant": {"id_number": "999090000001"}}),
+        )
         expected = 422
     elif case == "missing_fields":
         response = running.session.post(url, headers=headers, data=json.dumps({"procedure_code": "1.000656"}))
@@ -153,10 +189,14 @@ def test_health_readiness_and_metrics_on_every_port(running):
         assert "motcua_handler_duration_seconds" in metrics, name
         assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
     gateway = _samples(running, "gateway", "motcua_gateway_http_request_duration_seconds_count")
-    assert any(s.labels["method"] == "POST" and s.labels["route"] == "/api/v1/dossiers" and s.value >= 1
-               for s in gateway), gateway
+    assert any(
+        s.labels["method"] == "POST" and s.labels["route"] == "/api/v1/dossiers" and s.value >= 1
+        for s in gateway
+    ), gateway
     workflow = _samples(running, "workflow", "motcua_workflow_dossier_transitions_total")
-    assert any(s.labels == {"status": "received", "level": "province"} and s.value >= 1 for s in workflow), workflow
+    assert any(s.labels == {"status": "received", "level": "province"} and s.value >= 1 for s in workflow), (
+        workflow
+    )
 
 
 def test_promtool_check_metrics_is_clean_on_every_service(running):
@@ -166,7 +206,10 @@ def test_promtool_check_metrics_is_clean_on_every_service(running):
         body = requests.get(f"http://127.0.0.1:{running.platform.metrics_port(name)}/metrics", timeout=5).text
         result = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True)
         assert result.returncode == 0 and not result.stdout.strip() and not result.stderr.strip(), (
-            name, result.stdout, result.stderr)
+            name,
+            result.stdout,
+            result.stderr,
+        )
 
 
 def _samples(running, service: str, name: str):
@@ -180,8 +223,11 @@ def test_anyone_with_the_code_sees_the_status_and_nothing_personal(running):
     code = running.submit("1.000656", "037090000001").json()["code"]
     running.receive(code)
     url = f"{running.base_url}/api/v1/status/{code}"
-    info = wait_for(lambda: (r := running.session.get(url)).status_code == 200 and r.json().get("due_at") and r.json(),
-                    30, message="status with its due date, without a token")
+    info = wait_for(
+        lambda: (r := running.session.get(url)).status_code == 200 and r.json().get("due_at") and r.json(),
+        30,
+        message="status with its due date, without a token",
+    )
     assert info["status"] == "received" and info["agency"]["code"] == "000.00.07.H41"
     text = running.session.get(url).text + running.session.get(f"{running.base_url}/tra-cuu/{code}").text
     for personal in ("037090000001", "Nguyễn Văn An", "an.nguyen@example.vn", "0912345601", "applicant"):
@@ -196,8 +242,10 @@ def test_anyone_with_the_code_sees_the_status_and_nothing_personal(running):
 @pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "QUERY", "DELETE"])
 def test_other_methods_get_a_problem_with_the_allow_header_of_the_openapi_document(running, method):
     document = running.session.get(f"{running.base_url}/api/v1/openapi.json").json()
-    for path, concrete in [("/api/v1/dossiers", "/api/v1/dossiers"),
-                           ("/api/v1/procedures", "/api/v1/procedures")]:
+    for path, concrete in [
+        ("/api/v1/dossiers", "/api/v1/dossiers"),
+        ("/api/v1/procedures", "/api/v1/procedures"),
+    ]:
         declared = sorted(m.upper() for m in document["paths"][path])
         if method in declared:
             continue
@@ -206,6 +254,8 @@ def test_other_methods_get_a_problem_with_the_allow_header_of_the_openapi_docume
         assert response.headers["Content-Type"] == "application/problem+json"
         assert response.json()["code"] == "method_not_allowed"
         assert sorted(m.strip() for m in response.headers["Allow"].split(",")) == declared
-    unknown = running.session.request(method, f"{running.base_url}/api/v1/khong-co", headers=running.headers())
+    unknown = running.session.request(
+        method, f"{running.base_url}/api/v1/khong-co", headers=running.headers()
+    )
     assert unknown.status_code == 404 and unknown.headers["Content-Type"] == "application/problem+json"
     assert unknown.json()["code"] == "route_not_found"

@@ -2,6 +2,7 @@
 services run as two replicas. Every dossier the gateway accepted reaches workflow exactly once, is received by the
 unit's receiving officer (a desk working the receipt queue through the API while the load and the fault run), and
 its citizen gets the receipt e-mail. Each test prints what it sent, what was accepted, arrived, doubled, lost."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -22,8 +23,12 @@ def _cases(running) -> dict[str, int]:
     engine = create_engine(running.db_url("workflow"))
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT dossier_code, count(*) FROM case_actions WHERE action = 'receive' "
-                                     "GROUP BY dossier_code")).all()
+            rows = conn.execute(
+                text(
+                    "SELECT dossier_code, count(*) FROM case_actions WHERE action = 'receive' "
+                    "GROUP BY dossier_code"
+                )
+            ).all()
     finally:
         engine.dispose()
     return {code: n for code, n in rows}
@@ -46,9 +51,16 @@ class Load:
         headers = {"Authorization": f"Bearer {self.token}"}
         for i in iter(lambda: next(self.counter, None), None):
             try:
-                response = session.post(f"{self.running.base_url}/api/v1/dossiers", headers=headers, timeout=30,
-                                        json={"procedure_code": "1.000656",
-                                              "applicant": {"id_number": "037090000001"}, "form": {"i": i}})
+                response = session.post(
+                    f"{self.running.base_url}/api/v1/dossiers",
+                    headers=headers,
+                    timeout=30,
+                    json={
+                        "procedure_code": "1.000656",
+                        "applicant": {"id_number": "037090000001"},
+                        "form": {"i": i},
+                    },
+                )
                 status = response.status_code
                 body = response.json() if status == 201 else {}
             except requests.RequestException:
@@ -72,15 +84,25 @@ class Load:
     def settle_and_report(self, label: str, timeout: float = 180) -> dict:
         accepted = set(self.accepted)
         try:
-            wait_for(lambda: accepted <= set(_cases(self.running)), timeout, interval=1,
-                     message=f"{label}: every accepted dossier in workflow and received")
+            wait_for(
+                lambda: accepted <= set(_cases(self.running)),
+                timeout,
+                interval=1,
+                message=f"{label}: every accepted dossier in workflow and received",
+            )
         finally:
             self.desk.__exit__(None, None, None)
             cases = _cases(self.running)
             arrived = accepted & set(cases)
             doubled = sum(cases[c] - 1 for c in arrived)
-            report = {"sent": self.total, "accepted": len(accepted), "refused": self.refused,
-                      "arrived": len(arrived), "duplicates": doubled, "lost": len(accepted - arrived)}
+            report = {
+                "sent": self.total,
+                "accepted": len(accepted),
+                "refused": self.refused,
+                "arrived": len(arrived),
+                "duplicates": doubled,
+                "lost": len(accepted - arrived),
+            }
             print(f"\n[{label}/{self.running.backend}] {report}")
         assert report["lost"] == 0 and report["duplicates"] == 0
         assert len(self.accepted) == len(accepted)  # no code handed out twice
@@ -91,7 +113,9 @@ def _per_dossier(running, service: str, table: str) -> dict[str, int]:
     engine = create_engine(running.db_url(service))
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(f"SELECT dossier_code, count(*) FROM {table} GROUP BY dossier_code")).all()
+            rows = conn.execute(
+                text(f"SELECT dossier_code, count(*) FROM {table} GROUP BY dossier_code")
+            ).all()
     finally:
         engine.dispose()
     return {code: n for code, n in rows}
@@ -122,15 +146,21 @@ def _inbox(running, codes) -> dict[str, set[str]]:
         # A Message-ID is one notification's: never reused for another dossier or another notification.
         assert owner.setdefault(mail["message_id"], code) == code, (mail["message_id"], code)
         shown[code].add(mail["message_id"])
-    print(f"[mail client] {len(codes)} dossiers, {copies} e-mails received, "
-          f"{sum(len(ids) for ids in shown.values())} distinct Message-IDs")
+    print(
+        f"[mail client] {len(codes)} dossiers, {copies} e-mails received, "
+        f"{sum(len(ids) for ids in shown.values())} distinct Message-IDs"
+    )
     return shown
 
 
 def _every_receipt_shown_once(running, codes) -> None:
     """Each accepted dossier's receipt reaches its citizen, and the mail client shows it EXACTLY once."""
-    shown = wait_for(lambda: (m := _inbox(running, codes)) and all(m.values()) and m, 120, interval=1,
-                     message="every receipt e-mail")
+    shown = wait_for(
+        lambda: (m := _inbox(running, codes)) and all(m.values()) and m,
+        120,
+        interval=1,
+        message="every receipt e-mail",
+    )
     twice = {code: ids for code, ids in shown.items() if len(ids) != 1}
     assert not twice, f"receipts shown more than once (different Message-IDs): {twice}"
 
@@ -175,9 +205,12 @@ def test_postgresql_restart_fails_cleanly_and_recovers(running, request):
         time.sleep(3)
         for _ in range(3):
             try:
-                r = requests.post(f"{running.base_url}/api/v1/dossiers", headers=running.headers("037090000001"),
-                                  json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
-                                  timeout=30)
+                r = requests.post(
+                    f"{running.base_url}/api/v1/dossiers",
+                    headers=running.headers("037090000001"),
+                    json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
+                    timeout=30,
+                )
                 statuses.append(r.status_code)
                 assert r.headers["Content-Type"] in ("application/problem+json", "application/json")
             except requests.RequestException:
@@ -201,17 +234,31 @@ def test_two_replicas_of_every_service_process_everything_once(running):
     try:
         load = Load(running, total=200, clients=8).run()
         load.settle_and_report("two replicas")
-        mails = wait_for(lambda: (m := _mails_for(running, load.accepted)) and all(m.values()) and m, 120,
-                         interval=1, message="receipt e-mails")
+        mails = wait_for(
+            lambda: (m := _mails_for(running, load.accepted)) and all(m.values()) and m,
+            120,
+            interval=1,
+            message="receipt e-mails",
+        )
         doubled = {c: n for c, n in mails.items() if n > 1}
-        print(f"[two replicas] e-mails: {len(mails)} dossiers, {sum(mails.values())} e-mails, doubled {len(doubled)}")
+        print(
+            f"[two replicas] e-mails: {len(mails)} dossiers, {sum(mails.values())} e-mails, doubled {len(doubled)}"
+        )
         assert not doubled
         # Every dossier's fee assessed once (payment's consumers and timers ran in both replicas too).
-        payments = wait_for(lambda: (p := _per_dossier(running, "payment", "payments")) and
-                            set(load.accepted) <= set(p) and p, 60, interval=1, message="a payment per dossier")
+        payments = wait_for(
+            lambda: (
+                (p := _per_dossier(running, "payment", "payments")) and set(load.accepted) <= set(p) and p
+            ),
+            60,
+            interval=1,
+            message="a payment per dossier",
+        )
         twice = {c: n for c, n in payments.items() if c in set(load.accepted) and n > 1}
-        print(f"[two replicas] payments: {len(set(load.accepted) & set(payments))} dossiers assessed, "
-              f"doubled {len(twice)}")
+        print(
+            f"[two replicas] payments: {len(set(load.accepted) & set(payments))} dossiers assessed, "
+            f"doubled {len(twice)}"
+        )
         assert not twice
     finally:
         for name in backends:

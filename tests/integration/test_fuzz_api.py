@@ -2,6 +2,7 @@
 operation, as a citizen, an officer and nobody. No answer is a 5xx; every 4xx is problem+json with its status
 and a code; a refused write stores nothing (rows of the tables requests write synchronously, counted before and
 after each refused write). `FUZZ_EXAMPLES` sets examples per operation, per generation mode."""
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,12 @@ from sqlalchemy import create_engine, text
 pytestmark = [pytest.mark.integration, pytest.mark.fuzz]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 # What a request writes before it answers (asynchronous consequences come from the outbox rows counted here).
-SYNC_TABLES = {"intake": ["dossiers", "drafts", "uploads", "idempotency_keys", "outbox"],
-               "registry": ["consents", "idempotency_keys"], "payment": ["refunds", "idempotency_keys"],
-               "notify": ["subscriptions", "idempotency_keys"]}
+SYNC_TABLES = {
+    "intake": ["dossiers", "drafts", "uploads", "idempotency_keys", "outbox"],
+    "registry": ["consents", "idempotency_keys"],
+    "payment": ["refunds", "idempotency_keys"],
+    "notify": ["subscriptions", "idempotency_keys"],
+}
 
 
 def _counts(engines) -> dict[str, int]:
@@ -57,14 +61,23 @@ def test_generated_requests_get_no_5xx_and_refusals_store_nothing(running):
             operation = result.ok()
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-                @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                          suppress_health_check=list(HealthCheck))
+                @settings(
+                    max_examples=EXAMPLES,
+                    derandomize=True,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                )
                 @given(case=operation.as_strategy(generation_mode=mode), role=st.sampled_from(sorted(who)))
                 def exercise(case, role):
                     write = case.method.upper() != "GET"
                     before = _counts(engines) if write else None
-                    response = case.call(base_url=running.base_url, session=running.session,
-                                         headers=dict(who[role]), timeout=30)
+                    response = case.call(
+                        base_url=running.base_url,
+                        session=running.session,
+                        headers=dict(who[role]),
+                        timeout=30,
+                    )
                     status = response.status_code
                     tally["requests"] += 1
                     label = f"{case.method.upper()} {case.formatted_path} as {role}"
@@ -100,7 +113,9 @@ def test_generated_requests_get_no_5xx_and_refusals_store_nothing(running):
     finally:
         for engine in engines.values():
             engine.dispose()
-    print(f"\n[schemathesis/{running.backend}] {len(document['paths'])} paths, {tally} "
-          f"in {time.monotonic() - started:.0f} s")
+    print(
+        f"\n[schemathesis/{running.backend}] {len(document['paths'])} paths, {tally} "
+        f"in {time.monotonic() - started:.0f} s"
+    )
     assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(failures[:40])
     assert tally["requests"] >= EXAMPLES * 10  # it really ran (hypothesis may stop early on small spaces)

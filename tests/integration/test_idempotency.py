@@ -1,5 +1,6 @@
 """Idempotency-Key over HTTP on the real platform: a create retried with the same key acts once (the second
 answer is 200 with `replayed: true`), a refund is never paid out twice, even when the retries race."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -22,20 +23,30 @@ def _key(label: str) -> dict:
 
 
 def _fee(running, code: str) -> dict:
-    return running.session.get(f"{running.base_url}/api/v1/dossiers/{code}/payment",
-                               headers=running.headers(CITIZEN)).json()
+    return running.session.get(
+        f"{running.base_url}/api/v1/dossiers/{code}/payment", headers=running.headers(CITIZEN)
+    ).json()
 
 
 def test_payment_start_and_refunds_retried_with_a_key_act_once(running):
-    filed = running.session.post(f"{running.base_url}/api/v1/dossiers", headers=running.headers(CITIZEN),
-                                 json={"procedure_code": "2.000488", "applicant": {"id_number": CITIZEN},
-                                       "documents": [{"code": "QSDD", "reuse": LAND}]})
+    filed = running.session.post(
+        f"{running.base_url}/api/v1/dossiers",
+        headers=running.headers(CITIZEN),
+        json={
+            "procedure_code": "2.000488",
+            "applicant": {"id_number": CITIZEN},
+            "documents": [{"code": "QSDD", "reuse": LAND}],
+        },
+    )
     assert filed.status_code == 201, filed.text
     code = filed.json()["code"]
     base = f"{running.base_url}/api/v1/dossiers/{code}"
     running.receive(code)  # the fee is assessed once the dossier is received
-    wait_for(lambda: running.session.get(f"{base}/payment", headers=running.headers(CITIZEN)).status_code == 200,
-             30, message="fee assessed")
+    wait_for(
+        lambda: running.session.get(f"{base}/payment", headers=running.headers(CITIZEN)).status_code == 200,
+        30,
+        message="fee assessed",
+    )
 
     # The citizen's browser retries "pay": the same attempt and URL, not a second one.
     citizen = {**running.headers(CITIZEN), **_key("pay")}
@@ -45,8 +56,15 @@ def test_payment_start_and_refunds_retried_with_a_key_act_once(running):
     assert again.json() == {**started.json(), "replayed": True}
     assert requests.get(started.json()["payment_url"], timeout=10).status_code == 200  # the gateway's page
     sandbox = started.json()["payment_url"].split("/paymentv2")[0]
-    assert requests.post(f"{sandbox}/sandbox/decide", allow_redirects=False, timeout=10,
-                         data={"txn_ref": started.json()["txn_ref"], "decision": "pay"}).status_code == 302
+    assert (
+        requests.post(
+            f"{sandbox}/sandbox/decide",
+            allow_redirects=False,
+            timeout=10,
+            data={"txn_ref": started.json()["txn_ref"], "decision": "pay"},
+        ).status_code
+        == 302
+    )
     wait_for(lambda: _fee(running, code)["status"] == "paid", 30, message="paid")
 
     leader = running.headers("leader-1", "officer", unit=COMMUNE, roles=["leader"])
@@ -64,9 +82,17 @@ def test_payment_start_and_refunds_retried_with_a_key_act_once(running):
     # Five retries of one refund at once: one refund, the others its answer or "still in progress".
     racing = {**leader, **_key("refund-race")}
     with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
-        answers = list(pool.map(lambda _: requests.post(f"{base}/refunds", headers=racing, timeout=30,
-                                                        json={"amount_vnd": 30000, "reason": "Hoàn phần còn lại"}),
-                                range(5)))
+        answers = list(
+            pool.map(
+                lambda _: requests.post(
+                    f"{base}/refunds",
+                    headers=racing,
+                    timeout=30,
+                    json={"amount_vnd": 30000, "reason": "Hoàn phần còn lại"},
+                ),
+                range(5),
+            )
+        )
     statuses = sorted(r.status_code for r in answers)
     assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}, [r.text for r in answers]
     assert all(r.json()["code"] == "refund_in_progress" for r in answers if r.status_code == 409)
@@ -76,8 +102,12 @@ def test_payment_start_and_refunds_retried_with_a_key_act_once(running):
 def test_consents_subscriptions_drafts_and_uploads_retried_with_a_key_are_created_once(running):
     api = f"{running.base_url}/api/v1"
     citizen = {**running.headers(CITIZEN), **_key("consent")}
-    consent = {"agency_code": "000.00.98.H41", "category": "contact", "purpose": "verification",
-               "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}
+    consent = {
+        "agency_code": "000.00.98.H41",
+        "category": "contact",
+        "purpose": "verification",
+        "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat(),
+    }
     answers = [running.session.post(f"{api}/me/consents", headers=citizen, json=consent) for _ in range(2)]
     assert [a.status_code for a in answers] == [201, 200] and answers[1].json()["replayed"] is True
     granted = running.session.get(f"{api}/me/consents", headers=citizen).json()["items"]
@@ -94,7 +124,9 @@ def test_consents_subscriptions_drafts_and_uploads_retried_with_a_key_are_create
     drafts = {**running.headers(CITIZEN), **_key("draft")}
     marker = {"procedure_code": "1.000656", "note": str(uuid.uuid4())}
     answers = [running.session.post(f"{api}/drafts", headers=drafts, json=marker) for _ in range(2)]
-    assert [a.status_code for a in answers] == [201, 200] and answers[1].json()["id"] == answers[0].json()["id"]
+    assert [a.status_code for a in answers] == [201, 200] and answers[1].json()["id"] == answers[0].json()[
+        "id"
+    ]
     saved = [d["id"] for d in running.session.get(f"{api}/drafts", headers=drafts).json()["items"]]
     assert saved.count(answers[0].json()["id"]) == 1
 
@@ -106,4 +138,7 @@ def test_consents_subscriptions_drafts_and_uploads_retried_with_a_key_are_create
     assert answers[1].json() == {**answers[0].json(), "replayed": True}
     assert sum(1 for p in running.file_store.rglob("*") if p.is_file()) == files_before + 1  # no second copy
     other = running.session.post(f"{api}/uploads", headers=uploads, data=content + b"%")
-    assert other.status_code == 409 and sum(1 for p in running.file_store.rglob("*") if p.is_file()) == files_before + 1
+    assert (
+        other.status_code == 409
+        and sum(1 for p in running.file_store.rglob("*") if p.is_file()) == files_before + 1
+    )

@@ -1,5 +1,6 @@
 """Signed results on the real platform: returning a result signs it (PAdES, dev CA), anyone verifies it through
 the public API, one changed byte fails verification, and a revoked result shows revoked."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,17 @@ def _signed_row(running, dossier_code: str):
     engine = create_engine(running.db_url("workflow"))
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT verification_code, status, sha256 FROM result_documents "
-                                     "WHERE dossier_code = :c"), {"c": dossier_code}).mappings().first()
+            return (
+                conn.execute(
+                    text(
+                        "SELECT verification_code, status, sha256 FROM result_documents "
+                        "WHERE dossier_code = :c"
+                    ),
+                    {"c": dossier_code},
+                )
+                .mappings()
+                .first()
+            )
     finally:
         engine.dispose()
 
@@ -29,20 +39,28 @@ def _returned_dossier(running) -> str:
     code = running.submit("1.000656", "037090000001").json()["code"]
     base = f"{running.base_url}/api/v1/dossiers/{code}"
     running.receive(code)
-    steps = (("leader", "assign", {"params": {"assignee": "handler-1"}}),
-             ("handler", "process_step", {"reason": "Đã thẩm định"}), ("leader", "approve", {}),
-             ("handler", "result_ready", {}), ("receiver", "return_result", {}))
+    steps = (
+        ("leader", "assign", {"params": {"assignee": "handler-1"}}),
+        ("handler", "process_step", {"reason": "Đã thẩm định"}),
+        ("leader", "approve", {}),
+        ("handler", "result_ready", {}),
+        ("receiver", "return_result", {}),
+    )
     for role, action, extra in steps:
-        response = running.session.post(f"{base}/actions", headers=officer(running, role),
-                                        json={"action": action, **extra})
+        response = running.session.post(
+            f"{base}/actions", headers=officer(running, role), json={"action": action, **extra}
+        )
         assert response.status_code == 200, response.text
     return code
 
 
 def test_a_returned_result_is_signed_verifiable_tamper_evident_and_revocable(running):
     dossier = _returned_dossier(running)
-    row = wait_for(lambda: (r := _signed_row(running, dossier)) is not None and r["status"] == "signed" and r,
-                   30, message="result signed")
+    row = wait_for(
+        lambda: (r := _signed_row(running, dossier)) is not None and r["status"] == "signed" and r,
+        30,
+        message="result signed",
+    )
     code = row["verification_code"]
     pdf = (running.file_store / "results" / f"{code}.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
@@ -67,15 +85,27 @@ def test_a_returned_result_is_signed_verifiable_tamper_evident_and_revocable(run
     assert bad["valid"] is False and bad["intact"] is False and bad["known"] is False
 
     not_pdf = running.session.post(api, data=b"{}", headers={"Content-Type": "application/json"})
-    assert not_pdf.status_code == 400 and not_pdf.headers["Content-Type"].startswith("application/problem+json")
+    assert not_pdf.status_code == 400 and not_pdf.headers["Content-Type"].startswith(
+        "application/problem+json"
+    )
 
     revoke_url = f"{api}/{code}/revocation"
     assert running.session.post(revoke_url, json={"reason": "x"}).status_code == 401
-    assert running.session.post(revoke_url, headers=officer(running, "handler"),
-                                json={"reason": "Cấp nhầm"}).status_code == 403
-    assert running.session.post(revoke_url, headers=officer(running, "leader", "000.31.01.H41"),
-                                json={"reason": "Cấp nhầm"}).status_code == 403
-    revoked = running.session.post(revoke_url, headers=officer(running, "leader"), json={"reason": "Cấp nhầm"})
+    assert (
+        running.session.post(
+            revoke_url, headers=officer(running, "handler"), json={"reason": "Cấp nhầm"}
+        ).status_code
+        == 403
+    )
+    assert (
+        running.session.post(
+            revoke_url, headers=officer(running, "leader", "000.31.01.H41"), json={"reason": "Cấp nhầm"}
+        ).status_code
+        == 403
+    )
+    revoked = running.session.post(
+        revoke_url, headers=officer(running, "leader"), json={"reason": "Cấp nhầm"}
+    )
     assert revoked.status_code == 200 and revoked.json()["revoked"] is True
     after = running.session.post(api, data=pdf, headers={"Content-Type": "application/pdf"}).json()
     assert after["valid"] is False and after["intact"] is True and after["revoked"] is True

@@ -2,6 +2,7 @@
 and SMS through the sandbox provider over HTTP with its signed delivery receipts. A Zalo refusal falls back to
 SMS, a failing SMS provider is retried, the final status reaches the dossier's timeline, and a notify killed in
 the middle of retries loses nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,12 +25,16 @@ def _by_channel(items: list[dict]) -> dict[str, list[str]]:
 
 
 def test_email_zalo_falls_back_to_sms_retried_until_delivered(running):
-    running.messages.set_mode("zalo", "reject", times=1)          # not a Zalo user: permanent
-    running.messages.set_mode("sms", "fail_temporary", times=2)   # the SMS provider fails twice, then works
+    running.messages.set_mode("zalo", "reject", times=1)  # not a Zalo user: permanent
+    running.messages.set_mode("sms", "fail_temporary", times=2)  # the SMS provider fails twice, then works
     code = running.submit("1.000656", "037090000001").json()["code"]
     running.receive(code)
-    wait_for(lambda: _by_channel(_timeline(running, code)).get("sms") == ["delivered"], 60, interval=0.5,
-             message="the SMS delivered (receipt taken)")
+    wait_for(
+        lambda: _by_channel(_timeline(running, code)).get("sms") == ["delivered"],
+        60,
+        interval=0.5,
+        message="the SMS delivered (receipt taken)",
+    )
     channels = _by_channel(_timeline(running, code))
     print(f"\n[channels/{running.backend}] timeline: {channels}")
     assert channels["email"] == ["sent"] and channels["zalo"] == ["permanent-failure"]
@@ -45,20 +50,30 @@ def test_a_notify_killed_during_retries_loses_no_notification(running):
     running.messages.set_mode("sms", "down")
     code = running.submit("1.000656", "037090000001").json()["code"]
     running.receive(code)
-    wait_for(lambda: "temporary-failure" in _by_channel(_timeline(running, code)).get("zalo", []), 60,
-             interval=0.5, message="a failed Zalo attempt")
+    wait_for(
+        lambda: "temporary-failure" in _by_channel(_timeline(running, code)).get("zalo", []),
+        60,
+        interval=0.5,
+        message="a failed Zalo attempt",
+    )
     running.platform.kill("notify")
     running.messages.set_mode("zalo", "ok")
     running.messages.set_mode("sms", "ok")
     running.platform.start("notify")
-    wait_for(lambda: _by_channel(_timeline(running, code)).get("zalo") == ["delivered"], 90, interval=0.5,
-             message="the Zalo message delivered after the restart")
+    wait_for(
+        lambda: _by_channel(_timeline(running, code)).get("zalo") == ["delivered"],
+        90,
+        interval=0.5,
+        message="the Zalo message delivered after the restart",
+    )
     # Delivered once: the attempts cut off by the kill were not sent twice after the restart.
     assert len([m for m in running.messages.listing("zalo") if code in m["params"].get("text", "")]) == 1
 
 
 def test_a_forged_receipt_is_refused(running):
-    answer = running.session.post(f"{running.base_url}/api/v1/notifications/receipts",
-                                  data=b'{"reference": "x", "status": "delivered"}',
-                                  headers={"Content-Type": "application/json", "X-Sandbox-Signature": "0" * 64})
+    answer = running.session.post(
+        f"{running.base_url}/api/v1/notifications/receipts",
+        data=b'{"reference": "x", "status": "delivered"}',
+        headers={"Content-Type": "application/json", "X-Sandbox-Signature": "0" * 64},
+    )
     assert answer.status_code == 403 and answer.headers["Content-Type"] == "application/problem+json"

@@ -1,4 +1,5 @@
 """Officer actions through the gateway's API, on the real services: a dossier from receipt to result."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,7 +33,9 @@ def test_a_dossier_from_receipt_to_result_through_the_api(running):
         headers = {**officer(running, role, unit), **({"Idempotency-Key": key} if key else {})}
         return running.session.post(f"{base}/actions", headers=headers, json={"action": action, **body})
 
-    citizen_try = running.session.post(f"{base}/actions", headers=running.headers(), json={"action": "approve"})
+    citizen_try = running.session.post(
+        f"{base}/actions", headers=running.headers(), json={"action": "approve"}
+    )
     assert citizen_try.status_code == 403 and citizen_try.json()["code"] == "role_not_allowed"
     elsewhere = act("leader", "assign", unit="000.31.01.H41", params={"assignee": "handler-1"})
     assert elsewhere.status_code in (403, 404)
@@ -56,22 +59,36 @@ def test_a_dossier_from_receipt_to_result_through_the_api(running):
     assert "Phiếu kiểm soát quá trình giải quyết hồ sơ" in sheet.text
     receipt = running.session.get(f"{base}/forms/01", headers=running.headers())
     assert receipt.status_code == 200 and code in receipt.text
-    stats = running.session.get(f"{running.base_url}/api/v1/statistics", params={"level": "province"},
-                                headers=officer(running, "leader")).json()
+    stats = running.session.get(
+        f"{running.base_url}/api/v1/statistics",
+        params={"level": "province"},
+        headers=officer(running, "leader"),
+    ).json()
     assert stats["finished"] >= 1 and stats["satisfaction_average"] is not None
 
 
 def test_officer_queue_and_citizen_cannot_read_it(running):
     code = running.submit("1.000656", "037185000002").json()["code"]
-    wait_for(lambda: any(i["dossier_code"] == code for i in running.session.get(
-        f"{running.base_url}/api/v1/queue", headers=officer(running, "receiver")).json()["items"]), 30,
-        message="dossier in the unit's queue")
-    page = running.session.get(f"{running.base_url}/api/v1/queue", params={"limit": 1},
-                               headers=officer(running, "receiver")).json()
+    wait_for(
+        lambda: any(
+            i["dossier_code"] == code
+            for i in running.session.get(
+                f"{running.base_url}/api/v1/queue", headers=officer(running, "receiver")
+            ).json()["items"]
+        ),
+        30,
+        message="dossier in the unit's queue",
+    )
+    page = running.session.get(
+        f"{running.base_url}/api/v1/queue", params={"limit": 1}, headers=officer(running, "receiver")
+    ).json()
     assert len(page["items"]) == 1
     if page["next"]:
-        second = running.session.get(f"{running.base_url}/api/v1/queue", params={"limit": 1, "cursor": page["next"]},
-                                     headers=officer(running, "receiver")).json()
+        second = running.session.get(
+            f"{running.base_url}/api/v1/queue",
+            params={"limit": 1, "cursor": page["next"]},
+            headers=officer(running, "receiver"),
+        ).json()
         assert second["items"] and second["items"][0]["dossier_code"] != page["items"][0]["dossier_code"]
     denied = running.session.get(f"{running.base_url}/api/v1/queue", headers=running.headers())
     assert denied.status_code == 403 and denied.headers["Content-Type"] == "application/problem+json"
@@ -83,21 +100,34 @@ def test_the_catalogue_api_and_page_search_in_vietnamese_with_or_without_diacrit
 
     every = search().json()
     assert len(every["items"]) == every["total"] >= 5
-    for query, code in [("khai sinh", "1.001193"), ("xay dung", "1.004227"), ("xây dựng", "1.004227"),
-                        ("dang ky khai sinh", "1.001193"), ("đăng ký khai sinh", "1.001193"), ("001193", "1.001193")]:
+    for query, code in [
+        ("khai sinh", "1.001193"),
+        ("xay dung", "1.004227"),
+        ("xây dựng", "1.004227"),
+        ("dang ky khai sinh", "1.001193"),
+        ("đăng ký khai sinh", "1.001193"),
+        ("001193", "1.001193"),
+    ]:
         found = search(q=query).json()
         assert [p["code"] for p in found["items"]] == [code], query
         assert found["total"] == every["total"]
     assert [p["code"] for p in search(level="province").json()["items"]] == ["1.000656"]
     assert [p["code"] for p in search(field="ho tich", online="full").json()["items"]] == ["1.001193"]
-    for query, code in [({"level": "district"}, "unknown_level"), ({"online": "yes"}, "unknown_online_mode"),
-                        ({"field": "Thuế"}, "unknown_field"), ({"search": "x"}, "unknown_parameter")]:
+    for query, code in [
+        ({"level": "district"}, "unknown_level"),
+        ({"online": "yes"}, "unknown_online_mode"),
+        ({"field": "Thuế"}, "unknown_field"),
+        ({"search": "x"}, "unknown_parameter"),
+    ]:
         refused = search(**query)
         assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
         assert refused.json()["code"] == code
     document = running.session.get(f"{running.base_url}/api/v1/openapi.json").json()
     params = {p["name"]: p for p in document["paths"]["/api/v1/procedures"]["get"]["parameters"]}
-    assert set(params) == {"q", "level", "field", "online"} and params["online"]["schema"]["enum"] == ["full", "partial"]
+    assert set(params) == {"q", "level", "field", "online"} and params["online"]["schema"]["enum"] == [
+        "full",
+        "partial",
+    ]
     assert "xay dung" in params["q"]["description"]
     stats = {p["name"] for p in document["paths"]["/api/v1/statistics"]["get"]["parameters"]}
     assert stats == {"unit", "agency", "level", "procedure_code", "period", "date_from", "date_to"}

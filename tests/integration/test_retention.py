@@ -1,5 +1,6 @@
 """Housekeeping on PostgreSQL: the same purge as on SQLite (tests/unit/chassis/test_retention.py), and two
 replicas purging at once delete every expired row exactly once (SKIP LOCKED), with no error."""
+
 from __future__ import annotations
 
 import threading

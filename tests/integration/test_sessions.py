@@ -3,6 +3,7 @@ signs in in a real browser on one replica and signs out; the old cookie and the 
 refused on both replicas at the next request. A province administrator revokes an officer's sessions through
 one replica; the officer's tokens are refused on the other at once, a new sign-in works, the revocation is in the
 gateway's audit chain."""
+
 from __future__ import annotations
 
 import re
@@ -46,15 +47,18 @@ def _answers(url: str) -> bool:
 
 
 def _page(base: str, cookie: str):
-    return requests.get(f"{base}/ho-so", cookies={"motcua_session": cookie}, allow_redirects=False, timeout=10)
+    return requests.get(
+        f"{base}/ho-so", cookies={"motcua_session": cookie}, allow_redirects=False, timeout=10
+    )
 
 
 def _api(base: str, token: str, path: str = "/api/v1/me/dossiers"):
     return requests.get(f"{base}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
-def test_signing_out_in_the_browser_ends_the_cookie_and_the_token_on_every_replica(running, replicas,
-                                                                                 browser):  # noqa: F811
+def test_signing_out_in_the_browser_ends_the_cookie_and_the_token_on_every_replica(
+    running, replicas, browser
+):  # noqa: F811
     first, second = replicas
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
@@ -87,20 +91,30 @@ def test_signing_out_in_the_browser_ends_the_cookie_and_the_token_on_every_repli
 def test_an_administrators_revocation_holds_on_every_replica_and_is_audited(running, replicas):
     first, second = replicas
     officer = running.token("can-bo-19", "officer", unit=JUSTICE, roles=["receiver"])
-    unused = running.token("can-bo-19", "officer", unit=JUSTICE, roles=["handler"])  # never shown to a gateway
+    unused = running.token(
+        "can-bo-19", "officer", unit=JUSTICE, roles=["handler"]
+    )  # never shown to a gateway
     queue = "/api/v1/queue"
     assert _api(first, officer, queue).status_code == 200 and _api(second, officer, queue).status_code == 200
     body = {"subject": "can-bo-19", "reason": "Chuyển công tác sang Sở Nội vụ"}
 
     leader = running.token("lanh-dao-1", "officer", unit=JUSTICE, roles=["leader"])
-    refused = requests.post(f"{second}/api/v1/sessions/revocations", json=body, timeout=10,
-                            headers={"Authorization": f"Bearer {leader}"})
+    refused = requests.post(
+        f"{second}/api/v1/sessions/revocations",
+        json=body,
+        timeout=10,
+        headers={"Authorization": f"Bearer {leader}"},
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "role_not_allowed"
     assert _api(first, officer, queue).status_code == 200  # a refused revocation changes nothing
 
     admin = running.token("quan-tri-1", "officer", unit=JUSTICE, roles=["admin"])
-    done = requests.post(f"{second}/api/v1/sessions/revocations", json=body, timeout=10,
-                         headers={"Authorization": f"Bearer {admin}"})
+    done = requests.post(
+        f"{second}/api/v1/sessions/revocations",
+        json=body,
+        timeout=10,
+        headers={"Authorization": f"Bearer {admin}"},
+    )
     assert done.status_code == 200 and done.json()["ended_sessions"] == 1, done.text
     for base in (first, second):
         for token in (officer, unused):
@@ -114,11 +128,23 @@ def test_an_administrators_revocation_holds_on_every_replica_and_is_audited(runn
     engine = create_engine(running.db_url("gateway"))
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT actor, action, target, details FROM audit_log ORDER BY seq")).all()
+            rows = conn.execute(
+                text("SELECT actor, action, target, details FROM audit_log ORDER BY seq")
+            ).all()
     finally:
         engine.dispose()
-    assert [(r.actor, r.action, r.target) for r in rows][-1] == ("quan-tri-1", "sessions_revoked", "can-bo-19")
+    assert [(r.actor, r.action, r.target) for r in rows][-1] == (
+        "quan-tri-1",
+        "sessions_revoked",
+        "can-bo-19",
+    )
     assert "Chuyển công tác" in rows[-1].details
-    verified = subprocess.run([sys.executable, "-m", "services.chassis.audit", "verify", "gateway"], cwd=REPO_ROOT,
-                              env=running.platform.service_env("gateway"), capture_output=True, text=True, timeout=60)
+    verified = subprocess.run(
+        [sys.executable, "-m", "services.chassis.audit", "verify", "gateway"],
+        cwd=REPO_ROOT,
+        env=running.platform.service_env("gateway"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert verified.returncode == 0 and '"ok": true' in verified.stdout, verified.stdout + verified.stderr

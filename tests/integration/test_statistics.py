@@ -2,6 +2,7 @@
 per administrative unit, per level, per procedure and per period, with a transferred dossier counted for each
 agency's own step and once for its on-time result; unknown units, agencies, levels, procedures and periods are
 refused with 422 problem+json instead of zeros."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,10 +18,10 @@ from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 LEGAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-JUSTICE = "000.00.07.H41"        # province: decides 1.000656
-HOA_LU = "000.31.01.H41"         # commune NB.HL.NT
-NINH_GIANG = "000.31.02.H41"     # commune NB.HL.DT
-YEN_KHANH = "000.32.01.H41"      # commune NB.YK.YN
+JUSTICE = "000.00.07.H41"  # province: decides 1.000656
+HOA_LU = "000.31.01.H41"  # commune NB.HL.NT
+NINH_GIANG = "000.31.02.H41"  # commune NB.HL.DT
+YEN_KHANH = "000.32.01.H41"  # commune NB.YK.YN
 LEVEL = {JUSTICE: "province", HOA_LU: "commune", NINH_GIANG: "commune", YEN_KHANH: "commune"}
 UNIT = {JUSTICE: "NB", HOA_LU: "NB.HL.NT", NINH_GIANG: "NB.HL.DT", YEN_KHANH: "NB.YK.YN"}
 BIRTH_CERTIFICATE = "8a0d5a2e-0000-4000-8000-000000000002"  # demo registry: held by 037185000002
@@ -39,47 +40,86 @@ class Desk:
         self.running = running
         self.ledger: list[dict] = []
 
-    def file(self, procedure: str, citizen: str, agency: str, *, documents=(), counter_by: str | None = None,
-             fee: bool = False) -> dict:
-        body = {"procedure_code": procedure, "applicant": {"id_number": citizen}, "documents": list(documents)}
-        headers = officer(self.running, "receiver", counter_by) if counter_by else self.running.headers(citizen)
-        response = self.running.session.post(f"{self.running.base_url}/api/v1/dossiers", headers=headers, json=body)
+    def file(
+        self,
+        procedure: str,
+        citizen: str,
+        agency: str,
+        *,
+        documents=(),
+        counter_by: str | None = None,
+        fee: bool = False,
+    ) -> dict:
+        body = {
+            "procedure_code": procedure,
+            "applicant": {"id_number": citizen},
+            "documents": list(documents),
+        }
+        headers = (
+            officer(self.running, "receiver", counter_by) if counter_by else self.running.headers(citizen)
+        )
+        response = self.running.session.post(
+            f"{self.running.base_url}/api/v1/dossiers", headers=headers, json=body
+        )
         assert response.status_code == 201, response.text
         code = response.json()["code"]
-        entry = {"code": code, "citizen": citizen, "procedure": procedure, "channel": "counter" if counter_by else
-                 "online", "fee": fee, "paid": False, "rating": None, "outcome": None,
-                 "steps": [{"agency": agency, "outcome": None}]}
+        entry = {
+            "code": code,
+            "citizen": citizen,
+            "procedure": procedure,
+            "channel": "counter" if counter_by else "online",
+            "fee": fee,
+            "paid": False,
+            "rating": None,
+            "outcome": None,
+            "steps": [{"agency": agency, "outcome": None}],
+        }
         self.ledger.append(entry)
         self.receive(entry)
         return entry
 
     def view(self, entry) -> dict:
-        return self.running.session.get(f"{self.running.base_url}/api/v1/dossiers/{entry['code']}",
-                                        headers=self.running.headers(entry["citizen"])).json()
+        return self.running.session.get(
+            f"{self.running.base_url}/api/v1/dossiers/{entry['code']}",
+            headers=self.running.headers(entry["citizen"]),
+        ).json()
 
     def receive(self, entry) -> None:
         """Online receipt is automatic today; once a receiver must receive it, this receives it (both work)."""
         agency = entry["steps"][0]["agency"]
-        dossier = wait_for(lambda: (lambda d: d if d.get("case") else None)(self.view(entry)), 30,
-                           message=f"case of {entry['code']}")
+        dossier = wait_for(
+            lambda: (lambda d: d if d.get("case") else None)(self.view(entry)),
+            30,
+            message=f"case of {entry['code']}",
+        )
         if dossier["case"]["status"] == "submitted":
             params = {} if dossier["case"]["agency_code"] else {"to_agency": agency}
             self.act(entry, "receiver", "receive", params=params)
-        case = wait_for(lambda: (lambda c: c if c["status"] == "received" else None)(self.view(entry)["case"]), 30,
-                        message=f"{entry['code']} received")
+        case = wait_for(
+            lambda: (lambda c: c if c["status"] == "received" else None)(self.view(entry)["case"]),
+            30,
+            message=f"{entry['code']} received",
+        )
         assert case["agency_code"] == agency and case["level"] == LEVEL[agency]
 
     def act(self, entry, role: str, action: str, **body) -> dict:
         agency = entry["steps"][-1]["agency"]
         response = self.running.session.post(
-            f"{self.running.base_url}/api/v1/dossiers/{entry['code']}/actions", headers=officer(self.running, role, agency),
-            json={"action": action, **body})
+            f"{self.running.base_url}/api/v1/dossiers/{entry['code']}/actions",
+            headers=officer(self.running, role, agency),
+            json={"action": action, **body},
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
     def transfer(self, entry, to_agency: str, budget_days: int) -> None:
-        view = self.act(entry, "leader", "transfer", reason="Chuyển cơ quan có thẩm quyền xác minh",
-                        params={"to_agency": to_agency, "budget_days": budget_days})
+        view = self.act(
+            entry,
+            "leader",
+            "transfer",
+            reason="Chuyển cơ quan có thẩm quyền xác minh",
+            params={"to_agency": to_agency, "budget_days": budget_days},
+        )
         entry["steps"][-1]["outcome"] = view["steps"][-2]["outcome"]
         entry["steps"].append({"agency": to_agency, "outcome": None})
 
@@ -94,22 +134,37 @@ class Desk:
     def pay(self, entry) -> None:
         base = f"{self.running.base_url}/api/v1/dossiers/{entry['code']}"
         citizen = self.running.headers(entry["citizen"])
-        wait_for(lambda: self.running.session.get(f"{base}/payment", headers=citizen).status_code == 200, 30,
-                 message="fee assessed")
+        wait_for(
+            lambda: self.running.session.get(f"{base}/payment", headers=citizen).status_code == 200,
+            30,
+            message="fee assessed",
+        )
         started = self.running.session.post(f"{base}/payment", headers=citizen)
         assert started.status_code == 201, started.text
-        assert requests.get(started.json()["payment_url"], timeout=10).status_code == 200  # the citizen's page
+        assert (
+            requests.get(started.json()["payment_url"], timeout=10).status_code == 200
+        )  # the citizen's page
         sandbox = started.json()["payment_url"].split("/paymentv2")[0]
-        decided = requests.post(f"{sandbox}/sandbox/decide", allow_redirects=False, timeout=10,
-                                data={"txn_ref": started.json()["txn_ref"], "decision": "pay"})
+        decided = requests.post(
+            f"{sandbox}/sandbox/decide",
+            allow_redirects=False,
+            timeout=10,
+            data={"txn_ref": started.json()["txn_ref"], "decision": "pay"},
+        )
         assert decided.status_code == 302
-        wait_for(lambda: "fee_paid" in [h["action"] for h in self.view(entry)["history"]], 30,
-                 message="workflow saw the payment")
+        wait_for(
+            lambda: "fee_paid" in [h["action"] for h in self.view(entry)["history"]],
+            30,
+            message="workflow saw the payment",
+        )
         entry["paid"] = True
 
     def rate(self, entry, score: int) -> None:
-        response = self.running.session.post(f"{self.running.base_url}/api/v1/dossiers/{entry['code']}/rating",
-                                             headers=self.running.headers(entry["citizen"]), json={"score": score})
+        response = self.running.session.post(
+            f"{self.running.base_url}/api/v1/dossiers/{entry['code']}/rating",
+            headers=self.running.headers(entry["citizen"]),
+            json={"score": score},
+        )
         assert response.status_code == 200, response.text
         entry["rating"] = score
 
@@ -119,17 +174,31 @@ class Desk:
         past = datetime.now(timezone.utc) - timedelta(days=1)
         engine = create_engine(self.running.db_url("workflow"))
         with engine.begin() as conn:
-            conn.execute(storage.cases.update().where(storage.cases.c.dossier_code == entry["code"])
-                         .values(due_at=past))
-            conn.execute(storage.case_steps.update().where(storage.case_steps.c.dossier_code == entry["code"],
-                                                           storage.case_steps.c.ended_at.is_(None)).values(due_at=past))
+            conn.execute(
+                storage.cases.update()
+                .where(storage.cases.c.dossier_code == entry["code"])
+                .values(due_at=past)
+            )
+            conn.execute(
+                storage.case_steps.update()
+                .where(
+                    storage.case_steps.c.dossier_code == entry["code"],
+                    storage.case_steps.c.ended_at.is_(None),
+                )
+                .values(due_at=past)
+            )
         engine.dispose()
         entry["overdue"] = True
 
 
-def expected(ledger: list[dict], agencies: set[str] | None = None, level: str | None = None,
-             procedure: str | None = None) -> dict:
+def expected(
+    ledger: list[dict],
+    agencies: set[str] | None = None,
+    level: str | None = None,
+    procedure: str | None = None,
+) -> dict:
     """The indicators as the ledger says they must be (every dossier filed today, so inside this month)."""
+
     def holds(agency):
         return (agencies is None or agency in agencies) and (level is None or LEVEL[agency] == level)
 
@@ -139,25 +208,31 @@ def expected(ledger: list[dict], agencies: set[str] | None = None, level: str | 
     steps = [s for e in mine for s in e["steps"] if holds(s["agency"])]
     done = [s for s in steps if s["outcome"]]
     return {
-        "received": len(dossiers), "finished": len(finished),
+        "received": len(dossiers),
+        "finished": len(finished),
         "finished_early": sum(e["outcome"] == "early" for e in finished),
         "finished_on_time": sum(e["outcome"] == "on_time" for e in finished),
         "finished_late": sum(e["outcome"] == "late" for e in finished),
         "in_progress": len(dossiers) - len(finished),
         "overdue": sum(bool(e.get("overdue")) and not e["outcome"] for e in dossiers),
         "received_online": sum(e["channel"] == "online" for e in dossiers),
-        "fee_charged": sum(e["fee"] for e in dossiers), "paid_online": sum(e["paid"] for e in dossiers),
+        "fee_charged": sum(e["fee"] for e in dossiers),
+        "paid_online": sum(e["paid"] for e in dossiers),
         "ratings": sum(e["rating"] is not None for e in finished),
-        "steps": {"received": len(steps), "finished": len(done),
-                  "finished_early": sum(s["outcome"] == "early" for s in done),
-                  "finished_late": sum(s["outcome"] == "late" for s in done),
-                  "in_progress": len(steps) - len(done)},
+        "steps": {
+            "received": len(steps),
+            "finished": len(done),
+            "finished_early": sum(s["outcome"] == "early" for s in done),
+            "finished_late": sum(s["outcome"] == "late" for s in done),
+            "in_progress": len(steps) - len(done),
+        },
     }
 
 
 def statistics(running, who: str = JUSTICE, **query):
-    return running.session.get(f"{running.base_url}/api/v1/statistics", params=query,
-                               headers=officer(running, "leader", who))
+    return running.session.get(
+        f"{running.base_url}/api/v1/statistics", params=query, headers=officer(running, "leader", who)
+    )
 
 
 def reconcile(running, ledger, month: str, query: dict, **scope) -> dict:
@@ -185,12 +260,19 @@ def desk(running):
     # Commune, online (the birth certificate reused from the registry), left in progress.
     desk.file("1.001193", "037185000002", NINH_GIANG, documents=[{"code": "GCS", "reuse": BIRTH_CERTIFICATE}])
     # Commune, online with an uploaded certificate: its time runs out, it is overdue, then returned late.
-    uploaded = running.session.post(f"{running.base_url}/api/v1/uploads", data=PDF + uuid.uuid4().hex.encode(),
-                                    headers={**running.headers("037201000003"), "Content-Type": "application/pdf",
-                                             "X-File-Name": "giay-chung-sinh.pdf"})
+    uploaded = running.session.post(
+        f"{running.base_url}/api/v1/uploads",
+        data=PDF + uuid.uuid4().hex.encode(),
+        headers={
+            **running.headers("037201000003"),
+            "Content-Type": "application/pdf",
+            "X-File-Name": "giay-chung-sinh.pdf",
+        },
+    )
     assert uploaded.status_code == 201, uploaded.text
-    late = desk.file("1.001193", "037201000003", YEN_KHANH,
-                     documents=[{"code": "GCS", "upload": uploaded.json()["id"]}])
+    late = desk.file(
+        "1.001193", "037201000003", YEN_KHANH, documents=[{"code": "GCS", "upload": uploaded.json()["id"]}]
+    )
     desk.run_out_of_time(late)
     desk.overdue_snapshot = statistics(running, agency=YEN_KHANH).json()
     desk.finish(late)
@@ -202,7 +284,9 @@ def desk(running):
     # Filed at the justice department's counter by its receiver, left in progress.
     desk.file("1.000656", "037201000003", JUSTICE, counter_by=JUSTICE, fee=True)
     assert [e["outcome"] for e in desk.ledger] == ["early", None, "late", "early", None]
-    assert [s["outcome"] for s in moved["steps"]] == ["early", "early"] and late["steps"][0]["outcome"] == "late"
+    assert [s["outcome"] for s in moved["steps"]] == ["early", "early"] and late["steps"][0][
+        "outcome"
+    ] == "late"
     return desk
 
 
@@ -223,8 +307,14 @@ def test_statistics_reconcile_with_the_dossiers_per_agency_unit_level_and_proced
     # Per procedure, alone and with a level.
     for procedure in ("1.000656", "1.001193"):
         reconcile(running, ledger, month, {"procedure_code": procedure}, procedure=procedure)
-        reconcile(running, ledger, month, {"procedure_code": procedure, "level": "commune"}, procedure=procedure,
-                  level="commune")
+        reconcile(
+            running,
+            ledger,
+            month,
+            {"procedure_code": procedure, "level": "commune"},
+            procedure=procedure,
+            level="commune",
+        )
 
     # What the figures are, in words: five dossiers, the transferred one counted once as a dossier (the justice
     # department's) and once per agency as a step; one of five filed at the counter; one of three fees paid online.
@@ -234,7 +324,11 @@ def test_statistics_reconcile_with_the_dossiers_per_agency_unit_level_and_proced
     assert justice["online_share"] == round(2 / 3, 4) and justice["online_payment_share"] == round(1 / 3, 4)
     assert justice["satisfaction_average"] == 5.0
     hoa_lu = statistics(running, agency=HOA_LU, period=month).json()
-    assert hoa_lu["received"] == 0 and hoa_lu["steps"]["received"] == 1 and hoa_lu["steps"]["finished_early"] == 1
+    assert (
+        hoa_lu["received"] == 0
+        and hoa_lu["steps"]["received"] == 1
+        and hoa_lu["steps"]["finished_early"] == 1
+    )
     yen_khanh = statistics(running, agency=YEN_KHANH, period=month).json()
     assert yen_khanh["finished_late"] == 1 and yen_khanh["on_time_rate"] == 0.0
     assert desk.overdue_snapshot["overdue"] == 1 and desk.overdue_snapshot["steps"]["overdue"] == 1
@@ -244,7 +338,9 @@ def test_periods_are_legal_days_and_other_periods_hold_none_of_them(running, des
     today = datetime.now(LEGAL_TZ).date()
     year, quarter = str(today.year), f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     day = {"date_from": today.isoformat(), "date_to": today.isoformat()}
-    counts = [statistics(running, **q).json()["received"] for q in ({"period": year}, {"period": quarter}, day)]
+    counts = [
+        statistics(running, **q).json()["received"] for q in ({"period": year}, {"period": quarter}, day)
+    ]
     assert counts == [5, 5, 5]
     for other in ({"period": str(today.year - 1)}, {"date_from": (today + timedelta(days=1)).isoformat()}):
         body = statistics(running, **other).json()
@@ -252,21 +348,24 @@ def test_periods_are_legal_days_and_other_periods_hold_none_of_them(running, des
         assert body["in_progress"] == 2  # what is open now is open whatever the period
 
 
-@pytest.mark.parametrize("query,code", [
-    ({"unit": JUSTICE}, "unknown_unit"),              # an agency code where a unit code belongs
-    ({"unit": "NB.XX"}, "unknown_unit"),
-    ({"agency": "NB"}, "unknown_agency"),             # a unit code where an agency code belongs
-    ({"agency": "000.99.99.H41"}, "unknown_agency"),
-    ({"unit": "NB.HL.NT", "agency": JUSTICE}, "agency_not_in_unit"),
-    ({"level": "district"}, "unknown_level"),         # the 2-level model has no districts
-    ({"procedure_code": "9.999999"}, "unknown_procedure"),
-    ({"period": "2026-13"}, "invalid_period"),
-    ({"period": "2026-Q5"}, "invalid_period"),
-    ({"period": "2026", "date_from": "2026-01-01"}, "invalid_period"),
-    ({"date_from": "2026-12-31", "date_to": "2026-01-01"}, "invalid_period"),
-    ({"date_from": "31/12/2026"}, "invalid_request"),
-    ({"units": "NB"}, "unknown_parameter"),
-])
+@pytest.mark.parametrize(
+    "query,code",
+    [
+        ({"unit": JUSTICE}, "unknown_unit"),  # an agency code where a unit code belongs
+        ({"unit": "NB.XX"}, "unknown_unit"),
+        ({"agency": "NB"}, "unknown_agency"),  # a unit code where an agency code belongs
+        ({"agency": "000.99.99.H41"}, "unknown_agency"),
+        ({"unit": "NB.HL.NT", "agency": JUSTICE}, "agency_not_in_unit"),
+        ({"level": "district"}, "unknown_level"),  # the 2-level model has no districts
+        ({"procedure_code": "9.999999"}, "unknown_procedure"),
+        ({"period": "2026-13"}, "invalid_period"),
+        ({"period": "2026-Q5"}, "invalid_period"),
+        ({"period": "2026", "date_from": "2026-01-01"}, "invalid_period"),
+        ({"date_from": "2026-12-31", "date_to": "2026-01-01"}, "invalid_period"),
+        ({"date_from": "31/12/2026"}, "invalid_request"),
+        ({"units": "NB"}, "unknown_parameter"),
+    ],
+)
 def test_unknown_filters_are_refused_never_answered_with_zeros(running, query, code):
     response = statistics(running, **query)
     assert response.status_code == 422, response.text

@@ -1,6 +1,7 @@
 """Every web page against every kind of visitor, on the real platform. The pages come from the gateway's own
 route table (`WEB_ROUTES`), so a new page is checked without anyone remembering to add it, and a new public page
 fails here until it is added to PUBLIC_PAGES on purpose."""
+
 from __future__ import annotations
 
 import re
@@ -16,14 +17,28 @@ pytestmark = [pytest.mark.integration, pytest.mark.parametrize("running", ["sqli
 
 OWNER, OTHER = "037090000001", "037185000002"
 JUSTICE, ELSEWHERE = "000.00.07.H41", "000.31.01.H41"
-PUBLIC_PAGES = {"GET /", "GET /thu-tuc/<string:code>", "GET /tra-cuu", "GET /static/app.css", "GET /dang-nhap",
-                "GET /dang-nhap/xong", "GET /ngon-ngu", "GET /dev-idp/authorize", "POST /dev-idp/authorize",
-                "POST /dev-idp/token"}
+PUBLIC_PAGES = {
+    "GET /",
+    "GET /thu-tuc/<string:code>",
+    "GET /tra-cuu",
+    "GET /static/app.css",
+    "GET /dang-nhap",
+    "GET /dang-nhap/xong",
+    "GET /ngon-ngu",
+    "GET /dev-idp/authorize",
+    "POST /dev-idp/authorize",
+    "POST /dev-idp/token",
+}
 
 
 def _path(route: str, code: str) -> str:
-    values = {"code": code, "draft_id": str(uuid.uuid4()), "number": "01", "upload_id": str(uuid.uuid4()),
-              "refund_id": str(uuid.uuid4())}
+    values = {
+        "code": code,
+        "draft_id": str(uuid.uuid4()),
+        "number": "01",
+        "upload_id": str(uuid.uuid4()),
+        "refund_id": str(uuid.uuid4()),
+    }
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], route)
 
 
@@ -37,7 +52,9 @@ def test_every_page_is_signed_in_unless_public_by_design(running):
     assert {k for k, r in routes.items() if r["public"]} == PUBLIC_PAGES
     code = running.submit("1.000656", OWNER).json()["code"]
     base = running.base_url
-    wait_for(lambda: running.session.get(f"{base}/api/v1/status/{code}").status_code == 200, 30, message="case")
+    wait_for(
+        lambda: running.session.get(f"{base}/api/v1/status/{code}").status_code == 200, 30, message="case"
+    )
     forged = running.token(OWNER)[:-4] + "AAAA"
     for key, route in routes.items():
         if route["public"]:
@@ -49,7 +66,9 @@ def test_every_page_is_signed_in_unless_public_by_design(running):
                 assert response.status_code == 303, key
                 assert response.headers["Location"].startswith("/dang-nhap?next="), key
             else:
-                response = running.session.post(url, cookies=cookies, data={"csrf": "x"}, allow_redirects=False)
+                response = running.session.post(
+                    url, cookies=cookies, data={"csrf": "x"}, allow_redirects=False
+                )
                 assert response.status_code == 401, key
             # No session is ever given to someone not signed in; a forged cookie is only told to go.
             cookie = response.headers.get("Set-Cookie", "")
@@ -88,15 +107,24 @@ def test_each_kind_reaches_only_its_pages_and_its_dossiers(running):
     refund = {"amount_vnd": "1.000", "reason": "kiểm tra phân quyền", "txn": f"{code}:refund:0"}
     settle = {"outcome": "done", "note": "kiểm tra phân quyền"}
     leader_elsewhere = running.token("leader-2", "officer", unit=ELSEWHERE, roles=["leader"])
-    for path, form in ((f"/ho-so/{code}/hoan-phi", refund),
-                       (f"/ho-so/{code}/hoan-phi/{uuid.uuid4()}/xac-nhan", settle)):
+    for path, form in (
+        (f"/ho-so/{code}/hoan-phi", refund),
+        (f"/ho-so/{code}/hoan-phi/{uuid.uuid4()}/xac-nhan", settle),
+    ):
         for cookie, status in ((owner, 403), (officer, 403), (leader_elsewhere, 404)):
-            answer = running.session.post(base + path, data={**form, "csrf": _csrf(running, cookie)},
-                                          cookies={"motcua_session": cookie}, allow_redirects=False)
+            answer = running.session.post(
+                base + path,
+                data={**form, "csrf": _csrf(running, cookie)},
+                cookies={"motcua_session": cookie},
+                allow_redirects=False,
+            )
             assert answer.status_code == status, (path, status, answer.status_code)
     fee_url = f"{base}/api/v1/dossiers/{code}/payment"
-    wait_for(lambda: running.session.get(fee_url, headers=running.headers(OWNER)).status_code == 200, 30,
-             message="fee assessed")
+    wait_for(
+        lambda: running.session.get(fee_url, headers=running.headers(OWNER)).status_code == 200,
+        30,
+        message="fee assessed",
+    )
     fee = running.session.get(fee_url, headers=running.headers(OWNER)).json()
     assert fee["refunds"] == [] and fee["refunded_vnd"] == 0
 
@@ -104,14 +132,26 @@ def test_each_kind_reaches_only_its_pages_and_its_dossiers(running):
     url = f"{base}/ho-so/{code}/thao-tac"
     before = running.session.get(f"{base}/api/v1/status/{code}").json()["status"]
     for token in ("", _csrf(running, other), "forged"):
-        refused = running.session.post(url, data={"action": "withdraw", "csrf": token},
-                                       cookies={"motcua_session": owner}, allow_redirects=False)
+        refused = running.session.post(
+            url,
+            data={"action": "withdraw", "csrf": token},
+            cookies={"motcua_session": owner},
+            allow_redirects=False,
+        )
         assert refused.status_code == 403
     assert running.session.get(f"{base}/api/v1/status/{code}").json()["status"] == before
-    stranger = running.session.post(url, data={"action": "withdraw", "csrf": _csrf(running, other)},
-                                    cookies={"motcua_session": other}, allow_redirects=False)
+    stranger = running.session.post(
+        url,
+        data={"action": "withdraw", "csrf": _csrf(running, other)},
+        cookies={"motcua_session": other},
+        allow_redirects=False,
+    )
     assert stranger.status_code == 404
-    done = running.session.post(url, data={"action": "withdraw", "csrf": _csrf(running, owner), "reason": "Nhầm"},
-                                cookies={"motcua_session": owner}, allow_redirects=False)
+    done = running.session.post(
+        url,
+        data={"action": "withdraw", "csrf": _csrf(running, owner), "reason": "Nhầm"},
+        cookies={"motcua_session": owner},
+        allow_redirects=False,
+    )
     assert done.status_code == 303, done.text
     assert running.session.get(f"{base}/api/v1/status/{code}").json()["status"] == "withdrawn"

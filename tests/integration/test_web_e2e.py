@@ -7,6 +7,7 @@ it waits for receipt until an officer of the deciding agency (1366 px desktop) r
 (Form 01); the citizen pays the fee in the payment sandbox; the officer works it through to the returned result; the citizen downloads the signed result and rates the service. Every page is screenshotted into
 `test-artifacts/web/` and checked with axe-core (no serious or critical violations).
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,10 @@ ARTIFACTS = Path(os.environ.get("MOTCUA_TEST_ARTIFACTS", str(REPO_ROOT / "test-a
 CITIZEN, CITIZEN_NAME = "037090000001", "Nguyễn Văn An"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 900}
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 class Pages:
@@ -53,16 +56,22 @@ class Pages:
                 nodes = [n["target"] for n in violation["nodes"]][:3]
                 self.problems.append(f"{name}: {violation['id']} ({violation['impact']}) {nodes}")
         assert page.locator("html").get_attribute("lang") in ("vi", "en"), name
-        if page.viewport_size["width"] <= 360:  # a phone: nothing wider than the screen (no sideways scrolling)
+        if (
+            page.viewport_size["width"] <= 360
+        ):  # a phone: nothing wider than the screen (no sideways scrolling)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             if overflow > 0:
-                self.problems.append(f"{name}: {overflow} px wider than the {page.viewport_size['width']} px screen")
+                self.problems.append(
+                    f"{name}: {overflow} px wider than the {page.viewport_size['width']} px screen"
+                )
 
 
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
         yield instance
         instance.close()
 
@@ -120,8 +129,9 @@ def test_a_citizen_files_pays_and_gets_the_result_an_officer_processes_it(runnin
     # the drawings' file, which did arrive, is kept (not asked for again).
     page.check("#doc-QSDD-upload")
     page.check("#doc-BVTK-upload")
-    page.set_input_files("#file-BVTK", files=[{"name": "ban-ve-thiet-ke.pdf", "mimeType": "application/pdf",
-                                                "buffer": PDF}])
+    page.set_input_files(
+        "#file-BVTK", files=[{"name": "ban-ve-thiet-ke.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     page.fill("#noi_dung", "Xây nhà ở riêng lẻ 3 tầng")
     page.click("button:has-text('Tiếp tục')")
     assert page.locator("#err-QSDD").is_visible() and page.locator("#err-BVTK").count() == 0
@@ -166,6 +176,7 @@ def test_a_citizen_files_pays_and_gets_the_result_an_officer_processes_it(runnin
         def seen():
             page.goto(f"{base}/ho-so/{code}")
             return page.locator(f"text={text}").count() > 0
+
         return wait_for(seen, timeout, message=text)
 
     reload_until("Đã tiếp nhận")
@@ -260,13 +271,20 @@ def test_pages_refuse_forged_forms_strangers_and_open_redirects(running, browser
     cookie = next(c for c in ctx.cookies() if c["name"] == "motcua_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     jar = {"motcua_session": cookie["value"]}
-    forged = requests.post(f"{base}/ho-so/{code}/thao-tac", data={"action": "withdraw"}, cookies=jar,
-                           allow_redirects=False, timeout=10)
+    forged = requests.post(
+        f"{base}/ho-so/{code}/thao-tac",
+        data={"action": "withdraw"},
+        cookies=jar,
+        allow_redirects=False,
+        timeout=10,
+    )
     assert forged.status_code == 403
     response = requests.get(f"{base}/ho-so", cookies=jar, timeout=10)
     assert response.status_code == 200
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
-    assert "script-src" not in response.headers["Content-Security-Policy"]  # default-src 'none': no script at all
+    assert (
+        "script-src" not in response.headers["Content-Security-Policy"]
+    )  # default-src 'none': no script at all
     assert response.headers["X-Frame-Options"] == "DENY"
 
     # A citizen cannot use the officer pages; the sign-in never redirects to another site.
@@ -279,6 +297,7 @@ def test_pages_refuse_forged_forms_strangers_and_open_redirects(running, browser
     own.goto(f"{base}/ho-so/{code}")
     sign_in_citizen(own, CITIZEN)
     own.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
+
     def offered():
         own.reload()
         return own.locator("summary:has-text('Rút hồ sơ')").count() > 0
@@ -305,12 +324,16 @@ def _sign_in_with_requests(session, base: str, next_path: str) -> str:
     return done.headers["Location"]
 
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00"
-       b"\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00"
+    b"\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 @ON_POSTGRESQL
-def test_supplement_files_from_the_api_and_the_phone_are_versions_the_officer_sees_and_downloads(running, browser):
+def test_supplement_files_from_the_api_and_the_phone_are_versions_the_officer_sees_and_downloads(
+    running, browser
+):
     pages = Pages()
     base = running.base_url
     code = running.submit("1.000656", CITIZEN).json()["code"]
@@ -331,11 +354,20 @@ def test_supplement_files_from_the_api_and_the_phone_are_versions_the_officer_se
     # First request: the citizen answers through the API with a PDF for the application form (TK03).
     ask("Bổ sung tờ khai có chữ ký")
     headers = running.headers(CITIZEN)
-    upload = running.session.post(f"{base}/api/v1/uploads", data=PDF, headers={
-        **headers, "Content-Type": "application/pdf", "X-File-Name": "to-khai-api.pdf"}).json()
-    answered = running.session.post(f"{base}/api/v1/dossiers/{code}/actions", headers=headers, json={
-        "action": "resubmit", "reason": "Gửi tờ khai qua ứng dụng", "documents": [{"code": "TK03",
-                                                                                     "upload": upload["id"]}]})
+    upload = running.session.post(
+        f"{base}/api/v1/uploads",
+        data=PDF,
+        headers={**headers, "Content-Type": "application/pdf", "X-File-Name": "to-khai-api.pdf"},
+    ).json()
+    answered = running.session.post(
+        f"{base}/api/v1/dossiers/{code}/actions",
+        headers=headers,
+        json={
+            "action": "resubmit",
+            "reason": "Gửi tờ khai qua ứng dụng",
+            "documents": [{"code": "TK03", "upload": upload["id"]}],
+        },
+    )
     assert answered.status_code == 200, answered.text
 
     # Second request: the citizen answers from the phone's web page, with another PDF.
@@ -346,14 +378,18 @@ def test_supplement_files_from_the_api_and_the_phone_are_versions_the_officer_se
     phone.wait_for_url(re.compile(r"/ho-so$"))
     phone.click(f"text={code}")
     asked = phone.locator("section.attention")
-    assert asked.count() == 1 and "Bổ sung tờ khai bản có xác nhận" in asked.inner_text()  # the officer's reason
+    assert (
+        asked.count() == 1 and "Bổ sung tờ khai bản có xác nhận" in asked.inner_text()
+    )  # the officer's reason
     assert phone.locator("text=tạm dừng tính thời hạn").count() == 1  # the legal clock is stopped meanwhile
     assert "bản mới: 3" in asked.inner_text()
     pages.check(phone, "supplement-asked")
     phone.fill("#reason-resubmit", "Đã gửi tờ khai có xác nhận")
     web_pdf = PDF.replace(b"%%EOF", b"% ban co xac nhan\n%%EOF")
-    phone.set_input_files("#file-resubmit-TK03", files=[{"name": "to-khai-web.pdf", "mimeType": "application/pdf",
-                                                         "buffer": web_pdf}])
+    phone.set_input_files(
+        "#file-resubmit-TK03",
+        files=[{"name": "to-khai-web.pdf", "mimeType": "application/pdf", "buffer": web_pdf}],
+    )
     phone.click("button:has-text('Gửi bổ sung')")
     phone.wait_for_url(re.compile(r"\?tb=resubmit$"))
     assert phone.locator("strong", has_text="Đang xử lý").count() == 1
@@ -366,7 +402,9 @@ def test_supplement_files_from_the_api_and_the_phone_are_versions_the_officer_se
     versions = officer.locator("#doc-TK03").inner_text()
     assert "Bản 3 (đang dùng)" in versions and "to-khai-web.pdf" in versions
     assert "Bản 2" in versions and "to-khai-api.pdf" in versions and "Bản 1" in versions
-    assert officer.locator(".timeline", has_text="Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp, bản 3").count() == 1
+    assert (
+        officer.locator(".timeline", has_text="Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp, bản 3").count() == 1
+    )
     pages.check(officer, "officer-document-versions")
     for name, body in (("to-khai-api.pdf", PDF), ("to-khai-web.pdf", web_pdf)):
         with officer.expect_download() as download:
@@ -374,7 +412,10 @@ def test_supplement_files_from_the_api_and_the_phone_are_versions_the_officer_se
         assert Path(download.value.path()).read_bytes() == body
     view = running.session.get(f"{base}/api/v1/dossiers/{code}", headers=headers).json()
     assert [(d["version"], d["file_name"]) for d in view["documents"]] == [
-        (1, None), (2, "to-khai-api.pdf"), (3, "to-khai-web.pdf")]
+        (1, None),
+        (2, "to-khai-api.pdf"),
+        (3, "to-khai-web.pdf"),
+    ]
     assert [h["action"] for h in view["history"]][-4:] == ["request_supplement", "resubmit"] * 2
     assert view["case"]["clock_stopped"] is False
     assert not pages.problems, "\n".join(pages.problems)
@@ -387,18 +428,26 @@ def test_the_receipt_desk_asks_for_completion_then_receives_and_refuses_another(
     completed = running.submit("1.000656", CITIZEN).json()["code"]
     refused = running.submit("1.000656", CITIZEN).json()["code"]
     for code in (completed, refused):
-        wait_for(lambda c=code: running.session.get(f"{base}/api/v1/status/{c}").status_code == 200, 30,
-                 message="case opened")
+        wait_for(
+            lambda c=code: running.session.get(f"{base}/api/v1/status/{c}").status_code == 200,
+            30,
+            message="case opened",
+        )
 
     officer = browser.new_context(viewport=DESKTOP, locale="vi-VN").new_page()
     officer.goto(f"{base}/can-bo")
     sign_in_officer(officer, "000.00.07.H41", ["receiver"], "tiepnhan-1")
     officer.wait_for_url(re.compile(r"/can-bo$"))
     waiting = officer.locator("table.receipt")
-    assert waiting.locator(f"text={completed}").count() == 1 and waiting.locator(f"text={refused}").count() == 1
+    assert (
+        waiting.locator(f"text={completed}").count() == 1 and waiting.locator(f"text={refused}").count() == 1
+    )
     officer.click(f"table.receipt >> text={completed}")
     officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(completed)}$"))
-    assert officer.locator("text=Chưa tiếp nhận").count() == 1 and officer.locator("text=hạn tiếp nhận").count() == 1
+    assert (
+        officer.locator("text=Chưa tiếp nhận").count() == 1
+        and officer.locator("text=hạn tiếp nhận").count() == 1
+    )
     # Form 02 before receipt: what is missing and why (required).
     assert officer.locator("#reason-request_completion").get_attribute("required") is not None
     officer.fill("#reason-request_completion", "Tờ khai chưa ký: đề nghị ký tờ khai và gửi lại")
@@ -412,15 +461,21 @@ def test_the_receipt_desk_asks_for_completion_then_receives_and_refuses_another(
     sign_in_citizen(phone, CITIZEN)
     phone.wait_for_url(re.compile(rf"/ho-so/{re.escape(completed)}$"))
     asked = phone.locator("#answer-complete")
-    assert "Tờ khai chưa ký" in asked.inner_text() and "thời hạn giải quyết chưa bắt đầu" in asked.inner_text()
+    assert (
+        "Tờ khai chưa ký" in asked.inner_text() and "thời hạn giải quyết chưa bắt đầu" in asked.inner_text()
+    )
     pages.check(phone, "completion-asked")
     form02 = phone.context.new_page()
     form02.goto(f"{base}/ho-so/{completed}/mau/02")
-    assert "PHIẾU YÊU CẦU BỔ SUNG" in form02.inner_text("h1").upper() and "Tờ khai chưa ký" in form02.content()
+    assert (
+        "PHIẾU YÊU CẦU BỔ SUNG" in form02.inner_text("h1").upper() and "Tờ khai chưa ký" in form02.content()
+    )
     form02.close()
     phone.fill("#reason-complete", "Đã ký tờ khai")
-    phone.set_input_files("#file-complete-TK03", files=[{"name": "to-khai-da-ky.pdf", "mimeType": "application/pdf",
-                                                         "buffer": PDF}])
+    phone.set_input_files(
+        "#file-complete-TK03",
+        files=[{"name": "to-khai-da-ky.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+    )
     phone.click("#send-complete")
     phone.wait_for_url(re.compile(r"\?tb=complete$"))
     assert phone.locator("strong", has_text="Chờ tiếp nhận").count() == 1
@@ -436,7 +491,9 @@ def test_the_receipt_desk_asks_for_completion_then_receives_and_refuses_another(
     officer.wait_for_url(re.compile(r"\?tb=receive$"))
     phone.goto(f"{base}/ho-so/{completed}")
     assert phone.locator("strong", has_text="Đã tiếp nhận").count() == 1
-    case = running.session.get(f"{base}/api/v1/dossiers/{completed}", headers=running.headers(CITIZEN)).json()["case"]
+    case = running.session.get(
+        f"{base}/api/v1/dossiers/{completed}", headers=running.headers(CITIZEN)
+    ).json()["case"]
     assert case["due_explanation"]["received_at"] and case["received_at"] > case["submitted_at"]
     form01 = phone.context.new_page()
     form01.goto(f"{base}/ho-so/{completed}/mau/01")
@@ -457,8 +514,15 @@ def test_the_receipt_desk_asks_for_completion_then_receives_and_refuses_another(
     form03.goto(f"{base}/ho-so/{refused}/mau/03")
     assert "Lý do từ chối tiếp nhận: Hồ sơ không thuộc thẩm quyền" in form03.content()
     form03.close()
-    wait_for(lambda: [m for m in running.mails("an.nguyen@example.vn") if refused in m["subject"]
-                      and "không được tiếp nhận" in m["subject"]], 30, message="refusal e-mail")
+    wait_for(
+        lambda: [
+            m
+            for m in running.mails("an.nguyen@example.vn")
+            if refused in m["subject"] and "không được tiếp nhận" in m["subject"]
+        ],
+        30,
+        message="refusal e-mail",
+    )
     assert not pages.problems, "\n".join(pages.problems)
 
 

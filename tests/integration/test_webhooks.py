@@ -1,6 +1,7 @@
 """Agency webhooks on the real platform, to a real HTTP receiver that checks Standard Webhooks signatures:
 failed deliveries come again later, a killed notify loses none, a rotated secret keeps both valid for a while,
 a replay from a past time re-delivers exactly the matching events, and personal data never leaves."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,9 @@ class Receiver:
                 with receiver.lock:
                     first = not any(r["id"] == headers.get("webhook-id") for r in receiver.requests)
                     status = 401 if not verified else 500 if (receiver.down or first) else 200
-                    receiver.requests.append({"id": headers.get("webhook-id"), "headers": headers, "body": body,
-                                              "status": status})
+                    receiver.requests.append(
+                        {"id": headers.get("webhook-id"), "headers": headers, "body": body, "status": status}
+                    )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -86,8 +88,9 @@ def _events_for(receiver, codes) -> dict[str, list[str]]:
 def test_signed_deliveries_retries_restart_rotation_and_replay(running, receiver):
     agency = running.headers("agency-1", "agency", unit="000.00.15.H41")
     api = f"{running.base_url}/api/v1/subscriptions"
-    created = running.session.post(api, headers=agency, json={"url": receiver.url, "event_types": TYPES,
-                                                                 "procedures": ["1.000656"]})
+    created = running.session.post(
+        api, headers=agency, json={"url": receiver.url, "event_types": TYPES, "procedures": ["1.000656"]}
+    )
     assert created.status_code == 201, created.text
     subscription, secret = created.json()["id"], created.json()["secret"]
     receiver.secrets = [secret]
@@ -96,8 +99,12 @@ def test_signed_deliveries_retries_restart_rotation_and_replay(running, receiver
     codes = [running.submit("1.000656", "037090000001").json()["code"] for _ in range(2)]
     for code in codes:
         running.receive(code)
-    wait_for(lambda: all(len(t) == 2 for t in _events_for(receiver, codes).values()), 60, interval=0.5,
-             message="submitted and received events delivered for both dossiers")
+    wait_for(
+        lambda: all(len(t) == 2 for t in _events_for(receiver, codes).values()),
+        60,
+        interval=0.5,
+        message="submitted and received events delivered for both dossiers",
+    )
     accepted = [r for r in receiver.accepted().values() if json.loads(r["body"])["subject"] in codes]
     assert all(receiver.attempts(r["id"]) >= 2 for r in accepted)  # the 500 came back later
     submitted = [json.loads(r["body"]) for r in accepted if json.loads(r["body"])["type"] == TYPES[0]]
@@ -119,16 +126,25 @@ def test_signed_deliveries_retries_restart_rotation_and_replay(running, receiver
     receiver.down = True
     third = running.submit("1.000656", "037090000001").json()["code"]
     running.receive(third)
-    wait_for(lambda: any(json.loads(r["body"])["subject"] == third for r in receiver.requests), 30,
-             message="a failing attempt for the third dossier")
+    wait_for(
+        lambda: any(json.loads(r["body"])["subject"] == third for r in receiver.requests),
+        30,
+        message="a failing attempt for the third dossier",
+    )
     running.platform.kill("notify")
     receiver.down = False
     running.platform.start("notify")
-    wait_for(lambda: len(_events_for(receiver, [third])[third]) == 2, 60, interval=0.5,
-             message="the third dossier's events delivered after the restart")
+    wait_for(
+        lambda: len(_events_for(receiver, [third])[third]) == 2,
+        60,
+        interval=0.5,
+        message="the third dossier's events delivered after the restart",
+    )
 
     # Rotation: both the old and the new secret verify during the grace period.
-    rotated = running.session.post(f"{api}/{subscription}/secret", headers=agency, json={"grace_seconds": 600})
+    rotated = running.session.post(
+        f"{api}/{subscription}/secret", headers=agency, json={"grace_seconds": 600}
+    )
     assert rotated.status_code == 200
     new_secret = rotated.json()["secret"]
     receiver.secrets = [new_secret]  # the receiver moved to the new secret at once
@@ -140,20 +156,28 @@ def test_signed_deliveries_retries_restart_rotation_and_replay(running, receiver
     fourth = running.submit("1.000656", "037090000001").json()["code"]
     running.receive(fourth)
     running.submit("1.001193", "037090000001")  # another procedure: not matched, not replayed
-    wait_for(lambda: len(_events_for(receiver, [fourth])[fourth]) == 2, 60, interval=0.5,
-             message="the fourth dossier's events delivered")
+    wait_for(
+        lambda: len(_events_for(receiver, [fourth])[fourth]) == 2,
+        60,
+        interval=0.5,
+        message="the fourth dossier's events delivered",
+    )
     before = set(receiver.accepted())
     replay = running.session.post(f"{api}/{subscription}/replays", headers=agency, json={"since": since})
     assert replay.status_code == 202 and replay.json()["events"] == 2, replay.text
-    wait_for(lambda: len(set(receiver.accepted()) - before) == 2, 60, interval=0.5, message="replayed deliveries")
+    wait_for(
+        lambda: len(set(receiver.accepted()) - before) == 2, 60, interval=0.5, message="replayed deliveries"
+    )
     replayed = [receiver.accepted()[i] for i in set(receiver.accepted()) - before]
     assert {json.loads(r["body"])["subject"] for r in replayed} == {fourth}
     assert all(r["id"].endswith(".replay1") for r in replayed)
     for r in replayed:  # signed with both secrets while the old one is in its grace period
         webhooks.verify(secret, r["headers"], r["body"])
         webhooks.verify(new_secret, r["headers"], r["body"])
-    print(f"\n[webhooks/{running.backend}] {len(receiver.requests)} requests received, "
-          f"{len(receiver.accepted())} accepted, replay re-delivered {len(replayed)}")
+    print(
+        f"\n[webhooks/{running.backend}] {len(receiver.requests)} requests received, "
+        f"{len(receiver.accepted())} accepted, replay re-delivered {len(replayed)}"
+    )
 
     # Another agency cannot see or replay this subscription.
     stranger = running.headers("agency-2", "agency", unit="000.00.18.H41")
@@ -162,7 +186,14 @@ def test_signed_deliveries_retries_restart_rotation_and_replay(running, receiver
 
 def test_internal_targets_are_refused_at_subscription(running):
     agency = running.headers("agency-1", "agency", unit="000.00.15.H41")
-    for url in ("http://10.0.0.5/hook", "http://169.254.169.254/latest/meta-data", "http://localhost/hook",
-                "http://[::1]/hook", "file:///etc/passwd"):
-        answer = running.session.post(f"{running.base_url}/api/v1/subscriptions", headers=agency, json={"url": url})
+    for url in (
+        "http://10.0.0.5/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost/hook",
+        "http://[::1]/hook",
+        "file:///etc/passwd",
+    ):
+        answer = running.session.post(
+            f"{running.base_url}/api/v1/subscriptions", headers=agency, json={"url": url}
+        )
         assert answer.status_code == 422 and answer.json()["code"] == "target_refused", (url, answer.text)

@@ -1,5 +1,6 @@
 """The AsyncAPI document for agencies on the broker is generated from the protos and stays in step with them, and
 what the platform really publishes validates against it."""
+
 from __future__ import annotations
 
 import subprocess
@@ -17,8 +18,9 @@ DOC = yaml.safe_load((REPO_ROOT / "docs" / "asyncapi.yaml").read_text(encoding="
 
 
 def test_the_committed_document_is_up_to_date_with_the_protos():
-    result = subprocess.run([sys.executable, "scripts/asyncapi.py", "--check"], cwd=REPO_ROOT, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "scripts/asyncapi.py", "--check"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -35,12 +37,27 @@ def test_every_public_event_type_and_nothing_else_is_a_channel_on_its_producers_
 
 
 def test_a_published_envelope_validates_against_its_message_schema():
-    envelope = build_event(DossierStatusChanged, {
-        "dossier_code": "000.00.07.H41-261122-0001", "procedure_code": "1.000656", "agency_code": "000.00.07.H41",
-        "from_status": "submitted", "to_status": "received", "action": "receive", "level": "province",
-        "actor": "system", "due_at": "2026-11-27T10:00:00Z", "clock_stopped": False,
-    }, source="workflow", subject="000.00.07.H41-261122-0001")
-    schema = {**DOC["components"]["messages"]["DossierStatusChanged"]["payload"], "components": DOC["components"]}
+    envelope = build_event(
+        DossierStatusChanged,
+        {
+            "dossier_code": "000.00.07.H41-261122-0001",
+            "procedure_code": "1.000656",
+            "agency_code": "000.00.07.H41",
+            "from_status": "submitted",
+            "to_status": "received",
+            "action": "receive",
+            "level": "province",
+            "actor": "system",
+            "due_at": "2026-11-27T10:00:00Z",
+            "clock_stopped": False,
+        },
+        source="workflow",
+        subject="000.00.07.H41-261122-0001",
+    )
+    schema = {
+        **DOC["components"]["messages"]["DossierStatusChanged"]["payload"],
+        "components": DOC["components"],
+    }
     jsonschema.validate(envelope, schema)
     envelope["data"]["unknown_field"] = 1
     try:

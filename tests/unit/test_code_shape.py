@@ -1,5 +1,6 @@
 """The code's shape holds (scripts/check_shape.py): functions of at most 50 lines outside tests and migrations,
 `service.py` files of at most 250, and the list of known offences only shrinks."""
+
 from __future__ import annotations
 
 import importlib.util

@@ -1,5 +1,6 @@
 """The lock: requirements/*.txt pin every transitive dependency with hashes, agree with pyproject.toml's direct
 pins, and are what every install uses (Makefile, Dockerfile). Regenerate with `make lock` (docs/dependencies.md)."""
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,9 @@ def read_lock(text: str) -> list[Locked]:
             requirement = Requirement(stripped.rstrip("\\").strip())
             pins = list(requirement.specifier)
             assert len(pins) == 1 and pins[0].operator == "==", f"not an exact pin: {stripped}"
-            entries.append(Locked(canonicalize_name(requirement.name), pins[0].version,
-                                  str(requirement.marker or "")))
+            entries.append(
+                Locked(canonicalize_name(requirement.name), pins[0].version, str(requirement.marker or ""))
+            )
         elif stripped.startswith("--hash="):
             assert HASH.fullmatch(stripped.rstrip("\\").strip()), f"bad hash line: {stripped}"
             entries[-1].hashes.append(stripped.rstrip("\\").strip())
@@ -74,11 +76,18 @@ def check_direct(entries: list[Locked], direct: list[str]) -> list[str]:
             continue
         for entry in locked[name]:
             if entry.version not in SpecifierSet(str(requirement.specifier), prereleases=True):
-                problems.append(f"{name}: pyproject.toml wants {requirement.specifier}, the lock has {entry.version}")
+                problems.append(
+                    f"{name}: pyproject.toml wants {requirement.specifier}, the lock has {entry.version}"
+                )
     marked = {e.name for e in entries if DIRECT in e.via}
-    problems += [f"{name}: locked as a direct dependency, no longer in pyproject.toml" for name in marked - set(wanted)]
-    problems += [f"{name}: in pyproject.toml, the lock does not list it as direct" for name in set(wanted) - marked
-                 if name in locked]
+    problems += [
+        f"{name}: locked as a direct dependency, no longer in pyproject.toml" for name in marked - set(wanted)
+    ]
+    problems += [
+        f"{name}: in pyproject.toml, the lock does not list it as direct"
+        for name in set(wanted) - marked
+        if name in locked
+    ]
     return problems
 
 
@@ -120,11 +129,12 @@ def test_the_check_catches_a_pin_changed_on_one_side_only():
     entries = read_lock(RUNTIME.read_text())
     direct = list(PROJECT["dependencies"])
     nameko = next(i for i, r in enumerate(direct) if r.startswith("nameko=="))
-    bumped = direct[:nameko] + ["nameko==2.14.2"] + direct[nameko + 1:]
+    bumped = direct[:nameko] + ["nameko==2.14.2"] + direct[nameko + 1 :]
     assert check_direct(entries, bumped) == ["nameko: pyproject.toml wants ==2.14.2, the lock has 2.14.1"]
     assert check_direct(entries, direct + ["leftpad==1.0"]) == ["leftpad: in pyproject.toml, not in the lock"]
-    assert check_direct(entries, direct[:nameko] + direct[nameko + 1:]) == [
-        "nameko: locked as a direct dependency, no longer in pyproject.toml"]
+    assert check_direct(entries, direct[:nameko] + direct[nameko + 1 :]) == [
+        "nameko: locked as a direct dependency, no longer in pyproject.toml"
+    ]
 
 
 def test_every_install_uses_the_lock_with_hashes():
@@ -138,5 +148,7 @@ def test_every_install_uses_the_lock_with_hashes():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11\.\d+-slim-\w+@sha256:[0-9a-f]{64}$", dockerfile, re.M)
     installs = [line for line in dockerfile.splitlines() if "pip install" in line]
-    assert installs and all("--require-hashes" in line and "-r requirements/runtime.txt" in line for line in installs)
+    assert installs and all(
+        "--require-hashes" in line and "-r requirements/runtime.txt" in line for line in installs
+    )
     assert "!requirements/runtime.txt" in (ROOT / ".dockerignore").read_text().splitlines()

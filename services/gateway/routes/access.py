@@ -1,6 +1,7 @@
 """Who may reach what, shared by every group of routes: the kind of account a route is for (officers,
 citizens, agencies) and the dossiers a principal may see. A mixin of GatewayService (it uses `self.auth`,
 `self.intake`, `self.workflow`)."""
+
 from __future__ import annotations
 
 from services.chassis.errors import Forbidden, NotFound
@@ -36,8 +37,9 @@ class AccessRules:
         except NotFound:
             case = None
         if principal.kind == "officer":
-            units = {dossier["receiving_agency_code"]} | ({case["agency_code"]} | {s["agency_code"] for s in case["steps"]}
-                                                         if case else set())
+            units = {dossier["receiving_agency_code"]} | (
+                {case["agency_code"]} | {s["agency_code"] for s in case["steps"]} if case else set()
+            )
             if principal.unit not in units:
                 raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
         elif principal.kind != "citizen":

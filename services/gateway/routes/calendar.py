@@ -1,5 +1,6 @@
 """The legal calendar (its corrections, published at run time with their legal source) and the service-quality
 statistics counted on it (Decision 766/QĐ-TTg)."""
+
 from __future__ import annotations
 
 from services.chassis.errors import InvalidInput
@@ -22,8 +23,11 @@ class CalendarRoutes:
         names = {q["name"] for q in schemas.STATISTICS_QUERY}
         unknown = sorted(set(request.args) - names)
         if unknown:
-            raise InvalidInput("unknown_parameter", f"Tham số không được hỗ trợ: {', '.join(unknown)}.",
-                               {"parameters": unknown, "allowed": sorted(names)})
+            raise InvalidInput(
+                "unknown_parameter",
+                f"Tham số không được hỗ trợ: {', '.join(unknown)}.",
+                {"parameters": unknown, "allowed": sorted(names)},
+            )
         return json_response(call(self.workflow.statistics, {k: v for k, v in request.args.items() if v}))
 
     @endpoint("GET", "/api/v1/calendar/corrections", public=True, tag="calendar")
@@ -31,13 +35,19 @@ class CalendarRoutes:
         """Corrections of the working calendar published at run time (each with the notice that decides it)."""
         return json_response({"items": call(self.workflow.calendar_corrections)})
 
-    @endpoint("POST", "/api/v1/calendar/corrections", tag="calendar", body=schemas.CalendarCorrectionRequest,
-              status=201)
+    @endpoint(
+        "POST",
+        "/api/v1/calendar/corrections",
+        tag="calendar",
+        body=schemas.CalendarCorrectionRequest,
+        status=201,
+    )
     def publish_calendar_correction(self, request):
         """Publish a calendar correction (province administrators, `admin` role): a day off or a working day with
         its legal source. Audited; deadlines computed afterwards use it; open dossiers whose legal time it
         lengthens get a later due date (recorded in their due explanation and history), never an earlier one."""
         principal = self._officer(request)
         body = schemas.validate_body(schemas.CalendarCorrectionRequest, read_json(request))
-        return json_response(call(self.workflow.publish_calendar_correction, body, viewer(principal), timeout=30),
-                             201)
+        return json_response(
+            call(self.workflow.publish_calendar_correction, body, viewer(principal), timeout=30), 201
+        )

@@ -1,4 +1,5 @@
 """The procedure catalogue (public) and, for a signed-in citizen, what they already hold for one procedure."""
+
 from __future__ import annotations
 
 from services.chassis.errors import InvalidInput
@@ -10,8 +11,14 @@ from services.gateway.routing import endpoint
 
 
 class CatalogueRoutes:
-    @endpoint("GET", "/api/v1/procedures", public=True, tag="catalogue", query=schemas.PROCEDURES_QUERY,
-              response=schemas.ProcedureList)
+    @endpoint(
+        "GET",
+        "/api/v1/procedures",
+        public=True,
+        tag="catalogue",
+        query=schemas.PROCEDURES_QUERY,
+        response=schemas.ProcedureList,
+    )
     def list_procedures(self, request):
         """Procedures in force: code, name, documents, fee, processing time; searched and filtered.
 
@@ -21,12 +28,21 @@ class CatalogueRoutes:
         names = {q["name"] for q in schemas.PROCEDURES_QUERY}
         unknown = sorted(set(request.args) - names)
         if unknown:
-            raise InvalidInput("unknown_parameter", f"Tham số không được hỗ trợ: {', '.join(unknown)}.",
-                               {"parameters": unknown, "allowed": sorted(names)})
+            raise InvalidInput(
+                "unknown_parameter",
+                f"Tham số không được hỗ trợ: {', '.join(unknown)}.",
+                {"parameters": unknown, "allowed": sorted(names)},
+            )
         args = request.args
-        found = call(self.workflow.search_procedures, {"q": args.get("q", ""), "level": args.get("level") or None,
-                                                       "field": args.get("field") or None,
-                                                       "online": args.get("online") or None})
+        found = call(
+            self.workflow.search_procedures,
+            {
+                "q": args.get("q", ""),
+                "level": args.get("level") or None,
+                "field": args.get("field") or None,
+                "online": args.get("online") or None,
+            },
+        )
         return json_response({"items": found["items"], "total": found["total"]})
 
     @endpoint("GET", "/api/v1/procedures/<string:code>/prefill")

@@ -2,6 +2,7 @@
 document reused or uploaded, review, submit), "my dossiers", and the public status lookup. One dossier's pages
 are in routes/dossier_pages.py. Server-rendered HTML with no script, so it works on any phone and with a
 keyboard or a screen reader."""
+
 from __future__ import annotations
 
 from services.chassis.errors import InvalidInput, NotFound, Unavailable
@@ -29,19 +30,34 @@ class CitizenPages:
         and online mode. Workflow's precomputed index does the matching; an unknown filter value is refused."""
         args = wr.request.args
         level, field, mode = args.get("cap", ""), args.get("linh-vuc", ""), args.get("muc-do", "")
-        found = call(self.workflow.search_procedures, {"q": args.get("q", ""), "level": level or None,
-                                                       "field": field or None, "online": mode or None})
+        found = call(
+            self.workflow.search_procedures,
+            {"q": args.get("q", ""), "level": level or None, "field": field or None, "online": mode or None},
+        )
         fields = [f["vi"] for f in found["fields"] if f.get("vi")]
-        return wr.render("home.html", title=wr.t("Thủ tục hành chính", "Administrative procedures"),
-                         procedures=found["items"], total=found["total"], q=args.get("q", ""), level=level,
-                         field=field, mode=mode, fields=fields, levels=LEVELS, modes=MODES,
-                         model_levels=found["levels"], model_modes=found["online_modes"])
+        return wr.render(
+            "home.html",
+            title=wr.t("Thủ tục hành chính", "Administrative procedures"),
+            procedures=found["items"],
+            total=found["total"],
+            q=args.get("q", ""),
+            level=level,
+            field=field,
+            mode=mode,
+            fields=fields,
+            levels=LEVELS,
+            modes=MODES,
+            model_levels=found["levels"],
+            model_modes=found["online_modes"],
+        )
 
     @page("GET", "/thu-tuc/<string:code>", public=True)
     def procedure_page(self, wr, code):
         """One procedure: documents, fee, processing time, where it is decided, how it can be filed online."""
         procedure = find_procedure(self, code)
-        return wr.render("procedure.html", title=wr.name(procedure["name"]), p=procedure, levels=LEVELS, modes=MODES)
+        return wr.render(
+            "procedure.html", title=wr.name(procedure["name"]), p=procedure, levels=LEVELS, modes=MODES
+        )
 
     # -- the submission wizard ------------------------------------------------------------------------------
     @page("GET", "/thu-tuc/<string:code>/nop", kinds=("citizen",))
@@ -50,7 +66,9 @@ class CitizenPages:
         prepared = call(self.intake.prepare, code, viewer(wr.principal))
         draft = {}
         if wr.request.args.get("nhap"):
-            draft = call(self.intake.get_draft, wr.request.args["nhap"], viewer(wr.principal)).get("body") or {}
+            draft = (
+                call(self.intake.get_draft, wr.request.args["nhap"], viewer(wr.principal)).get("body") or {}
+            )
         return _wizard_form(wr, prepared, draft, wr.request.args.get("nhap", ""), {})
 
     @page("POST", "/thu-tuc/<string:code>/nop", kinds=("citizen",))
@@ -58,7 +76,9 @@ class CitizenPages:
         """Step 1 sent: store the uploads, keep the choices as a draft, go to the review."""
         request = wr.request
         if request.content_length and request.content_length > MAX_WIZARD_BYTES:
-            raise InvalidInput("too_large", wr.t("Tổng dung lượng tệp vượt quá 40 MB.", "Files exceed 40 MB in total."))
+            raise InvalidInput(
+                "too_large", wr.t("Tổng dung lượng tệp vượt quá 40 MB.", "Files exceed 40 MB in total.")
+            )
         who = viewer(wr.principal)
         prepared = call(self.intake.prepare, code, who)
         form = request.form
@@ -79,20 +99,31 @@ class CitizenPages:
                 choices.append({"code": rcode, "reuse": doc["id"], "label": doc.get("title") or doc["id"]})
             elif choice == "upload" and upload is not None and upload.filename:
                 try:
-                    record = receive_upload(self.intake, upload.stream, upload.mimetype or "", None,
-                                            upload.filename, who)
-                except UploadRefused as exc:  # content refused (type, size, disguised file): say so on the document
+                    record = receive_upload(
+                        self.intake, upload.stream, upload.mimetype or "", None, upload.filename, who
+                    )
+                except (
+                    UploadRefused
+                ) as exc:  # content refused (type, size, disguised file): say so on the document
                     errors[rcode] = exc.message
                     continue
                 choices.append({"code": rcode, "upload": record["id"], "label": record["file_name"]})
             elif choice == "upload" and rcode in kept and kept[rcode].get("upload"):
                 choices.append(kept[rcode])  # the file chosen before, when coming back from the review
             else:
-                errors[rcode] = wr.t("Chọn giấy tờ đã có hoặc tải tệp lên (PDF, JPEG, PNG).",
-                                     "Choose a document you hold or upload a file (PDF, JPEG, PNG).")
-        body = {"procedure_code": code,
-                "contact": {"email": form.get("email", "").strip()[:200], "phone": form.get("phone", "").strip()[:20]},
-                "form": {"noi_dung": form.get("noi_dung", "").strip()[:4000]}, "documents": choices}
+                errors[rcode] = wr.t(
+                    "Chọn giấy tờ đã có hoặc tải tệp lên (PDF, JPEG, PNG).",
+                    "Choose a document you hold or upload a file (PDF, JPEG, PNG).",
+                )
+        body = {
+            "procedure_code": code,
+            "contact": {
+                "email": form.get("email", "").strip()[:200],
+                "phone": form.get("phone", "").strip()[:20],
+            },
+            "form": {"noi_dung": form.get("noi_dung", "").strip()[:4000]},
+            "documents": choices,
+        }
         # Kept as a draft even when something is missing: files that did arrive are not asked for again.
         saved = call(self.intake.save_draft, draft_id or None, body, who)
         if errors:
@@ -106,8 +137,14 @@ class CitizenPages:
         draft = call(self.intake.get_draft, draft_id, who)
         body = draft.get("body") or {}
         prepared = call(self.intake.prepare, body.get("procedure_code", ""), who)
-        return wr.render("review.html", title=wr.t("Kiểm tra trước khi nộp", "Review before filing"),
-                         draft_id=draft_id, body=body, prepared=prepared, step=2)
+        return wr.render(
+            "review.html",
+            title=wr.t("Kiểm tra trước khi nộp", "Review before filing"),
+            draft_id=draft_id,
+            body=body,
+            prepared=prepared,
+            step=2,
+        )
 
     @page("POST", "/ho-so-nhap/<string:draft_id>/nop", kinds=("citizen",))
     def submit_draft(self, wr, draft_id):
@@ -115,9 +152,14 @@ class CitizenPages:
         who = viewer(wr.principal)
         wait = self.web.submit_limit.check("sub:" + wr.principal.subject)
         if wait:
-            raise ratelimit.TooManyRequests("too_many_submissions", wr.t(
-                "Bạn nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử lại sau.",
-                "Too many submissions in a short time; please try again later."), wait)
+            raise ratelimit.TooManyRequests(
+                "too_many_submissions",
+                wr.t(
+                    "Bạn nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử lại sau.",
+                    "Too many submissions in a short time; please try again later.",
+                ),
+                wait,
+            )
         # One key per draft: every press of "Nộp hồ sơ" for this draft (a second click, a reload, a retry after
         # a 503 or a dropped connection) is the same filing, filed once (docs/idempotency.md).
         key = web_submission_key(draft_id)
@@ -131,10 +173,17 @@ class CitizenPages:
             except NotFound:
                 return wr.redirect("/ho-so?da-nop=1")
             return wr.redirect(f"/ho-so/{filed['code']}?moi=1")
-        request = {"procedure_code": body.get("procedure_code", ""), "applicant": {"id_number": wr.principal.subject},
-                   "channel": "online", "form": body.get("form") or {}, "draft_id": draft_id,
-                   "documents": [{k: v for k, v in d.items() if k in ("code", "reuse", "upload")}
-                                 for d in body.get("documents", [])]}
+        request = {
+            "procedure_code": body.get("procedure_code", ""),
+            "applicant": {"id_number": wr.principal.subject},
+            "channel": "online",
+            "form": body.get("form") or {},
+            "draft_id": draft_id,
+            "documents": [
+                {k: v for k, v in d.items() if k in ("code", "reuse", "upload")}
+                for d in body.get("documents", [])
+            ],
+        }
         contact = {k: v for k, v in (body.get("contact") or {}).items() if v}
         if contact:
             request["contact"] = {**contact, "language": wr.lang}
@@ -143,17 +192,26 @@ class CitizenPages:
         except Unavailable as exc:
             # No answer does not mean not filed: offer to press again, which sends the same key (never a
             # second dossier) and shows the dossier if the first press filed it.
-            return error_page(wr, 503, exc.message + " " + wr.t(
-                "Hồ sơ có thể đã được nộp. Bấm \"Nộp lại\": hồ sơ không bị nộp hai lần.",
-                "The dossier may have been filed. Press \"File again\": it is never filed twice."),
-                retry_action=f"/ho-so-nhap/{draft_id}/nop")
+            return error_page(
+                wr,
+                503,
+                exc.message
+                + " "
+                + wr.t(
+                    'Hồ sơ có thể đã được nộp. Bấm "Nộp lại": hồ sơ không bị nộp hai lần.',
+                    'The dossier may have been filed. Press "File again": it is never filed twice.',
+                ),
+                retry_action=f"/ho-so-nhap/{draft_id}/nop",
+            )
         return wr.redirect(f"/ho-so/{result['code']}?moi=1")
 
     # -- my dossiers ----------------------------------------------------------------------------------------
     @page("GET", "/ho-so", kinds=("citizen",))
     def my_dossiers(self, wr):
         """The citizen's dossiers, newest first, with where each one is."""
-        listing = call(self.intake.list_dossiers, viewer(wr.principal), 20, wr.request.args.get("truoc") or None)
+        listing = call(
+            self.intake.list_dossiers, viewer(wr.principal), 20, wr.request.args.get("truoc") or None
+        )
         procedures = {p["code"]: p for p in call(self.workflow.list_procedures)}
         rows = []
         for item in listing["items"]:
@@ -162,10 +220,22 @@ class CitizenPages:
             except NotFound:
                 status = None  # filed, not yet received by workflow
             rows.append({**item, "procedure": procedures.get(item["procedure_code"]), "state": status})
-        drafts = [{**d, "procedure": procedures.get(d["procedure_code"])}
-                  for d in call(self.intake.list_drafts, viewer(wr.principal))] if not wr.request.args.get("truoc") else []
-        return wr.render("my_dossiers.html", title=wr.t("Hồ sơ của tôi", "My dossiers"), rows=rows,
-                         next=listing["next"], filed=wr.request.args.get("da-nop"), drafts=drafts)
+        drafts = (
+            [
+                {**d, "procedure": procedures.get(d["procedure_code"])}
+                for d in call(self.intake.list_drafts, viewer(wr.principal))
+            ]
+            if not wr.request.args.get("truoc")
+            else []
+        )
+        return wr.render(
+            "my_dossiers.html",
+            title=wr.t("Hồ sơ của tôi", "My dossiers"),
+            rows=rows,
+            next=listing["next"],
+            filed=wr.request.args.get("da-nop"),
+            drafts=drafts,
+        )
 
     # -- status by code, without signing in -------------------------------------------------------------------
     @page("GET", "/tra-cuu", public=True)
@@ -186,5 +256,14 @@ def find_procedure(service, code: str, missing_ok: bool = False) -> dict | None:
 
 def _wizard_form(wr, prepared: dict, body: dict, draft_id: str, errors: dict, status: int = 200):
     chosen = {d["code"]: d for d in body.get("documents", [])}
-    return wr.render("wizard.html", http_status=status, title=wr.t("Nộp hồ sơ trực tuyến", "File online"),
-                     prepared=prepared, body=body, chosen=chosen, draft_id=draft_id, errors=errors, step=1)
+    return wr.render(
+        "wizard.html",
+        http_status=status,
+        title=wr.t("Nộp hồ sơ trực tuyến", "File online"),
+        prepared=prepared,
+        body=body,
+        chosen=chosen,
+        draft_id=draft_id,
+        errors=errors,
+        step=1,
+    )

@@ -3,6 +3,7 @@ a demo citizen or an officer of any agency with roles, no password, through the 
 with PKCE as VNeID and the province's SSO (`/dev-idp/authorize`, `/dev-idp/token`, `/dev-idp/jwks.json`); and
 `POST /dev/token` for scripts. The officer roles offered are the process definitions' (workflow's
 vocabulary)."""
+
 from __future__ import annotations
 
 import secrets
@@ -35,8 +36,12 @@ class DevIdentityRoutes:
         _officer_roles_only(self.vocabulary.words(self.workflow), body.get("roles") or [])
         kind = body.get("kind", "citizen")
         token = self.auth.dev_idp.issue(
-            body["sub"], kind=kind, name=str(body.get("name") or ""), unit=body.get("unit"),
-            roles=tuple(body.get("roles") or ()), ttl_seconds=int(body.get("ttl_seconds") or 3600),
+            body["sub"],
+            kind=kind,
+            name=str(body.get("name") or ""),
+            unit=body.get("unit"),
+            roles=tuple(body.get("roles") or ()),
+            ttl_seconds=int(body.get("ttl_seconds") or 3600),
         )
         return json_response({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
 
@@ -59,28 +64,44 @@ class DevIdentityRoutes:
         except Exception:  # noqa: BLE001 - officers can still sign in; a citizen types nothing here
             people = []
         words = self.vocabulary.words(self.workflow)
-        oauth = {k: wr.request.args.get(k, "") for k in ("client_id", "redirect_uri", "state", "code_challenge",
-                                                          "code_challenge_method")}
-        return wr.render("dev_signin.html", title=wr.t("Đăng nhập (môi trường phát triển)", "Sign in (development)"),
-                         people=people, agencies=agencies, oauth=oauth,
-                         roles=[(code, words.role(code)) for code in words.officer_roles()])
+        oauth = {
+            k: wr.request.args.get(k, "")
+            for k in ("client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method")
+        }
+        return wr.render(
+            "dev_signin.html",
+            title=wr.t("Đăng nhập (môi trường phát triển)", "Sign in (development)"),
+            people=people,
+            agencies=agencies,
+            oauth=oauth,
+            roles=[(code, words.role(code)) for code in words.officer_roles()],
+        )
 
     @page("POST", "/dev-idp/authorize", public=True)
     def dev_authorize(self, wr):
         """Local mode: issue a one-time code for the chosen identity and go back to the client."""
         self._dev_only()
         form = wr.request.form
-        if form.get("redirect_uri") != self.web.login["redirect_uri"] or form.get("code_challenge_method") != "S256":
+        if (
+            form.get("redirect_uri") != self.web.login["redirect_uri"]
+            or form.get("code_challenge_method") != "S256"
+        ):
             raise InvalidInput("invalid_request", "redirect_uri hoặc code_challenge_method không hợp lệ.")
         claims = _chosen_identity(wr, form, self.vocabulary.words(self.workflow).officer_roles())
         now = time.time()
         for stale in [c for c, v in self.web.dev_codes.items() if v["exp"] < now]:
             self.web.dev_codes.pop(stale, None)
         code = secrets.token_urlsafe(24)
-        self.web.dev_codes[code] = {"claims": claims, "challenge": form.get("code_challenge", ""),
-                                    "redirect_uri": form["redirect_uri"], "client_id": form.get("client_id", ""),
-                                    "exp": now + CODE_TTL_SECONDS}
-        return wr.redirect(f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', '')})}")
+        self.web.dev_codes[code] = {
+            "claims": claims,
+            "challenge": form.get("code_challenge", ""),
+            "redirect_uri": form["redirect_uri"],
+            "client_id": form.get("client_id", ""),
+            "exp": now + CODE_TTL_SECONDS,
+        }
+        return wr.redirect(
+            f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', '')})}"
+        )
 
     @page("POST", "/dev-idp/token", public=True)
     def dev_token_exchange(self, wr):
@@ -88,15 +109,27 @@ class DevIdentityRoutes:
         self._dev_only()
         form = wr.request.form
         grant = self.web.dev_codes.pop(form.get("code", ""), None)
-        if (grant is None or grant["exp"] < time.time() or form.get("grant_type") != "authorization_code"
-                or form.get("redirect_uri") != grant["redirect_uri"] or form.get("client_id") != grant["client_id"]
-                or pkce_challenge(form.get("code_verifier", "")) != grant["challenge"]):
+        if (
+            grant is None
+            or grant["exp"] < time.time()
+            or form.get("grant_type") != "authorization_code"
+            or form.get("redirect_uri") != grant["redirect_uri"]
+            or form.get("client_id") != grant["client_id"]
+            or pkce_challenge(form.get("code_verifier", "")) != grant["challenge"]
+        ):
             return json_response({"error": "invalid_grant"}, 400)
         claims = grant["claims"]
-        token = self.auth.dev_idp.issue(claims["sub"], kind=claims["kind"], name=claims["name"],
-                                        unit=claims["unit"], roles=claims["roles"], ttl_seconds=8 * 3600)
-        return json_response({"id_token": token, "access_token": token, "token_type": "Bearer",
-                              "expires_in": 8 * 3600})
+        token = self.auth.dev_idp.issue(
+            claims["sub"],
+            kind=claims["kind"],
+            name=claims["name"],
+            unit=claims["unit"],
+            roles=claims["roles"],
+            ttl_seconds=8 * 3600,
+        )
+        return json_response(
+            {"id_token": token, "access_token": token, "token_type": "Bearer", "expires_in": 8 * 3600}
+        )
 
 
 def _chosen_identity(wr, form, officer_roles: list[str]) -> dict:
@@ -106,20 +139,34 @@ def _chosen_identity(wr, form, officer_roles: list[str]) -> dict:
     if kind == "citizen":
         subject = form.get("sub", "").strip()
         if not is_id_number(subject):
-            raise InvalidInput("invalid_id_number", wr.t("Số định danh phải gồm 12 chữ số.",
-                                                         "The ID number must have 12 digits."))
-        return {"sub": subject, "kind": "citizen", "name": form.get("name", "").strip()[:100], "unit": None,
-                "roles": ()}
+            raise InvalidInput(
+                "invalid_id_number",
+                wr.t("Số định danh phải gồm 12 chữ số.", "The ID number must have 12 digits."),
+            )
+        return {
+            "sub": subject,
+            "kind": "citizen",
+            "name": form.get("name", "").strip()[:100],
+            "unit": None,
+            "roles": (),
+        }
     if kind != "officer":
         raise InvalidInput("invalid_request", "kind")
     roles = tuple(r for r in form.getlist("roles") if r in officer_roles)
     unit = form.get("unit", "").strip()
     if not unit or not roles:
-        raise InvalidInput("invalid_request", wr.t("Chọn cơ quan và ít nhất một vai trò.",
-                                                   "Choose an agency and at least one role."))
+        raise InvalidInput(
+            "invalid_request",
+            wr.t("Chọn cơ quan và ít nhất một vai trò.", "Choose an agency and at least one role."),
+        )
     subject = form.get("sub", "").strip()[:60] or f"{'-'.join(roles)}@{unit}"
-    return {"sub": subject, "kind": "officer", "name": form.get("name", "").strip()[:100], "unit": unit,
-            "roles": roles}
+    return {
+        "sub": subject,
+        "kind": "officer",
+        "name": form.get("name", "").strip()[:100],
+        "unit": unit,
+        "roles": roles,
+    }
 
 
 def _officer_roles_only(words: Words, roles: list[str]) -> None:
@@ -131,5 +178,6 @@ def _officer_roles_only(words: Words, roles: list[str]) -> None:
     known = words.officer_roles()
     wrong = {i: [f"Must be one of: {', '.join(known)}."] for i, role in enumerate(roles) if role not in known}
     if wrong:
-        raise schemas.ValidationProblem("invalid_request", "Dữ liệu gửi lên không hợp lệ.",
-                                        {"fields": {"roles": wrong}})
+        raise schemas.ValidationProblem(
+            "invalid_request", "Dữ liệu gửi lên không hợp lệ.", {"fields": {"roles": wrong}}
+        )

@@ -2,6 +2,7 @@
 due date explained, what to do next or the actions the officer's roles allow), taking an action, paying the
 fee, refunds (leaders), rating, and the files (uploads, signed result, forms, e-receipt). Server-rendered HTML
 with no script."""
+
 from __future__ import annotations
 
 import mimetypes
@@ -37,17 +38,39 @@ class DossierPages:
         payment = _optional(lambda: call(self.payment.get_payment, code, timeout=5))
         result = _optional(lambda: call(self.workflow.result_document, code, timeout=5))
         notifications = _optional(lambda: call(self.notify.list_notifications, code, timeout=3)) or []
-        supplement = next((h for h in reversed(case["history"]) if h["action"] == "request_supplement"),
-                          None) if case else None
-        completion = next((h for h in reversed(case["history"]) if h["action"] == "request_completion"),
-                          None) if case else None
-        return wr.render("dossier.html", title=f"{wr.t('Hồ sơ', 'Dossier')} {code}", d=dossier, case=case,
-                         procedure=procedure, payment=payment, result=result, notifications=notifications,
-                         supplement=supplement, completion=completion,
-                         words=self.vocabulary.words(self.workflow), process=(procedure or {}).get("process"),
-                         channels=CHANNELS, outcomes=OUTCOMES, note_statuses=NOTIFICATION_STATUSES,
-                         note_channels=CHANNEL_NAMES, forms=sorted(FORM_NUMBERS), form_actions=FORM_ACTIONS,
-                         form_of=FORM_OF, new=wr.request.args.get("moi"), flash=wr.request.args.get("tb"))
+        supplement = (
+            next((h for h in reversed(case["history"]) if h["action"] == "request_supplement"), None)
+            if case
+            else None
+        )
+        completion = (
+            next((h for h in reversed(case["history"]) if h["action"] == "request_completion"), None)
+            if case
+            else None
+        )
+        return wr.render(
+            "dossier.html",
+            title=f"{wr.t('Hồ sơ', 'Dossier')} {code}",
+            d=dossier,
+            case=case,
+            procedure=procedure,
+            payment=payment,
+            result=result,
+            notifications=notifications,
+            supplement=supplement,
+            completion=completion,
+            words=self.vocabulary.words(self.workflow),
+            process=(procedure or {}).get("process"),
+            channels=CHANNELS,
+            outcomes=OUTCOMES,
+            note_statuses=NOTIFICATION_STATUSES,
+            note_channels=CHANNEL_NAMES,
+            forms=sorted(FORM_NUMBERS),
+            form_actions=FORM_ACTIONS,
+            form_of=FORM_OF,
+            new=wr.request.args.get("moi"),
+            flash=wr.request.args.get("tb"),
+        )
 
     @page("POST", "/ho-so/<string:code>/thao-tac", kinds=("citizen", "officer"))
     def dossier_action(self, wr, code):
@@ -66,22 +89,30 @@ class DossierPages:
             try:
                 params["extra_days"] = int(form["extra_days"])
             except ValueError:
-                raise InvalidInput("invalid_request", wr.t("Số ngày gia hạn phải là số.",
-                                                           "Extra days must be a number.")) from None
+                raise InvalidInput(
+                    "invalid_request", wr.t("Số ngày gia hạn phải là số.", "Extra days must be a number.")
+                ) from None
         if params:
             body["params"] = params
         upload = wr.request.files.get("file")
         if upload is not None and upload.filename:
-            record = receive_upload(self.intake, upload.stream, upload.mimetype or "", None, upload.filename,
-                                    viewer(wr.principal))
+            record = receive_upload(
+                self.intake, upload.stream, upload.mimetype or "", None, upload.filename, viewer(wr.principal)
+            )
             body["attachments"] = [{"name": record["file_name"], "sha256": record["sha256"]}]
         # The applicant's completion or supplement answer: one optional file per dossier document, each its next
         # version (services/gateway/actions.py).
         documents = []
         for key, upload in wr.request.files.items(multi=True):
             if key.startswith("file-") and upload is not None and upload.filename:
-                record = receive_upload(self.intake, upload.stream, upload.mimetype or "", None, upload.filename,
-                                        viewer(wr.principal))
+                record = receive_upload(
+                    self.intake,
+                    upload.stream,
+                    upload.mimetype or "",
+                    None,
+                    upload.filename,
+                    viewer(wr.principal),
+                )
                 documents.append({"code": key[5:][:20], "upload": record["id"]})
         if documents:
             body["documents"] = documents
@@ -105,11 +136,23 @@ class DossierPages:
         form = wr.request.form
         text = form.get("amount_vnd", "").replace(".", "").replace(" ", "").strip()
         if not text.isdigit():
-            raise InvalidInput("invalid_amount", wr.t("Số tiền hoàn phải là số nguyên dương (đồng).",
-                                                      "The amount must be a whole number of đồng."))
+            raise InvalidInput(
+                "invalid_amount",
+                wr.t(
+                    "Số tiền hoàn phải là số nguyên dương (đồng).",
+                    "The amount must be a whole number of đồng.",
+                ),
+            )
         try:
-            call(self.payment.refund, code, int(text), form.get("reason", "").strip()[:500], viewer(wr.principal),
-                 form.get("txn", "")[:100] or None, timeout=20)
+            call(
+                self.payment.refund,
+                code,
+                int(text),
+                form.get("reason", "").strip()[:500],
+                viewer(wr.principal),
+                form.get("txn", "")[:100] or None,
+                timeout=20,
+            )
         except (Unavailable, Conflict) as exc:
             if exc.code != "refund_outcome_unknown":
                 raise
@@ -121,8 +164,14 @@ class DossierPages:
         """A leader settles a refund whose outcome the gateway never told, from its statement."""
         self._visible_dossier(wr.principal, code)
         form = wr.request.form
-        call(self.payment.settle_refund, code, refund_id, form.get("outcome", ""), form.get("note", "").strip()[:1000],
-             viewer(wr.principal))
+        call(
+            self.payment.settle_refund,
+            code,
+            refund_id,
+            form.get("outcome", ""),
+            form.get("note", "").strip()[:1000],
+            viewer(wr.principal),
+        )
         return wr.redirect(f"/ho-so/{code}?tb=refund_settled")
 
     @page("POST", "/ho-so/<string:code>/danh-gia", kinds=("citizen",))
@@ -131,8 +180,9 @@ class DossierPages:
         try:
             score = int(wr.request.form.get("score", ""))
         except ValueError:
-            raise InvalidInput("invalid_score", wr.t("Chọn mức đánh giá từ 1 đến 5.",
-                                                     "Choose a rating from 1 to 5.")) from None
+            raise InvalidInput(
+                "invalid_score", wr.t("Chọn mức đánh giá từ 1 đến 5.", "Choose a rating from 1 to 5.")
+            ) from None
         call(self.intake.get_dossier, code, viewer(wr.principal))
         body = {"score": score}
         if wr.request.form.get("comment", "").strip():
@@ -144,8 +194,11 @@ class DossierPages:
     def result_download(self, wr, code):
         """The signed result (PDF) of a dossier, for its applicant and the officers handling it."""
         self._visible_dossier(wr.principal, code)
-        return attachment(signed_result_path(call(self.workflow.result_document, code)), "application/pdf",
-                          f"ket-qua-{code}.pdf")
+        return attachment(
+            signed_result_path(call(self.workflow.result_document, code)),
+            "application/pdf",
+            f"ket-qua-{code}.pdf",
+        )
 
     @page("GET", "/ho-so/<string:code>/tai-lieu/<string:upload_id>", kinds=("citizen", "officer"))
     def uploaded_document(self, wr, code, upload_id):
@@ -182,4 +235,5 @@ def _optional(fetch):
 
 def _ext(media_type: str) -> str:
     return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(
-        media_type or "", mimetypes.guess_extension(media_type or "") or "")
+        media_type or "", mimetypes.guess_extension(media_type or "") or ""
+    )

@@ -1,6 +1,7 @@
 """Dossiers over the API: file one, read one (with its case, history and notifications), list mine, act on
 one, rate it, download its forms and signed result; and a dossier's status by its code without signing in
 (JSON, and the page the links in notifications open)."""
+
 from __future__ import annotations
 
 import uuid
@@ -24,8 +25,14 @@ from services.gateway.web.render import printable
 
 
 class DossierRoutes:
-    @endpoint("POST", "/api/v1/dossiers", body=schemas.SubmitDossierRequest, response=schemas.SubmitDossierResponse,
-              status=201, idempotent=True)
+    @endpoint(
+        "POST",
+        "/api/v1/dossiers",
+        body=schemas.SubmitDossierRequest,
+        response=schemas.SubmitDossierResponse,
+        status=201,
+        idempotent=True,
+    )
     def submit_dossier(self, request):
         """File a dossier. Citizen: for themself; officer (one-stop desk): for an applicant.
 
@@ -34,8 +41,11 @@ class DossierRoutes:
         principal = self.auth.principal(request)
         wait = self.web.submit_limit.check("sub:" + principal.subject)
         if wait:
-            raise TooManyRequests("too_many_submissions", "Nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử "
-                                  "lại sau.", wait)
+            raise TooManyRequests(
+                "too_many_submissions",
+                "Nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử lại sau.",
+                wait,
+            )
         body = schemas.validate_body(schemas.SubmitDossierRequest, read_json(request))
         if principal.kind == "officer" and "channel" not in body:
             body["channel"] = "counter"
@@ -57,8 +67,15 @@ class DossierRoutes:
         dossier, case = self._visible_dossier(principal, code)
         dossier["status"] = case["status"] if case else "submitted"
         dossier["case"] = case
-        dossier["history"] = [{"seq": 0, "action": "submit", "to_status": "submitted",
-                               "at": dossier["submitted_at"], "actor": "applicant"}] + (case["history"] if case else [])
+        dossier["history"] = [
+            {
+                "seq": 0,
+                "action": "submit",
+                "to_status": "submitted",
+                "at": dossier["submitted_at"],
+                "actor": "applicant",
+            }
+        ] + (case["history"] if case else [])
         try:
             dossier["notifications"] = call(self.notify.list_notifications, code, timeout=3)
         except Unavailable:
@@ -73,8 +90,9 @@ class DossierRoutes:
             limit = int(request.args.get("limit", "20"))
         except ValueError:
             raise BadRequest("invalid_query", "limit phải là số nguyên.") from None
-        return json_response(call(self.intake.list_dossiers, viewer(principal), limit,
-                                  request.args.get("before") or None))
+        return json_response(
+            call(self.intake.list_dossiers, viewer(principal), limit, request.args.get("before") or None)
+        )
 
     @endpoint("GET", "/api/v1/dossiers/<string:code>/result", produces="application/pdf")
     def result_file(self, request, code):
@@ -86,11 +104,17 @@ class DossierRoutes:
         response.headers["X-Verification-Code"] = result["verification_code"]
         return response
 
-    @endpoint("POST", "/api/v1/dossiers/<string:code>/actions", body=schemas.ActionRequest,
-              idempotent={"description": "Fills `client_txn_id` (first 80 characters): the same id with the same "
-                                         "action acts once (`replayed: true`); with another action: 409 "
-                                         "`client_txn_reused`.",
-                          "schema": {"type": "string", "minLength": 8}})
+    @endpoint(
+        "POST",
+        "/api/v1/dossiers/<string:code>/actions",
+        body=schemas.ActionRequest,
+        idempotent={
+            "description": "Fills `client_txn_id` (first 80 characters): the same id with the same "
+            "action acts once (`replayed: true`); with another action: 409 "
+            "`client_txn_reused`.",
+            "schema": {"type": "string", "minLength": 8},
+        },
+    )
     def act(self, request, code):
         """Take an action on a dossier (officers by role and unit: receive, request_completion, refuse_receipt...;
         citizens: complete, resubmit, withdraw). With `complete` or `resubmit`, `documents` names uploaded files
@@ -132,7 +156,9 @@ class DossierRoutes:
     def _lookup_allowed(self, request) -> None:
         wait = self.web.lookup_limit.check("ip:" + client_address(request))
         if wait:
-            raise TooManyRequests("too_many_lookups", "Tra cứu quá nhiều lần, vui lòng thử lại sau ít phút.", wait)
+            raise TooManyRequests(
+                "too_many_lookups", "Tra cứu quá nhiều lần, vui lòng thử lại sau ít phút.", wait
+            )
 
     @endpoint("GET", "/tra-cuu/<string:code>", public=True, tag="dossiers", produces="text/html")
     def public_status_page(self, request, code):
@@ -141,6 +167,7 @@ class DossierRoutes:
         try:
             info = call(self.workflow.public_status, code)
         except NotFound:
-            return printable("public_status_missing.html", 404,
-                             title="Không tìm thấy hồ sơ / Dossier not found", code=code)
+            return printable(
+                "public_status_missing.html", 404, title="Không tìm thấy hồ sơ / Dossier not found", code=code
+            )
         return printable("public_status.html", title=f"Hồ sơ {info['dossier_code']}", info=info)

@@ -1,5 +1,6 @@
 """Uploads and drafts: one file at a time (checked by content, kept by intake for the caller), and partly
 filled dossiers to resume later. Drafts belong to whoever saved them."""
+
 from __future__ import annotations
 
 from services.chassis.rpc import call
@@ -18,9 +19,15 @@ class DraftRoutes:
         `Idempotency-Key` header: a retry with the same key and the same content answers with the first upload's
         record (200, `replayed: true`) and keeps no second copy; the same key with other content: 409."""
         principal = self.auth.principal(request)
-        record = receive_upload(self.intake, body_stream(request), request.headers.get("Content-Type", ""),
-                                request.content_length, request.headers.get("X-File-Name") or "", viewer(principal),
-                                idempotency_key(request))
+        record = receive_upload(
+            self.intake,
+            body_stream(request),
+            request.headers.get("Content-Type", ""),
+            request.content_length,
+            request.headers.get("X-File-Name") or "",
+            viewer(principal),
+            idempotency_key(request),
+        )
         record.pop("file_name")
         return created(record)
 
@@ -31,8 +38,11 @@ class DraftRoutes:
         `Idempotency-Key` header: a retry with the same key and body answers with the draft the first request
         created (200, `replayed: true`); the same key with another body: 409."""
         principal = self.auth.principal(request)
-        return created(call(self.intake.save_draft, None, read_json(request), viewer(principal),
-                            idempotency_key(request)))
+        return created(
+            call(
+                self.intake.save_draft, None, read_json(request), viewer(principal), idempotency_key(request)
+            )
+        )
 
     @endpoint("PUT", "/api/v1/drafts/<string:draft_id>", tag="drafts")
     def update_draft(self, request, draft_id):

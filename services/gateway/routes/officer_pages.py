@@ -2,6 +2,7 @@
 per page with a cursor), and statistics per unit and level with charts drawn as inline SVG (no script). The
 dossier page itself is shared with citizens (routes/dossier_pages.py) and shows the actions the officer's
 roles allow."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -29,19 +30,42 @@ class OfficerPages:
         if due not in (None, "soon", "overdue"):
             raise InvalidInput("invalid_query", wr.t("Bộ lọc hạn không hợp lệ.", "Unknown due filter."))
         procedure_code = args.get("thu-tuc") or None
-        queue = call(self.workflow.work_queue, wr.principal.unit, status, procedure_code, due, QUEUE_PAGE,
-                     args.get("sau") or None)
+        queue = call(
+            self.workflow.work_queue,
+            wr.principal.unit,
+            status,
+            procedure_code,
+            due,
+            QUEUE_PAGE,
+            args.get("sau") or None,
+        )
         # The receipt queue first (filed, waiting for a receiving officer), unless a filter asks for something else.
         waiting = None
         if not status and not due and not args.get("sau"):
-            waiting = call(self.workflow.work_queue, wr.principal.unit, "submitted", procedure_code, None, QUEUE_PAGE,
-                           None)
+            waiting = call(
+                self.workflow.work_queue,
+                wr.principal.unit,
+                "submitted",
+                procedure_code,
+                None,
+                QUEUE_PAGE,
+                None,
+            )
         procedures = {p["code"]: p for p in call(self.workflow.list_procedures)}
         agencies = {a["code"]: a for a in call(self.workflow.list_agencies)}
-        return wr.render("queue.html", title=wr.t("Hồ sơ cần xử lý", "Work queue"), queue=queue, waiting=waiting,
-                         procedures=procedures, statuses=words.open_statuses(), words=words,
-                         status=status or "", due=due or "", procedure_code=procedure_code or "",
-                         unit=agencies.get(wr.principal.unit))
+        return wr.render(
+            "queue.html",
+            title=wr.t("Hồ sơ cần xử lý", "Work queue"),
+            queue=queue,
+            waiting=waiting,
+            procedures=procedures,
+            statuses=words.open_statuses(),
+            words=words,
+            status=status or "",
+            due=due or "",
+            procedure_code=procedure_code or "",
+            unit=agencies.get(wr.principal.unit),
+        )
 
     @page("GET", "/can-bo/so-theo-doi", kinds=("officer",))
     def logbook_page(self, wr):
@@ -61,8 +85,9 @@ class OfficerPages:
                 try:
                     date.fromisoformat(value)
                 except ValueError:
-                    raise InvalidInput("invalid_query", wr.t("Ngày phải có dạng YYYY-MM-DD.",
-                                                             "Dates are YYYY-MM-DD.")) from None
+                    raise InvalidInput(
+                        "invalid_query", wr.t("Ngày phải có dạng YYYY-MM-DD.", "Dates are YYYY-MM-DD.")
+                    ) from None
                 query[key] = value
         if args.get("ky"):
             query["period"] = args["ky"]  # YYYY, YYYY-MM or YYYY-Qn; workflow refuses anything else (422)
@@ -70,12 +95,22 @@ class OfficerPages:
         # administrative unit code and refuse it).
         unit = call(self.workflow.statistics, {**query, "agency": wr.principal.unit})
         agencies = call(self.workflow.list_agencies)
-        levels = sorted({a["level"] for a in agencies}, key=lambda v: list(LEVELS).index(v) if v in LEVELS else 9)
+        levels = sorted(
+            {a["level"] for a in agencies}, key=lambda v: list(LEVELS).index(v) if v in LEVELS else 9
+        )
         by_level = [(level, call(self.workflow.statistics, {**query, "level": level})) for level in levels]
         me = next((a for a in agencies if a["code"] == wr.principal.unit), None)
-        return wr.render("statistics.html", title=wr.t("Thống kê", "Statistics"), unit=unit, agency=me,
-                         by_level=by_level, levels=LEVELS, chart=_bars, query=query,
-                         my_code=wr.principal.unit)
+        return wr.render(
+            "statistics.html",
+            title=wr.t("Thống kê", "Statistics"),
+            unit=unit,
+            agency=me,
+            by_level=by_level,
+            levels=LEVELS,
+            chart=_bars,
+            query=query,
+            my_code=wr.principal.unit,
+        )
 
 
 def _bars(rows: list[tuple[str, int]], width: int = 320, bar: int = 22) -> dict:
@@ -83,6 +118,18 @@ def _bars(rows: list[tuple[str, int]], width: int = 320, bar: int = 22) -> dict:
     top = max([v for _, v in rows] + [1])
     label_w = 150
     scale = (width - label_w - 50) / top
-    return {"width": width, "height": len(rows) * (bar + 8) + 8, "label_w": label_w,
-            "bars": [{"label": label, "value": value, "y": 8 + i * (bar + 8), "w": max(int(value * scale), 1),
-                      "h": bar} for i, (label, value) in enumerate(rows)]}
+    return {
+        "width": width,
+        "height": len(rows) * (bar + 8) + 8,
+        "label_w": label_w,
+        "bars": [
+            {
+                "label": label,
+                "value": value,
+                "y": 8 + i * (bar + 8),
+                "w": max(int(value * scale), 1),
+                "h": bar,
+            }
+            for i, (label, value) in enumerate(rows)
+        ],
+    }

@@ -1,4 +1,5 @@
 """Officers over the API: the unit's work queue, its logbook (Form 07), and merging administrative units."""
+
 from __future__ import annotations
 
 from services.chassis.rpc import call
@@ -9,7 +10,9 @@ from services.gateway.routing import endpoint, html_response, read_json
 
 
 class OfficerRoutes:
-    @endpoint("GET", "/api/v1/queue", tag="officers", query=("status", "procedure_code", "due", "limit", "cursor"))
+    @endpoint(
+        "GET", "/api/v1/queue", tag="officers", query=("status", "procedure_code", "due", "limit", "cursor")
+    )
     def work_queue(self, request):
         """The officer's unit queue, soonest due first; filters: status, procedure_code, due=soon|overdue."""
         principal = self._officer(request)
@@ -21,8 +24,17 @@ class OfficerRoutes:
             limit = int(args.get("limit", "50"))
         except ValueError:
             raise BadRequest("invalid_query", "limit phải là số nguyên.") from None
-        return json_response(call(self.workflow.work_queue, principal.unit, args.get("status"),
-                                  args.get("procedure_code"), due, limit, args.get("cursor")))
+        return json_response(
+            call(
+                self.workflow.work_queue,
+                principal.unit,
+                args.get("status"),
+                args.get("procedure_code"),
+                due,
+                limit,
+                args.get("cursor"),
+            )
+        )
 
     @endpoint("GET", "/api/v1/logbook", tag="officers", produces="text/html")
     def logbook(self, request):

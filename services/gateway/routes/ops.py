@@ -1,5 +1,6 @@
 """What the gateway says about itself and the platform: liveness, readiness (broker and every service), this
 API's OpenAPI document, the stylesheet of the pages; and the SMS/Zalo provider's delivery receipts."""
+
 from __future__ import annotations
 
 from kombu import Connection
@@ -51,7 +52,9 @@ class OpsRoutes:
         if request.content_length and request.content_length > 16 * 1024:
             raise BadRequest("body_too_large", "Biên nhận quá lớn.")
         body = request.get_data(cache=False).decode("utf-8", errors="replace")
-        return json_response(call(self.notify.provider_receipt, body, request.headers.get("X-Sandbox-Signature", "")))
+        return json_response(
+            call(self.notify.provider_receipt, body, request.headers.get("X-Sandbox-Signature", ""))
+        )
 
     @page("GET", "/static/app.css", public=True)
     def stylesheet(self, wr):

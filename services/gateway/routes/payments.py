@@ -1,5 +1,6 @@
 """A dossier's fee over the API: what is due, paying it online (the payment gateway's signed IPN settles it;
 the browser's return page only shows the outcome), the e-receipt, and refunds by the unit's leaders."""
+
 from __future__ import annotations
 
 from services.chassis.errors import Forbidden
@@ -29,8 +30,15 @@ class PaymentRoutes:
         if principal.kind != "citizen":
             raise Forbidden("citizens_only", "Người nộp hồ sơ thanh toán trực tuyến.")
         call(self.intake.get_dossier, code, viewer(principal))
-        return created(call(self.payment.start_payment, code, client_address(request), principal.subject,
-                            idempotency_key(request)))
+        return created(
+            call(
+                self.payment.start_payment,
+                code,
+                client_address(request),
+                principal.subject,
+                idempotency_key(request),
+            )
+        )
 
     @endpoint("GET", "/api/v1/payments/vnpay/ipn", public=True, tag="payments")
     def vnpay_ipn(self, request):
@@ -64,8 +72,17 @@ class PaymentRoutes:
         principal = self._officer(request)
         self._visible_dossier(principal, code)
         body = read_json(request)
-        return created(call(self.payment.refund, code, body.get("amount_vnd"), str(body.get("reason") or ""),
-                            viewer(principal), idempotency_key(request), timeout=20))
+        return created(
+            call(
+                self.payment.refund,
+                code,
+                body.get("amount_vnd"),
+                str(body.get("reason") or ""),
+                viewer(principal),
+                idempotency_key(request),
+                timeout=20,
+            )
+        )
 
     @endpoint("POST", "/api/v1/dossiers/<string:code>/refunds/<string:refund_id>/settlement", tag="payments")
     def settle_refund(self, request, code, refund_id):
@@ -75,5 +92,13 @@ class PaymentRoutes:
         principal = self._officer(request)
         self._visible_dossier(principal, code)
         body = read_json(request)
-        return json_response(call(self.payment.settle_refund, code, refund_id, str(body.get("outcome") or ""),
-                                  str(body.get("note") or ""), viewer(principal)))
+        return json_response(
+            call(
+                self.payment.settle_refund,
+                code,
+                refund_id,
+                str(body.get("outcome") or ""),
+                str(body.get("note") or ""),
+                viewer(principal),
+            )
+        )

@@ -1,5 +1,6 @@
 """Personal data: the citizen's own view (who read my data, my consents) and agencies' reads of a person's
 data, only with that person's consent (the registry checks it and logs every read)."""
+
 from __future__ import annotations
 
 from services.chassis.errors import Forbidden, InvalidInput
@@ -28,8 +29,9 @@ class RegistryRoutes:
         `Idempotency-Key` header: a retry with the same key and body answers with the consent the first request
         granted (200, `replayed: true`); the same key with another body: 409."""
         principal = self._citizen(request)
-        return created(call(self.registry.grant_consent, principal.subject, read_json(request),
-                            idempotency_key(request)))
+        return created(
+            call(self.registry.grant_consent, principal.subject, read_json(request), idempotency_key(request))
+        )
 
     @endpoint("DELETE", "/api/v1/me/consents/<int:consent_id>", tag="personal-data")
     def revoke_consent(self, request, consent_id):
@@ -37,8 +39,12 @@ class RegistryRoutes:
         principal = self._citizen(request)
         return json_response(call(self.registry.revoke_consent, principal.subject, consent_id))
 
-    @endpoint("GET", "/api/v1/registry/persons/<string:id_number>", tag="agencies",
-              query=("category", "purpose", "dossier_code"))
+    @endpoint(
+        "GET",
+        "/api/v1/registry/persons/<string:id_number>",
+        tag="agencies",
+        query=("category", "purpose", "dossier_code"),
+    )
     def agency_read_person(self, request, id_number):
         """For agencies: one category of a person's data, for a purpose the person consented to (logged)."""
         principal = self.auth.principal(request)
@@ -47,5 +53,13 @@ class RegistryRoutes:
         category, purpose = request.args.get("category"), request.args.get("purpose")
         if not category or not purpose:
             raise InvalidInput("invalid_query", "Cần category và purpose.")
-        return json_response(call(self.registry.agency_read, principal.unit, id_number, category, purpose,
-                                  request.args.get("dossier_code", "")))
+        return json_response(
+            call(
+                self.registry.agency_read,
+                principal.unit,
+                id_number,
+                category,
+                purpose,
+                request.args.get("dossier_code", ""),
+            )
+        )

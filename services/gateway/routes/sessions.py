@@ -1,6 +1,7 @@
 """Ending sessions over the API: a caller signs out the token it holds; a province administrator revokes every
 session of an officer (they left, moved, or a device was lost). The rules are in
 services/gateway/sessions.py."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -39,11 +40,20 @@ class SessionRoutes:
         now = datetime.now(timezone.utc)
         with self.db.unit() as uow:
             ended = session_rules.revoke_subject(uow.session, body["subject"], principal.subject, now)
-            uow.audit(principal.subject, "sessions_revoked", body["subject"],
-                      {"ended_sessions": ended, "reason": body["reason"], "admin_unit": principal.unit})
+            uow.audit(
+                principal.subject,
+                "sessions_revoked",
+                body["subject"],
+                {"ended_sessions": ended, "reason": body["reason"], "admin_unit": principal.unit},
+            )
         self.log.info("sessions_revoked", target=body["subject"], ended_sessions=ended)
-        return json_response({"subject": body["subject"], "ended_sessions": ended,
-                              "revoked_at": now.isoformat().replace("+00:00", "Z")})
+        return json_response(
+            {
+                "subject": body["subject"],
+                "ended_sessions": ended,
+                "revoked_at": now.isoformat().replace("+00:00", "Z"),
+            }
+        )
 
     @timer(interval=3600)
     def purge_sessions(self):

@@ -2,6 +2,7 @@
 (VNeID for citizens, the province's SSO for officers), the token kept in an HttpOnly cookie. In local mode the
 provider is the development identity provider served by this gateway (routes/dev_idp.py). And signing out, and
 the choice of language."""
+
 from __future__ import annotations
 
 import secrets
@@ -33,20 +34,37 @@ class SignInPages:
         """Start signing in: remember state and the PKCE verifier, send the browser to the provider."""
         wait = self.web.signin_limit.check("ip:" + ratelimit.client_address(wr.request))
         if wait:
-            raise ratelimit.TooManyRequests("too_many_sign_ins", wr.t(
-                "Bạn đăng nhập quá nhiều lần, vui lòng thử lại sau ít phút.",
-                "Too many sign-in attempts; please try again in a few minutes."), wait)
+            raise ratelimit.TooManyRequests(
+                "too_many_sign_ins",
+                wr.t(
+                    "Bạn đăng nhập quá nhiều lần, vui lòng thử lại sau ít phút.",
+                    "Too many sign-in attempts; please try again in a few minutes.",
+                ),
+                wait,
+            )
         login = self.web.login
         if login is None:
-            raise Unavailable("sign_in_not_configured", wr.t("Chưa cấu hình nhà cung cấp định danh.",
-                                                             "No identity provider is configured."))
+            raise Unavailable(
+                "sign_in_not_configured",
+                wr.t("Chưa cấu hình nhà cung cấp định danh.", "No identity provider is configured."),
+            )
         state = secrets.token_urlsafe(24)
         verifier, challenge = pkce_pair()
-        sealed = self.web.sessions.seal({"state": state, "verifier": verifier,
-                                         "next": safe_next(wr.request.args.get("next"))})
-        query = urlencode({"response_type": "code", "client_id": login["client_id"],
-                           "redirect_uri": login["redirect_uri"], "scope": "openid profile", "state": state,
-                           "code_challenge": challenge, "code_challenge_method": "S256", "ui_locales": wr.lang})
+        sealed = self.web.sessions.seal(
+            {"state": state, "verifier": verifier, "next": safe_next(wr.request.args.get("next"))}
+        )
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": login["client_id"],
+                "redirect_uri": login["redirect_uri"],
+                "scope": "openid profile",
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "ui_locales": wr.lang,
+            }
+        )
         response = wr.redirect(f"{login['authorize_url']}?{query}", 302)
         response.set_cookie(LOGIN_COOKIE, sealed, **self.web.sessions.cookie_args(600))
         return response
@@ -56,28 +74,52 @@ class SignInPages:
         """The provider sends the browser back here with a code: exchange it, verify the token, set the session."""
         args = wr.request.args
         pending = self.web.sessions.unseal(wr.request.cookies.get(LOGIN_COOKIE, ""))
-        if pending is None or not args.get("state") or not secrets.compare_digest(pending["state"], args["state"]):
-            raise InvalidInput("sign_in_state", wr.t("Phiên đăng nhập không hợp lệ hoặc đã quá 10 phút. Vui lòng "
-                                                     "đăng nhập lại.", "The sign-in expired or is invalid; please "
-                                                     "sign in again."))
+        if (
+            pending is None
+            or not args.get("state")
+            or not secrets.compare_digest(pending["state"], args["state"])
+        ):
+            raise InvalidInput(
+                "sign_in_state",
+                wr.t(
+                    "Phiên đăng nhập không hợp lệ hoặc đã quá 10 phút. Vui lòng đăng nhập lại.",
+                    "The sign-in expired or is invalid; please sign in again.",
+                ),
+            )
         if args.get("error") or not args.get("code"):
-            raise InvalidInput("sign_in_cancelled", wr.t("Đăng nhập không thành công.", "Sign-in did not complete."))
+            raise InvalidInput(
+                "sign_in_cancelled", wr.t("Đăng nhập không thành công.", "Sign-in did not complete.")
+            )
         login = self.web.login
-        form = {"grant_type": "authorization_code", "code": args["code"], "redirect_uri": login["redirect_uri"],
-                "client_id": login["client_id"], "code_verifier": pending["verifier"]}
+        form = {
+            "grant_type": "authorization_code",
+            "code": args["code"],
+            "redirect_uri": login["redirect_uri"],
+            "client_id": login["client_id"],
+            "code_verifier": pending["verifier"],
+        }
         if login["client_secret"]:
             form["client_secret"] = login["client_secret"]
         try:
             answer = requests.post(login["token_url"], data=form, timeout=10)
         except requests.RequestException:
-            raise Unavailable("identity_provider_unavailable", wr.t(
-                "Không kết nối được tới nhà cung cấp định danh.", "The identity provider cannot be reached.")) from None
+            raise Unavailable(
+                "identity_provider_unavailable",
+                wr.t(
+                    "Không kết nối được tới nhà cung cấp định danh.",
+                    "The identity provider cannot be reached.",
+                ),
+            ) from None
         token = (answer.json().get("id_token") or answer.json().get("access_token")) if answer.ok else None
         try:
             principal = self.auth.verifier.verify(token or "")
         except TokenError:
-            raise InvalidInput("sign_in_refused", wr.t("Nhà cung cấp định danh từ chối đăng nhập.",
-                                                       "The identity provider refused the sign-in.")) from None
+            raise InvalidInput(
+                "sign_in_refused",
+                wr.t(
+                    "Nhà cung cấp định danh từ chối đăng nhập.", "The identity provider refused the sign-in."
+                ),
+            ) from None
         default = "/can-bo" if principal.kind == "officer" else "/ho-so"
         target = pending["next"] if pending["next"] not in ("/", "/dang-nhap") else default
         response = wr.redirect(target)
@@ -104,8 +146,14 @@ class SignInPages:
         lang = wr.request.args.get("lang", "vi")
         response = wr.redirect(safe_next(wr.request.args.get("next")))
         if lang in LANGS:
-            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", path="/",
-                                secure=self.web.sessions.secure)
+            response.set_cookie(
+                LANG_COOKIE,
+                lang,
+                max_age=365 * 86400,
+                samesite="Lax",
+                path="/",
+                secure=self.web.sessions.secure,
+            )
         return response
 
 

@@ -1,5 +1,6 @@
 """Agency event subscriptions (signed webhooks): agencies only (`self._agency`, routes/access.py); each agency
 sees and manages only its own subscriptions, their deliveries and replays."""
+
 from __future__ import annotations
 
 from services.chassis.errors import InvalidInput
@@ -18,7 +19,9 @@ class SubscriptionRoutes:
         `Idempotency-Key` header: a retry with the same key and body answers with the subscription the first
         request created and its secret in force (200, `replayed: true`); the same key with another body: 409."""
         owner = self._agency(request)
-        return created(call(self.notify.create_subscription, owner, read_json(request), idempotency_key(request)))
+        return created(
+            call(self.notify.create_subscription, owner, read_json(request), idempotency_key(request))
+        )
 
     @endpoint("GET", "/api/v1/subscriptions", tag="agencies")
     def list_subscriptions(self, request):
@@ -45,8 +48,12 @@ class SubscriptionRoutes:
             raise InvalidInput("invalid_request", "grace_seconds phải là số nguyên.")
         return json_response(call(self.notify.rotate_secret, owner, subscription_id, grace))
 
-    @endpoint("GET", "/api/v1/subscriptions/<string:subscription_id>/deliveries", tag="agencies",
-              query=("status", "limit"))
+    @endpoint(
+        "GET",
+        "/api/v1/subscriptions/<string:subscription_id>/deliveries",
+        tag="agencies",
+        query=("status", "limit"),
+    )
     def list_deliveries(self, request, subscription_id):
         """Delivery history, newest first; `?status=dead` is the dead-letter view."""
         owner = self._agency(request)
@@ -54,11 +61,18 @@ class SubscriptionRoutes:
             limit = int(request.args.get("limit", "50"))
         except ValueError:
             raise InvalidInput("invalid_query", "limit phải là số nguyên.") from None
-        return json_response({"items": call(self.notify.list_deliveries, owner, subscription_id,
-                                            request.args.get("status"), limit)})
+        return json_response(
+            {
+                "items": call(
+                    self.notify.list_deliveries, owner, subscription_id, request.args.get("status"), limit
+                )
+            }
+        )
 
     @endpoint("POST", "/api/v1/subscriptions/<string:subscription_id>/replays", tag="agencies", status=202)
     def replay(self, request, subscription_id):
         """Deliver again every matching event since a time ({since}) or after an event ({after_event_id})."""
         owner = self._agency(request)
-        return json_response(call(self.notify.replay, owner, subscription_id, read_json(request), timeout=30), 202)
+        return json_response(
+            call(self.notify.replay, owner, subscription_id, read_json(request), timeout=30), 202
+        )

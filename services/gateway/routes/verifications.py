@@ -2,6 +2,7 @@
 which dossier, whether the file is intact and whether it was revoked. Officers (a leader of the issuing
 agency, or ops) revoke. Nothing beyond the document's public face is shown (no ID numbers). And the national
 portal sync's reconciliation, for province officers and ops."""
+
 from __future__ import annotations
 
 import base64
@@ -31,15 +32,18 @@ class VerificationRoutes:
         data = request.get_data(cache=False)
         if not data or len(data) > MAX_PDF_BYTES:
             raise BadRequest("empty_or_too_large", "Tệp rỗng hoặc vượt quá 10 MB.")
-        return json_response(call(self.workflow.verify_result, base64.b64encode(data).decode("ascii"), timeout=30))
+        return json_response(
+            call(self.workflow.verify_result, base64.b64encode(data).decode("ascii"), timeout=30)
+        )
 
     @endpoint("POST", "/api/v1/verifications/<string:code>/revocation", tag="verification")
     def revoke_document(self, request, code):
         """Revoke a signed result (leader of the issuing agency, or ops). Body: {"reason": "..."}."""
         principal = self.auth.principal(request)
         body = read_json(request)
-        return json_response(call(self.workflow.revoke_result, code, str(body.get("reason") or ""),
-                                  viewer(principal)))
+        return json_response(
+            call(self.workflow.revoke_result, code, str(body.get("reason") or ""), viewer(principal))
+        )
 
     @endpoint("GET", "/verify/<string:code>", public=True, tag="verification", produces="text/html")
     def verify_page(self, request, code):
@@ -53,5 +57,10 @@ class PortalSyncRoutes:
     def portal_reconciliation(self, request):
         """National portal sync: what the portal has acknowledged and what not (province officers, ops)."""
         principal = self.auth.principal(request)
-        return json_response(call(self.workflow.portal_reconciliation, viewer(principal),
-                                  request.args.get("dossier_code") or None))
+        return json_response(
+            call(
+                self.workflow.portal_reconciliation,
+                viewer(principal),
+                request.args.get("dossier_code") or None,
+            )
+        )

@@ -2,6 +2,7 @@
 pages instead of problem+json, sign-in redirect, security headers with a strict CSP, metrics), rendering with
 Vietnamese first and English on request (templates and filters: web/render.py), and the `WebSupport`
 dependency (session secret, sign-in settings, rate limits)."""
+
 from __future__ import annotations
 
 import functools
@@ -23,9 +24,19 @@ from services.gateway.web.render import ENV
 from services.gateway.web.session import LANG_COOKIE, LANGS, SESSION_COOKIE, Sessions, load_secret
 from services.gateway.webserver import http
 
-ENGLISH_ERRORS = {400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
-                  409: "Conflict", 413: "File too large", 415: "File type not accepted", 422: "Please check the form",
-                  429: "Too many requests", 500: "Something went wrong", 503: "Temporarily unavailable"}
+ENGLISH_ERRORS = {
+    400: "Bad request",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "File too large",
+    415: "File type not accepted",
+    422: "Please check the form",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
 
 
 def _origin(url: str) -> str:
@@ -41,7 +52,9 @@ class WebSupport(DependencyProvider):
     def setup(self):
         settings = self.container.config["MOTCUA"]
         self.settings = settings
-        self.sessions = Sessions(load_secret(settings.is_local), secure=settings.public_url.startswith("https://"))
+        self.sessions = Sessions(
+            load_secret(settings.is_local), secure=settings.public_url.startswith("https://")
+        )
         login = json.loads(os.environ.get("OIDC_LOGIN", "") or "{}")
         internal = f"http://127.0.0.1:{settings.http_port}"
         self.login = {
@@ -58,8 +71,10 @@ class WebSupport(DependencyProvider):
         self.lookup_limit = ratelimit.from_env("RATE_LIMIT_LOOKUP", (60, 60))
         pay = os.environ.get("VNPAY_PAY_URL") or os.environ.get("VNPAY_SANDBOX_URL", "http://127.0.0.1:8090")
         form_targets = " ".join(o for o in {_origin(pay)} if o)
-        self.csp = ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                    f"form-action 'self' {form_targets}; frame-ancestors 'none'; base-uri 'none'")
+        self.csp = (
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+            f"form-action 'self' {form_targets}; frame-ancestors 'none'; base-uri 'none'"
+        )
         self.dev_codes: dict[str, dict] = {}  # local identity provider's authorization codes (one process)
 
     def get_dependency(self, worker_ctx):
@@ -89,8 +104,15 @@ class WebRequest:
 
     def render(self, template: str, http_status: int = 200, **context) -> Response:
         text = ENV.get_template(template).render(
-            t=self.t, name=self.name, lang=self.lang, me=self.principal, csrf=self.csrf, path=self.request.path,
-            full_path=self.request.full_path.rstrip("?"), **context)
+            t=self.t,
+            name=self.name,
+            lang=self.lang,
+            me=self.principal,
+            csrf=self.csrf,
+            path=self.request.path,
+            full_path=self.request.full_path.rstrip("?"),
+            **context,
+        )
         response = Response(text, status=http_status, mimetype="text/html")
         return self.secure(response)
 
@@ -121,7 +143,9 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
     for GET, 401 page for POST; 403 page for another kind). Every POST must carry the session's CSRF token."""
 
     def decorate(fn):
-        WEB_ROUTES.append({"method": method, "path": route, "public": public, "kinds": kinds, "name": fn.__name__})
+        WEB_ROUTES.append(
+            {"method": method, "path": route, "public": public, "kinds": kinds, "name": fn.__name__}
+        )
 
         @functools.wraps(fn)
         def handler(self, request, *args, **kwargs):
@@ -137,7 +161,8 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
             if stale:  # a signed-out, expired or revoked session: the browser forgets its cookie too
                 response.delete_cookie(SESSION_COOKIE, path="/")
             HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )
             return response
 
         return http(method, route)(handler)
@@ -163,8 +188,10 @@ def _admit(wr: WebRequest, kinds: tuple) -> None:
     if wr.principal is None:
         raise SignInRequired()
     if wr.principal.kind not in kinds:
-        raise Forbidden("wrong_account", wr.t("Trang này dành cho tài khoản khác loại.",
-                                              "This page is for another kind of account."))
+        raise Forbidden(
+            "wrong_account",
+            wr.t("Trang này dành cho tài khoản khác loại.", "This page is for another kind of account."),
+        )
     if wr.request.method == "POST":
         if not wr.web.sessions.csrf_ok(wr.session_value, wr.request.form.get("csrf", "")):
             raise CsrfFailed()
@@ -176,30 +203,59 @@ def _failure_page(service, wr: WebRequest, exc: Exception, route: str) -> Respon
     if isinstance(exc, SignInRequired):
         if wr.request.method == "GET":
             return wr.redirect(f"/dang-nhap?next={quote(wr.request.full_path.rstrip('?'), safe='')}")
-        return error_page(wr, 401, wr.t("Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.",
-                                        "Your session has expired; please sign in again."))
+        return error_page(
+            wr,
+            401,
+            wr.t(
+                "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.",
+                "Your session has expired; please sign in again.",
+            ),
+        )
     if isinstance(exc, CsrfFailed):
-        return error_page(wr, 403, wr.t("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và "
-                                        "thử lại.",
-                                        "The form expired or is invalid; reload the page and try again."))
+        return error_page(
+            wr,
+            403,
+            wr.t(
+                "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.",
+                "The form expired or is invalid; reload the page and try again.",
+            ),
+        )
     if isinstance(exc, ServiceError):
         return error_page(wr, exc.http_status, exc.message, exc.details)
     service.log.exception("web_page_failed", route=route)
-    return error_page(wr, 500, wr.t("Đã có lỗi xảy ra, vui lòng thử lại sau.",
-                                    "Something went wrong; please try again later."))
+    return error_page(
+        wr,
+        500,
+        wr.t("Đã có lỗi xảy ra, vui lòng thử lại sau.", "Something went wrong; please try again later."),
+    )
 
 
-def error_page(wr: WebRequest, status: int, message: str, details: dict | None = None,
-               retry_action: str | None = None) -> Response:
+def error_page(
+    wr: WebRequest, status: int, message: str, details: dict | None = None, retry_action: str | None = None
+) -> Response:
     """An error page; `retry_action` adds a button that posts the same form again (same Idempotency-Key)."""
-    titles = {400: "Yêu cầu không hợp lệ", 401: "Cần đăng nhập", 403: "Không có quyền", 404: "Không tìm thấy",
-              409: "Xung đột dữ liệu", 413: "Tệp quá lớn", 415: "Loại tệp không được nhận",
-              422: "Vui lòng kiểm tra lại", 429: "Quá nhiều yêu cầu", 500: "Lỗi hệ thống",
-              503: "Dịch vụ tạm thời không sẵn sàng"}
+    titles = {
+        400: "Yêu cầu không hợp lệ",
+        401: "Cần đăng nhập",
+        403: "Không có quyền",
+        404: "Không tìm thấy",
+        409: "Xung đột dữ liệu",
+        413: "Tệp quá lớn",
+        415: "Loại tệp không được nhận",
+        422: "Vui lòng kiểm tra lại",
+        429: "Quá nhiều yêu cầu",
+        500: "Lỗi hệ thống",
+        503: "Dịch vụ tạm thời không sẵn sàng",
+    }
     title = wr.t(titles.get(status, "Lỗi"), ENGLISH_ERRORS.get(status, "Error"))
-    response = wr.render("error.html", http_status=status, title=title, message=message,
-                         fields=(details or {}).get("fields") if isinstance(details, dict) else None,
-                         retry_action=retry_action)
+    response = wr.render(
+        "error.html",
+        http_status=status,
+        title=title,
+        message=message,
+        fields=(details or {}).get("fields") if isinstance(details, dict) else None,
+        retry_action=retry_action,
+    )
     if status == 429 and details:
         response.headers["Retry-After"] = str(details.get("retry_after_seconds", 60))
     return response

@@ -2,6 +2,7 @@
 its filters (Vietnam legal time, đồng amounts, dates), and `printable()` for the stand-alone pages the gateway
 serves outside the site's layout (the e-receipt, the public status by code, the payment return, the QR
 verification page), each with its own inline style."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -29,8 +30,12 @@ def _vnd(value) -> str:
     return f"{int(value or 0):,}".replace(",", ".") + " đ"
 
 
-ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True)
+ENV = Environment(
+    loader=FileSystemLoader(str(HERE / "templates")),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 ENV.filters["localtime"] = _localtime
 ENV.filters["localdate"] = lambda v: _localtime(v, "%d/%m/%Y")
 ENV.filters["vnd"] = _vnd

@@ -6,6 +6,7 @@ The secret (`WEB_SESSION_SECRET`) signs the sign-in cookie and derives CSRF toke
 mode. Locally it is created once under `var/web/` (mode 0600). Nothing here is a server-side store: any gateway
 replica can serve any request.
 """
+
 from __future__ import annotations
 
 import base64
@@ -99,7 +100,11 @@ def pkce_challenge(verifier: str) -> str:
 def safe_next(value: str | None, default: str = "/") -> str:
     """Only paths on this site: never `//host`, `/\\host` or an absolute URL (no open redirect)."""
     value = value or ""
-    if not value.startswith("/") or value.startswith("//") or value.startswith("/\\") or any(
-            c in value for c in "\r\n"):
+    if (
+        not value.startswith("/")
+        or value.startswith("//")
+        or value.startswith("/\\")
+        or any(c in value for c in "\r\n")
+    ):
         return default
     return value

@@ -1,5 +1,6 @@
 """What intake asks other services over RPC, each call with a deadline (`services.chassis.rpc.call`): the use
 cases ask questions in their own words; the RPC names and arguments live here only."""
+
 from __future__ import annotations
 
 from services.chassis.rpc import call

@@ -1,5 +1,6 @@
 """Intake storage: dossiers as submitted, their documents, uploads, drafts, the daily sequences behind the
 codes, and the queries the use cases need (each runs in the caller's session or connection)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -57,7 +58,9 @@ dossier_documents = Table(
     Column("sha256", String(64), nullable=False, default=""),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("origin", String(12), nullable=False, server_default="submission"),  # submission | supplement
-    Column("added_at", UTCDateTime, nullable=True),  # when a later version arrived (None: filed with the dossier)
+    Column(
+        "added_at", UTCDateTime, nullable=True
+    ),  # when a later version arrived (None: filed with the dossier)
     Index("uq_dossier_documents_version", "dossier_code", "requirement_code", "version", unique=True),
 )
 
@@ -99,15 +102,19 @@ def next_sequence(bind, agency_code: str, day: date) -> int:
     dialect = bind.get_bind().dialect.name if hasattr(bind, "get_bind") else bind.dialect.name
 
     def build():
-        return dialect_insert(bind, dossier_sequences).values(
-            agency_code=bindparam("agency"), day=bindparam("day"), last_value=1,
-        ).on_conflict_do_update(
-            index_elements=[dossier_sequences.c.agency_code, dossier_sequences.c.day],
-            set_={"last_value": dossier_sequences.c.last_value + 1},
-        ).returning(dossier_sequences.c.last_value)
+        return (
+            dialect_insert(bind, dossier_sequences)
+            .values(agency_code=bindparam("agency"), day=bindparam("day"), last_value=1)
+            .on_conflict_do_update(
+                index_elements=[dossier_sequences.c.agency_code, dossier_sequences.c.day],
+                set_={"last_value": dossier_sequences.c.last_value + 1},
+            )
+            .returning(dossier_sequences.c.last_value)
+        )
 
-    return bind.execute(prebuilt(("intake.next_sequence", dialect), build),
-                        {"agency": agency_code, "day": day}).scalar_one()
+    return bind.execute(
+        prebuilt(("intake.next_sequence", dialect), build), {"agency": agency_code, "day": day}
+    ).scalar_one()
 
 
 def take_number(db, session, agency_code: str, day: date) -> int:
@@ -123,8 +130,9 @@ def take_number(db, session, agency_code: str, day: date) -> int:
 
 # -- dossiers ------------------------------------------------------------------------------------------------
 def find_dossier(session, code: str) -> dict | None:
-    query = prebuilt(("intake.find_dossier",),
-                     lambda: select(dossiers).where(dossiers.c.code == bindparam("code")))
+    query = prebuilt(
+        ("intake.find_dossier",), lambda: select(dossiers).where(dossiers.c.code == bindparam("code"))
+    )
     row = session.execute(query, {"code": code}).mappings().first()
     return dict(row) if row else None
 
@@ -136,9 +144,17 @@ def insert_dossier(session, values: dict[str, Any]) -> None:
 def insert_documents(session, dossier_code: str, resolved) -> None:
     """The documents a dossier is filed with (version 1 each); an upload cited becomes used by the dossier."""
     for item in resolved:
-        session.execute(prebuilt(("intake.documents.insert",), dossier_documents.insert), dict(
-            dossier_code=dossier_code, requirement_code=item.requirement_code, source=item.source,
-            registry_document_id=item.registry_document_id, upload_id=item.upload_id, sha256=item.sha256))
+        session.execute(
+            prebuilt(("intake.documents.insert",), dossier_documents.insert),
+            dict(
+                dossier_code=dossier_code,
+                requirement_code=item.requirement_code,
+                source=item.source,
+                registry_document_id=item.registry_document_id,
+                upload_id=item.upload_id,
+                sha256=item.sha256,
+            ),
+        )
         if item.upload_id:
             mark_upload_used(session, item.upload_id, dossier_code)
 
@@ -146,10 +162,15 @@ def insert_documents(session, dossier_code: str, resolved) -> None:
 def documents_of(conn, dossier_code: str) -> list[dict]:
     """Every version of every document of a dossier, with its upload's file details, in the order added."""
     docs, ups = dossier_documents, uploads
-    query = prebuilt(("intake.dossier_documents",), lambda: (
-        select(docs, ups.c.file_name, ups.c.media_type, ups.c.size_bytes)
-        .select_from(docs.outerjoin(ups, ups.c.id == docs.c.upload_id))
-        .where(docs.c.dossier_code == bindparam("code")).order_by(docs.c.id)))
+    query = prebuilt(
+        ("intake.dossier_documents",),
+        lambda: (
+            select(docs, ups.c.file_name, ups.c.media_type, ups.c.size_bytes)
+            .select_from(docs.outerjoin(ups, ups.c.id == docs.c.upload_id))
+            .where(docs.c.dossier_code == bindparam("code"))
+            .order_by(docs.c.id)
+        ),
+    )
     return [dict(r) for r in conn.execute(query, {"code": dossier_code}).mappings()]
 
 
@@ -161,8 +182,11 @@ def document_rows(session, dossier_code: str) -> list[dict]:
 
 def last_version(session, dossier_code: str, requirement_code: str) -> int:
     table = dossier_documents
-    return session.execute(select(func.coalesce(func.max(table.c.version), 0)).where(
-        table.c.dossier_code == dossier_code, table.c.requirement_code == requirement_code)).scalar_one()
+    return session.execute(
+        select(func.coalesce(func.max(table.c.version), 0)).where(
+            table.c.dossier_code == dossier_code, table.c.requirement_code == requirement_code
+        )
+    ).scalar_one()
 
 
 def insert_document_version(session, row: dict[str, Any]) -> None:
@@ -173,12 +197,18 @@ def dossiers_of(session, id_number: str, limit: int, before: tuple[datetime, str
     """An applicant's dossiers, newest first, at most `limit`; only those before `(submitted_at, code)`
     when given."""
     table = dossiers
-    query = select(table.c.code, table.c.procedure_code, table.c.receiving_agency_code, table.c.channel,
-                   table.c.submitted_at).where(table.c.applicant_id_number == id_number)
+    query = select(
+        table.c.code,
+        table.c.procedure_code,
+        table.c.receiving_agency_code,
+        table.c.channel,
+        table.c.submitted_at,
+    ).where(table.c.applicant_id_number == id_number)
     if before is not None:
         at, code = before
-        query = query.where((table.c.submitted_at < at)
-                            | ((table.c.submitted_at == at) & (table.c.code < code)))
+        query = query.where(
+            (table.c.submitted_at < at) | ((table.c.submitted_at == at) & (table.c.code < code))
+        )
     rows = session.execute(query.order_by(table.c.submitted_at.desc(), table.c.code.desc()).limit(limit))
     return [dict(r) for r in rows.mappings()]
 
@@ -192,14 +222,24 @@ def unused_uploads(session, owner: str, ids: list[str]) -> dict[str, dict]:
     """The owner's uploads among `ids` that no dossier uses yet, by id."""
     if not ids:
         return {}
-    rows = session.execute(select(uploads).where(
-        uploads.c.id.in_(ids), uploads.c.owner == owner, uploads.c.used_by.is_(None))).mappings().all()
+    rows = (
+        session.execute(
+            select(uploads).where(
+                uploads.c.id.in_(ids), uploads.c.owner == owner, uploads.c.used_by.is_(None)
+            )
+        )
+        .mappings()
+        .all()
+    )
     return {r["id"]: dict(r) for r in rows}
 
 
 def owned_upload(session, upload_id: str, owner: str) -> dict | None:
-    found = session.execute(select(uploads).where(
-        uploads.c.id == upload_id, uploads.c.owner == owner)).mappings().first()
+    found = (
+        session.execute(select(uploads).where(uploads.c.id == upload_id, uploads.c.owner == owner))
+        .mappings()
+        .first()
+    )
     return dict(found) if found else None
 
 
@@ -214,13 +254,17 @@ def insert_draft(session, values: dict[str, Any]) -> None:
 
 def update_draft(session, draft_id: str, owner: str, **values: Any) -> int:
     """Rows changed: 0 when the owner has no such draft."""
-    return session.execute(update(drafts).where(drafts.c.id == draft_id, drafts.c.owner == owner)
-                           .values(**values)).rowcount
+    return session.execute(
+        update(drafts).where(drafts.c.id == draft_id, drafts.c.owner == owner).values(**values)
+    ).rowcount
 
 
 def find_draft(session, draft_id: str, owner: str) -> dict | None:
-    found = session.execute(select(drafts).where(
-        drafts.c.id == draft_id, drafts.c.owner == owner)).mappings().first()
+    found = (
+        session.execute(select(drafts).where(drafts.c.id == draft_id, drafts.c.owner == owner))
+        .mappings()
+        .first()
+    )
     return dict(found) if found else None
 
 

@@ -3,6 +3,7 @@
 Code format `{agency code}-{yymmdd}-{NNNN}` (Decree 118/2025, Circular 03/2025; verify): the receiving agency's
 code, the receipt date in legal time (Asia/Ho_Chi_Minh) and a 4-digit daily sequence per agency.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ A `form` requirement is the online form itself. A `document` requirement is met 
 registry document of the right type owned by the applicant and still valid (reuse), or an upload of the
 submitter's. Anything missing, doubled or foreign is refused with the reason per requirement.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -27,9 +28,12 @@ def wanted(requirements: Sequence[Requirement]) -> list[str]:
     return [r["code"] for r in requirements if r.get("kind") == "document"]
 
 
-def resolve(requirements: Sequence[Requirement], choices: Sequence[Mapping[str, Any]],
-            reusable: Mapping[str, Mapping[str, Any]],
-            uploads: Mapping[str, Mapping[str, Any]]) -> tuple[list[Resolved], dict[str, str]]:
+def resolve(
+    requirements: Sequence[Requirement],
+    choices: Sequence[Mapping[str, Any]],
+    reusable: Mapping[str, Mapping[str, Any]],
+    uploads: Mapping[str, Mapping[str, Any]],
+) -> tuple[list[Resolved], dict[str, str]]:
     """(what satisfies each requirement, errors by requirement code).
 
     `reusable`: registry document id → document (already filtered to the applicant's valid ones);
@@ -38,8 +42,9 @@ def resolve(requirements: Sequence[Requirement], choices: Sequence[Mapping[str, 
     for choice in choices:
         by_code.setdefault(choice["code"], []).append(choice)
     known = {r["code"] for r in requirements}
-    errors: dict[str, str] = {code: "Thành phần này không thuộc thủ tục."
-                              for code in by_code if code not in known}
+    errors: dict[str, str] = {
+        code: "Thành phần này không thuộc thủ tục." for code in by_code if code not in known
+    }
     resolved: list[Resolved] = []
     for requirement in requirements:
         code = requirement["code"]
@@ -54,11 +59,13 @@ def resolve(requirements: Sequence[Requirement], choices: Sequence[Mapping[str, 
         if choice.get("reuse"):
             document = reusable.get(choice["reuse"])
             if document is None or document["doc_type"] != code:
-                errors[code] = ("Giấy tờ dùng lại không có trong kho dữ liệu của người nộp "
-                                "hoặc đã hết hiệu lực.")
+                errors[code] = (
+                    "Giấy tờ dùng lại không có trong kho dữ liệu của người nộp hoặc đã hết hiệu lực."
+                )
                 continue
-            resolved.append(Resolved(code, "reused", registry_document_id=document["id"],
-                                     sha256=document["sha256"]))
+            resolved.append(
+                Resolved(code, "reused", registry_document_id=document["id"], sha256=document["sha256"])
+            )
         else:
             upload = uploads.get(choice["upload"])
             if upload is None:

@@ -1,5 +1,6 @@
 """What a submission decides besides its documents, in plain Python: who may file for whom, how the applicant
 is reached, and when a filing at the one-stop desk counts as received at once."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping

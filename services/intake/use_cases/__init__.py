@@ -4,6 +4,7 @@ documents (documents.py).
 
 Each takes what it needs as arguments (`Ports`, the caller's identity, the loaded request): the entrypoints in
 service.py parse, call one of them, and answer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

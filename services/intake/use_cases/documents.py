@@ -1,6 +1,7 @@
 """Later versions of a dossier's documents: a file the applicant sends with a completion (Form 02, before
 receipt) or a supplement answer becomes the next version of the document it names. Earlier versions stay
 readable; the highest version is the one in force."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,9 +29,15 @@ def add(db, code: str, who: dict, items: list[dict], log) -> dict:
 
 
 def _row(doc: dict, upload: dict | None) -> dict:
-    return {"code": doc["requirement_code"], "version": doc["version"], "upload_id": doc["upload_id"],
-            "sha256": doc["sha256"], "file_name": (upload or {}).get("file_name"),
-            "media_type": (upload or {}).get("media_type"), "size_bytes": (upload or {}).get("size_bytes")}
+    return {
+        "code": doc["requirement_code"],
+        "version": doc["version"],
+        "upload_id": doc["upload_id"],
+        "sha256": doc["sha256"],
+        "file_name": (upload or {}).get("file_name"),
+        "media_type": (upload or {}).get("media_type"),
+        "size_bytes": (upload or {}).get("size_bytes"),
+    }
 
 
 def add_versions(session, dossier: dict, owner: str, items: list[dict], now: datetime) -> list[dict]:
@@ -58,9 +65,17 @@ def add_versions(session, dossier: dict, owner: str, items: list[dict], now: dat
             errors[requirement] = "Tệp tải lên không tồn tại, không phải của bạn hoặc đã được dùng."
             continue
         version = storage.last_version(session, code, requirement) + 1
-        row = dict(dossier_code=code, requirement_code=requirement, source="uploaded",
-                   registry_document_id=None, upload_id=upload_id, sha256=upload["sha256"], version=version,
-                   origin="supplement", added_at=now)
+        row = dict(
+            dossier_code=code,
+            requirement_code=requirement,
+            source="uploaded",
+            registry_document_id=None,
+            upload_id=upload_id,
+            sha256=upload["sha256"],
+            version=version,
+            origin="supplement",
+            added_at=now,
+        )
         storage.insert_document_version(session, row)
         storage.mark_upload_used(session, upload_id, code)
         existing.append(row)

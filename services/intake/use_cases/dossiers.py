@@ -1,5 +1,6 @@
 """Dossiers as filed: one read in full (with every version of its documents), a citizen's list, the
 applicant's contact for notify, and the answer kept for a submission's Idempotency-Key."""
+
 from __future__ import annotations
 
 import json
@@ -23,14 +24,22 @@ def get(db, code: str, who: dict) -> dict:
         rows = storage.documents_of(conn, dossier["code"])
     return {
         "documents": _documents(rows),
-        "code": dossier["code"], "procedure_code": dossier["procedure_code"],
+        "code": dossier["code"],
+        "procedure_code": dossier["procedure_code"],
         "procedure_version": dossier["procedure_version"],
         "receiving_agency_code": dossier["receiving_agency_code"],
-        "applicant": {"id_number": dossier["applicant_id_number"], "full_name": dossier["applicant_name"],
-                      "address_unit_code": dossier["applicant_unit_code"]},
-        "contact": {"email": dossier["contact_email"], "phone": dossier["contact_phone"],
-                    "language": dossier["language"]},
-        "channel": dossier["channel"], "form": json.loads(dossier["form_data"]),
+        "applicant": {
+            "id_number": dossier["applicant_id_number"],
+            "full_name": dossier["applicant_name"],
+            "address_unit_code": dossier["applicant_unit_code"],
+        },
+        "contact": {
+            "email": dossier["contact_email"],
+            "phone": dossier["contact_phone"],
+            "language": dossier["language"],
+        },
+        "channel": dossier["channel"],
+        "form": json.loads(dossier["form_data"]),
         "submitted_at": iso_utc(dossier["submitted_at"]),
     }
 
@@ -40,12 +49,23 @@ def _documents(rows: list[dict]) -> list[dict]:
     latest: dict[str, int] = {}
     for d in rows:
         latest[d["requirement_code"]] = max(latest.get(d["requirement_code"], 0), d["version"])
-    return [{"code": d["requirement_code"], "source": d["source"], "sha256": d["sha256"],
-             "registry_document_id": d["registry_document_id"], "upload_id": d["upload_id"],
-             "file_name": d["file_name"], "media_type": d["media_type"], "size_bytes": d["size_bytes"],
-             "version": d["version"], "origin": d["origin"],
-             "added_at": iso_utc(d["added_at"]) if d["added_at"] else None,
-             "current": d["version"] == latest[d["requirement_code"]]} for d in rows]
+    return [
+        {
+            "code": d["requirement_code"],
+            "source": d["source"],
+            "sha256": d["sha256"],
+            "registry_document_id": d["registry_document_id"],
+            "upload_id": d["upload_id"],
+            "file_name": d["file_name"],
+            "media_type": d["media_type"],
+            "size_bytes": d["size_bytes"],
+            "version": d["version"],
+            "origin": d["origin"],
+            "added_at": iso_utc(d["added_at"]) if d["added_at"] else None,
+            "current": d["version"] == latest[d["requirement_code"]],
+        }
+        for d in rows
+    ]
 
 
 def list_own(db, who: dict, limit: int, before: str | None) -> dict:
@@ -55,9 +75,16 @@ def list_own(db, who: dict, limit: int, before: str | None) -> dict:
     limit = min(max(int(limit), 1), 100)
     with db.unit() as uow:
         rows = storage.dossiers_of(uow.session, who["subject"], limit + 1, _cursor(before))
-    items = [{"code": r["code"], "procedure_code": r["procedure_code"],
-              "receiving_agency_code": r["receiving_agency_code"], "channel": r["channel"],
-              "submitted_at": iso_utc(r["submitted_at"])} for r in rows[:limit]]
+    items = [
+        {
+            "code": r["code"],
+            "procedure_code": r["procedure_code"],
+            "receiving_agency_code": r["receiving_agency_code"],
+            "channel": r["channel"],
+            "submitted_at": iso_utc(r["submitted_at"]),
+        }
+        for r in rows[:limit]
+    ]
     nxt = f"{items[-1]['submitted_at']}|{items[-1]['code']}" if len(rows) > limit else None
     return {"items": items, "next": nxt}
 
@@ -80,8 +107,12 @@ def contact(db, code: str) -> dict:
         dossier = storage.find_dossier(conn, code)
     if dossier is None:
         raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
-    return {"full_name": dossier["applicant_name"], "email": dossier["contact_email"],
-            "phone": dossier["contact_phone"], "language": dossier["language"]}
+    return {
+        "full_name": dossier["applicant_name"],
+        "email": dossier["contact_email"],
+        "phone": dossier["contact_phone"],
+        "language": dossier["language"],
+    }
 
 
 def filed_with_key(db, owner: str, idempotency_key: str) -> dict:

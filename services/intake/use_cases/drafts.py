@@ -1,4 +1,5 @@
 """Drafts: a partly filled dossier (any JSON object up to 64 KB) kept for its owner to resume later."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ def save(db, draft_id: str | None, body: dict, owner: str, idempotency_key: str 
     procedure_code = str(body.get("procedure_code") or "")[:30]
     if draft_id:
         with db.unit() as uow:
-            done = storage.update_draft(uow.session, draft_id, owner, body=text,
-                                        procedure_code=procedure_code, updated_at=now)
+            done = storage.update_draft(
+                uow.session, draft_id, owner, body=text, procedure_code=procedure_code, updated_at=now
+            )
         if not done:
             raise NotFound("draft_not_found", "Không tìm thấy bản nháp.")
         return {"id": draft_id, "updated_at": iso_utc(now)}
@@ -33,8 +35,17 @@ def save(db, draft_id: str | None, body: dict, owner: str, idempotency_key: str 
 
     def create(uow) -> dict:
         new_id = str(uuid.uuid4())
-        storage.insert_draft(uow.session, dict(id=new_id, owner=owner, procedure_code=procedure_code,
-                                               body=text, created_at=now, updated_at=now))
+        storage.insert_draft(
+            uow.session,
+            dict(
+                id=new_id,
+                owner=owner,
+                procedure_code=procedure_code,
+                body=text,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
         return {"id": new_id, "updated_at": iso_utc(now)}
 
     return idempotency.perform(db, owner, key, idempotency.request_hash(body, "save_draft"), create)
@@ -51,8 +62,10 @@ def get(db, draft_id: str, owner: str) -> dict:
 def list_of(db, owner: str) -> list[dict]:
     with db.unit() as uow:
         rows = storage.drafts_of(uow.session, owner)
-    return [{"id": r["id"], "procedure_code": r["procedure_code"], "updated_at": iso_utc(r["updated_at"])}
-            for r in rows]
+    return [
+        {"id": r["id"], "procedure_code": r["procedure_code"], "updated_at": iso_utc(r["updated_at"])}
+        for r in rows
+    ]
 
 
 def delete(db, draft_id: str, owner: str) -> dict:

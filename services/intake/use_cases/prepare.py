@@ -1,5 +1,6 @@
 """Preparing a submission form: the applicant's data from the registry (never typed again) and, for each
 required document, the valid ones the citizen already holds."""
+
 from __future__ import annotations
 
 from services.chassis.errors import Forbidden
@@ -19,7 +20,9 @@ def prepare_form(ports: Ports, procedure_code: str, who: dict) -> dict:
     return {
         "applicant": person,
         "procedure": route["procedure"],
-        "agency_code": route["agency_code"], "agency_name": route["agency_name"],
-        "documents": [{**r, "reusable": [d for d in held if d["doc_type"] == r["code"]]}
-                      for r in requirements],
+        "agency_code": route["agency_code"],
+        "agency_name": route["agency_name"],
+        "documents": [
+            {**r, "reusable": [d for d in held if d["doc_type"] == r["code"]]} for r in requirements
+        ],
     }

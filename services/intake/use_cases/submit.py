@@ -5,6 +5,7 @@ the same transaction.
 
 With an Idempotency-Key the same request answers the same (`replayed: True`), another request is refused
 (Conflict), and two identical requests at once file once (services/chassis/idempotency.py)."""
+
 from __future__ import annotations
 
 import json
@@ -110,9 +111,11 @@ def _resolve_documents(session, body: dict, who: dict, known: _Known) -> list[Re
     uploads = storage.unused_uploads(session, who["subject"], cited)
     resolved, errors = documents.resolve(known.requirements, body["documents"], known.reusable, uploads)
     if errors:
-        raise InvalidInput("documents_incomplete", "Thành phần hồ sơ chưa đầy đủ hoặc không hợp lệ.",
-                           {"documents": errors,
-                            "reusable": {d["doc_type"]: d["id"] for d in known.reusable.values()}})
+        raise InvalidInput(
+            "documents_incomplete",
+            "Thành phần hồ sơ chưa đầy đủ hoặc không hợp lệ.",
+            {"documents": errors, "reusable": {d["doc_type"]: d["id"] for d in known.reusable.values()}},
+        )
     return resolved
 
 
@@ -120,41 +123,66 @@ def _dossier_row(code: str, body: dict, who: dict, known: _Known, ref: str, now:
     procedure, person = known.route["procedure"], known.person
     reach = submission.contact(body["contact"], person)
     return dict(
-        code=code, procedure_code=procedure["code"], procedure_version=procedure["version"],
+        code=code,
+        procedure_code=procedure["code"],
+        procedure_version=procedure["version"],
         receiving_agency_code=known.route["receiving_agency_code"],
-        applicant_id_number=body["applicant"]["id_number"], applicant_ref=ref,
-        applicant_name=reach.full_name, applicant_unit_code=person["address_unit_code"],
-        contact_email=reach.email, contact_phone=reach.phone, language=reach.language,
-        channel=body["channel"], form_data=json.dumps(body["form"], ensure_ascii=False),
-        submitted_by=who["subject"], submitted_at=now,
+        applicant_id_number=body["applicant"]["id_number"],
+        applicant_ref=ref,
+        applicant_name=reach.full_name,
+        applicant_unit_code=person["address_unit_code"],
+        contact_email=reach.email,
+        contact_phone=reach.phone,
+        language=reach.language,
+        channel=body["channel"],
+        form_data=json.dumps(body["form"], ensure_ascii=False),
+        submitted_by=who["subject"],
+        submitted_at=now,
     )
 
 
 def _publish(uow, dossier: dict[str, Any], who: dict) -> None:
     code = dossier["code"]
     submitted = {
-        "dossier_code": code, "procedure_code": dossier["procedure_code"],
+        "dossier_code": code,
+        "procedure_code": dossier["procedure_code"],
         "procedure_version": dossier["procedure_version"],
         "receiving_agency_code": dossier["receiving_agency_code"],
-        "applicant_unit_code": dossier["applicant_unit_code"], "applicant_ref": dossier["applicant_ref"],
-        "channel": dossier["channel"], "submitted_at": iso_utc(dossier["submitted_at"]),
+        "applicant_unit_code": dossier["applicant_unit_code"],
+        "applicant_ref": dossier["applicant_ref"],
+        "channel": dossier["channel"],
+        "submitted_at": iso_utc(dossier["submitted_at"]),
     }
     if submission.received_at_desk(dossier["channel"], who["kind"], who["roles"]):
         submitted.update(counter_officer=who["subject"], counter_unit=who["unit"] or "")
     uow.publish(DossierSubmitted, submitted, subject=code)
     # How to reach the applicant goes to notify alone, on intake's private exchange (never public).
-    uow.publish(ApplicantContactRecorded, {"dossier_code": code, "contact": {
-        "full_name": dossier["applicant_name"], "email": dossier["contact_email"],
-        "phone": dossier["contact_phone"], "language": dossier["language"]}}, subject=code)
+    uow.publish(
+        ApplicantContactRecorded,
+        {
+            "dossier_code": code,
+            "contact": {
+                "full_name": dossier["applicant_name"],
+                "email": dossier["contact_email"],
+                "phone": dossier["contact_phone"],
+                "language": dossier["language"],
+            },
+        },
+        subject=code,
+    )
 
 
 def _answer(dossier: dict[str, Any], known: _Known, resolved: list[Resolved]) -> dict:
     procedure = known.route["procedure"]
-    return {"code": dossier["code"], "status": "submitted", "submitted_at": iso_utc(dossier["submitted_at"]),
-            "procedure": {"code": procedure["code"], "version": procedure["version"],
-                          "name": procedure["name"]},
-            "agency_code": known.route["agency_code"], "agency_name": known.route["agency_name"],
-            "documents": [{"code": r.requirement_code, "source": r.source} for r in resolved]}
+    return {
+        "code": dossier["code"],
+        "status": "submitted",
+        "submitted_at": iso_utc(dossier["submitted_at"]),
+        "procedure": {"code": procedure["code"], "version": procedure["version"], "name": procedure["name"]},
+        "agency_code": known.route["agency_code"],
+        "agency_name": known.route["agency_name"],
+        "documents": [{"code": r.requirement_code, "source": r.source} for r in resolved],
+    }
 
 
 def _report(log, body: dict, filed: _Filed) -> None:
@@ -162,7 +190,11 @@ def _report(log, body: dict, filed: _Filed) -> None:
     metrics.count_submission(body["channel"], filed.resolved)
     dossier = filed.dossier
     structlog.contextvars.bind_contextvars(dossier_code=dossier["code"])
-    log.info("dossier_submitted", procedure_code=dossier["procedure_code"],
-             agency_code=dossier["receiving_agency_code"], channel=dossier["channel"],
-             applicant=dossier["applicant_id_number"],
-             reused=sum(r.source == "reused" for r in filed.resolved))
+    log.info(
+        "dossier_submitted",
+        procedure_code=dossier["procedure_code"],
+        agency_code=dossier["receiving_agency_code"],
+        channel=dossier["channel"],
+        applicant=dossier["applicant_id_number"],
+        reused=sum(r.source == "reused" for r in filed.resolved),
+    )

@@ -1,4 +1,5 @@
 """Uploads: a file the gateway stored (content already checked), recorded so a submission can cite it."""
+
 from __future__ import annotations
 
 from services.chassis import idempotency
@@ -13,13 +14,19 @@ def register(db, record: dict, owner: str, idempotency_key: str | None) -> dict:
     caller then discards the copy it just stored); other content: Conflict."""
     key = idempotency.checked_key(idempotency_key)
     # The content, not the stored copy (its id and path are new on every retry) nor a defaulted name.
-    digest = idempotency.request_hash({k: record[k] for k in ("media_type", "size_bytes", "sha256")},
-                                      "register_upload")
+    digest = idempotency.request_hash(
+        {k: record[k] for k in ("media_type", "size_bytes", "sha256")}, "register_upload"
+    )
 
     def create(uow) -> dict:
-        storage.insert_upload(uow.session, {**record, "owner": owner, "used_by": None,
-                                            "created_at": utcnow()})
-        return {"id": record["id"], "sha256": record["sha256"], "size_bytes": record["size_bytes"],
-                "media_type": record["media_type"]}
+        storage.insert_upload(
+            uow.session, {**record, "owner": owner, "used_by": None, "created_at": utcnow()}
+        )
+        return {
+            "id": record["id"],
+            "sha256": record["sha256"],
+            "size_bytes": record["size_bytes"],
+            "media_type": record["media_type"],
+        }
 
     return idempotency.perform(db, owner, key, digest, create)

@@ -8,6 +8,7 @@ a fresh one (the server had refused the transaction, so nothing was sent twice).
 Messages are built with the compat32 policy of the standard library: the same RFC 5322 output (UTF-8 body, RFC
 2047 encoded subject and display name) for a fraction of the CPU of the default policy's header parser.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -20,8 +21,9 @@ from email.utils import formataddr, formatdate, parseaddr
 from services.notify.domain import identity
 
 
-def build_message(mail_from: str, to: str, subject: str, body: str, headers: dict[str, str],
-                  message_id: str) -> tuple[str, bytes]:
+def build_message(
+    mail_from: str, to: str, subject: str, body: str, headers: dict[str, str], message_id: str
+) -> tuple[str, bytes]:
     """(envelope sender, RFC 5322 bytes) of a plain-text message in UTF-8. `message_id` is given by the caller
     (services/notify/domain/identity.py), stable across resends of one notification."""
     message = MIMEText(body, "plain", "utf-8")
@@ -35,13 +37,16 @@ def build_message(mail_from: str, to: str, subject: str, body: str, headers: dic
         message[key] = value
     return address, message.as_bytes(policy=_SMTP_POLICY)  # CRLF line ends: smtplib sends bytes as they are
 
+
 _SMTP_POLICY = compat32.clone(linesep="\r\n")
 
 
 def message_id_domain(settings) -> str:
     """The right-hand side of Message-IDs: the setting MESSAGE_ID_DOMAIN, else the sender's domain
     (domain/identity.py); ValueError for a configured value that cannot stand in a header."""
-    return identity.message_id_domain(getattr(settings, "message_id_domain", ""), parseaddr(settings.mail_from)[1])
+    return identity.message_id_domain(
+        getattr(settings, "message_id_domain", ""), parseaddr(settings.mail_from)[1]
+    )
 
 
 class Mailer:

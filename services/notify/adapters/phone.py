@@ -1,5 +1,6 @@
 """The SMS / Zalo ZNS provider's HTTP API (the local sandbox, devtools/message_sandbox.py, speaks it): one
 POST per message, the API key in a header, delivery receipts later on our callback."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,17 @@ class Answer:
         return f"HTTP {self.status_code}"
 
 
-def send(provider_url: str, provider_key: str, channel: str, to: str, reference: str, body: str, template: str,
-         callback_url: str, timeout: float = 10) -> Answer:
+def send(
+    provider_url: str,
+    provider_key: str,
+    channel: str,
+    to: str,
+    reference: str,
+    body: str,
+    template: str,
+    callback_url: str,
+    timeout: float = 10,
+) -> Answer:
     """Hand one message to the provider. `reference` is the same on every attempt of one notification, so a
     provider that deduplicates by it sends a resend once. SMS carries the text; Zalo the template and the text."""
     payload: dict = {"to": to, "reference": reference, "callback_url": callback_url}
@@ -35,8 +45,12 @@ def send(provider_url: str, provider_key: str, channel: str, to: str, reference:
     else:
         payload.update(template_id=template, params={"text": body})
     try:
-        response = _http.post(f"{provider_url}/{channel}/send", json=payload, timeout=timeout,
-                              headers={"X-Api-Key": provider_key})
+        response = _http.post(
+            f"{provider_url}/{channel}/send",
+            json=payload,
+            timeout=timeout,
+            headers={"X-Api-Key": provider_key},
+        )
     except requests.RequestException as exc:
         return Answer(None, text=f"{type(exc).__name__}: {exc}")
     if response.status_code < 300:

@@ -1,6 +1,7 @@
 """Everything notify reads from its environment, in one place. Read at call time (`current()`), not at start:
 operators and tests change these without restarting the service. What all services share (SMTP relay, sender,
 public URL, Message-ID domain) is in the chassis Settings."""
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,9 @@ class NotifySettings:
     quiet_hours: bool = True  # NOTIFY_QUIET_HOURS=1: no SMS 21:00-07:00 Vietnam time
     phone_per_hour: int = 10  # NOTIFY_PHONE_PER_HOUR: messages a phone may get in an hour
     retry_scale: float = 1.0  # NOTIFY_RETRY_SCALE: multiplies retry waits and the breaker's pause (tests)
-    webhook_allowed_hosts: tuple[str, ...] = ()  # WEBHOOK_ALLOWED_HOSTS: targets allowed by name, comma-separated
+    webhook_allowed_hosts: tuple[
+        str, ...
+    ] = ()  # WEBHOOK_ALLOWED_HOSTS: targets allowed by name, comma-separated
     webhook_retry_scale: float = 1.0  # WEBHOOK_RETRY_SCALE: multiplies the webhook retry schedule (tests)
 
 
@@ -32,6 +35,8 @@ def current(environ: Mapping[str, str] = os.environ) -> NotifySettings:
         quiet_hours=environ.get("NOTIFY_QUIET_HOURS", "1") == "1",
         phone_per_hour=int(environ.get("NOTIFY_PHONE_PER_HOUR", "10")),
         retry_scale=float(environ.get("NOTIFY_RETRY_SCALE", "1")),
-        webhook_allowed_hosts=tuple(h for h in environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()),
+        webhook_allowed_hosts=tuple(
+            h for h in environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+        ),
         webhook_retry_scale=float(environ.get("WEBHOOK_RETRY_SCALE", "1")),
     )

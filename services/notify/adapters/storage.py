@@ -1,6 +1,7 @@
 """Notify's tables: how to reach each dossier's applicant, every notification with its status, the phone
 providers' health; the agency feeds' event log, subscriptions and webhook deliveries. The queries are in
 citizen_store.py and feed_store.py."""
+
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, UniqueConstraint

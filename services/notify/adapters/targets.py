@@ -1,5 +1,6 @@
 """Webhook targets checked against the DNS: the host's addresses must all be public (domain/webhooks.py says
 which are not). Called when a subscription is created and again before every delivery (DNS answers change)."""
+
 from __future__ import annotations
 
 import socket
@@ -8,7 +9,9 @@ from collections.abc import Callable, Iterable
 from services.notify.domain.webhooks import TargetRefused, refuse_internal, target_host
 
 
-def check_target(url: str, allowed_hosts: Iterable[str] = (), resolve: Callable = socket.getaddrinfo) -> list[str]:
+def check_target(
+    url: str, allowed_hosts: Iterable[str] = (), resolve: Callable = socket.getaddrinfo
+) -> list[str]:
     """Refuse URLs that would make the platform call itself or the province's internal network (SSRF): every
     address the host resolves to must be public, unless the host is explicitly allowed.
 

@@ -1,5 +1,6 @@
 """Notification templates from services/notify/templates/, rendered in Jinja2's sandbox (Vietnamese first).
 Which template a change sends, and the subject-line format, are in domain/templates.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,12 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 class Templates:
     def __init__(self, directory: Path = TEMPLATE_DIR):
         self.directory = directory
-        self.env = SandboxedEnvironment(loader=FileSystemLoader(str(directory)), undefined=StrictUndefined,
-                                        autoescape=False, keep_trailing_newline=True)
+        self.env = SandboxedEnvironment(
+            loader=FileSystemLoader(str(directory)),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+        )
         self._cache: dict[tuple[str, str], tuple] = {}
 
     def render(self, name: str, language: str, context: dict) -> Rendered:

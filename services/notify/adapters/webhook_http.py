@@ -1,5 +1,6 @@
 """A webhook delivery's POST: to the address the target check returned (adapters/pinned.py), or by name for a
 host the province allowed (WEBHOOK_ALLOWED_HOSTS). No redirects."""
+
 from __future__ import annotations
 
 import requests
@@ -9,7 +10,9 @@ from services.notify.adapters import pinned
 _http = requests.Session()
 
 
-def post(url: str, addresses: list[str], body: bytes, headers: dict, timeout: float = 10) -> tuple[int | None, str]:
+def post(
+    url: str, addresses: list[str], body: bytes, headers: dict, timeout: float = 10
+) -> tuple[int | None, str]:
     """(HTTP status or None for no answer, error text: empty for a 2xx/3xx answer)."""
     try:
         if addresses:  # connect to the address just checked, not to a second DNS answer

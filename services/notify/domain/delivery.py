@@ -1,6 +1,7 @@
 """How a citizen notification moves: created → sending → sent → delivered, or temporary-failure (retried with
 backoff) → technical-failure after MAX_ATTEMPTS, or permanent-failure; a phone provider failing again and again
 is avoided for a while (circuit breaker). Plain rules: the caller passes the time and the counts."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,7 @@ def retry_wait(status: str, attempts: int, scale: float = 1.0) -> timedelta:
     20 s, 40 s, ... up to an hour (× `scale`), 30 s for a send cut off mid-way."""
     if status == "sending":
         return STALE_SENDING
-    return timedelta(seconds=min(10 * 2 ** attempts, 3600) * scale) if attempts else timedelta(0)
+    return timedelta(seconds=min(10 * 2**attempts, 3600) * scale) if attempts else timedelta(0)
 
 
 def failure_status(status: str, attempts: int) -> str:

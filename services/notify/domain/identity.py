@@ -7,13 +7,16 @@ provider (which deduplicates by its `reference`) see one message. The identity i
 row id, which is written once, in the transaction that creates the notification, and never changes; never from
 the clock or a random number.
 """
+
 from __future__ import annotations
 
 import re
 
 DEFAULT_DOMAIN = "motcua.local"
 # The right-hand side of a Message-ID (RFC 5322 dot-atom-text, kept to what DNS names use).
-_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_DOMAIN = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 

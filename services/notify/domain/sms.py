@@ -1,5 +1,6 @@
 """Short messages in Vietnamese: encoding and segments, text without diacritics, quiet hours, and the ladder of
 phone channels (Zalo ZNS first, SMS when Zalo cannot reach the citizen)."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -8,8 +9,10 @@ from datetime import datetime, time, timedelta
 from services.chassis.clock import LEGAL_TZ
 
 # GSM 03.38 basic character set (the escape table's characters count twice).
-_GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                 "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 _GSM_EXTENDED = set("^{}\\[~]|€\f")
 QUIET_START, QUIET_END = time(21, 0), time(7, 0)
 

@@ -1,5 +1,6 @@
 """Which change of a dossier tells the citizen what, and how a template file is read (its subject line). Pure:
 the files are loaded and rendered by services/notify/adapters/templates.py (Jinja2's sandbox)."""
+
 from __future__ import annotations
 
 import re
@@ -47,4 +48,4 @@ def split_subject(name: str, source: str) -> tuple[str, str]:
     match = _SUBJECT.match(source)
     if not match:
         raise ValueError(f"template {name} has no subject line")
-    return match.group(1), source[match.end():]
+    return match.group(1), source[match.end() :]

@@ -7,6 +7,7 @@ Signature (https://www.standardwebhooks.com): headers `webhook-id`, `webhook-tim
 is the base64 part of the `whsec_...` secret. While a secret is being rotated both are valid, so deliveries carry
 two signatures. `verify` is what an agency's receiver does; it is small on purpose, to be copied.
 """
+
 from __future__ import annotations
 
 import base64
@@ -41,7 +42,7 @@ def new_secret() -> str:
 def _key(secret: str) -> bytes:
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError("a webhook secret starts with whsec_")
-    return base64.b64decode(secret[len(SECRET_PREFIX):])
+    return base64.b64decode(secret[len(SECRET_PREFIX) :])
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -59,14 +60,21 @@ def headers(secrets_in_force: Iterable[str], msg_id: str, body: bytes, timestamp
     }
 
 
-def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None,
-           tolerance: int = TOLERANCE_SECONDS) -> None:
+def verify(
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: float | None = None,
+    tolerance: int = TOLERANCE_SECONDS,
+) -> None:
     """Raise WebhookVerificationError unless `body` was signed with `secret` within the tolerance window.
 
     What an agency's receiver runs (never the service), so `now` defaults to its clock: the one clock read in
     this module, kept so the function can be copied as it is."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    msg_id, stamp, signatures = (lowered.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature"))
+    msg_id, stamp, signatures = (
+        lowered.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    )
     if not (msg_id and stamp and signatures):
         raise WebhookVerificationError("missing webhook headers")
     try:
@@ -107,8 +115,11 @@ def secrets_in_force(subscription: Mapping[str, Any], now: datetime) -> list[str
 
 def matches(subscription: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """An event matches when every non-empty filter of the subscription contains its value."""
-    for key, value in (("event_types", event["type"]), ("units", event.get("unit", "")),
-                       ("procedures", event.get("procedure_code", ""))):
+    for key, value in (
+        ("event_types", event["type"]),
+        ("units", event.get("unit", "")),
+        ("procedures", event.get("procedure_code", "")),
+    ):
         wanted = subscription.get(key) or []
         if wanted and value not in wanted:
             return False
@@ -119,8 +130,15 @@ def _forbidden_address(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-            or ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")))
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"))
+    )
 
 
 def target_host(url: str, allowed_hosts: Iterable[str] = ()) -> tuple[str, int] | None:

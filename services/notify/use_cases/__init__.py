@@ -3,6 +3,7 @@ citizens.py (a dossier's news becomes notifications), sending.py (e-mail, retrie
 breaker, delivery receipts), outcomes.py (what a send's result records), feeds.py (the event log and webhook
 deliveries to agencies), subscriptions.py (agencies manage their subscriptions). Rules are in domain/, SQL and
 the outside world in adapters/."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

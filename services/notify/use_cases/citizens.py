@@ -1,5 +1,6 @@
 """A dossier's news for its applicant: how to reach them (from intake's private event, or intake itself), and
 each status change that has a template becomes one notification per channel they can be reached on."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,9 +21,16 @@ def keep_contact(db, data) -> None:
     per dossier wins: a redelivery inserts nothing."""
     contact = data.contact
     with db.unit() as uow:
-        citizen_store.keep_recipient(uow.session, {
-            "dossier_code": data.dossier_code, "full_name": contact.full_name, "email": contact.email,
-            "phone": contact.phone, "language": contact.language or "vi"})
+        citizen_store.keep_recipient(
+            uow.session,
+            {
+                "dossier_code": data.dossier_code,
+                "full_name": contact.full_name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "language": contact.language or "vi",
+            },
+        )
 
 
 def timeline(db, dossier_code: str) -> list[dict]:
@@ -32,9 +40,17 @@ def timeline(db, dossier_code: str) -> list[dict]:
         rows = citizen_store.for_dossier(uow.session, dossier_code)
     if rows is None:
         raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
-    return [{"id": r["id"], "channel": r["channel"], "template": r["template"], "status": r["status"],
-             "created_at": r["created_at"].isoformat(), "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None}
-            for r in rows]
+    return [
+        {
+            "id": r["id"],
+            "channel": r["channel"],
+            "template": r["template"],
+            "status": r["status"],
+            "created_at": r["created_at"].isoformat(),
+            "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None,
+        }
+        for r in rows
+    ]
 
 
 def tell_status_change(ports: Ports, event) -> None:
@@ -67,10 +83,22 @@ def _create(ports: Ports, event, name: str, now: datetime) -> list[tuple[dict, b
         for channel, to, rendered, not_before in _render_for(ports, name, data, recipient, now):
             due_now = not_before is None or not_before <= now
             note = dict(
-                id=str(uuid.uuid4()), dossier_code=data.dossier_code, channel=channel, recipient=to,
-                template=rendered.template, language=rendered.language, subject=rendered.subject,
-                body=rendered.body, status="sending" if due_now else "created", attempts=1 if due_now else 0,
-                last_error="", cause_event_id=event.id, created_at=now, updated_at=now, not_before=not_before)
+                id=str(uuid.uuid4()),
+                dossier_code=data.dossier_code,
+                channel=channel,
+                recipient=to,
+                template=rendered.template,
+                language=rendered.language,
+                subject=rendered.subject,
+                body=rendered.body,
+                status="sending" if due_now else "created",
+                attempts=1 if due_now else 0,
+                last_error="",
+                cause_event_id=event.id,
+                created_at=now,
+                updated_at=now,
+                not_before=not_before,
+            )
             citizen_store.add_notification(uow.session, note)
             created.append((note, due_now))
     return created
@@ -81,16 +109,25 @@ def _render_for(ports: Ports, name: str, data, recipient: dict, now: datetime) -
     config = settings.current()
     language = recipient.get("language") or "vi"
     context = {
-        "full_name": recipient["full_name"], "dossier_code": data.dossier_code,
-        "procedure_code": data.procedure_code, "agency_code": data.agency_code,
-        "due_local": legal_text(data.due_at.ToDatetime(tzinfo=timezone.utc)) if data.HasField("due_at") else "",
-        "public_url": ports.settings.public_url, "reason": data.reason,
+        "full_name": recipient["full_name"],
+        "dossier_code": data.dossier_code,
+        "procedure_code": data.procedure_code,
+        "agency_code": data.agency_code,
+        "due_local": legal_text(data.due_at.ToDatetime(tzinfo=timezone.utc))
+        if data.HasField("due_at")
+        else "",
+        "public_url": ports.settings.public_url,
+        "reason": data.reason,
     }
     rows = []
     if recipient.get("email"):
         rows.append(("email", recipient["email"], ports.templates.render(name, language, context), None))
-    phone_channels = sms.ladder(config.phone_channels, bool(recipient.get("phone")) and bool(config.provider_url))
+    phone_channels = sms.ladder(
+        config.phone_channels, bool(recipient.get("phone")) and bool(config.provider_url)
+    )
     if phone_channels:
         short = ports.templates.render_short(name, language, context, plain=config.sms_plain)
-        rows.append((phone_channels[0], recipient["phone"], short, sms.next_allowed(now, quiet=config.quiet_hours)))
+        rows.append(
+            (phone_channels[0], recipient["phone"], short, sms.next_allowed(now, quiet=config.quiet_hours))
+        )
     return rows

@@ -1,6 +1,7 @@
 """Agency feeds: every public event is logged, matched against agencies' subscriptions and delivered as a signed
 CloudEvent (Standard Webhooks), at least once, with backoff for days; a delivery carries the event's contract
 fields only, never one marked personal (`outbound`)."""
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,21 @@ from services.notify.adapters import feed_store, settings, targets, webhook_http
 from services.notify.domain import webhooks
 from services.notify.metrics import DELIVERIES
 
-FEED_TYPES = tuple(event_type(m) for m in (
-    DossierSubmitted, DossierStatusChanged, CaseDueSoon, CaseOverdue, ResultIssued, PaymentRequested,
-    PaymentCompleted, PaymentFailed, PaymentExpired, PaymentRefunded))
+FEED_TYPES = tuple(
+    event_type(m)
+    for m in (
+        DossierSubmitted,
+        DossierStatusChanged,
+        CaseDueSoon,
+        CaseOverdue,
+        ResultIssued,
+        PaymentRequested,
+        PaymentCompleted,
+        PaymentFailed,
+        PaymentExpired,
+        PaymentRefunded,
+    )
+)
 CLAIMABLE = ("pending", "retrying")
 STALE_DELIVERING = timedelta(seconds=60)
 PARALLEL_DELIVERIES = 10
@@ -54,10 +67,19 @@ def record_in(session, event) -> bool:
     data = event.raw.get("data", {})
     unit = data.get("agency_code") or data.get("receiving_agency_code") or ""
     now = utcnow()
-    seq, active = feed_store.record_event(session, {
-        "event_id": event.id, "type": event.type, "subject": event.subject, "unit": unit,
-        "procedure_code": data.get("procedure_code", ""), "occurred_at": event.time,
-        "envelope": json.dumps(event.raw, ensure_ascii=False), "received_at": now})
+    seq, active = feed_store.record_event(
+        session,
+        {
+            "event_id": event.id,
+            "type": event.type,
+            "subject": event.subject,
+            "unit": unit,
+            "procedure_code": data.get("procedure_code", ""),
+            "occurred_at": event.time,
+            "envelope": json.dumps(event.raw, ensure_ascii=False),
+            "received_at": now,
+        },
+    )
     if seq is None:
         return False
     entry = {"type": event.type, "unit": unit, "procedure_code": data.get("procedure_code", "")}
@@ -119,8 +141,11 @@ def _claim(db, delivery_id: str) -> tuple | None:
 def _headers(delivery, sub, body: bytes) -> dict:
     now = utcnow()
     msg_id = webhooks.message_id(delivery["event_id"], delivery["round"])
-    return {"Content-Type": "application/cloudevents+json; charset=utf-8", "User-Agent": "MotCua-Webhooks/1",
-            **webhooks.headers(webhooks.secrets_in_force(sub, now), msg_id, body, int(now.timestamp()))}
+    return {
+        "Content-Type": "application/cloudevents+json; charset=utf-8",
+        "User-Agent": "MotCua-Webhooks/1",
+        **webhooks.headers(webhooks.secrets_in_force(sub, now), msg_id, body, int(now.timestamp())),
+    }
 
 
 def _after_attempt(db, delivery, code: int | None, error: str, scale: float) -> None:
@@ -134,13 +159,20 @@ def _after_attempt(db, delivery, code: int | None, error: str, scale: float) -> 
         _settle(db, delivery["id"], "dead", code, error or "no answer")
         DELIVERIES.labels("dead").inc()
     else:
-        _settle(db, delivery["id"], "retrying", code, error or f"HTTP {code}",
-                next_attempt_at=utcnow() + timedelta(seconds=delay))
+        _settle(
+            db,
+            delivery["id"],
+            "retrying",
+            code,
+            error or f"HTTP {code}",
+            next_attempt_at=utcnow() + timedelta(seconds=delay),
+        )
         DELIVERIES.labels("retrying").inc()
 
 
-def _settle(db, delivery_id: str, status: str, code: int | None, error: str,
-            next_attempt_at: datetime | None = None) -> None:
+def _settle(
+    db, delivery_id: str, status: str, code: int | None, error: str, next_attempt_at: datetime | None = None
+) -> None:
     values = {"status": status, "last_status_code": code, "last_error": error, "updated_at": utcnow()}
     if status == "delivered":
         values["delivered_at"] = utcnow()

@@ -1,5 +1,6 @@
 """What the result of one send records: sent (NotificationSent published), a failure (temporary ones retried,
 final ones handed to the next phone channel of the ladder)."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,10 +16,17 @@ from services.notify.metrics import NOTIFICATIONS
 def sent(db, note: dict, provider_message_id: str | None = None) -> None:
     with db.unit() as uow:
         citizen_store.mark_sent(uow.session, note["id"], utcnow(), provider_message_id)
-        uow.publish(NotificationSent, {
-            "notification_id": note["id"], "dossier_code": note["dossier_code"], "channel": note["channel"],
-            "template": note["template"], "cause_event_id": note["cause_event_id"],
-        }, subject=note["dossier_code"])
+        uow.publish(
+            NotificationSent,
+            {
+                "notification_id": note["id"],
+                "dossier_code": note["dossier_code"],
+                "channel": note["channel"],
+                "template": note["template"],
+                "cause_event_id": note["cause_event_id"],
+            },
+            subject=note["dossier_code"],
+        )
     NOTIFICATIONS.labels(note["channel"], "sent").inc()
 
 
@@ -39,8 +47,23 @@ def fall_back(uow, note) -> None:
     if following is None:
         return
     now = utcnow()
-    citizen_store.add_notification(uow.session, dict(
-        id=str(uuid.uuid4()), dossier_code=note["dossier_code"], channel=following, recipient=note["recipient"],
-        template=note["template"], language=note["language"], subject="", body=note["body"], status="created",
-        attempts=0, last_error="", cause_event_id=note["cause_event_id"], created_at=now, updated_at=now,
-        not_before=None))
+    citizen_store.add_notification(
+        uow.session,
+        dict(
+            id=str(uuid.uuid4()),
+            dossier_code=note["dossier_code"],
+            channel=following,
+            recipient=note["recipient"],
+            template=note["template"],
+            language=note["language"],
+            subject="",
+            body=note["body"],
+            status="created",
+            attempts=0,
+            last_error="",
+            cause_event_id=note["cause_event_id"],
+            created_at=now,
+            updated_at=now,
+            not_before=None,
+        ),
+    )

@@ -1,5 +1,6 @@
 """SMS and Zalo ZNS through the HTTP provider: a paused provider (circuit breaker) and a flooded phone wait
 without spending an attempt; the provider's signed delivery receipts close a notification."""
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,16 @@ def deliver(ports: Ports, note: dict) -> None:
     if _waits(ports, note, config):
         return
     # The same reference on every attempt: a resend after a crash is the same message to the provider.
-    answer = phone.send(config.provider_url, config.provider_key, note["channel"], note["recipient"],
-                        identity.provider_reference(note["id"]), note["body"], note["template"],
-                        f"{ports.settings.public_url}{RECEIPTS_PATH}")
+    answer = phone.send(
+        config.provider_url,
+        config.provider_key,
+        note["channel"],
+        note["recipient"],
+        identity.provider_reference(note["id"]),
+        note["body"],
+        note["template"],
+        f"{ports.settings.public_url}{RECEIPTS_PATH}",
+    )
     outcome = delivery.provider_outcome(answer.status_code)
     if outcome == "sent":
         _provider_result(ports, note["channel"], ok=True)
@@ -43,8 +51,9 @@ def _waits(ports: Ports, note: dict, config: settings.NotifySettings) -> bool:
             # The provider keeps failing: wait until the pause ends, without spending an attempt.
             citizen_store.defer(uow.session, note["id"], health["open_until"], "provider paused", now)
             return True
-        sent_lately = citizen_store.recently_sent(uow.session, note["recipient"], delivery.PHONE,
-                                                  now - timedelta(hours=1))
+        sent_lately = citizen_store.recently_sent(
+            uow.session, note["recipient"], delivery.PHONE, now - timedelta(hours=1)
+        )
         if sent_lately < config.phone_per_hour:
             return False
         # Per-recipient limit: a runaway loop must not flood a citizen's phone (or the province's bill).
@@ -60,7 +69,9 @@ def _provider_result(ports: Ports, channel: str, ok: bool) -> None:
         if row is None:
             citizen_store.add_provider(uow.session, channel)
             row = {"consecutive_failures": 0}
-        breaker = delivery.after_result(row["consecutive_failures"], ok, utcnow(), settings.current().retry_scale)
+        breaker = delivery.after_result(
+            row["consecutive_failures"], ok, utcnow(), settings.current().retry_scale
+        )
         values: dict = {"consecutive_failures": breaker.failures}
         if breaker.open_until is not None:
             values["open_until"] = breaker.open_until

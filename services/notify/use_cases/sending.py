@@ -1,5 +1,6 @@
 """Sending citizen notifications: each one claimed first (replicas never send one twice at once), then sent
 over its channel; what is still pending (never sent, failed for now, cut off mid-way) is retried by a timer."""
+
 from __future__ import annotations
 
 import smtplib
@@ -43,7 +44,9 @@ def send(ports: Ports, note: dict) -> None:
     try:
         _send_email(ports, note)
     except smtplib.SMTPResponseException as exc:
-        outcomes.failed(ports.db, note, delivery.smtp_failure(exc.smtp_code), f"{exc.smtp_code} {exc.smtp_error!r}")
+        outcomes.failed(
+            ports.db, note, delivery.smtp_failure(exc.smtp_code), f"{exc.smtp_code} {exc.smtp_error!r}"
+        )
         return
     except (OSError, smtplib.SMTPException) as exc:
         outcomes.failed(ports.db, note, "temporary-failure", f"{type(exc).__name__}: {exc}")
@@ -53,8 +56,12 @@ def send(ports: Ports, note: dict) -> None:
 
 def _send_email(ports: Ports, note: dict) -> None:
     sender, data = build_message(
-        ports.settings.mail_from, note["recipient"], note["subject"], note["body"],
+        ports.settings.mail_from,
+        note["recipient"],
+        note["subject"],
+        note["body"],
         {"X-MotCua-Notification-Id": note["id"], "X-MotCua-Dossier-Code": note["dossier_code"]},
         # The same Message-ID on every attempt (a resend after a crash): mail clients show one message.
-        message_id=identity.message_id(note["id"], message_id_domain(ports.settings)))
+        message_id=identity.message_id(note["id"], message_id_domain(ports.settings)),
+    )
     ports.mailer.send(sender, note["recipient"], data)

@@ -1,5 +1,6 @@
 """Agencies manage their subscriptions (through the gateway): create (the secret shown once), list, read with
 delivery counts, delete, rotate the secret with a grace period, the delivery history (and dead letters), replay."""
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,18 @@ def _strings(value, name: str) -> list[str]:
 
 
 def _view(row) -> dict:
-    return {"id": row["id"], "url": row["url"], "event_types": json.loads(row["event_types"]),
-            "units": json.loads(row["units"]), "procedures": json.loads(row["procedures"]),
-            "active": row["active"], "created_at": row["created_at"].isoformat(),
-            "secret_rotating_until": row["previous_valid_until"].isoformat() if row["previous_valid_until"] else None}
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "event_types": json.loads(row["event_types"]),
+        "units": json.loads(row["units"]),
+        "procedures": json.loads(row["procedures"]),
+        "active": row["active"],
+        "created_at": row["created_at"].isoformat(),
+        "secret_rotating_until": row["previous_valid_until"].isoformat()
+        if row["previous_valid_until"]
+        else None,
+    }
 
 
 def _own(session, owner: str, subscription_id: str):
@@ -46,13 +55,19 @@ def _checked(request) -> tuple[str, list[str]]:
     try:
         targets.check_target(url, settings.current().webhook_allowed_hosts)
     except webhooks.TargetRefused as exc:
-        raise InvalidInput("target_refused", "Địa chỉ nhận không được phép (mạng nội bộ hoặc không phân giải "
-                                             "được).", {"reason": str(exc)}) from None
+        raise InvalidInput(
+            "target_refused",
+            "Địa chỉ nhận không được phép (mạng nội bộ hoặc không phân giải được).",
+            {"reason": str(exc)},
+        ) from None
     types = _strings(request.get("event_types"), "event_types")
     unknown = sorted(set(types) - set(FEED_TYPES))
     if unknown:
-        raise InvalidInput("unknown_event_type", "Loại sự kiện không tồn tại.", {"unknown": unknown,
-                                                                                 "known": list(FEED_TYPES)})
+        raise InvalidInput(
+            "unknown_event_type",
+            "Loại sự kiện không tồn tại.",
+            {"unknown": unknown, "known": list(FEED_TYPES)},
+        )
     return url, types
 
 
@@ -62,17 +77,27 @@ def create(db, owner: str, request: dict, idempotency_key: str | None) -> dict:
     url, types = _checked(request)
     key = idempotency.checked_key(idempotency_key)
     secret = webhooks.new_secret()
-    values = {"id": str(uuid.uuid4()), "owner": owner, "url": url, "event_types": json.dumps(types),
-              "units": json.dumps(_strings(request.get("units"), "units")),
-              "procedures": json.dumps(_strings(request.get("procedures"), "procedures")),
-              "secret": secret, "previous_secret": None, "previous_valid_until": None, "active": True,
-              "created_at": utcnow()}
+    values = {
+        "id": str(uuid.uuid4()),
+        "owner": owner,
+        "url": url,
+        "event_types": json.dumps(types),
+        "units": json.dumps(_strings(request.get("units"), "units")),
+        "procedures": json.dumps(_strings(request.get("procedures"), "procedures")),
+        "secret": secret,
+        "previous_secret": None,
+        "previous_valid_until": None,
+        "active": True,
+        "created_at": utcnow(),
+    }
 
     def insert(uow) -> dict:
         feed_store.add_subscription(uow.session, values)
         return _view(values)
 
-    answer = idempotency.perform(db, owner, key, idempotency.request_hash(request, "create_subscription"), insert)
+    answer = idempotency.perform(
+        db, owner, key, idempotency.request_hash(request, "create_subscription"), insert
+    )
     if answer.get("replayed"):
         with db.unit() as uow:
             secret = _own(uow.session, owner, answer["id"])["secret"]
@@ -105,10 +130,14 @@ def rotate_secret(db, owner: str, subscription_id: str, grace_seconds: int) -> d
     secret = webhooks.new_secret()
     with db.unit() as uow:
         row = _own(uow.session, owner, subscription_id)
-        feed_store.set_secret(uow.session, subscription_id, secret, row["secret"],
-                              utcnow() + timedelta(seconds=grace_seconds))
-    return {"id": subscription_id, "secret": secret,
-            "previous_valid_until": (utcnow() + timedelta(seconds=grace_seconds)).isoformat()}
+        feed_store.set_secret(
+            uow.session, subscription_id, secret, row["secret"], utcnow() + timedelta(seconds=grace_seconds)
+        )
+    return {
+        "id": subscription_id,
+        "secret": secret,
+        "previous_valid_until": (utcnow() + timedelta(seconds=grace_seconds)).isoformat(),
+    }
 
 
 def deliveries(db, owner: str, subscription_id: str, status: str | None, limit: int) -> list:
@@ -117,11 +146,22 @@ def deliveries(db, owner: str, subscription_id: str, status: str | None, limit: 
     with db.unit() as uow:
         _own(uow.session, owner, subscription_id)
         rows = feed_store.deliveries_of(uow.session, subscription_id, status, limit)
-    return [{"id": r["id"], "event_id": r["event_id"], "event_type": r["type"], "subject": r["subject"],
-             "round": r["round"], "status": r["status"], "attempts": r["attempts"],
-             "last_status_code": r["last_status_code"], "last_error": r["last_error"],
-             "next_attempt_at": r["next_attempt_at"].isoformat(),
-             "delivered_at": r["delivered_at"].isoformat() if r["delivered_at"] else None} for r in rows]
+    return [
+        {
+            "id": r["id"],
+            "event_id": r["event_id"],
+            "event_type": r["type"],
+            "subject": r["subject"],
+            "round": r["round"],
+            "status": r["status"],
+            "attempts": r["attempts"],
+            "last_status_code": r["last_status_code"],
+            "last_error": r["last_error"],
+            "next_attempt_at": r["next_attempt_at"].isoformat(),
+            "delivered_at": r["delivered_at"].isoformat() if r["delivered_at"] else None,
+        }
+        for r in rows
+    ]
 
 
 def _since(value) -> datetime:
@@ -150,8 +190,13 @@ def replay(db, owner: str, subscription_id: str, request: dict) -> dict:
                 raise NotFound("event_not_found", "Không tìm thấy sự kiện.")
             logged = feed_store.logged_events(uow.session, after_seq=start)
         filters = filters_of(sub)
-        events = [e for e in logged if webhooks.matches(filters, {"type": e["type"], "unit": e["unit"],
-                                                                  "procedure_code": e["procedure_code"]})]
+        events = [
+            e
+            for e in logged
+            if webhooks.matches(
+                filters, {"type": e["type"], "unit": e["unit"], "procedure_code": e["procedure_code"]}
+            )
+        ]
         round_ = feed_store.next_round(uow.session, subscription_id)
         now = utcnow()
         for e in events:

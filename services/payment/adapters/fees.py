@@ -1,4 +1,5 @@
 """Loads the fee schedules file (YAML) and hands its content to the pure parser in domain/fees.py."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The payment gateway's HTTP client. One interface; VNPay 2.1.0 is the reference; the local sandbox speaks the
 same protocol. The signing rules are in domain/vnpay.py; the hash secret never appears in logs."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,17 +29,38 @@ class VnpayGateway:
 
     @classmethod
     def from_settings(cls, config: Vnpay) -> VnpayGateway:
-        return cls(pay_url=config.pay_url, api_url=config.api_url, tmn_code=config.tmn_code, secret=config.secret,
-                   return_url=config.return_url)
+        return cls(
+            pay_url=config.pay_url,
+            api_url=config.api_url,
+            tmn_code=config.tmn_code,
+            secret=config.secret,
+            return_url=config.return_url,
+        )
 
     def __repr__(self) -> str:
         return f"VnpayGateway(tmn_code={self.tmn_code!r}, pay_url={self.pay_url!r})"
 
-    def payment_url(self, txn_ref: str, amount_vnd: int, order_info: str, ip_addr: str, created: datetime,
-                    expires: datetime) -> str:
-        return vnpay.payment_url(self.pay_url, self._secret, tmn_code=self.tmn_code, txn_ref=txn_ref,
-                                 amount_vnd=amount_vnd, order_info=order_info, return_url=self.return_url,
-                                 ip_addr=ip_addr, created=created, expires=expires)
+    def payment_url(
+        self,
+        txn_ref: str,
+        amount_vnd: int,
+        order_info: str,
+        ip_addr: str,
+        created: datetime,
+        expires: datetime,
+    ) -> str:
+        return vnpay.payment_url(
+            self.pay_url,
+            self._secret,
+            tmn_code=self.tmn_code,
+            txn_ref=txn_ref,
+            amount_vnd=amount_vnd,
+            order_info=order_info,
+            return_url=self.return_url,
+            ip_addr=ip_addr,
+            created=created,
+            expires=expires,
+        )
 
     def verify(self, params: dict) -> bool:
         return vnpay.verify(self._secret, params)
@@ -56,19 +78,42 @@ class VnpayGateway:
 
     def query(self, txn_ref: str, created: datetime) -> dict:
         """QueryDR: the gateway's view of one attempt."""
-        return self._post({
-            "vnp_RequestId": uuid.uuid4().hex, "vnp_Version": vnpay.VERSION, "vnp_Command": "querydr",
-            "vnp_TmnCode": self.tmn_code, "vnp_TxnRef": txn_ref, "vnp_TransactionDate": vnpay.vnp_time(created),
-            "vnp_CreateDate": vnpay.vnp_time(utcnow()), "vnp_IpAddr": "127.0.0.1",
-            "vnp_OrderInfo": f"Truy van {txn_ref}"}, vnpay.QUERY_FIELDS, vnpay.QUERY_RESPONSE_FIELDS)
+        return self._post(
+            {
+                "vnp_RequestId": uuid.uuid4().hex,
+                "vnp_Version": vnpay.VERSION,
+                "vnp_Command": "querydr",
+                "vnp_TmnCode": self.tmn_code,
+                "vnp_TxnRef": txn_ref,
+                "vnp_TransactionDate": vnpay.vnp_time(created),
+                "vnp_CreateDate": vnpay.vnp_time(utcnow()),
+                "vnp_IpAddr": "127.0.0.1",
+                "vnp_OrderInfo": f"Truy van {txn_ref}",
+            },
+            vnpay.QUERY_FIELDS,
+            vnpay.QUERY_RESPONSE_FIELDS,
+        )
 
-    def refund(self, txn_ref: str, amount_vnd: int, full: bool, transaction_no: str, paid_at: datetime,
-               by: str) -> dict:
+    def refund(
+        self, txn_ref: str, amount_vnd: int, full: bool, transaction_no: str, paid_at: datetime, by: str
+    ) -> dict:
         """A refund request: full (02) or partial (03), the amount in VND × 100."""
-        return self._post({
-            "vnp_RequestId": uuid.uuid4().hex, "vnp_Version": vnpay.VERSION, "vnp_Command": "refund",
-            "vnp_TmnCode": self.tmn_code, "vnp_TransactionType": "02" if full else "03", "vnp_TxnRef": txn_ref,
-            "vnp_Amount": amount_vnd * 100, "vnp_TransactionNo": transaction_no or "",
-            "vnp_TransactionDate": vnpay.vnp_time(paid_at), "vnp_CreateBy": by[:50],
-            "vnp_CreateDate": vnpay.vnp_time(utcnow()), "vnp_IpAddr": "127.0.0.1",
-            "vnp_OrderInfo": f"Hoan tien {txn_ref}"}, vnpay.REFUND_FIELDS, vnpay.REFUND_RESPONSE_FIELDS)
+        return self._post(
+            {
+                "vnp_RequestId": uuid.uuid4().hex,
+                "vnp_Version": vnpay.VERSION,
+                "vnp_Command": "refund",
+                "vnp_TmnCode": self.tmn_code,
+                "vnp_TransactionType": "02" if full else "03",
+                "vnp_TxnRef": txn_ref,
+                "vnp_Amount": amount_vnd * 100,
+                "vnp_TransactionNo": transaction_no or "",
+                "vnp_TransactionDate": vnpay.vnp_time(paid_at),
+                "vnp_CreateBy": by[:50],
+                "vnp_CreateDate": vnpay.vnp_time(utcnow()),
+                "vnp_IpAddr": "127.0.0.1",
+                "vnp_OrderInfo": f"Hoan tien {txn_ref}",
+            },
+            vnpay.REFUND_FIELDS,
+            vnpay.REFUND_RESPONSE_FIELDS,
+        )

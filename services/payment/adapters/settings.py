@@ -1,5 +1,6 @@
 """Everything payment reads from its environment, in one place (the chassis Settings hold what all services
 share: database, broker, public URL, local or production)."""
+
 from __future__ import annotations
 
 import os
@@ -18,14 +19,18 @@ class Timing:
     """Read once at import: the reconciliation timer's interval is fixed when the service class is defined."""
 
     expiry: timedelta  # PAYMENT_EXPIRY_MINUTES: how long a payment request may be paid
-    reconcile_after: timedelta  # PAYMENT_RECONCILE_AFTER_SECONDS: an attempt (or refund) this old is re-queried
+    reconcile_after: (
+        timedelta  # PAYMENT_RECONCILE_AFTER_SECONDS: an attempt (or refund) this old is re-queried
+    )
     reconcile_every: float  # PAYMENT_RECONCILE_INTERVAL_SECONDS: the reconciliation timer
 
 
 def timing(environ: Mapping[str, str] = os.environ) -> Timing:
-    return Timing(expiry=timedelta(minutes=float(environ.get("PAYMENT_EXPIRY_MINUTES", "30"))),
-                  reconcile_after=timedelta(seconds=float(environ.get("PAYMENT_RECONCILE_AFTER_SECONDS", "600"))),
-                  reconcile_every=float(environ.get("PAYMENT_RECONCILE_INTERVAL_SECONDS", "60")))
+    return Timing(
+        expiry=timedelta(minutes=float(environ.get("PAYMENT_EXPIRY_MINUTES", "30"))),
+        reconcile_after=timedelta(seconds=float(environ.get("PAYMENT_RECONCILE_AFTER_SECONDS", "600"))),
+        reconcile_every=float(environ.get("PAYMENT_RECONCILE_INTERVAL_SECONDS", "60")),
+    )
 
 
 def fees_file(environ: Mapping[str, str] = os.environ) -> Path:
@@ -53,7 +58,10 @@ def vnpay(is_local: bool, public_url: str, environ: Mapping[str, str] = os.envir
             raise RuntimeError("VNPAY_HASH_SECRET must be set outside local mode")
         secret = LOCAL_SECRET
     sandbox = environ.get("VNPAY_SANDBOX_URL", "http://127.0.0.1:8090")
-    return Vnpay(pay_url=environ.get("VNPAY_PAY_URL", f"{sandbox}/paymentv2/vpcpay.html"),
-                 api_url=environ.get("VNPAY_API_URL", f"{sandbox}/merchant_webapi/api/transaction"),
-                 tmn_code=environ.get("VNPAY_TMN_CODE", "MOTCUA01"), secret=secret,
-                 return_url=environ.get("PAYMENT_RETURN_URL", f"{public_url}/thanh-toan/ket-qua"))
+    return Vnpay(
+        pay_url=environ.get("VNPAY_PAY_URL", f"{sandbox}/paymentv2/vpcpay.html"),
+        api_url=environ.get("VNPAY_API_URL", f"{sandbox}/merchant_webapi/api/transaction"),
+        tmn_code=environ.get("VNPAY_TMN_CODE", "MOTCUA01"),
+        secret=secret,
+        return_url=environ.get("PAYMENT_RETURN_URL", f"{public_url}/thanh-toan/ket-qua"),
+    )

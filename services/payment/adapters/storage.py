@@ -1,6 +1,7 @@
 """Payment storage: payment requests, gateway attempts, the IPN log, refunds and e-receipts (tables), and the
 queries the use cases run, each named for what it does. Every change of state is a conditional update: two
 replicas (or a retry racing its original) change a row once."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -105,11 +106,15 @@ audit.add_tables(metadata)
 
 
 # -- payments ------------------------------------------------------------------------------------------------
-def find_payment(session, *, payment_id: str | None = None, dossier_code: str | None = None,
-                 for_update: bool = False) -> dict | None:
+def find_payment(
+    session, *, payment_id: str | None = None, dossier_code: str | None = None, for_update: bool = False
+) -> dict | None:
     query = select(payments)
-    query = query.where(payments.c.id == payment_id) if payment_id else query.where(
-        payments.c.dossier_code == dossier_code)
+    query = (
+        query.where(payments.c.id == payment_id)
+        if payment_id
+        else query.where(payments.c.dossier_code == dossier_code)
+    )
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     row = session.execute(query).mappings().first()
@@ -119,25 +124,45 @@ def find_payment(session, *, payment_id: str | None = None, dossier_code: str | 
 def open_payment(session, values: dict[str, Any]) -> str | None:
     """Insert a payment request unless its dossier has one: the new id, None if there was one already."""
     dialect = session.get_bind().dialect.name
-    return session.execute(prebuilt(("payment.payments.open", dialect), lambda: dialect_insert(
-        session, payments).on_conflict_do_nothing(index_elements=[payments.c.dossier_code])
-        .returning(payments.c.id)), values).scalar()
+    return session.execute(
+        prebuilt(
+            ("payment.payments.open", dialect),
+            lambda: (
+                dialect_insert(session, payments)
+                .on_conflict_do_nothing(index_elements=[payments.c.dossier_code])
+                .returning(payments.c.id)
+            ),
+        ),
+        values,
+    ).scalar()
 
 
 def mark_paid(session, payment_id: str, now: datetime, transaction_no: str, txn_ref: str) -> bool:
-    return bool(session.execute(update(payments).where(
-        payments.c.id == payment_id, payments.c.status == "pending").values(
-        status="paid", paid_at=now, gateway_transaction_no=transaction_no, paid_txn_ref=txn_ref)).rowcount)
+    return bool(
+        session.execute(
+            update(payments)
+            .where(payments.c.id == payment_id, payments.c.status == "pending")
+            .values(status="paid", paid_at=now, gateway_transaction_no=transaction_no, paid_txn_ref=txn_ref)
+        ).rowcount
+    )
 
 
 def expirable_payments(session, now: datetime) -> list:
-    return session.execute(select(payments).where(
-        payments.c.status == "pending", payments.c.expires_at <= now)).mappings().all()
+    return (
+        session.execute(select(payments).where(payments.c.status == "pending", payments.c.expires_at <= now))
+        .mappings()
+        .all()
+    )
 
 
 def expire(session, payment_id: str) -> bool:
-    return bool(session.execute(update(payments).where(
-        payments.c.id == payment_id, payments.c.status == "pending").values(status="expired")).rowcount)
+    return bool(
+        session.execute(
+            update(payments)
+            .where(payments.c.id == payment_id, payments.c.status == "pending")
+            .values(status="expired")
+        ).rowcount
+    )
 
 
 # -- attempts and the IPN log ----------------------------------------------------------------------------------
@@ -149,9 +174,17 @@ def count_attempts(session, payment_id: str, status: str | None = None) -> int:
 
 
 def add_attempt(session, txn_ref: str, payment_id: str, amount_vnd: int, now: datetime) -> None:
-    session.execute(attempts.insert().values(
-        txn_ref=txn_ref, payment_id=payment_id, amount_vnd=amount_vnd, status="pending", created_at=now,
-        updated_at=now, gateway_response_code=""))
+    session.execute(
+        attempts.insert().values(
+            txn_ref=txn_ref,
+            payment_id=payment_id,
+            amount_vnd=amount_vnd,
+            status="pending",
+            created_at=now,
+            updated_at=now,
+            gateway_response_code="",
+        )
+    )
 
 
 def find_attempt(session, txn_ref: str):
@@ -160,29 +193,47 @@ def find_attempt(session, txn_ref: str):
 
 def close_attempt(session, txn_ref: str, status: str, now: datetime, gateway_code: str) -> bool:
     """A pending attempt becomes paid or failed; False if it was not pending (settled meanwhile)."""
-    return bool(session.execute(update(attempts).where(
-        attempts.c.txn_ref == txn_ref, attempts.c.status == "pending").values(
-        status=status, updated_at=now, gateway_response_code=gateway_code)).rowcount)
+    return bool(
+        session.execute(
+            update(attempts)
+            .where(attempts.c.txn_ref == txn_ref, attempts.c.status == "pending")
+            .values(status=status, updated_at=now, gateway_response_code=gateway_code)
+        ).rowcount
+    )
 
 
 def stale_attempts(session, created_before: datetime) -> list:
-    return session.execute(select(attempts).where(
-        attempts.c.status == "pending", attempts.c.created_at <= created_before)).mappings().all()
+    return (
+        session.execute(
+            select(attempts).where(attempts.c.status == "pending", attempts.c.created_at <= created_before)
+        )
+        .mappings()
+        .all()
+    )
 
 
 def attempts_between(session, start: datetime, end: datetime) -> list:
-    return session.execute(select(attempts).where(
-        attempts.c.created_at >= start, attempts.c.created_at < end)).mappings().all()
+    return (
+        session.execute(select(attempts).where(attempts.c.created_at >= start, attempts.c.created_at < end))
+        .mappings()
+        .all()
+    )
 
 
 def log_ipn(session, txn_ref: str, params: str, rsp_code: str, now: datetime) -> None:
-    session.execute(ipn_log.insert().values(txn_ref=txn_ref, params=params, rsp_code=rsp_code, received_at=now))
+    session.execute(
+        ipn_log.insert().values(txn_ref=txn_ref, params=params, rsp_code=rsp_code, received_at=now)
+    )
 
 
 # -- receipts --------------------------------------------------------------------------------------------------
 def next_receipt_seq(session, year: int) -> int:
-    return session.execute(select(func.coalesce(func.max(receipts.c.seq), 0)).where(
-        receipts.c.year == year)).scalar_one() + 1
+    return (
+        session.execute(
+            select(func.coalesce(func.max(receipts.c.seq), 0)).where(receipts.c.year == year)
+        ).scalar_one()
+        + 1
+    )
 
 
 def add_receipt(session, **values: Any) -> None:
@@ -194,28 +245,38 @@ def receipt_of(session, payment_id: str):
 
 
 def receipt_number_of(session, payment_id: str) -> str | None:
-    return session.execute(select(receipts.c.number).where(
-        receipts.c.payment_id == payment_id)).scalar_one_or_none()
+    return session.execute(
+        select(receipts.c.number).where(receipts.c.payment_id == payment_id)
+    ).scalar_one_or_none()
 
 
 # -- refunds ---------------------------------------------------------------------------------------------------
 def refunds_of(session, payment_id: str) -> list:
-    return session.execute(select(
-        refunds.c.id, refunds.c.amount_vnd, refunds.c.status, refunds.c.reason, refunds.c.requested_at).where(
-        refunds.c.payment_id == payment_id).order_by(refunds.c.requested_at)).all()
+    return session.execute(
+        select(refunds.c.id, refunds.c.amount_vnd, refunds.c.status, refunds.c.reason, refunds.c.requested_at)
+        .where(refunds.c.payment_id == payment_id)
+        .order_by(refunds.c.requested_at)
+    ).all()
 
 
 def reserve_refund(session, payment_id: str, amount_vnd: int) -> bool:
     """Hold `amount_vnd` of a payment for a refund, in one conditional update: never more than what is still
     refundable, even when refunds race."""
-    return bool(session.execute(update(payments).where(
-        payments.c.id == payment_id, payments.c.refunded_vnd + amount_vnd <= payments.c.amount_vnd).values(
-        refunded_vnd=payments.c.refunded_vnd + amount_vnd)).rowcount)
+    return bool(
+        session.execute(
+            update(payments)
+            .where(payments.c.id == payment_id, payments.c.refunded_vnd + amount_vnd <= payments.c.amount_vnd)
+            .values(refunded_vnd=payments.c.refunded_vnd + amount_vnd)
+        ).rowcount
+    )
 
 
 def release_refund(session, payment_id: str, amount_vnd: int) -> None:
-    session.execute(update(payments).where(payments.c.id == payment_id).values(
-        refunded_vnd=payments.c.refunded_vnd - amount_vnd))
+    session.execute(
+        update(payments)
+        .where(payments.c.id == payment_id)
+        .values(refunded_vnd=payments.c.refunded_vnd - amount_vnd)
+    )
 
 
 def refunded_total(session, payment_id: str) -> int:
@@ -232,30 +293,54 @@ def find_refund(session, refund_id: str):
 
 def record_refund_outcome(session, refund_id: str, outcome: str, gateway_code: str) -> bool:
     """Only a refund still `requested`: one reconciliation made `unknown` meanwhile is the leader's to settle."""
-    return bool(session.execute(update(refunds).where(
-        refunds.c.id == refund_id, refunds.c.status == "requested").values(
-        status=outcome, gateway_response_code=gateway_code)).rowcount)
+    return bool(
+        session.execute(
+            update(refunds)
+            .where(refunds.c.id == refund_id, refunds.c.status == "requested")
+            .values(status=outcome, gateway_response_code=gateway_code)
+        ).rowcount
+    )
 
 
 def settle_unknown_refund(session, refund_id: str, outcome: str, by: str, now: datetime, note: str) -> bool:
-    return bool(session.execute(update(refunds).where(
-        refunds.c.id == refund_id, refunds.c.status == "unknown").values(
-        status=outcome, settled_by=by, settled_at=now, settlement_note=note)).rowcount)
+    return bool(
+        session.execute(
+            update(refunds)
+            .where(refunds.c.id == refund_id, refunds.c.status == "unknown")
+            .values(status=outcome, settled_by=by, settled_at=now, settlement_note=note)
+        ).rowcount
+    )
 
 
 def orphan_refunds(session, requested_before: datetime) -> int:
     """Refunds still `requested` long after the gateway call's timeout become `unknown`; how many."""
-    return session.execute(update(refunds).where(
-        refunds.c.status == "requested", refunds.c.requested_at <= requested_before).values(
-        status="unknown", gateway_response_code="orphaned")).rowcount
+    return session.execute(
+        update(refunds)
+        .where(refunds.c.status == "requested", refunds.c.requested_at <= requested_before)
+        .values(status="unknown", gateway_response_code="orphaned")
+    ).rowcount
 
 
 def count_unknown_refunds(session) -> int:
-    return session.execute(select(func.count()).select_from(refunds).where(refunds.c.status == "unknown")).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(refunds).where(refunds.c.status == "unknown")
+    ).scalar_one()
 
 
 def unknown_refunds(session) -> list:
-    return session.execute(select(
-        refunds.c.id, refunds.c.amount_vnd, refunds.c.requested_at, payments.c.dossier_code,
-        payments.c.paid_txn_ref).join(payments, payments.c.id == refunds.c.payment_id).where(
-        refunds.c.status == "unknown").order_by(refunds.c.requested_at)).mappings().all()
+    return (
+        session.execute(
+            select(
+                refunds.c.id,
+                refunds.c.amount_vnd,
+                refunds.c.requested_at,
+                payments.c.dossier_code,
+                payments.c.paid_txn_ref,
+            )
+            .join(payments, payments.c.id == refunds.c.payment_id)
+            .where(refunds.c.status == "unknown")
+            .order_by(refunds.c.requested_at)
+        )
+        .mappings()
+        .all()
+    )

@@ -2,6 +2,7 @@
 
 Pure: `parse_schedules` validates data already read (services/payment/adapters/fees.py loads the YAML file),
 `assess` computes one dossier's fee."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,13 @@ class Assessment:
     total: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lines": [vars(line) for line in self.lines], "subtotal": self.subtotal,
-                "reduction": self.reduction, "reduction_reason": self.reduction_reason, "total": self.total}
+        return {
+            "lines": [vars(line) for line in self.lines],
+            "subtotal": self.subtotal,
+            "reduction": self.reduction,
+            "reduction_reason": self.reduction_reason,
+            "total": self.total,
+        }
 
 
 def _int(source: object, where: str, value: object, minimum: int = 0) -> int:
@@ -101,7 +107,9 @@ def _line(line: dict[str, Any], form: dict[str, Any]) -> FeeLine | None:
         quantity = _number(form, line.get("quantity_field"), 0 if line.get("quantity_field") else 1)
         if not quantity:
             return None
-        return FeeLine(line["code"], line["name"], quantity, line["unit_amount"], quantity * line["unit_amount"])
+        return FeeLine(
+            line["code"], line["name"], quantity, line["unit_amount"], quantity * line["unit_amount"]
+        )
     measure = _number(form, line.get("measure_field"), 0)
     tier = next(t for t in line["tiers"] if t["up_to"] is None or measure <= t["up_to"])
     return FeeLine(line["code"], line["name"], 1, tier["amount"], tier["amount"])
@@ -113,8 +121,11 @@ def assess(schedule: Schedule | None, form: dict[str, Any], categories: set[str]
         return Assessment((), 0, 0, "", 0)
     lines = [fee for fee in (_line(line, form) for line in schedule.get("lines") or []) if fee is not None]
     subtotal = sum(line.amount for line in lines)
-    best = max((r for r in schedule.get("reductions") or [] if r["category"] in categories),
-               key=lambda r: r["percent"], default=None)
+    best = max(
+        (r for r in schedule.get("reductions") or [] if r["category"] in categories),
+        key=lambda r: r["percent"],
+        default=None,
+    )
     # Integer VND: a reduction rounds down in the citizen's favour (they never pay a fraction more).
     reduction = -(-subtotal * best["percent"] // 100) if best else 0
     return Assessment(tuple(lines), subtotal, reduction, best["name"] if best else "", subtotal - reduction)

@@ -1,5 +1,6 @@
 """The rules of a payment's life, as plain functions: attempt references, when a gateway callback may change a
 payment, receipt numbers, refund outcomes and who may refund. No database, no clock: callers pass `now`."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -38,8 +39,9 @@ class CallbackCheck:
     late: str = ""
 
 
-def check_callback(params: Mapping[str, str], attempt: Mapping[str, Any], payment: Mapping[str, Any],
-                   now: datetime) -> CallbackCheck:
+def check_callback(
+    params: Mapping[str, str], attempt: Mapping[str, Any], payment: Mapping[str, Any], now: datetime
+) -> CallbackCheck:
     """VNPay's IPN rules, in their order: the amount (VND × 100) must match the attempt's (04), an attempt or
     payment already settled answers 02, a payment no longer pending or expired answers 99."""
     try:
@@ -58,7 +60,11 @@ def check_callback(params: Mapping[str, str], attempt: Mapping[str, Any], paymen
 
 def has_final_answer(answer: Mapping[str, Any]) -> bool:
     """A QueryDR answer that settles an attempt (otherwise the gateway has no final answer yet)."""
-    return answer.get("vnp_ResponseCode") == "00" and answer.get("vnp_TransactionStatus") not in (None, "", "01")
+    return answer.get("vnp_ResponseCode") == "00" and answer.get("vnp_TransactionStatus") not in (
+        None,
+        "",
+        "01",
+    )
 
 
 def paid_at_gateway(answer: Mapping[str, Any]) -> bool:
@@ -70,11 +76,19 @@ def report_line(attempt: Mapping[str, Any], answer: Mapping[str, Any]) -> dict[s
     gateway_paid = paid_at_gateway(answer)
     if gateway_paid != (attempt["status"] == "paid"):
         kind = "paid_at_gateway_only" if gateway_paid else "paid_in_ledger_only"
-        return {"txn_ref": attempt["txn_ref"], "kind": kind, "ledger": attempt["status"],
-                "gateway_status": answer.get("vnp_TransactionStatus")}
+        return {
+            "txn_ref": attempt["txn_ref"],
+            "kind": kind,
+            "ledger": attempt["status"],
+            "gateway_status": answer.get("vnp_TransactionStatus"),
+        }
     if gateway_paid and int(answer.get("vnp_Amount", 0)) != attempt["amount_vnd"] * 100:
-        return {"txn_ref": attempt["txn_ref"], "kind": "amount", "ledger_vnd": attempt["amount_vnd"],
-                "gateway_vnd": int(answer.get("vnp_Amount", 0)) // 100}
+        return {
+            "txn_ref": attempt["txn_ref"],
+            "kind": "amount",
+            "ledger_vnd": attempt["amount_vnd"],
+            "gateway_vnd": int(answer.get("vnp_Amount", 0)) // 100,
+        }
     return None
 
 

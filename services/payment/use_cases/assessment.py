@@ -1,4 +1,5 @@
 """At receipt, a dossier's fee is assessed from its form; if something is due, a payment request opens."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ from services.payment.adapters import storage
 from services.payment.domain.fees import Schedules, assess, schedule_for
 
 
-def open_payment_request(db, schedules: Schedules, fetch_dossier: Callable[[str], dict], data,
-                         expiry: timedelta) -> str | None:
+def open_payment_request(
+    db, schedules: Schedules, fetch_dossier: Callable[[str], dict], data, expiry: timedelta
+) -> str | None:
     """The new payment's id, None when nothing is due or the dossier has a payment already. `data` is a
     DossierStatusChanged; `fetch_dossier(code)` asks intake for the dossier (its form and applicant)."""
     if data.action != "receive" or data.to_status != "received":
@@ -31,15 +33,31 @@ def open_payment_request(db, schedules: Schedules, fetch_dossier: Callable[[str]
     # The dossier code is unique among payments: a redelivered event (or a dossier received again) inserts
     # nothing and publishes nothing. That deduplicates on its own, so no inbox claim beside it.
     with db.unit() as uow:
-        opened = storage.open_payment(uow.session, dict(
-            id=str(uuid.uuid4()), dossier_code=data.dossier_code, amount_vnd=assessment.total,
-            assessment=json.dumps(assessment.to_dict(), ensure_ascii=False),
-            payer_name=dossier["applicant"]["full_name"], status="pending", created_at=now,
-            expires_at=now + expiry, refunded_vnd=0))
+        opened = storage.open_payment(
+            uow.session,
+            dict(
+                id=str(uuid.uuid4()),
+                dossier_code=data.dossier_code,
+                amount_vnd=assessment.total,
+                assessment=json.dumps(assessment.to_dict(), ensure_ascii=False),
+                payer_name=dossier["applicant"]["full_name"],
+                status="pending",
+                created_at=now,
+                expires_at=now + expiry,
+                refunded_vnd=0,
+            ),
+        )
         if opened is None:
             EVENTS_DUPLICATE.labels("payment", "on_dossier_status_changed").inc()
             return None
-        uow.publish(PaymentRequested, {"payment_id": opened, "dossier_code": data.dossier_code,
-                                       "amount_vnd": assessment.total, "expires_at": iso_utc(now + expiry)},
-                    subject=data.dossier_code)
+        uow.publish(
+            PaymentRequested,
+            {
+                "payment_id": opened,
+                "dossier_code": data.dossier_code,
+                "amount_vnd": assessment.total,
+                "expires_at": iso_utc(now + expiry),
+            },
+            subject=data.dossier_code,
+        )
     return opened

@@ -1,5 +1,6 @@
 """The gateway's verified result applied to an attempt, from the IPN (server-to-server callback) or from
 reconciliation: the only ways a payment becomes paid. Atomic, and a replay changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def handle_ipn(db, gateway, params: dict) -> dict:
         code = vnpay.INVALID_SIGNATURE
     with db.unit() as uow:
         safe = {k: v for k, v in params.items() if k != "vnp_SecureHash"}
-        storage.log_ipn(uow.session, txn_ref[:60], json.dumps(safe, ensure_ascii=False)[:4000], code[0], utcnow())
+        storage.log_ipn(
+            uow.session, txn_ref[:60], json.dumps(safe, ensure_ascii=False)[:4000], code[0], utcnow()
+        )
     IPN.labels(code[0]).inc()
     return {"RspCode": code[0], "Message": code[1]}
 
@@ -57,18 +60,31 @@ def _apply(uow, payment: dict, txn_ref: str, params: dict, via: str, now: dateti
     if not storage.close_attempt(uow.session, txn_ref, outcome, now, params.get("vnp_ResponseCode", "")):
         return vnpay.ALREADY_CONFIRMED, False
     if outcome == "failed":
-        uow.publish(PaymentFailed, {"payment_id": payment["id"], "dossier_code": payment["dossier_code"],
-                                    "reason": f"gateway code {params.get('vnp_ResponseCode', '')}"},
-                    subject=payment["dossier_code"])
+        uow.publish(
+            PaymentFailed,
+            {
+                "payment_id": payment["id"],
+                "dossier_code": payment["dossier_code"],
+                "reason": f"gateway code {params.get('vnp_ResponseCode', '')}",
+            },
+            subject=payment["dossier_code"],
+        )
         return vnpay.CONFIRMED, False
     if not storage.mark_paid(uow.session, payment["id"], now, params.get("vnp_TransactionNo", ""), txn_ref):
         return vnpay.ALREADY_CONFIRMED, False
     receipt = _issue_receipt(uow.session, payment, now)
-    uow.publish(PaymentCompleted, {
-        "payment_id": payment["id"], "dossier_code": payment["dossier_code"], "amount_vnd": payment["amount_vnd"],
-        "receipt_number": receipt, "gateway_transaction_no": params.get("vnp_TransactionNo", ""),
-        "confirmed_by": via,
-    }, subject=payment["dossier_code"])
+    uow.publish(
+        PaymentCompleted,
+        {
+            "payment_id": payment["id"],
+            "dossier_code": payment["dossier_code"],
+            "amount_vnd": payment["amount_vnd"],
+            "receipt_number": receipt,
+            "gateway_transaction_no": params.get("vnp_TransactionNo", ""),
+            "confirmed_by": via,
+        },
+        subject=payment["dossier_code"],
+    )
     return vnpay.CONFIRMED, True
 
 
@@ -76,8 +92,15 @@ def _issue_receipt(session, payment: dict, now: datetime) -> str:
     year = payments.receipt_year(now)
     seq = storage.next_receipt_seq(session, year)
     number = payments.receipt_number(year, seq)
-    storage.add_receipt(session, number=number, payment_id=payment["id"], year=year, seq=seq,
-                        payer_name=payment["payer_name"],
-                        lines=json.dumps(json.loads(payment["assessment"])["lines"], ensure_ascii=False),
-                        amount_vnd=payment["amount_vnd"], issued_at=now)
+    storage.add_receipt(
+        session,
+        number=number,
+        payment_id=payment["id"],
+        year=year,
+        seq=seq,
+        payer_name=payment["payer_name"],
+        lines=json.dumps(json.loads(payment["assessment"])["lines"], ensure_ascii=False),
+        amount_vnd=payment["amount_vnd"],
+        issued_at=now,
+    )
     return number

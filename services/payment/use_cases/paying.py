@@ -1,4 +1,5 @@
 """A citizen pays: the fee of a dossier, a new gateway attempt with its signed URL, the e-receipt once paid."""
+
 from __future__ import annotations
 
 import json
@@ -23,15 +24,32 @@ def get_payment(db, dossier_code: str) -> dict:
         receipt = storage.receipt_number_of(uow.session, payment["id"])
         refunds = storage.refunds_of(uow.session, payment["id"])
     # refunded_vnd counts what is paid out or held (a refund being asked, or one whose outcome is unknown)
-    return {"id": payment["id"], "dossier_code": dossier_code, "amount_vnd": payment["amount_vnd"],
-            "assessment": json.loads(payment["assessment"]), "status": payment["status"],
-            "expires_at": iso_utc(payment["expires_at"]), "paid_at": iso_utc(payment["paid_at"]),
-            "refunded_vnd": payment["refunded_vnd"], "receipt_number": receipt,
-            "refunds": [{"id": r.id, "amount_vnd": r.amount_vnd, "status": r.status, "reason": r.reason,
-                         "requested_at": iso_utc(r.requested_at)} for r in refunds]}
+    return {
+        "id": payment["id"],
+        "dossier_code": dossier_code,
+        "amount_vnd": payment["amount_vnd"],
+        "assessment": json.loads(payment["assessment"]),
+        "status": payment["status"],
+        "expires_at": iso_utc(payment["expires_at"]),
+        "paid_at": iso_utc(payment["paid_at"]),
+        "refunded_vnd": payment["refunded_vnd"],
+        "receipt_number": receipt,
+        "refunds": [
+            {
+                "id": r.id,
+                "amount_vnd": r.amount_vnd,
+                "status": r.status,
+                "reason": r.reason,
+                "requested_at": iso_utc(r.requested_at),
+            }
+            for r in refunds
+        ],
+    }
 
 
-def start_payment(db, gateway, dossier_code: str, client_ip: str, payer: str, idempotency_key: str | None) -> dict:
+def start_payment(
+    db, gateway, dossier_code: str, client_ip: str, payer: str, idempotency_key: str | None
+) -> dict:
     """A new attempt (its own vnp_TxnRef) and the signed URL; with a key, a retry gets the same attempt."""
     key = idempotency.checked_key(idempotency_key)
     if key and not payer:
@@ -43,16 +61,29 @@ def start_payment(db, gateway, dossier_code: str, client_ip: str, payer: str, id
         if payment is None:
             raise _no_fee()
         if payment["status"] != "pending":
-            raise InvalidInput("payment_not_pending", "Khoản phí này đã được thanh toán hoặc đã hết hạn.",
-                               {"status": payment["status"]})
+            raise InvalidInput(
+                "payment_not_pending",
+                "Khoản phí này đã được thanh toán hoặc đã hết hạn.",
+                {"status": payment["status"]},
+            )
         if payment["expires_at"] <= now:
             raise InvalidInput("payment_expired", "Yêu cầu thanh toán đã hết hạn.")
         txn_ref = payments.txn_ref(payment["id"], storage.count_attempts(uow.session, payment["id"]))
         storage.add_attempt(uow.session, txn_ref, payment["id"], payment["amount_vnd"], now)
-        url = gateway.payment_url(txn_ref, payment["amount_vnd"], f"Thanh toan phi ho so {dossier_code}",
-                                  client_ip or "127.0.0.1", now, payment["expires_at"])
-        return {"payment_url": url, "txn_ref": txn_ref, "amount_vnd": payment["amount_vnd"],
-                "expires_at": iso_utc(payment["expires_at"])}
+        url = gateway.payment_url(
+            txn_ref,
+            payment["amount_vnd"],
+            f"Thanh toan phi ho so {dossier_code}",
+            client_ip or "127.0.0.1",
+            now,
+            payment["expires_at"],
+        )
+        return {
+            "payment_url": url,
+            "txn_ref": txn_ref,
+            "amount_vnd": payment["amount_vnd"],
+            "expires_at": iso_utc(payment["expires_at"]),
+        }
 
     digest = idempotency.request_hash({"dossier_code": dossier_code}, "start_payment")
     return idempotency.perform(db, payer, key, digest, create)
@@ -65,6 +96,12 @@ def get_receipt(db, dossier_code: str) -> dict:
         receipt = payment and storage.receipt_of(uow.session, payment["id"])
     if not receipt:
         raise NotFound("receipt_not_found", "Chưa có biên lai cho hồ sơ này.")
-    return {"number": receipt["number"], "dossier_code": dossier_code, "payer_name": receipt["payer_name"],
-            "lines": json.loads(receipt["lines"]), "amount_vnd": receipt["amount_vnd"],
-            "issued_at": iso_utc(receipt["issued_at"]), "gateway_transaction_no": payment["gateway_transaction_no"]}
+    return {
+        "number": receipt["number"],
+        "dossier_code": dossier_code,
+        "payer_name": receipt["payer_name"],
+        "lines": json.loads(receipt["lines"]),
+        "amount_vnd": receipt["amount_vnd"],
+        "issued_at": iso_utc(receipt["issued_at"]),
+        "gateway_transaction_no": payment["gateway_transaction_no"],
+    }

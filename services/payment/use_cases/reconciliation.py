@@ -1,6 +1,7 @@
 """Reconciliation: attempts pending too long are re-queried (an IPN may never come), unpaid requests expire,
 refunds whose requester died become unknown; and the daily report of our ledger against the gateway's. Safe in
 several replicas: settling and expiring are conditional updates."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -52,8 +53,11 @@ def _expire_unpaid(db, now: datetime) -> int:
             if storage.count_attempts(uow.session, payment["id"], status="pending"):
                 continue  # an attempt may still have been paid: reconcile it first
             if storage.expire(uow.session, payment["id"]):
-                uow.publish(PaymentExpired, {"payment_id": payment["id"], "dossier_code": payment["dossier_code"]},
-                            subject=payment["dossier_code"])
+                uow.publish(
+                    PaymentExpired,
+                    {"payment_id": payment["id"], "dossier_code": payment["dossier_code"]},
+                    subject=payment["dossier_code"],
+                )
                 PAYMENTS.labels("expired").inc()
                 expired += 1
     return expired
@@ -85,7 +89,9 @@ def report(db, gateway, day: str | None) -> dict:
         try:
             answer = gateway.query(attempt["txn_ref"], attempt["created_at"])
         except GatewayError as exc:
-            mismatches.append({"txn_ref": attempt["txn_ref"], "kind": "gateway_unreachable", "detail": str(exc)})
+            mismatches.append(
+                {"txn_ref": attempt["txn_ref"], "kind": "gateway_unreachable", "detail": str(exc)}
+            )
             continue
         checked += 1
         line = payments.report_line(attempt, answer)
@@ -94,7 +100,19 @@ def report(db, gateway, day: str | None) -> dict:
             mismatches.append(line)
     with db.unit() as uow:
         unknown = storage.unknown_refunds(uow.session)
-    return {"day": target.isoformat(), "attempts": len(attempts), "checked": checked, "mismatches": mismatches,
-            "refunds_unknown": [{"refund_id": r["id"], "dossier_code": r["dossier_code"],
-                                 "txn_ref": r["paid_txn_ref"], "amount_vnd": r["amount_vnd"],
-                                 "requested_at": iso_utc(r["requested_at"])} for r in unknown]}
+    return {
+        "day": target.isoformat(),
+        "attempts": len(attempts),
+        "checked": checked,
+        "mismatches": mismatches,
+        "refunds_unknown": [
+            {
+                "refund_id": r["id"],
+                "dossier_code": r["dossier_code"],
+                "txn_ref": r["paid_txn_ref"],
+                "amount_vnd": r["amount_vnd"],
+                "requested_at": iso_utc(r["requested_at"]),
+            }
+            for r in unknown
+        ],
+    }

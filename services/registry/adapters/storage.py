@@ -1,5 +1,6 @@
 """Registry storage: persons (the registry's copy of population data), businesses, verified documents,
 consents, the access log, and the queries the use cases need (each runs in the caller's session or connection)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -113,8 +114,10 @@ def person_ref(key: str, id_number: str) -> str:
 
 # -- persons -------------------------------------------------------------------------------------------------
 def find_person(session, id_number: str) -> dict | None:
-    query = prebuilt(("registry.find_person",), lambda: select(persons).where(
-        persons.c.id_number == bindparam("id_number")))
+    query = prebuilt(
+        ("registry.find_person",),
+        lambda: select(persons).where(persons.c.id_number == bindparam("id_number")),
+    )
     row = session.execute(query, {"id_number": id_number}).mappings().first()
     return dict(row) if row else None
 
@@ -133,8 +136,9 @@ def owner_of_ref(session, ref: str) -> str | None:
 
 def some_persons(conn, limit: int) -> list[dict]:
     """The first `limit` persons by ID number: {id_number, full_name}."""
-    rows = conn.execute(select(persons.c.id_number, persons.c.full_name)
-                        .order_by(persons.c.id_number).limit(limit))
+    rows = conn.execute(
+        select(persons.c.id_number, persons.c.full_name).order_by(persons.c.id_number).limit(limit)
+    )
     return [dict(r) for r in rows.mappings()]
 
 
@@ -142,9 +146,15 @@ def some_persons(conn, limit: int) -> list[dict]:
 def valid_documents(session, owner_id_number: str, doc_types: list[str]) -> list[dict]:
     """The owner's documents of these types still marked valid, newest first (expiry not checked here)."""
     table = documents
-    rows = session.execute(select(table).where(
-        table.c.owner_id_number == owner_id_number, table.c.doc_type.in_(doc_types),
-        table.c.status == "valid").order_by(table.c.issued_on.desc())).mappings()
+    rows = session.execute(
+        select(table)
+        .where(
+            table.c.owner_id_number == owner_id_number,
+            table.c.doc_type.in_(doc_types),
+            table.c.status == "valid",
+        )
+        .order_by(table.c.issued_on.desc())
+    ).mappings()
     return [dict(r) for r in rows]
 
 
@@ -169,8 +179,10 @@ def document_types(session) -> list[str]:
 # -- consents ------------------------------------------------------------------------------------------------
 def consents_of(session, id_number: str) -> list[Consent]:
     rows = session.execute(select(consents).where(consents.c.id_number == id_number)).mappings()
-    return [Consent(r["id"], r["agency_code"], r["category"], r["purpose"], r["valid_until"], r["revoked_at"])
-            for r in rows]
+    return [
+        Consent(r["id"], r["agency_code"], r["category"], r["purpose"], r["valid_until"], r["revoked_at"])
+        for r in rows
+    ]
 
 
 def insert_consent(session, values: dict[str, Any]) -> int:
@@ -180,9 +192,13 @@ def insert_consent(session, values: dict[str, Any]) -> int:
 
 def revoke_consent(session, consent_id: int, id_number: str, at: datetime) -> int:
     """Rows changed: 0 when the person has no such consent still in force."""
-    return session.execute(update(consents).where(
-        consents.c.id == consent_id, consents.c.id_number == id_number,
-        consents.c.revoked_at.is_(None)).values(revoked_at=at)).rowcount
+    return session.execute(
+        update(consents)
+        .where(
+            consents.c.id == consent_id, consents.c.id_number == id_number, consents.c.revoked_at.is_(None)
+        )
+        .values(revoked_at=at)
+    ).rowcount
 
 
 # -- the access log ------------------------------------------------------------------------------------------
@@ -194,6 +210,7 @@ def log_access(session, rows: list[dict[str, Any]]) -> None:
 def access_log_of(session, id_number: str, limit: int) -> list[dict]:
     """The latest reads of a person's data, newest first."""
     table = access_log
-    rows = session.execute(select(table).where(table.c.id_number == id_number)
-                           .order_by(table.c.id.desc()).limit(limit)).mappings()
+    rows = session.execute(
+        select(table).where(table.c.id_number == id_number).order_by(table.c.id.desc()).limit(limit)
+    ).mappings()
     return [dict(r) for r in rows]

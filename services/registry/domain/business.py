@@ -1,5 +1,6 @@
 """Tax codes (mã số thuế): 10 digits for an enterprise, 13 (10 + 3-digit branch suffix, written N-NNN) for a
 dependent unit. The 10th digit checks the first nine (weights 31, 29, 23, 19, 17, 13, 7, 5, 3; verify)."""
+
 from __future__ import annotations
 
 import re

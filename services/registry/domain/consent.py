@@ -1,5 +1,6 @@
 """Consent to read personal data (Law 91/2025/QH15 on personal data protection; Decree 13/2023 before it):
 an agency reads a data category of a person only for a purpose the person agreed to, until the consent ends."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,17 +21,25 @@ class Consent:
     revoked_at: datetime | None
 
 
-def permits(consents: list[Consent], agency_code: str, category: str, purpose: str, at: datetime) -> Consent | None:
+def permits(
+    consents: list[Consent], agency_code: str, category: str, purpose: str, at: datetime
+) -> Consent | None:
     """The consent that allows this read, if any."""
     for consent in consents:
-        if (consent.agency_code == agency_code and consent.category == category and consent.purpose == purpose
-                and consent.revoked_at is None and at < consent.valid_until):
+        if (
+            consent.agency_code == agency_code
+            and consent.category == category
+            and consent.purpose == purpose
+            and consent.revoked_at is None
+            and at < consent.valid_until
+        ):
             return consent
     return None
 
 
-def for_read(consents: list[Consent], person_known: bool, agency_code: str, category: str, purpose: str,
-             at: datetime) -> tuple[Consent | None, str]:
+def for_read(
+    consents: list[Consent], person_known: bool, agency_code: str, category: str, purpose: str, at: datetime
+) -> tuple[Consent | None, str]:
     """(the consent that allows an agency's read, or None; the reason for the access log when refused).
 
     A person the registry does not hold is refused like a read without consent: an agency without consent must
@@ -73,8 +82,10 @@ def parse_grant(request: object, now: datetime) -> Grant:
     if valid_until.tzinfo is None:
         raise InvalidGrant("valid_until cần múi giờ.")
     if not isinstance(agency, str) or not agency or category not in CATEGORIES or purpose not in PURPOSES:
-        raise InvalidGrant("Cần agency_code, category và purpose hợp lệ.",
-                           {"categories": list(CATEGORIES), "purposes": list(PURPOSES)})
+        raise InvalidGrant(
+            "Cần agency_code, category và purpose hợp lệ.",
+            {"categories": list(CATEGORIES), "purposes": list(PURPOSES)},
+        )
     if valid_until <= now:
         raise InvalidGrant("Thời hạn đồng ý phải ở tương lai.")
     return Grant(agency, category, purpose, valid_until)

@@ -1,5 +1,6 @@
 """Verified documents a person holds (the citizen document store): when one stops being valid, and how one is
 shown to a service or an agency."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -13,9 +14,16 @@ def expired(documents: Iterable[Mapping[str, Any]], today: date) -> list[str]:
 
 
 def view(document: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": document["id"], "doc_type": document["doc_type"], "title": document["title"],
-            "issuer": document["issuer"], "number": document["number"],
-            "issued_on": document["issued_on"].isoformat(),
-            "expires_on": document["expires_on"].isoformat() if document["expires_on"] else None,
-            "sha256": document["sha256"], "provenance": document["provenance"], "status": document["status"],
-            "source_dossier_code": document["source_dossier_code"]}
+    return {
+        "id": document["id"],
+        "doc_type": document["doc_type"],
+        "title": document["title"],
+        "issuer": document["issuer"],
+        "number": document["number"],
+        "issued_on": document["issued_on"].isoformat(),
+        "expires_on": document["expires_on"].isoformat() if document["expires_on"] else None,
+        "sha256": document["sha256"],
+        "provenance": document["provenance"],
+        "status": document["status"],
+        "source_dossier_code": document["source_dossier_code"],
+    }

@@ -4,6 +4,7 @@ Digits 1-3: province of birth registration; digit 4: century and sex; digits 5-6
 birth year; digits 7-12: a random sequence. Rules from Circular 07/2016/TT-BCA, Art. 7 (verify): they are
 kept as data here, not scattered through the code.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,11 +18,16 @@ PROVINCE_CODES = frozenset(
 )
 # Century/sex digit → (first year of the century, sex).
 CENTURY_SEX = {
-    "0": (1900, "male"), "1": (1900, "female"),
-    "2": (2000, "male"), "3": (2000, "female"),
-    "4": (2100, "male"), "5": (2100, "female"),
-    "6": (2200, "male"), "7": (2200, "female"),
-    "8": (2300, "male"), "9": (2300, "female"),
+    "0": (1900, "male"),
+    "1": (1900, "female"),
+    "2": (2000, "male"),
+    "3": (2000, "female"),
+    "4": (2100, "male"),
+    "5": (2100, "female"),
+    "6": (2200, "male"),
+    "7": (2200, "female"),
+    "8": (2300, "male"),
+    "9": (2300, "female"),
 }
 
 

@@ -1,4 +1,5 @@
 """What each category of a person's data discloses (the categories a consent names, domain/consent.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -11,8 +12,9 @@ def disclosed(person: Mapping[str, Any], categories: Iterable[str]) -> dict[str,
     """The person's ID number and the fields of these categories, as they leave the registry."""
     out: dict[str, Any] = {"id_number": person["id_number"]}
     if "identity" in categories:
-        out.update(full_name=person["full_name"], birth_date=person["birth_date"].isoformat(),
-                   sex=person["sex"])
+        out.update(
+            full_name=person["full_name"], birth_date=person["birth_date"].isoformat(), sex=person["sex"]
+        )
     if "address" in categories:
         out.update(address_unit_code=person["address_unit_code"], address_line=person["address_line"])
     if "contact" in categories:

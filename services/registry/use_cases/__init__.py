@@ -3,6 +3,7 @@
 read of personal data is recorded by access.py.
 
 Shared here: today's date in legal time and the ID number check every use case applies the same way."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,6 +23,7 @@ def checked(id_number: str) -> str:
     try:
         check_id_number(id_number, today())
     except InvalidIdNumber as exc:
-        raise InvalidInput("invalid_id_number", exc.message, {"field": "applicant.id_number",
-                                                               "reason": exc.reason}) from None
+        raise InvalidInput(
+            "invalid_id_number", exc.message, {"field": "applicant.id_number", "reason": exc.reason}
+        ) from None
     return id_number

@@ -1,6 +1,7 @@
 """Every read of personal data, allowed or refused, is recorded twice in the reading transaction: in the
 access log the citizen sees (`access_log` RPC), and in the tamper-evident audit chain
 (services/chassis/audit.py), where the person appears only as a keyed reference."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,25 +12,57 @@ from services.registry.adapters import storage
 from services.registry.use_cases import checked
 
 
-def record(uow, ref_key: str, id_number: str, requester: str, categories: Sequence[str], purpose: str,
-           dossier_code: str, allowed: bool, detail: str = "") -> None:
+def record(
+    uow,
+    ref_key: str,
+    id_number: str,
+    requester: str,
+    categories: Sequence[str],
+    purpose: str,
+    dossier_code: str,
+    allowed: bool,
+    detail: str = "",
+) -> None:
     """One access-log row and one audit entry per category (the rows in one statement)."""
     at = utcnow()
-    storage.log_access(uow.session, [
-        dict(id_number=id_number, requester=requester, category=category, purpose=purpose,
-             dossier_code=dossier_code or "", allowed=allowed, at=at, detail=detail)
-        for category in categories])
+    storage.log_access(
+        uow.session,
+        [
+            dict(
+                id_number=id_number,
+                requester=requester,
+                category=category,
+                purpose=purpose,
+                dossier_code=dossier_code or "",
+                allowed=allowed,
+                at=at,
+                detail=detail,
+            )
+            for category in categories
+        ],
+    )
     ref = audit.person_ref(ref_key, id_number)
     for category in categories:
-        uow.audit(requester, "personal_data.read" if allowed else "personal_data.read_refused", ref,
-                  {"category": category, "purpose": purpose, "dossier_code": dossier_code or "",
-                   "detail": detail})
+        uow.audit(
+            requester,
+            "personal_data.read" if allowed else "personal_data.read_refused",
+            ref,
+            {"category": category, "purpose": purpose, "dossier_code": dossier_code or "", "detail": detail},
+        )
 
 
 def log_of(db, id_number: str) -> list[dict]:
     """Who read the citizen's data (the last 500 reads), when, why, for which dossier, and whether allowed."""
     with db.unit() as uow:
         rows = storage.access_log_of(uow.session, checked(id_number), 500)
-    return [{"requester": r["requester"], "category": r["category"], "purpose": r["purpose"],
-             "dossier_code": r["dossier_code"], "allowed": r["allowed"], "at": r["at"].isoformat()}
-            for r in rows]
+    return [
+        {
+            "requester": r["requester"],
+            "category": r["category"],
+            "purpose": r["purpose"],
+            "dossier_code": r["dossier_code"],
+            "allowed": r["allowed"],
+            "at": r["at"].isoformat(),
+        }
+        for r in rows
+    ]

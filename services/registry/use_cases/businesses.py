@@ -1,4 +1,5 @@
 """Businesses: the tax code check (domain/business.py) as the registry answers it."""
+
 from __future__ import annotations
 
 from services.chassis.errors import InvalidInput

@@ -1,5 +1,6 @@
 """Consents (Law 91/2025/QH15 on personal data protection): a citizen lets an agency read a category of their
 data for a purpose until a date, sees their consents, and revokes one."""
+
 from __future__ import annotations
 
 from services.chassis import idempotency
@@ -25,11 +26,25 @@ def grant(db, id_number: str, request: dict, idempotency_key: str | None) -> dic
     def create(uow) -> dict:
         if storage.find_person(uow.session, checked(id_number)) is None:
             raise NotFound("person_not_found", "Không tìm thấy công dân.")
-        consent_id = storage.insert_consent(uow.session, dict(
-            id_number=id_number, agency_code=asked.agency_code, category=asked.category,
-            purpose=asked.purpose, valid_until=asked.valid_until, granted_at=utcnow(), revoked_at=None))
-        return {"id": consent_id, "agency_code": asked.agency_code, "category": asked.category,
-                "purpose": asked.purpose, "valid_until": asked.valid_until.isoformat()}
+        consent_id = storage.insert_consent(
+            uow.session,
+            dict(
+                id_number=id_number,
+                agency_code=asked.agency_code,
+                category=asked.category,
+                purpose=asked.purpose,
+                valid_until=asked.valid_until,
+                granted_at=utcnow(),
+                revoked_at=None,
+            ),
+        )
+        return {
+            "id": consent_id,
+            "agency_code": asked.agency_code,
+            "category": asked.category,
+            "purpose": asked.purpose,
+            "valid_until": asked.valid_until.isoformat(),
+        }
 
     return idempotency.perform(db, id_number, key, idempotency.request_hash(request, "grant_consent"), create)
 
@@ -44,7 +59,14 @@ def revoke(db, id_number: str, consent_id: int) -> dict:
 
 def list_of(db, id_number: str) -> list[dict]:
     with db.unit() as uow:
-        return [{"id": c.id, "agency_code": c.agency_code, "category": c.category, "purpose": c.purpose,
-                 "valid_until": c.valid_until.isoformat(),
-                 "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None}
-                for c in storage.consents_of(uow.session, checked(id_number))]
+        return [
+            {
+                "id": c.id,
+                "agency_code": c.agency_code,
+                "category": c.category,
+                "purpose": c.purpose,
+                "valid_until": c.valid_until.isoformat(),
+                "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+            }
+            for c in storage.consents_of(uow.session, checked(id_number))
+        ]

@@ -1,5 +1,6 @@
 """The citizen document store: verified documents a person holds (imported, checked by an officer, or a
 dossier's result), found for reuse in later procedures so a citizen never submits again what the state issued."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,8 +13,9 @@ from services.registry.domain import documents
 from services.registry.use_cases import access, checked, today
 
 
-def find_valid(db, ref_key: str, id_number: str, doc_types: list[str], requester: str,
-               dossier_code: str) -> list[dict]:
+def find_valid(
+    db, ref_key: str, id_number: str, doc_types: list[str], requester: str, dossier_code: str
+) -> list[dict]:
     """The person's valid (not expired, not revoked) documents of these types, newest first; those found past
     their expiry date are marked expired on the way. The read is logged (category `documents`)."""
     with db.unit() as uow:
@@ -21,8 +23,9 @@ def find_valid(db, ref_key: str, id_number: str, doc_types: list[str], requester
         expired = documents.expired(rows, today())
         if expired:
             storage.mark_expired(uow.session, expired)
-        access.record(uow, ref_key, id_number, requester, ("documents",), "dossier_processing", dossier_code,
-                      True)
+        access.record(
+            uow, ref_key, id_number, requester, ("documents",), "dossier_processing", dossier_code, True
+        )
     return [documents.view(r) for r in rows if r["id"] not in expired]
 
 
@@ -44,13 +47,24 @@ def store(db, document: dict) -> dict:
     """Keep a verified document (an upload checked by an officer, or an import). Returns {id}."""
     with db.unit() as uow:
         doc_id = str(uuid.uuid4())
-        storage.insert_document(uow.session, dict(
-            id=doc_id, owner_id_number=checked(document["owner_id_number"]), doc_type=document["doc_type"],
-            title=document["title"], issuer=document["issuer"], number=document.get("number", ""),
-            issued_on=date.fromisoformat(document["issued_on"]),
-            expires_on=date.fromisoformat(document["expires_on"]) if document.get("expires_on") else None,
-            sha256=document["sha256"], provenance=document.get("provenance", "imported"), status="valid",
-            source_dossier_code=document.get("source_dossier_code"), created_at=utcnow()))
+        storage.insert_document(
+            uow.session,
+            dict(
+                id=doc_id,
+                owner_id_number=checked(document["owner_id_number"]),
+                doc_type=document["doc_type"],
+                title=document["title"],
+                issuer=document["issuer"],
+                number=document.get("number", ""),
+                issued_on=date.fromisoformat(document["issued_on"]),
+                expires_on=date.fromisoformat(document["expires_on"]) if document.get("expires_on") else None,
+                sha256=document["sha256"],
+                provenance=document.get("provenance", "imported"),
+                status="valid",
+                source_dossier_code=document.get("source_dossier_code"),
+                created_at=utcnow(),
+            ),
+        )
     return {"id": doc_id}
 
 
@@ -64,9 +78,21 @@ def store_result(db, event, log) -> None:
         if owner is None:
             log.warning("result_owner_unknown", dossier_code=data.dossier_code)
             return
-        storage.insert_document(uow.session, dict(
-            id=str(uuid.uuid4()), owner_id_number=owner, doc_type=data.result_type, title=data.title,
-            issuer=data.issuer_name, number=data.dossier_code, issued_on=date.fromisoformat(data.issued_on),
-            expires_on=date.fromisoformat(data.expires_on) if data.expires_on else None,
-            sha256=data.document_sha256 or "0" * 64, provenance="issued", status="valid",
-            source_dossier_code=data.dossier_code, created_at=utcnow()))
+        storage.insert_document(
+            uow.session,
+            dict(
+                id=str(uuid.uuid4()),
+                owner_id_number=owner,
+                doc_type=data.result_type,
+                title=data.title,
+                issuer=data.issuer_name,
+                number=data.dossier_code,
+                issued_on=date.fromisoformat(data.issued_on),
+                expires_on=date.fromisoformat(data.expires_on) if data.expires_on else None,
+                sha256=data.document_sha256 or "0" * 64,
+                provenance="issued",
+                status="valid",
+                source_dossier_code=data.dossier_code,
+                created_at=utcnow(),
+            ),
+        )

@@ -4,6 +4,7 @@ to the pure parsers of domain/ with the name of the file, so every error names t
 A file that cannot be read or is not YAML raises services.chassis.yamlfile.DataFileError; content the domain
 refuses raises CatalogueError, ProcessError or CalendarError. Either stops the service at start.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

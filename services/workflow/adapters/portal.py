@@ -11,6 +11,7 @@ and status change is reported to the portal's dossier synchronisation interface.
 - The applicant is identified by the case's opaque applicant reference (a keyed hash), never the ID number.
 
 Configuration: PORTAL_SYNC_URL (base URL; unset = no sync), PORTAL_SYNC_RETRY_MAX_SECONDS (default 300)."""
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,11 @@ class PortalSync(DependencyProvider):
     def post(self, record: dict) -> None:
         """Send one record; returns when the portal acknowledged it, raises otherwise."""
         request = urllib.request.Request(
-            f"{self.url}/api/dossier-sync", data=json.dumps(record, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json"}, method="POST")
+            f"{self.url}/api/dossier-sync",
+            data=json.dumps(record, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = json.loads(response.read() or b"{}")
         if not body.get("accepted"):
@@ -71,16 +75,31 @@ def record_changes(uow, sync: PortalSync, now: datetime | None = None) -> int:
         last = uow.session.execute(select(func.max(table.c.seq)).where(table.c.dossier_code == code)).scalar()
         seq = (last or 0) + 1
         record = {
-            "dossier_code": code, "sequence": seq, "province_code": sync.province,
-            "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
-            "status": data["to_status"], "previous_status": data.get("from_status", ""),
-            "action": data.get("action", ""), "applicant_ref": case["applicant_ref"],
-            "received_at": _iso_or_empty(case["received_at"]), "due_at": _iso_or_empty(case["due_at"]),
-            "finished_at": _iso_or_empty(case["finished_at"]), "changed_at": _iso_or_empty(now),
+            "dossier_code": code,
+            "sequence": seq,
+            "province_code": sync.province,
+            "procedure_code": case["procedure_code"],
+            "agency_code": case["agency_code"],
+            "status": data["to_status"],
+            "previous_status": data.get("from_status", ""),
+            "action": data.get("action", ""),
+            "applicant_ref": case["applicant_ref"],
+            "received_at": _iso_or_empty(case["received_at"]),
+            "due_at": _iso_or_empty(case["due_at"]),
+            "finished_at": _iso_or_empty(case["finished_at"]),
+            "changed_at": _iso_or_empty(now),
         }
-        uow.session.execute(table.insert().values(
-            dossier_code=code, seq=seq, payload=json.dumps(record, ensure_ascii=False), state="pending",
-            attempts=0, next_attempt_at=now, created_at=now))
+        uow.session.execute(
+            table.insert().values(
+                dossier_code=code,
+                seq=seq,
+                payload=json.dumps(record, ensure_ascii=False),
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
         written += 1
     return written
 
@@ -90,8 +109,13 @@ def _claim_heads(db, now: datetime, limit: int) -> list[dict]:
     table = storage.portal_sync
     claimed = []
     with db.unit() as uow:
-        rows = uow.session.execute(select(table).where(table.c.state == "pending")
-                                   .order_by(table.c.dossier_code, table.c.seq)).mappings().all()
+        rows = (
+            uow.session.execute(
+                select(table).where(table.c.state == "pending").order_by(table.c.dossier_code, table.c.seq)
+            )
+            .mappings()
+            .all()
+        )
         heads, seen = [], set()
         for row in rows:
             if row["dossier_code"] in seen:
@@ -100,10 +124,15 @@ def _claim_heads(db, now: datetime, limit: int) -> list[dict]:
             if row["next_attempt_at"] <= now and (row["claimed_until"] is None or row["claimed_until"] < now):
                 heads.append(row)
         for row in heads[:limit]:
-            if uow.session.execute(update(table).where(
-                    table.c.id == row["id"], table.c.state == "pending",
+            if uow.session.execute(
+                update(table)
+                .where(
+                    table.c.id == row["id"],
+                    table.c.state == "pending",
                     or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
-            ).values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))).rowcount:
+                )
+                .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            ).rowcount:
                 claimed.append(dict(row))
     return claimed
 
@@ -111,12 +140,28 @@ def _claim_heads(db, now: datetime, limit: int) -> list[dict]:
 def _next_of(db, code: str, now: datetime) -> dict | None:
     table = storage.portal_sync
     with db.unit() as uow:
-        row = uow.session.execute(select(table).where(table.c.dossier_code == code, table.c.state == "pending")
-                                  .order_by(table.c.seq).limit(1)).mappings().first()
-        if row is None or not uow.session.execute(update(table).where(
-                table.c.id == row["id"], table.c.state == "pending",
-                or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
-        ).values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))).rowcount:
+        row = (
+            uow.session.execute(
+                select(table)
+                .where(table.c.dossier_code == code, table.c.state == "pending")
+                .order_by(table.c.seq)
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        if (
+            row is None
+            or not uow.session.execute(
+                update(table)
+                .where(
+                    table.c.id == row["id"],
+                    table.c.state == "pending",
+                    or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+                )
+                .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            ).rowcount
+        ):
             return None
         return dict(row)
 
@@ -135,15 +180,25 @@ def send_due(db, sync: PortalSync, limit: int = 100) -> dict:
                 now = datetime.now(timezone.utc)
                 wait = min(2 ** row["attempts"], sync.retry_max)
                 with db.unit() as uow:
-                    uow.session.execute(update(table).where(table.c.id == row["id"]).values(
-                        attempts=row["attempts"] + 1, next_attempt_at=now + timedelta(seconds=wait),
-                        claimed_until=None, last_error=type(exc).__name__))
+                    uow.session.execute(
+                        update(table)
+                        .where(table.c.id == row["id"])
+                        .values(
+                            attempts=row["attempts"] + 1,
+                            next_attempt_at=now + timedelta(seconds=wait),
+                            claimed_until=None,
+                            last_error=type(exc).__name__,
+                        )
+                    )
                 failed += 1
                 break
             now = datetime.now(timezone.utc)
             with db.unit() as uow:
-                uow.session.execute(update(table).where(table.c.id == row["id"]).values(
-                    state="acked", acked_at=now, claimed_until=None, attempts=row["attempts"] + 1))
+                uow.session.execute(
+                    update(table)
+                    .where(table.c.id == row["id"])
+                    .values(state="acked", acked_at=now, claimed_until=None, attempts=row["attempts"] + 1)
+                )
             sent += 1
             row = _next_of(db, row["dossier_code"], now)
     return {"sent": sent, "failed": failed}
@@ -160,16 +215,31 @@ def sync(db, sync: PortalSync, log) -> None:
 def reconciliation(session, dossier_code: str | None = None) -> dict:
     """What the portal has acknowledged and what it has not, per dossier."""
     table = storage.portal_sync
-    query = select(table.c.dossier_code, table.c.seq, table.c.state, table.c.attempts, table.c.last_error,
-                   table.c.created_at).order_by(table.c.dossier_code, table.c.seq)
+    query = select(
+        table.c.dossier_code,
+        table.c.seq,
+        table.c.state,
+        table.c.attempts,
+        table.c.last_error,
+        table.c.created_at,
+    ).order_by(table.c.dossier_code, table.c.seq)
     if dossier_code:
         query = query.where(table.c.dossier_code == dossier_code)
     dossiers: dict[str, dict] = {}
     totals = {"records": 0, "acknowledged": 0, "pending": 0}
     for row in session.execute(query).mappings():
-        entry = dossiers.setdefault(row["dossier_code"], {
-            "dossier_code": row["dossier_code"], "last_seq": 0, "acked_seq": 0, "pending": 0, "attempts": 0,
-            "last_error": "", "oldest_pending_at": ""})
+        entry = dossiers.setdefault(
+            row["dossier_code"],
+            {
+                "dossier_code": row["dossier_code"],
+                "last_seq": 0,
+                "acked_seq": 0,
+                "pending": 0,
+                "attempts": 0,
+                "last_error": "",
+                "oldest_pending_at": "",
+            },
+        )
         entry["last_seq"] = row["seq"]
         totals["records"] += 1
         if row["state"] == "acked":
@@ -183,7 +253,14 @@ def reconciliation(session, dossier_code: str | None = None) -> dict:
                 entry["oldest_pending_at"] = _iso_or_empty(row["created_at"])
                 entry["attempts"], entry["last_error"] = row["attempts"], row["last_error"]
     for entry in dossiers.values():
-        entry["sync_status"] = "synced" if entry["pending"] == 0 else ("retrying" if entry["attempts"] else "queued")
+        entry["sync_status"] = (
+            "synced" if entry["pending"] == 0 else ("retrying" if entry["attempts"] else "queued")
+        )
     missing = [d for d in dossiers.values() if d["pending"]]
-    return {**totals, "dossiers": len(dossiers), "in_sync": not missing, "not_acknowledged": missing,
-            "items": list(dossiers.values()) if dossier_code else []}
+    return {
+        **totals,
+        "dossiers": len(dossiers),
+        "in_sync": not missing,
+        "not_acknowledged": missing,
+        "items": list(dossiers.values()) if dossier_code else [],
+    }

@@ -1,6 +1,7 @@
 """The result document's public face as a PDF (fpdf2, DejaVu for Vietnamese text) with a QR code (segno) that
 points to the public verification page: a dict in, PDF bytes out. No ID numbers are printed. An adapter: it reads
 the fonts from MOTCUA_FONT_DIR (default Debian's DejaVu)."""
+
 from __future__ import annotations
 
 import io
@@ -47,6 +48,11 @@ def render(result: dict, verify_url: str) -> bytes:
     qr.seek(0)
     pdf.image(qr, x=pdf.l_margin, w=35)
     pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(0, 5, "Tra cứu tính hợp lệ của văn bản điện tử này tại / Verify this electronic document at: "
-                   + verify_url, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        5,
+        "Tra cứu tính hợp lệ của văn bản điện tử này tại / Verify this electronic document at: " + verify_url,
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())

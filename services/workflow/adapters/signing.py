@@ -6,6 +6,7 @@ Configuration: MOTCUA_SIGNING_P12 (PKCS#12 path; per agency MOTCUA_SIGNING_P12_<
 underscores), MOTCUA_SIGNING_PASSPHRASE_FILE (or MOTCUA_SIGNING_PASSPHRASE; per agency with the same suffix),
 MOTCUA_SIGNING_TRUST_ROOT (PEM), PUBLIC_URL for the verification link, FILE_STORE_DIR for the signed files.
 Without MOTCUA_SIGNING_P12 results are issued unsigned, as before."""
+
 from __future__ import annotations
 
 import hashlib
@@ -58,8 +59,12 @@ class Signer:
 
     def sign(self, pdf: bytes) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        meta = signers.PdfSignatureMetadata(field_name="MotCuaResult", subfilter=fields.SigSeedSubFilter.PADES,
-                                            reason="Kết quả giải quyết thủ tục hành chính", location="Việt Nam")
+        meta = signers.PdfSignatureMetadata(
+            field_name="MotCuaResult",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason="Kết quả giải quyết thủ tục hành chính",
+            location="Việt Nam",
+        )
         return signers.sign_pdf(writer, meta, signer=self.signer).getvalue()
 
 
@@ -73,8 +78,15 @@ def load_trust_root(path: str) -> asn1_x509.Certificate:
 def verify(pdf: bytes, trust_root: asn1_x509.Certificate | None) -> dict:
     """What the signature says about these bytes. Never raises on bad input: a PDF that cannot be read or
     has no signature is reported as not intact."""
-    out = {"intact": False, "trusted": False, "covers_whole_document": False, "signer": "", "signed_at": "",
-           "verification_code": "", "problem": ""}
+    out = {
+        "intact": False,
+        "trusted": False,
+        "covers_whole_document": False,
+        "signer": "",
+        "signed_at": "",
+        "verification_code": "",
+        "problem": "",
+    }
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         subject = str(reader.trailer["/Info"].get("/Subject", "")) if "/Info" in reader.trailer else ""
@@ -83,7 +95,9 @@ def verify(pdf: bytes, trust_root: asn1_x509.Certificate | None) -> dict:
         if not reader.embedded_signatures:
             out["problem"] = "no_signature"
             return out
-        context = ValidationContext(trust_roots=[trust_root] if trust_root is not None else [], allow_fetching=False)
+        context = ValidationContext(
+            trust_roots=[trust_root] if trust_root is not None else [], allow_fetching=False
+        )
         status = validate_pdf_signature(reader.embedded_signatures[-1], context)
     except Exception as exc:  # noqa: BLE001 - any unreadable input is simply "not valid"
         out["problem"] = f"unreadable: {type(exc).__name__}"
@@ -122,7 +136,9 @@ class ResultSigning(DependencyProvider):
     def produce(self, payload: dict, code: str) -> tuple[bytes, str]:
         """Render and sign the result; write it to the file store; return (bytes, stored path)."""
         url = f"{self.public_url}/verify/{code}"
-        pdf = result_pdf.render({**payload, "dossier_code": payload["dossier_code"], "verification_code": code}, url)
+        pdf = result_pdf.render(
+            {**payload, "dossier_code": payload["dossier_code"], "verification_code": code}, url
+        )
         signer = self.signer_for(payload["issuer_agency_code"])
         signed = signer.sign(pdf)
         self.store.mkdir(parents=True, exist_ok=True)
@@ -144,9 +160,17 @@ def now_utc() -> datetime:
 def hold_for_signing(session, payload: dict, now: datetime) -> str:
     """Record the result as `pending` in the caller's transaction; returns the verification code."""
     code = new_code()
-    session.execute(storage.result_documents.insert().values(
-        verification_code=code, dossier_code=payload["dossier_code"], agency_code=payload["issuer_agency_code"],
-        payload=json.dumps(payload, ensure_ascii=False), status="pending", attempts=0, created_at=now))
+    session.execute(
+        storage.result_documents.insert().values(
+            verification_code=code,
+            dossier_code=payload["dossier_code"],
+            agency_code=payload["issuer_agency_code"],
+            payload=json.dumps(payload, ensure_ascii=False),
+            status="pending",
+            attempts=0,
+            created_at=now,
+        )
+    )
     return code
 
 
@@ -160,26 +184,45 @@ def sign_and_issue(uow, signing: ResultSigning, code: str, now: datetime) -> Non
     signed, path = signing.produce(payload, code)
     digest = sha256(signed)
     signer = signing.signer_for(row["agency_code"]).subject
-    uow.session.execute(docs.update().where(docs.c.verification_code == code).values(
-        status="signed", sha256=digest, file_ref=path, signer=signer, signed_at=now))
-    uow.publish(ResultIssued, {
-        **payload, "document_sha256": digest, "document_ref": f"results/{code}.pdf", "verification_code": code,
-        "verification_url": f"{signing.public_url}/verify/{code}", "signer": signer,
-    }, subject=payload["dossier_code"])
+    uow.session.execute(
+        docs.update()
+        .where(docs.c.verification_code == code)
+        .values(status="signed", sha256=digest, file_ref=path, signer=signer, signed_at=now)
+    )
+    uow.publish(
+        ResultIssued,
+        {
+            **payload,
+            "document_sha256": digest,
+            "document_ref": f"results/{code}.pdf",
+            "verification_code": code,
+            "verification_url": f"{signing.public_url}/verify/{code}",
+            "signer": signer,
+        },
+        subject=payload["dossier_code"],
+    )
 
 
 def public_view(row, catalogue=None) -> dict:
     """What anyone may see about a signed result: what is printed on its face, nothing more."""
     payload = json.loads(row["payload"])
     return {
-        "verification_code": row["verification_code"], "dossier_code": row["dossier_code"],
-        "title": payload.get("title", ""), "issuer_agency_code": row["agency_code"],
-        "issuer_name": payload.get("issuer_name", ""), "issued_on": payload.get("issued_on", ""),
-        "expires_on": payload.get("expires_on", ""), "status": row["status"], "signer": row["signer"],
+        "verification_code": row["verification_code"],
+        "dossier_code": row["dossier_code"],
+        "title": payload.get("title", ""),
+        "issuer_agency_code": row["agency_code"],
+        "issuer_name": payload.get("issuer_name", ""),
+        "issued_on": payload.get("issued_on", ""),
+        "expires_on": payload.get("expires_on", ""),
+        "status": row["status"],
+        "signer": row["signer"],
         "signed_at": row["signed_at"].astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-        if row["signed_at"] else "",
-        "sha256": row["sha256"] or "", "revoked": row["revoked_at"] is not None,
+        if row["signed_at"]
+        else "",
+        "sha256": row["sha256"] or "",
+        "revoked": row["revoked_at"] is not None,
         "revoked_at": row["revoked_at"].astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-        if row["revoked_at"] else "",
+        if row["revoked_at"]
+        else "",
         "revoked_reason": row["revoked_reason"],
     }

@@ -1,4 +1,5 @@
 """Workflow storage: cases (one per dossier) and their append-only action log."""
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -175,7 +176,9 @@ ratings = Table(
 
 
 def find_case(session, code: str) -> dict | None:
-    query = prebuilt(("workflow.find_case",), lambda: select(cases).where(cases.c.dossier_code == bindparam("code")))
+    query = prebuilt(
+        ("workflow.find_case",), lambda: select(cases).where(cases.c.dossier_code == bindparam("code"))
+    )
     row = session.execute(query, {"code": code}).mappings().first()
     return dict(row) if row else None
 
@@ -190,11 +193,17 @@ def history(session, code: str) -> list[dict]:
 def append_action(session, code: str, seq: int | None = None, **values) -> int:
     """Add to the case's action log; `seq` when the caller knows it (the first action of a case just opened)."""
     if seq is None:
-        seq = (session.execute(
-            select(func.coalesce(func.max(case_actions.c.seq), 0)).where(case_actions.c.dossier_code == code)
-        ).scalar_one()) + 1
-    session.execute(prebuilt(("workflow.actions.insert",), case_actions.insert), {"dossier_code": code, "seq": seq,
-                                                                                  **values})
+        seq = (
+            session.execute(
+                select(func.coalesce(func.max(case_actions.c.seq), 0)).where(
+                    case_actions.c.dossier_code == code
+                )
+            ).scalar_one()
+        ) + 1
+    session.execute(
+        prebuilt(("workflow.actions.insert",), case_actions.insert),
+        {"dossier_code": code, "seq": seq, **values},
+    )
     return seq
 
 
@@ -212,20 +221,29 @@ def find_case_for_update(session, code: str) -> dict | None:
 
 
 def action_by_txn(session, code: str, txn: str) -> dict | None:
-    row = session.execute(select(case_actions).where(
-        case_actions.c.dossier_code == code, case_actions.c.client_txn_id == txn)).mappings().first()
+    row = (
+        session.execute(
+            select(case_actions).where(
+                case_actions.c.dossier_code == code, case_actions.c.client_txn_id == txn
+            )
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
 def steps(session, code: str) -> list[dict]:
-    rows = session.execute(select(case_steps).where(case_steps.c.dossier_code == code)
-                           .order_by(case_steps.c.seq)).mappings()
+    rows = session.execute(
+        select(case_steps).where(case_steps.c.dossier_code == code).order_by(case_steps.c.seq)
+    ).mappings()
     return [dict(r) for r in rows]
 
 
 def pauses(session, code: str) -> list[dict]:
-    rows = session.execute(select(case_pauses).where(case_pauses.c.dossier_code == code)
-                           .order_by(case_pauses.c.id)).mappings()
+    rows = session.execute(
+        select(case_pauses).where(case_pauses.c.dossier_code == code).order_by(case_pauses.c.id)
+    ).mappings()
     return [dict(r) for r in rows]
 
 
@@ -234,8 +252,11 @@ def successors(session) -> dict[str, str]:
 
 
 def find_result_document(session, code: str):
-    return session.execute(select(result_documents).where(
-        result_documents.c.verification_code == code)).mappings().first()
+    return (
+        session.execute(select(result_documents).where(result_documents.c.verification_code == code))
+        .mappings()
+        .first()
+    )
 
 
 def calendar_corrections_list(session) -> list[dict]:

@@ -1,5 +1,6 @@
 """Who acts on a case: the process roles an actor acts in, and how an actor and their reason appear on public
 events (no citizen's ID number nor free text ever leaves the case history). Pure."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

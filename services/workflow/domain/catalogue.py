@@ -4,6 +4,7 @@ Pure: the caller reads the files (services/workflow/adapters/datafiles.py) and h
 name of their source. Bad content is refused with an error naming the source and the problem, so a province never
 runs on a catalogue it did not mean.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -63,12 +64,20 @@ class Procedure:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code, "version": self.version, "valid_from": self.valid_from.isoformat(),
-            "name": self.name, "field": self.field, "competent_levels": list(self.competent_levels),
-            "online_mode": self.online_mode, "processing_days": self.processing_days,
-            "fee_vnd": self.fee_vnd, "documents": [dict(d) for d in self.documents],
-            "chain": [dict(c) for c in self.chain], "process": self.process,
-            "result": dict(self.result) if self.result else None, "receipt": self.receipt,
+            "code": self.code,
+            "version": self.version,
+            "valid_from": self.valid_from.isoformat(),
+            "name": self.name,
+            "field": self.field,
+            "competent_levels": list(self.competent_levels),
+            "online_mode": self.online_mode,
+            "processing_days": self.processing_days,
+            "fee_vnd": self.fee_vnd,
+            "documents": [dict(d) for d in self.documents],
+            "chain": [dict(c) for c in self.chain],
+            "process": self.process,
+            "result": dict(self.result) if self.result else None,
+            "receipt": self.receipt,
         }
 
     def step_budget(self, index: int) -> int | None:
@@ -126,7 +135,9 @@ class Territory:
         unit = {u.level: u for u in self.ancestry(applicant_unit)}.get(step["level"])
         if unit is None:
             return None
-        return next((a for a in self.agencies.values() if a.unit == unit.code and a.kind == step["kind"]), None)
+        return next(
+            (a for a in self.agencies.values() if a.unit == unit.code and a.kind == step["kind"]), None
+        )
 
     def rolled_up(self, unit_code: str, successors: dict[str, str]) -> set[str]:
         """A unit and every unit merged into it, directly or through a chain of merges."""
@@ -144,7 +155,15 @@ class Territory:
 MODES = {"full", "partial"}
 UNIT_KEYS = ("code", "name", "level")
 AGENCY_KEYS = ("code", "name", "unit", "kind")
-PROCEDURE_KEYS = ("code", "version", "name", "competent_levels", "agency_kind", "online_mode", "processing_days")
+PROCEDURE_KEYS = (
+    "code",
+    "version",
+    "name",
+    "competent_levels",
+    "agency_kind",
+    "online_mode",
+    "processing_days",
+)
 
 
 def _mapping(source: str, data: Any) -> dict[str, Any]:
@@ -162,7 +181,9 @@ def _date(source: str, where: str, value: Any) -> date:
         raise CatalogueError(source, f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _required(source: str, where: str, raw: Any, keys: tuple[str, ...], present: bool = False) -> dict[str, Any]:
+def _required(
+    source: str, where: str, raw: Any, keys: tuple[str, ...], present: bool = False
+) -> dict[str, Any]:
     """`raw` as a mapping holding every key of `keys` (with a value, unless `present` is enough)."""
     if not isinstance(raw, dict):
         raise CatalogueError(source, f"{where}: must be a mapping")
@@ -199,12 +220,16 @@ def parse_territory(data: Any, source: str) -> Territory:
 def _unit(source: str, where: str, raw: Any, territory: Territory) -> AdminUnit:
     raw = _required(source, where, raw, UNIT_KEYS)
     if raw["level"] not in territory.levels:
-        raise CatalogueError(source, f"{where} ({raw['code']}): level {raw['level']!r} is not one of "
-                                     f"{list(territory.levels)}")
+        raise CatalogueError(
+            source, f"{where} ({raw['code']}): level {raw['level']!r} is not one of {list(territory.levels)}"
+        )
     if raw["code"] in territory.units:
         raise CatalogueError(source, f"{where}: duplicate unit code {raw['code']!r}")
     return AdminUnit(
-        code=raw["code"], name=raw["name"], level=raw["level"], parent=raw.get("parent"),
+        code=raw["code"],
+        name=raw["name"],
+        level=raw["level"],
+        parent=raw.get("parent"),
         valid_from=_date(source, where, raw.get("valid_from", "1900-01-01")),
         valid_to=_date(source, where, raw["valid_to"]) if raw.get("valid_to") else None,
     )
@@ -239,12 +264,20 @@ def _procedure(source: str, where: str, raw: Any) -> Procedure:
     if raw.get("receipt", "officer") not in RECEIPT_MODES:
         raise CatalogueError(source, f"{where}: receipt must be one of {sorted(RECEIPT_MODES)}")
     return Procedure(
-        code=str(raw["code"]), version=raw["version"], valid_from=_date(source, where, raw.get("valid_from", "1900-01-01")),
-        name=raw["name"], field=raw.get("field") or {}, competent_levels=tuple(raw["competent_levels"]),
-        agency_kind=raw["agency_kind"], online_mode=raw["online_mode"],
-        processing_days=raw["processing_days"], fee_vnd=raw.get("fee_vnd", 0),
-        documents=tuple(raw.get("documents") or ()), chain=chain,
-        process=str(raw.get("process") or "standard"), result=raw.get("result"),
+        code=str(raw["code"]),
+        version=raw["version"],
+        valid_from=_date(source, where, raw.get("valid_from", "1900-01-01")),
+        name=raw["name"],
+        field=raw.get("field") or {},
+        competent_levels=tuple(raw["competent_levels"]),
+        agency_kind=raw["agency_kind"],
+        online_mode=raw["online_mode"],
+        processing_days=raw["processing_days"],
+        fee_vnd=raw.get("fee_vnd", 0),
+        documents=tuple(raw.get("documents") or ()),
+        chain=chain,
+        process=str(raw.get("process") or "standard"),
+        result=raw.get("result"),
         payment_before_result=bool(raw.get("payment_before_result", False)),
         receipt=str(raw.get("receipt", "officer")),
     )
@@ -259,8 +292,11 @@ def _chain(source: str, where: str, raw: dict[str, Any]) -> tuple[dict[str, Any]
         if not isinstance(step["days"], int) or step["days"] < 0:
             raise CatalogueError(source, f"{where}.chain[{j}]: days must be a non-negative integer")
     if chain and sum(step["days"] for step in chain) != raw["processing_days"]:
-        raise CatalogueError(source, f"{where}: chain budgets add up to {sum(s['days'] for s in chain)} days, "
-                                     f"processing_days says {raw['processing_days']}")
+        raise CatalogueError(
+            source,
+            f"{where}: chain budgets add up to {sum(s['days'] for s in chain)} days, "
+            f"processing_days says {raw['processing_days']}",
+        )
     return chain
 
 

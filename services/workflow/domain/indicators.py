@@ -10,6 +10,7 @@ How a dossier counts (docs/statistics.md):
   the period, finished = result returned in the period with the dossier's on-time result, online share, online
   payment, satisfaction of the dossiers finished in the period.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,12 +34,16 @@ class PeriodError(ValueError):
         self.message = message
 
 
-def period_bounds(period: str | None, date_from: date | None, date_to: date | None) -> tuple[date | None, date | None]:
+def period_bounds(
+    period: str | None, date_from: date | None, date_to: date | None
+) -> tuple[date | None, date | None]:
     """First and last day (inclusive) of `YYYY`, `YYYY-MM` or `YYYY-Qn`, or of a custom range; (None, None):
     all time. A named period and a range together are refused (which one did the caller mean?)."""
     if period:
         if date_from or date_to:
-            raise PeriodError("invalid_period", "Chọn kỳ (period) hoặc khoảng ngày (date_from, date_to), không cả hai.")
+            raise PeriodError(
+                "invalid_period", "Chọn kỳ (period) hoặc khoảng ngày (date_from, date_to), không cả hai."
+            )
         found = _PERIOD.match(period)
         if not found:
             raise PeriodError("invalid_period", "Kỳ phải có dạng YYYY, YYYY-MM hoặc YYYY-Qn (n = 1..4).")
@@ -50,7 +55,9 @@ def period_bounds(period: str | None, date_from: date | None, date_to: date | No
             last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         elif found["quarter"]:
             first = date(year, 3 * int(found["quarter"]) - 2, 1)
-            last = (date(year + 1, 1, 1) if found["quarter"] == "4" else date(year, first.month + 3, 1)) - timedelta(days=1)
+            last = (
+                date(year + 1, 1, 1) if found["quarter"] == "4" else date(year, first.month + 3, 1)
+            ) - timedelta(days=1)
         else:
             first, last = date(year, 1, 1), date(year, 12, 31)
         return first, last
@@ -76,7 +83,9 @@ class Scope:
         return (self.first is None or day >= self.first) and (self.last is None or day <= self.last)
 
     def holds(self, agency: str, level: str) -> bool:
-        return (self.agencies is None or agency in self.agencies) and (self.level is None or level == self.level)
+        return (self.agencies is None or agency in self.agencies) and (
+            self.level is None or level == self.level
+        )
 
 
 @dataclass
@@ -95,10 +104,17 @@ class _Tally:
 
     def view(self) -> dict[str, Any]:
         finished = self.early + self.on_time + self.late
-        return {"received": self.received, "finished": finished, "finished_early": self.early,
-                "finished_on_time": self.on_time, "finished_late": self.late,
-                "on_time_rate": _rate(self.early + self.on_time, finished),
-                "in_progress": self.in_progress, "overdue": self.overdue, **self.extra}
+        return {
+            "received": self.received,
+            "finished": finished,
+            "finished_early": self.early,
+            "finished_on_time": self.on_time,
+            "finished_late": self.late,
+            "on_time_rate": _rate(self.early + self.on_time, finished),
+            "in_progress": self.in_progress,
+            "overdue": self.overdue,
+            **self.extra,
+        }
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -117,9 +133,12 @@ class _Dossiers(_Tally):
 
     def view(self) -> dict[str, Any]:
         self.extra = {
-            "received_online": self.online, "online_share": _rate(self.online, self.received),
-            "fee_charged": self.charged, "paid_online": self.paid_online,
-            "online_payment_share": _rate(self.paid_online, self.charged), "ratings": len(self.scores),
+            "received_online": self.online,
+            "online_share": _rate(self.online, self.received),
+            "fee_charged": self.charged,
+            "paid_online": self.paid_online,
+            "online_payment_share": _rate(self.paid_online, self.charged),
+            "ratings": len(self.scores),
             "satisfaction_average": round(sum(self.scores) / len(self.scores), 2) if self.scores else None,
             "awaiting_receipt": self.waiting,
         }
@@ -129,8 +148,16 @@ class _Dossiers(_Tally):
 Row = dict[str, Any]
 
 
-def count(cases: list[Row], steps: dict[str, list[Row]], scope: Scope, now: datetime, *,
-          ratings: dict[str, int], paid: set[str], with_fee: set[str]) -> dict[str, Any]:
+def count(
+    cases: list[Row],
+    steps: dict[str, list[Row]],
+    scope: Scope,
+    now: datetime,
+    *,
+    ratings: dict[str, int],
+    paid: set[str],
+    with_fee: set[str],
+) -> dict[str, Any]:
     """Indicators over `cases` (rows of `cases`), their `steps` by dossier code (in order), the `ratings` by
     dossier code, the dossiers whose fee was `paid` online and the procedure codes that charge a fee."""
     per_dossier, per_step = _Dossiers(), _Tally()
@@ -166,12 +193,23 @@ def _waiting(case: Row, scope: Scope) -> int:
     """1 for a dossier not received yet, waiting in the queue of the agency it was routed to (or the receiving
     desk) when the scope holds it."""
     held = case["agency_code"] or case["receiving_agency_code"]
-    in_scope = scope.agencies is None or held in scope.agencies or case["receiving_agency_code"] in scope.agencies
-    return int(case["status"] in WAITING and in_scope and (scope.level is None or case["level"] == scope.level))
+    in_scope = (
+        scope.agencies is None or held in scope.agencies or case["receiving_agency_code"] in scope.agencies
+    )
+    return int(
+        case["status"] in WAITING and in_scope and (scope.level is None or case["level"] == scope.level)
+    )
 
 
-def _count_dossier(tally: _Dossiers, case: Row, scope: Scope, now: datetime, ratings: dict[str, int],
-                   paid: set[str], with_fee: set[str]) -> None:
+def _count_dossier(
+    tally: _Dossiers,
+    case: Row,
+    scope: Scope,
+    now: datetime,
+    ratings: dict[str, int],
+    paid: set[str],
+    with_fee: set[str],
+) -> None:
     """Each dossier once, for the agency that received it."""
     code = case["dossier_code"]
     if scope.in_period(case["received_at"]):

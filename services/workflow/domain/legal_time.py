@@ -17,6 +17,7 @@ Rules (DOMAIN.md "Time rules"; configuration, not constants, where marked verify
 - A clock stop (supplement requested) removes the working days strictly between the day it stops and the day it
   resumes; the due date moves by exactly that many working days.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -60,8 +61,9 @@ class WorkCalendar:
                 makeup[c["day"]] = c["name"]
             # a weekday made working again needs only the holiday removed
             sources[c["day"]] = c["source"]
-        return WorkCalendar(holidays=holidays, makeup_days=makeup, years=self.years, weekend=self.weekend,
-                            sources=sources)
+        return WorkCalendar(
+            holidays=holidays, makeup_days=makeup, years=self.years, weekend=self.weekend, sources=sources
+        )
 
     def is_working_day(self, day: date) -> bool:
         if day in self.makeup_days:
@@ -121,8 +123,9 @@ class CalendarOverride:
     sources: dict[date, str]
 
 
-def _dates(source: str, data: dict[str, Any], key: str, year: int | None,
-           sources: dict[date, str]) -> dict[date, str]:
+def _dates(
+    source: str, data: dict[str, Any], key: str, year: int | None, sources: dict[date, str]
+) -> dict[date, str]:
     entries = data.get(key) or []
     if not isinstance(entries, list):
         raise CalendarError(source, f"'{key}' must be a list")
@@ -234,7 +237,9 @@ class LegalClock:
         if not self.calendar.is_working_day(day):
             return self.calendar.next_working_day(day), "received on a non-working day"
         if self.cutoff is not None and local.time() >= self.cutoff:
-            return self.calendar.next_working_day(day), f"received at or after the {self.cutoff:%H:%M} cut-off"
+            return self.calendar.next_working_day(
+                day
+            ), f"received at or after the {self.cutoff:%H:%M} cut-off"
         if self.cutoff is None:
             return day, "received on a working day (the day of receipt is not counted: Civil Code art. 147)"
         return day, "received before the cut-off on a working day"
@@ -243,11 +248,13 @@ class LegalClock:
         end = pause.ended_at or until
         if end is None:
             return []
-        return self.calendar.working_days_between(pause.started_at.astimezone(LEGAL_TZ).date(),
-                                                  end.astimezone(LEGAL_TZ).date())
+        return self.calendar.working_days_between(
+            pause.started_at.astimezone(LEGAL_TZ).date(), end.astimezone(LEGAL_TZ).date()
+        )
 
-    def deadline(self, received_at: datetime, working_days: int, pauses: tuple[Pause, ...] = (),
-                 extra_days: int = 0) -> Deadline:
+    def deadline(
+        self, received_at: datetime, working_days: int, pauses: tuple[Pause, ...] = (), extra_days: int = 0
+    ) -> Deadline:
         """Due date for `working_days` from receipt, moved by closed pauses and explicit extensions."""
         start, start_rule = self.effective_start(received_at)
         paused = [(p, self.pause_days(p)) for p in pauses]
@@ -262,15 +269,23 @@ class LegalClock:
             "working_days": working_days,
             "extension_days": extra_days,
             "pauses": [
-                {"from": p.started_at.astimezone(LEGAL_TZ).isoformat(),
-                 "to": p.ended_at.astimezone(LEGAL_TZ).isoformat() if p.ended_at else None,
-                 "reason": p.reason, "working_days": [d.isoformat() for d in days]}
+                {
+                    "from": p.started_at.astimezone(LEGAL_TZ).isoformat(),
+                    "to": p.ended_at.astimezone(LEGAL_TZ).isoformat() if p.ended_at else None,
+                    "reason": p.reason,
+                    "working_days": [d.isoformat() for d in days],
+                }
                 for p, days in paused
             ],
             "counted_days": [d.isoformat() for d in counted],
-            "skipped_days": [{"date": d.isoformat(), "why": self.calendar.why_not_working(d),
-                              **({"source": self.calendar.sources[d]} if d in self.calendar.sources else {})}
-                             for d in skipped],
+            "skipped_days": [
+                {
+                    "date": d.isoformat(),
+                    "why": self.calendar.why_not_working(d),
+                    **({"source": self.calendar.sources[d]} if d in self.calendar.sources else {}),
+                }
+                for d in skipped
+            ],
             "due_at": due_at.isoformat(),
         }
         return Deadline(due_at=due_at, effective_start=start, explanation=explanation)
@@ -294,6 +309,9 @@ class LegalClock:
 def reproduce(explanation: dict[str, Any], calendar: WorkCalendar) -> date:
     """Recompute the due day from an explanation alone: effective start plus the counted working days."""
     start = date.fromisoformat(explanation["effective_start"])
-    total = explanation["working_days"] + explanation["extension_days"] + sum(
-        len(p["working_days"]) for p in explanation["pauses"])
+    total = (
+        explanation["working_days"]
+        + explanation["extension_days"]
+        + sum(len(p["working_days"]) for p in explanation["pauses"])
+    )
     return calendar.add_working_days(start, total)[0]

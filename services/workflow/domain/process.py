@@ -5,6 +5,7 @@ of its source. A definition is refused, naming the source and the problem, unles
 the initial one, the terminal states exist and lead nowhere, every non-terminal state has a way out, and every
 action names its roles and existing states.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -69,28 +70,45 @@ class ProcessDefinition:
     def vocabulary(self) -> dict[str, Any]:
         """What the pages and the API need to name and offer this process's states, actions and roles."""
         return {
-            "name": self.name, "initial": self.initial, "terminal": sorted(self.terminal),
-            "statuses": {k: {"vi": v.get("vi", k), "en": v.get("en", v.get("vi", k))} for k, v in self.states.items()},
-            "actions": {a.name: {"label": a.label, "roles": sorted(a.roles), "reason": a.reason_required,
-                                 "params": list(a.params), "from": list(a.sources), "to": a.target}
-                        for a in self.actions.values()},
+            "name": self.name,
+            "initial": self.initial,
+            "terminal": sorted(self.terminal),
+            "statuses": {
+                k: {"vi": v.get("vi", k), "en": v.get("en", v.get("vi", k))} for k, v in self.states.items()
+            },
+            "actions": {
+                a.name: {
+                    "label": a.label,
+                    "roles": sorted(a.roles),
+                    "reason": a.reason_required,
+                    "params": list(a.params),
+                    "from": list(a.sources),
+                    "to": a.target,
+                }
+                for a in self.actions.values()
+            },
             "roles": {k: dict(v) for k, v in self.roles.items()},
             "records": {k: dict(v) for k, v in self.records.items()},
         }
 
-    def check(self, state: str, action_name: str, roles: frozenset[str], reason: str,
-              params: Mapping[str, object]) -> str:
+    def check(
+        self, state: str, action_name: str, roles: frozenset[str], reason: str, params: Mapping[str, object]
+    ) -> str:
         """The state after `action_name`, or ActionRefused saying why not."""
         action = self.actions.get(action_name)
         if action is None:
             raise ActionRefused("unknown_action", f"Thao tác {action_name!r} không tồn tại.")
         if not roles & action.roles:
-            raise ActionRefused("role_not_allowed",
-                                f"Vai trò của bạn không được thực hiện {action_name} "
-                                f"(cần: {', '.join(sorted(action.roles))}).")
+            raise ActionRefused(
+                "role_not_allowed",
+                f"Vai trò của bạn không được thực hiện {action_name} "
+                f"(cần: {', '.join(sorted(action.roles))}).",
+            )
         if state not in action.sources:
-            raise ActionRefused("not_allowed_in_state",
-                                f"Không thể thực hiện {action_name} khi hồ sơ ở trạng thái {self.label(state)}.")
+            raise ActionRefused(
+                "not_allowed_in_state",
+                f"Không thể thực hiện {action_name} khi hồ sơ ở trạng thái {self.label(state)}.",
+            )
         if action.reason_required and not (reason or "").strip():
             raise ActionRefused("reason_required", f"Thao tác {action_name} cần nêu lý do.")
         missing = [p for p in action.params if params.get(p) in (None, "")]
@@ -103,8 +121,11 @@ class ProcessDefinition:
 
     def requirements(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """What each named action needs from whoever takes it: a reason, and which parameters."""
-        return {n: {"reason": self.actions[n].reason_required, "params": list(self.actions[n].params)}
-                for n in names if n in self.actions}
+        return {
+            n: {"reason": self.actions[n].reason_required, "params": list(self.actions[n].params)}
+            for n in names
+            if n in self.actions
+        }
 
     def label(self, state: str) -> str:
         return self.states.get(state, {}).get("vi", state)
@@ -120,10 +141,14 @@ def parse_process(data: Any, source: str) -> ProcessDefinition:
     states, terminal = _states(source, data)
     roles = _roles(source, data["roles"])
     records = {str(k): _label(source, f"record {k}", v) for k, v in (data.get("records") or {}).items()}
-    actions = {str(name): _action(source, str(name), raw, states, terminal, roles)
-               for name, raw in (data["actions"] or {}).items()}
+    actions = {
+        str(name): _action(source, str(name), raw, states, terminal, roles)
+        for name, raw in (data["actions"] or {}).items()
+    }
     _check_graph(source, str(data["initial"]), states, terminal, actions)
-    return ProcessDefinition(str(data["name"]), str(data["initial"]), terminal, states, actions, roles, records)
+    return ProcessDefinition(
+        str(data["name"]), str(data["initial"]), terminal, states, actions, roles, records
+    )
 
 
 def _states(source: str, data: dict[str, Any]) -> tuple[dict[str, dict[str, str]], frozenset[str]]:
@@ -140,8 +165,14 @@ def _states(source: str, data: dict[str, Any]) -> tuple[dict[str, dict[str, str]
     return {str(k): dict(v or {}) for k, v in states.items()}, terminal
 
 
-def _action(source: str, name: str, raw: Any, states: dict[str, dict[str, str]], terminal: frozenset[str],
-            declared: dict[str, dict[str, str]]) -> Action:
+def _action(
+    source: str,
+    name: str,
+    raw: Any,
+    states: dict[str, dict[str, str]],
+    terminal: frozenset[str],
+    declared: dict[str, dict[str, str]],
+) -> Action:
     if not isinstance(raw, dict):
         raise ProcessError(source, f"action {name}: must be a mapping")
     roles = raw.get("roles") or []
@@ -166,12 +197,25 @@ def _action(source: str, name: str, raw: Any, states: dict[str, dict[str, str]],
     params = tuple(str(p) for p in raw.get("params") or [])
     if set(params) - PARAMS:
         raise ProcessError(source, f"action {name}: unknown params {sorted(set(params) - PARAMS)}")
-    return Action(name, sources, str(target), frozenset(str(r) for r in roles), raw.get("reason") == "required",
-                  params, raw.get("clock"), _label(source, f"action {name}", raw.get("label")))
+    return Action(
+        name,
+        sources,
+        str(target),
+        frozenset(str(r) for r in roles),
+        raw.get("reason") == "required",
+        params,
+        raw.get("clock"),
+        _label(source, f"action {name}", raw.get("label")),
+    )
 
 
-def _check_graph(source: str, initial: str, states: dict[str, dict[str, str]], terminal: frozenset[str],
-                 actions: dict[str, Action]) -> None:
+def _check_graph(
+    source: str,
+    initial: str,
+    states: dict[str, dict[str, str]],
+    terminal: frozenset[str],
+    actions: dict[str, Action],
+) -> None:
     """Every state reachable from the initial one; every state that is not terminal has a way out."""
     reachable, frontier = {initial}, [initial]
     while frontier:

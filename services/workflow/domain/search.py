@@ -5,6 +5,7 @@ The procedures' words are folded once, when the catalogue loads, into a sorted v
 word occurs in; a query folds only itself and looks each of its words up as a prefix (bisect), so a request costs
 a few lookups whatever the size of the catalogue (thousands of procedures), never a fold of every field.
 """
+
 from __future__ import annotations
 
 import re
@@ -92,8 +93,14 @@ class CatalogueIndex:
             keys |= self._postings[known]
         return keys
 
-    def search(self, on: date, q: str = "", level: str | None = None, field_name: str | None = None,
-               online: str | None = None) -> list[Procedure]:
+    def search(
+        self,
+        on: date,
+        q: str = "",
+        level: str | None = None,
+        field_name: str | None = None,
+        online: str | None = None,
+    ) -> list[Procedure]:
         """Procedures in force on `on` whose code or words start with every word of `q`, decided at `level`, in
         the field named `field_name`, filed online in mode `online`. Filter values are checked by the caller."""
         wanted: set[tuple[str, int]] | None = None
@@ -103,8 +110,11 @@ class CatalogueIndex:
             if not wanted:
                 return []
         wanted_field = self.field_named(field_name) if field_name else None
-        return [p for p in self.in_force(on)
-                if (wanted is None or (p.code, p.version) in wanted)
-                and (level is None or self.level_of(p) == level)
-                and (wanted_field is None or p.field == wanted_field)
-                and (online is None or p.online_mode == online)]
+        return [
+            p
+            for p in self.in_force(on)
+            if (wanted is None or (p.code, p.version) in wanted)
+            and (level is None or self.level_of(p) == level)
+            and (wanted_field is None or p.field == wanted_field)
+            and (online is None or p.online_mode == online)
+        ]

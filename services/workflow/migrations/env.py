@@ -1,4 +1,5 @@
 """Alembic environment of the workflow service: its own database, its own metadata."""
+
 from services.chassis.migration_env import run
 from services.workflow.adapters.storage import metadata
 

@@ -1,6 +1,7 @@
 """Officer and citizen actions on a case: checked against the case's process definition (role, state, reason,
 parameters) and the acting officer's unit, applied by the action's handler (actions/), then written as one
 change: the case row, its action log entry, the audit chain entry and the DossierStatusChanged event."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,11 @@ def act(uow, catalogue, code: str, body: dict, actor: dict, signing=None, sync=N
     """The `act` RPC: apply the action, record the portal sync, answer the case as `actor` sees it now."""
     known = sorted(catalogue.people_actions)
     if body["action"] not in catalogue.people_actions:  # the process definitions say which actions exist
-        raise InvalidInput("invalid_request", "Dữ liệu gửi lên không hợp lệ.",
-                           {"fields": {"action": [f"Must be one of: {', '.join(known)}."]}})
+        raise InvalidInput(
+            "invalid_request",
+            "Dữ liệu gửi lên không hợp lệ.",
+            {"fields": {"action": [f"Must be one of: {', '.join(known)}."]}},
+        )
     catalogue.refresh(uow.session)
     result = apply(uow, catalogue, code, ActionRequest(**body), actor, signing=signing)
     portal.record_changes(uow, sync)
@@ -45,8 +49,16 @@ def act(uow, catalogue, code: str, body: dict, actor: dict, signing=None, sync=N
     return {**view, "replayed": result["replayed"]}
 
 
-def apply(uow, catalogue, code: str, request: ActionRequest, actor: dict, now: datetime | None = None,
-          signing=None, opened: dict | None = None) -> dict:
+def apply(
+    uow,
+    catalogue,
+    code: str,
+    request: ActionRequest,
+    actor: dict,
+    now: datetime | None = None,
+    signing=None,
+    opened: dict | None = None,
+) -> dict:
     """Apply `request` to the case `code`. `opened` is the case row when the case was opened in this same
     transaction (nothing to read back about it); otherwise the row is read and locked here."""
     now = now or utcnow()
@@ -62,9 +74,19 @@ def apply(uow, catalogue, code: str, request: ActionRequest, actor: dict, now: d
     process = catalogue.processes[case["process"]]
     new_status = _check(process, case, request, actor_roles(actor, catalogue.officer_roles))
     _check_unit(catalogue, case, actor)
-    ctx = ActionContext(uow, catalogue, case, process.actions[request.action], actor, dict(request.params or {}),
-                        request.reason or "", now, fresh=opened is not None, signing=signing,
-                        changes={"status": new_status, "updated_at": now})
+    ctx = ActionContext(
+        uow,
+        catalogue,
+        case,
+        process.actions[request.action],
+        actor,
+        dict(request.params or {}),
+        request.reason or "",
+        now,
+        fresh=opened is not None,
+        signing=signing,
+        changes={"status": new_status, "updated_at": now},
+    )
     registry.handler_for(request.action)(ctx)
     _write(ctx)
     _record(ctx, request)
@@ -101,8 +123,13 @@ def _write(ctx: ActionContext) -> None:
         closed = steps.due_changes(ctx.session, ctx.catalogue, ctx.updated, ctx.changes, ctx.fresh)
     # Values as execution parameters (the SET clause follows their keys): a statement built once per set of
     # changed columns, not a new one with every value turned into a bound literal.
-    ctx.session.execute(prebuilt(("workflow.cases.update",), lambda: storage.cases.update().where(
-        storage.cases.c.dossier_code == bindparam("case_code"))), {**ctx.changes, "case_code": ctx.code})
+    ctx.session.execute(
+        prebuilt(
+            ("workflow.cases.update",),
+            lambda: storage.cases.update().where(storage.cases.c.dossier_code == bindparam("case_code")),
+        ),
+        {**ctx.changes, "case_code": ctx.code},
+    )
     if ctx.recompute and not ctx.fresh:  # a fresh case's only step was just opened with the right due date
         steps.move_open_steps(ctx.session, ctx.catalogue.clock, ctx.code, closed)
 
@@ -114,22 +141,48 @@ def _record(ctx: ActionContext, request: ActionRequest) -> None:
     if actor.get("kind") == "officer" and str(actor.get("name") or "").strip():
         logged["signed_by"] = str(actor["name"]).strip()[:200]  # the name forms are signed with
     storage.append_action(
-        ctx.session, ctx.code, seq=1 if ctx.fresh else None, action=request.action, from_status=case["status"],
-        to_status=updated["status"], actor=str(actor.get("subject") or "system"),
-        unit=str(actor.get("unit") or updated["agency_code"]), reason=ctx.reason, at=ctx.now,
-        client_txn_id=request.client_txn_id, params=json.dumps(logged, ensure_ascii=False),
-        attachments=json.dumps(request.attachments or [], ensure_ascii=False))
+        ctx.session,
+        ctx.code,
+        seq=1 if ctx.fresh else None,
+        action=request.action,
+        from_status=case["status"],
+        to_status=updated["status"],
+        actor=str(actor.get("subject") or "system"),
+        unit=str(actor.get("unit") or updated["agency_code"]),
+        reason=ctx.reason,
+        at=ctx.now,
+        client_txn_id=request.client_txn_id,
+        params=json.dumps(logged, ensure_ascii=False),
+        attachments=json.dumps(request.attachments or [], ensure_ascii=False),
+    )
     if actor.get("kind") != "system":
         # Officer (and applicant) actions also go into the tamper-evident audit chain, in this transaction.
-        ctx.uow.audit(f"{actor.get('kind')}:{actor.get('subject')}", f"case.{request.action}", ctx.code, {
-            "unit": str(actor.get("unit") or ""), "roles": sorted(actor.get("roles") or []),
-            "from_status": case["status"], "to_status": updated["status"], "reason": ctx.reason,
-            "params": ctx.params, "client_txn_id": request.client_txn_id or ""})
+        ctx.uow.audit(
+            f"{actor.get('kind')}:{actor.get('subject')}",
+            f"case.{request.action}",
+            ctx.code,
+            {
+                "unit": str(actor.get("unit") or ""),
+                "roles": sorted(actor.get("roles") or []),
+                "from_status": case["status"],
+                "to_status": updated["status"],
+                "reason": ctx.reason,
+                "params": ctx.params,
+                "client_txn_id": request.client_txn_id or "",
+            },
+        )
     change = {
-        "dossier_code": ctx.code, "procedure_code": updated["procedure_code"], "agency_code": updated["agency_code"],
-        "from_status": case["status"], "to_status": updated["status"], "action": request.action,
-        "level": updated["level"], "actor": public_actor(actor), "reason": public_reason(actor, ctx.reason),
-        "to_agency_code": ctx.to_agency, "clock_stopped": updated["paused_since"] is not None,
+        "dossier_code": ctx.code,
+        "procedure_code": updated["procedure_code"],
+        "agency_code": updated["agency_code"],
+        "from_status": case["status"],
+        "to_status": updated["status"],
+        "action": request.action,
+        "level": updated["level"],
+        "actor": public_actor(actor),
+        "reason": public_reason(actor, ctx.reason),
+        "to_agency_code": ctx.to_agency,
+        "clock_stopped": updated["paused_since"] is not None,
     }
     if updated["due_at"] is not None:
         change["due_at"] = iso_utc(updated["due_at"])

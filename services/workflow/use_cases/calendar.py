@@ -9,6 +9,7 @@ What a correction does (docs/calendar.md):
   (`recomputed`) and their action log (`due_recomputed`), and published. A due date is never moved earlier by a
   correction: the appointment given to the applicant on Form 01 stands when a day off becomes a working day.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,15 @@ def check_admin(catalogue, actor: dict, task: str = "điều chỉnh lịch làm
 
 
 def view(row: dict) -> dict:
-    return {"id": row["id"], "date": row["day"].isoformat(), "kind": row["kind"], "name": row["name"],
-            "source": row["source"], "published_by": row["published_by"], "published_at": iso_utc(row["published_at"])}
+    return {
+        "id": row["id"],
+        "date": row["day"].isoformat(),
+        "kind": row["kind"],
+        "name": row["name"],
+        "source": row["source"],
+        "published_by": row["published_by"],
+        "published_at": iso_utc(row["published_at"]),
+    }
 
 
 def publish(uow, catalogue, body: dict, actor: dict, sync=None, now: datetime | None = None) -> dict:
@@ -46,13 +54,36 @@ def publish(uow, catalogue, body: dict, actor: dict, sync=None, now: datetime | 
     now = now or utcnow()
     session = uow.session
     who = str(actor.get("subject") or "")
-    inserted = session.execute(storage.calendar_corrections.insert().values(
-        day=body["date"], kind=body["kind"], name=body["name"].strip(), source=body["source"].strip(),
-        published_by=who, published_at=now))
-    row = {"id": inserted.inserted_primary_key[0], "day": body["date"], "kind": body["kind"],
-           "name": body["name"].strip(), "source": body["source"].strip(), "published_by": who, "published_at": now}
-    uow.audit(f"officer:{who}", "calendar.correction_published", body["date"].isoformat(), {
-        "unit": str(actor.get("unit") or ""), "kind": row["kind"], "name": row["name"], "source": row["source"]})
+    inserted = session.execute(
+        storage.calendar_corrections.insert().values(
+            day=body["date"],
+            kind=body["kind"],
+            name=body["name"].strip(),
+            source=body["source"].strip(),
+            published_by=who,
+            published_at=now,
+        )
+    )
+    row = {
+        "id": inserted.inserted_primary_key[0],
+        "day": body["date"],
+        "kind": body["kind"],
+        "name": body["name"].strip(),
+        "source": body["source"].strip(),
+        "published_by": who,
+        "published_at": now,
+    }
+    uow.audit(
+        f"officer:{who}",
+        "calendar.correction_published",
+        body["date"].isoformat(),
+        {
+            "unit": str(actor.get("unit") or ""),
+            "kind": row["kind"],
+            "name": row["name"],
+            "source": row["source"],
+        },
+    )
     catalogue.refresh(session, force=True)
     moved = _recompute_open_cases(uow, catalogue, row, who, now)
     portal.record_changes(uow, sync)
@@ -67,40 +98,94 @@ def corrections(session) -> list[dict]:
 def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: datetime) -> list[dict]:
     session, clock = uow.session, catalogue.clock
     cases = storage.cases
-    rows = session.execute(select(cases).where(cases.c.status.not_in(TERMINAL), cases.c.received_at.is_not(None),
-                                               cases.c.due_at.is_not(None))).mappings().all()
+    rows = (
+        session.execute(
+            select(cases).where(
+                cases.c.status.not_in(TERMINAL), cases.c.received_at.is_not(None), cases.c.due_at.is_not(None)
+            )
+        )
+        .mappings()
+        .all()
+    )
     moved = []
     for case in rows:
         code = case["dossier_code"]
         procedure = catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
         closed = steps.closed_pauses(session, code)
-        deadline = clock.deadline(case["received_at"], procedure.processing_days, closed, case["extension_days"])
+        deadline = clock.deadline(
+            case["received_at"], procedure.processing_days, closed, case["extension_days"]
+        )
         if deadline.due_at <= case["due_at"]:
             continue  # not lengthened: the due date given to the applicant stands
-        reason = (f"Điều chỉnh lịch ngày {correction['day'].strftime('%d/%m/%Y')}: {correction['name']} "
-                  f"({correction['source']})")
-        explanation = dict(deadline.explanation, recomputed={
-            "at": iso_utc(now), "previous_due_at": iso_utc(case["due_at"]), "reason": reason,
-            "correction": {"date": correction["day"].isoformat(), "kind": correction["kind"],
-                           "source": correction["source"]}})
-        session.execute(cases.update().where(cases.c.dossier_code == code).values(
-            due_at=deadline.due_at.astimezone(timezone.utc), updated_at=now,
-            due_explanation=json.dumps(explanation, ensure_ascii=False)))
+        reason = (
+            f"Điều chỉnh lịch ngày {correction['day'].strftime('%d/%m/%Y')}: {correction['name']} "
+            f"({correction['source']})"
+        )
+        explanation = dict(
+            deadline.explanation,
+            recomputed={
+                "at": iso_utc(now),
+                "previous_due_at": iso_utc(case["due_at"]),
+                "reason": reason,
+                "correction": {
+                    "date": correction["day"].isoformat(),
+                    "kind": correction["kind"],
+                    "source": correction["source"],
+                },
+            },
+        )
+        session.execute(
+            cases.update()
+            .where(cases.c.dossier_code == code)
+            .values(
+                due_at=deadline.due_at.astimezone(timezone.utc),
+                updated_at=now,
+                due_explanation=json.dumps(explanation, ensure_ascii=False),
+            )
+        )
         for step in storage.steps(session, code):
             if step["ended_at"] is None:
-                step_due = clock.deadline(step["started_at"], step["budget_days"],
-                                          tuple(p for p in closed if p.started_at >= step["started_at"])).due_at
+                step_due = clock.deadline(
+                    step["started_at"],
+                    step["budget_days"],
+                    tuple(p for p in closed if p.started_at >= step["started_at"]),
+                ).due_at
                 if step_due > step["due_at"]:
-                    session.execute(storage.case_steps.update().where(storage.case_steps.c.id == step["id"])
-                                    .values(due_at=step_due))
-        storage.append_action(session, code, action="due_recomputed", from_status=case["status"],
-                              to_status=case["status"], actor=actor, unit=case["agency_code"], reason=reason, at=now,
-                              client_txn_id=None, attachments="[]", params=json.dumps(
-                                  {"from": iso_utc(case["due_at"]), "to": iso_utc(deadline.due_at)}))
-        uow.publish(DossierStatusChanged, {
-            "dossier_code": code, "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
-            "from_status": case["status"], "to_status": case["status"], "action": "due_recomputed",
-            "level": case["level"], "actor": actor, "reason": reason, "clock_stopped": case["paused_since"] is not None,
-            "due_at": iso_utc(deadline.due_at)}, subject=code)
+                    session.execute(
+                        storage.case_steps.update()
+                        .where(storage.case_steps.c.id == step["id"])
+                        .values(due_at=step_due)
+                    )
+        storage.append_action(
+            session,
+            code,
+            action="due_recomputed",
+            from_status=case["status"],
+            to_status=case["status"],
+            actor=actor,
+            unit=case["agency_code"],
+            reason=reason,
+            at=now,
+            client_txn_id=None,
+            attachments="[]",
+            params=json.dumps({"from": iso_utc(case["due_at"]), "to": iso_utc(deadline.due_at)}),
+        )
+        uow.publish(
+            DossierStatusChanged,
+            {
+                "dossier_code": code,
+                "procedure_code": case["procedure_code"],
+                "agency_code": case["agency_code"],
+                "from_status": case["status"],
+                "to_status": case["status"],
+                "action": "due_recomputed",
+                "level": case["level"],
+                "actor": actor,
+                "reason": reason,
+                "clock_stopped": case["paused_since"] is not None,
+                "due_at": iso_utc(deadline.due_at),
+            },
+            subject=code,
+        )
         moved.append({"dossier_code": code, "from": iso_utc(case["due_at"]), "to": iso_utc(deadline.due_at)})
     return moved

@@ -1,5 +1,6 @@
 """Cases opened and fed by events: a filed dossier opens its case (DossierSubmitted), a paid fee enters its log
 (PaymentCompleted)."""
+
 from __future__ import annotations
 
 import json
@@ -40,21 +41,35 @@ def open_case(uow, catalogue, data, now: datetime | None = None) -> tuple[str, s
     if procedure is None:
         raise InvalidInput("unknown_procedure_version", f"{data.procedure_code} v{data.procedure_version}")
     territory = catalogue.territory
-    agency = (territory.chain_agency(procedure.chain[0], data.applicant_unit_code) if procedure.chain
-              else territory.competent_agency(procedure, data.applicant_unit_code))
+    agency = (
+        territory.chain_agency(procedure.chain[0], data.applicant_unit_code)
+        if procedure.chain
+        else territory.competent_agency(procedure, data.applicant_unit_code)
+    )
     level = territory.level_of(agency) if agency is not None else ""
     opened = _insert(uow.session, data, procedure, agency.code if agency is not None else "", level, now)
     if opened is None:
         return None
 
     def first(action: str, actor: dict, reason: str, params: dict) -> dict:
-        return apply(uow, catalogue, data.dossier_code, ActionRequest(action, params, reason), actor, now=now,
-                     opened=opened)
+        return apply(
+            uow,
+            catalogue,
+            data.dossier_code,
+            ActionRequest(action, params, reason),
+            actor,
+            now=now,
+            opened=opened,
+        )
 
     if agency is None:
         return "coordination", "", first("hold_for_coordination", SYSTEM, ROUTING_FAILED, {})["agency_code"]
     if procedure.receipt == "automatic":
-        return "received", level, first("receive", SYSTEM, AUTOMATIC, {"to_agency": agency.code})["agency_code"]
+        return (
+            "received",
+            level,
+            first("receive", SYSTEM, AUTOMATIC, {"to_agency": agency.code})["agency_code"],
+        )
     officer = getattr(data, "counter_officer", "")
     if data.channel == "counter" and officer:
         desk = {"kind": "officer", "subject": officer, "unit": data.counter_unit, "roles": ["receiver"]}
@@ -72,15 +87,39 @@ def _insert(session, data, procedure, agency_code: str, level: str, now: datetim
     first action: no read before, none after. None when it existed."""
     cases = storage.cases
     dialect = session.get_bind().dialect.name
-    open_once = prebuilt(("workflow.cases.open", dialect), lambda: dialect_insert(session, cases)
-                         .on_conflict_do_nothing(index_elements=[cases.c.dossier_code]).returning(*cases.c))
-    row = session.execute(open_once, dict(
-        dossier_code=data.dossier_code, procedure_code=procedure.code, procedure_version=procedure.version,
-        agency_code=agency_code, level=level, receiving_agency_code=data.receiving_agency_code,
-        applicant_unit_code=data.applicant_unit_code, applicant_ref=data.applicant_ref, status="submitted",
-        submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc), received_at=None, due_at=None,
-        due_explanation="{}", updated_at=now, process=procedure.process, channel=data.channel or "online",
-    )).mappings().first()
+    open_once = prebuilt(
+        ("workflow.cases.open", dialect),
+        lambda: (
+            dialect_insert(session, cases)
+            .on_conflict_do_nothing(index_elements=[cases.c.dossier_code])
+            .returning(*cases.c)
+        ),
+    )
+    row = (
+        session.execute(
+            open_once,
+            dict(
+                dossier_code=data.dossier_code,
+                procedure_code=procedure.code,
+                procedure_version=procedure.version,
+                agency_code=agency_code,
+                level=level,
+                receiving_agency_code=data.receiving_agency_code,
+                applicant_unit_code=data.applicant_unit_code,
+                applicant_ref=data.applicant_ref,
+                status="submitted",
+                submitted_at=data.submitted_at.ToDatetime(tzinfo=timezone.utc),
+                received_at=None,
+                due_at=None,
+                due_explanation="{}",
+                updated_at=now,
+                process=procedure.process,
+                channel=data.channel or "online",
+            ),
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row is not None else None
 
 
@@ -93,14 +132,31 @@ def record_payment(uow, data, now: datetime | None = None) -> None:
         raise Unavailable("case_not_open_yet", "payment arrived before the case; retried")
     amount = f"{data.amount_vnd:,}".replace(",", ".")  # Vietnamese thousands separator: 100.000
     storage.append_action(
-        uow.session, code, action="fee_paid", from_status=case["status"], to_status=case["status"],
-        actor="payment", unit=case["agency_code"], reason=f"Biên lai {data.receipt_number}: {amount} đồng",
-        at=now or utcnow(), client_txn_id=None, params=json.dumps({"receipt_number": data.receipt_number}),
-        attachments="[]")
-    change = {"dossier_code": code, "procedure_code": case["procedure_code"], "agency_code": case["agency_code"],
-              "from_status": case["status"], "to_status": case["status"], "action": "fee_paid",
-              "level": case["level"], "actor": "system", "reason": "",  # the payment platform: not a person
-              "clock_stopped": case["paused_since"] is not None}
+        uow.session,
+        code,
+        action="fee_paid",
+        from_status=case["status"],
+        to_status=case["status"],
+        actor="payment",
+        unit=case["agency_code"],
+        reason=f"Biên lai {data.receipt_number}: {amount} đồng",
+        at=now or utcnow(),
+        client_txn_id=None,
+        params=json.dumps({"receipt_number": data.receipt_number}),
+        attachments="[]",
+    )
+    change = {
+        "dossier_code": code,
+        "procedure_code": case["procedure_code"],
+        "agency_code": case["agency_code"],
+        "from_status": case["status"],
+        "to_status": case["status"],
+        "action": "fee_paid",
+        "level": case["level"],
+        "actor": "system",
+        "reason": "",  # the payment platform: not a person
+        "clock_stopped": case["paused_since"] is not None,
+    }
     if case["due_at"] is not None:
         change["due_at"] = iso_utc(case["due_at"])
     uow.publish(DossierStatusChanged, change, subject=code)

@@ -1,5 +1,6 @@
 """The catalogue as clients see it: procedures in force (all, or matching a search), agencies, routing a dossier
 to its competent agency, and the process vocabulary (states, actions, roles) the gateway names them by."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,24 +25,39 @@ def search(cat, body: dict, today: date | None = None) -> dict:
     today = today or _today()
     index, levels = cat.search, cat.territory.levels
     if body["level"] and body["level"] not in levels:
-        raise InvalidInput("unknown_level", f"Cấp {body['level']} không có trong mô hình đang áp dụng "
-                                            f"({', '.join(levels)}).", {"field": "level", "allowed": list(levels)})
+        raise InvalidInput(
+            "unknown_level",
+            f"Cấp {body['level']} không có trong mô hình đang áp dụng ({', '.join(levels)}).",
+            {"field": "level", "allowed": list(levels)},
+        )
     if body["online"] and body["online"] not in catalogue.MODES:
-        raise InvalidInput("unknown_online_mode", "Mức độ trực tuyến phải là full (toàn trình) hoặc partial (một phần).",
-                           {"field": "online", "allowed": sorted(catalogue.MODES)})
+        raise InvalidInput(
+            "unknown_online_mode",
+            "Mức độ trực tuyến phải là full (toàn trình) hoặc partial (một phần).",
+            {"field": "online", "allowed": sorted(catalogue.MODES)},
+        )
     if body["field"] and index.field_named(body["field"]) is None:
-        raise InvalidInput("unknown_field", f"Lĩnh vực {body['field']} không có trong danh mục.",
-                           {"field": "field", "allowed": [f.get("vi") for f in index.fields()]})
+        raise InvalidInput(
+            "unknown_field",
+            f"Lĩnh vực {body['field']} không có trong danh mục.",
+            {"field": "field", "allowed": [f.get("vi") for f in index.fields()]},
+        )
     found = index.search(today, body["q"], body["level"], body["field"], body["online"])
-    return {"items": [dict(p.to_dict(), level=index.level_of(p)) for p in found],
-            "total": len(index.in_force(today)), "levels": list(levels), "fields": index.fields(),
-            "online_modes": sorted(catalogue.MODES)}
+    return {
+        "items": [dict(p.to_dict(), level=index.level_of(p)) for p in found],
+        "total": len(index.in_force(today)),
+        "levels": list(levels),
+        "fields": index.fields(),
+        "online_modes": sorted(catalogue.MODES),
+    }
 
 
 def agencies(cat) -> list[dict]:
     territory = cat.territory
-    return [{"code": a.code, "name": a.name, "kind": a.kind, "unit": a.unit, "level": territory.level_of(a)}
-            for a in sorted(territory.agencies.values(), key=lambda a: a.code)]
+    return [
+        {"code": a.code, "name": a.name, "kind": a.kind, "unit": a.unit, "level": territory.level_of(a)}
+        for a in sorted(territory.agencies.values(), key=lambda a: a.code)
+    ]
 
 
 def route(cat, procedure_code: str, applicant_unit_code: str, today: date | None = None) -> dict:
@@ -49,14 +65,23 @@ def route(cat, procedure_code: str, applicant_unit_code: str, today: date | None
     agency for an applicant living in a unit. InvalidInput `unknown_procedure` or `unknown_unit`."""
     procedure = catalogue.in_force(cat.procedures, procedure_code, today or date.today())
     if procedure is None:
-        raise InvalidInput("unknown_procedure", f"Thủ tục {procedure_code} không tồn tại hoặc chưa có hiệu lực.",
-                           {"field": "procedure_code"})
+        raise InvalidInput(
+            "unknown_procedure",
+            f"Thủ tục {procedure_code} không tồn tại hoặc chưa có hiệu lực.",
+            {"field": "procedure_code"},
+        )
     territory = cat.territory
     if applicant_unit_code not in territory.units:
-        raise InvalidInput("unknown_unit", "Địa chỉ của người nộp không thuộc đơn vị hành chính nào của tỉnh.",
-                           {"field": "applicant.address_unit_code"})
-    agency = (territory.chain_agency(procedure.chain[0], applicant_unit_code) if procedure.chain
-              else territory.competent_agency(procedure, applicant_unit_code))
+        raise InvalidInput(
+            "unknown_unit",
+            "Địa chỉ của người nộp không thuộc đơn vị hành chính nào của tỉnh.",
+            {"field": "applicant.address_unit_code"},
+        )
+    agency = (
+        territory.chain_agency(procedure.chain[0], applicant_unit_code)
+        if procedure.chain
+        else territory.competent_agency(procedure, applicant_unit_code)
+    )
     service_centre = next((a for a in territory.agencies.values() if a.kind == "service_centre"), None)
     return {
         "procedure": procedure.to_dict(),
@@ -64,7 +89,9 @@ def route(cat, procedure_code: str, applicant_unit_code: str, today: date | None
         "agency_name": agency.name if agency else "",
         "level": territory.level_of(agency) if agency else "",
         # Dossiers nobody can route are received by the province's service centre for coordination.
-        "receiving_agency_code": agency.code if agency else (service_centre.code if service_centre else "000"),
+        "receiving_agency_code": agency.code
+        if agency
+        else (service_centre.code if service_centre else "000"),
     }
 
 

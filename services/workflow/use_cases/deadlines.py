@@ -1,5 +1,6 @@
 """The legal clock watched: CaseDueSoon on a case's last working day and CaseOverdue once it passed, each once
 per case; and what the gauges show (open and overdue cases, filings waiting past their receipt time)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,8 +12,16 @@ from services.chassis.clock import iso_utc
 from services.workflow.adapters import storage
 from services.workflow.use_cases import receipt, statistics
 
-OPEN = ("received", "in_progress", "awaiting_supplement", "approved", "rejected", "result_ready", "coordination",
-        "submitted")
+OPEN = (
+    "received",
+    "in_progress",
+    "awaiting_supplement",
+    "approved",
+    "rejected",
+    "result_ready",
+    "coordination",
+    "submitted",
+)
 
 
 def check(uow, catalogue, now: datetime) -> dict:
@@ -20,9 +29,18 @@ def check(uow, catalogue, now: datetime) -> dict:
     together: each flag is claimed by a conditional update, so each event is written once."""
     catalogue.refresh(uow.session)
     cases = storage.cases
-    rows = uow.session.execute(select(cases).where(
-        cases.c.status.in_(OPEN), cases.c.due_at.is_not(None), cases.c.paused_since.is_(None),
-        cases.c.finished_at.is_(None))).mappings().all()
+    rows = (
+        uow.session.execute(
+            select(cases).where(
+                cases.c.status.in_(OPEN),
+                cases.c.due_at.is_not(None),
+                cases.c.paused_since.is_(None),
+                cases.c.finished_at.is_(None),
+            )
+        )
+        .mappings()
+        .all()
+    )
     for case in rows:
         left = catalogue.clock.working_days_left(now, case["due_at"])
         if case["due_at"] < now and case["overdue_flagged_at"] is None:
@@ -30,17 +48,28 @@ def check(uow, catalogue, now: datetime) -> dict:
                 uow.publish(CaseOverdue, _event(case), subject=case["dossier_code"])
         elif 0 <= left <= 1 and case["due_soon_flagged_at"] is None:
             if _claim(uow, case, cases.c.due_soon_flagged_at, due_soon_flagged_at=now):
-                uow.publish(CaseDueSoon, {**_event(case), "working_days_left": left}, subject=case["dossier_code"])
-    return {**statistics.gauges(uow.session, now), "late_receipts": receipt.overdue_by_unit(uow.session, catalogue,
-                                                                                           now)}
+                uow.publish(
+                    CaseDueSoon, {**_event(case), "working_days_left": left}, subject=case["dossier_code"]
+                )
+    return {
+        **statistics.gauges(uow.session, now),
+        "late_receipts": receipt.overdue_by_unit(uow.session, catalogue, now),
+    }
 
 
 def _claim(uow, case, flag, **values) -> bool:
     cases = storage.cases
-    return bool(uow.session.execute(update(cases).where(
-        cases.c.dossier_code == case["dossier_code"], flag.is_(None)).values(**values)).rowcount)
+    return bool(
+        uow.session.execute(
+            update(cases).where(cases.c.dossier_code == case["dossier_code"], flag.is_(None)).values(**values)
+        ).rowcount
+    )
 
 
 def _event(case) -> dict:
-    return {"dossier_code": case["dossier_code"], "agency_code": case["agency_code"], "level": case["level"],
-            "due_at": iso_utc(case["due_at"])}
+    return {
+        "dossier_code": case["dossier_code"],
+        "agency_code": case["agency_code"],
+        "level": case["level"],
+        "due_at": iso_utc(case["due_at"]),
+    }

@@ -1,4 +1,5 @@
 """The national portal's synchronisation (adapters/portal.py) as province officers see it."""
+
 from __future__ import annotations
 
 from services.chassis.errors import Forbidden

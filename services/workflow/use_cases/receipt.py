@@ -7,6 +7,7 @@ end of the last working day). UNSOURCED: the rule of Decree 118/2025/NĐ-CP and 
 quickly an online filing must be answered was not found in the sources available when this was written; the
 default is a setting to check against the official text, not a legal constant.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,12 +57,19 @@ def annotate(session, catalogue, items: list[dict], now: datetime) -> list[dict]
     rows = {}
     if codes:
         cases = storage.cases
-        rows = {r["dossier_code"]: dict(r) for r in session.execute(select(
-            cases.c.dossier_code, cases.c.status, cases.c.submitted_at, cases.c.updated_at).where(
-            cases.c.dossier_code.in_(codes))).mappings()}
+        rows = {
+            r["dossier_code"]: dict(r)
+            for r in session.execute(
+                select(cases.c.dossier_code, cases.c.status, cases.c.submitted_at, cases.c.updated_at).where(
+                    cases.c.dossier_code.in_(codes)
+                )
+            ).mappings()
+        }
     for item in items:
         case = rows.get(item["dossier_code"])
-        item.update(view(case, catalogue, now) if case else {"receipt_due_at": None, "receipt_overdue": False})
+        item.update(
+            view(case, catalogue, now) if case else {"receipt_due_at": None, "receipt_overdue": False}
+        )
     return items
 
 
@@ -69,9 +77,15 @@ def overdue_by_unit(session, catalogue, now: datetime) -> dict[str, int]:
     """Waiting dossiers past their receipt deadline, per agency holding them (for the gauge)."""
     cases = storage.cases
     counts: dict[str, int] = {}
-    for row in session.execute(select(cases.c.agency_code, cases.c.receiving_agency_code, cases.c.status,
-                                      cases.c.submitted_at, cases.c.updated_at)
-                               .where(cases.c.status == WAITING)).mappings():
+    for row in session.execute(
+        select(
+            cases.c.agency_code,
+            cases.c.receiving_agency_code,
+            cases.c.status,
+            cases.c.submitted_at,
+            cases.c.updated_at,
+        ).where(cases.c.status == WAITING)
+    ).mappings():
         if due(catalogue, waiting_since(dict(row))) < now:
             unit = row["agency_code"] or row["receiving_agency_code"]
             counts[unit] = counts.get(unit, 0) + 1

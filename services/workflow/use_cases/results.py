@@ -1,5 +1,6 @@
 """Signed results (adapters/signing.py): signing the ones a failure left pending, showing them to the applicant
 and officers, verifying a file anyone holds, revoking one."""
+
 from __future__ import annotations
 
 import base64
@@ -20,11 +21,15 @@ def retry_signing(db, signer, log) -> None:
     if not signer.enabled:
         return
     with db.unit() as uow:
-        pending = uow.session.execute(select(DOCS.c.verification_code, DOCS.c.attempts).where(
-            DOCS.c.status == "pending").limit(20)).all()
+        pending = uow.session.execute(
+            select(DOCS.c.verification_code, DOCS.c.attempts).where(DOCS.c.status == "pending").limit(20)
+        ).all()
     for code, attempts in pending:
-        claim = update(DOCS).where(DOCS.c.verification_code == code, DOCS.c.status == "pending",
-                                   DOCS.c.attempts == attempts).values(attempts=attempts + 1)
+        claim = (
+            update(DOCS)
+            .where(DOCS.c.verification_code == code, DOCS.c.status == "pending", DOCS.c.attempts == attempts)
+            .values(attempts=attempts + 1)
+        )
         try:
             with db.unit() as uow:
                 if uow.session.execute(claim).rowcount:
@@ -36,12 +41,18 @@ def retry_signing(db, signer, log) -> None:
 
 
 def result_document(session, dossier_code: str) -> dict:
-    row = session.execute(select(DOCS).where(DOCS.c.dossier_code == str(dossier_code)[:60])).mappings().first()
+    row = (
+        session.execute(select(DOCS).where(DOCS.c.dossier_code == str(dossier_code)[:60])).mappings().first()
+    )
     if row is None or row["status"] != "signed":
         raise Conflict("result_not_ready", "Kết quả điện tử chưa sẵn sàng.")
-    return {"verification_code": row["verification_code"], "file": f"results/{row['verification_code']}.pdf",
-            "sha256": row["sha256"], "signed_at": row["signed_at"].isoformat() if row["signed_at"] else None,
-            "revoked": row["revoked_at"] is not None}
+    return {
+        "verification_code": row["verification_code"],
+        "file": f"results/{row['verification_code']}.pdf",
+        "sha256": row["sha256"],
+        "signed_at": row["signed_at"].isoformat() if row["signed_at"] else None,
+        "revoked": row["revoked_at"] is not None,
+    }
 
 
 def verification(session, code: str) -> dict:
@@ -62,13 +73,24 @@ def verify(db, signer, pdf_base64: str) -> dict:
     with db.unit() as uow:
         row = uow.session.execute(select(DOCS).where(DOCS.c.sha256 == signing.sha256(pdf))).mappings().first()
     document = signing.public_view(row) if row is not None else None
-    valid = bool(checked["intact"] and checked["trusted"] and checked["covers_whole_document"]
-                 and document is not None and not document["revoked"])
-    return {"valid": valid, "intact": checked["intact"] and checked["covers_whole_document"],
-            "trusted": checked["trusted"], "known": document is not None,
-            "revoked": bool(document and document["revoked"]), "signer": checked["signer"],
-            "signed_at": checked["signed_at"], "verification_code": checked["verification_code"],
-            "document": document}
+    valid = bool(
+        checked["intact"]
+        and checked["trusted"]
+        and checked["covers_whole_document"]
+        and document is not None
+        and not document["revoked"]
+    )
+    return {
+        "valid": valid,
+        "intact": checked["intact"] and checked["covers_whole_document"],
+        "trusted": checked["trusted"],
+        "known": document is not None,
+        "revoked": bool(document and document["revoked"]),
+        "signer": checked["signer"],
+        "signed_at": checked["signed_at"],
+        "verification_code": checked["verification_code"],
+        "document": document,
+    }
 
 
 def is_admin(catalogue, actor: dict) -> bool:
@@ -77,8 +99,11 @@ def is_admin(catalogue, actor: dict) -> bool:
     if actor.get("kind") != "officer" or "admin" not in set(actor.get("roles") or []):
         return False
     if catalogue.territory.agencies.get(str(actor.get("unit") or "")) is None:
-        raise Forbidden("unit_unknown", "Đơn vị trong phiên đăng nhập không có trong danh mục cơ quan.",
-                        {"unit": str(actor.get("unit") or "")})
+        raise Forbidden(
+            "unit_unknown",
+            "Đơn vị trong phiên đăng nhập không có trong danh mục cơ quan.",
+            {"unit": str(actor.get("unit") or "")},
+        )
     return True
 
 
@@ -96,11 +121,21 @@ def revoke(uow, catalogue, code: str, reason: str, actor: dict) -> dict:
     if not admin and actor.get("unit") != row["agency_code"]:
         raise Forbidden("unit_not_allowed", "Văn bản do cơ quan khác cấp.")
     revoked = uow.session.execute(
-        update(DOCS).where(DOCS.c.verification_code == code, DOCS.c.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason.strip())).rowcount
+        update(DOCS)
+        .where(DOCS.c.verification_code == code, DOCS.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason.strip())
+    ).rowcount
     if revoked:
-        uow.audit(f"officer:{actor.get('subject')}", "result.revoked", row["dossier_code"], {
-            "verification_code": code, "unit": actor.get("unit"), "as_admin": admin,
-            "issuing_agency": row["agency_code"], "reason": reason.strip()})
+        uow.audit(
+            f"officer:{actor.get('subject')}",
+            "result.revoked",
+            row["dossier_code"],
+            {
+                "verification_code": code,
+                "unit": actor.get("unit"),
+                "as_admin": admin,
+                "issuing_agency": row["agency_code"],
+                "reason": reason.strip(),
+            },
+        )
     return signing.public_view(storage.find_result_document(uow.session, code))
-

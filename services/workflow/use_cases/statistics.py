@@ -1,4 +1,5 @@
 """Queues, statistics, ratings and unit merges: read models over cases (and the writes a merge and a rating make)."""
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,10 @@ def _cursor(due_at, code) -> str:
 def work_queue(session, catalogue, unit, status, procedure_code, due, limit, after, now) -> dict:
     cases = storage.cases
     # A service centre's queue also holds what nobody could route (the coordination queue).
-    held = or_(cases.c.agency_code == unit,
-               and_(cases.c.status == "coordination", cases.c.receiving_agency_code == unit))
+    held = or_(
+        cases.c.agency_code == unit,
+        and_(cases.c.status == "coordination", cases.c.receiving_agency_code == unit),
+    )
     query = select(cases).where(held, cases.c.status.not_in(TERMINAL))
     if status:
         query = query.where(cases.c.status == status)
@@ -43,19 +46,30 @@ def work_queue(session, catalogue, unit, status, procedure_code, due, limit, aft
         except (ValueError, TypeError):
             raise InvalidInput("invalid_cursor", "Con trỏ phân trang không hợp lệ.") from None
         if after_due is not None:
-            query = query.where(or_(cases.c.due_at > after_due,
-                                    and_(cases.c.due_at == after_due, cases.c.dossier_code > code),
-                                    cases.c.due_at.is_(None)))
+            query = query.where(
+                or_(
+                    cases.c.due_at > after_due,
+                    and_(cases.c.due_at == after_due, cases.c.dossier_code > code),
+                    cases.c.due_at.is_(None),
+                )
+            )
         else:
             query = query.where(cases.c.due_at.is_(None), cases.c.dossier_code > code)
     query = query.order_by(cases.c.due_at.is_(None), cases.c.due_at, cases.c.dossier_code).limit(limit + 1)
     rows = session.execute(query).mappings().all()
-    items = [{
-        "dossier_code": r["dossier_code"], "procedure_code": r["procedure_code"], "status": r["status"],
-        "due_at": iso_utc(r["due_at"]), "assignee": r["assignee"], "clock_stopped": r["paused_since"] is not None,
-        "overdue": bool(r["due_at"] and r["due_at"] < now and r["paused_since"] is None),
-        "working_days_left": catalogue.clock.working_days_left(now, r["due_at"]) if r["due_at"] else None,
-    } for r in rows[:limit]]
+    items = [
+        {
+            "dossier_code": r["dossier_code"],
+            "procedure_code": r["procedure_code"],
+            "status": r["status"],
+            "due_at": iso_utc(r["due_at"]),
+            "assignee": r["assignee"],
+            "clock_stopped": r["paused_since"] is not None,
+            "overdue": bool(r["due_at"] and r["due_at"] < now and r["paused_since"] is None),
+            "working_days_left": catalogue.clock.working_days_left(now, r["due_at"]) if r["due_at"] else None,
+        }
+        for r in rows[:limit]
+    ]
     nxt = _cursor(rows[limit - 1]["due_at"], rows[limit - 1]["dossier_code"]) if len(rows) > limit else None
     return {"items": items, "next": nxt}
 
@@ -70,32 +84,68 @@ def merge_units(uow, catalogue, sources, successor, effective_on, actor, now) ->
     session = uow.session
     for source in sources:
         session.execute(storage.unit_merges.delete().where(storage.unit_merges.c.source_unit == source))
-        session.execute(storage.unit_merges.insert().values(source_unit=source, successor_unit=successor,
-                                                            effective_on=effective_on, merged_at=now))
+        session.execute(
+            storage.unit_merges.insert().values(
+                source_unit=source, successor_unit=successor, effective_on=effective_on, merged_at=now
+            )
+        )
     moved = 0
     old_agencies = {a.code: a for a in territory.agencies.values() if a.unit in sources}
-    rows = session.execute(select(storage.cases).where(
-        storage.cases.c.agency_code.in_(list(old_agencies)), storage.cases.c.status.not_in(TERMINAL))).mappings().all()
+    rows = (
+        session.execute(
+            select(storage.cases).where(
+                storage.cases.c.agency_code.in_(list(old_agencies)), storage.cases.c.status.not_in(TERMINAL)
+            )
+        )
+        .mappings()
+        .all()
+    )
     for case in rows:
         old = old_agencies[case["agency_code"]]
-        new = next((a for a in territory.agencies.values() if a.unit == successor and a.kind == old.kind), None)
+        new = next(
+            (a for a in territory.agencies.values() if a.unit == successor and a.kind == old.kind), None
+        )
         if new is None:
             raise InvalidInput("no_successor_agency", f"Đơn vị {successor} không có cơ quan loại {old.kind}.")
         code = case["dossier_code"]
-        session.execute(storage.cases.update().where(storage.cases.c.dossier_code == code).values(
-            agency_code=new.code, updated_at=now))
-        session.execute(storage.case_steps.update().where(
-            storage.case_steps.c.dossier_code == code, storage.case_steps.c.ended_at.is_(None)
-        ).values(agency_code=new.code))
+        session.execute(
+            storage.cases.update()
+            .where(storage.cases.c.dossier_code == code)
+            .values(agency_code=new.code, updated_at=now)
+        )
+        session.execute(
+            storage.case_steps.update()
+            .where(storage.case_steps.c.dossier_code == code, storage.case_steps.c.ended_at.is_(None))
+            .values(agency_code=new.code)
+        )
         reason = f"Sáp nhập {old.unit} vào {successor} từ {effective_on.isoformat()}"
-        storage.append_action(session, code, action="unit_merged", from_status=case["status"],
-                              to_status=case["status"], actor=str(actor.get("subject")), unit=new.code,
-                              reason=reason, at=now, client_txn_id=None,
-                              params=json.dumps({"from_agency": old.code, "to_agency": new.code}), attachments="[]")
-        change = {"dossier_code": code, "procedure_code": case["procedure_code"], "agency_code": new.code,
-                  "from_status": case["status"], "to_status": case["status"], "action": "unit_merged",
-                  "level": case["level"], "actor": str(actor.get("subject")), "reason": reason,
-                  "to_agency_code": new.code, "clock_stopped": case["paused_since"] is not None}
+        storage.append_action(
+            session,
+            code,
+            action="unit_merged",
+            from_status=case["status"],
+            to_status=case["status"],
+            actor=str(actor.get("subject")),
+            unit=new.code,
+            reason=reason,
+            at=now,
+            client_txn_id=None,
+            params=json.dumps({"from_agency": old.code, "to_agency": new.code}),
+            attachments="[]",
+        )
+        change = {
+            "dossier_code": code,
+            "procedure_code": case["procedure_code"],
+            "agency_code": new.code,
+            "from_status": case["status"],
+            "to_status": case["status"],
+            "action": "unit_merged",
+            "level": case["level"],
+            "actor": str(actor.get("subject")),
+            "reason": reason,
+            "to_agency_code": new.code,
+            "clock_stopped": case["paused_since"] is not None,
+        }
         if case["due_at"]:
             change["due_at"] = iso_utc(case["due_at"])
         uow.publish(DossierStatusChanged, change, subject=code)
@@ -115,8 +165,11 @@ def _scope(session, catalogue, request: dict) -> tuple[indicators.Scope, dict]:
             hint = {"field": "unit"}
             if unit in territory.agencies:
                 hint["use"] = "agency"  # an agency code given as a unit: say which parameter it belongs to
-                raise InvalidInput("unknown_unit", f"{unit} là mã cơ quan, không phải mã đơn vị hành chính; dùng "
-                                                   "tham số agency.", hint)
+                raise InvalidInput(
+                    "unknown_unit",
+                    f"{unit} là mã cơ quan, không phải mã đơn vị hành chính; dùng tham số agency.",
+                    hint,
+                )
             raise InvalidInput("unknown_unit", f"Đơn vị hành chính {unit} không tồn tại.", hint)
         units = territory.rolled_up(unit, storage.successors(session))
         agencies = {a.code for a in territory.agencies.values() if a.unit in units}
@@ -127,31 +180,48 @@ def _scope(session, catalogue, request: dict) -> tuple[indicators.Scope, dict]:
             hint = {"field": "agency"}
             if agency in territory.units:
                 hint["use"] = "unit"
-                raise InvalidInput("unknown_agency", f"{agency} là mã đơn vị hành chính, không phải mã cơ quan; dùng "
-                                                     "tham số unit.", hint)
+                raise InvalidInput(
+                    "unknown_agency",
+                    f"{agency} là mã đơn vị hành chính, không phải mã cơ quan; dùng tham số unit.",
+                    hint,
+                )
             raise InvalidInput("unknown_agency", f"Cơ quan {agency} không tồn tại.", hint)
         if agencies is not None and agency not in agencies:
-            raise InvalidInput("agency_not_in_unit", f"Cơ quan {agency} không thuộc đơn vị {unit}.",
-                               {"field": "agency"})
+            raise InvalidInput(
+                "agency_not_in_unit", f"Cơ quan {agency} không thuộc đơn vị {unit}.", {"field": "agency"}
+            )
         agencies = {agency}
     level = request.get("level")
     if level and level not in territory.levels:
-        raise InvalidInput("unknown_level", f"Cấp {level} không có trong mô hình {territory.model} "
-                                            f"({', '.join(territory.levels)}).",
-                           {"field": "level", "allowed": list(territory.levels)})
+        raise InvalidInput(
+            "unknown_level",
+            f"Cấp {level} không có trong mô hình {territory.model} ({', '.join(territory.levels)}).",
+            {"field": "level", "allowed": list(territory.levels)},
+        )
     procedure = request.get("procedure_code")
     if procedure and not any(code == procedure for code, _ in catalogue.procedures):
-        raise InvalidInput("unknown_procedure", f"Thủ tục {procedure} không tồn tại.", {"field": "procedure_code"})
+        raise InvalidInput(
+            "unknown_procedure", f"Thủ tục {procedure} không tồn tại.", {"field": "procedure_code"}
+        )
     try:
-        first, last = indicators.period_bounds(request.get("period"), request.get("date_from"),
-                                               request.get("date_to"))
+        first, last = indicators.period_bounds(
+            request.get("period"), request.get("date_from"), request.get("date_to")
+        )
     except indicators.PeriodError as exc:
         raise InvalidInput(exc.code, exc.message, {"field": "period"}) from None
     described["agencies"] = sorted(agencies) if agencies is not None else None
-    described["period"] = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
-                           "timezone": LEGAL_TZ.key}
-    return indicators.Scope(agencies=frozenset(agencies) if agencies is not None else None, level=level or None,
-                            procedure_code=procedure or None, first=first, last=last), described
+    described["period"] = {
+        "from": first.isoformat() if first else None,
+        "to": last.isoformat() if last else None,
+        "timezone": LEGAL_TZ.key,
+    }
+    return indicators.Scope(
+        agencies=frozenset(agencies) if agencies is not None else None,
+        level=level or None,
+        procedure_code=procedure or None,
+        first=first,
+        last=last,
+    ), described
 
 
 def statistics(session, catalogue, request: dict, now: datetime | None = None) -> dict:
@@ -159,27 +229,41 @@ def statistics(session, catalogue, request: dict, now: datetime | None = None) -
     scope, described = _scope(session, catalogue, request)
     cases = [dict(r) for r in session.execute(select(storage.cases)).mappings()]
     steps: dict[str, list[dict]] = {}
-    for step in session.execute(select(storage.case_steps).order_by(storage.case_steps.c.dossier_code,
-                                                                    storage.case_steps.c.seq)).mappings():
+    for step in session.execute(
+        select(storage.case_steps).order_by(storage.case_steps.c.dossier_code, storage.case_steps.c.seq)
+    ).mappings():
         steps.setdefault(step["dossier_code"], []).append(dict(step))
     ratings = {r.dossier_code: r.score for r in session.execute(select(storage.ratings)).all()}
-    paid = {r.dossier_code for r in session.execute(select(storage.case_actions.c.dossier_code).where(
-        storage.case_actions.c.action == "fee_paid")).all()}
+    paid = {
+        r.dossier_code
+        for r in session.execute(
+            select(storage.case_actions.c.dossier_code).where(storage.case_actions.c.action == "fee_paid")
+        ).all()
+    }
     with_fee = {p.code for p in catalogue.procedures.values() if p.fee_vnd > 0}
     counted = indicators.count(cases, steps, scope, now, ratings=ratings, paid=paid, with_fee=with_fee)
     return {
         "filters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in request.items() if v},
         **described,
-        **counted["dossiers"],  # the dossier indicators, also at the top level (earlier clients read them there)
-        "dossiers": counted["dossiers"], "steps": counted["steps"],
+        **counted[
+            "dossiers"
+        ],  # the dossier indicators, also at the top level (earlier clients read them there)
+        "dossiers": counted["dossiers"],
+        "steps": counted["steps"],
     }
 
 
 def gauges(session, now) -> dict:
     open_counts, overdue = Counter(), Counter()
-    rows = session.execute(select(storage.cases.c.level, storage.cases.c.agency_code, storage.cases.c.status,
-                                  storage.cases.c.due_at, storage.cases.c.paused_since)
-                           .where(storage.cases.c.status.not_in(TERMINAL))).all()
+    rows = session.execute(
+        select(
+            storage.cases.c.level,
+            storage.cases.c.agency_code,
+            storage.cases.c.status,
+            storage.cases.c.due_at,
+            storage.cases.c.paused_since,
+        ).where(storage.cases.c.status.not_in(TERMINAL))
+    ).all()
     for level, unit, status, due_at, paused in rows:
         open_counts[(level, unit, status)] += 1
         if due_at and due_at < now and paused is None:
@@ -188,16 +272,26 @@ def gauges(session, now) -> dict:
 
 
 def logbook(session, unit: str) -> list[dict]:
-    rows = session.execute(select(storage.cases).where(or_(storage.cases.c.agency_code == unit,
-                                                           storage.cases.c.receiving_agency_code == unit))
-                           .order_by(storage.cases.c.submitted_at)).mappings().all()
+    rows = (
+        session.execute(
+            select(storage.cases)
+            .where(or_(storage.cases.c.agency_code == unit, storage.cases.c.receiving_agency_code == unit))
+            .order_by(storage.cases.c.submitted_at)
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
-def queue(session, catalogue, unit, status, procedure_code, due, limit, after, now: datetime | None = None) -> dict:
+def queue(
+    session, catalogue, unit, status, procedure_code, due, limit, after, now: datetime | None = None
+) -> dict:
     """An officer's queue page, with the receipt deadline of the dossiers waiting for receipt."""
     now = now or utcnow()
-    page = work_queue(session, catalogue, unit, status, procedure_code, due, min(max(int(limit), 1), 200), after, now)
+    page = work_queue(
+        session, catalogue, unit, status, procedure_code, due, min(max(int(limit), 1), 200), after, now
+    )
     receipt.annotate(session, catalogue, page["items"], now)  # "quá hạn tiếp nhận"
     return page
 
@@ -210,8 +304,9 @@ def merge(uow, catalogue, body: dict, actor: dict, sync=None, now: datetime | No
     # Reorganising units is decided by the province: a leader of a province-level agency, not of a commune.
     if catalogue.territory.agency_unit_level(str(actor.get("unit") or "")) != "province":
         raise Forbidden("province_only", "Chỉ lãnh đạo cơ quan cấp tỉnh được thực hiện sáp nhập đơn vị.")
-    moved = merge_units(uow, catalogue, body["sources"], body["successor"], body["effective_on"], actor,
-                        now or utcnow())
+    moved = merge_units(
+        uow, catalogue, body["sources"], body["successor"], body["effective_on"], actor, now or utcnow()
+    )
     portal.record_changes(uow, sync)
     return {"successor": body["successor"], "moved_cases": moved}
 
@@ -225,8 +320,13 @@ def rate(uow, dossier_code: str, body: dict, actor: dict, now: datetime | None =
         raise NotFound("case_not_found", "Không tìm thấy hồ sơ.")
     if case["status"] != "returned":
         raise InvalidInput("not_returned_yet", "Chỉ đánh giá sau khi đã nhận kết quả.")
-    if uow.session.execute(select(storage.ratings).where(storage.ratings.c.dossier_code == dossier_code)).first():
+    if uow.session.execute(
+        select(storage.ratings).where(storage.ratings.c.dossier_code == dossier_code)
+    ).first():
         raise InvalidInput("already_rated", "Hồ sơ đã được đánh giá.")
-    uow.session.execute(storage.ratings.insert().values(
-        dossier_code=dossier_code, score=body["score"], comment=body["comment"], rated_at=now or utcnow()))
+    uow.session.execute(
+        storage.ratings.insert().values(
+            dossier_code=dossier_code, score=body["score"], comment=body["comment"], rated_at=now or utcnow()
+        )
+    )
     return {"dossier_code": dossier_code, "score": body["score"]}

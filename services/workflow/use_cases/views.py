@@ -1,6 +1,7 @@
 """What a case looks like to whoever asks: officers and the applicant (status, due date with its explanation,
 steps, clock stops, the action log, the actions they may take now), and anyone holding the code (where it is and
 when it is due; nothing about the applicant)."""
+
 from __future__ import annotations
 
 import json
@@ -20,34 +21,65 @@ def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None
     process = catalogue.processes[case["process"]]
     allowed = process.allowed(case["status"], roles) if roles is not None else None
     return {
-        "dossier_code": case["dossier_code"], "status": case["status"],
+        "dossier_code": case["dossier_code"],
+        "status": case["status"],
         "status_label": process.states.get(case["status"], {}),
-        "agency_code": case["agency_code"], "level": case["level"],
-        "receiving_agency_code": case["receiving_agency_code"], "procedure_code": case["procedure_code"],
-        "procedure_version": case["procedure_version"], "assignee": case["assignee"],
-        "submitted_at": iso_utc(case["submitted_at"]), "received_at": iso_utc(case["received_at"]),
-        "due_at": iso_utc(case["due_at"]), "due_explanation": json.loads(case["due_explanation"] or "{}"),
-        "clock_stopped": case["paused_since"] is not None, "finished_at": iso_utc(case["finished_at"]),
-        "outcome": case["outcome"], **receipt.view(case, catalogue, utcnow()),
+        "agency_code": case["agency_code"],
+        "level": case["level"],
+        "receiving_agency_code": case["receiving_agency_code"],
+        "procedure_code": case["procedure_code"],
+        "procedure_version": case["procedure_version"],
+        "assignee": case["assignee"],
+        "submitted_at": iso_utc(case["submitted_at"]),
+        "received_at": iso_utc(case["received_at"]),
+        "due_at": iso_utc(case["due_at"]),
+        "due_explanation": json.loads(case["due_explanation"] or "{}"),
+        "clock_stopped": case["paused_since"] is not None,
+        "finished_at": iso_utc(case["finished_at"]),
+        "outcome": case["outcome"],
+        **receipt.view(case, catalogue, utcnow()),
         "allowed_actions": allowed,
         "action_requirements": process.requirements(allowed) if allowed is not None else None,
         "steps": [_step(s) for s in storage.steps(session, code)],
-        "pauses": [{"started_at": iso_utc(p["started_at"]), "ended_at": iso_utc(p["ended_at"]), "reason": p["reason"]}
-                   for p in storage.pauses(session, code)],
+        "pauses": [
+            {
+                "started_at": iso_utc(p["started_at"]),
+                "ended_at": iso_utc(p["ended_at"]),
+                "reason": p["reason"],
+            }
+            for p in storage.pauses(session, code)
+        ],
         "history": [_entry(a) for a in storage.history(session, code)],
     }
 
 
 def _step(s: dict) -> dict:
-    return {"seq": s["seq"], "agency_code": s["agency_code"], "level": s["level"], "budget_days": s["budget_days"],
-            "started_at": iso_utc(s["started_at"]), "due_at": iso_utc(s["due_at"]), "ended_at": iso_utc(s["ended_at"]),
-            "outcome": s["outcome"], "handed_to": s["handed_to"]}
+    return {
+        "seq": s["seq"],
+        "agency_code": s["agency_code"],
+        "level": s["level"],
+        "budget_days": s["budget_days"],
+        "started_at": iso_utc(s["started_at"]),
+        "due_at": iso_utc(s["due_at"]),
+        "ended_at": iso_utc(s["ended_at"]),
+        "outcome": s["outcome"],
+        "handed_to": s["handed_to"],
+    }
 
 
 def _entry(a: dict) -> dict:
-    return {"seq": a["seq"], "action": a["action"], "from_status": a["from_status"], "to_status": a["to_status"],
-            "actor": a["actor"], "unit": a["unit"], "reason": a["reason"], "at": iso_utc(a["at"]),
-            "params": json.loads(a["params"] or "{}"), "attachments": json.loads(a["attachments"] or "[]")}
+    return {
+        "seq": a["seq"],
+        "action": a["action"],
+        "from_status": a["from_status"],
+        "to_status": a["to_status"],
+        "actor": a["actor"],
+        "unit": a["unit"],
+        "reason": a["reason"],
+        "at": iso_utc(a["at"]),
+        "params": json.loads(a["params"] or "{}"),
+        "attachments": json.loads(a["attachments"] or "[]"),
+    }
 
 
 def for_actor(session, catalogue, code: str, actor: dict | None) -> dict:
@@ -68,13 +100,19 @@ def public_status(session, catalogue, code: str) -> dict:
     def iso(value):
         return value.isoformat() if value else None
 
-    return {"dossier_code": case["dossier_code"], "status": case["status"],
-            "status_label": process.states.get(case["status"], {}),
-            "procedure": {"code": case["procedure_code"], "name": procedure.name if procedure else {}},
-            "agency": {"code": agency.code, "name": agency.name} if agency else None,
-            "submitted_at": iso(case["submitted_at"]), "received_at": iso(case["received_at"]),
-            "due_at": iso(case["due_at"]), "clock_stopped": case["paused_since"] is not None,
-            "finished_at": iso(case["finished_at"]), "outcome": case["outcome"]}
+    return {
+        "dossier_code": case["dossier_code"],
+        "status": case["status"],
+        "status_label": process.states.get(case["status"], {}),
+        "procedure": {"code": case["procedure_code"], "name": procedure.name if procedure else {}},
+        "agency": {"code": agency.code, "name": agency.name} if agency else None,
+        "submitted_at": iso(case["submitted_at"]),
+        "received_at": iso(case["received_at"]),
+        "due_at": iso(case["due_at"]),
+        "clock_stopped": case["paused_since"] is not None,
+        "finished_at": iso(case["finished_at"]),
+        "outcome": case["outcome"],
+    }
 
 
 def form(session, catalogue, code: str, number: str) -> str:

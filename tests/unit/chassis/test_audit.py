@@ -1,4 +1,5 @@
 """The audit chain: appended entries verify; any change, insertion or removal is found, with its place."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,18 @@ def session():
     md.create_all(engine)
     with Session(engine) as s:
         for i in range(1, 6):
-            audit.append(s, KEY, [audit.Entry(f"officer:leader-{i}", "case.approve", f"DOSSIER-{i}",
-                                              {"reason": f"lý do {i}", "roles": ["leader"]})])
+            audit.append(
+                s,
+                KEY,
+                [
+                    audit.Entry(
+                        f"officer:leader-{i}",
+                        "case.approve",
+                        f"DOSSIER-{i}",
+                        {"reason": f"lý do {i}", "roles": ["leader"]},
+                    )
+                ],
+            )
         s.commit()
         yield s
 
@@ -33,16 +44,29 @@ def test_an_untouched_chain_verifies(session):
 
 
 def test_several_entries_in_one_transaction_chain_in_order(session):
-    audit.append(session, KEY, [audit.Entry("registry", "personal_data.read", "person:x", {"category": c})
-                                for c in ("identity", "address", "contact")])
+    audit.append(
+        session,
+        KEY,
+        [
+            audit.Entry("registry", "personal_data.read", "person:x", {"category": c})
+            for c in ("identity", "address", "contact")
+        ],
+    )
     session.commit()
-    assert audit.verify(session, KEY).to_dict() == {"ok": True, "entries": 8, "head_seq": 8, "first_bad_seq": None,
-                                                    "reason": ""}
+    assert audit.verify(session, KEY).to_dict() == {
+        "ok": True,
+        "entries": 8,
+        "head_seq": 8,
+        "first_bad_seq": None,
+        "reason": "",
+    }
 
 
 def test_a_changed_detail_is_found_at_its_entry(session):
-    session.execute(text("UPDATE audit_log SET details = :d WHERE seq = 3"),
-                    {"d": json.dumps({"reason": "đã sửa", "roles": ["leader"]}, ensure_ascii=False)})
+    session.execute(
+        text("UPDATE audit_log SET details = :d WHERE seq = 3"),
+        {"d": json.dumps({"reason": "đã sửa", "roles": ["leader"]}, ensure_ascii=False)},
+    )
     verdict = audit.verify(session, KEY)
     assert not verdict.ok and verdict.first_bad_seq == 3 and "hash" in verdict.reason
 
@@ -51,8 +75,10 @@ def test_a_changed_actor_with_a_recomputed_plain_hash_is_found(session):
     # Without the key nobody can recompute a valid hash: a plain SHA-256 (or a guess) does not match.
     import hashlib
 
-    session.execute(text("UPDATE audit_log SET actor = 'officer:someone-else', hash = :h WHERE seq = 2"),
-                    {"h": hashlib.sha256(b"forged").hexdigest()})
+    session.execute(
+        text("UPDATE audit_log SET actor = 'officer:someone-else', hash = :h WHERE seq = 2"),
+        {"h": hashlib.sha256(b"forged").hexdigest()},
+    )
     verdict = audit.verify(session, KEY)
     assert not verdict.ok and verdict.first_bad_seq == 2
 
@@ -77,15 +103,27 @@ def test_deleted_last_entries_with_the_head_moved_back_are_found(session):
 
 
 def test_an_inserted_entry_is_found(session):
-    later = [dict(r) for r in session.execute(text("SELECT * FROM audit_log WHERE seq >= 4 ORDER BY seq")).mappings()]
+    later = [
+        dict(r)
+        for r in session.execute(text("SELECT * FROM audit_log WHERE seq >= 4 ORDER BY seq")).mappings()
+    ]
     session.execute(text("DELETE FROM audit_log WHERE seq >= 4"))
     for r in later:  # shifted one place to make room after entry 3
-        session.execute(text("INSERT INTO audit_log VALUES (:seq, :at, :actor, :action, :target, :details, "
-                             ":prev_hash, :hash)"), {**r, "seq": r["seq"] + 1})
+        session.execute(
+            text(
+                "INSERT INTO audit_log VALUES (:seq, :at, :actor, :action, :target, :details, "
+                ":prev_hash, :hash)"
+            ),
+            {**r, "seq": r["seq"] + 1},
+        )
     row = session.execute(text("SELECT * FROM audit_log WHERE seq = 3")).mappings().one()
-    session.execute(text("INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) "
-                         "VALUES (4, :at, 'officer:intruder', 'case.approve', 'DOSSIER-X', '{}', :prev, :h)"),
-                    {"at": row["at"], "prev": row["hash"], "h": "0" * 64})
+    session.execute(
+        text(
+            "INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) "
+            "VALUES (4, :at, 'officer:intruder', 'case.approve', 'DOSSIER-X', '{}', :prev, :h)"
+        ),
+        {"at": row["at"], "prev": row["hash"], "h": "0" * 64},
+    )
     session.execute(text("UPDATE audit_head SET seq = 6"))
     verdict = audit.verify(session, KEY)
     assert not verdict.ok and verdict.first_bad_seq == 4

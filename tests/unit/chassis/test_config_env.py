@@ -1,4 +1,5 @@
 """Safe by default: only an explicit MOTCUA_ENV=local is local mode; unset, empty or unknown values are production."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The file store's look-up by relative path (signed results): nothing outside its root is ever served."""
+
 from __future__ import annotations
 
 from services.chassis.filestore import FileStore
@@ -25,8 +26,10 @@ from fpdf import FPDF  # noqa: E402
 from services.chassis import pdfcheck  # noqa: E402
 from services.chassis.filestore import UploadRefused  # noqa: E402
 
-MINIMAL = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-           b"trailer<</Root 1 0 R>>\n%%EOF\n")
+MINIMAL = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def _ordinary_pdf() -> bytes:
@@ -39,8 +42,13 @@ def _ordinary_pdf() -> bytes:
 
 def _object_stream_with(payload: bytes) -> bytes:
     body = zlib.compress(payload)
-    return (b"%PDF-1.7\n1 0 obj<</Type/ObjStm/N 1/First 4/Filter/FlateDecode/Length " + str(len(body)).encode()
-            + b">>stream\n" + body + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    return (
+        b"%PDF-1.7\n1 0 obj<</Type/ObjStm/N 1/First 4/Filter/FlateDecode/Length "
+        + str(len(body)).encode()
+        + b">>stream\n"
+        + body
+        + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
 
 
 def test_ordinary_pdfs_pass():
@@ -48,15 +56,29 @@ def test_ordinary_pdfs_pass():
     assert pdfcheck.problems(_ordinary_pdf()) == []
 
 
-@pytest.mark.parametrize("data, expected", [
-    (MINIMAL.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"),
-     ["javascript"]),
-    (MINIMAL.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/J#61vaScript/J#53(x)>>"), ["javascript"]),
-    (MINIMAL.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/Launch/F(cmd.exe)>>"), ["launch_action"]),
-    (_object_stream_with(b"5 0 <</S/JavaScript/JS(app.alert(1))>>"), ["javascript"]),
-    # The polyglot seen in testing: a %PDF- header, then an HTML page with script.
-    (b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n", ["html_inside"]),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (
+            MINIMAL.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"),
+            ["javascript"],
+        ),
+        (
+            MINIMAL.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/J#61vaScript/J#53(x)>>"),
+            ["javascript"],
+        ),
+        (
+            MINIMAL.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/Launch/F(cmd.exe)>>"),
+            ["launch_action"],
+        ),
+        (_object_stream_with(b"5 0 <</S/JavaScript/JS(app.alert(1))>>"), ["javascript"]),
+        # The polyglot seen in testing: a %PDF- header, then an HTML page with script.
+        (
+            b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n",
+            ["html_inside"],
+        ),
+    ],
+)
 def test_pdfs_with_actions_or_html_are_found(data, expected):
     assert pdfcheck.problems(data) == expected
 

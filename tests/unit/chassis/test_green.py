@@ -1,4 +1,5 @@
 """psycopg2's wait callback under eventlet (services/chassis/green.py, in place of psycogreen)."""
+
 from __future__ import annotations
 
 import eventlet.hubs
@@ -22,7 +23,9 @@ class Connection:
 
 def test_waits_in_the_hub_for_each_read_and_write_until_the_driver_is_done(monkeypatch):
     waits = []
-    monkeypatch.setattr(eventlet.hubs, "trampoline", lambda fd, read=False, write=False: waits.append((fd, read, write)))
+    monkeypatch.setattr(
+        eventlet.hubs, "trampoline", lambda fd, read=False, write=False: waits.append((fd, read, write))
+    )
     conn = Connection([extensions.POLL_WRITE, extensions.POLL_READ, extensions.POLL_READ, extensions.POLL_OK])
     green.eventlet_wait_callback(conn)
     assert waits == [(42, False, True), (42, True, False), (42, True, False)]

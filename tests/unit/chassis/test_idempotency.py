@@ -1,5 +1,6 @@
 """The shared idempotency helpers on a real (SQLite) unit of work: replay, conflict, owners apart, and the
 concurrent duplicate that loses the race on the primary key."""
+
 from __future__ import annotations
 
 import uuid
@@ -61,4 +62,3 @@ def test_keys_are_checked():
     assert idempotency.checked_key("k" * 100) == "k" * 100
     with pytest.raises(InvalidInput):
         idempotency.checked_key("k" * 101)
-

@@ -1,4 +1,5 @@
 """Personal data never reaches the logs; typed errors survive the RPC boundary."""
+
 from nameko.exceptions import deserialize, serialize
 
 from services.chassis.errors import InvalidInput, NotFound
@@ -16,14 +17,19 @@ def test_percent_encoded_paths_are_decoded_before_masking():
     # Seen in the gateway log: GET /api/v1/registry/persons/%20037090000001 wrote the whole number.
     for path in ("/api/v1/registry/persons/%20037090000001", "/x?id=%30%33%37090000001", "/p/%2B84912345601"):
         masked = mask_text(path)
-        assert "037090000001" not in masked and "0912345601" not in masked and "912345601" not in masked, masked
+        assert "037090000001" not in masked and "0912345601" not in masked and "912345601" not in masked, (
+            masked
+        )
     assert mask_text("/persons/%20037090000001").endswith("*********001")
     assert mask_text("100% xong") == "100% xong"  # a lone percent sign is left as it is
 
 
 def test_processor_masks_nested_values_and_secrets():
-    out = mask_personal_data(None, "info", {"event": "x", "person": {"id_number": "037090000001"},
-                                             "token": "eyJ...", "items": ["001178000004"]})
+    out = mask_personal_data(
+        None,
+        "info",
+        {"event": "x", "person": {"id_number": "037090000001"}, "token": "eyJ...", "items": ["001178000004"]},
+    )
     assert out["person"]["id_number"] == "*********001"
     assert out["token"] == "***"
     assert out["items"] == ["*********004"]
@@ -35,8 +41,10 @@ def test_dossier_codes_are_not_mistaken_for_personal_data():
 
 
 def test_typed_errors_cross_rpc_with_code_and_details():
-    for exc in (InvalidInput("invalid_id_number", "Số định danh sai", {"field": "applicant.id_number"}),
-                NotFound("person_not_found", "Không thấy")):
+    for exc in (
+        InvalidInput("invalid_id_number", "Số định danh sai", {"field": "applicant.id_number"}),
+        NotFound("person_not_found", "Không thấy"),
+    ):
         back = deserialize(serialize(exc))
         assert type(back) is type(exc)
         assert back.code == exc.code and back.details == exc.details and back.message == exc.message

@@ -1,4 +1,5 @@
 """Each service's Alembic migrations produce exactly its SQLAlchemy models (no drift)."""
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,7 +15,8 @@ def test_migrations_match_models(tmp_path, service):
     upgrade(service, url)
     engine = create_engine(url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                storage_metadata(service))
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), storage_metadata(service)
+        )
     engine.dispose()
     assert diff == []

@@ -1,6 +1,7 @@
 """Housekeeping: exactly the expired delivery and deduplication rows go (sent outbox rows, inbox rows, idempotency
 keys), in batches; unsent outbox rows, recent rows and the audit chain stay. Retention settings from the
 environment."""
+
 from __future__ import annotations
 
 import threading
@@ -27,8 +28,9 @@ def provider(database_url: str, purge_batch: int = 1000, relay: bool = False, **
     idempotency.add_table(md)
     audit.add_tables(md)
     db = Database(md, relay=relay, purge_batch=purge_batch)
-    db.container = SimpleNamespace(config={"MOTCUA": Settings(service="test", database_url=database_url,
-                                                              **settings)})
+    db.container = SimpleNamespace(
+        config={"MOTCUA": Settings(service="test", database_url=database_url, **settings)}
+    )
     db.setup()
     md.create_all(db.engine)
     return db
@@ -42,18 +44,43 @@ def seed(db: Database, old: int = 2, recent: int = 2) -> None:
     outbox_rows, inbox_rows, key_rows = [], [], []
     for when, count, label in ((OLD, old, "old"), (RECENT, recent, "recent")):
         for i in range(count):
-            outbox_rows.append({"event_id": f"sent-{label}-{i}", "event_type": "motcua.test.v1.Done",
-                                "envelope": "{}", "created_at": when, "sent_at": when})
-            inbox_rows.append({"event_id": f"event-{label}-{i}", "handler": "test.handler", "processed_at": when})
-            key_rows.append({"owner": "037090000001", "key": f"key-{label}-{i}", "request_hash": "0" * 64,
-                             "response": "{}", "created_at": when})
-        outbox_rows.append({"event_id": f"unsent-{label}", "event_type": "motcua.test.v1.Done",
-                            "envelope": "{}", "created_at": when, "sent_at": None})
+            outbox_rows.append(
+                {
+                    "event_id": f"sent-{label}-{i}",
+                    "event_type": "motcua.test.v1.Done",
+                    "envelope": "{}",
+                    "created_at": when,
+                    "sent_at": when,
+                }
+            )
+            inbox_rows.append(
+                {"event_id": f"event-{label}-{i}", "handler": "test.handler", "processed_at": when}
+            )
+            key_rows.append(
+                {
+                    "owner": "037090000001",
+                    "key": f"key-{label}-{i}",
+                    "request_hash": "0" * 64,
+                    "response": "{}",
+                    "created_at": when,
+                }
+            )
+        outbox_rows.append(
+            {
+                "event_id": f"unsent-{label}",
+                "event_type": "motcua.test.v1.Done",
+                "envelope": "{}",
+                "created_at": when,
+                "sent_at": None,
+            }
+        )
     with db.sessions() as session, session.begin():
         session.execute(outbox.insert(), outbox_rows)
         session.execute(inbox.insert(), inbox_rows)
         session.execute(keys.insert(), key_rows)
-        audit.append(session, db.audit_key, [audit.Entry("officer:1", "case.approve", "DOSSIER-1", {})], now=OLD)
+        audit.append(
+            session, db.audit_key, [audit.Entry("officer:1", "case.approve", "DOSSIER-1", {})], now=OLD
+        )
 
 
 def ids(db: Database, table: str, column: str) -> set[str]:
@@ -63,8 +90,9 @@ def ids(db: Database, table: str, column: str) -> set[str]:
 
 
 def assert_only_recent_and_unsent_left(db: Database, recent: int = 2) -> None:
-    assert ids(db, "outbox", "event_id") == ({f"sent-recent-{i}" for i in range(recent)}
-                                             | {"unsent-old", "unsent-recent"})
+    assert ids(db, "outbox", "event_id") == (
+        {f"sent-recent-{i}" for i in range(recent)} | {"unsent-old", "unsent-recent"}
+    )
     assert ids(db, "inbox", "event_id") == {f"event-recent-{i}" for i in range(recent)}
     assert ids(db, idempotency.TABLE, "key") == {f"key-recent-{i}" for i in range(recent)}
     with db.sessions() as session:
@@ -85,7 +113,12 @@ def db(tmp_path):
 
 
 def purged_metric(table: str) -> float:
-    return metrics.REGISTRY.get_sample_value("motcua_retention_purged_total", {"service": "test", "table": table}) or 0
+    return (
+        metrics.REGISTRY.get_sample_value(
+            "motcua_retention_purged_total", {"service": "test", "table": table}
+        )
+        or 0
+    )
 
 
 def test_exactly_the_expired_rows_are_purged_and_counted(db):
@@ -93,7 +126,11 @@ def test_exactly_the_expired_rows_are_purged_and_counted(db):
     before = {t: purged_metric(t) for t in ("outbox", "inbox", idempotency.TABLE)}
     assert db.purge_expired(now=NOW) == {"outbox": 2, "inbox": 2, idempotency.TABLE: 2}
     assert_only_recent_and_unsent_left(db)
-    assert {t: purged_metric(t) - before[t] for t in before} == {"outbox": 2, "inbox": 2, idempotency.TABLE: 2}
+    assert {t: purged_metric(t) - before[t] for t in before} == {
+        "outbox": 2,
+        "inbox": 2,
+        idempotency.TABLE: 2,
+    }
     assert db.purge_expired(now=NOW) == {"outbox": 0, "inbox": 0, idempotency.TABLE: 0}
 
 
@@ -119,8 +156,12 @@ def test_an_exact_multiple_of_the_batch_stops_after_an_empty_batch(db):
 
 
 def test_each_table_has_its_own_window(tmp_path):
-    db = provider(f"sqlite:///{tmp_path}/windows.db", outbox_retention_hours=1, inbox_retention_hours=10_000,
-                  idempotency_retention_hours=24 * 50)
+    db = provider(
+        f"sqlite:///{tmp_path}/windows.db",
+        outbox_retention_hours=1,
+        inbox_retention_hours=10_000,
+        idempotency_retention_hours=24 * 50,
+    )
     seed(db)
     # Outbox: 1 h, so even the rows sent an hour ago (RECENT) go; inbox and keys: longer than OLD, all stay.
     assert db.purge_expired(now=NOW + timedelta(seconds=1)) == {"outbox": 4, "inbox": 0, idempotency.TABLE: 0}
@@ -131,8 +172,9 @@ def test_each_table_has_its_own_window(tmp_path):
 def test_a_service_without_idempotency_keys_purges_the_rest(tmp_path):
     md = new_metadata()
     db = Database(md, relay=False)
-    db.container = SimpleNamespace(config={"MOTCUA": Settings(service="test",
-                                                              database_url=f"sqlite:///{tmp_path}/plain.db")})
+    db.container = SimpleNamespace(
+        config={"MOTCUA": Settings(service="test", database_url=f"sqlite:///{tmp_path}/plain.db")}
+    )
     db.setup()
     md.create_all(db.engine)
     assert db.purge_expired(now=NOW) == {"outbox": 0, "inbox": 0}
@@ -178,7 +220,9 @@ def test_the_housekeeping_thread_purges_survives_failures_and_stops_at_once(tmp_
 def test_the_first_pass_waits_a_random_part_of_the_interval(tmp_path, monkeypatch):
     db = provider(f"sqlite:///{tmp_path}/jitter.db", housekeeping_every_seconds=3600)
     asked = []
-    monkeypatch.setattr("services.chassis.database.random.uniform", lambda low, high: asked.append((low, high)) or 0)
+    monkeypatch.setattr(
+        "services.chassis.database.random.uniform", lambda low, high: asked.append((low, high)) or 0
+    )
     db._halt.set()  # already stopping: the loop returns after choosing its first delay
     db._housekeeping_loop()
     assert asked == [(0, 3600)]
@@ -186,8 +230,12 @@ def test_the_first_pass_waits_a_random_part_of_the_interval(tmp_path, monkeypatc
 
 
 # -- settings ---------------------------------------------------------------------------------------------------
-RETENTION_ENV = ("MOTCUA_OUTBOX_RETENTION_HOURS", "MOTCUA_INBOX_RETENTION_HOURS",
-                 "MOTCUA_IDEMPOTENCY_RETENTION_HOURS", "MOTCUA_HOUSEKEEPING_EVERY_SECONDS")
+RETENTION_ENV = (
+    "MOTCUA_OUTBOX_RETENTION_HOURS",
+    "MOTCUA_INBOX_RETENTION_HOURS",
+    "MOTCUA_IDEMPOTENCY_RETENTION_HOURS",
+    "MOTCUA_HOUSEKEEPING_EVERY_SECONDS",
+)
 
 
 @pytest.fixture
@@ -200,16 +248,24 @@ def env(monkeypatch):
 
 def test_retention_defaults(env):
     settings = config.load("intake")
-    assert (settings.outbox_retention_hours, settings.inbox_retention_hours, settings.idempotency_retention_hours,
-            settings.housekeeping_every_seconds) == (168, 720, 168, 3600)
+    assert (
+        settings.outbox_retention_hours,
+        settings.inbox_retention_hours,
+        settings.idempotency_retention_hours,
+        settings.housekeeping_every_seconds,
+    ) == (168, 720, 168, 3600)
 
 
 def test_retention_from_the_environment(env):
     for name, value in zip(RETENTION_ENV, ("24", "2160", "48", "600"), strict=True):
         env.setenv(name, value)
     settings = config.load("intake")
-    assert (settings.outbox_retention_hours, settings.inbox_retention_hours, settings.idempotency_retention_hours,
-            settings.housekeeping_every_seconds) == (24, 2160, 48, 600)
+    assert (
+        settings.outbox_retention_hours,
+        settings.inbox_retention_hours,
+        settings.idempotency_retention_hours,
+        settings.housekeeping_every_seconds,
+    ) == (24, 2160, 48, 600)
 
 
 @pytest.mark.parametrize("name", RETENTION_ENV)

@@ -1,4 +1,5 @@
 """`call` turns every way an RPC can fail to reach its service into a typed, retryable error."""
+
 from __future__ import annotations
 
 import eventlet
@@ -33,11 +34,14 @@ def test_reply_is_returned():
     assert call(_Method(reply=_Reply({"ok": 1}))) == {"ok": 1}
 
 
-@pytest.mark.parametrize("failure, code", [
-    (OperationalError("[Errno 111] ECONNREFUSED"), "broker_unavailable"),
-    (ConnectionResetError("reset by peer"), "broker_unavailable"),
-    (UnknownService("intake"), "service_unavailable"),
-])
+@pytest.mark.parametrize(
+    "failure, code",
+    [
+        (OperationalError("[Errno 111] ECONNREFUSED"), "broker_unavailable"),
+        (ConnectionResetError("reset by peer"), "broker_unavailable"),
+        (UnknownService("intake"), "service_unavailable"),
+    ],
+)
 def test_unreachable_broker_or_service_is_unavailable(failure, code):
     with pytest.raises(Unavailable) as info:
         call(_Method(fail=failure))

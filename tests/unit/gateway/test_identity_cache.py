@@ -1,5 +1,6 @@
 """The gateway remembers tokens it verified: the signature is checked once per token, the times on every use,
 and nothing unverified is ever taken from the memory."""
+
 import time
 
 import jwt

@@ -1,10 +1,18 @@
 """The OpenAPI document names the Idempotency-Key header on every create that honours it."""
+
 from services.chassis.idempotency import MAX_KEY_LENGTH
 from services.gateway import openapi
 from services.gateway.service import GatewayService  # noqa: F401 - declaring the routes fills openapi.ROUTES
 
-CREATES = ["/api/v1/dossiers", "/api/v1/dossiers/{code}/refunds", "/api/v1/dossiers/{code}/payment",
-           "/api/v1/me/consents", "/api/v1/subscriptions", "/api/v1/drafts", "/api/v1/uploads"]
+CREATES = [
+    "/api/v1/dossiers",
+    "/api/v1/dossiers/{code}/refunds",
+    "/api/v1/dossiers/{code}/payment",
+    "/api/v1/me/consents",
+    "/api/v1/subscriptions",
+    "/api/v1/drafts",
+    "/api/v1/uploads",
+]
 
 
 def test_every_idempotent_create_documents_the_header_and_the_replay():
@@ -18,7 +26,9 @@ def test_every_idempotent_create_documents_the_header_and_the_replay():
         assert "Idempotency-Key" in operation["description"], path
     action = paths["/api/v1/dossiers/{code}/actions"]["post"]
     assert [p["name"] for p in action["parameters"] if p["in"] == "header"] == ["Idempotency-Key"]
-    assert not [p for p in paths["/api/v1/dossiers/{code}/rating"]["post"]["parameters"] if p["in"] == "header"]
+    assert not [
+        p for p in paths["/api/v1/dossiers/{code}/rating"]["post"]["parameters"] if p["in"] == "header"
+    ]
 
 
 def test_the_action_is_any_name_the_process_definition_decides():

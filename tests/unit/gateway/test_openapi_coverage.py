@@ -1,5 +1,6 @@
 """Every `/api/v1` route the gateway serves is in its OpenAPI document, with every method, and nothing else is:
 read from the nameko HTTP entrypoints themselves, so a route added with a bare `@http` would be caught."""
+
 from __future__ import annotations
 
 import inspect
@@ -23,7 +24,11 @@ def _served() -> set[tuple[str, str]]:
 
 def test_every_api_route_served_is_documented_and_nothing_more():
     served = _served()
-    documented = {(method, path) for path, item in openapi.build()["paths"].items() for method in item
-                  if method in ("get", "post", "put", "patch", "delete")}
+    documented = {
+        (method, path)
+        for path, item in openapi.build()["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
     assert len(served) >= 40
     assert served == documented, {"undocumented": served - documented, "not served": documented - served}

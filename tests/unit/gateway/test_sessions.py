@@ -1,5 +1,6 @@
 """Sessions that end: the rules (services/gateway/sessions.py) on a real SQLite database, and sign-out through a
 GatewayService worker (worker_factory) with the real page decorator, API authentication and CSRF."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -34,8 +35,9 @@ class Clock:
 @pytest.fixture()
 def world(tmp_path):
     clock = Clock()
-    idp = DevIdentityProvider(tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local",
-                              now=clock)
+    idp = DevIdentityProvider(
+        tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local", now=clock
+    )
     db = FakeDatabase(storage.metadata, "gateway")
     verifier = TokenVerifier([idp.issuer_config()], now=clock)
     gate = SessionGate(verifier, sessions.Policy.from_env(), db.autocommit, idp)
@@ -114,13 +116,17 @@ def test_bad_time_out_settings_stop_the_start(monkeypatch):
     monkeypatch.setenv("SESSION_IDLE_MINUTES_OFFICER", "15")
     monkeypatch.setenv("SESSION_ABSOLUTE_HOURS_CITIZEN", "2")
     policy = sessions.Policy.from_env()
-    assert policy.idle["officer"] == 900 and policy.absolute["citizen"] == 7200 and policy.idle["citizen"] == 0
+    assert (
+        policy.idle["officer"] == 900 and policy.absolute["citizen"] == 7200 and policy.idle["citizen"] == 0
+    )
 
 
 # -- through the gateway worker: the page decorator, the API and sign-out ----------------------------------------
 @pytest.fixture()
 def gateway(tmp_path):
-    idp = DevIdentityProvider(tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local")
+    idp = DevIdentityProvider(
+        tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local"
+    )
     db = FakeDatabase(storage.metadata, "gateway")
     gate = SessionGate(TokenVerifier([idp.issuer_config()]), sessions.Policy.from_env(), db.autocommit, idp)
     web = WebSupport.__new__(WebSupport)
@@ -136,13 +142,17 @@ def gateway(tmp_path):
     return service, idp, db, web
 
 
-def _request(path: str, method: str = "GET", cookie: str = "", bearer: str = "", data=None, json=None) -> Request:
+def _request(
+    path: str, method: str = "GET", cookie: str = "", bearer: str = "", data=None, json=None
+) -> Request:
     headers = {}
     if cookie:
         headers["Cookie"] = f"motcua_session={cookie}"
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
-    return Request(EnvironBuilder(path=path, method=method, headers=headers, data=data, json=json).get_environ())
+    return Request(
+        EnvironBuilder(path=path, method=method, headers=headers, data=data, json=json).get_environ()
+    )
 
 
 def test_sign_out_ends_the_cookie_and_the_same_token_as_bearer(gateway):
@@ -153,8 +163,9 @@ def test_sign_out_ends_the_cookie_and_the_same_token_as_bearer(gateway):
     forged = service.sign_out(_request("/dang-xuat", "POST", cookie=token, data={"csrf": "wrong"}))
     assert forged.status_code == 403  # a forged sign-out changes nothing
     assert service.my_dossiers(_request("/ho-so", cookie=token)).status_code == 200
-    done = service.sign_out(_request("/dang-xuat", "POST", cookie=token,
-                                     data={"csrf": web.sessions.csrf_token(token)}))
+    done = service.sign_out(
+        _request("/dang-xuat", "POST", cookie=token, data={"csrf": web.sessions.csrf_token(token)})
+    )
     assert done.status_code == 303 and "motcua_session=;" in done.headers["Set-Cookie"]
     again = service.my_dossiers(_request("/ho-so", cookie=token))
     assert again.status_code == 303 and again.headers["Location"].startswith("/dang-nhap")
@@ -178,7 +189,9 @@ def test_the_api_sign_out_and_an_admins_revocation(gateway):
     body = {"subject": "can-bo-1", "reason": "Chuyển công tác"}
     answer = service.workflow.check_province_admin.call_async.return_value.result
     answer.side_effect = Forbidden("role_not_allowed", "Chỉ quản trị viên của tỉnh được thu hồi phiên.")
-    refused = service.revoke_sessions(_request("/api/v1/sessions/revocations", "POST", bearer=officer, json=body))
+    refused = service.revoke_sessions(
+        _request("/api/v1/sessions/revocations", "POST", bearer=officer, json=body)
+    )
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
     assert service.auth.principal(_request("/", bearer=officer)).subject == "can-bo-1"  # nothing changed
     answer.side_effect, answer.return_value = None, {"unit": "000.00.01.H41"}
@@ -188,8 +201,12 @@ def test_the_api_sign_out_and_an_admins_revocation(gateway):
         service.auth.principal(_request("/", bearer=officer))
     assert refused_now.value.code == "session_revoked"
     audit = db.rows("audit_log")
-    assert [(a["actor"], a["action"], a["target"]) for a in audit] == [("admin-1", "sessions_revoked", "can-bo-1")]
-    bad = service.revoke_sessions(_request("/api/v1/sessions/revocations", "POST", bearer=admin, json={"who": 1}))
+    assert [(a["actor"], a["action"], a["target"]) for a in audit] == [
+        ("admin-1", "sessions_revoked", "can-bo-1")
+    ]
+    bad = service.revoke_sessions(
+        _request("/api/v1/sessions/revocations", "POST", bearer=admin, json={"who": 1})
+    )
     assert bad.status_code == 422 and len(db.rows("audit_log")) == 1
 
 
@@ -198,8 +215,15 @@ def test_the_hourly_timer_purges_sessions_whose_token_expired_a_day_ago(gateway)
     fresh = idp.issue("037090000001", kind="citizen", ttl_seconds=3600)
     assert service.my_dossiers_api(_request("/api/v1/me/dossiers", bearer=fresh)).status_code == 200
     two_days_ago = datetime.now(timezone.utc) - timedelta(days=2)
-    old = Principal("037185000002", "citizen", "B", None, frozenset(), "http://gw/dev-idp",
-                    expires_at=two_days_ago.timestamp())
+    old = Principal(
+        "037185000002",
+        "citizen",
+        "B",
+        None,
+        frozenset(),
+        "http://gw/dev-idp",
+        expires_at=two_days_ago.timestamp(),
+    )
     with db.unit() as uow:  # a session whose token expired two days ago
         sessions.end(uow.session, "an-old-token", old, two_days_ago)
     assert len(db.rows("web_sessions")) == 2

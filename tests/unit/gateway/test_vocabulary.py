@@ -1,6 +1,7 @@
 """The gateway names actions, roles and states from the process definitions only: workflow's real
 `process_vocabulary()` answer, cached per process, read again every few minutes, and codes shown as they are when
 workflow cannot be reached. The pages (dossier, queue, development sign-in) and `POST /dev/token` use it."""
+
 from __future__ import annotations
 
 import functools
@@ -105,31 +106,52 @@ def test_a_non_vocabulary_answer_is_not_taken():
 # -- the pages and the development token, on a GatewayService worker --------------------------------------------
 @pytest.fixture()
 def gateway(tmp_path):
-    idp = DevIdentityProvider(tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local")
+    idp = DevIdentityProvider(
+        tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local"
+    )
     db = FakeDatabase(storage.metadata, "gateway")
     gate = SessionGate(TokenVerifier([idp.issuer_config()]), sessions.Policy.from_env(), db.autocommit, idp)
     web = WebSupport.__new__(WebSupport)
     web.sessions = Sessions(b"unit-secret", secure=False)
     web.csp = "default-src 'none'"
     web.signin_limit = web.submit_limit = web.lookup_limit = ratelimit.SlidingWindow(100, 60)
-    web.login = {"authorize_url": "/dev-idp/authorize", "token_url": "http://gw/dev-idp/token",
-                 "client_id": "motcua-web", "client_secret": "", "redirect_uri": "http://gw/dang-nhap/xong"}
+    web.login = {
+        "authorize_url": "/dev-idp/authorize",
+        "token_url": "http://gw/dev-idp/token",
+        "client_id": "motcua-web",
+        "client_secret": "",
+        "redirect_uri": "http://gw/dang-nhap/xong",
+    }
     web.dev_codes = {}
     workflow, intake, payment, notify, registry = Mock(), Mock(), Mock(), Mock(), Mock()
     workflow.process_vocabulary.call_async.return_value.result.return_value = _answer()
     workflow.list_procedures.call_async.return_value.result.return_value = []
-    workflow.list_agencies.call_async.return_value.result.return_value = [{"code": UNIT, "name": "Sở Tư pháp"}]
+    workflow.list_agencies.call_async.return_value.result.return_value = [
+        {"code": UNIT, "name": "Sở Tư pháp"}
+    ]
     registry.sign_in_samples.call_async.return_value.result.return_value = []
     for optional in (payment.get_payment, workflow.result_document, notify.list_notifications):
         optional.call_async.return_value.result.side_effect = NotFound("not_found", "-")
-    service = worker_factory(GatewayService, auth=gate, web=web, db=db, workflow=workflow, intake=intake,
-                             payment=payment, notify=notify, registry=registry, vocabulary=VocabularyCache())
+    service = worker_factory(
+        GatewayService,
+        auth=gate,
+        web=web,
+        db=db,
+        workflow=workflow,
+        intake=intake,
+        payment=payment,
+        notify=notify,
+        registry=registry,
+        vocabulary=VocabularyCache(),
+    )
     return service, idp
 
 
 def _request(path: str, method: str = "GET", cookie: str = "", data=None, json=None) -> Request:
     headers = {"Cookie": f"motcua_session={cookie}"} if cookie else {}
-    return Request(EnvironBuilder(path=path, method=method, headers=headers, data=data, json=json).get_environ())
+    return Request(
+        EnvironBuilder(path=path, method=method, headers=headers, data=data, json=json).get_environ()
+    )
 
 
 def _rpc(proxy_method, value):
@@ -139,31 +161,68 @@ def _rpc(proxy_method, value):
 def test_the_dossier_page_names_actions_and_history_from_the_vocabulary(gateway):
     service, idp = gateway
     officer = idp.issue("receiver-1", kind="officer", unit=UNIT, roles=["receiver"])
-    _rpc(service.intake.get_dossier, {
-        "code": "D-1", "procedure_code": "1.000656", "receiving_agency_code": UNIT, "channel": "online",
-        "submitted_at": "2026-03-02T01:00:00Z", "applicant": {"full_name": "A", "id_number": "037090000001"},
-        "contact": {}, "documents": []})
-    _rpc(service.workflow.get_case, {
-        "status": "in_progress", "status_label": {"vi": "Đang xử lý", "en": "In progress"}, "agency_code": UNIT,
-        "steps": [], "received_at": "2026-03-02T02:00:00Z", "due_at": None, "clock_stopped": False,
-        "history": [{"action": "receive", "at": "2026-03-02T02:00:00Z", "reason": ""},
-                    {"action": "fee_paid", "at": "2026-03-02T03:00:00Z", "reason": ""}],
-        "allowed_actions": ["request_supplement"],
-        "action_requirements": {"request_supplement": {"reason": True, "params": []}}})
+    _rpc(
+        service.intake.get_dossier,
+        {
+            "code": "D-1",
+            "procedure_code": "1.000656",
+            "receiving_agency_code": UNIT,
+            "channel": "online",
+            "submitted_at": "2026-03-02T01:00:00Z",
+            "applicant": {"full_name": "A", "id_number": "037090000001"},
+            "contact": {},
+            "documents": [],
+        },
+    )
+    _rpc(
+        service.workflow.get_case,
+        {
+            "status": "in_progress",
+            "status_label": {"vi": "Đang xử lý", "en": "In progress"},
+            "agency_code": UNIT,
+            "steps": [],
+            "received_at": "2026-03-02T02:00:00Z",
+            "due_at": None,
+            "clock_stopped": False,
+            "history": [
+                {"action": "receive", "at": "2026-03-02T02:00:00Z", "reason": ""},
+                {"action": "fee_paid", "at": "2026-03-02T03:00:00Z", "reason": ""},
+            ],
+            "allowed_actions": ["request_supplement"],
+            "action_requirements": {"request_supplement": {"reason": True, "params": []}},
+        },
+    )
     text = service.dossier_page(_request("/ho-so/D-1?tb=request_supplement", cookie=officer), "D-1").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert ">Yêu cầu bổ sung</button>" in text  # the action's button
-    assert "<strong>Tiếp nhận</strong>" in text and "<strong>Đã nộp phí, lệ phí</strong>" in text  # the timeline
+    assert (
+        "<strong>Tiếp nhận</strong>" in text and "<strong>Đã nộp phí, lệ phí</strong>" in text
+    )  # the timeline
     assert "Đã thực hiện: Yêu cầu bổ sung" in text  # the notice after acting
-    english = service.dossier_page(_request("/ho-so/D-1?lang=en", cookie=officer), "D-1").get_data(as_text=True)
+    english = service.dossier_page(_request("/ho-so/D-1?lang=en", cookie=officer), "D-1").get_data(
+        as_text=True
+    )
     assert ">Request a supplement</button>" in english and "<strong>Fee paid</strong>" in english
 
 
 def test_the_queue_filters_by_the_open_states_of_the_processes(gateway):
     service, idp = gateway
     officer = idp.issue("receiver-1", kind="officer", unit=UNIT, roles=["receiver"])
-    _rpc(service.workflow.work_queue, {"items": [{"dossier_code": "D-1", "procedure_code": "X",
-                                                  "status": "awaiting_supplement", "due_at": None}], "next": None})
+    _rpc(
+        service.workflow.work_queue,
+        {
+            "items": [
+                {
+                    "dossier_code": "D-1",
+                    "procedure_code": "X",
+                    "status": "awaiting_supplement",
+                    "due_at": None,
+                }
+            ],
+            "next": None,
+        },
+    )
     text = service.queue_page(_request("/can-bo", cookie=officer)).get_data(as_text=True)
     assert '<option value="awaiting_supplement">Chờ bổ sung</option>' in text
     assert '<option value="returned">' not in text  # terminal: nothing left to work on
@@ -178,11 +237,20 @@ def test_the_development_sign_in_offers_and_accepts_the_officer_roles_of_the_voc
     for code, label in (("receiver", "Một cửa (tiếp nhận)"), ("admin", "Quản trị (cơ quan cấp tỉnh)")):
         assert f'value="{code}"><label for="role-{code}">{label}</label>' in page
     assert 'value="citizen"><label' not in page and 'value="system"><label' not in page
-    form = {"redirect_uri": "http://gw/dang-nhap/xong", "code_challenge_method": "S256", "code_challenge": "c",
-            "kind": "officer", "unit": UNIT}
-    refused = service.dev_authorize(_request("/dev-idp/authorize", "POST", data={**form, "roles": ["system"]}))
+    form = {
+        "redirect_uri": "http://gw/dang-nhap/xong",
+        "code_challenge_method": "S256",
+        "code_challenge": "c",
+        "kind": "officer",
+        "unit": UNIT,
+    }
+    refused = service.dev_authorize(
+        _request("/dev-idp/authorize", "POST", data={**form, "roles": ["system"]})
+    )
     assert refused.status_code == 422
-    chosen = service.dev_authorize(_request("/dev-idp/authorize", "POST", data={**form, "roles": ["leader", "x"]}))
+    chosen = service.dev_authorize(
+        _request("/dev-idp/authorize", "POST", data={**form, "roles": ["leader", "x"]})
+    )
     assert chosen.status_code == 303
     [grant] = service.web.dev_codes.values()
     assert grant["claims"]["roles"] == ("leader",) and grant["claims"]["sub"] == f"leader@{UNIT}"
@@ -193,7 +261,9 @@ def test_a_development_token_carries_only_officer_roles_of_the_vocabulary(gatewa
     body = {"sub": "leader-1", "kind": "officer", "unit": UNIT, "roles": ["leader", "citizen"]}
     refused = service.dev_token(_request("/dev/token", "POST", json=body))
     assert refused.status_code == 422
-    assert refused.json["errors"]["fields"] == {"roles": {"1": ["Must be one of: receiver, handler, leader, admin."]}}
+    assert refused.json["errors"]["fields"] == {
+        "roles": {"1": ["Must be one of: receiver, handler, leader, admin."]}
+    }
     issued = service.dev_token(_request("/dev/token", "POST", json={**body, "roles": ["leader"]}))
     assert issued.status_code == 200 and issued.json["token_type"] == "Bearer"
 

@@ -1,5 +1,6 @@
 """Web sessions, CSRF, sign-in state, redirects and rate limits; and the page decorator on a real GatewayService
 worker (nameko's worker_factory), with the workflow RPC answered in-process."""
+
 from __future__ import annotations
 
 from unittest.mock import Mock
@@ -20,10 +21,20 @@ from services.gateway.web.session import Sessions, pkce_challenge, pkce_pair, sa
 from tests.support import FakeDatabase
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("/ho-so", "/ho-so"), ("/ho-so?x=1", "/ho-so?x=1"), ("//evil.example/x", "/"), ("/\\evil.example", "/"),
-    ("https://evil.example/", "/"), ("", "/"), (None, "/"), ("/a\r\nSet-Cookie: x=1", "/"), ("ho-so", "/"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("/ho-so", "/ho-so"),
+        ("/ho-so?x=1", "/ho-so?x=1"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("", "/"),
+        (None, "/"),
+        ("/a\r\nSet-Cookie: x=1", "/"),
+        ("ho-so", "/"),
+    ],
+)
 def test_only_paths_on_this_site_are_followed_after_sign_in(value, expected):
     assert safe_next(value) == expected
 
@@ -51,8 +62,13 @@ def test_sign_in_state_is_signed_and_expires(monkeypatch):
     later = module.time.time() + module.LOGIN_TTL_SECONDS + 5
     monkeypatch.setattr(module.time, "time", lambda: later)
     assert sessions.unseal(sealed) is None
-    assert sessions.cookie_args(60) == {"max_age": 60, "httponly": True, "secure": True, "samesite": "Lax",
-                                        "path": "/"}
+    assert sessions.cookie_args(60) == {
+        "max_age": 60,
+        "httponly": True,
+        "secure": True,
+        "samesite": "Lax",
+        "path": "/",
+    }
 
 
 def test_pkce_challenge_is_the_s256_of_the_verifier():
@@ -83,27 +99,51 @@ def test_rate_limit_settings_and_the_429_problem():
 # -- the page decorator on a GatewayService worker -------------------------------------------------------------
 @pytest.fixture()
 def gateway(tmp_path):
-    idp = DevIdentityProvider(tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local")
+    idp = DevIdentityProvider(
+        tmp_path / "key.pem", issuer="http://gw/dev-idp", audience="motcua", env="local"
+    )
     web = WebSupport.__new__(WebSupport)
     web.sessions = Sessions(b"unit-secret", secure=False)
     web.csp = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
     web.signin_limit = ratelimit.SlidingWindow(2, 60)
     web.submit_limit = ratelimit.SlidingWindow(1, 60)
     web.lookup_limit = ratelimit.SlidingWindow(2, 60)
-    web.login = {"authorize_url": "/dev-idp/authorize", "token_url": "http://gw/dev-idp/token",
-                 "client_id": "motcua-web", "client_secret": "", "redirect_uri": "http://gw/dang-nhap/xong"}
+    web.login = {
+        "authorize_url": "/dev-idp/authorize",
+        "token_url": "http://gw/dev-idp/token",
+        "client_id": "motcua-web",
+        "client_secret": "",
+        "redirect_uri": "http://gw/dang-nhap/xong",
+    }
     db = FakeDatabase(storage.metadata, "gateway")
     auth = SessionGate(TokenVerifier([idp.issuer_config()]), sessions.Policy.from_env(), db.autocommit, idp)
     workflow = Mock()
-    procedures = [{
-        "code": "1.000656", "version": 1, "name": {"vi": "Cấp Phiếu lý lịch tư pháp", "en": "Criminal record"},
-        "field": {"vi": "Lý lịch tư pháp", "en": "Judicial records"}, "competent_levels": ["province"],
-        "online_mode": "full", "processing_days": 10, "fee_vnd": 200000, "documents": [], "result": None}]
+    procedures = [
+        {
+            "code": "1.000656",
+            "version": 1,
+            "name": {"vi": "Cấp Phiếu lý lịch tư pháp", "en": "Criminal record"},
+            "field": {"vi": "Lý lịch tư pháp", "en": "Judicial records"},
+            "competent_levels": ["province"],
+            "online_mode": "full",
+            "processing_days": 10,
+            "fee_vnd": 200000,
+            "documents": [],
+            "result": None,
+        }
+    ]
     workflow.list_procedures.call_async.return_value.result.return_value = procedures
     workflow.search_procedures.call_async.return_value.result.return_value = {
-        "items": procedures, "total": 1, "fields": [procedures[0]["field"]], "levels": ["province", "commune"],
-        "online_modes": ["full", "partial"]}
-    workflow.public_status.call_async.return_value.result.return_value = {"dossier_code": "X", "status": "received"}
+        "items": procedures,
+        "total": 1,
+        "fields": [procedures[0]["field"]],
+        "levels": ["province", "commune"],
+        "online_modes": ["full", "partial"],
+    }
+    workflow.public_status.call_async.return_value.result.return_value = {
+        "dossier_code": "X",
+        "status": "received",
+    }
     service = worker_factory(GatewayService, auth=auth, web=web, workflow=workflow, db=db)
     return service, idp
 
@@ -153,9 +193,14 @@ def test_an_unexpected_failure_is_a_logged_500_page_and_every_answer_is_measured
     failed = service.home(_request("/?lang=en"))
     text = failed.get_data(as_text=True)
     assert failed.status_code == 500 and "Something went wrong; please try again later." in text
-    assert "RuntimeError" not in text and "frame-ancestors 'none'" in failed.headers["Content-Security-Policy"]
+    assert (
+        "RuntimeError" not in text and "frame-ancestors 'none'" in failed.headers["Content-Security-Policy"]
+    )
     service.log.exception.assert_called_once_with("web_page_failed", route="/")
-    assert {status: _count(HTTP_SECONDS, "/", status) - seen[status] for status in seen} == {"200": 1, "500": 1}
+    assert {status: _count(HTTP_SECONDS, "/", status) - seen[status] for status in seen} == {
+        "200": 1,
+        "500": 1,
+    }
     # A refusal from a service is its own error page (its status, its message), not a 500.
     service.workflow.search_procedures.call_async.return_value.result.side_effect = NotFound("x", "Không có.")
     refused = service.home(_request("/"))
@@ -163,8 +208,15 @@ def test_an_unexpected_failure_is_a_logged_500_page_and_every_answer_is_measured
 
 
 def _count(histogram, route: str, status: str) -> float:
-    return next((s.value for m in histogram.collect() for s in m.samples if s.name.endswith("_count")
-                 and s.labels == {"method": "GET", "route": route, "status": status}), 0.0)
+    return next(
+        (
+            s.value
+            for m in histogram.collect()
+            for s in m.samples
+            if s.name.endswith("_count") and s.labels == {"method": "GET", "route": route, "status": status}
+        ),
+        0.0,
+    )
 
 
 def test_a_stale_session_cookie_is_forgotten_even_on_a_public_page(gateway):
@@ -193,7 +245,9 @@ def test_status_by_code_is_rate_limited_per_client_address(gateway):
     service, _ = gateway
     answers = [service.public_status(_request("/api/v1/status/X"), "X").status_code for _ in range(3)]
     assert answers == [200, 200, 429]
-    other = Request(EnvironBuilder(path="/api/v1/status/X", environ_base={"REMOTE_ADDR": "10.0.0.9"}).get_environ())
+    other = Request(
+        EnvironBuilder(path="/api/v1/status/X", environ_base={"REMOTE_ADDR": "10.0.0.9"}).get_environ()
+    )
     assert service.public_status(other, "X").status_code == 200  # another client is not affected
 
 
@@ -224,8 +278,11 @@ def test_a_503_says_the_request_may_have_acted_and_to_retry_with_the_same_key():
 
     from services.chassis.errors import Unavailable
 
-    response = from_error(Unavailable("service_timeout", "Dịch vụ phản hồi quá lâu, vui lòng thử lại sau.",
-                                      {"timeout_seconds": 15}))
+    response = from_error(
+        Unavailable(
+            "service_timeout", "Dịch vụ phản hồi quá lâu, vui lòng thử lại sau.", {"timeout_seconds": 15}
+        )
+    )
     body = json.loads(response.get_data())
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
     assert body["code"] == "service_timeout" and body["errors"] == {"timeout_seconds": 15}
@@ -233,8 +290,9 @@ def test_a_503_says_the_request_may_have_acted_and_to_retry_with_the_same_key():
     assert "CÙNG Idempotency-Key" in body["retry"]["vi"] and "SAME Idempotency-Key" in body["retry"]["en"]
     refused = json.loads(from_error(Unavailable("x", "y")).get_data())
     assert "retry" in refused  # every 503, with or without details
-    assert "retry" not in json.loads(from_error(ratelimit.TooManyRequests("too_many_sign_ins", "Chậm lại", 42))
-                                     .get_data())
+    assert "retry" not in json.loads(
+        from_error(ratelimit.TooManyRequests("too_many_sign_ins", "Chậm lại", 42)).get_data()
+    )
 
 
 def test_the_openapi_document_tells_a_503_client_to_retry_with_the_same_key():

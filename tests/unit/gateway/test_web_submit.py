@@ -1,6 +1,7 @@
 """The wizard's filing (CitizenPages.submit_draft) against the real intake service (worker_factory, SQLite): the
 same draft posted again, after a first attempt whose answer was lost, shows the same dossier and files no second
 one."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -34,23 +35,38 @@ class _Bridge:
 def pages():
     intake = intake_worker()
     lost: list = []
-    proxy = SimpleNamespace(**{name: _Bridge(getattr(intake, name), lost)
-                               for name in ("get_draft", "submit_dossier", "filed_with_key", "save_draft")})
-    owner = SimpleNamespace(intake=proxy, web=SimpleNamespace(submit_limit=SimpleNamespace(check=lambda key: 0)))
-    principal = Principal(subject=PERSON["id_number"], kind="citizen", name=PERSON["full_name"], unit=None,
-                          roles=frozenset(), issuer="test")
+    proxy = SimpleNamespace(
+        **{
+            name: _Bridge(getattr(intake, name), lost)
+            for name in ("get_draft", "submit_dossier", "filed_with_key", "save_draft")
+        }
+    )
+    owner = SimpleNamespace(
+        intake=proxy, web=SimpleNamespace(submit_limit=SimpleNamespace(check=lambda key: 0))
+    )
+    principal = Principal(
+        subject=PERSON["id_number"],
+        kind="citizen",
+        name=PERSON["full_name"],
+        unit=None,
+        roles=frozenset(),
+        issuer="test",
+    )
+
     def render(template, http_status=200, **context):
         return SimpleNamespace(template=template, status_code=http_status, context=context, headers={})
 
-    wr = SimpleNamespace(principal=principal, lang="vi", t=lambda vi, en: vi, redirect=lambda url: url,
-                         render=render)
+    wr = SimpleNamespace(
+        principal=principal, lang="vi", t=lambda vi, en: vi, redirect=lambda url: url, render=render
+    )
     return SimpleNamespace(intake=intake, owner=owner, wr=wr, lost=lost)
 
 
 def _draft(pages) -> str:
     who = {"subject": PERSON["id_number"], "kind": "citizen"}
-    return pages.intake.save_draft(None, {"procedure_code": "1.000656", "form": {"noi_dung": "Cấp phiếu số 1"},
-                                          "documents": []}, who)["id"]
+    return pages.intake.save_draft(
+        None, {"procedure_code": "1.000656", "form": {"noi_dung": "Cấp phiếu số 1"}, "documents": []}, who
+    )["id"]
 
 
 def _post(pages, draft_id):
@@ -91,6 +107,8 @@ def test_only_the_filer_finds_a_filing_by_its_key(pages):
     draft_id = _draft(pages)
     _post(pages, draft_id)
     with pytest.raises(NotFound):
-        pages.intake.filed_with_key(web_submission_key(draft_id), {"subject": "037185000002", "kind": "citizen"})
+        pages.intake.filed_with_key(
+            web_submission_key(draft_id), {"subject": "037185000002", "kind": "citizen"}
+        )
     with pytest.raises(NotFound):
         pages.intake.filed_with_key("web-draft:never", {"subject": PERSON["id_number"], "kind": "citizen"})

@@ -1,5 +1,6 @@
 """Dossiers as filed, through the entrypoints: later document versions, a citizen's list with its cursor, the
 contact for notify, the answer kept for a submission's key."""
+
 import pytest
 
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
@@ -25,16 +26,24 @@ def intake():
 def test_a_file_sent_later_becomes_the_next_version_once(intake):
     intake.workflow.route.call_async.side_effect = lambda *a: _Reply(ROUTE_WITH_DOCS)
     intake.registry.find_documents.call_async.side_effect = lambda *a: _Reply([LAND])
-    code = intake.submit_dossier({**BODY, "procedure_code": "2.000488",
-                                  "documents": [{"code": "QSDD", "reuse": LAND["id"]}]}, CITIZEN)["code"]
+    code = intake.submit_dossier(
+        {**BODY, "procedure_code": "2.000488", "documents": [{"code": "QSDD", "reuse": LAND["id"]}]}, CITIZEN
+    )["code"]
     intake.register_upload(_upload(UPLOAD_1, "c" * 64), CITIZEN)
     request = {"documents": [{"code": "QSDD", "upload": UPLOAD_1}]}
     [added] = intake.add_documents(code, request, CITIZEN)["documents"]
     assert (added["code"], added["version"], added["sha256"], added["file_name"]) == (
-        "QSDD", 2, "c" * 64, f"{UPLOAD_1}.pdf")
+        "QSDD",
+        2,
+        "c" * 64,
+        f"{UPLOAD_1}.pdf",
+    )
     assert intake.add_documents(code, request, CITIZEN)["documents"] == [added]  # a retry adds nothing
-    versions = [(d["version"], d["current"]) for d in intake.get_dossier(code, CITIZEN)["documents"]
-                if d["code"] == "QSDD"]
+    versions = [
+        (d["version"], d["current"])
+        for d in intake.get_dossier(code, CITIZEN)["documents"]
+        if d["code"] == "QSDD"
+    ]
     assert versions == [(1, False), (2, True)]
     intake.register_upload(_upload(UPLOAD_2), CITIZEN)
     with pytest.raises(InvalidInput) as refused:
@@ -60,8 +69,12 @@ def test_a_citizen_lists_their_dossiers_newest_first_page_by_page(intake):
 
 def test_the_contact_and_the_answer_kept_for_a_key(intake):
     code = intake.submit_dossier(BODY, CITIZEN, "key-0002")["code"]
-    assert intake.get_contact(code) == {"full_name": "Nguyễn Văn An", "email": "an@example.vn",
-                                        "phone": "0912345601", "language": "vi"}
+    assert intake.get_contact(code) == {
+        "full_name": "Nguyễn Văn An",
+        "email": "an@example.vn",
+        "phone": "0912345601",
+        "language": "vi",
+    }
     kept = intake.filed_with_key("key-0002", CITIZEN)
     assert kept["code"] == code and kept["replayed"] is True
     with pytest.raises(NotFound):

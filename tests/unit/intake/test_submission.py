@@ -1,6 +1,7 @@
 """Submission rules in plain Python (domain/submission.py, domain/documents.py), and the same rules seen
 through the submit_dossier entrypoint: who files for whom, the contact fallback, a desk filing received at
 once; the form prepared from what the registry holds."""
+
 import json
 
 import pytest
@@ -52,12 +53,17 @@ def test_an_agency_cannot_submit_and_nothing_is_stored():
 
 def test_a_desk_filing_names_its_officer_and_the_contact_falls_back_to_the_registry():
     intake = intake_worker()
-    code = intake.submit_dossier({**BODY, "channel": "counter", "contact": {"email": "moi@example.vn"}},
-                                 RECEIVER)["code"]
+    code = intake.submit_dossier(
+        {**BODY, "channel": "counter", "contact": {"email": "moi@example.vn"}}, RECEIVER
+    )["code"]
     submitted, contact = (json.loads(row["envelope"])["data"] for row in intake.db.outbox())
     assert submitted["counter_officer"] == "officer-7" and submitted["counter_unit"] == "NB.HL"
-    assert contact["contact"] == {"full_name": "Nguyễn Văn An", "email": "moi@example.vn",
-                                  "phone": "0912345601", "language": "vi"}
+    assert contact["contact"] == {
+        "full_name": "Nguyễn Văn An",
+        "email": "moi@example.vn",
+        "phone": "0912345601",
+        "language": "vi",
+    }
     [row] = intake.db.rows("dossiers")
     assert (row["code"], row["submitted_by"], row["contact_phone"]) == (code, "officer-7", "0912345601")
 

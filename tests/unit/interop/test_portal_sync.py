@@ -1,6 +1,7 @@
 """National portal sync with worker_factory against the real sandbox portal (HTTP on loopback): records are
 written with each status change, sent in order per dossier, retried while the portal is down or failing, and
 acknowledged once; the reconciliation tells what is missing."""
+
 import json
 import uuid
 
@@ -38,9 +39,13 @@ def portal(monkeypatch):
 
 
 def _workflow():
-    return worker_factory(WorkflowService, db=FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted"),
-                          catalogue=_provider(Catalogue), signing=_provider(signing.ResultSigning),
-                          portal=_provider(portal_sync.PortalSync))
+    return worker_factory(
+        WorkflowService,
+        db=FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted"),
+        catalogue=_provider(Catalogue),
+        signing=_provider(signing.ResultSigning),
+        portal=_provider(portal_sync.PortalSync),
+    )
 
 
 def _officer(role, unit=JUSTICE):
@@ -48,11 +53,26 @@ def _officer(role, unit=JUSTICE):
 
 
 def _submit(workflow, code):
-    workflow.on_dossier_submitted(parse_event(build_event(DossierSubmitted, {
-        "dossier_code": code, "procedure_code": "1.000656", "procedure_version": 1,
-        "receiving_agency_code": JUSTICE, "applicant_unit_code": "NB.HL.NT", "applicant_ref": "ref-abc",
-        "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
-    }, source="intake", subject=code, event_id=str(uuid.uuid4()))))
+    workflow.on_dossier_submitted(
+        parse_event(
+            build_event(
+                DossierSubmitted,
+                {
+                    "dossier_code": code,
+                    "procedure_code": "1.000656",
+                    "procedure_version": 1,
+                    "receiving_agency_code": JUSTICE,
+                    "applicant_unit_code": "NB.HL.NT",
+                    "applicant_ref": "ref-abc",
+                    "channel": "online",
+                    "submitted_at": "2026-11-20T01:00:00Z",
+                },
+                source="intake",
+                subject=code,
+                event_id=str(uuid.uuid4()),
+            )
+        )
+    )
     _act(workflow, code, "receiver", "receive")  # a filed dossier waits for a receiving officer
 
 
@@ -73,7 +93,9 @@ def test_status_changes_are_sent_in_order_after_the_portal_recovers(portal):
     report = workflow.portal_reconciliation(_officer("leader"))
     assert report["in_sync"] is False and report["acknowledged"] == 0
     assert {d["dossier_code"]: d["sync_status"] for d in report["not_acknowledged"]} == {
-        first: "retrying", second: "retrying"}
+        first: "retrying",
+        second: "retrying",
+    }
 
     portal.mode = "500"
     assert portal_sync.send_due(workflow.db, workflow.portal)["sent"] == 0
@@ -85,7 +107,9 @@ def test_status_changes_are_sent_in_order_after_the_portal_recovers(portal):
     assert result == {"sent": len(rows), "failed": 0} and all(r["state"] == "acked" for r in rows)
     mine = [r for r in portal.records if r["dossier_code"] == first]
     assert [r["sequence"] for r in mine] == list(range(1, len(mine) + 1))
-    history = [(h["from_status"], h["to_status"]) for h in storage.history(workflow.db.engine.connect(), first)]
+    history = [
+        (h["from_status"], h["to_status"]) for h in storage.history(workflow.db.engine.connect(), first)
+    ]
     assert [r["status"] for r in mine] == [to for frm, to in history if frm != to]
     assert mine[-1]["status"] == "rejected" and mine[0]["received_at"] and mine[0]["due_at"]
     assert all(r["applicant_ref"] == "ref-abc" for r in portal.records)
@@ -107,7 +131,9 @@ def test_a_later_change_waits_for_the_earlier_one(portal):
     assert len(pending) >= 1
     portal_sync.send_due(workflow.db, workflow.portal)
     # the head failed: nothing behind it was attempted
-    pending = sorted((r for r in workflow.db.rows("portal_sync") if r["state"] == "pending"), key=lambda r: r["seq"])
+    pending = sorted(
+        (r for r in workflow.db.rows("portal_sync") if r["state"] == "pending"), key=lambda r: r["seq"]
+    )
     assert pending[0]["attempts"] == 1 and all(r["attempts"] == 0 for r in pending[1:])
     portal.mode = "ok"
     portal_sync.send_due(workflow.db, workflow.portal)
@@ -115,8 +141,18 @@ def test_a_later_change_waits_for_the_earlier_one(portal):
 
 
 def test_the_sandbox_deduplicates_and_the_report_is_for_province_officers_only(portal):
-    record = {"dossier_code": "X", "sequence": 1, "procedure_code": "p", "agency_code": "a", "status": "received",
-              "applicant_ref": "r", "received_at": "", "due_at": "", "finished_at": "", "changed_at": ""}
+    record = {
+        "dossier_code": "X",
+        "sequence": 1,
+        "procedure_code": "p",
+        "agency_code": "a",
+        "status": "received",
+        "applicant_ref": "r",
+        "received_at": "",
+        "due_at": "",
+        "finished_at": "",
+        "changed_at": "",
+    }
     for _ in range(2):
         answer = requests.post(f"{portal.url}/api/dossier-sync", data=json.dumps(record), timeout=5).json()
     assert answer == {"accepted": True, "duplicate": True}

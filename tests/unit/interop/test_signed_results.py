@@ -1,6 +1,7 @@
 """Signed results with worker_factory and the real signer (pyHanko, a dev CA made in tmp_path): returning a
 result signs it; the verification RPCs see it intact, see one changed byte, and see a revocation; a signer that
 fails leaves the result pending (nothing issued, nothing lost) until the retry timer signs it."""
+
 import base64
 import json
 import uuid
@@ -37,20 +38,44 @@ def ca(tmp_path, monkeypatch):
 
 
 def _workflow():
-    return worker_factory(WorkflowService, db=FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted"),
-                          catalogue=_provider(Catalogue), signing=_provider(signing.ResultSigning),
-                          portal=_provider(PortalSync))
+    return worker_factory(
+        WorkflowService,
+        db=FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted"),
+        catalogue=_provider(Catalogue),
+        signing=_provider(signing.ResultSigning),
+        portal=_provider(PortalSync),
+    )
 
 
 def _returned(workflow, code="000.00.07.H41-261122-0001"):
-    workflow.on_dossier_submitted(parse_event(build_event(DossierSubmitted, {
-        "dossier_code": code, "procedure_code": "1.000656", "procedure_version": 1,
-        "receiving_agency_code": JUSTICE, "applicant_unit_code": "NB.HL.NT", "applicant_ref": "ref-abc",
-        "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
-    }, source="intake", subject=code, event_id=str(uuid.uuid4()))))
-    for role, action, extra in (("receiver", "receive", {}), ("leader", "assign", {"params": {"assignee": "handler-1"}}),
-                                ("handler", "process_step", {"reason": "Đã thẩm định"}), ("leader", "approve", {}),
-                                ("handler", "result_ready", {}), ("receiver", "return_result", {})):
+    workflow.on_dossier_submitted(
+        parse_event(
+            build_event(
+                DossierSubmitted,
+                {
+                    "dossier_code": code,
+                    "procedure_code": "1.000656",
+                    "procedure_version": 1,
+                    "receiving_agency_code": JUSTICE,
+                    "applicant_unit_code": "NB.HL.NT",
+                    "applicant_ref": "ref-abc",
+                    "channel": "online",
+                    "submitted_at": "2026-11-20T01:00:00Z",
+                },
+                source="intake",
+                subject=code,
+                event_id=str(uuid.uuid4()),
+            )
+        )
+    )
+    for role, action, extra in (
+        ("receiver", "receive", {}),
+        ("leader", "assign", {"params": {"assignee": "handler-1"}}),
+        ("handler", "process_step", {"reason": "Đã thẩm định"}),
+        ("leader", "approve", {}),
+        ("handler", "result_ready", {}),
+        ("receiver", "return_result", {}),
+    ):
         workflow.act(code, {"action": action, **extra}, _officer(role))
     return code
 
@@ -60,8 +85,11 @@ def _officer(role, unit=JUSTICE):
 
 
 def _issued(workflow):
-    return [json.loads(r["envelope"])["data"] for r in workflow.db.outbox()
-            if r["event_type"] == "motcua.workflow.v1.ResultIssued"]
+    return [
+        json.loads(r["envelope"])["data"]
+        for r in workflow.db.outbox()
+        if r["event_type"] == "motcua.workflow.v1.ResultIssued"
+    ]
 
 
 def test_a_returned_result_is_signed_and_verifiable_and_one_changed_byte_fails(ca):
@@ -70,7 +98,9 @@ def test_a_returned_result_is_signed_and_verifiable_and_one_changed_byte_fails(c
     [doc] = workflow.db.rows("result_documents")
     assert doc["status"] == "signed" and doc["dossier_code"] == dossier
     [issued] = _issued(workflow)
-    assert issued["document_sha256"] == doc["sha256"] and issued["verification_code"] == doc["verification_code"]
+    assert (
+        issued["document_sha256"] == doc["sha256"] and issued["verification_code"] == doc["verification_code"]
+    )
     assert issued["verification_url"] == f"https://dichvucong.example.vn/verify/{doc['verification_code']}"
     pdf = (ca / "files" / "results" / f"{doc['verification_code']}.pdf").read_bytes()
     assert signing.sha256(pdf) == doc["sha256"]

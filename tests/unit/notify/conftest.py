@@ -1,4 +1,5 @@
 """Shared by notify's unit tests: a real SMTP server (the project's sink, aiosmtpd) on a free loopback port."""
+
 import pytest
 
 from devtools.smtp_sink import SmtpSink

@@ -1,4 +1,5 @@
 """Stable wire identities of notifications (services/notify/domain/identity.py)."""
+
 from __future__ import annotations
 
 import email.utils
@@ -12,7 +13,9 @@ from services.notify.domain import identity
 def test_the_message_id_depends_only_on_the_notification_and_the_domain():
     note = str(uuid.uuid4())
     first = identity.message_id(note, "motcua.example.vn")
-    assert first == identity.message_id(note, "motcua.example.vn") == f"<notification.{note}@motcua.example.vn>"
+    assert (
+        first == identity.message_id(note, "motcua.example.vn") == f"<notification.{note}@motcua.example.vn>"
+    )
     assert identity.message_id(str(uuid.uuid4()), "motcua.example.vn") != first
     assert identity.message_id(note, "other.example.vn") != first
     # A mail client parses it as one msg-id: angle brackets, local part @ domain.

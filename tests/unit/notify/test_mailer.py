@@ -1,5 +1,6 @@
 """The mailer against a real SMTP server (aiosmtpd): messages decode as sent, sessions are reused, a session the
 server dropped is replaced without losing the message, refusals surface with their SMTP code."""
+
 from __future__ import annotations
 
 import smtplib
@@ -13,9 +14,14 @@ from tests.support import free_port
 
 
 def _message(n: int) -> tuple[str, bytes]:
-    return build_message("Một cửa điện tử <motcua@localhost>", "an.nguyen@example.vn",
-                         f"Hồ sơ H15-261130-{n:04d} đã được tiếp nhận", f"Kính gửi ông Nguyễn Văn An,\nlần {n}.\n" + "Hồ sơ của ông đã được tiếp nhận. " * 60,
-                         {"X-MotCua-Dossier-Code": f"H15-261130-{n:04d}"}, message_id=f"<notification.n{n}@motcua.local>")
+    return build_message(
+        "Một cửa điện tử <motcua@localhost>",
+        "an.nguyen@example.vn",
+        f"Hồ sơ H15-261130-{n:04d} đã được tiếp nhận",
+        f"Kính gửi ông Nguyễn Văn An,\nlần {n}.\n" + "Hồ sơ của ông đã được tiếp nhận. " * 60,
+        {"X-MotCua-Dossier-Code": f"H15-261130-{n:04d}"},
+        message_id=f"<notification.n{n}@motcua.local>",
+    )
 
 
 def test_messages_decode_as_written_and_one_session_carries_them(sink):
@@ -43,7 +49,9 @@ def test_a_session_the_server_dropped_is_replaced_and_the_message_still_goes(sin
     sender, data = _message(2)
     mailer.send(sender, "an.nguyen@example.vn", data)
     assert [m["headers"]["X-MotCua-Dossier-Code"] for m in read_messages(sink.directory)] == [
-        "H15-261130-0001", "H15-261130-0002"]
+        "H15-261130-0001",
+        "H15-261130-0002",
+    ]
 
 
 def test_no_relay_is_an_os_error_and_nothing_is_kept():

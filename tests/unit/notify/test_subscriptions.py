@@ -1,5 +1,6 @@
 """Subscription creation with worker_factory: an Idempotency-Key makes a retried create act once, and the kept
 answer never holds the secret."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -18,8 +19,11 @@ HOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["motcua.workflow.v1.Do
 @pytest.fixture
 def notify(monkeypatch):
     monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
-    return worker_factory(NotifyService, db=FakeDatabase(storage.metadata),
-                          settings=SimpleNamespace(public_url="http://127.0.0.1:9", mail_from="x@y"))
+    return worker_factory(
+        NotifyService,
+        db=FakeDatabase(storage.metadata),
+        settings=SimpleNamespace(public_url="http://127.0.0.1:9", mail_from="x@y"),
+    )
 
 
 def test_a_subscription_created_again_with_the_same_key_is_created_once(notify):

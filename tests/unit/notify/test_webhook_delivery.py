@@ -1,6 +1,7 @@
 """Webhook deliveries from the notify entrypoints (worker_factory, SQLite) to a real HTTP receiver in its own
 process: a matching event is delivered signed with the secret in force and only its contract's fields; a failed
 attempt is retried on the schedule; a deleted subscription's delivery is cancelled."""
+
 from __future__ import annotations
 
 import json
@@ -42,26 +43,44 @@ while statuses:
 @pytest.fixture
 def notify(monkeypatch):
     monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
-    return worker_factory(NotifyService, db=FakeDatabase(storage.metadata),
-                          settings=SimpleNamespace(public_url="http://127.0.0.1:9", mail_from="x@y"))
+    return worker_factory(
+        NotifyService,
+        db=FakeDatabase(storage.metadata),
+        settings=SimpleNamespace(public_url="http://127.0.0.1:9", mail_from="x@y"),
+    )
 
 
 @pytest.fixture
 def receiver(request):
-    process = subprocess.Popen([sys.executable, "-c", _RECEIVER, *map(str, request.param)], stdout=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _RECEIVER, *map(str, request.param)], stdout=subprocess.PIPE, text=True
+    )
     port = int(process.stdout.readline())
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/hook", next=lambda: json.loads(process.stdout.readline()))
+    yield SimpleNamespace(
+        url=f"http://127.0.0.1:{port}/hook", next=lambda: json.loads(process.stdout.readline())
+    )
     process.kill()
     process.wait()
 
 
 def _submitted():
-    return parse_event(build_event(DossierSubmitted, {
-        "dossier_code": CODE, "procedure_code": "1.000656", "procedure_version": 1,
-        "receiving_agency_code": "000.00.07.H41", "applicant_unit_code": "26734", "applicant_ref": "ref-1",
-        "channel": "online", "submitted_at": "2026-11-30T03:00:00Z",
-    }, source="intake", subject=CODE))
+    return parse_event(
+        build_event(
+            DossierSubmitted,
+            {
+                "dossier_code": CODE,
+                "procedure_code": "1.000656",
+                "procedure_version": 1,
+                "receiving_agency_code": "000.00.07.H41",
+                "applicant_unit_code": "26734",
+                "applicant_ref": "ref-1",
+                "channel": "online",
+                "submitted_at": "2026-11-30T03:00:00Z",
+            },
+            source="intake",
+            subject=CODE,
+        )
+    )
 
 
 def _deliveries(notify) -> list[dict]:
@@ -70,8 +89,14 @@ def _deliveries(notify) -> list[dict]:
 
 @pytest.mark.parametrize("receiver", [[204]], indirect=True)
 def test_a_matching_event_is_delivered_signed_with_its_contract_fields(notify, receiver):
-    sub = notify.create_subscription("000.00.15.H41", {"url": receiver.url, "event_types": [
-        "motcua.intake.v1.DossierSubmitted"], "units": ["000.00.07.H41"]})
+    sub = notify.create_subscription(
+        "000.00.15.H41",
+        {
+            "url": receiver.url,
+            "event_types": ["motcua.intake.v1.DossierSubmitted"],
+            "units": ["000.00.07.H41"],
+        },
+    )
     other = notify.create_subscription("000.00.15.H41", {"url": receiver.url, "units": ["000.31.01.H41"]})
     event = _submitted()
     notify.on_dossier_submitted(event)
@@ -82,7 +107,9 @@ def test_a_matching_event_is_delivered_signed_with_its_contract_fields(notify, r
     seen = receiver.next()
     headers = {k.lower(): v for k, v in seen["headers"].items()}
     webhooks.verify(sub["secret"], headers, seen["body"].encode())
-    assert headers["webhook-id"] == event.id and headers["content-type"].startswith("application/cloudevents+json")
+    assert headers["webhook-id"] == event.id and headers["content-type"].startswith(
+        "application/cloudevents+json"
+    )
     sent = json.loads(seen["body"])
     assert sent["type"] == "motcua.intake.v1.DossierSubmitted" and sent["data"]["dossier_code"] == CODE
     assert set(sent["data"]) <= {f.name for f in DossierSubmitted.DESCRIPTOR.fields}

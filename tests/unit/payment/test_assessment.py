@@ -1,5 +1,6 @@
 """Payment opens a fee request when a dossier is received (worker_factory, SQLite): assessed from the dossier's
 form, once per dossier however often the event comes (the unique dossier code deduplicates, no inbox row)."""
+
 from __future__ import annotations
 
 from unittest.mock import MagicMock
@@ -19,21 +20,37 @@ CODE = "000.00.07.H41-261130-0001"
 
 @pytest.fixture
 def payment():
-    service = worker_factory(PaymentService, db=FakeDatabase(storage.metadata),
-                             schedules=load_schedules())
+    service = worker_factory(PaymentService, db=FakeDatabase(storage.metadata), schedules=load_schedules())
     reply = MagicMock()
-    reply.result.return_value = {"code": CODE, "applicant": {"full_name": "Nguyễn Văn An"},
-                                 "form": {"so_phieu_them": 2}}
+    reply.result.return_value = {
+        "code": CODE,
+        "applicant": {"full_name": "Nguyễn Văn An"},
+        "form": {"so_phieu_them": 2},
+    }
     service.intake.get_dossier.call_async.return_value = reply
     return service
 
 
 def _changed(to_status: str = "received", action: str = "receive", code: str = CODE):
-    return parse_event(build_event(DossierStatusChanged, {
-        "dossier_code": code, "procedure_code": "1.000656", "agency_code": "000.00.07.H41",
-        "from_status": "submitted", "to_status": to_status, "action": action, "level": "province",
-        "actor": "system", "reason": "", "due_at": "2026-12-10T10:00:00Z",
-    }, source="workflow", subject=code))
+    return parse_event(
+        build_event(
+            DossierStatusChanged,
+            {
+                "dossier_code": code,
+                "procedure_code": "1.000656",
+                "agency_code": "000.00.07.H41",
+                "from_status": "submitted",
+                "to_status": to_status,
+                "action": action,
+                "level": "province",
+                "actor": "system",
+                "reason": "",
+                "due_at": "2026-12-10T10:00:00Z",
+            },
+            source="workflow",
+            subject=code,
+        )
+    )
 
 
 def test_a_received_dossier_gets_one_fee_request_however_often_the_event_comes(payment):
@@ -42,7 +59,11 @@ def test_a_received_dossier_gets_one_fee_request_however_often_the_event_comes(p
         payment.on_dossier_status_changed(event)
     [row] = payment.db.rows("payments")
     assert (row["dossier_code"], row["amount_vnd"], row["status"], row["payer_name"]) == (
-        CODE, 200000 + 2 * 5000, "pending", "Nguyễn Văn An")
+        CODE,
+        200000 + 2 * 5000,
+        "pending",
+        "Nguyễn Văn An",
+    )
     published = [r for r in payment.db.outbox() if r["event_type"].endswith("PaymentRequested")]
     assert len(published) == 1 and row["id"] in published[0]["envelope"]
     assert payment.db.rows("inbox") == []

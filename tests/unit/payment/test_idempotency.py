@@ -1,4 +1,5 @@
 """Payment entrypoints with worker_factory: an Idempotency-Key makes a retried refund or payment start act once."""
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,22 @@ def payment():
 def _fee(payment, code: str, status: str = "paid") -> str:
     now = datetime.now(timezone.utc)
     with payment.db.unit() as uow:
-        uow.session.execute(storage.payments.insert().values(
-            id=str(uuid.uuid4()), dossier_code=code, amount_vnd=100000, assessment=json.dumps({"lines": []}),
-            payer_name="Nguyễn Văn An", status=status, created_at=now, expires_at=now + timedelta(minutes=30),
-            paid_at=now if status == "paid" else None, gateway_transaction_no="T1", paid_txn_ref="REF001",
-            refunded_vnd=0))
+        uow.session.execute(
+            storage.payments.insert().values(
+                id=str(uuid.uuid4()),
+                dossier_code=code,
+                amount_vnd=100000,
+                assessment=json.dumps({"lines": []}),
+                payer_name="Nguyễn Văn An",
+                status=status,
+                created_at=now,
+                expires_at=now + timedelta(minutes=30),
+                paid_at=now if status == "paid" else None,
+                gateway_transaction_no="T1",
+                paid_txn_ref="REF001",
+                refunded_vnd=0,
+            )
+        )
     return code
 
 
@@ -65,7 +77,9 @@ def test_officers_keys_are_their_own(payment):
     code = _fee(payment, "D-1")
     payment.refund(code, 30000, "Lý do", LEADER, "same-key")
     other = payment.refund(code, 30000, "Lý do", OTHER_LEADER, "same-key")
-    assert "replayed" not in other and _refunded(payment, code) == 60000 and len(payment.db.rows("refunds")) == 2
+    assert (
+        "replayed" not in other and _refunded(payment, code) == 60000 and len(payment.db.rows("refunds")) == 2
+    )
 
 
 def test_a_retry_while_the_gateway_has_not_answered_is_told_to_wait(payment):
@@ -166,9 +180,17 @@ def test_a_leader_settles_an_unknown_refund_once(payment, outcome, refunded, eve
     assert refund["settlement_note"] == "Sao kê dòng 17"
     assert _refunded(payment, code) == refunded
     assert len([e for e in payment.db.outbox() if e["event_type"].endswith("PaymentRefunded")]) == events
-    assert [e["action"] for e in payment.db.rows("audit_log")] == ["payment.refund_requested",
-                                                                    "payment.refund_settled"]
-    assert payment.audit_verify() == {"ok": True, "entries": 2, "head_seq": 2, "first_bad_seq": None, "reason": ""}
+    assert [e["action"] for e in payment.db.rows("audit_log")] == [
+        "payment.refund_requested",
+        "payment.refund_settled",
+    ]
+    assert payment.audit_verify() == {
+        "ok": True,
+        "entries": 2,
+        "head_seq": 2,
+        "first_bad_seq": None,
+        "reason": "",
+    }
     payment.gateway.refund.side_effect = None
     retry = payment.refund(code, 40000, "Lý do", LEADER, "refund-key-1")
     if outcome == "done":  # the requester's retry gets the settled answer

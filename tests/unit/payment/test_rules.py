@@ -1,4 +1,5 @@
 """Payment's pure rules (domain/payments.py) and the fee file loader (adapters/fees.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -23,30 +24,45 @@ def test_references_and_receipt_numbers():
     assert payments.receipt_number(2027, 12) == "BL2027-0000012"
 
 
-@pytest.mark.parametrize("params, attempt, payment, answer, late", [
-    (PAID, ATTEMPT, PAYMENT, None, ""),
-    ({**PAID, "vnp_Amount": "200000"}, ATTEMPT, PAYMENT, vnpay.INVALID_AMOUNT, ""),
-    ({**PAID, "vnp_Amount": "x"}, ATTEMPT, PAYMENT, vnpay.INVALID_AMOUNT, ""),
-    (PAID, {**ATTEMPT, "status": "paid"}, PAYMENT, vnpay.ALREADY_CONFIRMED, ""),
-    (PAID, ATTEMPT, {**PAYMENT, "status": "paid"}, vnpay.ALREADY_CONFIRMED, ""),
-    (PAID, ATTEMPT, {**PAYMENT, "expires_at": NOW}, ("99", "Payment expired"), "paid_after_expiry"),
-    ({**PAID, "vnp_ResponseCode": "24"}, ATTEMPT, {**PAYMENT, "status": "expired"}, ("99", "Payment expired"),
-     "late_callback"),
-])
+@pytest.mark.parametrize(
+    "params, attempt, payment, answer, late",
+    [
+        (PAID, ATTEMPT, PAYMENT, None, ""),
+        ({**PAID, "vnp_Amount": "200000"}, ATTEMPT, PAYMENT, vnpay.INVALID_AMOUNT, ""),
+        ({**PAID, "vnp_Amount": "x"}, ATTEMPT, PAYMENT, vnpay.INVALID_AMOUNT, ""),
+        (PAID, {**ATTEMPT, "status": "paid"}, PAYMENT, vnpay.ALREADY_CONFIRMED, ""),
+        (PAID, ATTEMPT, {**PAYMENT, "status": "paid"}, vnpay.ALREADY_CONFIRMED, ""),
+        (PAID, ATTEMPT, {**PAYMENT, "expires_at": NOW}, ("99", "Payment expired"), "paid_after_expiry"),
+        (
+            {**PAID, "vnp_ResponseCode": "24"},
+            ATTEMPT,
+            {**PAYMENT, "status": "expired"},
+            ("99", "Payment expired"),
+            "late_callback",
+        ),
+    ],
+)
 def test_what_a_gateway_result_may_change(params, attempt, payment, answer, late):
     assert payments.check_callback(params, attempt, payment, NOW) == payments.CallbackCheck(answer, late)
 
 
 def test_reconciliation_reads_only_final_answers_and_lists_differences():
-    assert payments.has_final_answer(PAID) and payments.has_final_answer({**PAID, "vnp_TransactionStatus": "02"})
+    assert payments.has_final_answer(PAID) and payments.has_final_answer(
+        {**PAID, "vnp_TransactionStatus": "02"}
+    )
     assert not payments.has_final_answer({**PAID, "vnp_TransactionStatus": "01"})
     assert not payments.has_final_answer({"vnp_ResponseCode": "91"})
     assert payments.report_line({**ATTEMPT, "status": "paid"}, PAID) is None
     assert payments.report_line(ATTEMPT, PAID)["kind"] == "paid_at_gateway_only"
     assert payments.report_line({**ATTEMPT, "status": "paid"}, {"vnp_ResponseCode": "00"})["kind"] == (
-        "paid_in_ledger_only")
+        "paid_in_ledger_only"
+    )
     assert payments.report_line({**ATTEMPT, "status": "paid"}, {**PAID, "vnp_Amount": "10000000"}) == {
-        "txn_ref": "ABCDEF12001", "kind": "amount", "ledger_vnd": 200000, "gateway_vnd": 100000}
+        "txn_ref": "ABCDEF12001",
+        "kind": "amount",
+        "ledger_vnd": 200000,
+        "gateway_vnd": 100000,
+    }
 
 
 def test_who_may_refund_and_what():
@@ -61,8 +77,9 @@ def test_who_may_refund_and_what():
 def test_the_parser_takes_plain_data_and_names_its_source():
     assert parse_schedules(None) == {}
     with pytest.raises(FeeScheduleError, match=r"^fees-x: schedules\[1\]: duplicate"):
-        parse_schedules({"schedules": [{"procedure": "1", "version": 1}, {"procedure": "1", "version": 1}]},
-                        "fees-x")
+        parse_schedules(
+            {"schedules": [{"procedure": "1", "version": 1}, {"procedure": "1", "version": 1}]}, "fees-x"
+        )
 
 
 def test_a_broken_fee_file_names_the_file_and_line(tmp_path):

@@ -1,4 +1,5 @@
 """Tax codes: 10 or 13 digits, check digit verified."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,10 +13,16 @@ def test_valid_codes_normalised():
     assert normalise_tax_code("0100109106001") == "0100109106-001"
 
 
-@pytest.mark.parametrize("value,reason", [
-    ("0100109107", "check_digit"), ("010010910", "format"), ("01001091060", "format"), ("abc", "format"),
-    ("0100109106-000", "branch"),
-])
+@pytest.mark.parametrize(
+    "value,reason",
+    [
+        ("0100109107", "check_digit"),
+        ("010010910", "format"),
+        ("01001091060", "format"),
+        ("abc", "format"),
+        ("0100109106-000", "branch"),
+    ],
+)
 def test_invalid_codes_refused(value, reason):
     with pytest.raises(InvalidTaxCode) as err:
         normalise_tax_code(value)

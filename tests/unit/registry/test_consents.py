@@ -1,4 +1,5 @@
 """Registry consent entrypoint with worker_factory: an Idempotency-Key makes a retried grant act once."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -17,20 +18,34 @@ AN, BINH = "037090000001", "037185000002"
 
 @pytest.fixture
 def registry():
-    service = worker_factory(RegistryService, db=FakeDatabase(storage.metadata),
-                             settings=SimpleNamespace(applicant_ref_key="unit-test-secret"))
+    service = worker_factory(
+        RegistryService,
+        db=FakeDatabase(storage.metadata),
+        settings=SimpleNamespace(applicant_ref_key="unit-test-secret"),
+    )
     with service.db.unit() as uow:
         for id_number, name in ((AN, "Nguyễn Văn An"), (BINH, "Trần Thị Bình")):
-            storage.upsert_person(uow.session, {"id_number": id_number, "full_name": name,
-                                                "birth_date": date(1990, 1, 1), "sex": "male",
-                                                "address_unit_code": "NB.HL.NT"})
+            storage.upsert_person(
+                uow.session,
+                {
+                    "id_number": id_number,
+                    "full_name": name,
+                    "birth_date": date(1990, 1, 1),
+                    "sex": "male",
+                    "address_unit_code": "NB.HL.NT",
+                },
+            )
     return service
 
 
 def _grant(**changes) -> dict:
-    return {"agency_code": "000.00.15.H41", "category": "contact", "purpose": "verification",
-            "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).replace(microsecond=0).isoformat(),
-            **changes}
+    return {
+        "agency_code": "000.00.15.H41",
+        "category": "contact",
+        "purpose": "verification",
+        "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).replace(microsecond=0).isoformat(),
+        **changes,
+    }
 
 
 def test_a_consent_granted_again_with_the_same_key_is_granted_once(registry):

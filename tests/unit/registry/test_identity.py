@@ -1,4 +1,5 @@
 """ID number structure and the registry's get_person entrypoint."""
+
 from datetime import date
 from types import SimpleNamespace
 
@@ -24,19 +25,30 @@ def test_structure_decoded():
     assert check_id_number("037201000003", TODAY).birth_year == 2001
 
 
-@pytest.mark.parametrize("value,reason", [
-    ("03709000001", "format"), ("0370900000011", "format"), ("03709000000a", "format"), ("", "format"),
-    ("003090000001", "province_code"), ("999090000001", "province_code"),
-    ("037299000001", "birth_year"),  # born in 2099
-])
+@pytest.mark.parametrize(
+    "value,reason",
+    [
+        ("03709000001", "format"),
+        ("0370900000011", "format"),
+        ("03709000000a", "format"),
+        ("", "format"),
+        ("003090000001", "province_code"),
+        ("999090000001", "province_code"),
+        ("037299000001", "birth_year"),  # born in 2099
+    ],
+)
 def test_broken_numbers_refused_with_reason(value, reason):
     with pytest.raises(InvalidIdNumber) as err:
         check_id_number(value, TODAY)
     assert err.value.reason == reason
 
 
-@given(province=st.sampled_from(sorted(PROVINCE_CODES)), century=st.sampled_from("0123"),
-       yy=st.integers(0, 99), rest=st.integers(0, 999_999))
+@given(
+    province=st.sampled_from(sorted(PROVINCE_CODES)),
+    century=st.sampled_from("0123"),
+    yy=st.integers(0, 99),
+    rest=st.integers(0, 999_999),
+)
 def test_every_well_formed_past_number_is_accepted(province, century, yy, rest):
     value = f"{province}{century}{yy:02d}{rest:06d}"
     year = (1900 if century in "01" else 2000) + yy

@@ -1,6 +1,7 @@
 """Registry reads with worker_factory on a real SQLite unit of work: agencies read only with consent (an
 unknown person looks the same as no consent), every read lands in the access log and the audit chain, expired
 documents are not offered, results become documents once, sign-in samples only in local mode."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -19,14 +20,26 @@ AGENCY = "000.00.15.H41"
 
 
 def _registry(local: bool = False):
-    service = worker_factory(RegistryService, db=FakeDatabase(storage.metadata),
-                             settings=SimpleNamespace(applicant_ref_key=AUDIT_SECRET, is_local=local))
+    service = worker_factory(
+        RegistryService,
+        db=FakeDatabase(storage.metadata),
+        settings=SimpleNamespace(applicant_ref_key=AUDIT_SECRET, is_local=local),
+    )
     with service.db.unit() as uow:
         for id_number, name in ((AN, "Nguyễn Văn An"), (BINH, "Trần Thị Bình")):
-            storage.upsert_person(uow.session, {
-                "id_number": id_number, "full_name": name, "birth_date": date(1990, 1, 1), "sex": "male",
-                "address_unit_code": "NB.HL.NT", "email": "an@example.vn", "phone": "0912345601",
-                "ref": storage.person_ref(AUDIT_SECRET, id_number)})
+            storage.upsert_person(
+                uow.session,
+                {
+                    "id_number": id_number,
+                    "full_name": name,
+                    "birth_date": date(1990, 1, 1),
+                    "sex": "male",
+                    "address_unit_code": "NB.HL.NT",
+                    "email": "an@example.vn",
+                    "phone": "0912345601",
+                    "ref": storage.person_ref(AUDIT_SECRET, id_number),
+                },
+            )
     return service
 
 
@@ -37,20 +50,33 @@ def registry():
 
 def _consent(registry, category: str = "contact", purpose: str = "verification") -> None:
     until = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
-    registry.grant_consent(AN, {"agency_code": AGENCY, "category": category, "purpose": purpose,
-                                "valid_until": until})
+    registry.grant_consent(
+        AN, {"agency_code": AGENCY, "category": category, "purpose": purpose, "valid_until": until}
+    )
 
 
 def _document(registry, doc_type: str, expires_on: str | None) -> str:
-    return registry.store_document({"owner_id_number": AN, "doc_type": doc_type, "title": doc_type,
-                                    "issuer": "UBND", "issued_on": "2020-01-01", "expires_on": expires_on,
-                                    "sha256": "1" * 64})["id"]
+    return registry.store_document(
+        {
+            "owner_id_number": AN,
+            "doc_type": doc_type,
+            "title": doc_type,
+            "issuer": "UBND",
+            "issued_on": "2020-01-01",
+            "expires_on": expires_on,
+            "sha256": "1" * 64,
+        }
+    )["id"]
 
 
 def test_an_agency_reads_with_consent_and_only_that_category(registry):
     _consent(registry)
     assert registry.agency_read(AGENCY, AN, "contact", "verification") == {
-        "id_number": AN, "email": "an@example.vn", "phone": "0912345601", "language": "vi"}
+        "id_number": AN,
+        "email": "an@example.vn",
+        "phone": "0912345601",
+        "language": "vi",
+    }
     with pytest.raises(Forbidden):
         registry.agency_read(AGENCY, AN, "identity", "verification")
     with pytest.raises(Forbidden):
@@ -102,16 +128,26 @@ def test_every_category_get_person_reads_is_logged(registry):
 
 
 def test_a_result_becomes_a_document_of_its_applicant_once(registry):
-    data = SimpleNamespace(applicant_ref=storage.person_ref(AUDIT_SECRET, AN), result_type="GPXD",
-                           title="Giấy phép xây dựng", issuer_name="UBND", dossier_code="X-261207-0001",
-                           issued_on="2026-12-07", expires_on="", document_sha256="")
+    data = SimpleNamespace(
+        applicant_ref=storage.person_ref(AUDIT_SECRET, AN),
+        result_type="GPXD",
+        title="Giấy phép xây dựng",
+        issuer_name="UBND",
+        dossier_code="X-261207-0001",
+        issued_on="2026-12-07",
+        expires_on="",
+        document_sha256="",
+    )
     event = SimpleNamespace(id="event-1", data=data)
     registry.on_result_issued(event)
     registry.on_result_issued(event)
     [row] = registry.db.rows("documents")
     assert (row["owner_id_number"], row["provenance"], row["sha256"]) == (AN, "issued", "0" * 64)
-    registry.on_result_issued(SimpleNamespace(id="event-2", data=SimpleNamespace(
-        applicant_ref="unknown", dossier_code="X-261207-0002")))
+    registry.on_result_issued(
+        SimpleNamespace(
+            id="event-2", data=SimpleNamespace(applicant_ref="unknown", dossier_code="X-261207-0002")
+        )
+    )
     assert len(registry.db.rows("documents")) == 1
 
 

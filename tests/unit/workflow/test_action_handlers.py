@@ -1,5 +1,6 @@
 """The registry of action handlers (services/workflow/use_cases/actions/): each handler belongs to an action the
 process definitions name, each action without one gets the generic effects its definition declares."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,10 @@ def test_every_handler_is_for_an_action_a_process_defines():
 def test_an_action_without_a_handler_of_its_own_gets_the_generic_effects():
     for name in DEFINED - registry.registered():
         assert registry.handler_for(name) is clock.apply
-    assert registry.after_effect_for("return_result") is not None and registry.after_effect_for("approve") is None
+    assert (
+        registry.after_effect_for("return_result") is not None
+        and registry.after_effect_for("approve") is None
+    )
 
 
 def test_every_clock_effect_a_definition_declares_has_its_implementation():

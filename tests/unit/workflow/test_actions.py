@@ -1,5 +1,6 @@
 """Every action for every role, allowed and refused; idempotency; an inter-agency chain with its control sheet;
 a unit merge with statistics rolled up. Real catalogue files, real SQL (SQLite in memory)."""
+
 from __future__ import annotations
 
 import json
@@ -32,17 +33,30 @@ LAND = "000.00.22.H41"
 
 @pytest.fixture
 def workflow():
-    return worker_factory(WorkflowService, db=FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted"),
-                          catalogue=CATALOGUE)
+    return worker_factory(
+        WorkflowService,
+        db=FakeDatabase(storage.metadata, handler="workflow.on_dossier_submitted"),
+        catalogue=CATALOGUE,
+    )
 
 
 def submit(workflow, procedure="1.000656", unit="NB.HL.NT") -> str:
     code = f"X{uuid.uuid4().hex[:8].upper()}-261123-0001"
-    body = build_event(DossierSubmitted, {
-        "dossier_code": code, "procedure_code": procedure, "procedure_version": 1,
-        "receiving_agency_code": CENTRE, "applicant_unit_code": unit, "applicant_ref": "ref", "channel": "online",
-        "submitted_at": "2026-11-23T01:00:00Z",
-    }, source="intake", subject=code)
+    body = build_event(
+        DossierSubmitted,
+        {
+            "dossier_code": code,
+            "procedure_code": procedure,
+            "procedure_version": 1,
+            "receiving_agency_code": CENTRE,
+            "applicant_unit_code": unit,
+            "applicant_ref": "ref",
+            "channel": "online",
+            "submitted_at": "2026-11-23T01:00:00Z",
+        },
+        source="intake",
+        subject=code,
+    )
     workflow.on_dossier_submitted(parse_event(body))
     return code
 
@@ -70,18 +84,33 @@ ROUTES = {
     "awaiting_supplement": RECEIVE + [("request_supplement", "receiver", {})],
     "approved": RECEIVE + [("assign", "leader", {"assignee": "handler-1"}), ("approve", "leader", {})],
     "rejected": RECEIVE + [("assign", "leader", {"assignee": "handler-1"}), ("reject", "leader", {})],
-    "result_ready": RECEIVE + [("assign", "leader", {"assignee": "handler-1"}), ("approve", "leader", {}),
-                               ("result_ready", "handler", {})],
+    "result_ready": RECEIVE
+    + [
+        ("assign", "leader", {"assignee": "handler-1"}),
+        ("approve", "leader", {}),
+        ("result_ready", "handler", {}),
+    ],
 }
-PARAMS = {"assign": {"assignee": "handler-2"}, "transfer": {"to_agency": LAND, "budget_days": 2},
-          "extend_with_apology": {"extra_days": 3}}
-CASES = [(name, state, role) for name, action in PROCESS.actions.items() if action.roles - {"system"}
-         for state in [next(s for s in action.sources if s in ROUTES)] for role in ROLES]
+PARAMS = {
+    "assign": {"assignee": "handler-2"},
+    "transfer": {"to_agency": LAND, "budget_days": 2},
+    "extend_with_apology": {"extra_days": 3},
+}
+CASES = [
+    (name, state, role)
+    for name, action in PROCESS.actions.items()
+    if action.roles - {"system"}
+    for state in [next(s for s in action.sources if s in ROUTES)]
+    for role in ROLES
+]
 
 
 def bring_to(workflow, state: str) -> tuple[str, str]:
-    code = submit(workflow, unit="NB" if state == "coordination" else "NB.HL.NT",
-                  procedure="1.001193" if state == "coordination" else "1.000656")
+    code = submit(
+        workflow,
+        unit="NB" if state == "coordination" else "NB.HL.NT",
+        procedure="1.001193" if state == "coordination" else "1.000656",
+    )
     for action, role, params in ROUTES[state]:
         do(workflow, code, action, role, **params)
     unit = CENTRE if state == "coordination" else workflow.get_case(code)["agency_code"]
@@ -131,8 +160,11 @@ def test_refusals_change_nothing(workflow):
     with pytest.raises(InvalidInput):  # params checked
         workflow.act(code, {"action": "assign", "params": {"assignee": ""}}, actor("leader", unit))
     with pytest.raises(InvalidInput):  # unknown agency
-        workflow.act(code, {"action": "transfer", "reason": "x", "params": {"to_agency": "nowhere"}},
-                     actor("handler", unit))
+        workflow.act(
+            code,
+            {"action": "transfer", "reason": "x", "params": {"to_agency": "nowhere"}},
+            actor("handler", unit),
+        )
     assert len(workflow.db.outbox()) == outbox and workflow.get_case(code)["status"] == "received"
 
 
@@ -144,7 +176,9 @@ def test_client_transaction_id_makes_actions_idempotent(workflow):
     assert not first["replayed"] and again["replayed"]
     assert [a["action"] for a in again["history"]].count("assign") == 1
     with pytest.raises(Conflict):
-        workflow.act(code, {"action": "process_step", "client_txn_id": "txn-0001-abcd"}, actor("handler", unit))
+        workflow.act(
+            code, {"action": "process_step", "client_txn_id": "txn-0001-abcd"}, actor("handler", unit)
+        )
 
 
 def test_supplement_stops_the_clock_and_resubmission_moves_the_due_date(workflow):
@@ -167,37 +201,62 @@ def _local(day: int, hour: int = 9) -> datetime:
 def test_chain_commune_province_commune_with_control_sheet():
     db = FakeDatabase(storage.metadata)
     code = "000.31.01.H41-261123-0001"
-    event = parse_event(build_event(DossierSubmitted, {
-        "dossier_code": code, "procedure_code": "1.003003", "procedure_version": 1,
-        "receiving_agency_code": COMMUNE, "applicant_unit_code": "NB.HL.NT", "applicant_ref": "r",
-        "channel": "online", "submitted_at": "2026-11-23T01:00:00Z",
-    }, source="intake", subject=code))
+    event = parse_event(
+        build_event(
+            DossierSubmitted,
+            {
+                "dossier_code": code,
+                "procedure_code": "1.003003",
+                "procedure_version": 1,
+                "receiving_agency_code": COMMUNE,
+                "applicant_unit_code": "NB.HL.NT",
+                "applicant_ref": "r",
+                "channel": "online",
+                "submitted_at": "2026-11-23T01:00:00Z",
+            },
+            source="intake",
+            subject=code,
+        )
+    )
 
     def step(moment, action, role, unit, **params):
         with db.unit() as uow:
             if action == "open":
                 open_case(uow, CATALOGUE, event.data, now=moment)
             else:
-                apply(uow, CATALOGUE, code, ActionRequest(action, params, "chuyển"), actor(role, unit), now=moment)
+                apply(
+                    uow,
+                    CATALOGUE,
+                    code,
+                    ActionRequest(action, params, "chuyển"),
+                    actor(role, unit),
+                    now=moment,
+                )
 
     step(_local(23), "open", None, None)
     step(_local(23), "receive", "receiver", COMMUNE)
     step(_local(24), "assign", "leader", COMMUNE, assignee="handler-1")
-    step(_local(25), "transfer", "handler", COMMUNE, to_agency=LAND)       # day 2 of 3: early
+    step(_local(25), "transfer", "handler", COMMUNE, to_agency=LAND)  # day 2 of 3: early
     step(_local(26), "assign", "leader", LAND, assignee="handler-9")
     step(_local(26), "approve", "leader", LAND)
-    step(_local(26) + timedelta(days=21), "transfer", "leader", LAND, to_agency=COMMUNE)  # 15 working days: late
+    step(
+        _local(26) + timedelta(days=21), "transfer", "leader", LAND, to_agency=COMMUNE
+    )  # 15 working days: late
     step(_local(26) + timedelta(days=22), "result_ready", "handler", COMMUNE)
     step(_local(26) + timedelta(days=22), "return_result", "receiver", COMMUNE)
     with db.unit() as uow:
         view = case_view(uow.session, CATALOGUE, code)
     steps = view["steps"]
     assert [(s["agency_code"], s["level"], s["budget_days"]) for s in steps] == [
-        (COMMUNE, "commune", 3), (LAND, "province", 14), (COMMUNE, "commune", 1)]
+        (COMMUNE, "commune", 3),
+        (LAND, "province", 14),
+        (COMMUNE, "commune", 1),
+    ]
     assert [s["outcome"] for s in steps] == ["early", "late", "on_time"]
     assert steps[0]["handed_to"] == LAND and steps[1]["handed_to"] == COMMUNE
     assert view["status"] == "returned" and view["outcome"] == "late"  # 18 days budget, finished on day 22
     from services.workflow.adapters import forms
+
     sheet = forms.render("06", view, CATALOGUE)
     assert sheet.count("<tr class=") == 3
     assert "Quá hạn" in sheet and "Trước hạn" in sheet and "Văn phòng Đăng ký đất đai tỉnh" in sheet
@@ -214,8 +273,8 @@ def test_only_a_province_level_leader_may_merge_units(workflow):
 
 
 def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(workflow):
-    a = submit(workflow, procedure="1.001193", unit="NB.HL.NT")     # commune agency 000.31.01.H41
-    b = submit(workflow, procedure="1.001193", unit="NB.HL.DT")     # commune agency 000.31.02.H41
+    a = submit(workflow, procedure="1.001193", unit="NB.HL.NT")  # commune agency 000.31.01.H41
+    b = submit(workflow, procedure="1.001193", unit="NB.HL.DT")  # commune agency 000.31.02.H41
     done = submit(workflow, procedure="1.001193", unit="NB.HL.DT")
     for code in (a, b):
         do(workflow, code, "receive", "receiver")
@@ -223,14 +282,16 @@ def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(wo
         do(workflow, done, action, role, **params)
     do(workflow, done, "return_result", "receiver")
     before = {c: workflow.get_case(c)["history"] for c in (a, b)}
-    result = workflow.merge_units({"sources": ["NB.HL.NT", "NB.HL.DT"], "successor": "NB.YK.YN",
-                                   "effective_on": "2026-12-01"}, actor("leader", CENTRE))
+    result = workflow.merge_units(
+        {"sources": ["NB.HL.NT", "NB.HL.DT"], "successor": "NB.YK.YN", "effective_on": "2026-12-01"},
+        actor("leader", CENTRE),
+    )
     assert result["moved_cases"] == 2
     for code in (a, b):
         case = workflow.get_case(code)
         assert case["agency_code"] == "000.32.01.H41" and case["status"] == "received"
         assert case["receiving_agency_code"] == CENTRE
-        assert case["history"][:len(before[code])] == before[code]
+        assert case["history"][: len(before[code])] == before[code]
         assert case["history"][-1]["action"] == "unit_merged"
     stats = workflow.statistics({"unit": "NB.YK.YN"})
     assert set(stats["units"]) == {"NB.YK.YN", "NB.HL.NT", "NB.HL.DT"}
@@ -247,7 +308,9 @@ def test_statistics_rating_and_forms(workflow):
     with pytest.raises(InvalidInput):
         workflow.rate(code, {"score": 4}, citizen)
     stats = workflow.statistics({"level": "province"})
-    assert stats["finished_early"] == 1 and stats["on_time_rate"] == 1.0 and stats["satisfaction_average"] == 5
+    assert (
+        stats["finished_early"] == 1 and stats["on_time_rate"] == 1.0 and stats["satisfaction_average"] == 5
+    )
     assert "Giấy tiếp nhận hồ sơ" in workflow.render_form(code, "01")
     with pytest.raises(InvalidInput):
         workflow.render_form(code, "03")  # never refused
@@ -269,14 +332,23 @@ def test_deadline_timer_flags_due_soon_and_overdue_once(workflow):
     paused, _ = bring_to(workflow, "awaiting_supplement")
     now = datetime.now(LEGAL_TZ)
     with workflow.db.unit() as uow:
-        uow.session.execute(storage.cases.update().where(storage.cases.c.dossier_code == overdue)
-                            .values(due_at=now - timedelta(days=3)))
-        uow.session.execute(storage.cases.update().where(storage.cases.c.dossier_code.in_([soon, paused]))
-                            .values(due_at=now + timedelta(minutes=30)))
+        uow.session.execute(
+            storage.cases.update()
+            .where(storage.cases.c.dossier_code == overdue)
+            .values(due_at=now - timedelta(days=3))
+        )
+        uow.session.execute(
+            storage.cases.update()
+            .where(storage.cases.c.dossier_code.in_([soon, paused]))
+            .values(due_at=now + timedelta(minutes=30))
+        )
     workflow.check_deadlines()
     workflow.check_deadlines()  # a second run (or a second replica) flags nothing again
-    events = [(row["event_type"].rsplit(".", 1)[1], row["subject"]) for row in workflow.db.outbox()
-              if not row["event_type"].endswith("DossierStatusChanged")]
+    events = [
+        (row["event_type"].rsplit(".", 1)[1], row["subject"])
+        for row in workflow.db.outbox()
+        if not row["event_type"].endswith("DossierStatusChanged")
+    ]
     assert sorted(events) == sorted([("CaseOverdue", overdue), ("CaseDueSoon", soon)])
 
 
@@ -285,8 +357,13 @@ def test_officer_actions_enter_the_audit_chain_and_it_verifies(workflow):
     rows = workflow.db.rows("audit_log")
     assert [r["action"] for r in rows] == [f"case.{action}" for action, _, _ in ROUTES["result_ready"]]
     assert all(r["target"] == code and r["actor"].startswith("officer:") for r in rows)
-    assert workflow.audit_verify() == {"ok": True, "entries": len(rows), "head_seq": len(rows),
-                                       "first_bad_seq": None, "reason": ""}
+    assert workflow.audit_verify() == {
+        "ok": True,
+        "entries": len(rows),
+        "head_seq": len(rows),
+        "first_bad_seq": None,
+        "reason": "",
+    }
     # System actions (routing to coordination) are in the action log, not in the officers' audit chain.
     held, _ = bring_to(workflow, "coordination")
     assert workflow.get_case(held)["history"][0]["action"] == "hold_for_coordination"
@@ -313,9 +390,14 @@ def test_public_status_events_never_name_the_citizen_nor_carry_their_text(workfl
     """A citizen's resubmission: the event says "applicant", without the citizen's reason; an officer's event keeps
     the officer's subject and reason."""
     code, _unit = bring_to(workflow, "awaiting_supplement")
-    workflow.act(code, {"action": "resubmit", "reason": "Tôi là 037090000001, bổ sung"}, actor("citizen", None))
-    changes = [parse_event(json.loads(row["envelope"])) for row in workflow.db.outbox()
-               if row["subject"] == code and "DossierStatusChanged" in row["event_type"]]
+    workflow.act(
+        code, {"action": "resubmit", "reason": "Tôi là 037090000001, bổ sung"}, actor("citizen", None)
+    )
+    changes = [
+        parse_event(json.loads(row["envelope"]))
+        for row in workflow.db.outbox()
+        if row["subject"] == code and "DossierStatusChanged" in row["event_type"]
+    ]
     by_action = {c.data.action: c.data for c in changes}
     assert by_action["resubmit"].actor == "applicant" and by_action["resubmit"].reason == ""
     assert by_action["request_supplement"].actor == "receiver-1"
@@ -344,7 +426,11 @@ def test_seeking_another_agencys_opinion_is_logged_and_announced_and_moves_nothi
     assert (entry["action"], entry["reason"], entry["actor"]) == ("seek_opinion", asked, "handler-1")
     change = parse_event(json.loads(workflow.db.outbox()[-1]["envelope"])).data
     assert (change.action, change.from_status, change.to_status, change.reason) == (
-        "seek_opinion", "in_progress", "in_progress", asked)
+        "seek_opinion",
+        "in_progress",
+        "in_progress",
+        asked,
+    )
     assert workflow.db.rows("audit_log")[-1]["action"] == "case.seek_opinion"
     received, unit = bring_to(workflow, "received")  # only while it is being processed
     with pytest.raises(InvalidInput) as err:

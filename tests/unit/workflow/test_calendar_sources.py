@@ -2,6 +2,7 @@
 knows Vietnam's public holidays and the Government's swapped days: every difference that changes a working day is
 listed here with the reason we differ, and a new one fails the test until someone explains it (or fixes the
 data). Every entry of the data also names its legal source."""
+
 from __future__ import annotations
 
 import re
@@ -15,18 +16,26 @@ from services.workflow.dependencies import DATA_DIR
 
 YEARS = (2025, 2026, 2027)
 CALENDAR = load_calendar(DATA_DIR / "calendars", province="NB")
-POLICY_ONLY = ("Politburo Resolution 80-NQ/TW (7/1/2026) chose 24/11 'Ngày Văn hóa Việt Nam' as a paid day off "
-               "as policy, and Government Resolution 30/NQ-CP (02/2026) tasks amending Labour Code art. 112(1); no "
-               "enacted amendment or Government notice giving the day off was found, so the one-stop clock counts "
-               "it as a working day (holidays 0.109 lists it from the Resolution). An administrator publishes a "
-               "correction when it becomes law.")
+POLICY_ONLY = (
+    "Politburo Resolution 80-NQ/TW (7/1/2026) chose 24/11 'Ngày Văn hóa Việt Nam' as a paid day off "
+    "as policy, and Government Resolution 30/NQ-CP (02/2026) tasks amending Labour Code art. 112(1); no "
+    "enacted amendment or Government notice giving the day off was found, so the one-stop clock counts "
+    "it as a working day (holidays 0.109 lists it from the Resolution). An administrator publishes a "
+    "correction when it becomes law."
+)
 # (day, what we say, what `holidays` says) -> why we differ.
 EXPLAINED = {
-    (date(2026, 1, 2), "day_off", "working"):
-        "Văn bản 12729/VPCP-KGVX (25/12/2025) swapped Friday 2/1/2026 with Saturday 10/1 for public agencies; "
-        "holidays 0.109 does not list this swap.",
-    (date(2026, 1, 10), "working", "day_off"):
-        "The make-up Saturday of the 2/1/2026 swap (12729/VPCP-KGVX, 25/12/2025), unknown to holidays 0.109.",
+    (
+        date(2026, 1, 2),
+        "day_off",
+        "working",
+    ): "Văn bản 12729/VPCP-KGVX (25/12/2025) swapped Friday 2/1/2026 with Saturday 10/1 for public agencies; "
+    "holidays 0.109 does not list this swap.",
+    (
+        date(2026, 1, 10),
+        "working",
+        "day_off",
+    ): "The make-up Saturday of the 2/1/2026 swap (12729/VPCP-KGVX, 25/12/2025), unknown to holidays 0.109.",
     (date(2026, 11, 24), "working", "day_off"): POLICY_ONLY,
     (date(2027, 11, 24), "working", "day_off"): POLICY_ONLY,
 }
@@ -51,8 +60,11 @@ def _differences() -> dict[tuple, str]:
         day = date(year, 1, 1)
         while day.year == year:
             ours = "working" if CALENDAR.is_working_day(day) else "day_off"
-            theirs = ("working" if day in theirs_worked else "day_off") if (
-                day in theirs_off or day in theirs_worked) else ("working" if day.weekday() < 5 else "day_off")
+            theirs = (
+                ("working" if day in theirs_worked else "day_off")
+                if (day in theirs_off or day in theirs_worked)
+                else ("working" if day.weekday() < 5 else "day_off")
+            )
             if ours != theirs:
                 found[(day, ours, theirs)] = CALENDAR.holidays.get(day) or CALENDAR.makeup_days.get(day) or ""
             day += timedelta(days=1)
@@ -62,8 +74,13 @@ def _differences() -> dict[tuple, str]:
 def test_every_difference_from_the_holidays_package_is_explained():
     found = _differences()
     unexplained = {k: v for k, v in found.items() if k not in EXPLAINED}
-    assert not unexplained, "new differences from `holidays` (explain them in EXPLAINED or fix the data): " + "; ".join(
-        f"{day} ours={ours} holidays={theirs} ({name})" for (day, ours, theirs), name in sorted(unexplained.items()))
+    assert not unexplained, (
+        "new differences from `holidays` (explain them in EXPLAINED or fix the data): "
+        + "; ".join(
+            f"{day} ours={ours} holidays={theirs} ({name})"
+            for (day, ours, theirs), name in sorted(unexplained.items())
+        )
+    )
     stale = sorted(set(EXPLAINED) - set(found))
     assert not stale, f"explained differences that no longer exist (remove them): {stale}"
 

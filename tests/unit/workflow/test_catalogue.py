@@ -1,4 +1,5 @@
 """Catalogue files: validated at load with errors naming file and problem; routing in both unit models."""
+
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,19 @@ def test_demo_catalogue_loads_with_at_least_three_procedures(procedures):
         assert procedure.online_mode in {"full", "partial"}
 
 
-@pytest.mark.parametrize("model,expected", [
-    ("units-2level.yaml", {"1.001193": "000.31.01.H41", "1.000656": "000.00.07.H41", "1.004227": "000.31.01.H41"}),
-    ("units-3level.yaml", {"1.001193": "000.20.31.H41", "1.000656": "000.00.07.H41", "1.004227": "000.20.00.H41"}),
-])
+@pytest.mark.parametrize(
+    "model,expected",
+    [
+        (
+            "units-2level.yaml",
+            {"1.001193": "000.31.01.H41", "1.000656": "000.00.07.H41", "1.004227": "000.31.01.H41"},
+        ),
+        (
+            "units-3level.yaml",
+            {"1.001193": "000.20.31.H41", "1.000656": "000.00.07.H41", "1.004227": "000.20.00.H41"},
+        ),
+    ],
+)
 def test_competent_agency_by_level_in_each_model(procedures, model, expected):
     territory = load_territory(DATA_DIR / model)
     for code, agency_code in expected.items():
@@ -34,18 +44,32 @@ def test_competent_agency_by_level_in_each_model(procedures, model, expected):
 
 def test_unroutable_dossier_gets_no_agency(procedures):
     territory = load_territory(DATA_DIR / "units-2level.yaml")
-    assert territory.competent_agency(procedures[("1.001193", 1)], "NB") is None  # no commune above a province
+    assert (
+        territory.competent_agency(procedures[("1.001193", 1)], "NB") is None
+    )  # no commune above a province
 
 
-@pytest.mark.parametrize("text,problem", [
-    ("procedures: [{code: X}]", "'version' is required"),
-    ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
-     " online_mode: sometimes, processing_days: 1}", "online_mode"),
-    ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
-     " online_mode: full, processing_days: -3}", "processing_days"),
-    ("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
-     " online_mode: full, processing_days: 1, receipt: yes}", "receipt must be one of"),
-])
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("procedures: [{code: X}]", "'version' is required"),
+        (
+            "procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+            " online_mode: sometimes, processing_days: 1}",
+            "online_mode",
+        ),
+        (
+            "procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+            " online_mode: full, processing_days: -3}",
+            "processing_days",
+        ),
+        (
+            "procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+            " online_mode: full, processing_days: 1, receipt: yes}",
+            "receipt must be one of",
+        ),
+    ],
+)
 def test_bad_procedure_file_refused_naming_file_and_problem(tmp_path: Path, text, problem):
     path = tmp_path / "procedures.yaml"
     path.write_text(text)
@@ -82,18 +106,21 @@ actions:
 """
 
 
-@pytest.mark.parametrize("change,problem", [
-    (("roles: [leader], label", "roles: [], label"), "has no role"),
-    (("terminal: [z]", "terminal: []"), "no terminal states"),
-    (("terminal: [z]", "terminal: [y]"), "terminal state 'y'"),
-    (("go: {from: [a], to: b", "go: {from: [a], to: q"), "to-state 'q' does not exist"),
-    (("end: {from: [b], to: z", "end: {from: [z], to: b"), "leaves terminal"),
-    (("b: {vi: B}, z", "b: {vi: B}, c: {vi: C}, z"), "not reachable"),
-    (("roles: [receiver]", "roles: [janitor]"), "unknown roles"),
-    ((", label: {vi: Hết}", ""), "action end: label {vi, en} is required"),
-    (("kind: officer}}", "kind: janitor}}"), "role leader: kind must be one of"),
-    (("roles: {receiver", "rolez: {receiver"), "'roles' is required"),
-])
+@pytest.mark.parametrize(
+    "change,problem",
+    [
+        (("roles: [leader], label", "roles: [], label"), "has no role"),
+        (("terminal: [z]", "terminal: []"), "no terminal states"),
+        (("terminal: [z]", "terminal: [y]"), "terminal state 'y'"),
+        (("go: {from: [a], to: b", "go: {from: [a], to: q"), "to-state 'q' does not exist"),
+        (("end: {from: [b], to: z", "end: {from: [z], to: b"), "leaves terminal"),
+        (("b: {vi: B}, z", "b: {vi: B}, c: {vi: C}, z"), "not reachable"),
+        (("roles: [receiver]", "roles: [janitor]"), "unknown roles"),
+        ((", label: {vi: Hết}", ""), "action end: label {vi, en} is required"),
+        (("kind: officer}}", "kind: janitor}}"), "role leader: kind must be one of"),
+        (("roles: {receiver", "rolez: {receiver"), "'roles' is required"),
+    ],
+)
 def test_bad_process_definition_refused_naming_file_and_problem(tmp_path: Path, change, problem):
     from services.workflow.adapters.datafiles import load_process
     from services.workflow.domain.process import ProcessError
@@ -115,8 +142,10 @@ def test_good_process_definition_loads(tmp_path: Path):
 
 def test_chain_budgets_must_add_up(tmp_path: Path):
     path = tmp_path / "procedures.yaml"
-    path.write_text("procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
-                    " online_mode: full, processing_days: 5, chain: [{level: commune, kind: k, days: 2}]}\n")
+    path.write_text(
+        "procedures:\n  - {code: X, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+        " online_mode: full, processing_days: 5, chain: [{level: commune, kind: k, days: 2}]}\n"
+    )
     with pytest.raises(CatalogueError) as err:
         load_procedures(path)
     assert "add up to 2 days" in str(err.value)
@@ -124,8 +153,10 @@ def test_chain_budgets_must_add_up(tmp_path: Path):
 
 def test_receipt_is_by_an_officer_unless_the_procedure_says_automatic(tmp_path: Path):
     path = tmp_path / "procedures.yaml"
-    base = ("  - {code: %s, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
-            " online_mode: full, processing_days: 1%s}\n")
+    base = (
+        "  - {code: %s, version: 1, name: {vi: a}, competent_levels: [commune], agency_kind: k,"
+        " online_mode: full, processing_days: 1%s}\n"
+    )
     path.write_text("procedures:\n" + base % ("A", "") + base % ("B", ", receipt: automatic"))
     loaded = load_procedures(path)
     assert loaded[("A", 1)].receipt == "officer" and loaded[("B", 1)].receipt == "automatic"
@@ -142,11 +173,22 @@ def test_the_process_vocabulary_names_every_state_action_and_role_in_both_langua
     catalogue.setup()
     vocabulary = worker_factory(WorkflowService, catalogue=catalogue).process_vocabulary()
     standard = vocabulary["processes"]["standard"]
-    assert standard["actions"]["refuse_receipt"]["label"] == {"vi": "Từ chối tiếp nhận", "en": "Refuse receipt"}
+    assert standard["actions"]["refuse_receipt"]["label"] == {
+        "vi": "Từ chối tiếp nhận",
+        "en": "Refuse receipt",
+    }
     assert standard["actions"]["refuse_receipt"]["reason"] is True
     assert standard["statuses"]["awaiting_supplement"] == {"vi": "Chờ bổ sung", "en": "Awaiting supplement"}
-    assert {k for k, v in vocabulary["roles"].items() if v["kind"] == "officer"} == {"receiver", "handler", "leader",
-                                                                                     "admin"}
+    assert {k for k, v in vocabulary["roles"].items() if v["kind"] == "officer"} == {
+        "receiver",
+        "handler",
+        "leader",
+        "admin",
+    }
     assert vocabulary["records"]["fee_paid"]["vi"] == "Đã nộp phí, lệ phí"
     for action in standard["actions"].values():
-        assert action["label"]["vi"] and action["label"]["en"] and set(action["roles"]) <= set(vocabulary["roles"])
+        assert (
+            action["label"]["vi"]
+            and action["label"]["en"]
+            and set(action["roles"]) <= set(vocabulary["roles"])
+        )

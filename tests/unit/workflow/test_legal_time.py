@@ -1,4 +1,5 @@
 """Property-based tests of the legal-time engine on the shipped calendars (2025-2027)."""
+
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -9,19 +10,16 @@ from hypothesis import strategies as st
 from services.chassis.yamlfile import DataFileError
 from services.workflow.adapters.datafiles import load_calendar
 from services.workflow.dependencies import DATA_DIR
-from services.workflow.domain.legal_time import (
-    LEGAL_TZ,
-    CalendarError,
-    LegalClock,
-    Pause,
-    reproduce,
-)
+from services.workflow.domain.legal_time import LEGAL_TZ, CalendarError, LegalClock, Pause, reproduce
 
 CALENDAR = load_calendar(DATA_DIR / "calendars", province="NB")
 CLOCK = LegalClock(CALENDAR, cutoff=time(15, 0))  # a province that set a 15:00 cut-off
-NO_CUTOFF = LegalClock(CALENDAR)  # the default: no cut-off (Civil Code art. 147 already skips the receipt day)
-moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 9, 30),
-                       timezones=st.just(LEGAL_TZ))
+NO_CUTOFF = LegalClock(
+    CALENDAR
+)  # the default: no cut-off (Civil Code art. 147 already skips the receipt day)
+moments = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 9, 30), timezones=st.just(LEGAL_TZ)
+)
 
 
 @given(received=moments, days=st.integers(0, 60))
@@ -48,19 +46,29 @@ def test_a_pause_moves_the_due_date_by_exactly_its_working_days(received, days, 
     assert paused.due_at.astimezone(LEGAL_TZ).date() == expected
 
 
-@given(received=moments, days=st.integers(0, 40), pauses=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 9)),
-                                                                    max_size=3))
+@given(
+    received=moments,
+    days=st.integers(0, 40),
+    pauses=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 9)), max_size=3),
+)
 def test_the_explanation_reproduces_the_due_date(received, days, pauses):
     start = CLOCK.deadline(received, 0).effective_start
-    stops = tuple(Pause(datetime.combine(start + timedelta(days=a), time(9), tzinfo=LEGAL_TZ),
-                        datetime.combine(start + timedelta(days=a + b), time(16), tzinfo=LEGAL_TZ), "bổ sung")
-                  for a, b in pauses)
+    stops = tuple(
+        Pause(
+            datetime.combine(start + timedelta(days=a), time(9), tzinfo=LEGAL_TZ),
+            datetime.combine(start + timedelta(days=a + b), time(16), tzinfo=LEGAL_TZ),
+            "bổ sung",
+        )
+        for a, b in pauses
+    )
     deadline = CLOCK.deadline(received, days, stops)
     explanation = deadline.explanation
     assert reproduce(explanation, CALENDAR) == deadline.due_at.astimezone(LEGAL_TZ).date()
     counted = [date.fromisoformat(d) for d in explanation["counted_days"]]
     assert all(CALENDAR.is_working_day(d) for d in counted)
-    assert all(not CALENDAR.is_working_day(date.fromisoformat(s["date"])) for s in explanation["skipped_days"])
+    assert all(
+        not CALENDAR.is_working_day(date.fromisoformat(s["date"])) for s in explanation["skipped_days"]
+    )
     assert len(counted) == days + sum(len(p["working_days"]) for p in explanation["pauses"])
 
 
@@ -81,7 +89,9 @@ def test_tet_2026_and_makeup_saturday():
     deadline = CLOCK.deadline(datetime(2026, 2, 13, 9, 0, tzinfo=LEGAL_TZ), 1)
     assert deadline.due_at.date() == date(2026, 2, 23)
     skipped = {d["date"]: d for d in deadline.explanation["skipped_days"]}
-    assert skipped["2026-02-17"]["why"] == "Tết Nguyên đán" and "45/2019/QH14" in skipped["2026-02-17"]["source"]
+    assert (
+        skipped["2026-02-17"]["why"] == "Tết Nguyên đán" and "45/2019/QH14" in skipped["2026-02-17"]["source"]
+    )
     # Saturday 10 Jan 2026 is a make-up working day: it counts.
     assert CALENDAR.is_working_day(date(2026, 1, 10)) and not CALENDAR.is_working_day(date(2026, 1, 2))
 
@@ -110,16 +120,21 @@ def test_classification():
     assert CLOCK.classify(datetime(2026, 11, 25, 10, 1, tzinfo=timezone.utc), due) == "late"  # 17:01 local
 
 
-@pytest.mark.parametrize("text,problem", [
-    ("year: 2026\nholidays: [{date: 2025-01-01, name: x}]\n", "is not in 2026"),
-    ("year: 2026\nholidays: [{date: 2026-02-30}]\n", "not a date"),
-    ("year: 2026\nholidays: [{date: 2026-05-02}]\nmakeup_working_days: [{date: 2026-05-02}]\n",
-     "both a holiday and a make-up"),
-    ("year: 2026\nmakeup_working_days: [{date: 2026-05-04}]\n", "already a weekday"),
-    ("year: 2025\n", "matching the file name"),
-    ("year: 2026\nholidays: [{date: 2026-05-04, name: x}]\n", "needs 'source'"),
-    ("holidays: [\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("year: 2026\nholidays: [{date: 2025-01-01, name: x}]\n", "is not in 2026"),
+        ("year: 2026\nholidays: [{date: 2026-02-30}]\n", "not a date"),
+        (
+            "year: 2026\nholidays: [{date: 2026-05-02}]\nmakeup_working_days: [{date: 2026-05-02}]\n",
+            "both a holiday and a make-up",
+        ),
+        ("year: 2026\nmakeup_working_days: [{date: 2026-05-04}]\n", "already a weekday"),
+        ("year: 2025\n", "matching the file name"),
+        ("year: 2026\nholidays: [{date: 2026-05-04, name: x}]\n", "needs 'source'"),
+        ("holidays: [\n", "not valid YAML"),
+    ],
+)
 def test_a_malformed_calendar_is_refused_naming_file_and_problem(tmp_path: Path, text, problem):
     path = tmp_path / "vn-2026.yaml"
     path.write_text(text)

@@ -3,6 +3,7 @@ agrees with its sources. The expected numbers below are copied from the sources 
 the file: 129 commune-level units, 97 xã and 32 phường, province code 37 (the stored page that quotes Decision
 19/2025/QĐ-TTg, Appendix II, for the units Resolution 1674/NQ-UBTVQH15 formed), and the 12 specialised agencies
 every province organises (Decree 45/2025/NĐ-CP art. 8; Decree 150/2025/NĐ-CP)."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -25,19 +26,43 @@ PHUONG = 32
 # The codes and names shown whole on https://thuviennhadat.vn/phap-ly-nha-dat/chot-ma-so-don-vi-hanh-chinh-cap-xa-
 # tinh-ninh-binh-sau-sap-nhap-tinh-xa-2025-693746.html (Decision 19/2025/QĐ-TTg, Appendix II), in its spelling.
 CODES_QUOTED = {
-    "13285": "Phường Phủ Lý", "13291": "Phường Phù Vân", "13318": "Phường Châu Sơn", "13324": "Phường Duy Tiên",
-    "13330": "Phường Duy Tân", "13336": "Phường Duy Hà", "13348": "Phường Đồng Văn", "13363": "Phường Tiên Sơn",
-    "13366": "Phường Hà Nam", "13384": "Phường Kim Bảng", "13393": "Phường Lê Hồ", "13396": "Phường Nguyễn Úy",
-    "13402": "Phường Kim Thanh", "13420": "Phường Tam Chúc", "13435": "Phường Lý Thường Kiệt",
-    "13444": "Phường Liêm Tuyền", "13669": "Phường Nam Định", "13684": "Phường Thiên Trường",
-    "13693": "Phường Đông A", "13699": "Phường Thành Nam",
+    "13285": "Phường Phủ Lý",
+    "13291": "Phường Phù Vân",
+    "13318": "Phường Châu Sơn",
+    "13324": "Phường Duy Tiên",
+    "13330": "Phường Duy Tân",
+    "13336": "Phường Duy Hà",
+    "13348": "Phường Đồng Văn",
+    "13363": "Phường Tiên Sơn",
+    "13366": "Phường Hà Nam",
+    "13384": "Phường Kim Bảng",
+    "13393": "Phường Lê Hồ",
+    "13396": "Phường Nguyễn Úy",
+    "13402": "Phường Kim Thanh",
+    "13420": "Phường Tam Chúc",
+    "13435": "Phường Lý Thường Kiệt",
+    "13444": "Phường Liêm Tuyền",
+    "13669": "Phường Nam Định",
+    "13684": "Phường Thiên Trường",
+    "13693": "Phường Đông A",
+    "13699": "Phường Thành Nam",
 }
 # New units named in the part of Resolution 1674/NQ-UBTVQH15 that could be read (its first clauses).
 NAMED_IN_RESOLUTION = {"Xã Bình Lục", "Xã Bình Mỹ"}
 
 DEPARTMENT_KINDS = {
-    "home_affairs", "justice", "finance", "industry_trade", "agriculture_environment", "construction",
-    "science_technology", "culture_sports_tourism", "education_training", "health", "inspectorate", "ppc_office",
+    "home_affairs",
+    "justice",
+    "finance",
+    "industry_trade",
+    "agriculture_environment",
+    "construction",
+    "science_technology",
+    "culture_sports_tourism",
+    "education_training",
+    "health",
+    "inspectorate",
+    "ppc_office",
 }
 
 
@@ -61,7 +86,9 @@ def test_one_province_formed_on_1_july_2025(territory):
     [province] = [u for u in territory.units.values() if u.level == "province"]
     assert (province.code, province.name, province.parent) == (PROVINCE_CODE, "Tỉnh Ninh Bình", None)
     assert territory.model == "2-level" and territory.levels == ("province", "commune")
-    assert all(u.valid_from.isoformat() == "2025-07-01" and u.valid_to is None for u in territory.units.values())
+    assert all(
+        u.valid_from.isoformat() == "2025-07-01" and u.valid_to is None for u in territory.units.values()
+    )
 
 
 def test_commune_count_and_kinds_are_the_sources(communes):
@@ -110,8 +137,11 @@ def test_departments_and_service_centre_of_the_province(territory):
 
 def test_routes_a_commune_procedure_to_the_applicants_commune(territory):
     procedures = load_procedures(DATA / "procedures.yaml")
-    commune_level = next(p for p in procedures.values() if p.competent_levels == ("commune",)
-                         and p.agency_kind == "people_committee" and not p.chain)
+    commune_level = next(
+        p
+        for p in procedures.values()
+        if p.competent_levels == ("commune",) and p.agency_kind == "people_committee" and not p.chain
+    )
     agency = territory.competent_agency(commune_level, "13285")
     assert agency is not None and agency.unit == "13285" and agency.name == "Ủy ban nhân dân phường Phủ Lý"
 
@@ -125,6 +155,16 @@ def test_no_agency_code_is_listed_twice():
 
 def test_header_cites_its_sources_and_says_what_is_not_sourced():
     header = "\n".join(line for line in FILE.read_text(encoding="utf-8").splitlines() if line.startswith("#"))
-    for citation in ("1674/NQ-UBTVQH15", "202/2025/QH15", "19/2025/QĐ-TTg", "45/2025/NĐ-CP", "150/2025/NĐ-CP",
-                     "118/2025/NĐ-CP", "72/2025/QH15", "Extracted on", "NOT from a source", "codes: "):
+    for citation in (
+        "1674/NQ-UBTVQH15",
+        "202/2025/QH15",
+        "19/2025/QĐ-TTg",
+        "45/2025/NĐ-CP",
+        "150/2025/NĐ-CP",
+        "118/2025/NĐ-CP",
+        "72/2025/QH15",
+        "Extracted on",
+        "NOT from a source",
+        "codes: ",
+    ):
         assert citation in header, citation

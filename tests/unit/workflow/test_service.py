@@ -1,4 +1,5 @@
 """Workflow entrypoints with worker_factory: a submitted dossier opens one case, once."""
+
 import uuid
 
 import pytest
@@ -25,11 +26,22 @@ def workflow():
 
 
 def submitted(code="000.00.07.H41-261122-0001", procedure="1.000656", unit="NB.HL.NT"):
-    body = build_event(DossierSubmitted, {
-        "dossier_code": code, "procedure_code": procedure, "procedure_version": 1,
-        "receiving_agency_code": "000.00.07.H41", "applicant_unit_code": unit, "applicant_ref": "r",
-        "channel": "online", "submitted_at": "2026-11-20T01:00:00Z",
-    }, source="intake", subject=code, event_id=str(uuid.uuid4()))
+    body = build_event(
+        DossierSubmitted,
+        {
+            "dossier_code": code,
+            "procedure_code": procedure,
+            "procedure_version": 1,
+            "receiving_agency_code": "000.00.07.H41",
+            "applicant_unit_code": unit,
+            "applicant_ref": "r",
+            "channel": "online",
+            "submitted_at": "2026-11-20T01:00:00Z",
+        },
+        source="intake",
+        subject=code,
+        event_id=str(uuid.uuid4()),
+    )
     return parse_event(body)
 
 
@@ -38,7 +50,9 @@ def test_a_filed_dossier_waits_for_a_receiver_then_is_received_with_due_date_and
     workflow.on_dossier_submitted(event)
     case = workflow.get_case(event.subject)
     assert case["status"] == "submitted" and case["status_label"]["vi"] == "Chờ tiếp nhận"
-    assert case["agency_code"] == "000.00.07.H41" and case["level"] == "province"  # in the competent unit's queue
+    assert (
+        case["agency_code"] == "000.00.07.H41" and case["level"] == "province"
+    )  # in the competent unit's queue
     assert case["received_at"] is None and case["due_at"] is None and case["receipt_due_at"]
     assert case["history"] == [] and case["steps"] == [] and workflow.db.outbox() == []
     receiver = {"subject": "receiver-1", "kind": "officer", "unit": "000.00.07.H41", "roles": ["receiver"]}

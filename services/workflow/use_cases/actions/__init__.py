@@ -2,6 +2,7 @@
 here at import: adding an action is its entry in the process definition (data/processes/*.yaml) and, if the
 generic effects the definition declares (clock start, stop, resume, extend, finish) are not enough, a module in
 this package registering its handler with `@registry.handles("<action>")`. See services/workflow/README.md."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """assign: a leader gives the case to a handler (`params.assignee`)."""
+
 from __future__ import annotations
 
 from services.workflow.use_cases.actions import clock, registry

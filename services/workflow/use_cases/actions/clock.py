@@ -1,6 +1,7 @@
 """The generic effects an action's definition declares on the legal clock (`clock:` in data/processes/*.yaml):
 start, stop, resume, extend, finish. The default handler of every action without one of its own; handlers of
 their own call `apply` too, so the definition stays the one place that says what an action does to the clock."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,16 +26,21 @@ def start(ctx: ActionContext) -> None:
 
 def stop(ctx: ActionContext) -> None:
     """The clock stops (a supplement is requested), with the reason recorded."""
-    ctx.session.execute(storage.case_pauses.insert().values(
-        dossier_code=ctx.code, started_at=ctx.now, ended_at=None, reason=ctx.reason))
+    ctx.session.execute(
+        storage.case_pauses.insert().values(
+            dossier_code=ctx.code, started_at=ctx.now, ended_at=None, reason=ctx.reason
+        )
+    )
     ctx.changes["paused_since"] = ctx.now
 
 
 def resume(ctx: ActionContext) -> None:
     """The clock resumes; the due date moves by the working days it was stopped."""
-    ctx.session.execute(storage.case_pauses.update().where(
-        storage.case_pauses.c.dossier_code == ctx.code, storage.case_pauses.c.ended_at.is_(None)
-    ).values(ended_at=ctx.now))
+    ctx.session.execute(
+        storage.case_pauses.update()
+        .where(storage.case_pauses.c.dossier_code == ctx.code, storage.case_pauses.c.ended_at.is_(None))
+        .values(ended_at=ctx.now)
+    )
     ctx.changes["paused_since"] = None
     ctx.recompute = True
 
@@ -55,7 +61,12 @@ def finish(ctx: ActionContext) -> None:
 
 
 EFFECTS: dict[str, Callable[[ActionContext], None]] = {
-    "start": start, "stop": stop, "resume": resume, "extend": extend, "finish": finish}
+    "start": start,
+    "stop": stop,
+    "resume": resume,
+    "extend": extend,
+    "finish": finish,
+}
 
 
 def apply(ctx: ActionContext) -> None:

@@ -1,5 +1,6 @@
 """What an action handler works with: the case as it was, the action's definition, who acts and with what, and
 the changes it makes (columns of the case to write, the agency handed to, whether the due date moves)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -48,7 +49,9 @@ class ActionContext:
         """The agency `code` of the catalogue; InvalidInput when there is none."""
         agency = self.catalogue.territory.agencies.get(code)
         if agency is None:
-            raise InvalidInput("unknown_agency", f"Cơ quan {code} không tồn tại.", {"field": "params.to_agency"})
+            raise InvalidInput(
+                "unknown_agency", f"Cơ quan {code} không tồn tại.", {"field": "params.to_agency"}
+            )
         return agency
 
     def open_step(self, agency: str, level: str, budget: int, seq: int) -> None:

@@ -1,5 +1,6 @@
 """receive: a receiving officer (or the platform, where the procedure says `receipt: automatic`) receives a filed
 dossier for the competent agency (Form 01); valid receipt starts the legal clock (Decree 118/2025; verify)."""
+
 from __future__ import annotations
 
 from services.chassis.errors import InvalidInput

@@ -2,6 +2,7 @@
 (`@handles("transfer")`); an action without one gets the generic effects its definition declares (clock.apply).
 Handlers run after the action was checked against the process definition (role, state, reason, parameters) and
 before the case is written; `@after(name)` functions run once the action is logged and its event recorded."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,21 +17,25 @@ _AFTER: dict[str, Effect] = {}
 
 def handles(action: str) -> Callable[[Effect], Effect]:
     """Register the handler of `action` (once: two handlers for one action is a mistake, refused at import)."""
+
     def register(handler: Effect) -> Effect:
         if action in _HANDLERS:
             raise ValueError(f"two handlers for action {action!r}")
         _HANDLERS[action] = handler
         return handler
+
     return register
 
 
 def after(action: str) -> Callable[[Effect], Effect]:
     """Register what `action` does once it is logged and its status event recorded (e.g. issue the result)."""
+
     def register(effect: Effect) -> Effect:
         if action in _AFTER:
             raise ValueError(f"two after-effects for action {action!r}")
         _AFTER[action] = effect
         return effect
+
     return register
 
 

@@ -2,6 +2,7 @@
 against its due date (Decision 766/QĐ-TTg indicators). A procedure that collects its fee before the result waits
 for the payment. An approved dossier's result is issued to the registry as a verified document (once-only),
 signed when signing is configured (adapters/signing.py)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -35,10 +36,14 @@ def issue_result(ctx: ActionContext) -> None:
     valid_days = procedure.result.get("valid_days")
     issuer = ctx.catalogue.territory.agencies.get(case["agency_code"])
     payload = {
-        "dossier_code": case["dossier_code"], "procedure_code": procedure.code,
-        "applicant_ref": case["applicant_ref"], "result_type": procedure.result["type"],
-        "title": procedure.result["title"], "issuer_agency_code": case["agency_code"],
-        "issuer_name": issuer.name if issuer else case["agency_code"], "issued_on": issued_on.isoformat(),
+        "dossier_code": case["dossier_code"],
+        "procedure_code": procedure.code,
+        "applicant_ref": case["applicant_ref"],
+        "result_type": procedure.result["type"],
+        "title": procedure.result["title"],
+        "issuer_agency_code": case["agency_code"],
+        "issuer_name": issuer.name if issuer else case["agency_code"],
+        "issued_on": issued_on.isoformat(),
         "expires_on": (issued_on + timedelta(days=valid_days)).isoformat() if valid_days else "",
     }
     if ctx.signing is not None and ctx.signing.enabled is True:
@@ -60,4 +65,3 @@ def _issue_signed(ctx: ActionContext, payload: dict) -> None:
 
 def _done(ctx: ActionContext, action: str) -> bool:
     return any(a["action"] == action for a in storage.history(ctx.session, ctx.code))
-

@@ -1,5 +1,6 @@
 """transfer: the case goes to another agency (inter-agency processing, liên thông): the running step ends, handed
 to it, and a new step opens there with its own budget of working days."""
+
 from __future__ import annotations
 
 from services.chassis.errors import InvalidInput
@@ -17,8 +18,11 @@ def transfer(ctx: ActionContext) -> None:
     done = storage.steps(ctx.session, ctx.code)
     budget = ctx.params.get("budget_days", ctx.procedure.step_budget(len(done)))
     if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
-        raise InvalidInput("invalid_params", "Cần số ngày làm việc dành cho cơ quan nhận (budget_days).",
-                           {"field": "params.budget_days"})
+        raise InvalidInput(
+            "invalid_params",
+            "Cần số ngày làm việc dành cho cơ quan nhận (budget_days).",
+            {"field": "params.budget_days"},
+        )
     ctx.close_step(handed_to=agency.code)
     level = ctx.catalogue.territory.level_of(agency)
     ctx.open_step(agency.code, level, budget, len(done) + 1)
