@@ -17,7 +17,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol, Unpack, cast
@@ -30,6 +30,7 @@ from sqlalchemy import (
     CursorResult,
     MetaData,
     Result,
+    Row,
     Select,
     Table,
     bindparam,
@@ -55,6 +56,7 @@ from services.chassis.statements import dialect_insert, prebuilt
 log = structlog.get_logger()
 
 AnySelect = Select[Unpack[tuple[Any, ...]]]
+AnyRow = Row[Unpack[tuple[Any, ...]]]
 
 
 class Producer(Protocol):
@@ -303,61 +305,69 @@ class Database(DependencyProvider):
 
     def relay_once(self, producer: Producer) -> int:
         """Publish one batch of unsent rows; return how many were published."""
-        from kombu import Exchange
-
         outbox = self.metadata.tables["outbox"]
-
-        def claim() -> AnySelect:
-            query = (
-                select(
-                    outbox.c.seq, outbox.c.event_type, outbox.c.envelope, outbox.c.headers, outbox.c.event_id
-                )
-                .where(outbox.c.sent_at.is_(None))
-                .order_by(outbox.c.seq)
-                .limit(self.relay_batch)
-            )
-            return query.with_for_update(skip_locked=True) if self.is_postgres else query
-
         with self.sessions() as session, session.begin():
             rows = session.execute(
-                prebuilt(("relay.claim", outbox, self.is_postgres, self.relay_batch), claim)
+                prebuilt(
+                    ("relay.claim", outbox, self.is_postgres, self.relay_batch),
+                    lambda: self._claim_query(outbox),
+                )
             ).all()
             if not rows:
                 return 0
-            sent: list[int] = []
-            failure: Exception | None = None
-            for row in rows:
-                exchange = Exchange(exchange_name(row.event_type), type="topic", durable=True)
-                try:
-                    producer.publish(
-                        json.loads(row.envelope),
-                        exchange=exchange,
-                        routing_key=row.event_type,
-                        delivery_mode=2,
-                        headers=json.loads(row.headers),
-                        message_id=row.event_id,
-                        content_encoding="utf-8",
-                        declare=[exchange],
-                        retry=False,
-                    )
-                except Exception as exc:  # noqa: BLE001 - keep what was confirmed, retry the rest later
-                    failure = exc
-                    break
-                sent.append(row.seq)
-                metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.event_type).inc()
+            sent, failure = self._publish_rows(producer, rows)
             if sent:
-                mark = prebuilt(
-                    ("relay.mark", outbox),
-                    lambda: (
-                        update(outbox)
-                        .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
-                        .values(sent_at=bindparam("at"))
-                    ),
-                )
-                session.execute(mark, {"seqs": sent, "at": datetime.now(timezone.utc)})
+                self._mark_sent(session, outbox, sent)
         if failure is not None:
             raise failure
         return len(sent)
+
+    def _claim_query(self, outbox: Table) -> AnySelect:
+        """The oldest unsent rows, one batch; on PostgreSQL locked so that replicas claim different rows."""
+        query = (
+            select(outbox.c.seq, outbox.c.event_type, outbox.c.envelope, outbox.c.headers, outbox.c.event_id)
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.seq)
+            .limit(self.relay_batch)
+        )
+        return query.with_for_update(skip_locked=True) if self.is_postgres else query
+
+    def _publish_rows(self, producer: Producer, rows: Sequence[AnyRow]) -> tuple[list[int], Exception | None]:
+        """Publish `rows` in order, stopping at the first failure: the seqs published, and that failure if any."""
+        from kombu import Exchange
+
+        sent: list[int] = []
+        for row in rows:
+            exchange = Exchange(exchange_name(row.event_type), type="topic", durable=True)
+            try:
+                producer.publish(
+                    json.loads(row.envelope),
+                    exchange=exchange,
+                    routing_key=row.event_type,
+                    delivery_mode=2,
+                    headers=json.loads(row.headers),
+                    message_id=row.event_id,
+                    content_encoding="utf-8",
+                    declare=[exchange],
+                    retry=False,
+                )
+            except Exception as exc:  # noqa: BLE001 - keep what was confirmed, retry the rest later
+                return sent, exc
+            sent.append(row.seq)
+            metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.event_type).inc()
+        return sent, None
+
+    @staticmethod
+    def _mark_sent(session: Session, outbox: Table, seqs: list[int]) -> None:
+        mark = prebuilt(
+            ("relay.mark", outbox),
+            lambda: (
+                update(outbox)
+                .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
+                .values(sent_at=bindparam("at"))
+            ),
+        )
+        session.execute(mark, {"seqs": seqs, "at": datetime.now(timezone.utc)})
 
     def measure_backlog(self) -> None:
         outbox = self.metadata.tables["outbox"]

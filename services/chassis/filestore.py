@@ -65,6 +65,38 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _accepted_type(declared_type: str) -> str:
+    """The declared Content-Type without parameters, if it is one the store accepts."""
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    if declared not in SIGNATURES:
+        raise UnsupportedUpload(
+            "unsupported_type", "Chỉ nhận tệp PDF, JPEG hoặc PNG.", {"accepted": sorted(SIGNATURES)}
+        )
+    return declared
+
+
+def _check_content(path: Path, declared: str, size: int, head: bytes) -> None:
+    """Refuse an empty file, content that is not the declared type, and a PDF that could run code."""
+    if size == 0:
+        raise UploadRefused("empty_file", "Tệp rỗng.")
+    actual = sniff(head)
+    if actual != declared:
+        raise UploadRefused(
+            "content_mismatch",
+            "Nội dung tệp không khớp với loại tệp khai báo (tệp có thể bị ngụy trang).",
+            {"declared": declared, "detected": actual or "unknown"},
+        )
+    if declared == "application/pdf":
+        found = pdfcheck.problems(path.read_bytes())
+        if found:
+            raise UploadRefused(
+                "unsafe_pdf",
+                "Tệp PDF chứa mã JavaScript, lệnh khởi chạy chương trình "
+                "hoặc nội dung HTML; hãy xuất lại tệp PDF thông thường.",
+                {"found": found},
+            )
+
+
 class FileStore:
     def __init__(self, root: Path | None = None, max_bytes: int | None = None) -> None:
         self.root = Path(root or os.environ.get("FILE_STORE_DIR") or REPO_ROOT / "var" / "files")
@@ -72,64 +104,46 @@ class FileStore:
 
     def receive(self, stream: Readable, declared_type: str, content_length: int | None = None) -> StoredFile:
         """Stream an upload to disk. The declared Content-Type must be accepted and match the content."""
-        declared = (declared_type or "").split(";")[0].strip().lower()
-        if declared not in SIGNATURES:
-            raise UnsupportedUpload(
-                "unsupported_type", "Chỉ nhận tệp PDF, JPEG hoặc PNG.", {"accepted": sorted(SIGNATURES)}
-            )
+        declared = _accepted_type(declared_type)
         if content_length is not None and content_length > self.max_bytes:
-            raise UploadTooLarge(
-                "too_large",
-                f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.",
-                {"max_bytes": self.max_bytes},
-            )
+            raise self._too_large()
         file_id = str(uuid.uuid4())
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = tmp_dir / f"{file_id}.part"
-        digest, size, head = hashlib.sha256(), 0, b""
         try:
-            with open(tmp, "wb") as out:
-                while True:
-                    chunk = stream.read(CHUNK)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise UploadTooLarge(
-                            "too_large",
-                            f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.",
-                            {"max_bytes": self.max_bytes},
-                        )
-                    if len(head) < 16:
-                        head += chunk[: 16 - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
-            if size == 0:
-                raise UploadRefused("empty_file", "Tệp rỗng.")
-            actual = sniff(head)
-            if actual != declared:
-                raise UploadRefused(
-                    "content_mismatch",
-                    "Nội dung tệp không khớp với loại tệp khai báo (tệp có thể bị ngụy trang).",
-                    {"declared": declared, "detected": actual or "unknown"},
-                )
-            if declared == "application/pdf":
-                found = pdfcheck.problems(tmp.read_bytes())
-                if found:
-                    raise UploadRefused(
-                        "unsafe_pdf",
-                        "Tệp PDF chứa mã JavaScript, lệnh khởi chạy chương trình "
-                        "hoặc nội dung HTML; hãy xuất lại tệp PDF thông thường.",
-                        {"found": found},
-                    )
+            sha256, size, head = self._write(stream, tmp)
+            _check_content(tmp, declared, size, head)
             final = self.root / file_id[:2] / file_id
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        return StoredFile(file_id, final, declared, size, digest.hexdigest())
+        return StoredFile(file_id, final, declared, size, sha256)
+
+    def _write(self, stream: Readable, path: Path) -> tuple[str, int, bytes]:
+        """Copy `stream` to `path` in chunks, refusing it once past the size limit: its SHA-256 (hex), its size
+        and its first 16 bytes (for `sniff`)."""
+        digest, size, head = hashlib.sha256(), 0, b""
+        with open(path, "wb") as out:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise self._too_large()
+                if len(head) < 16:
+                    head += chunk[: 16 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        return digest.hexdigest(), size, head
+
+    def _too_large(self) -> UploadTooLarge:
+        return UploadTooLarge(
+            "too_large", f"Tệp vượt quá {self.max_bytes // (1024 * 1024)} MB.", {"max_bytes": self.max_bytes}
+        )
 
     def path_of(self, file_id: str) -> Path | None:
         """Where a stored file is, by its id (a UUID); None for anything else or a missing file."""
