@@ -38,6 +38,19 @@ def _query(param) -> dict:
 
 
 def build(version: str = "0.1.0") -> dict:
+    spec = _new_spec(version)
+    for route in ROUTES:
+        if not route["path"].startswith("/api/v1") or "<path:" in route["path"]:
+            continue
+        path, params = _path(route["path"])
+        operation = _operation(route, params)
+        for method in route["method"].split(","):
+            spec.path(path=path, operations={method.lower(): dict(operation, operationId=f"{route['name']}")})
+    return spec.to_dict()
+
+
+def _new_spec(version: str) -> APISpec:
+    """The document's head: title, description, the bearer scheme and the Problem schema."""
     spec = APISpec(
         title="MotCua API",
         version=version,
@@ -50,57 +63,55 @@ def build(version: str = "0.1.0") -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=schemas.Problem)
-    for route in ROUTES:
-        if not route["path"].startswith("/api/v1") or "<path:" in route["path"]:
-            continue
-        path, params = _path(route["path"])
-        operation: dict = {
-            "summary": route["summary"],
-            "operationId": route["name"],
-            "tags": [route["tag"]],
-            "responses": {
-                str(route["status"]): {
-                    "description": "OK",
-                    "content": {route["produces"]: {"schema": route["response"] or {"type": "object"}}},
-                },
-                "4XX": {
-                    "description": "Refused",
-                    "content": {
-                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-                    },
-                },
-                "503": {
-                    "description": "Try again later (`service_timeout`, `broker_unavailable`, "
-                    "`service_unavailable`). The request may have been carried out all the same: "
-                    "`retry.may_have_been_processed` is true; a create is retried with the SAME "
-                    "Idempotency-Key (`retry.same_idempotency_key`).",
-                    "content": {
-                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-                    },
-                },
-            },
-            "parameters": [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
-            ]
-            + [_query(q) for q in route["query"]],
-        }
-        if route["description"] != route["summary"]:
-            operation["description"] = route["description"]
-        if route["idempotent"]:
-            overrides = route["idempotent"] if isinstance(route["idempotent"], dict) else {}
-            operation["parameters"].append({**IDEMPOTENCY_KEY, **overrides})
-            if route["status"] == 201:
-                operation["responses"]["200"] = {
-                    "description": "Replayed: the answer to an earlier request with the same Idempotency-Key",
-                    "content": {route["produces"]: {"schema": route["response"] or {"type": "object"}}},
-                }
-        if route["body"] is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": route["body"]}},
+    return spec
+
+
+def _operation(route: dict, params: list[str]) -> dict:
+    """One declared route as an OpenAPI operation (the same for each of its methods)."""
+    operation: dict = {
+        "summary": route["summary"],
+        "operationId": route["name"],
+        "tags": [route["tag"]],
+        "responses": _responses(route),
+        "parameters": [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
+        ]
+        + [_query(q) for q in route["query"]],
+    }
+    if route["description"] != route["summary"]:
+        operation["description"] = route["description"]
+    if route["idempotent"]:
+        overrides = route["idempotent"] if isinstance(route["idempotent"], dict) else {}
+        operation["parameters"].append({**IDEMPOTENCY_KEY, **overrides})
+        if route["status"] == 201:
+            operation["responses"]["200"] = {
+                "description": "Replayed: the answer to an earlier request with the same Idempotency-Key",
+                "content": {route["produces"]: {"schema": route["response"] or {"type": "object"}}},
             }
-        if not route["public"]:
-            operation["security"] = [{"bearer": []}]
-        for method in route["method"].split(","):
-            spec.path(path=path, operations={method.lower(): dict(operation, operationId=f"{route['name']}")})
-    return spec.to_dict()
+    if route["body"] is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": route["body"]}},
+        }
+    if not route["public"]:
+        operation["security"] = [{"bearer": []}]
+    return operation
+
+
+def _responses(route: dict) -> dict:
+    """The route's success answer, refusals (problem+json) and the 503 that may hide a carried-out request."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {
+        str(route["status"]): {
+            "description": "OK",
+            "content": {route["produces"]: {"schema": route["response"] or {"type": "object"}}},
+        },
+        "4XX": {"description": "Refused", "content": problem},
+        "503": {
+            "description": "Try again later (`service_timeout`, `broker_unavailable`, "
+            "`service_unavailable`). The request may have been carried out all the same: "
+            "`retry.may_have_been_processed` is true; a create is retried with the SAME "
+            "Idempotency-Key (`retry.same_idempotency_key`).",
+            "content": problem,
+        },
+    }

@@ -71,27 +71,32 @@ def endpoint(
                 "idempotent": idempotent,
             }
         )
-
-        @functools.wraps(fn)
-        def handler(self, request, *args, **kwargs):
-            started = time.perf_counter()
-            try:
-                response_ = fn(self, request, *args, **kwargs)
-            except ServiceError as exc:
-                response_ = problem_from_error(exc)
-            except Exception:  # noqa: BLE001 - an unexpected error is a 500 problem, never a stack trace
-                self.log.exception("http_handler_failed", route=route)
-                response_ = problem(
-                    500, "internal_error", "Lỗi hệ thống", "Đã có lỗi xảy ra, vui lòng thử lại sau."
-                )
-            HTTP_SECONDS.labels(request.method, route, str(response_.status_code)).observe(
-                time.perf_counter() - started
-            )
-            return response_
-
-        return http(method, route)(handler)
+        return http(method, route)(_answering(fn, route))
 
     return decorate
+
+
+def _answering(fn, route: str):
+    """`fn` answering problem+json for every error, its time measured by method, route template and status."""
+
+    @functools.wraps(fn)
+    def handler(self, request, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            response_ = fn(self, request, *args, **kwargs)
+        except ServiceError as exc:
+            response_ = problem_from_error(exc)
+        except Exception:  # noqa: BLE001 - an unexpected error is a 500 problem, never a stack trace
+            self.log.exception("http_handler_failed", route=route)
+            response_ = problem(
+                500, "internal_error", "Lỗi hệ thống", "Đã có lỗi xảy ra, vui lòng thử lại sau."
+            )
+        HTTP_SECONDS.labels(request.method, route, str(response_.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response_
+
+    return handler
 
 
 def read_json(request) -> dict:

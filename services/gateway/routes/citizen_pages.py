@@ -81,49 +81,10 @@ class CitizenPages:
             )
         who = viewer(wr.principal)
         prepared = call(self.intake.prepare, code, who)
-        form = request.form
-        draft_id = form.get("nhap", "")
+        draft_id = request.form.get("nhap", "")
         previous = call(self.intake.get_draft, draft_id, who).get("body") or {} if draft_id else {}
-        kept = {d["code"]: d for d in previous.get("documents", [])}
-        errors: dict[str, str] = {}
-        choices = []
-        for requirement in prepared["documents"]:
-            if requirement.get("kind") != "document":
-                continue
-            rcode = requirement["code"]
-            choice = form.get(f"doc-{rcode}", "")
-            upload = request.files.get(f"file-{rcode}")
-            held = {d["id"]: d for d in requirement["reusable"]}
-            if choice.startswith("reuse:") and choice[6:] in held:
-                doc = held[choice[6:]]
-                choices.append({"code": rcode, "reuse": doc["id"], "label": doc.get("title") or doc["id"]})
-            elif choice == "upload" and upload is not None and upload.filename:
-                try:
-                    record = receive_upload(
-                        self.intake, upload.stream, upload.mimetype or "", None, upload.filename, who
-                    )
-                except (
-                    UploadRefused
-                ) as exc:  # content refused (type, size, disguised file): say so on the document
-                    errors[rcode] = exc.message
-                    continue
-                choices.append({"code": rcode, "upload": record["id"], "label": record["file_name"]})
-            elif choice == "upload" and rcode in kept and kept[rcode].get("upload"):
-                choices.append(kept[rcode])  # the file chosen before, when coming back from the review
-            else:
-                errors[rcode] = wr.t(
-                    "Chọn giấy tờ đã có hoặc tải tệp lên (PDF, JPEG, PNG).",
-                    "Choose a document you hold or upload a file (PDF, JPEG, PNG).",
-                )
-        body = {
-            "procedure_code": code,
-            "contact": {
-                "email": form.get("email", "").strip()[:200],
-                "phone": form.get("phone", "").strip()[:20],
-            },
-            "form": {"noi_dung": form.get("noi_dung", "").strip()[:4000]},
-            "documents": choices,
-        }
+        choices, errors = _document_choices(self.intake, wr, prepared, previous, who)
+        body = _draft_body(code, request.form, choices)
         # Kept as a draft even when something is missing: files that did arrive are not asked for again.
         saved = call(self.intake.save_draft, draft_id or None, body, who)
         if errors:
@@ -150,45 +111,16 @@ class CitizenPages:
     def submit_draft(self, wr, draft_id):
         """Step 3: file the dossier (once, even if the button is pressed twice) and show its receipt."""
         who = viewer(wr.principal)
-        wait = self.web.submit_limit.check("sub:" + wr.principal.subject)
-        if wait:
-            raise ratelimit.TooManyRequests(
-                "too_many_submissions",
-                wr.t(
-                    "Bạn nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử lại sau.",
-                    "Too many submissions in a short time; please try again later.",
-                ),
-                wait,
-            )
+        _refuse_too_many_submissions(self.web, wr)
         # One key per draft: every press of "Nộp hồ sơ" for this draft (a second click, a reload, a retry after
         # a 503 or a dropped connection) is the same filing, filed once (docs/idempotency.md).
         key = web_submission_key(draft_id)
         try:
             body = call(self.intake.get_draft, draft_id, who).get("body") or {}
         except NotFound:
-            # Already filed by an earlier press (the filing deleted the draft), perhaps one whose answer was
-            # lost: show that dossier, never file a second one.
-            try:
-                filed = call(self.intake.filed_with_key, key, who)
-            except NotFound:
-                return wr.redirect("/ho-so?da-nop=1")
-            return wr.redirect(f"/ho-so/{filed['code']}?moi=1")
-        request = {
-            "procedure_code": body.get("procedure_code", ""),
-            "applicant": {"id_number": wr.principal.subject},
-            "channel": "online",
-            "form": body.get("form") or {},
-            "draft_id": draft_id,
-            "documents": [
-                {k: v for k, v in d.items() if k in ("code", "reuse", "upload")}
-                for d in body.get("documents", [])
-            ],
-        }
-        contact = {k: v for k, v in (body.get("contact") or {}).items() if v}
-        if contact:
-            request["contact"] = {**contact, "language": wr.lang}
+            return _already_filed(self.intake, wr, key, who)
         try:
-            result = call(self.intake.submit_dossier, request, who, key, timeout=15)
+            result = call(self.intake.submit_dossier, _submission(wr, draft_id, body), who, key, timeout=15)
         except Unavailable as exc:
             # No answer does not mean not filed: offer to press again, which sends the same key (never a
             # second dossier) and shows the dossier if the first press filed it.
@@ -252,6 +184,106 @@ def find_procedure(service, code: str, missing_ok: bool = False) -> dict | None:
     if found is None and not missing_ok:
         raise NotFound("unknown_procedure", "Không tìm thấy thủ tục.")
     return found
+
+
+def _document_choices(
+    intake, wr, prepared: dict, previous: dict, who: dict
+) -> tuple[list[dict], dict[str, str]]:
+    """The applicant's choice for each document the procedure asks for (one held, reused; a file uploaded now;
+    the file uploaded before), and an error for each document left without one or whose file was refused."""
+    kept = {d["code"]: d for d in previous.get("documents", [])}
+    errors: dict[str, str] = {}
+    choices = []
+    for requirement in prepared["documents"]:
+        if requirement.get("kind") != "document":
+            continue
+        rcode = requirement["code"]
+        try:
+            choice = _document_choice(intake, wr.request, requirement, kept.get(rcode), who)
+        except UploadRefused as exc:
+            # Content refused (type, size, disguised file): say so on the document.
+            errors[rcode] = exc.message
+            continue
+        if choice is None:
+            errors[rcode] = wr.t(
+                "Chọn giấy tờ đã có hoặc tải tệp lên (PDF, JPEG, PNG).",
+                "Choose a document you hold or upload a file (PDF, JPEG, PNG).",
+            )
+        else:
+            choices.append(choice)
+    return choices, errors
+
+
+def _document_choice(intake, request, requirement: dict, kept: dict | None, who: dict) -> dict | None:
+    """One document's choice in the form (`kept`: the draft's choice before), None when there is none."""
+    rcode = requirement["code"]
+    choice = request.form.get(f"doc-{rcode}", "")
+    upload = request.files.get(f"file-{rcode}")
+    held = {d["id"]: d for d in requirement["reusable"]}
+    if choice.startswith("reuse:") and choice[6:] in held:
+        doc = held[choice[6:]]
+        return {"code": rcode, "reuse": doc["id"], "label": doc.get("title") or doc["id"]}
+    if choice == "upload" and upload is not None and upload.filename:
+        record = receive_upload(intake, upload.stream, upload.mimetype or "", None, upload.filename, who)
+        return {"code": rcode, "upload": record["id"], "label": record["file_name"]}
+    if choice == "upload" and kept and kept.get("upload"):
+        return kept  # the file chosen before, when coming back from the review
+    return None
+
+
+def _draft_body(code: str, form, choices: list[dict]) -> dict:
+    """The draft the wizard keeps: the procedure, the contact given, the form's text, the documents chosen."""
+    return {
+        "procedure_code": code,
+        "contact": {
+            "email": form.get("email", "").strip()[:200],
+            "phone": form.get("phone", "").strip()[:20],
+        },
+        "form": {"noi_dung": form.get("noi_dung", "").strip()[:4000]},
+        "documents": choices,
+    }
+
+
+def _refuse_too_many_submissions(web, wr) -> None:
+    wait = web.submit_limit.check("sub:" + wr.principal.subject)
+    if wait:
+        raise ratelimit.TooManyRequests(
+            "too_many_submissions",
+            wr.t(
+                "Bạn nộp quá nhiều hồ sơ trong thời gian ngắn, vui lòng thử lại sau.",
+                "Too many submissions in a short time; please try again later.",
+            ),
+            wait,
+        )
+
+
+def _already_filed(intake, wr, key: str, who: dict):
+    """The draft is gone: already filed by an earlier press (the filing deleted the draft), perhaps one whose
+    answer was lost. Show that dossier, never file a second one."""
+    try:
+        filed = call(intake.filed_with_key, key, who)
+    except NotFound:
+        return wr.redirect("/ho-so?da-nop=1")
+    return wr.redirect(f"/ho-so/{filed['code']}?moi=1")
+
+
+def _submission(wr, draft_id: str, body: dict) -> dict:
+    """The submit_dossier request for a draft: online, by the signed-in applicant, with the documents chosen."""
+    request = {
+        "procedure_code": body.get("procedure_code", ""),
+        "applicant": {"id_number": wr.principal.subject},
+        "channel": "online",
+        "form": body.get("form") or {},
+        "draft_id": draft_id,
+        "documents": [
+            {k: v for k, v in d.items() if k in ("code", "reuse", "upload")}
+            for d in body.get("documents", [])
+        ],
+    }
+    contact = {k: v for k, v in (body.get("contact") or {}).items() if v}
+    if contact:
+        request["contact"] = {**contact, "language": wr.lang}
+    return request
 
 
 def _wizard_form(wr, prepared: dict, body: dict, draft_id: str, errors: dict, status: int = 200):

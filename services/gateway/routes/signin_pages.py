@@ -72,45 +72,8 @@ class SignInPages:
     @page("GET", "/dang-nhap/xong", public=True)
     def sign_in_done(self, wr):
         """The provider sends the browser back here with a code: exchange it, verify the token, set the session."""
-        args = wr.request.args
-        pending = self.web.sessions.unseal(wr.request.cookies.get(LOGIN_COOKIE, ""))
-        if (
-            pending is None
-            or not args.get("state")
-            or not secrets.compare_digest(pending["state"], args["state"])
-        ):
-            raise InvalidInput(
-                "sign_in_state",
-                wr.t(
-                    "Phiên đăng nhập không hợp lệ hoặc đã quá 10 phút. Vui lòng đăng nhập lại.",
-                    "The sign-in expired or is invalid; please sign in again.",
-                ),
-            )
-        if args.get("error") or not args.get("code"):
-            raise InvalidInput(
-                "sign_in_cancelled", wr.t("Đăng nhập không thành công.", "Sign-in did not complete.")
-            )
-        login = self.web.login
-        form = {
-            "grant_type": "authorization_code",
-            "code": args["code"],
-            "redirect_uri": login["redirect_uri"],
-            "client_id": login["client_id"],
-            "code_verifier": pending["verifier"],
-        }
-        if login["client_secret"]:
-            form["client_secret"] = login["client_secret"]
-        try:
-            answer = requests.post(login["token_url"], data=form, timeout=10)
-        except requests.RequestException:
-            raise Unavailable(
-                "identity_provider_unavailable",
-                wr.t(
-                    "Không kết nối được tới nhà cung cấp định danh.",
-                    "The identity provider cannot be reached.",
-                ),
-            ) from None
-        token = (answer.json().get("id_token") or answer.json().get("access_token")) if answer.ok else None
+        pending = _pending_sign_in(self.web.sessions, wr)
+        token = _exchange_code(self.web.login, wr.request.args["code"], pending["verifier"], wr)
         try:
             principal = self.auth.verifier.verify(token or "")
         except TokenError:
@@ -155,6 +118,53 @@ class SignInPages:
                 secure=self.web.sessions.secure,
             )
         return response
+
+
+def _pending_sign_in(sessions, wr) -> dict:
+    """The sign-in this browser started (state, PKCE verifier, where to go next), refused unless the provider
+    came back with the same state and a code."""
+    args = wr.request.args
+    pending = sessions.unseal(wr.request.cookies.get(LOGIN_COOKIE, ""))
+    if (
+        pending is None
+        or not args.get("state")
+        or not secrets.compare_digest(pending["state"], args["state"])
+    ):
+        raise InvalidInput(
+            "sign_in_state",
+            wr.t(
+                "Phiên đăng nhập không hợp lệ hoặc đã quá 10 phút. Vui lòng đăng nhập lại.",
+                "The sign-in expired or is invalid; please sign in again.",
+            ),
+        )
+    if args.get("error") or not args.get("code"):
+        raise InvalidInput(
+            "sign_in_cancelled", wr.t("Đăng nhập không thành công.", "Sign-in did not complete.")
+        )
+    return pending
+
+
+def _exchange_code(login: dict, code: str, verifier: str, wr) -> str | None:
+    """The provider's token for the authorization code (the ID token, else the access token); None if refused."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": login["redirect_uri"],
+        "client_id": login["client_id"],
+        "code_verifier": verifier,
+    }
+    if login["client_secret"]:
+        form["client_secret"] = login["client_secret"]
+    try:
+        answer = requests.post(login["token_url"], data=form, timeout=10)
+    except requests.RequestException:
+        raise Unavailable(
+            "identity_provider_unavailable",
+            wr.t(
+                "Không kết nối được tới nhà cung cấp định danh.", "The identity provider cannot be reached."
+            ),
+        ) from None
+    return (answer.json().get("id_token") or answer.json().get("access_token")) if answer.ok else None
 
 
 def _expiry(token: str) -> float:
