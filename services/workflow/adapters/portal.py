@@ -225,9 +225,23 @@ def reconciliation(session, dossier_code: str | None = None) -> dict:
     ).order_by(table.c.dossier_code, table.c.seq)
     if dossier_code:
         query = query.where(table.c.dossier_code == dossier_code)
+    dossiers, totals = _tally(session.execute(query).mappings())
+    missing = [d for d in dossiers.values() if d["pending"]]
+    return {
+        **totals,
+        "dossiers": len(dossiers),
+        "in_sync": not missing,
+        "not_acknowledged": missing,
+        "items": list(dossiers.values()) if dossier_code else [],
+    }
+
+
+def _tally(rows) -> tuple[dict[str, dict], dict[str, int]]:
+    """Per dossier (its records in order): the last record, the last acknowledged before the first pending one,
+    the pending ones (attempts and error of the oldest) and where its sync stands; and the totals."""
     dossiers: dict[str, dict] = {}
     totals = {"records": 0, "acknowledged": 0, "pending": 0}
-    for row in session.execute(query).mappings():
+    for row in rows:
         entry = dossiers.setdefault(
             row["dossier_code"],
             {
@@ -256,11 +270,4 @@ def reconciliation(session, dossier_code: str | None = None) -> dict:
         entry["sync_status"] = (
             "synced" if entry["pending"] == 0 else ("retrying" if entry["attempts"] else "queued")
         )
-    missing = [d for d in dossiers.values() if d["pending"]]
-    return {
-        **totals,
-        "dossiers": len(dossiers),
-        "in_sync": not missing,
-        "not_acknowledged": missing,
-        "items": list(dossiers.values()) if dossier_code else [],
-    }
+    return dossiers, totals

@@ -136,6 +136,15 @@ def _write(ctx: ActionContext) -> None:
 
 def _record(ctx: ActionContext, request: ActionRequest) -> None:
     """The action log entry, the audit chain entry (people's actions) and the status event."""
+    _log_action(ctx, request)
+    if ctx.actor.get("kind") != "system":
+        # Officer (and applicant) actions also go into the tamper-evident audit chain, in this transaction.
+        _audit(ctx, request)
+    _publish_status_changed(ctx, request)
+
+
+def _log_action(ctx: ActionContext, request: ActionRequest) -> None:
+    """The case's action log entry, with the name an officer signs the forms with."""
     actor, case, updated = ctx.actor, ctx.case, ctx.updated
     logged = dict(ctx.params)
     if actor.get("kind") == "officer" and str(actor.get("name") or "").strip():
@@ -155,22 +164,29 @@ def _record(ctx: ActionContext, request: ActionRequest) -> None:
         params=json.dumps(logged, ensure_ascii=False),
         attachments=json.dumps(request.attachments or [], ensure_ascii=False),
     )
-    if actor.get("kind") != "system":
-        # Officer (and applicant) actions also go into the tamper-evident audit chain, in this transaction.
-        ctx.uow.audit(
-            f"{actor.get('kind')}:{actor.get('subject')}",
-            f"case.{request.action}",
-            ctx.code,
-            {
-                "unit": str(actor.get("unit") or ""),
-                "roles": sorted(actor.get("roles") or []),
-                "from_status": case["status"],
-                "to_status": updated["status"],
-                "reason": ctx.reason,
-                "params": ctx.params,
-                "client_txn_id": request.client_txn_id or "",
-            },
-        )
+
+
+def _audit(ctx: ActionContext, request: ActionRequest) -> None:
+    actor = ctx.actor
+    ctx.uow.audit(
+        f"{actor.get('kind')}:{actor.get('subject')}",
+        f"case.{request.action}",
+        ctx.code,
+        {
+            "unit": str(actor.get("unit") or ""),
+            "roles": sorted(actor.get("roles") or []),
+            "from_status": ctx.case["status"],
+            "to_status": ctx.updated["status"],
+            "reason": ctx.reason,
+            "params": ctx.params,
+            "client_txn_id": request.client_txn_id or "",
+        },
+    )
+
+
+def _publish_status_changed(ctx: ActionContext, request: ActionRequest) -> None:
+    """DossierStatusChanged, with only what may be public of the actor and the reason."""
+    actor, case, updated = ctx.actor, ctx.case, ctx.updated
     change = {
         "dossier_code": ctx.code,
         "procedure_code": updated["procedure_code"],

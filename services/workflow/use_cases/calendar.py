@@ -96,19 +96,15 @@ def corrections(session) -> list[dict]:
 
 
 def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: datetime) -> list[dict]:
+    """Every open, received case whose legal time the correction lengthens: its due date and its running step's
+    moved later (never earlier), explained, logged and published. The moves made."""
     session, clock = uow.session, catalogue.clock
-    cases = storage.cases
-    rows = (
-        session.execute(
-            select(cases).where(
-                cases.c.status.not_in(TERMINAL), cases.c.received_at.is_not(None), cases.c.due_at.is_not(None)
-            )
-        )
-        .mappings()
-        .all()
+    reason = (
+        f"Điều chỉnh lịch ngày {correction['day'].strftime('%d/%m/%Y')}: {correction['name']} "
+        f"({correction['source']})"
     )
     moved = []
-    for case in rows:
+    for case in _open_received_cases(session):
         code = case["dossier_code"]
         procedure = catalogue.procedures[(case["procedure_code"], case["procedure_version"])]
         closed = steps.closed_pauses(session, code)
@@ -117,75 +113,97 @@ def _recompute_open_cases(uow, catalogue, correction: dict, actor: str, now: dat
         )
         if deadline.due_at <= case["due_at"]:
             continue  # not lengthened: the due date given to the applicant stands
-        reason = (
-            f"Điều chỉnh lịch ngày {correction['day'].strftime('%d/%m/%Y')}: {correction['name']} "
-            f"({correction['source']})"
-        )
-        explanation = dict(
-            deadline.explanation,
-            recomputed={
-                "at": iso_utc(now),
-                "previous_due_at": iso_utc(case["due_at"]),
-                "reason": reason,
-                "correction": {
-                    "date": correction["day"].isoformat(),
-                    "kind": correction["kind"],
-                    "source": correction["source"],
-                },
-            },
-        )
-        session.execute(
-            cases.update()
-            .where(cases.c.dossier_code == code)
-            .values(
-                due_at=deadline.due_at.astimezone(timezone.utc),
-                updated_at=now,
-                due_explanation=json.dumps(explanation, ensure_ascii=False),
-            )
-        )
-        for step in storage.steps(session, code):
-            if step["ended_at"] is None:
-                step_due = clock.deadline(
-                    step["started_at"],
-                    step["budget_days"],
-                    tuple(p for p in closed if p.started_at >= step["started_at"]),
-                ).due_at
-                if step_due > step["due_at"]:
-                    session.execute(
-                        storage.case_steps.update()
-                        .where(storage.case_steps.c.id == step["id"])
-                        .values(due_at=step_due)
-                    )
-        storage.append_action(
-            session,
-            code,
-            action="due_recomputed",
-            from_status=case["status"],
-            to_status=case["status"],
-            actor=actor,
-            unit=case["agency_code"],
-            reason=reason,
-            at=now,
-            client_txn_id=None,
-            attachments="[]",
-            params=json.dumps({"from": iso_utc(case["due_at"]), "to": iso_utc(deadline.due_at)}),
-        )
-        uow.publish(
-            DossierStatusChanged,
-            {
-                "dossier_code": code,
-                "procedure_code": case["procedure_code"],
-                "agency_code": case["agency_code"],
-                "from_status": case["status"],
-                "to_status": case["status"],
-                "action": "due_recomputed",
-                "level": case["level"],
-                "actor": actor,
-                "reason": reason,
-                "clock_stopped": case["paused_since"] is not None,
-                "due_at": iso_utc(deadline.due_at),
-            },
-            subject=code,
-        )
+        _write_due(session, case, deadline, _recomputed(correction, case, reason, now), now)
+        _lengthen_open_steps(session, clock, code, closed)
+        _log_and_publish(uow, case, deadline.due_at, actor, reason, now)
         moved.append({"dossier_code": code, "from": iso_utc(case["due_at"]), "to": iso_utc(deadline.due_at)})
     return moved
+
+
+def _open_received_cases(session) -> list:
+    cases = storage.cases
+    query = select(cases).where(
+        cases.c.status.not_in(TERMINAL), cases.c.received_at.is_not(None), cases.c.due_at.is_not(None)
+    )
+    return list(session.execute(query).mappings().all())
+
+
+def _recomputed(correction: dict, case, reason: str, now: datetime) -> dict:
+    """What the due explanation says of the recomputation: when, the due date before, why."""
+    return {
+        "at": iso_utc(now),
+        "previous_due_at": iso_utc(case["due_at"]),
+        "reason": reason,
+        "correction": {
+            "date": correction["day"].isoformat(),
+            "kind": correction["kind"],
+            "source": correction["source"],
+        },
+    }
+
+
+def _write_due(session, case, deadline, recomputed: dict, now: datetime) -> None:
+    cases = storage.cases
+    explanation = dict(deadline.explanation, recomputed=recomputed)
+    session.execute(
+        cases.update()
+        .where(cases.c.dossier_code == case["dossier_code"])
+        .values(
+            due_at=deadline.due_at.astimezone(timezone.utc),
+            updated_at=now,
+            due_explanation=json.dumps(explanation, ensure_ascii=False),
+        )
+    )
+
+
+def _lengthen_open_steps(session, clock, code: str, closed: tuple) -> None:
+    """The running step's due date recomputed on the corrected calendar, moved only if later."""
+    for step in storage.steps(session, code):
+        if step["ended_at"] is None:
+            step_due = clock.deadline(
+                step["started_at"],
+                step["budget_days"],
+                tuple(p for p in closed if p.started_at >= step["started_at"]),
+            ).due_at
+            if step_due > step["due_at"]:
+                session.execute(
+                    storage.case_steps.update()
+                    .where(storage.case_steps.c.id == step["id"])
+                    .values(due_at=step_due)
+                )
+
+
+def _log_and_publish(uow, case, due_at: datetime, actor: str, reason: str, now: datetime) -> None:
+    """The case's `due_recomputed` action log entry and its DossierStatusChanged (the status stays)."""
+    code = case["dossier_code"]
+    storage.append_action(
+        uow.session,
+        code,
+        action="due_recomputed",
+        from_status=case["status"],
+        to_status=case["status"],
+        actor=actor,
+        unit=case["agency_code"],
+        reason=reason,
+        at=now,
+        client_txn_id=None,
+        attachments="[]",
+        params=json.dumps({"from": iso_utc(case["due_at"]), "to": iso_utc(due_at)}),
+    )
+    uow.publish(
+        DossierStatusChanged,
+        {
+            "dossier_code": code,
+            "procedure_code": case["procedure_code"],
+            "agency_code": case["agency_code"],
+            "from_status": case["status"],
+            "to_status": case["status"],
+            "action": "due_recomputed",
+            "level": case["level"],
+            "actor": actor,
+            "reason": reason,
+            "clock_stopped": case["paused_since"] is not None,
+            "due_at": iso_utc(due_at),
+        },
+        subject=code,
+    )

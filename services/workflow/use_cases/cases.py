@@ -40,13 +40,8 @@ def open_case(uow, catalogue, data, now: datetime | None = None) -> tuple[str, s
     procedure = catalogue.procedures.get((data.procedure_code, data.procedure_version))
     if procedure is None:
         raise InvalidInput("unknown_procedure_version", f"{data.procedure_code} v{data.procedure_version}")
-    territory = catalogue.territory
-    agency = (
-        territory.chain_agency(procedure.chain[0], data.applicant_unit_code)
-        if procedure.chain
-        else territory.competent_agency(procedure, data.applicant_unit_code)
-    )
-    level = territory.level_of(agency) if agency is not None else ""
+    agency = _first_agency(catalogue.territory, procedure, data.applicant_unit_code)
+    level = catalogue.territory.level_of(agency) if agency is not None else ""
     opened = _insert(uow.session, data, procedure, agency.code if agency is not None else "", level, now)
     if opened is None:
         return None
@@ -80,6 +75,14 @@ def open_case(uow, catalogue, data, now: datetime | None = None) -> tuple[str, s
         else:
             return "received", level, result["agency_code"]
     return "submitted", level, agency.code
+
+
+def _first_agency(territory, procedure, applicant_unit_code: str):
+    """The agency the case opens in: the first of the procedure's chain, else the competent one for the
+    applicant's unit; None when nobody can be routed to."""
+    if procedure.chain:
+        return territory.chain_agency(procedure.chain[0], applicant_unit_code)
+    return territory.competent_agency(procedure, applicant_unit_code)
 
 
 def _insert(session, data, procedure, agency_code: str, level: str, now: datetime) -> dict | None:

@@ -75,13 +75,33 @@ def work_queue(session, catalogue, unit, status, procedure_code, due, limit, aft
 
 
 def merge_units(uow, catalogue, sources, successor, effective_on, actor, now) -> int:
+    """Record the merges, then move the sources' open cases to the successor's agency of the same kind (logged
+    and published): how many moved."""
     territory = catalogue.territory
+    _check_merge(territory, sources, successor)
+    _record_merges(uow.session, sources, successor, effective_on, now)
+    old_agencies = {a.code: a for a in territory.agencies.values() if a.unit in sources}
+    moved = 0
+    for case in _open_cases_held_by(uow.session, list(old_agencies)):
+        old = old_agencies[case["agency_code"]]
+        new = _successor_agency(territory, old, successor)
+        _move_case(uow.session, case["dossier_code"], new.code, now)
+        reason = f"Sáp nhập {old.unit} vào {successor} từ {effective_on.isoformat()}"
+        _log_and_publish_move(uow, case, old.code, new.code, str(actor.get("subject")), reason, now)
+        moved += 1
+    return moved
+
+
+def _check_merge(territory, sources, successor) -> None:
     for code in [*sources, successor]:
         if code not in territory.units:
             raise InvalidInput("unknown_unit", f"Đơn vị {code} không tồn tại.")
     if successor in sources:
         raise InvalidInput("invalid_request", "Đơn vị kế thừa không thể là đơn vị bị sáp nhập.")
-    session = uow.session
+
+
+def _record_merges(session, sources, successor, effective_on, now) -> None:
+    """One merge row per source (a source merged again replaces its row): statistics roll up through them."""
     for source in sources:
         session.execute(storage.unit_merges.delete().where(storage.unit_merges.c.source_unit == source))
         session.execute(
@@ -89,68 +109,69 @@ def merge_units(uow, catalogue, sources, successor, effective_on, actor, now) ->
                 source_unit=source, successor_unit=successor, effective_on=effective_on, merged_at=now
             )
         )
-    moved = 0
-    old_agencies = {a.code: a for a in territory.agencies.values() if a.unit in sources}
-    rows = (
-        session.execute(
-            select(storage.cases).where(
-                storage.cases.c.agency_code.in_(list(old_agencies)), storage.cases.c.status.not_in(TERMINAL)
-            )
-        )
-        .mappings()
-        .all()
+
+
+def _open_cases_held_by(session, agencies: list[str]) -> list:
+    cases = storage.cases
+    query = select(cases).where(cases.c.agency_code.in_(agencies), cases.c.status.not_in(TERMINAL))
+    return list(session.execute(query).mappings().all())
+
+
+def _successor_agency(territory, old, successor: str):
+    """The successor unit's agency of the same kind as `old`; refused when it has none."""
+    new = next((a for a in territory.agencies.values() if a.unit == successor and a.kind == old.kind), None)
+    if new is None:
+        raise InvalidInput("no_successor_agency", f"Đơn vị {successor} không có cơ quan loại {old.kind}.")
+    return new
+
+
+def _move_case(session, code: str, agency_code: str, now) -> None:
+    """The case and its running step, to the new agency."""
+    session.execute(
+        storage.cases.update()
+        .where(storage.cases.c.dossier_code == code)
+        .values(agency_code=agency_code, updated_at=now)
     )
-    for case in rows:
-        old = old_agencies[case["agency_code"]]
-        new = next(
-            (a for a in territory.agencies.values() if a.unit == successor and a.kind == old.kind), None
-        )
-        if new is None:
-            raise InvalidInput("no_successor_agency", f"Đơn vị {successor} không có cơ quan loại {old.kind}.")
-        code = case["dossier_code"]
-        session.execute(
-            storage.cases.update()
-            .where(storage.cases.c.dossier_code == code)
-            .values(agency_code=new.code, updated_at=now)
-        )
-        session.execute(
-            storage.case_steps.update()
-            .where(storage.case_steps.c.dossier_code == code, storage.case_steps.c.ended_at.is_(None))
-            .values(agency_code=new.code)
-        )
-        reason = f"Sáp nhập {old.unit} vào {successor} từ {effective_on.isoformat()}"
-        storage.append_action(
-            session,
-            code,
-            action="unit_merged",
-            from_status=case["status"],
-            to_status=case["status"],
-            actor=str(actor.get("subject")),
-            unit=new.code,
-            reason=reason,
-            at=now,
-            client_txn_id=None,
-            params=json.dumps({"from_agency": old.code, "to_agency": new.code}),
-            attachments="[]",
-        )
-        change = {
-            "dossier_code": code,
-            "procedure_code": case["procedure_code"],
-            "agency_code": new.code,
-            "from_status": case["status"],
-            "to_status": case["status"],
-            "action": "unit_merged",
-            "level": case["level"],
-            "actor": str(actor.get("subject")),
-            "reason": reason,
-            "to_agency_code": new.code,
-            "clock_stopped": case["paused_since"] is not None,
-        }
-        if case["due_at"]:
-            change["due_at"] = iso_utc(case["due_at"])
-        uow.publish(DossierStatusChanged, change, subject=code)
-        moved += 1
-    return moved
+    session.execute(
+        storage.case_steps.update()
+        .where(storage.case_steps.c.dossier_code == code, storage.case_steps.c.ended_at.is_(None))
+        .values(agency_code=agency_code)
+    )
+
+
+def _log_and_publish_move(uow, case, from_agency: str, to_agency: str, actor: str, reason: str, now) -> None:
+    """The case's `unit_merged` action log entry and its DossierStatusChanged (the status stays)."""
+    code = case["dossier_code"]
+    storage.append_action(
+        uow.session,
+        code,
+        action="unit_merged",
+        from_status=case["status"],
+        to_status=case["status"],
+        actor=actor,
+        unit=to_agency,
+        reason=reason,
+        at=now,
+        client_txn_id=None,
+        params=json.dumps({"from_agency": from_agency, "to_agency": to_agency}),
+        attachments="[]",
+    )
+    change = {
+        "dossier_code": code,
+        "procedure_code": case["procedure_code"],
+        "agency_code": to_agency,
+        "from_status": case["status"],
+        "to_status": case["status"],
+        "action": "unit_merged",
+        "level": case["level"],
+        "actor": actor,
+        "reason": reason,
+        "to_agency_code": to_agency,
+        "clock_stopped": case["paused_since"] is not None,
+    }
+    if case["due_at"]:
+        change["due_at"] = iso_utc(case["due_at"])
+    uow.publish(DossierStatusChanged, change, subject=code)
 
 
 def _scope(session, catalogue, request: dict) -> tuple[indicators.Scope, dict]:
@@ -161,54 +182,20 @@ def _scope(session, catalogue, request: dict) -> tuple[indicators.Scope, dict]:
     agencies: set[str] | None = None
     unit = request.get("unit")
     if unit:
-        if unit not in territory.units:
-            hint = {"field": "unit"}
-            if unit in territory.agencies:
-                hint["use"] = "agency"  # an agency code given as a unit: say which parameter it belongs to
-                raise InvalidInput(
-                    "unknown_unit",
-                    f"{unit} là mã cơ quan, không phải mã đơn vị hành chính; dùng tham số agency.",
-                    hint,
-                )
-            raise InvalidInput("unknown_unit", f"Đơn vị hành chính {unit} không tồn tại.", hint)
-        units = territory.rolled_up(unit, storage.successors(session))
+        units = _rolled_up_unit(session, territory, unit)
         agencies = {a.code for a in territory.agencies.values() if a.unit in units}
         described["units"] = sorted(units)
     agency = request.get("agency")
     if agency:
-        if agency not in territory.agencies:
-            hint = {"field": "agency"}
-            if agency in territory.units:
-                hint["use"] = "unit"
-                raise InvalidInput(
-                    "unknown_agency",
-                    f"{agency} là mã đơn vị hành chính, không phải mã cơ quan; dùng tham số unit.",
-                    hint,
-                )
-            raise InvalidInput("unknown_agency", f"Cơ quan {agency} không tồn tại.", hint)
-        if agencies is not None and agency not in agencies:
-            raise InvalidInput(
-                "agency_not_in_unit", f"Cơ quan {agency} không thuộc đơn vị {unit}.", {"field": "agency"}
-            )
+        _check_agency(territory, agency, agencies, unit)
         agencies = {agency}
-    level = request.get("level")
-    if level and level not in territory.levels:
-        raise InvalidInput(
-            "unknown_level",
-            f"Cấp {level} không có trong mô hình {territory.model} ({', '.join(territory.levels)}).",
-            {"field": "level", "allowed": list(territory.levels)},
-        )
-    procedure = request.get("procedure_code")
+    level, procedure = request.get("level"), request.get("procedure_code")
+    _check_level(territory, level)
     if procedure and not any(code == procedure for code, _ in catalogue.procedures):
         raise InvalidInput(
             "unknown_procedure", f"Thủ tục {procedure} không tồn tại.", {"field": "procedure_code"}
         )
-    try:
-        first, last = indicators.period_bounds(
-            request.get("period"), request.get("date_from"), request.get("date_to")
-        )
-    except indicators.PeriodError as exc:
-        raise InvalidInput(exc.code, exc.message, {"field": "period"}) from None
+    first, last = _period(request)
     described["agencies"] = sorted(agencies) if agencies is not None else None
     described["period"] = {
         "from": first.isoformat() if first else None,
@@ -222,6 +209,58 @@ def _scope(session, catalogue, request: dict) -> tuple[indicators.Scope, dict]:
         first=first,
         last=last,
     ), described
+
+
+def _rolled_up_unit(session, territory, unit: str) -> set:
+    """The unit and the units merged into it; an agency code given as a unit is refused with a hint."""
+    if unit not in territory.units:
+        hint = {"field": "unit"}
+        if unit in territory.agencies:
+            hint["use"] = "agency"  # an agency code given as a unit: say which parameter it belongs to
+            raise InvalidInput(
+                "unknown_unit",
+                f"{unit} là mã cơ quan, không phải mã đơn vị hành chính; dùng tham số agency.",
+                hint,
+            )
+        raise InvalidInput("unknown_unit", f"Đơn vị hành chính {unit} không tồn tại.", hint)
+    return territory.rolled_up(unit, storage.successors(session))
+
+
+def _check_agency(territory, agency: str, agencies: set[str] | None, unit) -> None:
+    """A known agency (a unit code given as an agency is refused with a hint), inside the unit if one is given."""
+    if agency not in territory.agencies:
+        hint = {"field": "agency"}
+        if agency in territory.units:
+            hint["use"] = "unit"
+            raise InvalidInput(
+                "unknown_agency",
+                f"{agency} là mã đơn vị hành chính, không phải mã cơ quan; dùng tham số unit.",
+                hint,
+            )
+        raise InvalidInput("unknown_agency", f"Cơ quan {agency} không tồn tại.", hint)
+    if agencies is not None and agency not in agencies:
+        raise InvalidInput(
+            "agency_not_in_unit", f"Cơ quan {agency} không thuộc đơn vị {unit}.", {"field": "agency"}
+        )
+
+
+def _check_level(territory, level) -> None:
+    if level and level not in territory.levels:
+        raise InvalidInput(
+            "unknown_level",
+            f"Cấp {level} không có trong mô hình {territory.model} ({', '.join(territory.levels)}).",
+            {"field": "level", "allowed": list(territory.levels)},
+        )
+
+
+def _period(request: dict) -> tuple[date | None, date | None]:
+    """The first and last day (inclusive) asked for; (None, None): all time."""
+    try:
+        return indicators.period_bounds(
+            request.get("period"), request.get("date_from"), request.get("date_to")
+        )
+    except indicators.PeriodError as exc:
+        raise InvalidInput(exc.code, exc.message, {"field": "period"}) from None
 
 
 def statistics(session, catalogue, request: dict, now: datetime | None = None) -> dict:
@@ -245,9 +284,8 @@ def statistics(session, catalogue, request: dict, now: datetime | None = None) -
     return {
         "filters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in request.items() if v},
         **described,
-        **counted[
-            "dossiers"
-        ],  # the dossier indicators, also at the top level (earlier clients read them there)
+        # The dossier indicators, also at the top level (earlier clients read them there).
+        **counted["dossiers"],
         "dossiers": counted["dossiers"],
         "steps": counted["steps"],
     }
