@@ -41,64 +41,8 @@ def ensure_dev_ca(directory: Path, agency_name: str = "UBND tỉnh (phát triể
     )
     if not (ca_pem.exists() and p12.exists() and passphrase_file.exists()):
         now = datetime.now(timezone.utc) - timedelta(minutes=5)
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = _name(f"MotCua Dev CA - {MARK}", "MotCua development")
-        ca_cert = (
-            x509.CertificateBuilder()
-            .subject_name(ca_name)
-            .issuer_name(ca_name)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now)
-            .not_valid_after(now + timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name(f"{agency_name} - {MARK}", agency_name))
-            .issuer_name(ca_name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now)
-            .not_valid_after(now + timedelta(days=825))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-            )
-            .sign(ca_key, hashes.SHA256())
-        )
+        ca_key, ca_cert = _dev_ca(now)
+        key, cert = _agency_certificate(ca_key, ca_cert.subject, agency_name, now)
         passphrase = secrets.token_urlsafe(18)
         blob = pkcs12.serialize_key_and_certificates(
             b"agency-default",
@@ -117,6 +61,66 @@ def ensure_dev_ca(directory: Path, agency_name: str = "UBND tỉnh (phát triể
         "MOTCUA_SIGNING_PASSPHRASE_FILE": str(passphrase_file),
         "MOTCUA_SIGNING_TRUST_ROOT": str(ca_pem),
     }
+
+
+def _key_usage(*granted: str) -> x509.KeyUsage:
+    """A KeyUsage extension allowing only `granted` (the library wants every usage named, true or false)."""
+    usages = (
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    )
+    return x509.KeyUsage(**{usage: usage in granted for usage in usages})
+
+
+def _dev_ca(now: datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """The development CA: self-signed, ten years, signs certificates only (no intermediate below it)."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name(f"MotCua Dev CA - {MARK}", "MotCua development")
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage("key_cert_sign", "crl_sign"), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return ca_key, ca_cert
+
+
+def _agency_certificate(
+    ca_key: ec.EllipticCurvePrivateKey, ca_name: x509.Name, agency_name: str, now: datetime
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """An agency's signing key and certificate from the CA: signatures and non-repudiation, S/MIME, 825 days."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"{agency_name} - {MARK}", agency_name))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=825))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage("digital_signature", "content_commitment"), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
 
 
 if __name__ == "__main__":

@@ -117,6 +117,7 @@ class Sandbox:
             time.sleep(1 + attempt)
 
     def api(self, body: dict) -> dict:
+        """The merchant API (QueryDR, refund): checksum checked on the request, computed on the answer."""
         command = body.get("vnp_Command")
         fields = vnpay.QUERY_FIELDS if command == "querydr" else vnpay.REFUND_FIELDS
         base = {
@@ -133,38 +134,9 @@ class Sandbox:
                 if txn is None:
                     answer = {**base, "vnp_ResponseCode": "91", "vnp_Message": "Transaction not found"}
                 elif command == "querydr":
-                    answer = {
-                        **base,
-                        "vnp_ResponseCode": "00",
-                        "vnp_Message": "Query success",
-                        "vnp_Amount": txn["amount"],
-                        "vnp_BankCode": "NCB",
-                        "vnp_PayDate": txn["pay_date"],
-                        "vnp_TransactionNo": txn["transaction_no"],
-                        "vnp_TransactionType": "01",
-                        "vnp_TransactionStatus": txn["status"],
-                        "vnp_OrderInfo": txn["order_info"],
-                        "vnp_PromotionCode": "",
-                        "vnp_PromotionAmount": "",
-                    }
+                    answer = _query_answer(base, txn)
                 else:
-                    amount = int(body.get("vnp_Amount", 0))
-                    if txn["status"] != "00" or txn["refunded"] + amount > txn["amount"]:
-                        answer = {**base, "vnp_ResponseCode": "94", "vnp_Message": "Refund not allowed"}
-                    else:
-                        txn["refunded"] += amount
-                        answer = {
-                            **base,
-                            "vnp_ResponseCode": "00",
-                            "vnp_Message": "Refund success",
-                            "vnp_Amount": amount,
-                            "vnp_BankCode": "NCB",
-                            "vnp_PayDate": txn["pay_date"],
-                            "vnp_TransactionNo": txn["transaction_no"],
-                            "vnp_TransactionType": body.get("vnp_TransactionType"),
-                            "vnp_TransactionStatus": "05",
-                            "vnp_OrderInfo": body.get("vnp_OrderInfo", ""),
-                        }
+                    answer = _refund(base, txn, body)
         response_fields = (
             vnpay.QUERY_RESPONSE_FIELDS if command == "querydr" else vnpay.REFUND_RESPONSE_FIELDS
         )
@@ -182,6 +154,44 @@ class Sandbox:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def _query_answer(base: dict, txn: dict) -> dict:
+    """QueryDR's answer: where the transaction stands."""
+    return {
+        **base,
+        "vnp_ResponseCode": "00",
+        "vnp_Message": "Query success",
+        "vnp_Amount": txn["amount"],
+        "vnp_BankCode": "NCB",
+        "vnp_PayDate": txn["pay_date"],
+        "vnp_TransactionNo": txn["transaction_no"],
+        "vnp_TransactionType": "01",
+        "vnp_TransactionStatus": txn["status"],
+        "vnp_OrderInfo": txn["order_info"],
+        "vnp_PromotionCode": "",
+        "vnp_PromotionAmount": "",
+    }
+
+
+def _refund(base: dict, txn: dict, body: dict) -> dict:
+    """Refund `vnp_Amount` of a paid transaction (refused beyond what was paid); the caller holds the lock."""
+    amount = int(body.get("vnp_Amount", 0))
+    if txn["status"] != "00" or txn["refunded"] + amount > txn["amount"]:
+        return {**base, "vnp_ResponseCode": "94", "vnp_Message": "Refund not allowed"}
+    txn["refunded"] += amount
+    return {
+        **base,
+        "vnp_ResponseCode": "00",
+        "vnp_Message": "Refund success",
+        "vnp_Amount": amount,
+        "vnp_BankCode": "NCB",
+        "vnp_PayDate": txn["pay_date"],
+        "vnp_TransactionNo": txn["transaction_no"],
+        "vnp_TransactionType": body.get("vnp_TransactionType"),
+        "vnp_TransactionStatus": "05",
+        "vnp_OrderInfo": body.get("vnp_OrderInfo", ""),
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
