@@ -15,6 +15,7 @@ BENCH_SKIP_OPEN_LOOP=1 skips the open-loop table.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -414,10 +415,7 @@ def _b4_figures(
 
 def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dict:
     """Submissions at a fixed rate regardless of how fast answers come (open loop): latency at that load."""
-    token = requests.post(f"{base_url}/dev/token", json={"sub": "037090000001"}, timeout=10).json()[
-        "access_token"
-    ]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = citizen_headers(base_url)
     total = int(rate * seconds)
     latencies, errors, lock, accepted = [], [0], threading.Lock(), []
     before, before_names = mail_count(mail_dir), mail_names(mail_dir)
@@ -433,12 +431,7 @@ def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dic
         t0 = due
         code = None
         try:
-            response = session.post(
-                f"{base_url}/api/v1/dossiers",
-                headers=headers,
-                timeout=30,
-                json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
-            )
+            response = submit(session, base_url, headers)
             if response.status_code == 201:
                 code = response.json()["code"]
         except requests.RequestException:
@@ -449,39 +442,24 @@ def open_loop(base_url: str, mail_dir: Path, rate: float, seconds: float) -> dic
             if code:
                 accepted.append(code)
 
-    import concurrent.futures
-
     started = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
-        for i in range(total):
-            delay = started + i / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(fire, started + i / rate)
-    deadline = time.monotonic() + 120
-    while mail_count(mail_dir) - before < total - errors[0] and time.monotonic() < deadline:
-        time.sleep(0.2)
+    fire_at_rate(fire, rate, total, started)
+    wait_for_mail(mail_dir, before, total - errors[0], timeout=120, poll=0.2)
     drained = time.perf_counter() - started
     desk.stop()
-    q = statistics.quantiles(latencies, n=100)
     notified = len(set(accepted) & notified_codes(mail_dir, before_names))
     return {
         "rate": rate,
         "sent": total,
         "errors": errors[0],
         "notified": notified,
-        "p50_ms": q[49] * 1000,
-        "p95_ms": q[94] * 1000,
-        "p99_ms": q[98] * 1000,
+        **percentiles_ms(latencies),
         "drain_s": drained - seconds,
     }
 
 
 def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
-    token = requests.post(f"{base_url}/dev/token", json={"sub": "037090000001"}, timeout=10).json()[
-        "access_token"
-    ]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = citizen_headers(base_url)
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -495,12 +473,7 @@ def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
         session = requests.Session()
         for _ in iter(lambda: next(counter, None), None):
             t0 = time.perf_counter()
-            response = session.post(
-                f"{base_url}/api/v1/dossiers",
-                headers=headers,
-                timeout=30,
-                json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
-            )
+            response = submit(session, base_url, headers)
             with lock:
                 latencies.append(time.perf_counter() - t0)
                 errors += response.status_code != 201
@@ -515,14 +488,11 @@ def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
     for t in threads:
         t.join()
     accepted_s = time.perf_counter() - started
-    deadline = time.monotonic() + 300
-    while mail_count(mail_dir) - before < DOSSIERS - errors and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_mail(mail_dir, before, DOSSIERS - errors, timeout=300, poll=0.05)
     total_s = time.perf_counter() - started
     desk.stop()
     # Counted by dossier: each accepted dossier's code must appear in a message (no loss, no double counting).
     delivered = len(set(accepted) & notified_codes(mail_dir, before_names))
-    q = statistics.quantiles(latencies, n=100)
     return {
         "dossiers": DOSSIERS,
         "clients": CLIENTS,
@@ -531,10 +501,47 @@ def b3_end_to_end(base_url: str, mail_dir: Path) -> dict:
         "received_by_desk": desk.received,
         "accepted_per_s": DOSSIERS / accepted_s,
         "end_to_end_per_s": delivered / total_s,
-        "p50_ms": q[49] * 1000,
-        "p95_ms": q[94] * 1000,
-        "p99_ms": q[98] * 1000,
+        **percentiles_ms(latencies),
     }
+
+
+def citizen_headers(base_url: str) -> dict[str, str]:
+    """The benchmark citizen's Authorization header (a token from the development identity provider)."""
+    answer = requests.post(f"{base_url}/dev/token", json={"sub": "037090000001"}, timeout=10)
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def submit(session: requests.Session, base_url: str, headers: dict[str, str]) -> requests.Response:
+    """One dossier filed through the API: the benchmark's procedure (1.000656), no documents."""
+    return session.post(
+        f"{base_url}/api/v1/dossiers",
+        headers=headers,
+        timeout=30,
+        json={"procedure_code": "1.000656", "applicant": {"id_number": "037090000001"}},
+    )
+
+
+def fire_at_rate(fire, rate: float, total: int, started: float) -> None:
+    """`fire(due)` `total` times, the i-th due `i / rate` seconds after `started`, each on a pool thread (a
+    slow answer never delays the next submission); returns when every call has ended."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
+        for i in range(total):
+            delay = started + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(fire, started + i / rate)
+
+
+def wait_for_mail(mail_dir: Path, before: int, expected: int, timeout: float, poll: float) -> None:
+    """Until `expected` more messages than `before` are in the sink, or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while mail_count(mail_dir) - before < expected and time.monotonic() < deadline:
+        time.sleep(poll)
+
+
+def percentiles_ms(latencies: list[float]) -> dict[str, float]:
+    q = statistics.quantiles(latencies, n=100)
+    return {"p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000}
 
 
 def cpu_snapshot() -> dict[str, float]:
@@ -878,9 +885,18 @@ def ratios(results: dict) -> dict:
 
 def report(results: dict, out: Path) -> str:
     """The figures as printed: a table, the open-loop table, CPU and statements per dossier."""
-    b3, b0, b1, b2, b4 = results["B3"], results["B0"], results["B1"], results["B2"], results["B4"]
     return (
-        f"""
+        figures_table(results)
+        + open_loop_table(results)
+        + costs(results)
+        + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n"
+    )
+
+
+def figures_table(results: dict) -> str:
+    """Every figure with its ceilings and ratios, one row each."""
+    b3, b0, b1, b2, b4 = results["B3"], results["B0"], results["B1"], results["B2"], results["B4"]
+    return f"""
 Machine: {results["machine"]["cpus"]} × {results["machine"]["cpu_model"]}, {results["machine"]["memory_gib"]} GiB
 
 | benchmark | figure |
@@ -900,18 +916,26 @@ Machine: {results["machine"]["cpus"]} × {results["machine"]["cpu_model"]}, {res
 | B3 CPU per dossier (all processes) | {results["B3_cpu_ms_per_dossier"]:.1f} ms |
 | ratio B3 broker msgs/s ÷ B0 | {results["ratios"]["B3_broker_msgs_per_s_over_B0_publish"]:.2f} |
 | ratio B3 dossiers/s ÷ B1 | {results["ratios"]["B3_dossiers_per_s_over_B1_inserts"]:.2f} |
+"""
 
+
+def open_loop_table(results: dict) -> str:
+    return f"""
 Open loop (fixed rate for {SECONDS_PER_RATE:.0f} s each):
 
 | rate (dossiers/s) | sent | errors | notified | p50 ms | p95 ms | p99 ms | drain after load (s) |
 |---|---|---|---|---|---|---|---|
-"""
-        + "\n".join(
-            f"| {r['rate']:.0f} | {r['sent']} | {r['errors']} | {r['notified']} | {r['p50_ms']:.0f} | "
-            f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['drain_s']:.1f} |"
-            for r in results["B3_open_loop"]
-        )
-        + "\n\nCPU during B3 (cores used, of "
+""" + "\n".join(
+        f"| {r['rate']:.0f} | {r['sent']} | {r['errors']} | {r['notified']} | {r['p50_ms']:.0f} | "
+        f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['drain_s']:.1f} |"
+        for r in results["B3_open_loop"]
+    )
+
+
+def costs(results: dict) -> str:
+    """Where B3 went: CPU per part, time per entrypoint, statements per dossier."""
+    return (
+        "\n\nCPU during B3 (cores used, of "
         + str(results["machine"]["cpus"])
         + "): "
         + ", ".join(f"{k} {v:.2f}" for k, v in results["B3_cpu_cores"].items())
@@ -927,7 +951,6 @@ Open loop (fixed rate for {SECONDS_PER_RATE:.0f} s each):
             f"{t['service']} {t['per_dossier']} × {t['query']}"
             for t in results["B3_sql_per_dossier"]["top"][:12]
         )
-        + f"\n\nresults: {out.relative_to(REPO_ROOT)}\n"
     )
 
 
