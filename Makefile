@@ -69,8 +69,9 @@ restore: $(GEN)/.stamp ## Restore a backup (stop `make run` first): make restore
 	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<time> [FORCE=1]" >&2; exit 2; }
 	@MOTCUA_ENV=$${MOTCUA_ENV:-local} $(PY) -m devtools.backup restore --from "$(FROM)" $(if $(FORCE),--force)
 
-lint: $(GEN)/.stamp ## ruff, import contracts, mypy --strict (chassis, domains), function and module sizes
+lint: $(GEN)/.stamp ## ruff check and format, import contracts, mypy --strict (chassis, domains), function and module sizes
 	@$(PY) -m ruff check services devtools tests bench scripts
+	@$(PY) -m ruff format --check services devtools tests bench scripts
 	@$(VENV)/bin/lint-imports --no-cache 2>&1 | grep -E "BROKEN|KEPT|Contracts|->" ; test $${PIPESTATUS[0]} -eq 0
 	@$(PY) -m mypy
 	@$(PY) scripts/check_shape.py

@@ -57,8 +57,10 @@ def _api(base: str, token: str, path: str = "/api/v1/me/dossiers"):
 
 
 def test_signing_out_in_the_browser_ends_the_cookie_and_the_token_on_every_replica(
-    running, replicas, browser
-):  # noqa: F811
+    running,
+    replicas,
+    browser,  # noqa: F811 - the browser fixture imported above
+):
     first, second = replicas
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
