@@ -13,7 +13,8 @@ from services.chassis.errors import InvalidInput
 from services.workflow.adapters import storage
 from services.workflow.domain import worklist as rules
 from services.workflow.use_cases import worklist
-from tests.unit.workflow.test_actions import CATALOGUE, bring_to, do, workflow  # noqa: F401 - the fixture
+from tests.unit.workflow.test_actions import CATALOGUE, bring_to, do
+from tests.unit.workflow.test_actions import workflow as workflow  # noqa: F401 - the fixture
 
 JUSTICE = "000.00.07.H41"
 
@@ -37,7 +38,7 @@ def _every(workflow, unit, **request):
 
 
 @pytest.fixture
-def desk(workflow):  # noqa: F811 - the fixture imported above
+def desk(workflow):
     """A unit's queue with one case in each situation a worklist tells apart."""
     waiting, unit = bring_to(workflow, "submitted")
     received, _ = bring_to(workflow, "received")
