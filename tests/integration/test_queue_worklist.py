@@ -279,7 +279,7 @@ def test_the_queue_page_in_a_browser(running, filed):
         with page.expect_download() as download:
             page.goto(f"{running.base_url}/can-bo")
             page.click("a:has-text('Excel (XLSX)')")
-        sheet = load_workbook(download.value.path()).worksheets[0]
+        sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).worksheets[0]
         assert {r[2] for r in sheet.iter_rows(min_row=2, values_only=True)} >= {
             "********0001",
             "********0003",
