@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select, type_coerce
+from sqlalchemy import and_, case, false, func, or_, select, type_coerce
 
 from services.chassis.clock import iso_utc, utcnow
 from services.chassis.errors import InvalidInput
@@ -56,7 +56,7 @@ class _Scope:
         running = and_(cases.c.due_at.is_not(None), cases.c.paused_since.is_(None))
         self.views = {
             "all": None,
-            "mine": and_(cases.c.assignee == (request.get("me") or "\x00"), cases.c.assignee != ""),
+            "mine": cases.c.assignee == request["me"] if request.get("me") else false(),
             "unassigned": and_(
                 cases.c.assignee == "", cases.c.status.in_(sorted(rules.assignable_states(actions)))
             ),
