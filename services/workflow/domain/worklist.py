@@ -19,7 +19,6 @@ from services.chassis.clock import LEGAL_TZ
 
 VIEWS = ("all", "mine", "unassigned", "awaiting_receipt", "due_soon", "overdue")
 MAX_PAGE = 200
-PAGE_SIZES = (20, 50, 100, 200)
 EXPORT_MAX = 5000
 MAX_DUE_WITHIN = 60
 
