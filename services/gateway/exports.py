@@ -8,6 +8,7 @@ import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from services.chassis.clock import legal_text
@@ -79,8 +80,15 @@ def to_csv(header: list[str], body: list[list]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _cell(value):
+    """What a worksheet may hold: control characters (which no real name holds) are dropped."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def to_xlsx(header: list[str], body: list[list], about: list[tuple[str, str]], title: str) -> bytes:
     """The rows on a first sheet, and on a second what the file is (source, unit, filter, time, who)."""
+    body = [[_cell(v) for v in row] for row in body]
+    about = [(_cell(_safe(k)), _cell(_safe(v))) for k, v in about]
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
@@ -92,7 +100,7 @@ def to_xlsx(header: list[str], body: list[list], about: list[tuple[str, str]], t
         sheet.column_dimensions[get_column_letter(index)].width = 22
     info = book.create_sheet("Nguon - Source")
     for key, value in about:
-        info.append([_safe(key), _safe(value)])
+        info.append([key, value])
     info.column_dimensions["A"].width = 28
     info.column_dimensions["B"].width = 70
     out = io.BytesIO()

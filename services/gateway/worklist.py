@@ -8,6 +8,7 @@ from intake too: the name and the masked ID number, never the phone."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from nameko.exceptions import MethodNotFound, RemoteError
@@ -21,6 +22,7 @@ from services.gateway.auth import actor, viewer
 from services.gateway.problems import SECURITY_HEADERS
 
 PAGE_SIZES = (20, 50, 100, 200)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_BULK = 100
 # What a page or an export asks workflow (the names of WorklistRequest).
 FIELDS = ("view", "status", "procedure_code", "due", "due_within", "q", "limit", "after", "before")
@@ -38,10 +40,18 @@ def _int(value, name: str, low: int, high: int) -> int | None:
     return number
 
 
+def _text(value, name: str) -> str:
+    """A parameter as text, refused (422) when it holds control characters (no code, name or number does)."""
+    text = str(value)
+    if CONTROL.search(text):
+        raise InvalidInput("invalid_query", f"{name} chứa ký tự không hợp lệ.", {"field": name})
+    return text
+
+
 def query(raw: dict) -> dict:
-    """The request for workflow from query parameters under their API names (empty ones dropped; numbers
-    checked here, the rest by workflow: 422 for an unknown view, status or due filter)."""
-    found = {k: raw[k] for k in FIELDS if raw.get(k) not in (None, "")}
+    """The request for workflow from query parameters under their API names (empty ones dropped; numbers and
+    characters checked here, the rest by workflow: 422 for an unknown view, status or due filter)."""
+    found = {k: _text(raw[k], k) for k in FIELDS if raw.get(k) not in (None, "")}
     for name, low, high in (("limit", 1, 200), ("due_within", 0, 60)):
         if name in found:
             found[name] = _int(found[name], name, low, high)
@@ -167,7 +177,8 @@ def assign(service, principal, codes: list[str], assignee: str, txn: str | None 
     """Assign each dossier to `assignee`, each by the process's own `assign` action through workflow (its
     history, audit entry, status event); one refusal does not stop the others. `txn` makes a retried request
     act once per dossier (the same client_txn_id for each: workflow keys it per dossier)."""
-    codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
+    codes = list(dict.fromkeys(_text(c, "dossier_codes").strip() for c in codes if c and c.strip()))
+    assignee = _text(assignee, "assignee")
     if not codes or len(codes) > MAX_BULK:
         raise InvalidInput("invalid_request", f"Chọn từ 1 đến {MAX_BULK} hồ sơ.", {"field": "dossier_codes"})
     if not assignee.strip() or len(assignee) > 100:

@@ -222,3 +222,16 @@ def test_the_page_shows_views_marks_and_the_bulk_form_to_those_who_may_assign(pl
     plain = _page(platform, receiver, "xem=awaiting_receipt&co=20")
     assert 'name="ho-so"' not in plain and 'aria-current="page"' in plain
     assert platform.filed[BINH] in plain and platform.filed[AN] not in plain
+
+
+def test_control_characters_are_refused_and_never_reach_a_file(platform):
+    for raw in ({"q": "an\x00"}, {"status": "received\x1b"}, {"procedure_code": "1.0\x00"}):
+        with pytest.raises(InvalidInput):
+            worklist.query(raw)
+    with pytest.raises(InvalidInput):
+        worklist.assign(platform.service, officer(), ["000.00.07.H41-261207-0001\x00"], "handler-1")
+    with pytest.raises(InvalidInput):
+        platform.workflow.worklist(JUSTICE, {"q": "x\x00"})
+    header, body = exports.rows([{"dossier_code": "A\x07B"}], lambda i: ("", ""), lambda vi, en: vi)
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(header, body, [("k", "v\x00")], "Ho so"))).worksheets[0]
+    assert sheet["A2"].value == "AB"
