@@ -158,6 +158,36 @@ def test_csv_and_xlsx_downloads_open_and_hold_masked_ids(running, filed):
     )
 
 
+def test_the_bulk_form_refuses_citizens_forged_forms_and_other_units(running, filed):
+    from tests.integration.test_web_authz import _csrf
+
+    url, code = f"{running.base_url}/can-bo/phan-cong", filed[AN][1]
+    before = running.session.get(
+        f"{running.base_url}/api/v1/dossiers/{code}", headers=running.headers(AN)
+    ).json()
+
+    def post(cookie, **form):
+        return running.session.post(url, data=form, cookies={"motcua_session": cookie}, allow_redirects=False)
+
+    citizen = running.token(AN)
+    leader = running.token("leader-1", "officer", unit=JUSTICE, roles=["leader"])
+    elsewhere = running.token("leader-9", "officer", unit=ELSEWHERE, roles=["leader"])
+    assert (
+        post(citizen, **{"csrf": _csrf(running, citizen), "ho-so": code, "can-bo-khac": "x"}).status_code
+        == 403
+    )
+    assert post(leader, **{"csrf": "forged", "ho-so": code, "can-bo-khac": "handler-9"}).status_code == 403
+    assert post(leader, **{"csrf": _csrf(running, leader), "can-bo-khac": "handler-9"}).status_code == 422
+    other = post(elsewhere, **{"csrf": _csrf(running, elsewhere), "ho-so": code, "can-bo-khac": "handler-9"})
+    assert (
+        other.status_code == 200 and "Không phân công được" in other.text
+    )  # each dossier answers for itself
+    after = running.session.get(
+        f"{running.base_url}/api/v1/dossiers/{code}", headers=running.headers(AN)
+    ).json()
+    assert after["history"] == before["history"]
+
+
 def _workflow_rpc(running, method: str, *args):
     """Call workflow over the real broker from a separate process (nameko's standalone proxy wants eventlet):
     (True, answer), or (False, None) when workflow has no such method."""
