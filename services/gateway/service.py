@@ -29,6 +29,7 @@ from services.gateway.routes.officer_pages import OfficerPages
 from services.gateway.routes.officers import OfficerRoutes
 from services.gateway.routes.ops import OpsRoutes
 from services.gateway.routes.payments import PaymentRoutes
+from services.gateway.routes.queue_pages import QueuePages
 from services.gateway.routes.registry import RegistryRoutes
 from services.gateway.routes.sessions import SessionRoutes
 from services.gateway.routes.signin_pages import SignInPages
@@ -58,6 +59,7 @@ class GatewayService(
     CitizenPages,
     DossierPages,
     OfficerPages,
+    QueuePages,
     # Who may reach what (the kind of account, the dossiers one may see).
     AccessRules,
 ):

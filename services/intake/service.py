@@ -17,7 +17,7 @@ from services.intake.adapters import storage
 from services.intake.adapters.gateways import Registry, Workflow
 from services.intake.dependencies import RouteCache
 from services.intake.schemas import AddDocumentsRequest, SubmitDossierRequest, UploadRecord, Viewer
-from services.intake.use_cases import Ports, documents, dossiers, drafts, submit, uploads
+from services.intake.use_cases import Ports, documents, dossiers, drafts, queue_search, submit, uploads
 from services.intake.use_cases.prepare import prepare_form
 
 
@@ -129,6 +129,20 @@ class IntakeService:
     def list_dossiers(self, viewer: dict, limit: int = 20, before: str | None = None) -> dict:
         """A citizen's own dossiers, newest first (cursor: pass the returned `next` as `before`)."""
         return dossiers.list_own(self.db, load(Viewer, viewer), limit, before)
+
+    # -- the officers' work queue ----------------------------------------------------------------------------
+    @rpc
+    def find_dossiers(self, text: str, agencies: list[str], officer: dict) -> dict:
+        """Codes of the dossiers received by `agencies` whose applicant matches `text` by name (every word,
+        without diacritics), ID number or phone: {codes (newest first, at most 500), kind, truncated}. Each match
+        is logged in the registry's access log for the citizen. Forbidden unless `officer` is an officer."""
+        agencies = [str(a)[:30] for a in (agencies or []) if a]
+        return queue_search.find(self._ports(), str(text or "")[:100], agencies, load(Viewer, officer))
+
+    @rpc
+    def applicants(self, codes: list[str], officer: dict) -> dict:
+        """{code: {full_name, id_number_masked}} of these dossiers (a queue page or an export; no phone)."""
+        return queue_search.applicants(self.db, [str(c)[:60] for c in codes or []], load(Viewer, officer))
 
     @rpc
     def get_contact(self, code: str) -> dict:

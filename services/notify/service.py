@@ -25,7 +25,7 @@ from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.notify.adapters import storage
 from services.notify.dependencies import MailerProvider, TemplatesProvider
-from services.notify.use_cases import Ports, citizens, feeds, phone, sending, subscriptions
+from services.notify.use_cases import Ports, citizens, feeds, phone, reminders, sending, subscriptions
 
 
 class NotifyService:
@@ -36,6 +36,7 @@ class NotifyService:
     templates = TemplatesProvider()
     mailer = MailerProvider()
     intake = RpcProxy("intake")
+    workflow = RpcProxy("workflow")
     log = LogContext()
     metrics = EntrypointMetrics()
 
@@ -87,11 +88,13 @@ class NotifyService:
 
     @on_event(CaseDueSoon)
     def feed_case_due_soon(self, event):
-        feeds.record(self.db, event)
+        """Record the event for agency feeds; remind the case's assignee and its agency's leaders by e-mail."""
+        reminders.remind(Ports.of(self), event)
 
     @on_event(CaseOverdue)
     def feed_case_overdue(self, event):
-        feeds.record(self.db, event)
+        """Record the event for agency feeds; tell the case's assignee and its agency's leaders by e-mail."""
+        reminders.remind(Ports.of(self), event)
 
     @on_event(ResultIssued)
     def feed_result_issued(self, event):

@@ -99,6 +99,16 @@ class RegistryService(audit.AuditChainRpc):
         return consents.list_of(self.db, id_number)
 
     @rpc
+    def record_reads(
+        self, reads: list[dict], requester: str, category: str, purpose: str, detail: str = ""
+    ) -> dict:
+        """Log reads of personal data made elsewhere in the platform (an officer's search of the work queue by
+        name, ID number or phone, in intake): one access-log row and audit entry per {id_number, dossier_code}."""
+        return access.record_many(
+            self.db, self.settings.applicant_ref_key, reads, requester, category, purpose, detail
+        )
+
+    @rpc
     def access_log(self, id_number: str) -> list[dict]:
         """Who read the citizen's data, when, why, for which dossier, and whether it was allowed."""
         return access.log_of(self.db, id_number)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.chassis.validation import load  # noqa: F401 - the service loads through this module
+from services.workflow.domain.worklist import MAX_DUE_WITHIN, MAX_PAGE, VIEWS
 
 
 class ActParams(Schema):
@@ -98,3 +99,34 @@ class CalendarCorrectionRequest(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["day_off", "working_day"]))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     source = fields.String(required=True, validate=validate.Length(min=8, max=500))
+
+
+_PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Ký tự điều khiển không được chấp nhận.")
+
+
+class WorklistRequest(Schema):
+    """A page of a unit's work queue (services/workflow/use_cases/worklist.py)."""
+
+    class Meta:
+        unknown = RAISE
+
+    view = fields.String(load_default="all", validate=validate.OneOf(VIEWS))
+    status = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=30), _PRINTABLE])
+    procedure_code = fields.String(
+        load_default=None, allow_none=True, validate=[validate.Length(max=30), _PRINTABLE]
+    )
+    due = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["soon", "overdue"]))
+    due_within = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=MAX_DUE_WITHIN)
+    )
+    me = fields.String(load_default="", validate=[validate.Length(max=100), _PRINTABLE])
+    q = fields.String(load_default="", validate=[validate.Length(max=100), _PRINTABLE])
+    # Dossier codes intake found for `q` by applicant name, ID number or phone (among the unit's receipt agencies).
+    codes = fields.List(
+        fields.String(validate=[validate.Length(max=60), _PRINTABLE]),
+        load_default=list,
+        validate=validate.Length(max=1000),
+    )
+    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=MAX_PAGE))
+    after = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
+    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))

@@ -20,7 +20,7 @@ from services.workflow import schemas
 from services.workflow.adapters import portal, signing, storage
 from services.workflow.dependencies import Catalogue
 from services.workflow.schemas import load
-from services.workflow.use_cases import calendar, cases, deadlines, results, views
+from services.workflow.use_cases import calendar, cases, deadlines, results, views, worklist
 from services.workflow.use_cases import catalogue as listing
 from services.workflow.use_cases import portal as portal_view
 from services.workflow.use_cases import statistics as stats
@@ -103,8 +103,31 @@ class WorkflowService(audit.AuditChainRpc):
         limit: int = 50,
         after: str | None = None,
     ) -> dict:
-        """Open cases held by `unit`, soonest due first (`due`: soon | overdue), a page after the cursor `after`."""
-        return self._read(stats.queue, self.catalogue, unit, status, procedure_code, due, limit, after)
+        """Open cases held by `unit`, most urgent first (`due`: soon | overdue), a page after the cursor `after`."""
+        request = {
+            "status": status,
+            "procedure_code": procedure_code,
+            "due": due,
+            "limit": limit,
+            "after": after,
+        }
+        return self.worklist(unit, {k: v for k, v in request.items() if v is not None})
+
+    @rpc
+    def worklist(self, unit: str, request: dict) -> dict:
+        """A page of `unit`'s queue: views (mine, unassigned, awaiting_receipt, due_soon, overdue) with their
+        counts, filters, search (`q`, `codes` intake found), cursors `next`/`previous` (pass as after/before)."""
+        return self._read(worklist.worklist, self.catalogue, unit, load(schemas.WorklistRequest, request))
+
+    @rpc
+    def worklist_export(self, unit: str, request: dict) -> dict:
+        """Every row of a view and filter of `unit`'s queue (at most 5,000), for a CSV or XLSX download."""
+        return self._read(worklist.export, self.catalogue, unit, load(schemas.WorklistRequest, request))
+
+    @rpc
+    def worklist_agencies(self, unit: str) -> list[str]:
+        """The agencies that received the dossiers `unit` holds open (where intake searches by applicant)."""
+        return self._read(worklist.receipt_agencies, unit)
 
     @rpc
     def count_by_status(self) -> dict:
@@ -156,7 +179,8 @@ class WorkflowService(audit.AuditChainRpc):
 
     @timer(interval=60)
     def check_deadlines(self):
-        """Emit CaseDueSoon (last working day) and CaseOverdue once per case; refresh the gauges."""
+        """Emit CaseDueSoon (MOTCUA_DUE_SOON_WORKING_DAYS before the due day) and CaseOverdue once per case;
+        refresh the gauges."""
         observe.gauges(self._write(deadlines.check, self.catalogue, utcnow()))
 
     @timer(interval=5)

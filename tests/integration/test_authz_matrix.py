@@ -215,6 +215,18 @@ MATRIX: dict[str, dict[str, str]] = {
         "agency": "denied",
     },
     "GET /api/v1/queue": OFFICERS_ONLY,
+    "GET /api/v1/queue/export": OFFICERS_ONLY,
+    # Bulk assignment: officers; each dossier is workflow's own `assign` (leaders of its unit). The dossier asked
+    # here does not exist, so every officer learns that none was assigned (422), and nothing is written.
+    "POST /api/v1/queue/assignments": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "refused",
+        "officer_elsewhere": "refused",
+        "leader": "refused",
+        "agency": "denied",
+    },
     # The working calendar's run-time corrections: anyone may read them; only a province administrator (the
     # `admin` role, which no role here has) publishes one.
     "GET /api/v1/calendar/corrections": PUBLIC,
@@ -342,6 +354,8 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
             "purpose": "verification",
             "valid_until": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat(),
         }
+    elif path == "/api/v1/queue/assignments":
+        body = {"dossier_codes": ["000.00.07.H41-000101-9999"], "assignee": "handler-1"}
     elif path.endswith("/actions"):
         body = {"action": "assign", "params": {"assignee": "handler-1"}}
     elif path == "/api/v1/calendar/corrections" and method == "POST":

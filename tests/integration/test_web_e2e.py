@@ -162,9 +162,9 @@ def test_a_citizen_files_pays_and_gets_the_result_an_officer_processes_it(runnin
     officer.goto(f"{base}/can-bo")
     sign_in_officer(officer, agency, ["receiver", "handler", "leader"], "canbo-1")
     officer.wait_for_url(re.compile(r"/can-bo$"))
-    assert officer.locator("table.receipt", has_text=code).count() == 1
+    assert officer.locator("table.queue", has_text=code).count() == 1
     pages.check(officer, "officer-receipt-queue")
-    officer.click(f"table.receipt >> text={code}")
+    officer.click(f"table.queue >> text={code}")
     officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(code)}$"))
     assert officer.locator("text=ban-ve-thiet-ke.pdf").count() == 1  # the uploaded file, downloadable
     pages.check(officer, "officer-dossier-to-receive")
@@ -438,11 +438,11 @@ def test_the_receipt_desk_asks_for_completion_then_receives_and_refuses_another(
     officer.goto(f"{base}/can-bo")
     sign_in_officer(officer, "000.00.07.H41", ["receiver"], "tiepnhan-1")
     officer.wait_for_url(re.compile(r"/can-bo$"))
-    waiting = officer.locator("table.receipt")
+    waiting = officer.locator("table.queue")
     assert (
         waiting.locator(f"text={completed}").count() == 1 and waiting.locator(f"text={refused}").count() == 1
     )
-    officer.click(f"table.receipt >> text={completed}")
+    officer.click(f"table.queue >> text={completed}")
     officer.wait_for_url(re.compile(rf"/ho-so/{re.escape(completed)}$"))
     assert (
         officer.locator("text=Chưa tiếp nhận").count() == 1
@@ -483,8 +483,8 @@ def test_the_receipt_desk_asks_for_completion_then_receives_and_refuses_another(
 
     # Back in the receipt queue with the new version; the officer receives it: Form 01, due date from receipt.
     officer.goto(f"{base}/can-bo")
-    assert officer.locator("table.receipt", has_text=completed).count() == 1
-    officer.click(f"table.receipt >> text={completed}")
+    assert officer.locator("table.queue", has_text=completed).count() == 1
+    officer.click(f"table.queue >> text={completed}")
     assert "Bản 2 (đang dùng)" in officer.locator("#doc-TK03").inner_text()
     pages.check(officer, "officer-completed-to-receive")
     officer.click("#act-receive")

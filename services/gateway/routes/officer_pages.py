@@ -1,7 +1,6 @@
-"""Officer pages: the unit's work queue (filters: status, procedure, due soon, overdue; soonest due first, 50
-per page with a cursor), and statistics per unit and level with charts drawn as inline SVG (no script). The
-dossier page itself is shared with citizens (routes/dossier_pages.py) and shows the actions the officer's
-roles allow."""
+"""Officer pages: the unit's logbook (Form 07) and statistics per unit and level with charts drawn as inline SVG
+(no script). The worklist is routes/queue_pages.py; the dossier page itself is shared with citizens
+(routes/dossier_pages.py) and shows the actions the officer's roles allow."""
 
 from __future__ import annotations
 
@@ -13,60 +12,8 @@ from services.gateway.routing import html_response
 from services.gateway.web.base import page
 from services.gateway.web.labels import LEVELS
 
-QUEUE_PAGE = 50
-
 
 class OfficerPages:
-    @page("GET", "/can-bo", kinds=("officer",))
-    def queue_page(self, wr):
-        """The unit's queue: dossiers waiting for receipt first (with the time left to answer them, "quá hạn tiếp
-        nhận" when it passed), then what to work on next, soonest due first."""
-        args = wr.request.args
-        words = self.vocabulary.words(self.workflow)
-        status = args.get("trang-thai") or None
-        if status and words.known and status not in words.statuses():
-            raise InvalidInput("invalid_query", wr.t("Trạng thái không hợp lệ.", "Unknown status."))
-        due = args.get("han") or None
-        if due not in (None, "soon", "overdue"):
-            raise InvalidInput("invalid_query", wr.t("Bộ lọc hạn không hợp lệ.", "Unknown due filter."))
-        procedure_code = args.get("thu-tuc") or None
-        queue = call(
-            self.workflow.work_queue,
-            wr.principal.unit,
-            status,
-            procedure_code,
-            due,
-            QUEUE_PAGE,
-            args.get("sau") or None,
-        )
-        # The receipt queue first (filed, waiting for a receiving officer), unless a filter asks for something else.
-        waiting = None
-        if not status and not due and not args.get("sau"):
-            waiting = call(
-                self.workflow.work_queue,
-                wr.principal.unit,
-                "submitted",
-                procedure_code,
-                None,
-                QUEUE_PAGE,
-                None,
-            )
-        procedures = {p["code"]: p for p in call(self.workflow.list_procedures)}
-        agencies = {a["code"]: a for a in call(self.workflow.list_agencies)}
-        return wr.render(
-            "queue.html",
-            title=wr.t("Hồ sơ cần xử lý", "Work queue"),
-            queue=queue,
-            waiting=waiting,
-            procedures=procedures,
-            statuses=words.open_statuses(),
-            words=words,
-            status=status or "",
-            due=due or "",
-            procedure_code=procedure_code or "",
-            unit=agencies.get(wr.principal.unit),
-        )
-
     @page("GET", "/can-bo/so-theo-doi", kinds=("officer",))
     def logbook_page(self, wr):
         """Form 07: the unit's logbook of dossiers, printable."""

@@ -22,6 +22,12 @@ class Registry:
         """The person's valid documents of these types (none asked, none fetched: no read is logged)."""
         return call(self._proxy.find_documents, id_number, doc_types, requester) if doc_types else []
 
+    def record_reads(self, reads: list[dict], requester: str, category: str, detail: str) -> None:
+        """Log in the registry's access log, for each citizen, that an officer's search read their data
+        (`reads`: [{id_number, dossier_code}]): the citizen sees it among the reads of their data."""
+        if reads:
+            call(self._proxy.record_reads, reads, requester, category, "dossier_processing", detail)
+
 
 class Workflow:
     """Workflow: which procedure version is in force and which agency receives a filing, through the route

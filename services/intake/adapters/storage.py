@@ -89,6 +89,17 @@ drafts = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# The work queue's search by applicant (services/intake/domain/search.py): one row per term of a dossier (a word of
+# the applicant's name without diacritics, the ID number, the contact phone), written with the dossier. Keyed by
+# term first: a look-up is an index seek on (term, agency), whatever the number of dossiers.
+dossier_search_terms = Table(
+    "dossier_search_terms",
+    metadata,
+    Column("term", String(100), primary_key=True),
+    Column("agency_code", String(30), primary_key=True),
+    Column("dossier_code", String(60), primary_key=True),
+)
+
 # Idempotency-Key on creates (submissions, drafts, uploads): services/chassis/idempotency.py
 idempotency_keys = idempotency.add_table(metadata)
 
@@ -139,6 +150,37 @@ def find_dossier(session, code: str) -> dict | None:
 
 def insert_dossier(session, values: dict[str, Any]) -> None:
     session.execute(prebuilt(("intake.dossiers.insert",), dossiers.insert), values)
+
+
+def insert_search_terms(session, dossier_code: str, agency_code: str, terms: list[str]) -> None:
+    """The terms a dossier is found by in the officers' queue search."""
+    if terms:
+        session.execute(
+            dossier_search_terms.insert(),
+            [{"term": t, "agency_code": agency_code, "dossier_code": dossier_code} for t in terms],
+        )
+
+
+def find_by_terms(conn, terms: list[str], agencies: list[str], limit: int) -> list[str]:
+    """Codes of the dossiers received by `agencies` that hold every one of `terms`, newest code first."""
+    table = dossier_search_terms
+    query = (
+        select(table.c.dossier_code)
+        .where(table.c.term.in_(terms), table.c.agency_code.in_(agencies))
+        .group_by(table.c.dossier_code)
+        .having(func.count(func.distinct(table.c.term)) == len(terms))
+        .order_by(table.c.dossier_code.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars().all())
+
+
+def applicants_of(conn, codes: list[str]) -> list[dict]:
+    """Who filed each of these dossiers (code, name, ID number; nothing else)."""
+    query = select(dossiers.c.code, dossiers.c.applicant_name, dossiers.c.applicant_id_number).where(
+        dossiers.c.code.in_(codes)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def insert_documents(session, dossier_code: str, resolved) -> None:

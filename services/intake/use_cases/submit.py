@@ -22,7 +22,7 @@ from services.chassis.clock import iso_utc, utcnow
 from services.chassis.errors import Forbidden, InvalidInput
 from services.intake import metrics
 from services.intake.adapters import storage
-from services.intake.domain import codes, documents, submission
+from services.intake.domain import codes, documents, search, submission
 from services.intake.domain.documents import Resolved
 from services.intake.use_cases import Ports
 
@@ -99,6 +99,10 @@ def _file(uow, ports: Ports, body: dict, who: dict, known: _Known) -> _Filed:
     ref = codes.applicant_ref(ports.applicant_ref_key, body["applicant"]["id_number"])
     dossier = _dossier_row(code, body, who, known, ref, now)
     storage.insert_dossier(uow.session, dossier)
+    found_by = search.terms_for(
+        dossier["applicant_name"], dossier["applicant_id_number"], dossier["contact_phone"]
+    )
+    storage.insert_search_terms(uow.session, code, agency, found_by)  # the officers' queue search
     storage.insert_documents(uow.session, code, resolved)
     if body.get("draft_id"):
         storage.delete_draft(uow.session, body["draft_id"], who["subject"])

@@ -10,7 +10,7 @@ from services.chassis.clock import legal_text, utcnow
 from services.chassis.errors import NotFound
 from services.chassis.rpc import call
 from services.notify.adapters import citizen_store, settings
-from services.notify.domain import sms
+from services.notify.domain import reminders, sms
 from services.notify.domain.templates import template_for
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.use_cases import Ports, feeds, sending
@@ -40,6 +40,9 @@ def timeline(db, dossier_code: str) -> list[dict]:
         rows = citizen_store.for_dossier(uow.session, dossier_code)
     if rows is None:
         raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
+    rows = [
+        r for r in rows if not reminders.is_staff(r["template"])
+    ]  # officers' reminders are not the applicant's
     return [
         {
             "id": r["id"],

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 from services.chassis import audit
 from services.chassis.clock import utcnow
+from services.chassis.errors import InvalidInput
 from services.registry.adapters import storage
+from services.registry.domain.consent import CATEGORIES
 from services.registry.use_cases import checked
 
 
@@ -49,6 +51,30 @@ def record(
             ref,
             {"category": category, "purpose": purpose, "dossier_code": dossier_code or "", "detail": detail},
         )
+
+
+def record_many(
+    db, ref_key: str, reads: list[dict], requester: str, category: str, purpose: str, detail: str
+) -> dict:
+    """Reads made by another service on an officer's behalf (`reads`: [{id_number, dossier_code}]), logged in one
+    transaction. InvalidInput for a malformed ID number or an unknown category (nothing is logged then)."""
+    if category not in CATEGORIES or not isinstance(reads, list) or len(reads) > 1000:
+        raise InvalidInput("invalid_request", "Cần danh sách lượt đọc và loại dữ liệu hợp lệ.")
+    rows = [(checked(str(r.get("id_number", ""))), str(r.get("dossier_code") or "")[:60]) for r in reads]
+    with db.unit() as uow:
+        for id_number, code in rows:
+            record(
+                uow,
+                ref_key,
+                id_number,
+                str(requester)[:60],
+                [category],
+                str(purpose)[:40],
+                code,
+                True,
+                detail,
+            )
+    return {"recorded": len(rows)}
 
 
 def log_of(db, id_number: str) -> list[dict]:

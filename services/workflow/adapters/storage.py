@@ -6,6 +6,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -51,6 +52,8 @@ cases = Table(
     Column("overdue_flagged_at", UTCDateTime, nullable=True),
     # How it was filed ("online" or "counter", from DossierSubmitted): the online-share indicator counts it.
     Column("channel", String(10), nullable=False, server_default="online"),
+    # The work queue (use_cases/worklist.py): a unit's open cases, by agency then status.
+    Index("ix_cases_agency_code_status", "agency_code", "status"),
 )
 
 case_actions = Table(

@@ -1,5 +1,7 @@
-"""The legal clock watched: CaseDueSoon on a case's last working day and CaseOverdue once it passed, each once
-per case; and what the gauges show (open and overdue cases, filings waiting past their receipt time)."""
+"""The legal clock watched: CaseDueSoon when a case enters its last `MOTCUA_DUE_SOON_WORKING_DAYS` working days
+(the province's setting, services/workflow/use_cases/worklist.py: the queue's "sắp đến hạn" mark uses the same) and
+CaseOverdue once it passed, each once per case; and what the gauges show (open and overdue cases, filings waiting
+past their receipt time). Notify turns both events into reminders to the assignee and the unit's leaders."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy import select, update
 from services.chassis.clock import iso_utc
 from services.workflow.adapters import storage
 from services.workflow.use_cases import receipt, statistics
+from services.workflow.use_cases.worklist import due_soon_days
 
 OPEN = (
     "received",
@@ -28,7 +31,7 @@ def check(uow, catalogue, now: datetime) -> dict:
     """Flag and announce the cases due soon or overdue; return the gauges' figures. Replicas may run this
     together: each flag is claimed by a conditional update, so each event is written once."""
     catalogue.refresh(uow.session)
-    cases = storage.cases
+    cases, soon = storage.cases, due_soon_days()
     rows = (
         uow.session.execute(
             select(cases).where(
@@ -46,7 +49,7 @@ def check(uow, catalogue, now: datetime) -> dict:
         if case["due_at"] < now and case["overdue_flagged_at"] is None:
             if _claim(uow, case, cases.c.overdue_flagged_at, overdue_flagged_at=now):
                 uow.publish(CaseOverdue, _event(case), subject=case["dossier_code"])
-        elif 0 <= left <= 1 and case["due_soon_flagged_at"] is None:
+        elif 0 <= left <= soon and case["due_soon_flagged_at"] is None:
             if _claim(uow, case, cases.c.due_soon_flagged_at, due_soon_flagged_at=now):
                 uow.publish(
                     CaseDueSoon, {**_event(case), "working_days_left": left}, subject=case["dossier_code"]

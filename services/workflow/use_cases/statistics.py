@@ -1,77 +1,21 @@
-"""Queues, statistics, ratings and unit merges: read models over cases (and the writes a merge and a rating make)."""
+"""Statistics, ratings and unit merges: read models over cases (and the writes a merge and a rating make). The
+work queue is services/workflow/use_cases/worklist.py."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from services.chassis.clock import LEGAL_TZ, iso_utc, utcnow
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
 from services.workflow.adapters import portal, storage
 from services.workflow.domain import indicators
-from services.workflow.use_cases import receipt
 
 TERMINAL = indicators.TERMINAL
-
-
-def _cursor(due_at, code) -> str:
-    return base64.urlsafe_b64encode(json.dumps([iso_utc(due_at), code]).encode()).decode()
-
-
-def work_queue(session, catalogue, unit, status, procedure_code, due, limit, after, now) -> dict:
-    cases = storage.cases
-    # A service centre's queue also holds what nobody could route (the coordination queue).
-    held = or_(
-        cases.c.agency_code == unit,
-        and_(cases.c.status == "coordination", cases.c.receiving_agency_code == unit),
-    )
-    query = select(cases).where(held, cases.c.status.not_in(TERMINAL))
-    if status:
-        query = query.where(cases.c.status == status)
-    if procedure_code:
-        query = query.where(cases.c.procedure_code == procedure_code)
-    if due == "overdue":
-        query = query.where(cases.c.due_at < now)
-    elif due == "soon":
-        query = query.where(cases.c.due_at >= now, cases.c.due_at < now + timedelta(days=3))
-    if after:
-        try:
-            due_text, code = json.loads(base64.urlsafe_b64decode(after.encode()))
-            after_due = datetime.fromisoformat(due_text.replace("Z", "+00:00")) if due_text else None
-        except (ValueError, TypeError):
-            raise InvalidInput("invalid_cursor", "Con trỏ phân trang không hợp lệ.") from None
-        if after_due is not None:
-            query = query.where(
-                or_(
-                    cases.c.due_at > after_due,
-                    and_(cases.c.due_at == after_due, cases.c.dossier_code > code),
-                    cases.c.due_at.is_(None),
-                )
-            )
-        else:
-            query = query.where(cases.c.due_at.is_(None), cases.c.dossier_code > code)
-    query = query.order_by(cases.c.due_at.is_(None), cases.c.due_at, cases.c.dossier_code).limit(limit + 1)
-    rows = session.execute(query).mappings().all()
-    items = [
-        {
-            "dossier_code": r["dossier_code"],
-            "procedure_code": r["procedure_code"],
-            "status": r["status"],
-            "due_at": iso_utc(r["due_at"]),
-            "assignee": r["assignee"],
-            "clock_stopped": r["paused_since"] is not None,
-            "overdue": bool(r["due_at"] and r["due_at"] < now and r["paused_since"] is None),
-            "working_days_left": catalogue.clock.working_days_left(now, r["due_at"]) if r["due_at"] else None,
-        }
-        for r in rows[:limit]
-    ]
-    nxt = _cursor(rows[limit - 1]["due_at"], rows[limit - 1]["dossier_code"]) if len(rows) > limit else None
-    return {"items": items, "next": nxt}
 
 
 def merge_units(uow, catalogue, sources, successor, effective_on, actor, now) -> int:
@@ -320,18 +264,6 @@ def logbook(session, unit: str) -> list[dict]:
         .all()
     )
     return [dict(r) for r in rows]
-
-
-def queue(
-    session, catalogue, unit, status, procedure_code, due, limit, after, now: datetime | None = None
-) -> dict:
-    """An officer's queue page, with the receipt deadline of the dossiers waiting for receipt."""
-    now = now or utcnow()
-    page = work_queue(
-        session, catalogue, unit, status, procedure_code, due, min(max(int(limit), 1), 200), after, now
-    )
-    receipt.annotate(session, catalogue, page["items"], now)  # "quá hạn tiếp nhận"
-    return page
 
 
 def merge(uow, catalogue, body: dict, actor: dict, sync=None, now: datetime | None = None) -> dict:

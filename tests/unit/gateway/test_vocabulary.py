@@ -210,7 +210,7 @@ def test_the_queue_filters_by_the_open_states_of_the_processes(gateway):
     service, idp = gateway
     officer = idp.issue("receiver-1", kind="officer", unit=UNIT, roles=["receiver"])
     _rpc(
-        service.workflow.work_queue,
+        service.workflow.worklist,
         {
             "items": [
                 {
@@ -221,12 +221,21 @@ def test_the_queue_filters_by_the_open_states_of_the_processes(gateway):
                 }
             ],
             "next": None,
+            "previous": None,
+            "counts": dict.fromkeys(
+                ("all", "mine", "unassigned", "awaiting_receipt", "due_soon", "overdue"), 1
+            ),
+            "view": "all",
+            "due_within": 2,
         },
+    )
+    _rpc(
+        service.intake.applicants, {"D-1": {"full_name": "Nguyễn Văn An", "id_number_masked": "********0001"}}
     )
     text = service.queue_page(_request("/can-bo", cookie=officer)).get_data(as_text=True)
     assert '<option value="awaiting_supplement">Chờ bổ sung</option>' in text
     assert '<option value="returned">' not in text  # terminal: nothing left to work on
-    assert "<td>Chờ bổ sung</td>" in text
+    assert "<td>Chờ bổ sung</td>" in text and "********0001" in text
     refused = service.queue_page(_request("/can-bo?trang-thai=limbo", cookie=officer))
     assert refused.status_code == 422
 
