@@ -170,7 +170,7 @@ class StaffEvents:
                 return
             at = data.metadata.occurred_at.ToDatetime(tzinfo=timezone.utc)
             ended = sessions.revoke_subject(uow.session, data.subject, "workflow", at)
-            uow.audit(
-                "workflow", "sessions_revoked", data.subject, {"ended_sessions": ended, "reason": "revoked"}
-            )
+            if ended:  # none when the replica that took the revocation ended them already (and audited it)
+                details = {"ended_sessions": ended, "reason": "revoked"}
+                uow.audit("workflow", "sessions_revoked", data.subject, details)
         self.log.info("officer_sessions_revoked", unit=data.unit, ended_sessions=ended)

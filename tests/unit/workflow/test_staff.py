@@ -334,3 +334,48 @@ def test_contacts_of_a_case_are_its_assignee_and_the_leaders_of_its_agency_in_fo
     with pytest.raises(NotFound):
         workflow.staff_contacts("KHONG-CO-261201-0001")
     assert workflow.staff_get("khong-co") is None
+
+
+def test_the_import_records_a_file_all_or_nothing_and_again_changes_nothing(tmp_path, monkeypatch, capsys):
+    from sqlalchemy import create_engine, text
+
+    from services.chassis.migrate import upgrade
+    from services.workflow import staff_import
+
+    url = f"sqlite:///{tmp_path}/workflow.db"
+    upgrade("workflow", url)
+    monkeypatch.setenv("WORKFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("MOTCUA_ENV", "local")
+    good = tmp_path / "officers.yaml"
+    good.write_text(
+        "officers:\n"
+        f"  - {{subject: qt-1, full_name: Lê Quản Trị, unit: '{JUSTICE}', roles: [admin]}}\n"
+        f"  - {{subject: cv-1, full_name: Võ Chuyên Viên, unit: '{COMMUNE}', roles: [handler], "
+        "valid_to: 2099-12-31}\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "officers:\n"
+        f"  - {{subject: qt-2, full_name: Hợp Lệ, unit: '{JUSTICE}', roles: [admin]}}\n"
+        "  - {subject: cv-2, full_name: Sai Đơn Vị, unit: '000.99.99.H41', roles: [handler]}\n",
+        encoding="utf-8",
+    )
+    assert staff_import.main([str(bad)]) == 1
+    assert "officer 2" in capsys.readouterr().err
+    assert staff_import.main([str(good), "--reason", "Danh sách ban đầu"]) == 0
+    assert staff_import.main([str(good)]) == 0
+    assert "2 unchanged" in capsys.readouterr().out
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        officers = conn.execute(
+            text("SELECT subject, source, updated_by FROM officers ORDER BY subject")
+        ).all()
+        trail = conn.execute(text("SELECT actor, action, details FROM audit_log ORDER BY seq")).all()
+    engine.dispose()
+    assert [tuple(o) for o in officers] == [
+        ("cv-1", "admin", "system:import"),
+        ("qt-1", "admin", "system:import"),
+    ]
+    assert [(a, b) for a, b, _ in trail] == [("system:import", "staff.added")] * 2
+    assert all(json.loads(d)["reason"] == "Danh sách ban đầu" for _, _, d in trail)
