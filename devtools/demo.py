@@ -1,6 +1,7 @@
-"""Demo citizens and the documents the state holds for them, for local runs and tests:
-`python -m devtools.demo` loads them into the registry's database (idempotent). Fictitious: generated for
-development, not real people."""
+"""Demo citizens and the documents the state holds for them, and demo officers of the demo agencies, for local
+runs and tests: `python -m devtools.demo` loads the citizens into the registry's database and the officers into
+the workflow's staff directory (both idempotent). Fictitious: generated for development, not real people; the
+officers say so in their title, their subjects start with `demo.` and their e-mail addresses are example.vn."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 from services.chassis import config
 from services.chassis.sql import make_engine
 from services.registry.adapters import storage
+from services.workflow import staff_import
+from services.workflow.dependencies import Catalogue
 
 # Fictitious people; ID numbers follow the structure (province 037 = Ninh Bình, century/sex, birth year).
 DEMO_PERSONS = [
@@ -95,6 +98,95 @@ DEMO_DOCUMENTS = [
 ]
 
 
+GENERATED = " (dữ liệu mẫu)"
+GENERATED_REASON = "Dữ liệu mẫu tạo cho môi trường phát triển (devtools/demo.py), không phải người thật"
+
+
+def _officer(subject: str, full_name: str, title: str, unit: str, *roles: str) -> dict:
+    return {
+        "subject": f"demo.{subject}",
+        "full_name": full_name,
+        "title": title + GENERATED,
+        "unit": unit,
+        "roles": list(roles),
+        "email": f"{subject}@example.vn",
+    }
+
+
+# Fictitious officers: the province's administrator in the Department of Justice (Sở Tư pháp), and for each demo
+# agency a front-desk officer, a handler and a leader. Agencies the administrative model in force lacks (the
+# 3-level model's district committees, the 2-level model's new communes) are skipped at load.
+DEMO_OFFICERS = [
+    _officer("stp.quantri", "Đỗ Minh Quân", "Quản trị hệ thống, Văn phòng Sở", "000.00.07.H41", "admin"),
+    _officer("stp.motcua", "Hoàng Thị Mai", "Chuyên viên Bộ phận Một cửa", "000.00.07.H41", "receiver"),
+    _officer(
+        "stp.chuyenvien", "Vũ Đức Long", "Chuyên viên Phòng Hành chính tư pháp", "000.00.07.H41", "handler"
+    ),
+    _officer("stp.lanhdao", "Nguyễn Thị Hạnh", "Phó Giám đốc Sở", "000.00.07.H41", "leader"),
+    _officer("sxd.motcua", "Phan Văn Bình", "Chuyên viên Bộ phận Một cửa", "000.00.18.H41", "receiver"),
+    _officer(
+        "sxd.chuyenvien", "Lý Thị Thu", "Chuyên viên Phòng Quản lý xây dựng", "000.00.18.H41", "handler"
+    ),
+    _officer("sxd.lanhdao", "Trịnh Quốc Huy", "Phó Giám đốc Sở", "000.00.18.H41", "leader"),
+    _officer("vpdk.motcua", "Bùi Thị Ngọc", "Viên chức tiếp nhận hồ sơ", "000.00.22.H41", "receiver"),
+    _officer(
+        "vpdk.chuyenvien", "Đặng Văn Khoa", "Viên chức Phòng Đăng ký và cấp giấy", "000.00.22.H41", "handler"
+    ),
+    _officer("vpdk.lanhdao", "Mai Thị Yến", "Giám đốc Văn phòng", "000.00.22.H41", "leader"),
+    _officer(
+        "ttpvhcc.motcua",
+        "Cao Thị Lan",
+        "Công chức Trung tâm Phục vụ hành chính công",
+        "000.00.29.H41",
+        "receiver",
+    ),
+    _officer(
+        "hoalu.motcua",
+        "Đinh Văn Sơn",
+        "Công chức Văn phòng – Thống kê",
+        "000.31.01.H41",
+        "receiver",
+        "handler",
+    ),
+    _officer("hoalu.lanhdao", "Lưu Thị Hoa", "Phó Chủ tịch UBND phường", "000.31.01.H41", "leader"),
+    _officer(
+        "ninhgiang.motcua",
+        "Tạ Văn Hùng",
+        "Công chức Tư pháp – Hộ tịch",
+        "000.31.02.H41",
+        "receiver",
+        "handler",
+    ),
+    _officer("ninhgiang.lanhdao", "Kiều Thị Nga", "Chủ tịch UBND xã", "000.31.02.H41", "leader"),
+    _officer(
+        "yenkhanh.motcua",
+        "Hà Văn Phúc",
+        "Công chức Tư pháp – Hộ tịch",
+        "000.32.01.H41",
+        "receiver",
+        "handler",
+    ),
+    _officer("yenkhanh.lanhdao", "Quách Thị Duyên", "Chủ tịch UBND xã", "000.32.01.H41", "leader"),
+    _officer(
+        "hoalu3.motcua",
+        "Đinh Văn Sơn",
+        "Công chức Văn phòng – Thống kê",
+        "000.20.31.H41",
+        "receiver",
+        "handler",
+    ),
+    _officer("tphoalu.lanhdao", "Ngô Văn Thành", "Phó Chủ tịch UBND thành phố", "000.20.00.H41", "leader"),
+]
+
+
+def load_officers(url: str | None = None) -> dict[str, int]:
+    """The demo officers of the agencies the catalogue in force holds, into the workflow's staff directory."""
+    catalogue = Catalogue()
+    catalogue.setup()
+    known = [o for o in DEMO_OFFICERS if o["unit"] in catalogue.territory.agencies]
+    return staff_import.load(known, GENERATED_REASON, url=url)
+
+
 def load(url: str | None = None) -> int:
     settings = config.load("registry")
     engine = make_engine(url or settings.database_url)
@@ -120,3 +212,5 @@ def load(url: str | None = None) -> int:
 
 if __name__ == "__main__":
     print(f"registry: {load()} demo citizens loaded (fictitious)")
+    officers = load_officers()
+    print(f"workflow: {sum(officers.values())} demo officers in the staff directory (fictitious): {officers}")

@@ -263,6 +263,8 @@ def running(request, broker, tmp_path_factory):
     }
     env.update(ensure_dev_ca(base / "dev-ca"))  # signed results (services/workflow/adapters/signing.py)
     env.update({"PORTAL_SYNC_URL": portal.url, "PORTAL_SYNC_RETRY_MAX_SECONDS": "1"})
+    # A module's own settings, e.g. the staff directory's mode (tests/integration/test_staff_directory.py).
+    env.update(getattr(request.module, "PLATFORM_ENV", {}))
     platform = Platform(
         env=env,
         log_dir=base / "logs",

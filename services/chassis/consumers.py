@@ -9,11 +9,15 @@ consumer starts. Here:
   to the dead-letter queue instead of crashing the service;
 - `declare_topology()` declares exchanges, queues and dead-letter queues ahead of time (run at deploy and at
   service start), so events published before a consumer first runs are kept.
+
+`@on_broadcast` is the other kind, for what each process keeps in memory: every replica gets the event through a
+queue of its own that lives as long as its connection (nothing to declare ahead, nothing dead-lettered).
 """
 
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -146,6 +150,7 @@ class ReliableEventHandler(EventHandler):
     """
 
     queue_consumer: DeadLetteringQueueConsumer = DeadLetteringQueueConsumer()
+    broadcast = False  # one queue for the service, shared by its replicas (BroadcastEventHandler: one each)
 
     def __init__(
         self, message_cls: type[ProtoMessage], delivery_limit: int | None = None, **kwargs: Any
@@ -232,15 +237,48 @@ class ReliableEventHandler(EventHandler):
         self.queue_consumer.requeue_message(message)
 
 
+class BroadcastEventHandler(ReliableEventHandler):
+    """`@on_broadcast(MessageClass)`: every running replica of the service gets the event, through an exclusive,
+    auto-deleted queue of its own bound while its connection lasts. For a cache each process keeps (the gateway's
+    resolved officers): a replica that is down or reconnecting misses what is published meanwhile, so such a cache
+    must also expire by itself. A failing handler is logged and the message acknowledged: nothing is retried or
+    dead-lettered, and the queue is neither declared at deploy nor listed for autoscaling (`handlers_of`)."""
+
+    broadcast = True
+
+    def setup(self) -> None:
+        own = (
+            f"{queue_name(self.type_name, self.container.service_name, self.method_name)}-{uuid.uuid4().hex}"
+        )
+        self.queue = Queue(
+            own,
+            exchange=event_exchange(self.type_name),
+            routing_key=self.type_name,
+            durable=False,
+            auto_delete=True,
+            exclusive=True,
+        )
+        Consumer.setup(self)
+
+    def handle_message_processed(
+        self, message: Message, result: object = None, exc_info: ExcInfo | None = None
+    ) -> None:
+        if exc_info is not None:
+            log.warning("broadcast_handler_failed", error=str(exc_info[1]), queue=self.queue.name)
+        self.queue_consumer.ack_message(message)
+
+
 on_event = ReliableEventHandler.decorator
+on_broadcast = BroadcastEventHandler.decorator
 
 
 def handlers_of(service_cls: type) -> list[tuple[str, str]]:
-    """(event type, method name) for every `@on_event` of a service class."""
+    """(event type, method name) for every `@on_event` of a service class (its durable queues; not the
+    replicas' own `@on_broadcast` queues)."""
     found = []
     for name, member in inspect.getmembers(service_cls, inspect.isfunction):
         for entrypoint in getattr(member, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, ReliableEventHandler):
+            if isinstance(entrypoint, ReliableEventHandler) and not entrypoint.broadcast:
                 found.append((entrypoint.type_name, name))
     return found
 

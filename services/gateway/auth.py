@@ -1,6 +1,8 @@
 """Who is calling: bearer tokens (or the web session cookie, which holds the same token) verified against the
 configured OpenID Connect issuers, then held to their session (services/gateway/sessions.py): a signed-out,
-idle, expired or revoked session is refused with 401 on every gateway replica.
+idle, expired or revoked session is refused with 401 on every gateway replica. An officer's agency, roles and
+name then come from the staff directory (services/gateway/staff.py): 403 when it refuses them, 503 when it
+cannot answer for an officer it has not answered for lately.
 
 In local mode (`MOTCUA_ENV=local`) the development identity provider signs tokens with a key under
 `var/dev-idp/`; it refuses to exist in any other mode.
@@ -8,6 +10,7 @@ In local mode (`MOTCUA_ENV=local`) the development identity provider signs token
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from contextlib import AbstractContextManager
@@ -17,9 +20,11 @@ from typing import Callable
 
 import requests
 from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
 
 from services.chassis.config import REPO_ROOT
 from services.chassis.database import Database
+from services.chassis.rpc import call
 from services.gateway import sessions
 from services.gateway.identity import (
     CachedJwks,
@@ -30,6 +35,7 @@ from services.gateway.identity import (
     TokenVerifier,
 )
 from services.gateway.problems import Unauthenticated
+from services.gateway.staff import Ask, OfficerDirectory, ttl_from_env
 
 
 def _remote_issuers() -> list[IssuerConfig]:
@@ -61,18 +67,35 @@ class SessionGate:
         policy: sessions.Policy,
         connect: Callable[[], AbstractContextManager],
         dev_idp: DevIdentityProvider | None = None,
+        officers: OfficerDirectory | None = None,
     ):
         self.verifier = verifier
         self.policy = policy
         self.connect = connect
         self.dev_idp = dev_idp
+        self.officers = officers  # None: officers are taken as their tokens say (unit tests of other things)
+        self.ask_workflow: Ask | None = None  # per worker: its RPC to workflow's resolve_officer (`bound`)
+
+    def bound(self, ask: Ask) -> SessionGate:
+        """This gate for one worker, asking the directory through that worker's RPC proxy."""
+        gate = copy.copy(self)
+        gate.ask_workflow = ask
+        return gate
 
     def authenticate(self, token: str) -> Principal:
-        """The principal behind `token`; raises TokenError (a bad token) or SessionEnded (a session that ended)."""
+        """The principal behind `token`; raises TokenError (a bad token), SessionEnded (a session that ended),
+        Forbidden (an officer the staff directory refuses) or Unavailable (the directory cannot be asked)."""
         principal = self.verifier.verify(token)
         with self.connect() as conn:
             sessions.check(conn, token, principal, self.policy, datetime.now(timezone.utc))
+        if principal.kind == "officer" and self.officers is not None:
+            principal = self.officers.effective(principal, self.ask_workflow)
         return principal
+
+    def forget_officer(self, subject: str) -> None:
+        """The directory changed for this officer: their next request asks it again."""
+        if self.officers is not None:
+            self.officers.forget(subject)
 
     def principal(self, request) -> Principal:
         """The caller of an API request (`Authorization: Bearer <token>`), or 401 problem."""
@@ -105,12 +128,22 @@ class Authenticator(DependencyProvider):
             )
             issuers.append(dev_idp.issuer_config())
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        self.gate = SessionGate(
-            TokenVerifier(issuers), sessions.Policy.from_env(), database.autocommit, dev_idp
+        self.workflow = next(
+            d
+            for d in self.container.dependencies
+            if isinstance(d, RpcProxy) and d.target_service == "workflow"
         )
+        verifier = TokenVerifier(issuers, groups_claim=os.environ.get("STAFF_GROUPS_CLAIM", "groups"))
+        officers = OfficerDirectory(ttl_from_env())
+        self.gate = SessionGate(verifier, sessions.Policy.from_env(), database.autocommit, dev_idp, officers)
 
     def get_dependency(self, worker_ctx):
-        return self.gate
+        proxy = self.workflow
+
+        def ask(claims: dict) -> dict:
+            return call(proxy.get_dependency(worker_ctx).resolve_officer, claims, timeout=5)
+
+        return self.gate.bound(ask)
 
 
 def viewer(principal: Principal) -> dict:

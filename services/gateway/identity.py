@@ -104,6 +104,10 @@ class Principal:
     # The token's `iat` and `exp` (seconds since the epoch): the session checks need them; not part of who it is.
     issued_at: float | None = field(default=None, compare=False)
     expires_at: float | None = field(default=None, compare=False)
+    # What an officer's token says besides: the provider's groups (`STAFF_GROUPS_CLAIM`) and e-mail address, for
+    # the staff directory (services/gateway/staff.py), which decides an officer's unit and roles.
+    groups: frozenset[str] = field(default=frozenset(), compare=False)
+    email: str = field(default="", compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -211,9 +215,11 @@ class TokenVerifier:
         issuers: Iterable[IssuerConfig],
         leeway_seconds: float = 30,
         now: Callable[[], float] = time.time,
+        groups_claim: str = "groups",
     ):
         self.leeway_seconds = leeway_seconds
         self.now = now
+        self.groups_claim = groups_claim
         self._by_issuer: dict[str, IssuerConfig] = {}
         # Tokens whose signature, issuer, audience and algorithm were checked: a session sends the same token
         # with every request, and an RSA verification (with the key built from its JWK) is the costliest part
@@ -237,10 +243,10 @@ class TokenVerifier:
             self._verified.move_to_end(token)
             config, claims = known
             self._check_times(claims)
-            return _principal(config, claims)
+            return _principal(config, claims, self.groups_claim)
         config, claims = self._verify_signed(token)
         self._check_times(claims)
-        principal = _principal(config, claims)
+        principal = _principal(config, claims, self.groups_claim)
         self._verified[token] = (config, claims)
         if len(self._verified) > self.cache_size:
             self._verified.popitem(last=False)
@@ -341,7 +347,7 @@ def _text(claims: dict, name: str, required: bool) -> str | None:
     return value
 
 
-def _principal(config: IssuerConfig, claims: dict) -> Principal:
+def _principal(config: IssuerConfig, claims: dict, groups_claim: str = "groups") -> Principal:
     claimed = claims.get(KIND_CLAIM)
     if len(config.kinds) == 1:
         kind = config.kinds[0]
@@ -357,12 +363,14 @@ def _principal(config: IssuerConfig, claims: dict) -> Principal:
             "missing_claim", "a citizen's sub must be the 12-digit personal identification number"
         )
     name = _text(claims, "name", required=kind == "citizen") or ""
-    unit = _text(claims, "unit", required=kind in ("officer", "agency"))
-    roles = claims.get("roles", [] if kind != "officer" else None)
+    # An officer's unit and roles may come from the staff directory instead (services/gateway/staff.py refuses an
+    # officer it cannot place): the token need not carry them.
+    unit = _text(claims, "unit", required=kind == "agency")
+    roles = claims.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
         raise TokenError("missing_claim", "roles must be a list of role names")
-    if kind == "officer" and not roles:
-        raise TokenError("missing_claim", "an officer token needs at least one role")
+    groups = claims.get(groups_claim, []) if kind == "officer" else []
+    email = claims.get("email") if kind == "officer" else ""
     issued_at = _numeric_date(claims, "iat") if "iat" in claims else None
     return Principal(
         subject=subject,
@@ -373,6 +381,10 @@ def _principal(config: IssuerConfig, claims: dict) -> Principal:
         issuer=config.issuer,
         issued_at=issued_at,
         expires_at=_numeric_date(claims, "exp"),
+        groups=frozenset(g for g in groups if isinstance(g, str) and g)
+        if isinstance(groups, list)
+        else frozenset(),
+        email=email if isinstance(email, str) else "",
     )
 
 
@@ -436,6 +448,8 @@ class DevIdentityProvider:
         unit: str | None = None,
         roles: Iterable[str] = (),
         ttl_seconds: int = 3600,
+        groups: Iterable[str] = (),
+        email: str = "",
     ) -> str:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
@@ -458,6 +472,10 @@ class DevIdentityProvider:
             claims["unit"] = unit
         if roles:
             claims["roles"] = roles
+        if groups:
+            claims["groups"] = list(groups)
+        if email:
+            claims["email"] = email
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
     def issuer_config(self, kind: str | None = None) -> IssuerConfig:

@@ -346,3 +346,54 @@ QUEUE_QUERY = QUEUE_FILTERS + (
 QUEUE_EXPORT_QUERY = QUEUE_FILTERS + (
     _q("format", "`csv` (default, UTF-8) or `xlsx`.", {"type": "string", "enum": ["csv", "xlsx"]}),
 )
+
+
+# The staff directory (routes/staff.py): what a province administrator sends to add or change an officer.
+class StaffMemberRequest(_Strict):
+    full_name = fields.String(
+        required=True, validate=validate.Length(min=1, max=200), metadata={"example": "Nguyễn Thị Lan"}
+    )
+    title = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "Chức vụ, e.g. `Chuyên viên Phòng Hành chính tư pháp`."},
+    )
+    unit = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=30),
+        metadata={"description": "The agency the officer works in (code, e.g. `000.00.07.H41`)."},
+    )
+    roles = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "Roles of the process definitions (`receiver`, `handler`, `leader`, `admin`)."
+        },
+    )
+    email = fields.String(validate=validate.Length(max=254), metadata={"description": "Work e-mail address."})
+    valid_from = fields.Date(
+        allow_none=True, metadata={"description": "First day in force (legal date); none: at once."}
+    )
+    valid_to = fields.Date(allow_none=True, metadata={"description": "Last day in force; none: no end."})
+
+
+class RevokeOfficerRequest(_Strict):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "Why (kept in the audit chain), e.g. `nghỉ hưu`."},
+    )
+
+
+STAFF_QUERY = (
+    {
+        "name": "unit",
+        "description": "Agency code; default: the caller's own. Other agencies: province administrators only.",
+        "schema": {"type": "string", "maxLength": 30},
+    },
+    {
+        "name": "include_ended",
+        "description": "`true`: also revoked officers and those out of their dates (administrators only).",
+        "schema": {"type": "string", "enum": ["true", "false"]},
+    },
+)

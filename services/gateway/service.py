@@ -33,8 +33,11 @@ from services.gateway.routes.queue_pages import QueuePages
 from services.gateway.routes.registry import RegistryRoutes
 from services.gateway.routes.sessions import SessionRoutes
 from services.gateway.routes.signin_pages import SignInPages
+from services.gateway.routes.staff import StaffRoutes
+from services.gateway.routes.staff_pages import StaffPages
 from services.gateway.routes.subscriptions import SubscriptionRoutes
 from services.gateway.routes.verifications import PortalSyncRoutes, VerificationRoutes
+from services.gateway.staff import StaffEvents
 from services.gateway.vocabulary import Vocabulary
 from services.gateway.web.base import WebSupport
 
@@ -53,6 +56,7 @@ class GatewayService(
     VerificationRoutes,
     PortalSyncRoutes,
     SessionRoutes,
+    StaffRoutes,
     DevIdentityRoutes,
     # The web pages, by audience.
     SignInPages,
@@ -60,6 +64,9 @@ class GatewayService(
     DossierPages,
     OfficerPages,
     QueuePages,
+    StaffPages,
+    # The staff directory's changes (services/gateway/staff.py: cached officers, sessions of revoked ones).
+    StaffEvents,
     # Who may reach what (the kind of account, the dossiers one may see).
     AccessRules,
 ):
@@ -67,7 +74,8 @@ class GatewayService(
 
     # Sign-in sessions only (services/gateway/storage.py): the gateway publishes no events, so no outbox relay.
     # Its audit chain (session revocations) is checked with `python -m services.chassis.audit verify gateway`: an
-    # RPC entrypoint would give the gateway a queue, and queue-depth autoscaling a wrong signal.
+    # RPC entrypoint would give the gateway a queue, and queue-depth autoscaling a wrong signal. Its one event
+    # queue (StaffMemberChanged) is rare and no measure of its load: the chart never scales the gateway by KEDA.
     db = Database(storage.metadata, relay=False)
     auth = Authenticator()
     web = WebSupport()

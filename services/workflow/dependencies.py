@@ -14,7 +14,7 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 
 from services.workflow.adapters import datafiles, storage
-from services.workflow.domain import catalogue, legal_time, search
+from services.workflow.domain import catalogue, legal_time, search, staff
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -61,6 +61,26 @@ class Catalogue(DependencyProvider):
             end_of_day=self.clock.end_of_day,
         )
         self.corrections_seen = mark
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class StaffSettings(DependencyProvider):
+    """How the staff directory resolves a signing-in officer (domain/staff.py, docs/staff-directory.md), read once
+    per container; a bad value stops the service at start, naming the setting.
+
+    STAFF_DIRECTORY_MODE: `directory` (default outside local mode) or `claims` (default in local mode).
+    STAFF_ROLE_MAPPING: JSON {"group": "role" | ["role", ...]}: the identity provider's groups as roles.
+    STAFF_UNIT_MAPPING: JSON {"group": "agency code"}: the agency of an officer whose token names none.
+    """
+
+    def setup(self):
+        local = self.container.config["MOTCUA"].is_local
+        self.mode = staff.mode_of(os.environ.get("STAFF_DIRECTORY_MODE", ""), local)
+        self.mapping = staff.parse_mapping(
+            os.environ.get("STAFF_ROLE_MAPPING", ""), os.environ.get("STAFF_UNIT_MAPPING", "")
+        )
 
     def get_dependency(self, worker_ctx):
         return self

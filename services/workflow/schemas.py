@@ -130,3 +130,38 @@ class WorklistRequest(Schema):
     limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=MAX_PAGE))
     after = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
     before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
+
+
+# An officer's subject at the identity provider: printable, no spaces or slashes (it is a path segment of the API).
+SUBJECT = validate.Regexp(r"^[^\s/\\]{1,100}$", error="Định danh cán bộ không hợp lệ.")
+_EMAIL = validate.Email(error="Địa chỉ thư điện tử không hợp lệ.")
+
+
+def _email_or_empty(value: str) -> None:
+    if value:
+        validate.Length(max=254)(value)
+        _EMAIL(value)
+
+
+class StaffUpsertRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    subject = fields.String(required=True, validate=SUBJECT)
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(load_default="", validate=validate.Length(max=200))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    roles = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)), required=True, validate=validate.Length(min=1)
+    )
+    email = fields.String(load_default="", validate=_email_or_empty)
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_to = fields.Date(load_default=None, allow_none=True)
+
+
+class StaffRevokeRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    subject = fields.String(required=True, validate=SUBJECT)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))

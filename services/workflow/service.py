@@ -1,5 +1,6 @@
 """Workflow service: the one-stop engine. Opens a case for each submitted dossier, routes it to the competent
-agency, runs the legal clock, takes officer and citizen actions, renders the forms, counts the statistics.
+agency, runs the legal clock, takes officer and citizen actions, renders the forms, counts the statistics, keeps
+the staff directory (its entrypoints: staff_rpc.py).
 Entrypoints only: parse, call one use case (use_cases/), answer. services/workflow/README.md lists them."""
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from services.chassis.metrics import EntrypointMetrics
 from services.workflow import metrics as observe
 from services.workflow import schemas
 from services.workflow.adapters import portal, signing, storage
-from services.workflow.dependencies import Catalogue
+from services.workflow.dependencies import Catalogue, StaffSettings
 from services.workflow.schemas import load
+from services.workflow.staff_rpc import StaffDirectoryRpc
 from services.workflow.use_cases import calendar, cases, deadlines, results, views, worklist
 from services.workflow.use_cases import catalogue as listing
 from services.workflow.use_cases import portal as portal_view
@@ -27,10 +29,11 @@ from services.workflow.use_cases import statistics as stats
 from services.workflow.use_cases.act import act as take_action
 
 
-class WorkflowService(audit.AuditChainRpc):
+class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc):
     name = "workflow"
     db = Database(storage.metadata)
     catalogue = Catalogue()
+    staff_settings = StaffSettings()
     log = LogContext()
     metrics = EntrypointMetrics()
     signing = signing.ResultSigning()

@@ -286,6 +286,20 @@ MATRIX: dict[str, dict[str, str]] = {
         "leader": "denied",
         "agency": "denied",
     },
+    # The staff directory: officers read their own agency's (and their own entry, a colleague's); another
+    # agency's officer is not found. Changing it: province administrators only (no role here is one).
+    "GET /api/v1/staff": OFFICERS_ONLY,
+    "GET /api/v1/staff/{subject}": {
+        **NOBODY_ANON,
+        "owner": "denied",
+        "other_citizen": "denied",
+        "officer": "ok",
+        "officer_elsewhere": "denied",
+        "leader": "ok",
+        "agency": "denied",
+    },
+    "PUT /api/v1/staff/{subject}": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    "POST /api/v1/staff/{subject}/revocation": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
     "POST /api/v1/units/merges": {
         **NOBODY_ANON,
         "owner": "denied",
@@ -381,6 +395,8 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
         body = {"since": "2026-01-01T00:00:00+00:00"}
     elif path == "/api/v1/sessions/revocations":
         body = {"subject": "receiver-1", "reason": "kiểm tra phân quyền"}
+    elif path.startswith("/api/v1/staff/") and method == "PUT":
+        body = {"full_name": "Cán bộ thử nghiệm", "unit": ELSEWHERE, "roles": ["leader", "admin"]}
     elif path == "/api/v1/units/merges":
         body = {"sources": ["NO.SUCH.UNIT.1"], "successor": "NO.SUCH.UNIT.2", "effective_on": "2026-12-01"}
     params = {"category": "contact", "purpose": "verification"} if "registry/persons" in path else None
@@ -391,7 +407,7 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
 
 # A 404 that hides something from someone not allowed to see it; any other 404 (a receipt not issued yet) is the
 # domain answering a caller who was allowed to ask.
-HIDING = {"dossier_not_found", "case_not_found", "draft_not_found", "consent_not_found"}
+HIDING = {"dossier_not_found", "case_not_found", "draft_not_found", "consent_not_found", "officer_not_found"}
 
 
 def _classify(response) -> str:
@@ -430,7 +446,7 @@ def _row_counts(running) -> dict[str, int]:
     tables = {
         "intake": ["dossiers", "outbox", "drafts", "uploads"],
         "registry": ["consents"],
-        "workflow": ["case_actions", "outbox"],
+        "workflow": ["case_actions", "outbox", "officers"],
         "payment": ["payments", "refunds", "outbox"],
         "notify": ["subscriptions"],
     }
@@ -495,6 +511,7 @@ def test_every_role_against_every_route(running):
         "number": "01",
         "subscription_id": subscription,
         "refund_id": "00000000-0000-4000-8000-000000000000",
+        "subject": "receiver-1",  # the `officer` role's own entry (the directory recorded it from its token)
     }
 
     fresh = _headers(running)

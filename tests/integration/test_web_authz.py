@@ -38,6 +38,7 @@ def _path(route: str, code: str) -> str:
         "number": "01",
         "upload_id": str(uuid.uuid4()),
         "refund_id": str(uuid.uuid4()),
+        "subject": "receiver-1",
     }
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], route)
 

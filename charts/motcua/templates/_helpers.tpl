@@ -80,9 +80,10 @@ app.kubernetes.io/component: {{ .service }}
 {{- end -}}
 {{- end -}}
 {{- $_ := set $out "autoscaling" $auto -}}
-{{- /* KEDA (queue depth) replaces the CPU HPA for the services it scales: KEDA creates its own HPA. */ -}}
+{{- /* KEDA (queue depth) replaces the CPU HPA for the services it scales: KEDA creates its own HPA. Never the
+gateway: it serves HTTP, and its one event queue (StaffMemberChanged, rare) says nothing of its load. */ -}}
 {{- $queues := index (.root.Files.Get "files/queues.yaml" | fromYaml) .service -}}
-{{- $kedaOn := and .root.Values.keda.enabled $queues (gt (int $out.replicas) 0) (or (not .root.Values.keda.services) (has .service .root.Values.keda.services)) -}}
+{{- $kedaOn := and .root.Values.keda.enabled $queues (ne .service "gateway") (gt (int $out.replicas) 0) (or (not .root.Values.keda.services) (has .service .root.Values.keda.services)) -}}
 {{- $_ := set $out "keda" (ternary $queues list (not (not $kedaOn))) -}}
 {{- $_ := set $out "hpa" (and $auto.enabled (gt (int $out.replicas) 0) (not $kedaOn)) -}}
 {{- end -}}

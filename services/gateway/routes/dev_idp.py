@@ -64,6 +64,7 @@ class DevIdentityRoutes:
         except Exception:  # noqa: BLE001 - officers can still sign in; a citizen types nothing here
             people = []
         words = self.vocabulary.words(self.workflow)
+        officers = self._directory_samples(agencies)
         oauth = {
             k: wr.request.args.get(k, "")
             for k in ("client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method")
@@ -75,7 +76,22 @@ class DevIdentityRoutes:
             agencies=agencies,
             oauth=oauth,
             roles=[(code, words.role(code)) for code in words.officer_roles()],
+            officers=officers,
         )
+
+    def _directory_samples(self, agencies: list[dict]) -> list[tuple[dict, list[dict]]]:
+        """The demo officers of the staff directory (`demo.*`, devtools/demo.py) by agency, one click each; none
+        when the directory cannot be read (the form below still signs anyone in)."""
+        found = []
+        try:
+            for agency in agencies:
+                officers = call(self.workflow.staff_list, agency["code"], timeout=5)
+                demo = [o for o in officers if str(o["subject"]).startswith("demo.")]
+                if demo:
+                    found.append((agency, demo))
+        except Exception:  # noqa: BLE001 - a sign-in page for development: the form is enough
+            return []
+        return found
 
     @page("POST", "/dev-idp/authorize", public=True)
     def dev_authorize(self, wr):

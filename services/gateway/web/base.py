@@ -150,9 +150,11 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
         @functools.wraps(fn)
         def handler(self, request, *args, **kwargs):
             started = time.perf_counter()
-            principal, session_value, stale = _session(self.auth, request)
+            principal, session_value, stale, refusal = _session(self.auth, request)
             wr = WebRequest(request, self.web, principal, session_value)
             try:
+                if refusal is not None and not public:
+                    raise refusal
                 if not public:
                     _admit(wr, kinds)
                 response = fn(self, wr, *args, **kwargs)
@@ -170,16 +172,19 @@ def page(method: str, route: str, *, public: bool = False, kinds: tuple = ("citi
     return decorate
 
 
-def _session(auth, request) -> tuple[Principal | None, str, bool]:
-    """Who the session cookie says is signed in: (principal, cookie value, stale). A cookie whose token is
-    invalid, or whose session ended, is no session, and `stale` (the answer deletes it)."""
+def _session(auth, request) -> tuple[Principal | None, str, bool, ServiceError | None]:
+    """Who the session cookie says is signed in: (principal, cookie value, stale, refusal). A cookie whose token
+    is invalid, or whose session ended, is no session, and `stale` (the answer deletes it). An officer the staff
+    directory refuses (403) or cannot answer for (503) is no one on public pages; other pages show the refusal."""
     session_value = request.cookies.get(SESSION_COOKIE, "")
     if not session_value:
-        return None, "", False
+        return None, "", False, None
     try:
-        return auth.authenticate(session_value), session_value, False
+        return auth.authenticate(session_value), session_value, False, None
     except (TokenError, SessionEnded):
-        return None, "", True
+        return None, "", True, None
+    except ServiceError as refusal:
+        return None, "", False, refusal
 
 
 def _admit(wr: WebRequest, kinds: tuple) -> None:

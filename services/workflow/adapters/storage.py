@@ -177,6 +177,47 @@ ratings = Table(
     Column("rated_at", UTCDateTime, nullable=False),
 )
 
+# The staff directory (services/workflow/use_cases/staff.py, docs/staff-directory.md): one row per officer, their
+# assignment now (agency, roles, title) and their effective dates; `source` says who keeps it (an administrator, or
+# the identity provider's claims). The queries are in adapters/staff_store.py.
+officers = Table(
+    "officers",
+    metadata,
+    Column("subject", String(100), primary_key=True),  # the `sub` of the officer's tokens
+    Column("full_name", String(200), nullable=False, server_default=""),
+    Column("title", String(200), nullable=False, server_default=""),
+    Column("unit", String(30), nullable=False, index=True),  # agency code
+    Column("roles", Text, nullable=False, server_default="[]"),  # JSON list, sorted
+    Column("email", String(254), nullable=False, server_default=""),
+    Column("valid_from", Date, nullable=True),  # legal days; none: from the start / without end
+    Column("valid_to", Date, nullable=True),
+    Column("source", String(10), nullable=False),  # admin | idp
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_reason", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+)
+
+# Every assignment an officer held, a row per period: a move, a change of roles or title, a revocation ends the
+# open period (ended_at) and, unless revoked, opens the next. Who was in which unit with which roles, when.
+officer_assignments = Table(
+    "officer_assignments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(100), nullable=False, index=True),
+    Column("unit", String(30), nullable=False),
+    Column("roles", Text, nullable=False),
+    Column("title", String(200), nullable=False, server_default=""),
+    Column(
+        "change", String(20), nullable=False
+    ),  # the change that opened it: added | moved | roles_changed ...
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("changed_by", String(100), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+)
+
 
 def find_case(session, code: str) -> dict | None:
     query = prebuilt(

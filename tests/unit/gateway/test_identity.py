@@ -240,14 +240,7 @@ REFUSALS = {
         "missing_claim",
         lambda idp, other: _signed(_claims(idp, name=None), idp._key, idp.kid),
     ),
-    "officer without unit": (
-        "missing_claim",
-        lambda idp, other: idp.issue("can-bo-07", kind="officer", roles=("receiver",)),
-    ),
-    "officer without roles": (
-        "missing_claim",
-        lambda idp, other: idp.issue("can-bo-07", kind="officer", unit=UNIT),
-    ),
+    "agency without unit": ("missing_claim", lambda idp, other: idp.issue("agency-1", kind="agency")),
     "officer roles not a list": (
         "missing_claim",
         lambda idp, other: _signed(_officer(idp, roles="receiver"), idp._key, idp.kid),
@@ -459,3 +452,16 @@ def test_first_fetch_failure_is_not_blamed_on_the_token():
     cache._fetch.down = True
     with pytest.raises(ConnectionError):
         cache.get("k1")
+
+
+def test_an_officer_token_need_not_place_the_officer_the_directory_does(idp, verifier):
+    """Unit and roles of an officer come from the staff directory (services/gateway/staff.py), which refuses an
+    officer it cannot place; the token may carry only who it is, with the provider's groups and e-mail."""
+    bare = verifier.verify(idp.issue("can-bo-07", kind="officer"))
+    assert (bare.unit, bare.roles, bare.groups) == (None, frozenset(), frozenset())
+    token = idp.issue("can-bo-07", kind="officer", groups=["MC-TiepNhan", "STP"], email="a@example.vn")
+    grouped = verifier.verify(token)
+    assert grouped.groups == {"MC-TiepNhan", "STP"} and grouped.email == "a@example.vn"
+    elsewhere = TokenVerifier([idp.issuer_config()], groups_claim="memberOf")
+    assert elsewhere.verify(token).groups == frozenset()  # another provider's claim name
+    assert verifier.verify(idp.issue(CITIZEN_ID, name="An")).groups == frozenset()

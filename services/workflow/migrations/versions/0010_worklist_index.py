@@ -8,7 +8,7 @@ Create Date: 2027-01-05 10:00:00
 from alembic import op
 
 revision = "0010"
-down_revision = "i0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
