@@ -17,8 +17,8 @@ log = structlog.get_logger()
 
 
 class People:
-    """One request's view of the staff directory. `officer(subject)` → {subject, full_name, title, unit, roles,
-    known}; `known` False when the directory does not know them (the name is then the signed one or the subject)."""
+    """One request's view of the staff directory. `officer(subject, signed_by)` → {subject, full_name, title, unit,
+    roles, known}; `known` False when the directory does not know them."""
 
     def __init__(self, workflow):
         self.workflow = workflow
@@ -56,7 +56,9 @@ class People:
 
     def officer(self, subject: str, signed_by: str | None = None) -> dict:
         found = self.entry(subject) or {}
-        name = found.get("full_name") or signed_by or self.signed.get(subject) or subject
+        # The name an action was signed with is the one of record for it (names change); the directory's name for
+        # the rest, then a name the officer signed another action with, then the subject.
+        name = signed_by or found.get("full_name") or self.signed.get(subject) or subject
         return {
             "subject": subject,
             "full_name": name,
@@ -79,9 +81,8 @@ class People:
         return self.staff_cache[unit]
 
     def context(self, subjects) -> dict:
-        """{subject: {full_name, title}} of these officers: what printed forms sign with."""
-        return {
-            s: {k: v for k, v in self.officer(s).items() if k in ("full_name", "title")}
-            for s in subjects
-            if s
-        }
+        """{subject: {full_name, title}} of these officers as the directory knows them: what printed forms sign
+        with. Officers it does not know are left out: each form entry then shows the name its action was signed
+        with (an officer's name may have changed between two actions)."""
+        known = {s: self.officer(s) for s in subjects if s}
+        return {s: {"full_name": o["full_name"], "title": o["title"]} for s, o in known.items() if o["known"]}

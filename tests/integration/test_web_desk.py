@@ -34,6 +34,18 @@ ON_SQLITE = pytest.mark.parametrize("running", ["sqlite"], indirect=True)  # tes
 COMMUNE = "000.31.01.H41"  # UBND phường Hoa Lư: the citizen's commune decides the building permit (1.004227)
 PERMIT = "1.004227"
 OFFICER, OFFICER_NAME = "cb-desk", "Lê Văn Cường"
+# A one-page drawing (the viewer has something to show): the upload check accepts a plain PDF like this one.
+DRAWING = b"""%PDF-1.4
+1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 420 297]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj
+4 0 obj<</Length 52>>stream
+BT /F1 20 Tf 40 150 Td (Ban ve mat bang tang 1) Tj ET
+endstream endobj
+5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj
+trailer<</Root 1 0 R>>
+%%EOF
+"""
 
 
 class DeskPages(Pages):
@@ -41,6 +53,11 @@ class DeskPages(Pages):
 
     def check(self, page, name: str, allow: tuple = ()) -> None:
         super().check(page, f"desk-{name}", allow)
+
+    def shot(self, page, name: str) -> None:
+        """A screenshot only: a page that is not ours (the browser's PDF viewer)."""
+        page.screenshot(path=str(pages_dir() / f"{len(self.seen) + 1:02d}-desk-{name}.png"))
+        self.seen.append(f"desk-{name}")
 
 
 def sign_in_officer_named(page, unit: str, roles: list[str], sub: str, name: str) -> None:
@@ -62,7 +79,7 @@ def file_permit(running, note: str) -> str:
     held = next(d for d in prepared["documents"] if d["code"] == "QSDD")["reusable"][0]["id"]
     upload = running.session.post(
         f"{base}/api/v1/uploads",
-        data=PDF,
+        data=DRAWING,
         headers={**headers, "Content-Type": "application/pdf", "X-File-Name": "ban-ve.pdf"},
     ).json()
     filed = running.submit(
@@ -221,9 +238,16 @@ def _documents_open_and_are_logged(officer, pages: DeskPages, base: str, code: s
     """The uploaded drawings open in the browser (inline); the land certificate reused from the registry opens as
     the registry's record."""
     href = officer.locator("#doc-BVTK a").first.get_attribute("href")
-    opened = officer.request.get(f"{base}{href}")
+    downloads = []
+    officer.on("download", lambda download: downloads.append(download))
+    opened = officer.goto(f"{base}{href}")
     assert opened.status == 200 and opened.headers["content-disposition"].startswith("inline")
-    assert opened.body() == PDF
+    officer.wait_for_timeout(
+        1000
+    )  # the PDF viewer draws the page (a screenshot for the eye, not a timing check)
+    assert downloads == []  # shown in the browser's PDF viewer, not downloaded
+    pages.shot(officer, "officer-opens-the-drawings")
+    officer.goto(f"{base}/ho-so/{code}")
     officer.click("#doc-QSDD a")
     officer.wait_for_url(re.compile(r"/giay-to/"))
     page = officer.inner_text("main")

@@ -111,8 +111,10 @@ class Words:
         return self.officer(entry.get("actor", ""), (entry.get("params") or {}).get("signed_by"))
 
     def officer(self, subject: str, signed_by: str | None = None) -> str:
+        """An officer as a form names them: the name the action was signed with (the one of record), else the
+        directory's; with their title when the directory has one."""
         known = self.people.get(subject) or {}
-        name = known.get("full_name") or signed_by or subject or "—"
+        name = signed_by or known.get("full_name") or subject or "—"
         return f"{name}, {known['title']}" if known.get("title") else str(name)
 
     def officer_title(self, subject: str) -> str:
