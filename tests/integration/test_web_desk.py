@@ -55,8 +55,8 @@ class DeskPages(Pages):
         super().check(page, f"desk-{name}", allow)
 
     def shot(self, page, name: str) -> None:
-        """A screenshot only: a page that is not ours (the browser's PDF viewer)."""
-        page.screenshot(path=str(pages_dir() / f"{len(self.seen) + 1:02d}-desk-{name}.png"))
+        """A screenshot only: the browser's PDF viewer (not our page), or a page as printed."""
+        page.screenshot(path=str(pages_dir() / f"{len(self.seen) + 1:02d}-desk-{name}.png"), full_page=True)
         self.seen.append(f"desk-{name}")
 
 
@@ -132,6 +132,10 @@ def test_the_officers_desk_and_the_citizens_to_do(running, browser):  # noqa: F8
     officer.wait_for_url(re.compile(r"\?tb=receive$"))
     form01 = open_form(officer_ctx, pages, f"{base}/ho-so/{permit}/mau/01", "form-01")
     _is_a_form_to_sign(form01, "01", officer_signs=True)
+    form01.emulate_media(media="print")  # as printed: no screen hint, no page shadow
+    assert not form01.locator(".tools").is_visible()
+    pages.shot(form01, "form-01-as-printed")
+    form01.close()
 
     citizen_ctx = browser.new_context(viewport=PHONE, locale="vi-VN")
     phone = citizen_ctx.new_page()
@@ -200,6 +204,7 @@ def test_the_officers_desk_and_the_citizens_to_do(running, browser):  # noqa: F8
     logbook.close()
 
     _the_citizen_rates_from_the_to_do(phone, pages, base, permit)
+    _withdrawing_asks_first(phone, pages, running)
     _public_pages_in_words(browser, pages, base, permit)
     officer.goto(f"{base}/ngon-ngu?lang=en&next=/ho-so/{permit}")
     assert officer.locator("html").get_attribute("lang") == "en"
@@ -337,6 +342,23 @@ def _the_citizen_rates_from_the_to_do(phone, pages: DeskPages, base: str, code: 
     phone.goto(f"{base}/ho-so")
     assert "Đánh giá mức độ hài lòng" not in phone.locator("li.card", has_text=code).inner_text()
     pages.check(phone, "citizen-my-dossiers-after")
+
+
+def _withdrawing_asks_first(phone, pages: DeskPages, running) -> None:
+    """The citizen's withdrawal: a confirmation step on the phone that says what follows, with a reason."""
+    code = file_permit(running, "Nộp thử, sẽ rút")
+    phone.goto(f"{running.base_url}/ho-so/{code}")
+    assert "Bạn chưa cần làm gì lúc này" in phone.inner_text("main")
+    phone.click("#act-withdraw")
+    phone.wait_for_url(re.compile(r"/xac-nhan/withdraw$"))
+    assert "phải nộp hồ sơ mới" in phone.inner_text("main") and "Nguyễn Văn An" not in phone.inner_text(
+        ".confirm"
+    )
+    pages.check(phone, "citizen-confirm-withdraw")
+    phone.fill("#reason-withdraw", "Nộp nhầm thủ tục")
+    phone.click("#confirm-withdraw")
+    phone.wait_for_url(re.compile(r"\?tb=withdraw$"))
+    assert phone.locator(".status strong", has_text="Đã rút hồ sơ").count() == 1
 
 
 def _public_pages_in_words(browser, pages: DeskPages, base: str, code: str) -> None:  # noqa: F811
