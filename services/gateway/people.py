@@ -8,7 +8,7 @@ from __future__ import annotations
 import structlog
 from nameko.exceptions import MethodNotFound, RemoteError
 
-from services.chassis.errors import ServiceError
+from services.chassis.errors import NotFound, ServiceError
 from services.chassis.rpc import call
 
 TIMEOUT_SECONDS = 3.0
@@ -39,6 +39,8 @@ class People:
             return None
         try:
             return call(getattr(self.workflow, method), *args, timeout=TIMEOUT_SECONDS)
+        except NotFound:
+            return None  # someone the directory does not know; it still answers for the others
         except (MethodNotFound, RemoteError, ServiceError) as exc:
             # Not deployed yet, or down: names fall back for the rest of this request, the page still shows.
             log.info("staff_directory_unavailable", method=method, error=type(exc).__name__)

@@ -297,6 +297,8 @@ def test_people_ask_the_directory_once_per_subject_and_fall_back_to_signed_names
 
     def staff_get(subject):
         calls.append(subject)
+        if subject == "gone-1":
+            return NotFound("staff_not_found", "-")  # unknown to the directory: the others are still asked
         return (
             {"subject": subject, "full_name": "Trần Thị Hoa", "title": "Chuyên viên"}
             if subject == "cv-2"
@@ -306,10 +308,11 @@ def test_people_ask_the_directory_once_per_subject_and_fall_back_to_signed_names
     _answer(workflow.staff_get, staff_get)
     people = People(workflow)
     people.remember_signatures([{"actor": "tn-1", "params": {"signed_by": "Lê Văn Cường"}}])
+    assert people.officer("gone-1")["full_name"] == "gone-1"
     assert people.officer("cv-2")["full_name"] == "Trần Thị Hoa" and people.officer("cv-2")["known"]
     assert people.officer("tn-1")["full_name"] == "Lê Văn Cường" and not people.officer("tn-1")["known"]
     assert people.officer("x-9")["full_name"] == "x-9"
-    assert calls == ["cv-2", "tn-1", "x-9"]
+    assert calls == ["gone-1", "cv-2", "tn-1", "x-9"]
 
 
 def test_the_scan_finds_raw_codes_and_lets_words_pass():
