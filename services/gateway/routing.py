@@ -126,10 +126,11 @@ def created(result: dict, headers: dict | None = None) -> Response:
     return json_response(result, 200 if result.get("replayed") else 201, headers)
 
 
-def attachment(path, media_type: str, filename: str) -> Response:
-    """A stored file to download, with the security headers."""
+def attachment(path, media_type: str, filename: str, inline: bool = False) -> Response:
+    """A stored file to download (or, `inline`, to open in the browser: a PDF in its viewer, an image), with the
+    security headers; their `default-src 'none'` lets chromium's PDF viewer draw the file and nothing run."""
     response = Response(path.read_bytes(), mimetype=media_type or "application/octet-stream")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
     for key, value in SECURITY_HEADERS.items():
         response.headers[key] = value
     return response

@@ -22,6 +22,7 @@ from services.gateway.routes.calendar import CalendarRoutes
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.citizen_pages import CitizenPages
 from services.gateway.routes.dev_idp import DevIdentityRoutes
+from services.gateway.routes.document_pages import DocumentPages
 from services.gateway.routes.dossier_pages import DossierPages
 from services.gateway.routes.dossiers import DossierRoutes
 from services.gateway.routes.drafts import DraftRoutes
@@ -62,6 +63,7 @@ class GatewayService(
     SignInPages,
     CitizenPages,
     DossierPages,
+    DocumentPages,
     OfficerPages,
     QueuePages,
     StaffPages,

@@ -53,6 +53,21 @@ class Words:
     def is_action(self, name: str) -> bool:
         return self._find("actions", name, None) is not None
 
+    def action_roles(self, name: str, process: str | None = None) -> list[str]:
+        """The roles that may take action `name` (none for a history record or an unknown action)."""
+        return list((self._find("actions", name, process) or {}).get("roles") or [])
+
+    def actions_from(self, state: str, process: str | None = None) -> list[tuple[str, list[str]]]:
+        """(action, roles) of every action a person (not the platform) may take from `state`, in definition
+        order: who the next step of a case belongs to."""
+        definition = self.processes.get(process) or next(iter(self.processes.values()), {})
+        people = {c for c, r in self.roles.items() if r.get("kind") in ("officer", "citizen")}
+        return [
+            (name, [r for r in action.get("roles", []) if r in people])
+            for name, action in (definition.get("actions") or {}).items()
+            if state in action.get("from", []) and people & set(action.get("roles", []))
+        ]
+
     def role(self, code: str) -> dict:
         return self.roles.get(code) or {"vi": code, "en": code}
 

@@ -113,6 +113,15 @@ class RegistryService(audit.AuditChainRpc):
         """Who read the citizen's data, when, why, for which dossier, and whether it was allowed."""
         return access.log_of(self.db, id_number)
 
+    @rpc
+    def record_document_read(self, id_number: str, dossier_code: str, reader: dict, document: dict) -> dict:
+        """An officer opened one of the citizen's documents in a dossier: logged for the citizen to see, with the
+        officer's name, title and unit (`reader`: {subject, name, title, unit, unit_name}) and the document
+        (`document`: {code, name, version, source}); audited."""
+        return access.record_document_read(
+            self.db, self.settings.applicant_ref_key, id_number, dossier_code, reader, document
+        )
+
     # -- other ----------------------------------------------------------------------------------------------------
     @rpc
     def sign_in_samples(self, limit: int = 8) -> list[dict]:

@@ -171,14 +171,20 @@ class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc):
         return self._read(calendar.corrections)
 
     @rpc
-    def render_form(self, dossier_code: str, number: str) -> str:
-        """Forms 01-06 of a dossier as printable HTML, generated from its action log."""
-        return self._read(views.form, self.catalogue, dossier_code, number)
+    def render_form(self, dossier_code: str, number: str, context: dict | None = None) -> str:
+        """Forms 01-06 of a dossier as printable HTML, generated from its action log. `context`: what workflow
+        does not hold, {applicant: {full_name, address}, people: {subject: {full_name, title}}, printed_by}."""
+        return self._read(views.form, self.catalogue, dossier_code, number, context)
 
     @rpc
-    def render_logbook(self, unit: str) -> str:
-        """Form 07: the logbook of a unit's dossiers."""
-        return self._read(views.logbook, self.catalogue, unit)
+    def render_logbook(self, unit: str, context: dict | None = None) -> str:
+        """Form 07: the logbook of a unit's dossiers (`context`: {printed_by: {full_name, title}})."""
+        return self._read(views.logbook, self.catalogue, unit, context)
+
+    @rpc
+    def competent_agencies(self, dossier_code: str) -> list[dict]:
+        """Where a case may be transferred: agencies competent for its procedure, `suggested` ones first."""
+        return self._read(views.competent_agencies, self.catalogue, dossier_code)
 
     @timer(interval=60)
     def check_deadlines(self):

@@ -26,6 +26,7 @@ PUBLIC_PAGES = {
     "GET /dang-nhap/xong",
     "GET /ngon-ngu",
     "GET /dev-idp/authorize",
+    "GET /thanh-toan/ket-qua",
     "POST /dev-idp/authorize",
     "POST /dev-idp/token",
 }
@@ -39,6 +40,8 @@ def _path(route: str, code: str) -> str:
         "upload_id": str(uuid.uuid4()),
         "refund_id": str(uuid.uuid4()),
         "subject": "receiver-1",
+        "document_id": str(uuid.uuid4()),
+        "action": "withdraw",
     }
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], route)
 
@@ -150,7 +153,7 @@ def test_each_kind_reaches_only_its_pages_and_its_dossiers(running):
     assert stranger.status_code == 404
     done = running.session.post(
         url,
-        data={"action": "withdraw", "csrf": _csrf(running, owner), "reason": "Nhầm"},
+        data={"action": "withdraw", "csrf": _csrf(running, owner), "reason": "Nhầm", "confirmed": "yes"},
         cookies={"motcua_session": owner},
         allow_redirects=False,
     )

@@ -11,6 +11,7 @@ from services.chassis.rpc import call
 from services.gateway import ratelimit
 from services.gateway.auth import viewer
 from services.gateway.files import receive_upload
+from services.gateway.web import dossier_view
 from services.gateway.web.base import error_page, page
 from services.gateway.web.labels import LEVELS, MODES
 
@@ -55,8 +56,16 @@ class CitizenPages:
     def procedure_page(self, wr, code):
         """One procedure: documents, fee, processing time, where it is decided, how it can be filed online."""
         procedure = find_procedure(self, code)
+        # Only the levels of the administrative model in force (no district in the 2-level model): the levels the
+        # province's agencies sit at.
+        model = {a["level"] for a in call(self.workflow.list_agencies, timeout=5)}
         return wr.render(
-            "procedure.html", title=wr.name(procedure["name"]), p=procedure, levels=LEVELS, modes=MODES
+            "procedure.html",
+            title=wr.name(procedure["name"]),
+            p=procedure,
+            levels=LEVELS,
+            modes=MODES,
+            deciding=[lv for lv in procedure["competent_levels"] if lv in model][:1],
         )
 
     # -- the submission wizard ------------------------------------------------------------------------------
@@ -140,18 +149,16 @@ class CitizenPages:
     # -- my dossiers ----------------------------------------------------------------------------------------
     @page("GET", "/ho-so", kinds=("citizen",))
     def my_dossiers(self, wr):
-        """The citizen's dossiers, newest first, with where each one is."""
+        """The citizen's dossiers, newest first, those waiting for them first (a completion or supplement to
+        send, a fee to pay, a returned result to rate), each with what to do, named and linked."""
         listing = call(
             self.intake.list_dossiers, viewer(wr.principal), 20, wr.request.args.get("truoc") or None
         )
         procedures = {p["code"]: p for p in call(self.workflow.list_procedures)}
-        rows = []
-        for item in listing["items"]:
-            try:
-                status = call(self.workflow.public_status, item["code"], timeout=5)
-            except NotFound:
-                status = None  # filed, not yet received by workflow
-            rows.append({**item, "procedure": procedures.get(item["procedure_code"]), "state": status})
+        rows = [
+            {**item, "procedure": procedures.get(item["procedure_code"]), **_where(self, wr, item["code"])}
+            for item in listing["items"]
+        ]
         drafts = (
             [
                 {**d, "procedure": procedures.get(d["procedure_code"])}
@@ -177,6 +184,27 @@ class CitizenPages:
         if code:
             return wr.redirect(f"/tra-cuu/{code}")
         return wr.render("lookup.html", title=wr.t("Tra cứu hồ sơ", "Look up a dossier"))
+
+
+def _where(service, wr, code: str) -> dict:
+    """Where one of the citizen's dossiers is (`state`, None until workflow opened its case) and what they have to
+    do about it (`todo`): the fee is asked of open dossiers only, the rating of returned ones only."""
+    try:
+        state = call(service.workflow.public_status, code, timeout=5)
+    except NotFound:
+        return {"state": None, "todo": []}
+    status = state["status"]
+    payment = None
+    if status not in dossier_view.ENDED:
+        try:
+            payment = call(service.payment.get_payment, code, timeout=5)
+        except (NotFound, Unavailable):
+            payment = None
+    rated = True
+    if status == "returned":
+        case = call(service.workflow.get_case, code, viewer(wr.principal), timeout=5)
+        rated = bool(case.get("rated"))
+    return {"state": state, "todo": dossier_view.citizen_todo(wr, code, status, payment, rated)}
 
 
 def find_procedure(service, code: str, missing_ok: bool = False) -> dict | None:

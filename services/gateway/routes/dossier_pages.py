@@ -1,123 +1,92 @@
-"""One dossier's pages, shared by its applicant and the officers handling it: the dossier (status, timeline,
-due date explained, what to do next or the actions the officer's roles allow), taking an action, paying the
-fee, refunds (leaders), rating, and the files (uploads, signed result, forms, e-receipt). Server-rendered HTML
+"""One dossier's pages, shared by its applicant and the officers handling it: the dossier (for an officer: organised
+by the next step their roles allow, the others after it, refusing and stopping behind a confirmation step; for the
+applicant: what they must do now first), the confirmation step, taking an action, paying the fee and the payment
+gateway's return page, refunds (leaders), rating. Files and forms: routes/document_pages.py. Server-rendered HTML
 with no script."""
 
 from __future__ import annotations
 
-import mimetypes
-
 from services.chassis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
-from services.chassis.filestore import FileStore
 from services.chassis.rpc import call
 from services.gateway import actions as dossier_actions
 from services.gateway import ratelimit
 from services.gateway.auth import viewer
-from services.gateway.files import receive_upload, signed_result_path
+from services.gateway.files import receive_upload
+from services.gateway.people import People
 from services.gateway.routes.citizen_pages import find_procedure
-from services.gateway.routing import FORM_NUMBERS, attachment, html_response
+from services.gateway.web import dossier_view as view
 from services.gateway.web.base import page
 from services.gateway.web.labels import (
-    CHANNEL_NAMES,
     CHANNELS,
-    FORM_ACTIONS,
+    CONFIRM,
     FORM_OF,
-    NOTIFICATION_STATUSES,
+    NEXT_HINTS,
     OUTCOMES,
+    PAYMENT_STATUSES,
+    REFUND_STATUSES,
 )
-from services.gateway.web.render import printable
 
 
 class DossierPages:
     @page("GET", "/ho-so/<string:code>", kinds=("citizen", "officer"))
     def dossier_page(self, wr, code):
-        """One dossier: status, timeline, due date explained, what to do next (citizen) or the actions the
-        officer's roles allow, with the reasons each requires."""
+        """One dossier: status, timeline, due date explained; for the applicant what to do now, for an officer the
+        next step and the other actions their roles allow, with what each requires, and people by name."""
         dossier, case = self._visible_dossier(wr.principal, code)
+        shown = _common(self, wr, dossier, case)
+        if wr.principal.kind == "officer":
+            shown.update(_for_officer(self, wr, dossier, case, shown))
+        else:
+            shown.update(_for_citizen(self, wr, dossier, case, shown))
+        return wr.render("dossier.html", title=f"{wr.t('Hồ sơ', 'Dossier')} {code}", **shown)
+
+    @page("GET", "/ho-so/<string:code>/xac-nhan/<string:action>", kinds=("citizen", "officer"))
+    def confirm_page(self, wr, code, action):
+        """The confirmation step of an action that ends or refuses a dossier (refusing receipt, rejecting,
+        stopping, withdrawing): what follows, and the reason, before anything is done."""
+        if action not in CONFIRM:
+            raise NotFound("unknown_action", wr.t("Không có bước xác nhận này.", "No such confirmation."))
+        dossier, case = self._visible_dossier(wr.principal, code)
+        if not case or action not in (case.get("allowed_actions") or []):
+            raise Conflict(
+                "not_allowed_now",
+                wr.t(
+                    "Thao tác này không thực hiện được với hồ sơ ở trạng thái hiện tại.",
+                    "This action cannot be taken on the dossier as it is now.",
+                ),
+            )
         procedure = find_procedure(self, dossier["procedure_code"], missing_ok=True)
-        payment = _optional(lambda: call(self.payment.get_payment, code, timeout=5))
-        result = _optional(lambda: call(self.workflow.result_document, code, timeout=5))
-        notifications = _optional(lambda: call(self.notify.list_notifications, code, timeout=3)) or []
-        supplement = (
-            next((h for h in reversed(case["history"]) if h["action"] == "request_supplement"), None)
-            if case
-            else None
-        )
-        completion = (
-            next((h for h in reversed(case["history"]) if h["action"] == "request_completion"), None)
-            if case
-            else None
-        )
+        words = self.vocabulary.words(self.workflow)
+        process = (procedure or {}).get("process")
         return wr.render(
-            "dossier.html",
-            title=f"{wr.t('Hồ sơ', 'Dossier')} {code}",
+            "confirm.html",
+            title=wr.t("Xác nhận", "Confirm") + ": " + wr.name(words.action(action, process)),
             d=dossier,
             case=case,
             procedure=procedure,
-            payment=payment,
-            result=result,
-            notifications=notifications,
-            supplement=supplement,
-            completion=completion,
-            words=self.vocabulary.words(self.workflow),
-            process=(procedure or {}).get("process"),
-            channels=CHANNELS,
-            outcomes=OUTCOMES,
-            note_statuses=NOTIFICATION_STATUSES,
-            note_channels=CHANNEL_NAMES,
-            forms=sorted(FORM_NUMBERS),
-            form_actions=FORM_ACTIONS,
-            form_of=FORM_OF,
-            new=wr.request.args.get("moi"),
-            flash=wr.request.args.get("tb"),
+            action=action,
+            action_name=wr.name(words.action(action, process)),
+            consequence=wr.t(*CONFIRM[action]),
+            form_number=FORM_OF.get(action),
         )
 
     @page("POST", "/ho-so/<string:code>/thao-tac", kinds=("citizen", "officer"))
     def dossier_action(self, wr, code):
         """Take an action from the dossier page (officers by role and unit; citizens: answer a supplement
-        request, withdraw). The form's one-time key makes a double submit act once."""
+        request, withdraw). Refusing, rejecting, stopping and withdrawing need their confirmation step and a
+        reason. The form's one-time key makes a double submit act once."""
         form = wr.request.form
         action = form.get("action", "")
-        body = {"action": action, "client_txn_id": form.get("txn", "")[:80] or None}
-        if form.get("reason", "").strip():
-            body["reason"] = form["reason"].strip()[:2000]
-        params = {}
-        for key in ("assignee", "to_agency"):
-            if form.get(key, "").strip():
-                params[key] = form[key].strip()[:100]
-        if form.get("extra_days", "").strip():
-            try:
-                params["extra_days"] = int(form["extra_days"])
-            except ValueError:
-                raise InvalidInput(
-                    "invalid_request", wr.t("Số ngày gia hạn phải là số.", "Extra days must be a number.")
-                ) from None
-        if params:
-            body["params"] = params
-        upload = wr.request.files.get("file")
-        if upload is not None and upload.filename:
-            record = receive_upload(
-                self.intake, upload.stream, upload.mimetype or "", None, upload.filename, viewer(wr.principal)
+        if action in CONFIRM and form.get("confirmed") != "yes":
+            self._visible_dossier(wr.principal, code)  # nothing about a dossier one may not see
+            return wr.redirect(f"/ho-so/{code}/xac-nhan/{action}")
+        if action in CONFIRM and not form.get("reason", "").strip():
+            raise InvalidInput(
+                "reason_required",
+                wr.t("Cần nêu lý do trước khi xác nhận.", "Give the reason before confirming."),
+                {"fields": {"reason": [wr.t("Bắt buộc.", "Required.")]}},
             )
-            body["attachments"] = [{"name": record["file_name"], "sha256": record["sha256"]}]
-        # The applicant's completion or supplement answer: one optional file per dossier document, each its next
-        # version (services/gateway/actions.py).
-        documents = []
-        for key, upload in wr.request.files.items(multi=True):
-            if key.startswith("file-") and upload is not None and upload.filename:
-                record = receive_upload(
-                    self.intake,
-                    upload.stream,
-                    upload.mimetype or "",
-                    None,
-                    upload.filename,
-                    viewer(wr.principal),
-                )
-                documents.append({"code": key[5:][:20], "upload": record["id"]})
-        if documents:
-            body["documents"] = documents
-        if body["client_txn_id"] is None:
-            body.pop("client_txn_id")
+        body = _action_body(self, wr, action)
         dossier_actions.take(self, wr.principal, code, body)
         return wr.redirect(f"/ho-so/{code}?tb={action}")
 
@@ -127,6 +96,21 @@ class DossierPages:
         call(self.intake.get_dossier, code, viewer(wr.principal))
         started = call(self.payment.start_payment, code, ratelimit.client_address(wr.request))
         return wr.redirect(started["payment_url"])
+
+    @page("GET", "/thanh-toan/ket-qua", public=True)
+    def payment_return(self, wr):
+        """Where the browser lands after the payment gateway: the outcome only, in the site's layout (the signed
+        IPN, not this page, settles the payment)."""
+        ok = wr.request.args.get("vnp_ResponseCode") == "00"
+        code = wr.request.args.get("vnp_OrderInfo", "").rsplit(" ", 1)[-1]
+        return wr.render(
+            "payment_return.html",
+            title=wr.t("Thanh toán thành công", "Payment made")
+            if ok
+            else wr.t("Thanh toán chưa thành công", "Payment not made"),
+            ok=ok,
+            code=code,
+        )
 
     @page("POST", "/ho-so/<string:code>/hoan-phi", kinds=("officer",))
     def refund_page(self, wr, code):
@@ -190,42 +174,8 @@ class DossierPages:
         call(self.workflow.rate, code, body, viewer(wr.principal))
         return wr.redirect(f"/ho-so/{code}?tb=rated")
 
-    @page("GET", "/ho-so/<string:code>/ket-qua", kinds=("citizen", "officer"))
-    def result_download(self, wr, code):
-        """The signed result (PDF) of a dossier, for its applicant and the officers handling it."""
-        self._visible_dossier(wr.principal, code)
-        return attachment(
-            signed_result_path(call(self.workflow.result_document, code)),
-            "application/pdf",
-            f"ket-qua-{code}.pdf",
-        )
 
-    @page("GET", "/ho-so/<string:code>/tai-lieu/<string:upload_id>", kinds=("citizen", "officer"))
-    def uploaded_document(self, wr, code, upload_id):
-        """A file uploaded with the dossier (only files that belong to this dossier)."""
-        dossier, _ = self._visible_dossier(wr.principal, code)
-        doc = next((d for d in dossier.get("documents", []) if d.get("upload_id") == upload_id), None)
-        path = FileStore().path_of(upload_id) if doc else None
-        if path is None:
-            raise NotFound("document_not_found", wr.t("Không tìm thấy tài liệu.", "Document not found."))
-        return attachment(path, doc["media_type"], f"{upload_id}{_ext(doc['media_type'])}")
-
-    @page("GET", "/ho-so/<string:code>/mau/<string:number>", kinds=("citizen", "officer"))
-    def form_page(self, wr, code, number):
-        """Forms 01-06 of a dossier, printable (the receipt is Form 01)."""
-        if number not in FORM_NUMBERS:
-            raise NotFound("unknown_form", wr.t("Mẫu phiếu phải là 01 đến 06.", "Forms are 01 to 06."))
-        self._visible_dossier(wr.principal, code)
-        return html_response(call(self.workflow.render_form, code, number))
-
-    @page("GET", "/ho-so/<string:code>/bien-lai", kinds=("citizen", "officer"))
-    def receipt_page(self, wr, code):
-        """The e-receipt of the paid fee, printable."""
-        self._visible_dossier(wr.principal, code)
-        return printable("receipt.html", r=call(self.payment.get_receipt, code))
-
-
-def _optional(fetch):
+def optional(fetch):
     """Parts of a page that may be missing (no fee, no result yet, a service down): the page still shows."""
     try:
         return fetch()
@@ -233,7 +183,120 @@ def _optional(fetch):
         return None
 
 
-def _ext(media_type: str) -> str:
-    return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(
-        media_type or "", mimetypes.guess_extension(media_type or "") or ""
-    )
+def agencies_by_code(service) -> dict:
+    return {a["code"]: a for a in optional(lambda: call(service.workflow.list_agencies, timeout=5)) or []}
+
+
+def _common(service, wr, dossier: dict, case: dict | None) -> dict:
+    """What both the applicant and the officers see."""
+    code = dossier["code"]
+    procedure = find_procedure(service, dossier["procedure_code"], missing_ok=True)
+    words = service.vocabulary.words(service.workflow)
+    process = (procedure or {}).get("process")
+    people = People(service.workflow)
+    people.remember_signatures((case or {}).get("history") or [])
+    agencies = agencies_by_code(service)
+    notes = optional(lambda: call(service.notify.list_notifications, code, timeout=3)) or []
+    return {
+        "d": dossier,
+        "case": case,
+        "procedure": procedure,
+        "payment": optional(lambda: call(service.payment.get_payment, code, timeout=5)),
+        "result": optional(lambda: call(service.workflow.result_document, code, timeout=5)),
+        "notifications": view.notifications(wr, notes),
+        "words": words,
+        "process": process,
+        "people": people,
+        "agencies": agencies,
+        "holder": agencies.get((case or {}).get("agency_code") or dossier["receiving_agency_code"]),
+        "plan": view.plan(case),
+        "timeline": view.timeline(wr, dossier, case, words, process, people, agencies),
+        "documents": view.documents(wr, dossier, procedure),
+        "forms": view.forms_offered(wr, case, wr.principal.kind == "officer"),
+        "channels": CHANNELS,
+        "outcomes": OUTCOMES,
+        "payment_statuses": PAYMENT_STATUSES,
+        "refund_statuses": REFUND_STATUSES,
+        "form_of": FORM_OF,
+        "hints": NEXT_HINTS,
+        "new": wr.request.args.get("moi"),
+        "flash": wr.request.args.get("tb"),
+    }
+
+
+def _for_officer(service, wr, dossier: dict, case: dict | None, shown: dict) -> dict:
+    """The desk: who the officer is, who holds the case, whom to assign it to and where to transfer it (by name)."""
+    people = shown["people"]
+    allowed = set((case or {}).get("allowed_actions") or [])
+    staff = people.staff(wr.principal.unit) if "assign" in allowed else []
+    targets = []
+    if "transfer" in allowed:
+        targets = (
+            optional(lambda: call(service.workflow.competent_agencies, dossier["code"], timeout=5)) or []
+        )
+    return {
+        "me_officer": people.officer(wr.principal.subject, wr.principal.name),
+        "my_roles": [wr.name(shown["words"].role(r)) for r in _in_order(shown["words"], wr.principal.roles)],
+        "assignee": people.officer(case["assignee"]) if case and case.get("assignee") else None,
+        "staff": staff,
+        "targets": targets,
+        "waiting_for": view.waiting_for(wr, case, shown["words"], shown["process"]) if not allowed else [],
+    }
+
+
+def _in_order(words, roles) -> list[str]:
+    """The officer's roles in the order the process definitions list them (front desk, handler, leader)."""
+    known = words.officer_roles()
+    return sorted(roles, key=lambda r: known.index(r) if r in known else len(known))
+
+
+def _for_citizen(service, wr, dossier: dict, case: dict | None, shown: dict) -> dict:
+    """The applicant's page: what to do now first, the officers' requests, and who opened their documents."""
+    code, history = dossier["code"], (case or {}).get("history") or []
+    status = case["status"] if case else None
+    reads = optional(lambda: call(service.registry.access_log, wr.principal.subject, timeout=5)) or []
+    return {
+        "todo": view.citizen_todo(wr, code, status, shown["payment"], bool((case or {}).get("rated"))),
+        "supplement": next((h for h in reversed(history) if h["action"] == "request_supplement"), None),
+        "completion": next((h for h in reversed(history) if h["action"] == "request_completion"), None),
+        "refusal": next((h for h in reversed(history) if h["action"] == "refuse_receipt"), None),
+        "reads": [r for r in reads if r.get("dossier_code") == code and r.get("reader")],
+    }
+
+
+def _action_body(service, wr, action: str) -> dict:
+    """The `act` request the dossier page's form asks for: reason, parameters, an officer's attachment, and the
+    applicant's files for a completion or supplement answer (each the next version of its document)."""
+    form = wr.request.form
+    body = {"action": action, "client_txn_id": form.get("txn", "")[:80] or None}
+    if form.get("reason", "").strip():
+        body["reason"] = form["reason"].strip()[:2000]
+    params = {k: form[k].strip()[:100] for k in ("assignee", "to_agency") if form.get(k, "").strip()}
+    if form.get("extra_days", "").strip():
+        try:
+            params["extra_days"] = int(form["extra_days"])
+        except ValueError:
+            raise InvalidInput(
+                "invalid_request", wr.t("Số ngày gia hạn phải là số.", "Extra days must be a number.")
+            ) from None
+    if params:
+        body["params"] = params
+    who = viewer(wr.principal)
+    upload = wr.request.files.get("file")
+    if upload is not None and upload.filename:
+        record = receive_upload(
+            service.intake, upload.stream, upload.mimetype or "", None, upload.filename, who
+        )
+        body["attachments"] = [{"name": record["file_name"], "sha256": record["sha256"]}]
+    documents = []
+    for key, upload in wr.request.files.items(multi=True):
+        if key.startswith("file-") and upload is not None and upload.filename:
+            record = receive_upload(
+                service.intake, upload.stream, upload.mimetype or "", None, upload.filename, who
+            )
+            documents.append({"code": key[5:][:20], "upload": record["id"]})
+    if documents:
+        body["documents"] = documents
+    if body["client_txn_id"] is None:
+        body.pop("client_txn_id")
+    return body

@@ -13,6 +13,7 @@ from services.gateway.auth import viewer
 from services.gateway.files import signed_result_path
 from services.gateway.problems import BadRequest, json_response
 from services.gateway.ratelimit import TooManyRequests, client_address
+from services.gateway.routes.document_pages import dossier_form_context
 from services.gateway.routing import (
     FORM_NUMBERS,
     attachment,
@@ -134,8 +135,9 @@ class DossierRoutes:
         principal = self.auth.principal(request)
         if number not in FORM_NUMBERS:
             raise NotFound("unknown_form", "Mẫu phiếu phải là 01 đến 06.")
-        self._visible_dossier(principal, code)
-        return html_response(call(self.workflow.render_form, code, number))
+        dossier, case = self._visible_dossier(principal, code)
+        context = dossier_form_context(self, principal, dossier, case)
+        return html_response(call(self.workflow.render_form, code, number, context))
 
     @endpoint("POST", "/api/v1/dossiers/<string:code>/rating", body=schemas.RatingRequest)
     def rate(self, request, code):

@@ -8,6 +8,7 @@ from datetime import date
 
 from services.chassis.errors import InvalidInput
 from services.chassis.rpc import call
+from services.gateway.routes.document_pages import form_context
 from services.gateway.routing import html_response
 from services.gateway.web.base import page
 from services.gateway.web.labels import LEVELS
@@ -17,7 +18,9 @@ class OfficerPages:
     @page("GET", "/can-bo/so-theo-doi", kinds=("officer",))
     def logbook_page(self, wr):
         """Form 07: the unit's logbook of dossiers, printable."""
-        return html_response(call(self.workflow.render_logbook, wr.principal.unit))
+        return html_response(
+            call(self.workflow.render_logbook, wr.principal.unit, form_context(self, wr.principal))
+        )
 
     @page("GET", "/can-bo/thong-ke", kinds=("officer",))
     def statistics_page(self, wr):

@@ -8,6 +8,7 @@ from services.chassis.rpc import call
 from services.gateway import schemas, worklist
 from services.gateway.auth import viewer
 from services.gateway.problems import json_response
+from services.gateway.routes.document_pages import form_context
 from services.gateway.routing import endpoint, html_response, read_json
 
 
@@ -64,7 +65,9 @@ class OfficerRoutes:
     def logbook(self, request):
         """Form 07: the logbook of the officer's unit."""
         principal = self._officer(request)
-        return html_response(call(self.workflow.render_logbook, principal.unit))
+        return html_response(
+            call(self.workflow.render_logbook, principal.unit, form_context(self, principal))
+        )
 
     @endpoint("POST", "/api/v1/units/merges", tag="officers", body=schemas.MergeRequest)
     def merge_units(self, request):

@@ -1,5 +1,6 @@
 """A dossier's fee over the API: what is due, paying it online (the payment gateway's signed IPN settles it;
-the browser's return page only shows the outcome), the e-receipt, and refunds by the unit's leaders."""
+the browser's return page, in routes/dossier_pages.py, only shows the outcome), the e-receipt, and refunds by
+the unit's leaders."""
 
 from __future__ import annotations
 
@@ -44,13 +45,6 @@ class PaymentRoutes:
     def vnpay_ipn(self, request):
         """The gateway's signed server-to-server callback (public by design: the signature is the check)."""
         return json_response(call(self.payment.handle_ipn, dict(request.args.items())))
-
-    @endpoint("GET", "/thanh-toan/ket-qua", public=True, tag="payments", produces="text/html")
-    def payment_return(self, request):
-        """Where the browser lands after the gateway: shows the outcome, changes nothing (the IPN does)."""
-        ok = request.args.get("vnp_ResponseCode") == "00"
-        code = request.args.get("vnp_OrderInfo", "").rsplit(" ", 1)[-1]
-        return printable("payment_return.html", ok=ok, code=code)
 
     @endpoint("GET", "/api/v1/dossiers/<string:code>/receipt", tag="payments")
     def receipt(self, request, code):

@@ -5,25 +5,33 @@ verification page), each with its own inline style."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Response
 
-from services.chassis.clock import LEGAL_TZ
+from services.chassis.clock import legal_text
 from services.gateway.routing import html_response
 
 HERE = Path(__file__).parent
+DAY_TIME = "%d/%m/%Y %H:%M"
 
 
-def _localtime(value, fmt: str = "%H:%M %d/%m/%Y") -> str:
+def _localtime(value, fmt: str = DAY_TIME) -> str:
+    """A time as Vietnamese readers write it, in Vietnam legal time: `07/12/2026 09:30`; a dash for none."""
+    return legal_text(value, fmt) or "—"
+
+
+def _day(value) -> str:
+    """A date as `07/12/2026`: a calendar date as it is, a moment (ISO time) on its day in legal time."""
     if not value:
         return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(LEGAL_TZ).strftime(fmt)
+    text = str(value)
+    if len(text) > 10:
+        return legal_text(text, "%d/%m/%Y")
+    return date.fromisoformat(text).strftime("%d/%m/%Y")
 
 
 def _vnd(value) -> str:
@@ -39,7 +47,7 @@ ENV = Environment(
 ENV.filters["localtime"] = _localtime
 ENV.filters["localdate"] = lambda v: _localtime(v, "%d/%m/%Y")
 ENV.filters["vnd"] = _vnd
-ENV.filters["day"] = lambda v: date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y") if v else "—"
+ENV.filters["day"] = _day
 ENV.filters["urlquote"] = lambda v: quote(str(v or ""), safe="")
 ENV.filters["thousands"] = lambda v: f"{v:,}"  # 1,234,567: the printed receipt's own style
 

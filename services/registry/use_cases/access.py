@@ -4,6 +4,7 @@ access log the citizen sees (`access_log` RPC), and in the tamper-evident audit 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from services.chassis import audit
@@ -77,8 +78,35 @@ def record_many(
     return {"recorded": len(rows)}
 
 
+def record_document_read(
+    db, ref_key: str, id_number: str, dossier_code: str, reader: dict, document: dict
+) -> dict:
+    """An officer opened one of the citizen's documents in a dossier (a file they uploaded, one reused from this
+    registry, a supplement version): one access-log row the citizen sees, with the officer's name, title and unit,
+    and the document; and its audit entry."""
+    who = {k: str(reader.get(k) or "")[:200] for k in ("subject", "name", "title", "unit", "unit_name")}
+    if not who["subject"]:
+        raise InvalidInput("invalid_request", "Cần biết cán bộ đã xem giấy tờ.", {"field": "reader.subject"})
+    what = {k: str(document.get(k) or "")[:300] for k in ("code", "name", "version", "source")}
+    detail = json.dumps({"reader": who, "document": what}, ensure_ascii=False)
+    with db.unit() as uow:
+        record(
+            uow,
+            ref_key,
+            checked(id_number),
+            f"officer:{who['subject']}"[:60],
+            ("documents",),
+            "dossier_processing",
+            str(dossier_code)[:60],
+            True,
+            detail,
+        )
+    return {"logged": True}
+
+
 def log_of(db, id_number: str) -> list[dict]:
-    """Who read the citizen's data (the last 500 reads), when, why, for which dossier, and whether allowed."""
+    """Who read the citizen's data (the last 500 reads), when, why, for which dossier, and whether allowed; an
+    officer's read of a document also says who they are (`reader`) and which document (`document`)."""
     with db.unit() as uow:
         rows = storage.access_log_of(uow.session, checked(id_number), 500)
     return [
@@ -89,6 +117,20 @@ def log_of(db, id_number: str) -> list[dict]:
             "dossier_code": r["dossier_code"],
             "allowed": r["allowed"],
             "at": r["at"].isoformat(),
+            **_officer_read(r["detail"]),
         }
         for r in rows
     ]
+
+
+def _officer_read(detail: str) -> dict:
+    """{reader, document} of an officer's document read (record_document_read's detail), else nothing."""
+    if not (detail or "").startswith("{"):
+        return {}
+    try:
+        found = json.loads(detail)
+    except ValueError:
+        return {}
+    if not isinstance(found, dict) or not isinstance(found.get("reader"), dict):
+        return {}
+    return {"reader": found["reader"], "document": found.get("document") or {}}

@@ -227,6 +227,11 @@ def find_case(session, code: str) -> dict | None:
     return dict(row) if row else None
 
 
+def rated(session, code: str) -> bool:
+    """Whether the applicant rated the handling of dossier `code`."""
+    return session.execute(select(ratings.c.score).where(ratings.c.dossier_code == code)).first() is not None
+
+
 def history(session, code: str) -> list[dict]:
     rows = session.execute(
         select(case_actions).where(case_actions.c.dossier_code == code).order_by(case_actions.c.seq)

@@ -139,6 +139,39 @@ class Territory:
             (a for a in self.agencies.values() if a.unit == unit.code and a.kind == step["kind"]), None
         )
 
+    def competent_agencies(
+        self, procedure: Procedure, applicant_unit: str, on: date
+    ) -> list[tuple[Agency, bool]]:
+        """The agencies a case of `procedure` may be transferred to, each with whether routing suggests it: the
+        agencies of the procedure's path for this applicant (its chain's steps, or its competent agency) first,
+        then every other agency of the same kinds at the same levels, by name. Units ended by `on` are left out."""
+        steps = procedure.chain or (
+            tuple({"level": lv, "kind": procedure.agency_kind} for lv in procedure.competent_levels)
+        )
+        suggested: list[Agency] = []
+        for step in steps:
+            agency = self.chain_agency(step, applicant_unit)
+            if agency is not None and agency not in suggested:
+                suggested.append(agency)
+                if not procedure.chain:
+                    break  # the first competent level present decides, as routing does
+        wanted = {(str(s["level"]), str(s["kind"])) for s in steps}
+        others = sorted(
+            (
+                a
+                for a in self.agencies.values()
+                if a not in suggested
+                and (self.level_of(a), a.kind) in wanted
+                and self._in_force(self.units[a.unit], on)
+            ),
+            key=lambda a: a.name,
+        )
+        return [(a, True) for a in suggested] + [(a, False) for a in others]
+
+    @staticmethod
+    def _in_force(unit: AdminUnit, on: date) -> bool:
+        return unit.valid_from <= on and (unit.valid_to is None or unit.valid_to > on)
+
     def rolled_up(self, unit_code: str, successors: dict[str, str]) -> set[str]:
         """A unit and every unit merged into it, directly or through a chain of merges."""
         result = {unit_code}

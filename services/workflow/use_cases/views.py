@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from services.chassis.clock import iso_utc, utcnow
+from services.chassis.clock import iso_utc, legal_day, utcnow
 from services.chassis.errors import NotFound
 from services.workflow.adapters import forms, storage
 from services.workflow.domain.actors import actor_roles
@@ -50,6 +50,9 @@ def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None
             for p in storage.pauses(session, code)
         ],
         "history": [_entry(a) for a in storage.history(session, code)],
+        "process": case["process"],
+        # Asked only of a returned case (the only one a citizen rates): the citizen's page stops asking for it.
+        "rated": case["status"] == "returned" and storage.rated(session, code),
     }
 
 
@@ -115,11 +118,38 @@ def public_status(session, catalogue, code: str) -> dict:
     }
 
 
-def form(session, catalogue, code: str, number: str) -> str:
-    """Forms 01-06 of a dossier as printable HTML, from its action log."""
-    return forms.render(number, case_view(session, catalogue, code), catalogue)
+def form(session, catalogue, code: str, number: str, context: dict | None = None) -> str:
+    """Forms 01-06 of a dossier as printable HTML, from its action log; `context` brings what workflow does not
+    hold (the applicant's name, officers' names and titles: forms.render)."""
+    return forms.render(number, case_view(session, catalogue, code), catalogue, context)
 
 
-def logbook(session, catalogue, unit: str) -> str:
+def logbook(session, catalogue, unit: str, context: dict | None = None) -> str:
     """Form 07: the logbook of a unit's dossiers."""
-    return forms.render_logbook(unit, statistics.logbook(session, unit), catalogue)
+    return forms.render_logbook(unit, statistics.logbook(session, unit), catalogue, context)
+
+
+def competent_agencies(session, catalogue, code: str) -> list[dict]:
+    """Where case `code` may be transferred: the agencies competent for its procedure (the ones its path suggests
+    for this applicant first, `suggested`), never the agency holding it now."""
+    case = storage.find_case(session, code)
+    if case is None:
+        raise NotFound("case_not_found", "Hồ sơ chưa được tiếp nhận vào quy trình xử lý.")
+    procedure = catalogue.procedures.get((case["procedure_code"], case["procedure_version"]))
+    if procedure is None:
+        return []
+    territory = catalogue.territory
+    found = territory.competent_agencies(procedure, case["applicant_unit_code"], legal_day(utcnow()))
+    return [
+        {
+            "code": agency.code,
+            "name": agency.name,
+            "kind": agency.kind,
+            "unit": agency.unit,
+            "unit_name": territory.units[agency.unit].name,
+            "level": territory.level_of(agency),
+            "suggested": suggested,
+        }
+        for agency, suggested in found
+        if agency.code != case["agency_code"]
+    ]

@@ -82,21 +82,24 @@ def test_the_status_page_shows_legal_time_and_no_personal_data(service):
     )
     text = service.public_status_page(_get("/tra-cuu/D-1"), "D-1").get_data(as_text=True)
     assert "<title>Hồ sơ D-1</title>" in text and "<td>Cấp &lt;phiếu&gt;</td>" in text
-    assert '<tr><th scope="row">Ngày tiếp nhận / Received</th><td>10:04 02/01/2026</td></tr>' in text
-    assert "<td>17:00 12/01/2026 (đang tạm dừng / clock stopped)</td>" in text
+    assert '<tr><th scope="row">Ngày tiếp nhận / Received</th><td>02/01/2026 10:04</td></tr>' in text
+    assert "<td>12/01/2026 17:00 (đang tạm dừng / clock stopped)</td>" in text
     assert "<td>Đã tiếp nhận / Received</td>" in text and "Cơ quan giải quyết / Agency</th><td>—</td>" in text
     _rpc(service.workflow.public_status, error=NotFound("dossier_not_found", "-"))
     missing = service.public_status_page(_get("/tra-cuu/%3Cx%3E"), "<x>")
     assert missing.status_code == 404 and "<strong>&lt;x&gt;</strong>" in missing.get_data(as_text=True)
 
 
-def test_the_payment_return_page_says_the_outcome_and_links_the_dossier(service):
+def test_the_payment_return_page_says_the_outcome_in_the_site_layout_and_links_the_dossier(service):
+    service.web.csp = "default-src 'none'"
     ok = service.payment_return(_get("/thanh-toan/ket-qua?vnp_ResponseCode=00&vnp_OrderInfo=Thanh+toan+D-1"))
-    assert "<h1>Thanh toán thành công</h1>" in ok.get_data(as_text=True)
-    assert '<a href="/ho-so/D-1">' in ok.get_data(as_text=True)
+    text = ok.get_data(as_text=True)
+    assert ok.status_code == 200 and "<h1>Thanh toán thành công</h1>" in text
+    assert '<link rel="stylesheet" href="/static/app.css">' in text and '<header class="site">' in text
+    assert '<a class="button" href="/ho-so/D-1">' in text
     failed = service.payment_return(_get("/thanh-toan/ket-qua?vnp_ResponseCode=24&vnp_OrderInfo=x+%22%3E"))
     assert "<h1>Thanh toán chưa thành công</h1>" in failed.get_data(as_text=True)
-    assert '<a href="/ho-so/&#34;&gt;">' in failed.get_data(as_text=True)
+    assert '<a class="button" href="/ho-so/&#34;&gt;">' in failed.get_data(as_text=True)
 
 
 def test_the_verification_page_says_valid_or_revoked_and_why(service):
@@ -123,4 +126,4 @@ def test_the_verification_page_says_valid_or_revoked_and_why(service):
     )
     revoked = service.verify_page(_get("/verify/abc123"), "abc123").get_data(as_text=True)
     assert "<strong>ĐÃ BỊ THU HỒI / REVOKED</strong>" in revoked
-    assert "<tr><th>Thu hồi / Revoked</th><td>2026-02-01 — Sai sót</td></tr>" in revoked
+    assert "<tr><th>Thu hồi / Revoked</th><td>01/02/2026 — Sai sót</td></tr>" in revoked

@@ -171,3 +171,28 @@ def test_tax_codes_are_checked(registry):
     with pytest.raises(InvalidInput) as refused:
         registry.check_tax_code("0100109107")
     assert refused.value.code == "invalid_tax_code" and refused.value.details == {"reason": "check_digit"}
+
+
+def test_an_officers_opening_of_a_document_is_in_the_citizens_log_with_their_name(registry):
+    reader = {
+        "subject": "cb-1",
+        "name": "Lê Văn Cường",
+        "title": "Chuyên viên",
+        "unit": "000.31.01.H41",
+        "unit_name": "UBND phường Hoa Lư",
+    }
+    document = {"code": "BVTK", "name": "Bản vẽ thiết kế xây dựng", "version": "2", "source": "uploaded"}
+    assert registry.record_document_read(AN, "D-1", reader, document) == {"logged": True}
+    _consent(registry)
+    registry.agency_read(AGENCY, AN, "contact", "verification")  # another kind of read: no reader named
+    agency, officer = registry.access_log(AN)
+    assert "reader" not in agency
+    assert officer["requester"] == "officer:cb-1" and officer["dossier_code"] == "D-1"
+    assert officer["category"] == "documents" and officer["allowed"] is True
+    assert officer["reader"] == reader and officer["document"] == document
+    [entry] = [e for e in registry.db.rows("audit_log") if e["actor"] == "officer:cb-1"]
+    assert entry["action"] == "personal_data.read" and AN not in str(entry)  # the person as a keyed reference
+    with pytest.raises(InvalidInput):
+        registry.record_document_read(AN, "D-1", {"name": "no subject"}, document)
+    with pytest.raises(InvalidInput):
+        registry.record_document_read("123", "D-1", reader, document)

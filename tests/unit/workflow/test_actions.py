@@ -13,6 +13,7 @@ from nameko.testing.services import worker_factory
 
 from services.chassis.errors import Conflict, Forbidden, InvalidInput
 from services.chassis.events import build_event, parse_event
+from services.gateway.web.labels import level_labels, outcome_labels
 from services.workflow.adapters import storage
 from services.workflow.domain.legal_time import LEGAL_TZ
 from services.workflow.service import Catalogue, WorkflowService
@@ -29,6 +30,8 @@ COMMUNE = "000.31.01.H41"  # UBND phường Hoa Lư (2-level demo)
 CENTRE = "000.00.29.H41"
 JUSTICE = "000.00.07.H41"
 LAND = "000.00.22.H41"
+# What the gateway gives the forms (services/gateway/routes/document_pages.py): the one label table's words.
+FORM_CONTEXT = {"labels": {"levels": level_labels(), "outcomes": outcome_labels()}}
 
 
 @pytest.fixture
@@ -191,7 +194,7 @@ def test_supplement_stops_the_clock_and_resubmission_moves_the_due_date(workflow
     assert view["due_at"] >= due  # same day here: no working day passed while stopped
     view = do(workflow, code, "extend_with_apology", "leader", extra_days=2)
     assert view["due_at"] > due and view["due_explanation"]["extension_days"] == 2
-    assert "Phiếu xin lỗi" in workflow.render_form(code, "04")
+    assert "Văn bản xin lỗi và đề nghị gia hạn" in workflow.render_form(code, "04")
 
 
 def _local(day: int, hour: int = 9) -> datetime:
@@ -257,9 +260,10 @@ def test_chain_commune_province_commune_with_control_sheet():
     assert view["status"] == "returned" and view["outcome"] == "late"  # 18 days budget, finished on day 22
     from services.workflow.adapters import forms
 
-    sheet = forms.render("06", view, CATALOGUE)
+    sheet = forms.render("06", view, CATALOGUE, FORM_CONTEXT)
     assert sheet.count("<tr class=") == 3
-    assert "Quá hạn" in sheet and "Trước hạn" in sheet and "Văn phòng Đăng ký đất đai tỉnh" in sheet
+    assert "Trễ hạn" in sheet and "Trước hạn" in sheet and "Văn phòng Đăng ký đất đai tỉnh" in sheet
+    assert "Cấp xã" in sheet and "Cấp tỉnh" in sheet and ">commune<" not in sheet
 
 
 def test_only_a_province_level_leader_may_merge_units(workflow):
