@@ -3,12 +3,12 @@ per case; and what the gauges show (open and overdue cases, filings waiting past
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from motcua.workflow.v1.events_pb2 import CaseDueSoon, CaseOverdue
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
-from services.chassis.clock import iso_utc
+from services.chassis.clock import LEGAL_TZ, iso_utc, legal_day
 from services.workflow.adapters import storage
 from services.workflow.use_cases import receipt, statistics
 
@@ -36,6 +36,7 @@ def check(uow, catalogue, now: datetime) -> dict:
                 cases.c.due_at.is_not(None),
                 cases.c.paused_since.is_(None),
                 cases.c.finished_at.is_(None),
+                _candidates(catalogue, now),
             )
         )
         .mappings()
@@ -55,6 +56,25 @@ def check(uow, catalogue, now: datetime) -> dict:
         **statistics.gauges(uow.session, now),
         "late_receipts": receipt.overdue_by_unit(uow.session, catalogue, now),
     }
+
+
+def _candidates(catalogue, now: datetime):
+    """The only cases the loop below can flag, found by the database instead of reading every open case: overdue
+    and not announced yet, or due today or on the next working day (at most one working day left: nothing
+    working in between) and not reminded yet."""
+    cases, calendar = storage.cases, catalogue.clock.calendar
+    today = legal_day(now)
+    soon_until = datetime.combine(
+        calendar.next_working_day(today) + timedelta(days=1), time(0), tzinfo=LEGAL_TZ
+    )
+    return or_(
+        and_(cases.c.overdue_flagged_at.is_(None), cases.c.due_at < now),
+        and_(
+            cases.c.due_soon_flagged_at.is_(None),
+            cases.c.due_at >= datetime.combine(today, time(0), tzinfo=LEGAL_TZ),
+            cases.c.due_at < soon_until,
+        ),
+    )
 
 
 def _claim(uow, case, flag, **values) -> bool:
