@@ -8,7 +8,9 @@ ceilings measured in the same run (a primary-key read, and each figure's own SQL
 Its PostgreSQL cluster (var/bench-scale/pg, fsync on) is kept between runs: the data is generated again only when
 the generator, the seed or the size changed (BENCH_SCALE_DOSSIERS, default 1,000,000); migrations added since are
 applied to the stored data, and timed. `make bench` runs it after B3; BENCH_SKIP_SCALE=1 skips it,
-BENCH_ONLY=scale runs nothing else. BENCH_SCALE_SAMPLES (default 100) requests per figure, one client.
+BENCH_ONLY=scale runs nothing else. BENCH_SCALE_SAMPLES (default 100) requests per figure, one client;
+BENCH_SCALE_SKIP=name,name leaves figures out (the statistics of revisions before 0009 read every case into the
+workflow: 21.7 GB at a million dossiers, killed by the kernel; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def run(amqp_uri: str) -> dict:
         platform.migrate()
         results["data"]["migrate_s"] = round(time.perf_counter() - started, 2)
         results["import"] = import_times(platform)
-        results["requests"] = requests_measured(f"http://127.0.0.1:{HTTP_PORT}", pg)
+        results["requests"] = requests_measured(f"http://127.0.0.1:{HTTP_PORT}", platform)
         results["ceilings"] = ceilings(pg, results["requests"]["_probe"])
     finally:
         if platform is not None:
@@ -175,23 +177,27 @@ def import_times(platform: Platform) -> dict:
 # -- requests ----------------------------------------------------------------------------------------------------
 def percentiles(latencies: list[float]) -> dict:
     q = statistics.quantiles(latencies, n=100)
-    return {"p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1), "n": len(latencies)}
+    return {"p50_ms": round(q[49] * 1000, 3), "p95_ms": round(q[94] * 1000, 3), "n": len(latencies)}
 
 
-def timed(session: requests.Session, url: str, headers: dict, params_list: list[dict]) -> dict:
-    """GET `url` once per params (after three unmeasured), one client; p50/p95 and the size of the answers."""
-    for params in params_list[:3]:
+def timed(session: requests.Session, headers: dict, calls: list[tuple[str, dict]]) -> dict:
+    """GET each (url, params) in turn (after three unmeasured), one client; p50/p95, errors and the largest answer.
+    Stops early (at least 5 samples) past the time budget, or after 3 errors in a row (a service gone)."""
+    for url, params in calls[:3]:
         session.get(url, headers=headers, params=params, timeout=120)
-    latencies, errors, size = [], 0, 0
+    latencies, errors, failing, size = [], 0, 0, 0
     budget = time.monotonic() + BUDGET_S
-    for params in params_list:
-        if len(latencies) >= 5 and time.monotonic() > budget:
+    for url, params in calls:
+        if len(latencies) >= 5 and time.monotonic() > budget or failing >= 3:
             break  # a figure far over its target needs no hundred samples to show it
         t0 = time.perf_counter()
         answer = session.get(url, headers=headers, params=params, timeout=120)
         latencies.append(time.perf_counter() - t0)
         errors += answer.status_code != 200
+        failing = failing + 1 if answer.status_code >= 500 else 0
         size = max(size, len(answer.content))
+    if len(latencies) < 2:
+        latencies *= 2
     return {**percentiles(latencies), "errors": errors, "largest_answer_kb": round(size / 1024)}
 
 
@@ -230,50 +236,51 @@ def _last_month(today: date) -> str:
     return f"{first:%Y-%m}"
 
 
-def requests_measured(base: str, pg: Postgres) -> dict:
-    session, headers, n = requests.Session(), _officer_headers(base), SAMPLES
+def figures(base: str, headers: dict, codes: list[str], cursor: str, month: str) -> dict[str, list]:
+    """Each figure's requests: (url, params) × SAMPLES."""
+    n, queue, stats = SAMPLES, f"{base}/api/v1/queue", f"{base}/api/v1/statistics"
+    procedures = f"{base}/api/v1/procedures"
+    spread = codes[:: max(len(codes) // n, 1)]
+    return {
+        "catalogue_search": _cycle([(procedures, {"q": q}) for q in SEARCHES], n),
+        "catalogue_full_list": [(procedures, {})] * max(n // 4, 10),
+        "queue_first_page": [(queue, {"limit": "50"})] * n,
+        "queue_deep_page": [(queue, {"limit": "50", "cursor": cursor})] * n,
+        "queue_overdue_in_progress": [(queue, {"status": "in_progress", "due": "overdue", "limit": "50"})]
+        * n,
+        "statistics_province_month": [(stats, {"period": month})] * n,
+        "statistics_agency_month": [(stats, {"period": month, "agency": BUSY_AGENCY})] * n,
+        # What exists today to find one dossier of the busy queue: the officer's read of it by its exact code.
+        "lookup_by_code": _cycle([(f"{base}/api/v1/dossiers/{code}", {}) for code in spread], n),
+    }
+
+
+def requests_measured(base: str, platform: Platform) -> dict:
+    """Every figure in turn, printed as it comes; a figure that kills the workflow (out of memory) says so, and
+    the workflow is started again for the next."""
+    session, headers = requests.Session(), _officer_headers(base)
     cursor, codes = _walk(session, base, headers, 100)
     month = _last_month(datetime.now(timezone.utc).date())
-    queue = f"{base}/api/v1/queue"
-    measured = {
-        "catalogue_search": timed(
-            session, f"{base}/api/v1/procedures", {}, _cycle([{"q": q} for q in SEARCHES], n)
-        ),
-        "catalogue_full_list": timed(session, f"{base}/api/v1/procedures", {}, [{}] * max(n // 4, 10)),
-        "queue_first_page": timed(session, queue, headers, [{"limit": "50"}] * n),
-        "queue_deep_page": timed(session, queue, headers, [{"limit": "50", "cursor": cursor}] * n),
-        "queue_overdue_in_progress": timed(
-            session, queue, headers, [{"status": "in_progress", "due": "overdue", "limit": "50"}] * n
-        ),
-        "statistics_province_month": timed(
-            session, f"{base}/api/v1/statistics", headers, [{"period": month}] * n
-        ),
-        "statistics_agency_month": timed(
-            session, f"{base}/api/v1/statistics", headers, [{"period": month, "agency": BUSY_AGENCY}] * n
-        ),
-        "lookup_by_code": _lookups(session, base, headers, codes, n),
-        "queue_search_q": _queue_search(session, queue, headers, codes, n),
-        "_probe": {"code": codes[0], "month": month, "cursor_depth": len(codes)},
-    }
+    measured: dict = {}
+    skipped = set(filter(None, os.environ.get("BENCH_SCALE_SKIP", "").split(",")))
+    for name, calls in figures(base, headers, codes, cursor, month).items():
+        if name in skipped:
+            continue
+        measured[name] = timed(session, headers, calls)
+        if not platform.alive().get("workflow", True):
+            measured[name]["workflow_died"] = True
+            platform.start("workflow", timeout=180)
+        print(f"scale {name}: {measured[name]}", flush=True)
+    measured["queue_search_q"] = _queue_search(session, f"{base}/api/v1/queue", headers, codes)
+    measured["_probe"] = {"code": codes[0], "month": month, "cursor_depth": len(codes)}
     return measured
 
 
-def _cycle(items: list[dict], n: int) -> list[dict]:
+def _cycle(items: list, n: int) -> list:
     return [items[i % len(items)] for i in range(n)]
 
 
-def _lookups(session: requests.Session, base: str, headers: dict, codes: list[str], n: int) -> dict:
-    """What exists today to find one dossier among the busy queue's: the officer's read of a dossier by its
-    exact code (GET /api/v1/dossiers/<code>)."""
-    latencies = []
-    for code in _cycle([{"code": c} for c in codes[:: max(len(codes) // n, 1)]], n):
-        t0 = time.perf_counter()
-        session.get(f"{base}/api/v1/dossiers/{code['code']}", headers=headers, timeout=120)
-        latencies.append(time.perf_counter() - t0)
-    return percentiles(latencies)
-
-
-def _queue_search(session: requests.Session, queue: str, headers: dict, codes: list[str], n: int) -> dict:
+def _queue_search(session: requests.Session, queue: str, headers: dict, codes: list[str]) -> dict:
     """The queue's own search (`q`, the desk task's: by code, and by applicant name, ID number or phone), when
     this revision has it; else only that it does not."""
     wanted = codes[-1][-11:]  # the day and daily number of a dossier deep in the queue
@@ -283,8 +290,11 @@ def _queue_search(session: requests.Session, queue: str, headers: dict, codes: l
     )
     if not found or not all(wanted in code for code in found):  # refused, or ignored (the unfiltered queue)
         return {"available": False, "status": probe.status_code}
-    fragments = [{"q": c[-11:], "limit": "50"} for c in codes[:: max(len(codes) // n, 1)]]
-    return {"available": True, **timed(session, queue, headers, _cycle(fragments, n))}
+    spread = codes[:: max(len(codes) // SAMPLES, 1)]
+    return {
+        "available": True,
+        **timed(session, headers, _cycle([(queue, {"q": c[-11:]}) for c in spread], SAMPLES)),
+    }
 
 
 # -- raw ceilings ------------------------------------------------------------------------------------------------
@@ -341,7 +351,9 @@ def ratios(results: dict) -> dict:
 def report(results: dict) -> str:
     data, imp, req = results["data"], results["import"], results["requests"]
     rows = [
-        f"| {name} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | {results['ratios'].get(name, '')} |"
+        f"| {name} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | {f['n']} | {f.get('errors', 0)}"
+        + (" (the workflow died: restarted)" if f.get("workflow_died") else "")
+        + f" | {results['ratios'].get(name, '')} |"
         for name, f in req.items()
         if "p50_ms" in f
     ]
@@ -351,7 +363,8 @@ def report(results: dict) -> str:
         f"\nScale (issue #22): {data['dossiers']:,} dossiers, {data['procedures']:,} procedures, "
         f"{data['officers']} officers ({made}; busiest queue {BUSY_AGENCY}: "
         f"{data['busiest_queues'].get(BUSY_AGENCY, 0):,} open); migrations on the stored data {data['migrate_s']} s\n\n"
-        "| figure (one client) | p50 ms | p95 ms | p50 ÷ PostgreSQL primary-key read |\n|---|---|---|---|\n"
+        "| figure (one client) | p50 ms | p95 ms | samples | errors | p50 ÷ PostgreSQL primary-key read |\n"
+        "|---|---|---|---|---|---|\n"
         + "\n".join(rows)
         + "\n| queue search `q` | "
         + (
@@ -359,7 +372,7 @@ def report(results: dict) -> str:
             if search.get("available")
             else f"not in this revision (HTTP {search.get('status')})"
         )
-        + " | | |\n\nPostgreSQL alone: "
+        + " | | | | |\n\nPostgreSQL alone: "
         + ", ".join(f"{k} p50 {v['p50_ms']} ms p95 {v['p95_ms']} ms" for k, v in results["ceilings"].items())
         + f"\nQueue first page ÷ its own SQL: {results['ratios']['queue_first_page_over_its_sql']}"
         + f"\nCatalogue of {imp['procedures']:,} procedures: loaded (parse, validate, index) in {imp['load_s']} s; "

@@ -177,10 +177,12 @@ class Writer:
                 raise self.failed[0]
         self.conn.commit()
         if self.copy:
+            # As a database that has run for a while: statistics gathered, pages marked all-visible by a vacuum
+            # (what autovacuum does after such inserts), so index-only scans are what they would be.
+            self.conn.autocommit = True
             with self.conn.cursor() as cur:
                 for table in self.tables:
-                    cur.execute(f"ANALYZE {table}")
-            self.conn.commit()
+                    cur.execute(f"VACUUM (ANALYZE) {table}")
         self.conn.close()
         self.engine.dispose()
 
@@ -443,7 +445,7 @@ def _emit(ctx: Context, rng: Random, case: Case, writers: dict[str, Writer]) -> 
         (code, procedure.code, procedure.version, case.agency_now or case.agency, level, case.agency, case.commune,
          ref, case.status, case.submitted, case.received, case.due, case.explanation, case.updated or case.submitted,
          procedure.process, case.assignee, 0, case.paused, case.finished, case.outcome, overdue, overdue,
-         case.channel),
+         case.channel, *(case.steps[0][1:3] if case.steps else ("", ""))),
     )  # fmt: skip
     for step in case.steps:
         writers["workflow"].add("case_steps", (code, *step))

@@ -1,26 +1,25 @@
 """The service-quality indicators counted by the database: the counts services/workflow/domain/indicators.py
-`count` makes over every row (docs/statistics.md), as seven aggregate queries, each over the rows of its period
-only (by the indexes of migration 0009), so a month of a province holding a million dossiers is not read into
-the service. tests/unit/workflow/test_indicator_counts.py checks that both give the same answer.
+`count` makes over every row (docs/statistics.md), as nine aggregate queries, each over the rows of its period
+or the open cases only (by the indexes of migration 0009), so a month of a province holding a million dossiers is
+not read into the service. tests/unit/workflow/test_indicator_counts.py checks that both give the same answer.
 
-Each dossier counts for the agency of its first step (seq 1: receipt opens it, transfers number the next ones);
-a dossier with no step yet is waiting for receipt. Periods are legal days (Asia/Ho_Chi_Minh), turned into UTC
-bounds here: a moment is in the period when it falls on or after the first day's midnight and before the midnight
-after the last day.
+Each dossier counts for the agency of its first step, which the case carries (first_agency_code, first_level:
+written with the first step at receipt, moved with it by a unit merge); a dossier with no step yet is waiting for
+receipt. Periods are legal days (Asia/Ho_Chi_Minh), turned into UTC bounds here: a moment is in the period when it
+falls on or after the first day's midnight and before the midnight after the last day.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select, text
 
 from services.chassis.clock import LEGAL_TZ
 from services.workflow.adapters import storage
 from services.workflow.domain import indicators
 
 cases, steps, actions, ratings = storage.cases, storage.case_steps, storage.case_actions, storage.ratings
-FIRST = steps.alias("first_step")
 
 
 def _sum(condition):
@@ -56,58 +55,69 @@ def _procedure(scope: indicators.Scope) -> list:
 def count(session, scope: indicators.Scope, now: datetime, with_fee: set[str]) -> dict:
     """The indicators of `scope` at `now` (`with_fee`: the procedure codes that charge a fee), as `count` gives
     them."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Short aggregate queries over index ranges (tens of thousands of entries): compiling them to machine code
+        # (JIT) took longer than running them (40 to 80 ms each at a million cases), and on the 2-core machine of
+        # docs/performance.md parallel workers cost more to start and gather than they saved (ratings 50 → 25 ms).
+        # For this transaction only.
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     return indicators.from_counts(_dossiers(session, scope, now, with_fee), _steps(session, scope, now))
 
 
 def _dossiers(session, scope: indicators.Scope, now: datetime, with_fee: set[str]) -> dict[str, int]:
-    joined = cases.join(FIRST, and_(FIRST.c.dossier_code == cases.c.dossier_code, FIRST.c.seq == 1))
-    base = [*_holds(FIRST.c.agency_code, FIRST.c.level, scope), *_procedure(scope)]
-    tally = _received(session, joined, base, scope, with_fee)
-    tally.update(_finished(session, joined, base, scope))
+    """Each dossier once, for the agency of its first step (the case carries it: first_agency_code, empty while
+    it has no step)."""
+    base = [
+        cases.c.first_agency_code != "",
+        *_holds(cases.c.first_agency_code, cases.c.first_level, scope),
+        *_procedure(scope),
+    ]
+    tally = _received(session, base, scope, with_fee)
+    tally.update(_finished(session, base, scope))
     overdue = and_(cases.c.due_at.is_not(None), cases.c.due_at < now, cases.c.paused_since.is_(None))
     open_now = session.execute(
-        select(func.count(), _sum(overdue))
-        .select_from(joined)
-        .where(*base, cases.c.status.not_in(indicators.TERMINAL))
+        select(func.count(), _sum(overdue)).where(*base, cases.c.status.not_in(indicators.TERMINAL))
     ).one()
     tally.update(in_progress=open_now[0], overdue=open_now[1], waiting=_waiting(session, scope))
     return tally
 
 
-def _received(session, joined, base: list, scope: indicators.Scope, with_fee: set[str]) -> dict[str, int]:
+def _received(session, base: list, scope: indicators.Scope, with_fee: set[str]) -> dict[str, int]:
     """Received in the period, filed online, charged a fee and paid online: by procedure, so the fee is the
-    catalogue's (the database does not hold it)."""
-    paid = exists().where(actions.c.dossier_code == cases.c.dossier_code, actions.c.action == "fee_paid")
+    catalogue's (the database does not hold it). Paid ones in a query of their own, where the database can take
+    the fee payments as a set instead of looking each dossier up."""
+    received = [*base, _in_period(cases.c.received_at, scope)]
     rows = session.execute(
-        select(cases.c.procedure_code, func.count(), _sum(cases.c.channel == "online"), _sum(paid))
-        .select_from(joined)
-        .where(*base, _in_period(cases.c.received_at, scope))
+        select(cases.c.procedure_code, func.count(), _sum(cases.c.channel == "online"))
+        .where(*received)
         .group_by(cases.c.procedure_code)
     ).all()
-    charged = [r for r in rows if r[0] in with_fee]
+    paid = exists().where(actions.c.dossier_code == cases.c.dossier_code, actions.c.action == "fee_paid")
+    paid_rows = session.execute(
+        select(cases.c.procedure_code, func.count()).where(*received, paid).group_by(cases.c.procedure_code)
+    ).all()
     return {
         "received": sum(r[1] for r in rows),
         "online": sum(r[2] for r in rows),
-        "charged": sum(r[1] for r in charged),
-        "paid_online": sum(r[3] for r in charged),
+        "charged": sum(r[1] for r in rows if r[0] in with_fee),
+        "paid_online": sum(r[1] for r in paid_rows if r[0] in with_fee),
     }
 
 
-def _finished(session, joined, base: list, scope: indicators.Scope) -> dict[str, int]:
-    """Returned in the period, by on-time result, with the ratings of those dossiers."""
+def _finished(session, base: list, scope: indicators.Scope) -> dict[str, int]:
+    """Returned in the period, by on-time result; the ratings of those dossiers."""
+    finished = [*base, cases.c.status == "returned", _in_period(cases.c.finished_at, scope)]
     rows = session.execute(
-        select(
-            cases.c.outcome,
-            func.count(),
-            func.count(ratings.c.score),
-            func.coalesce(func.sum(ratings.c.score), 0),
-        )
-        .select_from(joined.outerjoin(ratings, ratings.c.dossier_code == cases.c.dossier_code))
-        .where(*base, cases.c.status == "returned", _in_period(cases.c.finished_at, scope))
-        .group_by(cases.c.outcome)
+        select(cases.c.outcome, func.count()).where(*finished).group_by(cases.c.outcome)
     ).all()
-    tally = {outcome: n for outcome, n, _, _ in rows if outcome in ("early", "on_time", "late")}
-    return {**tally, "rated": sum(r[2] for r in rows), "score_sum": sum(r[3] for r in rows)}
+    rated, score_sum = session.execute(
+        select(func.count(), func.coalesce(func.sum(ratings.c.score), 0))
+        .select_from(cases.join(ratings, ratings.c.dossier_code == cases.c.dossier_code))
+        .where(*finished)
+    ).one()
+    tally = {outcome: n for outcome, n in rows if outcome in ("early", "on_time", "late")}
+    return {**tally, "rated": rated, "score_sum": score_sum}
 
 
 def _waiting(session, scope: indicators.Scope) -> int:

@@ -28,6 +28,11 @@ metadata = new_metadata()
 OPEN = text("status NOT IN ('refused', 'returned', 'stopped', 'withdrawn')")
 OPEN_STEP = text("ended_at IS NULL")
 FEE_PAID = text("action = 'fee_paid'")
+RECEIVED_INCLUDE = ["procedure_code", "channel", "first_agency_code", "first_level", "dossier_code"]
+FINISHED_INCLUDE = ["status", "outcome", "first_agency_code", "first_level", "dossier_code"]
+STARTED_INCLUDE = ["agency_code", "level"]
+ENDED_INCLUDE = ["outcome", "agency_code", "level"]
+OPEN_INCLUDE = ["paused_since", "first_agency_code", "first_level"]
 # The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py
 audit.add_tables(metadata)
 
@@ -58,10 +63,15 @@ cases = Table(
     Column("overdue_flagged_at", UTCDateTime, nullable=True),
     # How it was filed ("online" or "counter", from DossierSubmitted): the online-share indicator counts it.
     Column("channel", String(10), nullable=False, server_default="online"),
-    # Statistics read only their period's rows; the work queue and what is open now, only open cases (a few per
-    # cent of a province's million): migration 0009.
-    Index("ix_cases_received_at", "received_at"),
-    Index("ix_cases_finished_at", "finished_at"),
+    # The agency that received the dossier (its first step) and that step's level: where statistics count the
+    # dossier (docs/statistics.md). Written with the first step, moved with it by a unit merge; empty until
+    # received (migration 0009 filled them in from case_steps).
+    Column("first_agency_code", String(30), nullable=False, server_default=""),
+    Column("first_level", String(20), nullable=False, server_default=""),
+    # Statistics read only their period's rows, from the index alone (INCLUDE, on PostgreSQL); the work queue and
+    # what is open now, only open cases (a few per cent of a province's million): migration 0009.
+    Index("ix_cases_received_at", "received_at", postgresql_include=RECEIVED_INCLUDE),
+    Index("ix_cases_finished_at", "finished_at", postgresql_include=FINISHED_INCLUDE),
     Index(
         "ix_cases_open_agency_due",
         "agency_code",
@@ -69,6 +79,7 @@ cases = Table(
         "dossier_code",
         postgresql_where=OPEN,
         sqlite_where=OPEN,
+        postgresql_include=OPEN_INCLUDE,
     ),
 )
 
@@ -109,8 +120,8 @@ case_steps = Table(
     Column("outcome", String(20), nullable=False, server_default=""),
     Column("handed_to", String(30), nullable=False, server_default=""),
     UniqueConstraint("dossier_code", "seq", name="uq_case_steps_dossier_seq"),
-    Index("ix_case_steps_started_at", "started_at"),
-    Index("ix_case_steps_ended_at", "ended_at"),
+    Index("ix_case_steps_started_at", "started_at", postgresql_include=STARTED_INCLUDE),
+    Index("ix_case_steps_ended_at", "ended_at", postgresql_include=ENDED_INCLUDE),
     Index("ix_case_steps_open_agency", "agency_code", postgresql_where=OPEN_STEP, sqlite_where=OPEN_STEP),
 )
 

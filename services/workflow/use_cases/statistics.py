@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy import case as when
 
 from services.chassis.clock import LEGAL_TZ, iso_utc, utcnow
@@ -127,11 +127,18 @@ def _successor_agency(territory, old, successor: str):
 
 
 def _move_case(session, code: str, agency_code: str, now) -> None:
-    """The case and its running step, to the new agency."""
+    """The case and its running step, to the new agency (when that step is the first, the agency the case counts
+    for in statistics moves with it, as the step does)."""
+    steps = storage.case_steps
+    first_running = exists().where(steps.c.dossier_code == code, steps.c.seq == 1, steps.c.ended_at.is_(None))
     session.execute(
         storage.cases.update()
         .where(storage.cases.c.dossier_code == code)
-        .values(agency_code=agency_code, updated_at=now)
+        .values(
+            agency_code=agency_code,
+            updated_at=now,
+            first_agency_code=when((first_running, agency_code), else_=storage.cases.c.first_agency_code),
+        )
     )
     session.execute(
         storage.case_steps.update()

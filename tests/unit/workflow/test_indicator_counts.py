@@ -59,6 +59,12 @@ def fill(session: Session, rng: Random, n: int) -> None:
         )  # fmt: skip
         for seq in range(1, rng.choice([0, 1, 1, 2, 3]) + 1):
             step_agency = rng.choice(list(AGENCIES))
+            if seq == 1:  # the case carries its first step's agency (written with the step, as at receipt)
+                session.execute(
+                    storage.cases.update()
+                    .where(storage.cases.c.dossier_code == code)
+                    .values(first_agency_code=step_agency, first_level=AGENCIES[step_agency])
+                )
             session.execute(
                 storage.case_steps.insert().values(
                     dossier_code=code, seq=seq, agency_code=step_agency, level=AGENCIES[step_agency],
