@@ -175,16 +175,18 @@ def count(
     return {"dossiers": per_dossier.view(), "steps": per_step.view()}
 
 
-DOSSIER_COUNTS = ("received", "early", "on_time", "late", "in_progress", "overdue", "online", "charged")
-DOSSIER_COUNTS += ("paid_online", "waiting", "rated", "score_sum")
 STEP_COUNTS = ("received", "early", "on_time", "late", "in_progress", "overdue")
+DOSSIER_COUNTS = (*STEP_COUNTS, "online", "charged", "paid_online", "waiting", "rated", "score_sum")
 
 
 def from_counts(dossiers: dict[str, int], steps: dict[str, int]) -> dict[str, Any]:
     """The indicators from counts made elsewhere (the database: services/workflow/adapters/indicator_counts.py,
     keys DOSSIER_COUNTS and STEP_COUNTS): the same answer `count` gives over the rows themselves."""
-    per_dossier = _Dossiers(**{key: int(dossiers.get(key, 0)) for key in DOSSIER_COUNTS})
-    per_step = _Tally(**{key: int(steps.get(key, 0)) for key in STEP_COUNTS})
+    per_dossier, per_step = _Dossiers(), _Tally()
+    for key in DOSSIER_COUNTS:
+        setattr(per_dossier, key, int(dossiers.get(key, 0)))
+    for key in STEP_COUNTS:
+        setattr(per_step, key, int(steps.get(key, 0)))
     return {"dossiers": per_dossier.view(), "steps": per_step.view()}
 
 
