@@ -94,8 +94,11 @@ def _received(session, base: list, scope: indicators.Scope, with_fee: set[str]) 
         .group_by(cases.c.procedure_code)
     ).all()
     paid = exists().where(actions.c.dossier_code == cases.c.dossier_code, actions.c.action == "fee_paid")
+    charging = cases.c.procedure_code.in_(sorted(with_fee))  # only those count: no look-up for the others
     paid_rows = session.execute(
-        select(cases.c.procedure_code, func.count()).where(*received, paid).group_by(cases.c.procedure_code)
+        select(cases.c.procedure_code, func.count())
+        .where(*received, charging, paid)
+        .group_by(cases.c.procedure_code)
     ).all()
     return {
         "received": sum(r[1] for r in rows),

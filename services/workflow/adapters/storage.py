@@ -32,6 +32,7 @@ RECEIVED_INCLUDE = ["procedure_code", "channel", "first_agency_code", "first_lev
 FINISHED_INCLUDE = ["status", "outcome", "first_agency_code", "first_level", "dossier_code"]
 STARTED_INCLUDE = ["agency_code", "level"]
 ENDED_INCLUDE = ["outcome", "agency_code", "level"]
+OPEN_STEP_INCLUDE = ["dossier_code", "due_at", "level"]
 OPEN_INCLUDE = ["paused_since", "first_agency_code", "first_level"]
 # The tamper-evident audit chain (officer actions, reads of personal data): services/chassis/audit.py
 audit.add_tables(metadata)
@@ -122,7 +123,13 @@ case_steps = Table(
     UniqueConstraint("dossier_code", "seq", name="uq_case_steps_dossier_seq"),
     Index("ix_case_steps_started_at", "started_at", postgresql_include=STARTED_INCLUDE),
     Index("ix_case_steps_ended_at", "ended_at", postgresql_include=ENDED_INCLUDE),
-    Index("ix_case_steps_open_agency", "agency_code", postgresql_where=OPEN_STEP, sqlite_where=OPEN_STEP),
+    Index(
+        "ix_case_steps_open_agency",
+        "agency_code",
+        postgresql_where=OPEN_STEP,
+        sqlite_where=OPEN_STEP,
+        postgresql_include=OPEN_STEP_INCLUDE,
+    ),
 )
 
 # Clock stops (supplement requests), with their reasons.

@@ -67,6 +67,7 @@ def _indexes() -> None:
         ["agency_code"],
         postgresql_where=OPEN_STEP,
         sqlite_where=OPEN_STEP,
+        postgresql_include=["dossier_code", "due_at", "level"],
     )
     # Whether a dossier's fee was paid online (the online-payment share).
     op.create_index(
