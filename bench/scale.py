@@ -3,7 +3,8 @@ devtools/demo_data.py (the real Ninh Bình units, 2,000 generated procedures, 50
 
 Prints p50/p95 of catalogue search, the officer queue (first page, a deep page, filters), statistics for a month
 and the look-up of one dossier of a busy queue; the time to load 2,000 procedures; and the raw PostgreSQL
-ceilings measured in the same run (a primary-key read, and each figure's own SQL run directly), with ratios.
+ceilings measured in the same run (a primary-key read, the queue's first-page SQL, a month's dossiers counted),
+with ratios.
 
 Its PostgreSQL cluster (var/bench-scale/pg, fsync on) is kept between runs: the data is generated again only when
 the generator, the seed or the size changed (BENCH_SCALE_DOSSIERS, default 1,000,000); migrations added since are
@@ -41,9 +42,8 @@ SEED = 22
 DOSSIERS = int(os.environ.get("BENCH_SCALE_DOSSIERS", "1000000"))
 SAMPLES = int(os.environ.get("BENCH_SCALE_SAMPLES", "100"))
 BUDGET_S = 90  # per figure: fewer samples (at least 5) when requests are that slow
-BUSY_AGENCY = (
-    "NB37.SO.NNMT"  # the generator's backlog (devtools/demo_cases.py BACKLOG): over 10,000 open dossiers
-)
+# The generator's backlog (devtools/demo_cases.py BACKLOG): over 10,000 open dossiers in its queue.
+BUSY_AGENCY = "NB37.SO.NNMT"
 TERMINAL = ("refused", "returned", "stopped", "withdrawn")
 SEARCHES = [
     "cap giay phep",
