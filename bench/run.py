@@ -11,6 +11,8 @@ with py-spy during B3 and prints where each one spends its time (top functions b
 stacks in bench/results/profile-*). BENCH_PROFILE=cpu profiles every service on CPU time instead (yappi, per green
 thread: what used the processor, not what waited; needs `.venv/bin/pip install yappi`).
 BENCH_SKIP_OPEN_LOOP=1 skips the open-loop table.
+Then the scale figures (bench/scale.py): the platform on a PostgreSQL holding a province's data (1,000,000
+dossiers); BENCH_SKIP_SCALE=1 skips them, BENCH_ONLY=scale runs only them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import requests
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine
 
+from bench import scale
 from devtools.platform import Platform
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
@@ -755,6 +758,31 @@ def cpu_profile_summary(directory: Path) -> dict:
 def main() -> int:
     shutil.rmtree(VAR, ignore_errors=True)
     broker = RabbitMQ(VAR / "rabbitmq", port=BENCH_AMQP_PORT)
+    results: dict = {"when": datetime.now(timezone.utc).isoformat(), "machine": machine()}
+    only_scale = os.environ.get("BENCH_ONLY") == "scale"
+    try:
+        broker.start()
+        if not only_scale:
+            results.update(dossier_path(broker))
+        if not os.environ.get("BENCH_SKIP_SCALE"):
+            results["scale"] = scale.run(
+                broker.amqp_uri
+            )  # its own PostgreSQL and platform, after B3's stopped
+    finally:
+        broker.stop()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    if not only_scale:
+        results["ratios"] = ratios(results)
+    out.write_text(json.dumps(results, indent=2))
+    print((report(results, out) if not only_scale else f"\nresults: {out.relative_to(REPO_ROOT)}\n"))
+    if "scale" in results:
+        print(scale.report(results["scale"]))
+    return 0
+
+
+def dossier_path(broker: RabbitMQ) -> dict:
+    """B0 to B4 and the open loop: the dossier path on its own PostgreSQL (pg_stat_statements on) and platform."""
     # pg_stat_statements: how many statements (and transactions) each service runs per dossier.
     pg = Postgres(
         VAR / "pg",
@@ -763,10 +791,9 @@ def main() -> int:
         settings=("shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"),
     )
     sink = SmtpSink(VAR / "mail", 21025, 21026)
-    results: dict = {"when": datetime.now(timezone.utc).isoformat(), "machine": machine()}
+    results: dict = {}
     platform = None
     try:
-        broker.start()
         pg.start()
         sink.start()
         results["B0"] = b0_broker(broker.amqp_uri)
@@ -788,13 +815,7 @@ def main() -> int:
             platform.stop_all()
         sink.stop()
         pg.stop()
-        broker.stop()
-    results["ratios"] = ratios(results)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(results, indent=2))
-    print(report(results, out))
-    return 0
+    return results
 
 
 def platform_env(amqp_uri: str, pg: Postgres) -> tuple[dict, Path | None]:

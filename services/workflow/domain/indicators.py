@@ -129,7 +129,8 @@ class _Dossiers(_Tally):
     charged: int = 0
     paid_online: int = 0
     waiting: int = 0
-    scores: list[int] = field(default_factory=list)
+    rated: int = 0
+    score_sum: int = 0
 
     def view(self) -> dict[str, Any]:
         self.extra = {
@@ -138,8 +139,8 @@ class _Dossiers(_Tally):
             "fee_charged": self.charged,
             "paid_online": self.paid_online,
             "online_payment_share": _rate(self.paid_online, self.charged),
-            "ratings": len(self.scores),
-            "satisfaction_average": round(sum(self.scores) / len(self.scores), 2) if self.scores else None,
+            "ratings": self.rated,
+            "satisfaction_average": round(self.score_sum / self.rated, 2) if self.rated else None,
             "awaiting_receipt": self.waiting,
         }
         return super().view()
@@ -171,6 +172,21 @@ def count(
             per_dossier.waiting += _waiting(case, scope)
         elif scope.holds(path[0]["agency_code"], path[0]["level"]):
             _count_dossier(per_dossier, case, scope, now, ratings, paid, with_fee)
+    return {"dossiers": per_dossier.view(), "steps": per_step.view()}
+
+
+STEP_COUNTS = ("received", "early", "on_time", "late", "in_progress", "overdue")
+DOSSIER_COUNTS = (*STEP_COUNTS, "online", "charged", "paid_online", "waiting", "rated", "score_sum")
+
+
+def from_counts(dossiers: dict[str, int], steps: dict[str, int]) -> dict[str, Any]:
+    """The indicators from counts made elsewhere (the database: services/workflow/adapters/indicator_counts.py,
+    keys DOSSIER_COUNTS and STEP_COUNTS): the same answer `count` gives over the rows themselves."""
+    per_dossier, per_step = _Dossiers(), _Tally()
+    for key in DOSSIER_COUNTS:
+        setattr(per_dossier, key, int(dossiers.get(key, 0)))
+    for key in STEP_COUNTS:
+        setattr(per_step, key, int(steps.get(key, 0)))
     return {"dossiers": per_dossier.view(), "steps": per_step.view()}
 
 
@@ -221,7 +237,8 @@ def _count_dossier(
     if case["status"] == "returned" and scope.in_period(case["finished_at"]):
         tally.finish(case["outcome"])
         if code in ratings:
-            tally.scores.append(ratings[code])
+            tally.rated += 1
+            tally.score_sum += ratings[code]
     if case["status"] not in TERMINAL:
         tally.in_progress += 1
         if case["due_at"] is not None and case["due_at"] < now and case["paused_since"] is None:

@@ -5,12 +5,12 @@ past their receipt time). Notify turns both events into reminders to the assigne
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from motcua.workflow.v1.events_pb2 import CaseDueSoon, CaseOverdue
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
-from services.chassis.clock import iso_utc
+from services.chassis.clock import LEGAL_TZ, iso_utc, legal_day
 from services.workflow.adapters import storage
 from services.workflow.use_cases import receipt, statistics
 from services.workflow.use_cases.worklist import due_soon_days
@@ -39,6 +39,7 @@ def check(uow, catalogue, now: datetime) -> dict:
                 cases.c.due_at.is_not(None),
                 cases.c.paused_since.is_(None),
                 cases.c.finished_at.is_(None),
+                _candidates(catalogue, now, soon),
             )
         )
         .mappings()
@@ -58,6 +59,26 @@ def check(uow, catalogue, now: datetime) -> dict:
         **statistics.gauges(uow.session, now),
         "late_receipts": receipt.overdue_by_unit(uow.session, catalogue, now),
     }
+
+
+def _candidates(catalogue, now: datetime, soon_days: int):
+    """The only cases the loop below can flag, found by the database instead of reading every open case: overdue
+    and not announced yet, or due by the `soon_days`-th working day after today (the province's setting) and not
+    reminded yet."""
+    cases, calendar = storage.cases, catalogue.clock.calendar
+    today = legal_day(now)
+    last = today
+    for _ in range(max(soon_days, 1)):
+        last = calendar.next_working_day(last)
+    soon_until = datetime.combine(last + timedelta(days=1), time(0), tzinfo=LEGAL_TZ)
+    return or_(
+        and_(cases.c.overdue_flagged_at.is_(None), cases.c.due_at < now),
+        and_(
+            cases.c.due_soon_flagged_at.is_(None),
+            cases.c.due_at >= datetime.combine(today, time(0), tzinfo=LEGAL_TZ),
+            cases.c.due_at < soon_until,
+        ),
+    )
 
 
 def _claim(uow, case, flag, **values) -> bool:

@@ -8,11 +8,12 @@ from collections import Counter
 from datetime import date, datetime
 
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
-from sqlalchemy import or_, select
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import case as when
 
 from services.chassis.clock import LEGAL_TZ, iso_utc, utcnow
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
-from services.workflow.adapters import portal, storage
+from services.workflow.adapters import indicator_counts, portal, storage
 from services.workflow.domain import indicators
 
 TERMINAL = indicators.TERMINAL
@@ -70,11 +71,18 @@ def _successor_agency(territory, old, successor: str):
 
 
 def _move_case(session, code: str, agency_code: str, now) -> None:
-    """The case and its running step, to the new agency."""
+    """The case and its running step, to the new agency (when that step is the first, the agency the case counts
+    for in statistics moves with it, as the step does)."""
+    steps = storage.case_steps
+    first_running = exists().where(steps.c.dossier_code == code, steps.c.seq == 1, steps.c.ended_at.is_(None))
     session.execute(
         storage.cases.update()
         .where(storage.cases.c.dossier_code == code)
-        .values(agency_code=agency_code, updated_at=now)
+        .values(
+            agency_code=agency_code,
+            updated_at=now,
+            first_agency_code=when((first_running, agency_code), else_=storage.cases.c.first_agency_code),
+        )
     )
     session.execute(
         storage.case_steps.update()
@@ -210,21 +218,8 @@ def _period(request: dict) -> tuple[date | None, date | None]:
 def statistics(session, catalogue, request: dict, now: datetime | None = None) -> dict:
     now = now or utcnow()
     scope, described = _scope(session, catalogue, request)
-    cases = [dict(r) for r in session.execute(select(storage.cases)).mappings()]
-    steps: dict[str, list[dict]] = {}
-    for step in session.execute(
-        select(storage.case_steps).order_by(storage.case_steps.c.dossier_code, storage.case_steps.c.seq)
-    ).mappings():
-        steps.setdefault(step["dossier_code"], []).append(dict(step))
-    ratings = {r.dossier_code: r.score for r in session.execute(select(storage.ratings)).all()}
-    paid = {
-        r.dossier_code
-        for r in session.execute(
-            select(storage.case_actions.c.dossier_code).where(storage.case_actions.c.action == "fee_paid")
-        ).all()
-    }
     with_fee = {p.code for p in catalogue.procedures.values() if p.fee_vnd > 0}
-    counted = indicators.count(cases, steps, scope, now, ratings=ratings, paid=paid, with_fee=with_fee)
+    counted = indicator_counts.count(session, scope, now, with_fee)
     return {
         "filters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in request.items() if v},
         **described,
@@ -236,21 +231,26 @@ def statistics(session, catalogue, request: dict, now: datetime | None = None) -
 
 
 def gauges(session, now) -> dict:
-    open_counts, overdue = Counter(), Counter()
+    """Open cases per (level, agency, status) and overdue ones per (level, agency): counted by the database."""
+    cases = storage.cases
+    overdue = and_(cases.c.due_at.is_not(None), cases.c.due_at < now, cases.c.paused_since.is_(None))
     rows = session.execute(
         select(
-            storage.cases.c.level,
-            storage.cases.c.agency_code,
-            storage.cases.c.status,
-            storage.cases.c.due_at,
-            storage.cases.c.paused_since,
-        ).where(storage.cases.c.status.not_in(TERMINAL))
+            cases.c.level,
+            cases.c.agency_code,
+            cases.c.status,
+            func.count(),
+            func.coalesce(func.sum(when((overdue, 1), else_=0)), 0),
+        )
+        .where(cases.c.status.not_in(TERMINAL))
+        .group_by(cases.c.level, cases.c.agency_code, cases.c.status)
     ).all()
-    for level, unit, status, due_at, paused in rows:
-        open_counts[(level, unit, status)] += 1
-        if due_at and due_at < now and paused is None:
-            overdue[(level, unit)] += 1
-    return {"open": open_counts, "overdue": overdue}
+    open_counts, late = Counter(), Counter()
+    for level, unit, status, n, overdue_n in rows:
+        open_counts[(level, unit, status)] += n
+        if overdue_n:
+            late[(level, unit)] += overdue_n
+    return {"open": open_counts, "overdue": late}
 
 
 def logbook(session, unit: str) -> list[dict]:

@@ -300,6 +300,9 @@ def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(wo
     stats = workflow.statistics({"unit": "NB.YK.YN"})
     assert set(stats["units"]) == {"NB.YK.YN", "NB.HL.NT", "NB.HL.DT"}
     assert stats["in_progress"] == 2 and stats["finished"] == 1 and stats["received"] == 3
+    # Their first steps moved with them: they now count for the successor's agency, no longer for the old ones.
+    assert workflow.statistics({"agency": "000.32.01.H41"})["in_progress"] == 2
+    assert workflow.statistics({"agency": "000.31.01.H41"})["in_progress"] == 0
     # The merged commune's queue now holds them, soonest due first.
     assert {i["dossier_code"] for i in workflow.work_queue("000.32.01.H41")["items"]} == {a, b}
 

@@ -1,14 +1,14 @@
 """the work queue's index: a unit's open cases found without a scan of every case
 
 Revision ID: 0010
-Revises: i0006
+Revises: 0009
 Create Date: 2027-01-05 10:00:00
 """
 
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

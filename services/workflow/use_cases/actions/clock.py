@@ -19,7 +19,7 @@ def start(ctx: ActionContext) -> None:
     the case, with the procedure's first budget."""
     agency = ctx.changes.get("agency_code", ctx.case["agency_code"])
     level = ctx.changes.get("level", ctx.case["level"])
-    ctx.changes["received_at"] = ctx.now
+    ctx.changes.update(received_at=ctx.now, first_agency_code=agency, first_level=level)
     ctx.open_step(agency, level, ctx.procedure.step_budget(0) or 0, 1)
     ctx.recompute = True
 
