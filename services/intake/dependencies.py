@@ -10,11 +10,13 @@ from services.chassis.errors import Unavailable
 
 
 class RouteCache(DependencyProvider):
-    """Routing answers from workflow (procedure version in force, competent and receiving agency), kept for a
-    minute and, when workflow cannot answer, served stale for up to a day: citizens can keep filing while the
-    workflow service restarts. Refusals (unknown procedure) are never cached."""
+    """Routing answers from workflow (procedure version in force, competent and receiving agency), asked every
+    time and kept: when workflow cannot answer, the last answer is served for up to a day, so citizens can keep
+    filing while the workflow service restarts. Refusals (unknown procedure) are never cached. Never served while
+    workflow answers: a province administrator publishes a procedure's new version at run time, and the next
+    filing must get it (issue #22; the route is one in-memory look-up in workflow)."""
 
-    fresh_seconds = 60
+    fresh_seconds = 0
     stale_seconds = 24 * 3600
 
     def setup(self):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 
-from services.workflow.adapters import datafiles, storage
+from services.workflow.adapters import catalogue_store, datafiles, storage
 from services.workflow.domain import catalogue, legal_time, search, staff
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -27,7 +27,12 @@ class Catalogue(DependencyProvider):
         model = os.environ.get("MOTCUA_ADMIN_MODEL", "2level").replace("-", "")
         data_dir = Path(os.environ.get("MOTCUA_CATALOGUE_DIR", str(DATA_DIR)))
         self.territory = datafiles.load_territory(data_dir / f"units-{model}.yaml")
-        self.procedures = datafiles.load_procedures(data_dir / "procedures.yaml")
+        # The procedures file seeds the catalogue's table at the first start (use_cases/catalogue_admin.py); from
+        # then on the table is the catalogue, refreshed before each use.
+        self.seed_file = data_dir / "procedures.yaml"
+        self.seed = datafiles.load_procedures(self.seed_file)
+        self.procedures = self.seed
+        self.procedures_seen = (0, 0)
         self.processes = datafiles.load_processes(data_dir / "processes")
         self.officer_roles = frozenset().union(*(p.officer_roles() for p in self.processes.values()))
         # The actions the `act` RPC takes: every process's, but the platform's own (routing).
@@ -49,18 +54,24 @@ class Catalogue(DependencyProvider):
         self.clock = legal_time.LegalClock(calendar, cutoff=cutoff)
 
     def refresh(self, session, force: bool = False) -> None:
-        """Put the calendar corrections published at run time (by any replica) into the clock: one small query,
-        a new clock only when they changed (services/workflow/use_cases/calendar.py)."""
-        mark = storage.calendar_corrections_mark(session)
-        if not force and mark == self.corrections_seen:
-            return
-        corrections = storage.calendar_corrections_list(session)
-        self.clock = legal_time.LegalClock(
-            self.base_calendar.corrected(corrections),
-            cutoff=self.clock.cutoff,
-            end_of_day=self.clock.end_of_day,
-        )
-        self.corrections_seen = mark
+        """What changed at run time, by any replica, in use here: the calendar corrections in the clock (`force`: a
+        new clock anyway; use_cases/calendar.py) and the procedure catalogue (use_cases/catalogue_admin.py). One small
+        query; what changed is read again, the rest is kept."""
+        corrections_mark, catalogue_mark = catalogue_store.marks(session)
+        if force or corrections_mark != self.corrections_seen:
+            corrections = storage.calendar_corrections_list(session)
+            self.clock = legal_time.LegalClock(
+                self.base_calendar.corrected(corrections),
+                cutoff=self.clock.cutoff,
+                end_of_day=self.clock.end_of_day,
+            )
+            self.corrections_seen = corrections_mark
+        if catalogue_mark != self.procedures_seen:
+            # No change recorded: a catalogue never seeded, whose file is the catalogue.
+            procedures = catalogue_store.loaded(session) if catalogue_mark[0] else self.seed
+            search_index = search.CatalogueIndex.build(procedures, self.territory.levels)
+            self.procedures, self.search = procedures, search_index
+            self.procedures_seen = catalogue_mark
 
     def get_dependency(self, worker_ctx):
         return self

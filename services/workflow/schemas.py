@@ -165,3 +165,49 @@ class StaffRevokeRequest(Schema):
 
     subject = fields.String(required=True, validate=SUBJECT)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+# -- the procedure catalogue (use_cases/catalogue_admin.py) --------------------------------------------------------
+CATALOGUE_MEDIA_TYPES = [
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/yaml",
+]
+MAX_IMPORT_BYTES = 8 * 1024 * 1024  # the file itself; base64 makes it a third longer on the wire
+PROCEDURE_CODE = validate.Regexp(r"^[0-9A-Za-z][0-9A-Za-z._\-]{0,29}$")
+
+
+class CatalogueImportRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    content_base64 = fields.String(
+        required=True, validate=validate.Length(min=1, max=(MAX_IMPORT_BYTES + 2) // 3 * 4)
+    )
+    media_type = fields.String(required=True, validate=validate.OneOf(CATALOGUE_MEDIA_TYPES))
+    file_name = fields.String(load_default="", validate=[validate.Length(max=200), _PRINTABLE])
+    dry_run = fields.Boolean(load_default=False)
+    publish = fields.Boolean(load_default=False)
+
+
+class CatalogueListRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(load_default="", validate=[validate.Length(max=200), _PRINTABLE])
+    offset = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=100_000))
+    limit = fields.Integer(strict=True, load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class PublishVersionRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    effective_from = fields.Date(load_default=None, allow_none=True)
+
+
+class WithdrawVersionRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), validate.Regexp(r"\S")])

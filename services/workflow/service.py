@@ -19,6 +19,7 @@ from services.chassis.metrics import EntrypointMetrics
 from services.workflow import metrics as observe
 from services.workflow import schemas
 from services.workflow.adapters import portal, signing, storage
+from services.workflow.catalogue_rpc import CatalogueAdminRpc
 from services.workflow.dependencies import Catalogue, StaffSettings
 from services.workflow.schemas import load
 from services.workflow.staff_rpc import StaffDirectoryRpc
@@ -29,7 +30,7 @@ from services.workflow.use_cases import statistics as stats
 from services.workflow.use_cases.act import act as take_action
 
 
-class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc):
+class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc, CatalogueAdminRpc):
     name = "workflow"
     db = Database(storage.metadata)
     catalogue = Catalogue()
@@ -42,12 +43,12 @@ class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc):
     @rpc
     def list_procedures(self) -> list[dict]:
         """Procedures in force today, with documents, fee and processing time."""
-        return listing.procedures(self.catalogue)
+        return self._read(listing.procedures, self.catalogue)
 
     @rpc
     def search_procedures(self, request: dict) -> dict:
         """Procedures in force today matching `q`, `level`, `field`, `online`; InvalidInput for unknown filters."""
-        return listing.search(self.catalogue, load(schemas.SearchProceduresRequest, request))
+        return self._read(listing.search, self.catalogue, load(schemas.SearchProceduresRequest, request))
 
     @rpc
     def list_agencies(self) -> list[dict]:
@@ -57,7 +58,7 @@ class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc):
     @rpc
     def route(self, procedure_code: str, applicant_unit_code: str) -> dict:
         """The procedure version in force and the competent agency for an applicant living in a unit."""
-        return listing.route(self.catalogue, procedure_code, applicant_unit_code)
+        return self._read(listing.route, self.catalogue, procedure_code, applicant_unit_code)
 
     @rpc
     def process_vocabulary(self) -> dict:

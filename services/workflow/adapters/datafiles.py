@@ -7,6 +7,7 @@ refuses raises CatalogueError, ProcessError or CalendarError. Either stops the s
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,8 @@ def load_calendar(directory: Path, province: str | None = None) -> legal_time.Wo
     if province and local.exists():
         override = legal_time.parse_override(read(local), str(local))
     return legal_time.build_calendar(years, override)
+
+
+def sha256(path: Path) -> str:
+    """A data file's SHA-256 (what the catalogue was seeded from is recorded by it)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

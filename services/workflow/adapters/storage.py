@@ -259,6 +259,44 @@ officer_assignments = Table(
 )
 
 
+# The procedure catalogue (issue #22; use_cases/catalogue_admin.py, queries in adapters/catalogue_store.py): every
+# version of every procedure, its status (draft | published | withdrawn), the day it takes effect and what it says
+# (`definition`, JSON; `digest`, its SHA-256 without number, date and status). Seeded from procedures.yaml at the
+# first start; changed by imports and by a province administrator's publications and withdrawals.
+procedure_versions = Table(
+    "procedure_versions",
+    metadata,
+    Column("code", String(30), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(10), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("name", Text, nullable=False),  # Vietnamese name, for the administrators' list and search
+    Column("field", Text, nullable=False, server_default=""),
+    Column("definition", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("change_id", Integer, nullable=False),  # the catalogue change that created it
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("published_by", String(100), nullable=True),
+    Column("withdrawn_at", UTCDateTime, nullable=True),
+    Column("withdrawn_by", String(100), nullable=True),
+    Column("withdrawn_reason", Text, nullable=False, server_default=""),
+)
+
+# One row per change of the catalogue (seed, import, publication, withdrawal): what each replica's cheap test of
+# "did the catalogue change?" counts (Catalogue.refresh), and the imports' record (file SHA-256, counts).
+catalogue_changes = Table(
+    "catalogue_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(12), nullable=False),  # seed | import | publish | withdraw
+    Column("at", UTCDateTime, nullable=False),
+    Column("by", String(100), nullable=False),
+    Column("details", Text, nullable=False, server_default="{}"),
+)
+
+
 def find_case(session, code: str) -> dict | None:
     query = prebuilt(
         ("workflow.find_case",), lambda: select(cases).where(cases.c.dossier_code == bindparam("code"))
@@ -351,9 +389,3 @@ def find_result_document(session, code: str):
 def calendar_corrections_list(session) -> list[dict]:
     rows = session.execute(select(calendar_corrections).order_by(calendar_corrections.c.id)).mappings()
     return [dict(r) for r in rows]
-
-
-def calendar_corrections_mark(session) -> tuple[int, int]:
-    """How many corrections there are and the newest id: a cheap test of whether they changed."""
-    count, newest = session.execute(select(func.count(), func.max(calendar_corrections.c.id))).one()
-    return int(count or 0), int(newest or 0)

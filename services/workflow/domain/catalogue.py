@@ -12,6 +12,11 @@ from datetime import date
 from typing import Any
 
 RECEIPT_MODES = {"officer", "automatic"}
+# A procedure version's status (issue #22): a draft is seen by administrators only; a published version is in force
+# from its `valid_from` (a later date: scheduled); a withdrawn one is in force no more, but the dossiers filed under
+# it keep it.
+DRAFT, PUBLISHED, WITHDRAWN = "draft", "published", "withdrawn"
+STATUSES = (DRAFT, PUBLISHED, WITHDRAWN)
 
 
 class CatalogueError(ValueError):
@@ -61,6 +66,8 @@ class Procedure:
     # Who receives a filed dossier: "officer" (a receiving officer checks it first, Decree 118/2025) unless the
     # procedure's definition says "automatic" explicitly (received by the platform when it is filed).
     receipt: str = "officer"
+    legal_basis: tuple[str, ...] = ()  # căn cứ pháp lý: the legal documents the procedure rests on
+    status: str = PUBLISHED
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +85,7 @@ class Procedure:
             "process": self.process,
             "result": dict(self.result) if self.result else None,
             "receipt": self.receipt,
+            "legal_basis": list(self.legal_basis),
         }
 
     def step_budget(self, index: int) -> int | None:
@@ -313,7 +321,21 @@ def _procedure(source: str, where: str, raw: Any) -> Procedure:
         result=raw.get("result"),
         payment_before_result=bool(raw.get("payment_before_result", False)),
         receipt=str(raw.get("receipt", "officer")),
+        legal_basis=_legal_basis(source, where, raw.get("legal_basis")),
     )
+
+
+def _legal_basis(source: str, where: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CatalogueError(source, f"{where}: legal_basis must be a list of texts")
+    return tuple(v.strip() for v in value)
+
+
+def parse_procedure(raw: Any, source: str, where: str) -> Procedure:
+    """One procedure of a procedures file (`where` names it in the error); CatalogueError on the first problem."""
+    return _procedure(source, where, raw)
 
 
 def _chain(source: str, where: str, raw: dict[str, Any]) -> tuple[dict[str, Any], ...]:
@@ -334,6 +356,47 @@ def _chain(source: str, where: str, raw: dict[str, Any]) -> tuple[dict[str, Any]
 
 
 def in_force(procedures: dict[tuple[str, int], Procedure], code: str, on: date) -> Procedure | None:
-    """The version of procedure `code` in force on `on`."""
-    candidates = [p for (c, _), p in procedures.items() if c == code and p.valid_from <= on]
-    return max(candidates, key=lambda p: p.valid_from, default=None)
+    """The version of procedure `code` in force on `on`: the published one with the latest effective date not after
+    `on` (the higher version when two share a date). Drafts and withdrawn versions never are."""
+    candidates = [
+        p for (c, _), p in procedures.items() if c == code and p.status == PUBLISHED and p.valid_from <= on
+    ]
+    return max(candidates, key=order, default=None)
+
+
+def order(procedure: Procedure) -> tuple[date, int]:
+    """How versions of one procedure follow each other: by effective date, then by version."""
+    return (procedure.valid_from, procedure.version)
+
+
+def definition(procedure: Procedure) -> dict[str, Any]:
+    """Everything a version says, as plain data (stored, compared, shown); `from_definition` reads it back."""
+    return {
+        **procedure.to_dict(),
+        "agency_kind": procedure.agency_kind,
+        "payment_before_result": procedure.payment_before_result,
+    }
+
+
+def from_definition(data: dict[str, Any], status: str = PUBLISHED) -> Procedure:
+    """A version from its stored `definition` (written by this platform, validated when it was imported)."""
+    return Procedure(
+        code=str(data["code"]),
+        version=int(data["version"]),
+        valid_from=date.fromisoformat(str(data["valid_from"])),
+        name=dict(data["name"]),
+        field=dict(data.get("field") or {}),
+        competent_levels=tuple(data["competent_levels"]),
+        agency_kind=str(data["agency_kind"]),
+        online_mode=str(data["online_mode"]),
+        processing_days=int(data["processing_days"]),
+        fee_vnd=int(data.get("fee_vnd") or 0),
+        documents=tuple(dict(d) for d in data.get("documents") or ()),
+        chain=tuple(dict(c) for c in data.get("chain") or ()),
+        process=str(data.get("process") or "standard"),
+        result=dict(data["result"]) if data.get("result") else None,
+        payment_before_result=bool(data.get("payment_before_result", False)),
+        receipt=str(data.get("receipt") or "officer"),
+        legal_basis=tuple(data.get("legal_basis") or ()),
+        status=status,
+    )

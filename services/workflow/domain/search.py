@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.workflow.domain.catalogue import Procedure
+from services.workflow.domain.catalogue import PUBLISHED, Procedure, order
 
 # Letters whose Vietnamese form is not a base letter plus combining marks (NFD leaves them whole).
 _SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
@@ -50,8 +50,11 @@ class CatalogueIndex:
 
     @classmethod
     def build(cls, procedures: dict[tuple[str, int], Procedure], levels: Iterable[str]) -> CatalogueIndex:
+        """The index of the published versions of `procedures` (drafts and withdrawn versions are never found)."""
         index = cls(levels=tuple(levels))
         for key, procedure in procedures.items():
+            if procedure.status != PUBLISHED:
+                continue
             index._procedures[key] = procedure
             index._versions.setdefault(procedure.code, []).append(procedure)
             text = " ".join([*procedure.name.values(), *(procedure.field or {}).values()])
@@ -60,7 +63,7 @@ class CatalogueIndex:
             for name in (procedure.field or {}).values():
                 index._fields[fold(name).strip()] = procedure.field
         for versions in index._versions.values():
-            versions.sort(key=lambda p: p.valid_from)
+            versions.sort(key=order)
         index._vocabulary = sorted(index._postings)
         return index
 
@@ -71,10 +74,15 @@ class CatalogueIndex:
     def in_force(self, on: date) -> list[Procedure]:
         found = []
         for code in sorted(self._versions):
-            current = [p for p in self._versions[code] if p.valid_from <= on]
-            if current:
-                found.append(current[-1])
+            current = self.current(code, on)
+            if current is not None:
+                found.append(current)
         return found
+
+    def current(self, code: str, on: date) -> Procedure | None:
+        """The version of `code` in force on `on` (catalogue.in_force's rule, from the versions of one code)."""
+        current = [p for p in self._versions.get(code, ()) if p.valid_from <= on]
+        return current[-1] if current else None
 
     def fields(self) -> list[dict[str, str]]:
         unique = {id(f): f for f in self._fields.values()}

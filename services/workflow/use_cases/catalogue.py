@@ -14,14 +14,16 @@ def _today() -> date:
     return legal_day(utcnow())
 
 
-def procedures(cat, today: date | None = None) -> list[dict]:
+def procedures(session, cat, today: date | None = None) -> list[dict]:
     """Procedures in force on `today` (default: today in legal time)."""
+    cat.refresh(session)
     return [p.to_dict() for p in cat.search.in_force(today or _today())]
 
 
-def search(cat, body: dict, today: date | None = None) -> dict:
+def search(session, cat, body: dict, today: date | None = None) -> dict:
     """The search_procedures use case: check the filter values against the model and catalogue in force, then
     search the precomputed index."""
+    cat.refresh(session)
     today = today or _today()
     index, levels = cat.search, cat.territory.levels
     if body["level"] and body["level"] not in levels:
@@ -60,10 +62,11 @@ def agencies(cat) -> list[dict]:
     ]
 
 
-def route(cat, procedure_code: str, applicant_unit_code: str, today: date | None = None) -> dict:
+def route(session, cat, procedure_code: str, applicant_unit_code: str, today: date | None = None) -> dict:
     """The procedure version in force (on the machine's `date.today()` by default, as ever) and the competent
     agency for an applicant living in a unit. InvalidInput `unknown_procedure` or `unknown_unit`."""
-    procedure = catalogue.in_force(cat.procedures, procedure_code, today or date.today())
+    cat.refresh(session)
+    procedure = cat.search.current(procedure_code, today or date.today())
     if procedure is None:
         raise InvalidInput(
             "unknown_procedure",

@@ -217,6 +217,7 @@ def _period(request: dict) -> tuple[date | None, date | None]:
 
 def statistics(session, catalogue, request: dict, now: datetime | None = None) -> dict:
     now = now or utcnow()
+    catalogue.refresh(session)
     scope, described = _scope(session, catalogue, request)
     with_fee = {p.code for p in catalogue.procedures.values() if p.fee_vnd > 0}
     counted = indicator_counts.count(session, scope, now, with_fee)

@@ -15,6 +15,7 @@ from services.workflow.use_cases import receipt, statistics
 
 def case_view(session, catalogue, code: str, roles: frozenset[str] | None = None) -> dict:
     """The case `code`; with `roles`, the actions they allow now and what each needs."""
+    catalogue.refresh(session)  # the procedure version it follows may be newer than this replica's catalogue
     case = storage.find_case(session, code)
     if case is None:
         raise NotFound("case_not_found", "Hồ sơ chưa được tiếp nhận vào quy trình xử lý.")
@@ -93,6 +94,7 @@ def for_actor(session, catalogue, code: str, actor: dict | None) -> dict:
 
 def public_status(session, catalogue, code: str) -> dict:
     """What anyone holding a dossier code may know without signing in: where it is and when it is due."""
+    catalogue.refresh(session)
     case = storage.find_case(session, str(code)[:60])
     if case is None:
         raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ với mã này.")
@@ -126,12 +128,14 @@ def form(session, catalogue, code: str, number: str, context: dict | None = None
 
 def logbook(session, catalogue, unit: str, context: dict | None = None) -> str:
     """Form 07: the logbook of a unit's dossiers."""
+    catalogue.refresh(session)
     return forms.render_logbook(unit, statistics.logbook(session, unit), catalogue, context)
 
 
 def competent_agencies(session, catalogue, code: str) -> list[dict]:
     """Where case `code` may be transferred: the agencies competent for its procedure (the ones its path suggests
     for this applicant first, `suggested`), never the agency holding it now."""
+    catalogue.refresh(session)
     case = storage.find_case(session, code)
     if case is None:
         raise NotFound("case_not_found", "Hồ sơ chưa được tiếp nhận vào quy trình xử lý.")
