@@ -93,6 +93,11 @@ def _operation(route: dict, params: list[str]) -> dict:
             "required": True,
             "content": {"application/json": {"schema": route["body"]}},
         }
+    if route.get("consumes"):
+        operation["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": schema} for media, schema in route["consumes"].items()},
+        }
     if not route["public"]:
         operation["security"] = [{"bearer": []}]
     return operation

@@ -47,10 +47,12 @@ def endpoint(
     query: tuple = (),
     produces: str = "application/json",
     idempotent: bool | dict = False,
+    consumes: dict | None = None,
 ):
     """`@http` plus what every route needs: problem+json for every error, security headers, metrics, and an
     entry in the OpenAPI document. `idempotent`: the route honours an `Idempotency-Key` header (True, or what
-    differs from openapi.IDEMPOTENCY_KEY in the header's description)."""
+    differs from openapi.IDEMPOTENCY_KEY in the header's description). `consumes`: a body other than JSON, as
+    {media type: schema}."""
 
     def decorate(fn):
         doc = inspect.cleandoc(fn.__doc__ or "")
@@ -69,6 +71,7 @@ def endpoint(
                 "query": query,
                 "produces": produces,
                 "idempotent": idempotent,
+                "consumes": consumes,
             }
         )
         return http(method, route)(_answering(fn, route))

@@ -397,3 +397,45 @@ STAFF_QUERY = (
         "schema": {"type": "string", "enum": ["true", "false"]},
     },
 )
+
+
+# The procedure catalogue's administration (routes/catalogue_admin.py, docs/catalogue-import.md).
+CATALOGUE_IMPORT_QUERY = (
+    _q(
+        "dry_run",
+        "`true`: validate and report what would change, write nothing.",
+        {"type": "string", "enum": ["true", "false"]},
+    ),
+    _q(
+        "publish",
+        "`true`: the new versions are published (in force from their date, never before today); default: drafts.",
+        {"type": "string", "enum": ["true", "false"]},
+    ),
+)
+CATALOGUE_LIST_QUERY = (
+    _q(
+        "q",
+        "Words of the code, name or field, with or without diacritics.",
+        {"type": "string", "maxLength": 200},
+    ),
+    _q("offset", "Procedures to skip (default 0).", {"type": "integer", "minimum": 0}),
+    _q("limit", "Page size, 1 to 500 (default 50).", {"type": "integer", "minimum": 1, "maximum": 500}),
+)
+
+
+class PublishVersionRequest(_Strict):
+    effective_from = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "First day in force (legal date, today or later); none: today, or the draft's own later "
+            "date."
+        },
+    )
+
+
+class WithdrawVersionRequest(_Strict):
+    reason = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=500), validate.Regexp(r"\S")],
+        metadata={"description": "Why (kept in the audit chain), e.g. `bãi bỏ theo Quyết định 123/QĐ-UBND`."},
+    )

@@ -20,6 +20,8 @@ from services.gateway.auth import Authenticator
 from services.gateway.routes.access import AccessRules
 from services.gateway.routes.calendar import CalendarRoutes
 from services.gateway.routes.catalogue import CatalogueRoutes
+from services.gateway.routes.catalogue_admin import CatalogueAdminRoutes
+from services.gateway.routes.catalogue_pages import CataloguePages
 from services.gateway.routes.citizen_pages import CitizenPages
 from services.gateway.routes.dev_idp import DevIdentityRoutes
 from services.gateway.routes.document_pages import DocumentPages
@@ -58,6 +60,7 @@ class GatewayService(
     PortalSyncRoutes,
     SessionRoutes,
     StaffRoutes,
+    CatalogueAdminRoutes,
     DevIdentityRoutes,
     # The web pages, by audience.
     SignInPages,
@@ -67,6 +70,7 @@ class GatewayService(
     OfficerPages,
     QueuePages,
     StaffPages,
+    CataloguePages,
     # The staff directory's changes (services/gateway/staff.py: cached officers, sessions of revoked ones).
     StaffEvents,
     # Who may reach what (the kind of account, the dossiers one may see).

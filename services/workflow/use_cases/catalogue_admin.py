@@ -184,8 +184,16 @@ def _created(catalogue, procedure: Procedure, today: date) -> dict:
         "valid_from": procedure.valid_from.isoformat(),
         "name": procedure.name.get("vi", ""),
         "in_force_version": before.version if before else None,
-        "changes": catalogue_import.changes(before, procedure),
+        "changes": _changes(before, procedure),
     }
+
+
+def _changes(before: Procedure | None, after: Procedure) -> list[dict]:
+    """What `after` changes from `before`: each field's key and its name in both languages."""
+    return [
+        {"field": key, "name": dict(zip(("vi", "en"), catalogue_import.FIELD_NAMES[key], strict=True))}
+        for key in catalogue_import.changes(before, after)
+    ]
 
 
 def _write_import(uow, created: list[Procedure], report: dict, actor: dict, at: datetime) -> int:
@@ -303,7 +311,7 @@ def _version_view(
         "valid_from": row["valid_from"].isoformat(),
         "name": procedure.name,
         "definition": procedure.to_dict() | {"agency_kind": procedure.agency_kind},
-        "changes": catalogue_import.changes(before, procedure),
+        "changes": _changes(before, procedure),
         "open_cases": open_cases,
         "created_at": iso_utc(row["created_at"]),
         "created_by": row["created_by"],
