@@ -238,3 +238,154 @@ def test_the_openapi_document_describes_every_catalogue_route_and_its_file_forma
         "/api/v1/catalogue/procedures/{code}/versions/{version}/withdrawal",
     ):
         assert path in paths, path
+
+
+def _version(number: int, state: str, status: str, **extra) -> dict:
+    definition = {
+        "code": "1.000656",
+        "version": number,
+        "valid_from": "2026-12-07",
+        "name": {"vi": "Cấp Phiếu lý lịch tư pháp", "en": "Criminal record certificate"},
+        "field": {"vi": "Lý lịch tư pháp", "en": "Judicial records"},
+        "competent_levels": ["province"],
+        "online_mode": "full",
+        "processing_days": 10 - number,
+        "fee_vnd": 200000,
+        "documents": [{"code": "TK03", "kind": "form", "name": {"vi": "Tờ khai", "en": "Form"}}],
+        "chain": [],
+        "process": "standard",
+        "result": {"type": "LLTP", "title": "Phiếu lý lịch tư pháp", "valid_days": 180},
+        "receipt": None,
+        "legal_basis": ["Luật Lý lịch tư pháp 2009"],
+        "agency_kind": "justice",
+    }
+    return {
+        "code": "1.000656",
+        "version": number,
+        "status": status,
+        "state": state,
+        "valid_from": "2026-12-07",
+        "name": definition["name"],
+        "definition": definition,
+        "changes": [],
+        "open_cases": 0,
+        "created_at": "2026-12-07T01:00:00Z",
+        "created_by": "system:seed",
+        "published_at": None,
+        "published_by": None,
+        "withdrawn_at": None,
+        "withdrawn_by": None,
+        "withdrawn_reason": "",
+        **extra,
+    }
+
+
+VERSIONS = {
+    "code": "1.000656",
+    "in_force_version": 1,
+    "versions": [
+        _version(
+            2,
+            "draft",
+            "draft",
+            changes=[
+                {"field": "processing_days", "name": {"vi": "Thời hạn giải quyết", "en": "Processing time"}}
+            ],
+            created_by="officer:quantri-1",
+        ),
+        _version(1, "in_force", "published", open_cases=3),
+    ],
+}
+
+
+def test_the_pages_list_import_with_the_bad_rows_and_publish_after_a_confirmation(world):
+    service, admin, officer = world
+    workflow = service.workflow
+    csrf = service.web.sessions.csrf_token(admin)
+    workflow.list_agencies.call_async.return_value = _reply(
+        [{"code": JUSTICE, "name": "Sở Tư pháp", "kind": "justice", "level": "province", "unit": "H41"}]
+    )
+    summary = {
+        "code": "1.000656",
+        "name": "Cấp Phiếu lý lịch tư pháp",
+        "field": "Lý lịch tư pháp",
+        "versions": 2,
+        "in_force_version": 1,
+        "newest": {"version": 2, "status": "draft", "state": "draft"},
+        "drafts": 1,
+        "scheduled": 0,
+    }
+    workflow.catalogue_procedures.call_async.return_value = _reply(
+        {"items": [summary], "total": 1, "offset": 0, "limit": 50}
+    )
+    listing = service.catalogue_page(_request("/quan-tri/thu-tuc?q=ly%20lich", cookie=admin))
+    text = listing.get_data(as_text=True)
+    assert listing.status_code == 200 and "Cấp Phiếu lý lịch tư pháp" in text and "Bản nháp" in text
+    assert 'href="/quan-tri/thu-tuc"' in text and f'value="{csrf}"' in text
+    assert workflow.catalogue_procedures.call_async.call_args.args[0] == {
+        "q": "ly lich",
+        "offset": 0,
+        "limit": 50,
+    }
+
+    workflow.catalogue_import.call_async.side_effect = InvalidInput(
+        "catalogue_rows_invalid", "Tệp có 1 dòng sai.", {**REFUSAL, "bad_lines": 1}
+    )
+    upload = {"csrf": csrf, "file": (io.BytesIO(CSV_FILE), "danh-muc.csv", "text/csv")}
+    refused = service.catalogue_import_page(
+        _request("/quan-tri/thu-tuc/nhap", "POST", cookie=admin, data=upload)
+    )
+    text = refused.get_data(as_text=True)
+    assert (
+        refused.status_code == 422 and "Không đọc được thời hạn «mười ngày»." in text and "<td>7</td>" in text
+    )
+    forged = {"csrf": "x", "file": (io.BytesIO(CSV_FILE), "danh-muc.csv", "text/csv")}
+    assert (
+        service.catalogue_import_page(
+            _request("/quan-tri/thu-tuc/nhap", "POST", cookie=admin, data=forged)
+        ).status_code
+        == 403
+    )
+    assert workflow.catalogue_import.call_async.call_count == 1
+
+    workflow.catalogue_versions.call_async.return_value = _reply(VERSIONS)
+    page = service.catalogue_procedure_page(_request("/quan-tri/thu-tuc/1.000656", cookie=admin), "1.000656")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Đang áp dụng" in text and "Thời hạn giải quyết" in text
+    assert "Sở Tư pháp" in text and "justice" not in text and "system:seed" not in text
+    path = "/quan-tri/thu-tuc/1.000656/phien-ban/2/cong-bo"
+    confirm = service.catalogue_confirm_page(_request(path, cookie=admin), "1.000656", 2, "cong-bo")
+    assert confirm.status_code == 200 and 'name="effective_from"' in confirm.get_data(as_text=True)
+    unconfirmed = service.catalogue_confirmed(
+        _request(path, "POST", cookie=admin, data={"csrf": csrf, "effective_from": "2026-12-20"}),
+        "1.000656",
+        2,
+        "cong-bo",
+    )
+    assert unconfirmed.status_code == 422
+    workflow.catalogue_publish.call_async.assert_not_called()
+    workflow.catalogue_publish.call_async.return_value = _reply({"changed": True})
+    done = service.catalogue_confirmed(
+        _request(
+            path, "POST", cookie=admin, data={"csrf": csrf, "effective_from": "2026-12-20", "confirm": "1"}
+        ),
+        "1.000656",
+        2,
+        "cong-bo",
+    )
+    assert (
+        done.status_code == 303 and done.headers["Location"] == "/quan-tri/thu-tuc/1.000656?tb=published#v2"
+    )
+    assert workflow.catalogue_publish.call_async.call_args.args[:3] == (
+        "1.000656",
+        2,
+        {"effective_from": "2026-12-20"},
+    )
+    in_force = service.catalogue_confirm_page(
+        _request("/quan-tri/thu-tuc/1.000656/phien-ban/1/cong-bo", cookie=admin), "1.000656", 1, "cong-bo"
+    )
+    assert in_force.status_code == 409
+
+    workflow.check_province_admin.call_async.return_value = None
+    workflow.check_province_admin.call_async.side_effect = Forbidden("role_not_allowed", "Chỉ quản trị viên.")
+    assert service.catalogue_page(_request("/quan-tri/thu-tuc", cookie=officer)).status_code == 403
