@@ -107,6 +107,7 @@ demo-data: $(GEN)/.stamp ## Generated (marked) catalogue, officers and dossiers:
 
 bench: system $(GEN)/.stamp ## Benchmarks (prints figures and ratios to the raw broker and database ceilings)
 	@$(PY) -m bench.run
+	@$(PY) -m bench.catalogue_import  # 2,000 procedures imported through the API (docs/catalogue-import.md)
 	@$(PY) -m bench.queue_search  # the officers' queue over 10,000 dossiers (docs/worklist.md)
 
 bench-compare: system $(GEN)/.stamp ## Another revision against the working tree, alternating B3 runs: make bench-compare REV=main~3 [RUNS=2]

@@ -90,6 +90,27 @@ def import_request(content: bytes, media_type: str, file_name: str, dry_run: boo
     }
 
 
+def send_import(workflow, body: dict, actor: dict) -> dict:
+    """Workflow's import; a refusal's numbers given back their type (nameko carries an error's details as text)."""
+    try:
+        return call(workflow.catalogue_import, body, actor, timeout=IMPORT_TIMEOUT)
+    except InvalidInput as refused:
+        if refused.code == "catalogue_rows_invalid":
+            refused.details = numbers_typed(refused.details)
+        raise
+
+
+def numbers_typed(details: dict) -> dict:
+    """{problem_count, bad_lines, problems: [{line, ...}]} with the counts and lines as integers again."""
+
+    def number(value):
+        return int(value) if isinstance(value, str) and value.isdigit() else value
+
+    typed = {key: number(value) for key, value in details.items() if key != "problems"}
+    typed["problems"] = [{**p, "line": number(p.get("line"))} for p in details.get("problems") or []]
+    return typed
+
+
 class CatalogueAdminRoutes:
     @endpoint(
         "POST",
@@ -124,7 +145,7 @@ class CatalogueAdminRoutes:
             media_type, name = media_type_of(request.headers.get("Content-Type", "")), ""
             content = read_bounded(body_stream(request))
         body = import_request(content, media_type, name, dry_run, publish)
-        report = call(self.workflow.catalogue_import, body, viewer(principal), timeout=IMPORT_TIMEOUT)
+        report = send_import(self.workflow, body, viewer(principal))
         return json_response(report, 200 if dry_run else 201)
 
     @endpoint(

@@ -14,11 +14,11 @@ from services.chassis.errors import Conflict, InvalidInput
 from services.chassis.rpc import call
 from services.gateway.auth import viewer
 from services.gateway.routes.catalogue_admin import (
-    IMPORT_TIMEOUT,
     MAX_IMPORT_BYTES,
     import_request,
     media_type_of,
     read_bounded,
+    send_import,
 )
 from services.gateway.web import labels
 from services.gateway.web.base import page
@@ -98,7 +98,7 @@ class CataloguePages:
         )
         context = {"file_name": body["file_name"], "dry_run": dry_run, "publish": publish, "states": STATES}
         try:
-            report = call(self.workflow.catalogue_import, body, viewer(wr.principal), timeout=IMPORT_TIMEOUT)
+            report = send_import(self.workflow, body, viewer(wr.principal))
         except InvalidInput as refused:
             if refused.code != "catalogue_rows_invalid":
                 raise
@@ -161,8 +161,8 @@ class CataloguePages:
             )
         who = viewer(wr.principal)
         if step == "cong-bo":
-            chosen = form.get("effective_from", "").strip()
-            call(self.workflow.catalogue_publish, code, version, {"effective_from": chosen or None}, who)
+            chosen = _legal_date(wr, form.get("effective_from", ""))
+            call(self.workflow.catalogue_publish, code, version, {"effective_from": chosen}, who)
             flash = "published"
         else:
             answer = call(
@@ -189,6 +189,24 @@ class CataloguePages:
             level = labels.LEVELS.get(key.split("/")[0], ("", ""))[0].lower()
             words[key] = f"{common} {level}".strip() if common else f"{len(names)} cơ quan {level}".strip()
         return words
+
+
+def _legal_date(wr, text: str) -> str | None:
+    """A date written dd/mm/yyyy (or yyyy-mm-dd) as ISO; empty: None (workflow's default)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return date(year, month, day).isoformat()
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise InvalidInput(
+            "invalid_date",
+            wr.t(f"Ngày «{text}» không đúng (ngày/tháng/năm).", f"“{text}” is not a date (day/month/year)."),
+            {"field": "effective_from"},
+        ) from None
 
 
 def _common_words(names: list[str]) -> str:

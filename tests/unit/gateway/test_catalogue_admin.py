@@ -55,6 +55,10 @@ REFUSAL = {
 }
 
 
+# What reaches the gateway: nameko carries an error's details with numbers as text.
+AS_SENT = {"problems": [{**REFUSAL["problems"][0], "line": "7"}], "problem_count": "1", "rows": "12"}
+
+
 def _reply(value):
     return SimpleNamespace(result=lambda: value)
 
@@ -179,7 +183,7 @@ def test_workflows_refusals_come_back_as_problems_with_every_bad_row(world):
     service, admin, _ = world
     workflow = service.workflow
     workflow.catalogue_import.call_async.side_effect = InvalidInput(
-        "catalogue_rows_invalid", "Tệp có 1 dòng sai: chưa nhập thủ tục nào.", REFUSAL
+        "catalogue_rows_invalid", "Tệp có 1 dòng sai: chưa nhập thủ tục nào.", AS_SENT
     )
     refused = service.import_catalogue(
         _request("/api/v1/catalogue/imports", "POST", bearer=admin, data=CSV_FILE, content_type="text/csv")
@@ -363,11 +367,20 @@ def test_the_pages_list_import_with_the_bad_rows_and_publish_after_a_confirmatio
         "cong-bo",
     )
     assert unconfirmed.status_code == 422
+    no_such_day = service.catalogue_confirmed(
+        _request(
+            path, "POST", cookie=admin, data={"csrf": csrf, "effective_from": "31/02/2027", "confirm": "1"}
+        ),
+        "1.000656",
+        2,
+        "cong-bo",
+    )
+    assert no_such_day.status_code == 422
     workflow.catalogue_publish.call_async.assert_not_called()
     workflow.catalogue_publish.call_async.return_value = _reply({"changed": True})
     done = service.catalogue_confirmed(
         _request(
-            path, "POST", cookie=admin, data={"csrf": csrf, "effective_from": "2026-12-20", "confirm": "1"}
+            path, "POST", cookie=admin, data={"csrf": csrf, "effective_from": "20/12/2026", "confirm": "1"}
         ),
         "1.000656",
         2,
