@@ -10,7 +10,7 @@ from datetime import date
 from urllib.parse import quote
 
 from services.chassis.clock import legal_day, utcnow
-from services.chassis.errors import Conflict, InvalidInput
+from services.chassis.errors import Conflict, InvalidInput, NotFound
 from services.chassis.rpc import call
 from services.gateway.auth import viewer
 from services.gateway.routes.catalogue_admin import (
@@ -228,7 +228,7 @@ def _chosen(wr, found: dict, version: int, step: str) -> dict:
     chosen = next((v for v in found["versions"] if v["version"] == version), None)
     allowed = {"cong-bo": ("draft", "scheduled"), "thu-hoi": ("draft", "scheduled", "in_force", "superseded")}
     if chosen is None or step not in allowed:
-        raise InvalidInput("version_not_found", wr.t("Không có phiên bản này.", "No such version."))
+        raise NotFound("version_not_found", wr.t("Không có phiên bản này.", "No such version."))
     if chosen["state"] not in allowed[step]:
         raise Conflict(
             "version_not_changeable",

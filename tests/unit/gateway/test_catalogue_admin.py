@@ -402,3 +402,41 @@ def test_the_pages_list_import_with_the_bad_rows_and_publish_after_a_confirmatio
     workflow.check_province_admin.call_async.return_value = None
     workflow.check_province_admin.call_async.side_effect = Forbidden("role_not_allowed", "Chỉ quản trị viên.")
     assert service.catalogue_page(_request("/quan-tri/thu-tuc", cookie=officer)).status_code == 403
+
+
+def test_withdrawing_the_version_in_force_says_what_follows_and_needs_a_reason_and_a_tick(world):
+    service, admin, _ = world
+    workflow = service.workflow
+    csrf = service.web.sessions.csrf_token(admin)
+    workflow.list_agencies.call_async.return_value = _reply([])
+    workflow.catalogue_versions.call_async.return_value = _reply(VERSIONS)
+    path = "/quan-tri/thu-tuc/1.000656/phien-ban/1/thu-hoi"
+    confirm = service.catalogue_confirm_page(_request(path, cookie=admin), "1.000656", 1, "thu-hoi")
+    text = confirm.get_data(as_text=True)
+    assert (
+        confirm.status_code == 200
+        and 'name="reason"' in text
+        and "hồ sơ mới của thủ tục này bị từ chối" in text
+    )
+    assert "3 hồ sơ đang giải quyết theo phiên bản này vẫn giữ nó." in text
+    unticked = service.catalogue_confirmed(
+        _request(path, "POST", cookie=admin, data={"csrf": csrf, "reason": "Bãi bỏ"}),
+        "1.000656",
+        1,
+        "thu-hoi",
+    )
+    assert unticked.status_code == 422
+    workflow.catalogue_withdraw.call_async.assert_not_called()
+    workflow.catalogue_withdraw.call_async.return_value = _reply({"changed": True})
+    done = service.catalogue_confirmed(
+        _request(path, "POST", cookie=admin, data={"csrf": csrf, "reason": "Bãi bỏ", "confirm": "1"}),
+        "1.000656",
+        1,
+        "thu-hoi",
+    )
+    assert done.status_code == 303 and done.headers["Location"].endswith("?tb=withdrawn#v1")
+    assert workflow.catalogue_withdraw.call_async.call_args.args[:3] == ("1.000656", 1, {"reason": "Bãi bỏ"})
+    unknown = service.catalogue_confirm_page(
+        _request("/quan-tri/thu-tuc/1.000656/phien-ban/9/thu-hoi", cookie=admin), "1.000656", 9, "thu-hoi"
+    )
+    assert unknown.status_code == 404
