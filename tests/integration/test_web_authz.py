@@ -42,6 +42,8 @@ def _path(route: str, code: str) -> str:
         "subject": "receiver-1",
         "document_id": str(uuid.uuid4()),
         "action": "withdraw",
+        "version": "1",  # the catalogue's pages (routes/catalogue_pages.py)
+        "step": "cong-bo",
     }
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], route)
 
