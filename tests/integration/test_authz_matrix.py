@@ -300,6 +300,18 @@ MATRIX: dict[str, dict[str, str]] = {
     },
     "PUT /api/v1/staff/{subject}": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
     "POST /api/v1/staff/{subject}/revocation": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    # The procedure catalogue's administration: province administrators only (no role here is one).
+    "POST /api/v1/catalogue/imports": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    "GET /api/v1/catalogue/procedures": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    "GET /api/v1/catalogue/procedures/{code}/versions": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    "POST /api/v1/catalogue/procedures/{code}/versions/{version}/publication": {
+        **dict.fromkeys(ROLES, "denied"),
+        **NOBODY_ANON,
+    },
+    "POST /api/v1/catalogue/procedures/{code}/versions/{version}/withdrawal": {
+        **dict.fromkeys(ROLES, "denied"),
+        **NOBODY_ANON,
+    },
     "POST /api/v1/units/merges": {
         **NOBODY_ANON,
         "owner": "denied",
@@ -349,8 +361,8 @@ def _headers(running) -> dict[str, dict]:
 def _request(running, method: str, path: str, role: str, headers: dict, things: dict):
     """A request that would succeed for a role allowed to make it."""
     values = things
-    if path.startswith("/api/v1/procedures/"):
-        values = {**things, "code": "1.000656"}
+    if path.startswith(("/api/v1/procedures/", "/api/v1/catalogue/")):
+        values = {**things, "code": "1.000656", "version": 1}
     elif path.startswith("/api/v1/verifications/"):
         values = {**things, "code": "ZZZZ9999"}
     url = running.base_url + path.format(**values)
@@ -379,8 +391,11 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
             "name": "Ngày Văn hóa Việt Nam",
             "source": "kiểm tra phân quyền (không phải văn bản thật)",
         }
-    elif path.endswith("/revocation"):
+    elif path.endswith(("/revocation", "/withdrawal")):
         body = {"reason": "kiểm tra phân quyền"}
+    elif path == "/api/v1/catalogue/imports":
+        csv_file = "Mã thủ tục,Tên thủ tục\n1.000656,Cấp Phiếu lý lịch tư pháp\n".encode()
+        extra = {"data": csv_file, "headers": {**headers, "Content-Type": "text/csv"}}
     elif path.endswith("/rating"):
         body = {"score": 5}
     elif path.endswith("/refunds"):
