@@ -1,20 +1,27 @@
 """The workflow's own nameko dependency: the catalogue (units, agencies, procedures, process definitions and the
-legal clock), loaded and validated once per container, with the calendar corrections published at run time.
+legal clock), loaded and validated once per container, with what a province administrator changes at run time
+(calendar corrections, units and agencies, the province's settings) read from the database before each use.
 
-Settings: MOTCUA_ADMIN_MODEL (2level | 3level), MOTCUA_CATALOGUE_DIR (default: the data/ beside this file),
-MOTCUA_PROVINCE_CODE (the calendar override, default NB), MOTCUA_CUTOFF (a province's cut-off hour, HH:MM).
+Settings: MOTCUA_ADMIN_MODEL (2level | 3level: the units file that seeds the territory at first start),
+MOTCUA_CATALOGUE_DIR (default: the data/ beside this file), MOTCUA_PROVINCE_CODE (the calendar override, default
+NB); the province's settings' defaults (domain/province_settings.py: MOTCUA_CUTOFF, MOTCUA_DUE_SOON_WORKING_DAYS,
+MOTCUA_RECEIPT_WORKING_DAYS).
 """
 
 from __future__ import annotations
 
 import os
-from datetime import time
 from pathlib import Path
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-from services.workflow.adapters import datafiles, storage
-from services.workflow.domain import catalogue, legal_time, search, staff
+from services.chassis.clock import legal_day, utcnow
+from services.workflow.adapters import datafiles, settings_store, storage, territory_store
+from services.workflow.domain import catalogue, legal_time, province_settings, search, staff, units
+
+# Marks a session whose unit of work checked the catalogue already: one look per transaction is enough.
+CHECKED = "motcua.workflow.catalogue_checked"
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -38,29 +45,67 @@ class Catalogue(DependencyProvider):
                     data_dir / "procedures.yaml", f"{procedure.code}: unknown process {procedure.process!r}"
                 )
         self.search = search.CatalogueIndex.build(self.procedures, self.territory.levels)
+        self.base_territory = self.territory  # the units file: what seeds the database at first start
+        self.settings_rows: list[dict] = []
+        self.seen: tuple = ()
+        self._setup_clock(data_dir)
+
+    def _setup_clock(self, data_dir: Path) -> None:
         calendar = datafiles.load_calendar(
             data_dir / "calendars", os.environ.get("MOTCUA_PROVINCE_CODE", "NB")
         )
-        # A province's own cut-off hour, if it decided one (legal_time's docstring: none found in national law).
-        cutoff_text = os.environ.get("MOTCUA_CUTOFF", "").strip()
-        cutoff = time.fromisoformat(cutoff_text) if cutoff_text else legal_time.DEFAULT_CUTOFF
+        # A province's own cut-off hour, if it decided one (legal_time's docstring: none found in national law); a
+        # bad value stops the start, naming the variable.
+        try:
+            cutoff = province_settings.in_force((), "cutoff", legal_day(utcnow()), os.environ, strict=True)
+        except province_settings.SettingRefused as exc:
+            raise catalogue.CatalogueError("MOTCUA_CUTOFF", exc.message) from None
         self.base_calendar = calendar
-        self.corrections_seen: tuple = ()
-        self.clock = legal_time.LegalClock(calendar, cutoff=cutoff)
+        self.clock = legal_time.LegalClock(calendar, cutoff=cutoff.value)
 
     def refresh(self, session, force: bool = False) -> None:
-        """Put the calendar corrections published at run time (by any replica) into the clock: one small query,
-        a new clock only when they changed (services/workflow/use_cases/calendar.py)."""
-        mark = storage.calendar_corrections_mark(session)
-        if not force and mark == self.corrections_seen:
+        """Take in what was changed at run time (by any replica): calendar corrections, units and agencies, the
+        province's settings. One small query (storage.catalogue_mark), once per unit of work; everything is read
+        again only when it moved or the legal day changed (names, units and settings take effect from a day).
+        The first call on an empty database seeds the territory from the units file."""
+        if session.info.get(CHECKED) and not force:
+            return
+        session.info[CHECKED] = True
+        today = legal_day(utcnow())
+        mark = storage.catalogue_mark(session)
+        if not mark[2]:
+            base = self.base_territory
+            territory_store.seed(session, units.seed_rows(base), base.model, base.levels, utcnow())
+            mark = storage.catalogue_mark(session)
+        if not force and (mark, today) == self.seen:
             return
         corrections = storage.calendar_corrections_list(session)
-        self.clock = legal_time.LegalClock(
-            self.base_calendar.corrected(corrections),
-            cutoff=self.clock.cutoff,
-            end_of_day=self.clock.end_of_day,
+        territory = self._stored_territory(session, today)
+        rows = settings_store.rows(session)
+        cutoff = province_settings.in_force(rows, "cutoff", today, os.environ).value
+        clock = legal_time.LegalClock(
+            self.base_calendar.corrected(corrections), cutoff=cutoff, end_of_day=self.clock.end_of_day
         )
-        self.corrections_seen = mark
+        # Nothing below waits on I/O: other workers of this container see the old catalogue or the new one whole.
+        self.territory, self.settings_rows, self.clock, self.seen = territory, rows, clock, (mark, today)
+
+    def _stored_territory(self, session, today) -> catalogue.Territory:
+        seeded = territory_store.seeded_model(session) or {}
+        model = str(seeded.get("model") or self.base_territory.model)
+        levels = tuple(seeded.get("levels") or self.base_territory.levels)
+        return units.build_territory(model, levels, *territory_store.load(session), today)
+
+    def setting(self, name: str) -> Any:
+        """A province setting's value today: the administrator's (as of the last refresh), else the environment's,
+        else the default (domain/province_settings.py)."""
+        return province_settings.in_force(self.settings_rows, name, legal_day(utcnow()), os.environ).value
+
+    def kinds(self) -> frozenset[str]:
+        """The agency kinds routing knows: those of the agencies, and those the procedures ask for."""
+        found = {a.kind for a in self.territory.agencies.values()}
+        for procedure in self.procedures.values():
+            found |= {procedure.agency_kind, *(str(step["kind"]) for step in procedure.chain)}
+        return frozenset(found)
 
     def get_dependency(self, worker_ctx):
         return self
