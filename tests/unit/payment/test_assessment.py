@@ -11,6 +11,7 @@ from nameko.testing.services import worker_factory
 
 from services.chassis.events import build_event, parse_event
 from services.payment.adapters import storage
+from services.payment.adapters.fee_book import FeeBook
 from services.payment.adapters.fees import load_schedules
 from services.payment.service import PaymentService
 from tests.support import FakeDatabase
@@ -20,7 +21,9 @@ CODE = "000.00.07.H41-261130-0001"
 
 @pytest.fixture
 def payment():
-    service = worker_factory(PaymentService, db=FakeDatabase(storage.metadata), schedules=load_schedules())
+    service = worker_factory(
+        PaymentService, db=FakeDatabase(storage.metadata), schedules=FeeBook(load_schedules())
+    )
     reply = MagicMock()
     reply.result.return_value = {
         "code": CODE,
