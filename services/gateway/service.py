@@ -18,6 +18,9 @@ from services.chassis.metrics import EntrypointMetrics
 from services.gateway import storage
 from services.gateway.auth import Authenticator
 from services.gateway.routes.access import AccessRules
+from services.gateway.routes.admin_catalogue_pages import AdminCataloguePages
+from services.gateway.routes.admin_pages import AdminPages
+from services.gateway.routes.administration import AdministrationRoutes
 from services.gateway.routes.calendar import CalendarRoutes
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.citizen_pages import CitizenPages
@@ -58,6 +61,7 @@ class GatewayService(
     PortalSyncRoutes,
     SessionRoutes,
     StaffRoutes,
+    AdministrationRoutes,
     DevIdentityRoutes,
     # The web pages, by audience.
     SignInPages,
@@ -67,6 +71,8 @@ class GatewayService(
     OfficerPages,
     QueuePages,
     StaffPages,
+    AdminPages,
+    AdminCataloguePages,
     # The staff directory's changes (services/gateway/staff.py: cached officers, sessions of revoked ones).
     StaffEvents,
     # Who may reach what (the kind of account, the dossiers one may see).

@@ -40,10 +40,8 @@ def open_payment_request(
     assessment = assess(version.schedule, dossier.get("form") or {}, set())
     if assessment.total <= 0:
         return None
-    assessed = {
-        **assessment.to_dict(),
-        "schedule": {"id": version.id, "valid_from": version.valid_from.isoformat()},
-    }
+    in_force = {"id": version.id, "valid_from": version.valid_from.isoformat()}
+    assessed = {**assessment.to_dict(), "schedule": in_force}
     now = utcnow()
     # The dossier code is unique among payments: a redelivered event (or a dossier received again) inserts
     # nothing and publishes nothing. That deduplicates on its own, so no inbox claim beside it.
