@@ -49,6 +49,11 @@ class FeeBook:
         self.refresh(session)
         return fees.in_force(self.book, procedure_code, on)
 
+    def versions(self, procedure_code: str) -> list[dict]:
+        """A procedure's versions as of the last `refresh`, by first day (one day's in the order written)."""
+        mine = [r for r in self.rows if r["procedure_code"] == procedure_code]
+        return sorted(mine, key=lambda r: (r["valid_from"], r["id"]))
+
     def row(self, version_id: int) -> dict | None:
         return next((r for r in self.rows if r["id"] == version_id), None)
 
