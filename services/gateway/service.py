@@ -18,6 +18,9 @@ from services.chassis.metrics import EntrypointMetrics
 from services.gateway import storage
 from services.gateway.auth import Authenticator
 from services.gateway.routes.access import AccessRules
+from services.gateway.routes.admin_catalogue_pages import AdminCataloguePages
+from services.gateway.routes.admin_pages import AdminPages
+from services.gateway.routes.administration import AdministrationRoutes
 from services.gateway.routes.calendar import CalendarRoutes
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.catalogue_admin import CatalogueAdminRoutes
@@ -61,6 +64,7 @@ class GatewayService(
     SessionRoutes,
     StaffRoutes,
     CatalogueAdminRoutes,
+    AdministrationRoutes,
     DevIdentityRoutes,
     # The web pages, by audience.
     SignInPages,
@@ -71,6 +75,8 @@ class GatewayService(
     QueuePages,
     StaffPages,
     CataloguePages,
+    AdminPages,
+    AdminCataloguePages,
     # The staff directory's changes (services/gateway/staff.py: cached officers, sessions of revoked ones).
     StaffEvents,
     # Who may reach what (the kind of account, the dossiers one may see).

@@ -6,19 +6,20 @@ from __future__ import annotations
 from nameko.extensions import DependencyProvider
 
 from services.payment.adapters import settings
+from services.payment.adapters.fee_book import FeeBook
 from services.payment.adapters.fees import load_schedules
 from services.payment.adapters.gateway import VnpayGateway
 
 
 class Schedules(DependencyProvider):
-    """The fee schedules of MOTCUA_FEES_FILE (default services/payment/data/fees.yaml); a broken file stops the
-    start, naming the file and the place."""
+    """The fee schedules: the database's (adapters/fee_book.py), seeded at first use from MOTCUA_FEES_FILE (default
+    services/payment/data/fees.yaml); a broken file stops the start, naming the file and the place."""
 
     def setup(self):
-        self.schedules = load_schedules(settings.fees_file())
+        self.book = FeeBook(load_schedules(settings.fees_file()))
 
     def get_dependency(self, worker_ctx):
-        return self.schedules
+        return self.book
 
 
 class GatewayProvider(DependencyProvider):

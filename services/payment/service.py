@@ -16,9 +16,10 @@ from services.chassis.database import Database
 from services.chassis.logs import LogContext
 from services.chassis.metrics import EntrypointMetrics
 from services.chassis.rpc import call
+from services.payment import schemas
 from services.payment.adapters import settings, storage
 from services.payment.dependencies import GatewayProvider, Schedules
-from services.payment.use_cases import assessment, callbacks, paying, reconciliation, refunds
+from services.payment.use_cases import assessment, callbacks, fee_schedules, paying, reconciliation, refunds
 
 TIMING = settings.timing()
 # Who payment is when it reads a dossier from intake (an agency-kind caller without a unit).
@@ -103,6 +104,21 @@ class PaymentService(audit.AuditChainRpc):
         again). The note says on what evidence (statement line, gateway reference); the decision is audited.
         Only an unknown refund can be settled, once."""
         return refunds.settle_refund(self.db, dossier_code, refund_id, outcome, note, actor)
+
+    # -- fee schedules ------------------------------------------------------------------------------------------
+    @rpc
+    def fee_schedules(self) -> list[dict]:
+        """Every procedure's fee schedule versions (lines, reductions, legal basis, from which day), the one in force
+        today marked."""
+        return fee_schedules.listing(self.db, self.schedules)
+
+    @rpc
+    def change_fee(self, procedure_code: str, request: dict, actor: dict) -> dict:
+        """A province administrator changes a procedure's fee from a day (today or later): a new version of its
+        schedule ({valid_from, lines, reductions, basis}); dossiers assessed before keep their amount. Audited.
+        Raises Forbidden, InvalidInput."""
+        body = schemas.load(schemas.ChangeFeeRequest, request)
+        return fee_schedules.change(self.db, self.schedules, procedure_code, body, actor)
 
     # -- reconciliation -------------------------------------------------------------------------------------------
     @timer(interval=TIMING.reconcile_every)

@@ -59,6 +59,9 @@ class MergeRequest(Schema):
     )
     successor = fields.String(required=True, validate=validate.Length(min=1, max=30))
     effective_on = fields.Date(required=True)
+    source = fields.String(
+        load_default="", validate=validate.Length(max=500)
+    )  # the resolution (number, date)
 
 
 class StatisticsRequest(Schema):

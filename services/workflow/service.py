@@ -19,18 +19,19 @@ from services.chassis.metrics import EntrypointMetrics
 from services.workflow import metrics as observe
 from services.workflow import schemas
 from services.workflow.adapters import portal, signing, storage
+from services.workflow.admin_rpc import ProvinceAdminRpc
 from services.workflow.catalogue_rpc import CatalogueAdminRpc
 from services.workflow.dependencies import Catalogue, StaffSettings
 from services.workflow.schemas import load
 from services.workflow.staff_rpc import StaffDirectoryRpc
-from services.workflow.use_cases import calendar, cases, deadlines, results, views, worklist
+from services.workflow.use_cases import calendar, cases, deadlines, results, units, views, worklist
 from services.workflow.use_cases import catalogue as listing
 from services.workflow.use_cases import portal as portal_view
 from services.workflow.use_cases import statistics as stats
 from services.workflow.use_cases.act import act as take_action
 
 
-class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc, CatalogueAdminRpc):
+class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc, CatalogueAdminRpc, ProvinceAdminRpc):
     name = "workflow"
     db = Database(storage.metadata)
     catalogue = Catalogue()
@@ -52,8 +53,8 @@ class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc, CatalogueAdminRpc)
 
     @rpc
     def list_agencies(self) -> list[dict]:
-        """The province's agencies under the administrative model in force: code, name, kind, unit, level."""
-        return listing.agencies(self.catalogue)
+        """The province's agencies: code, name (today's), kind, unit, level, valid_from, valid_to."""
+        return self._read(lambda session: listing.agencies(self.catalogue))
 
     @rpc
     def route(self, procedure_code: str, applicant_unit_code: str) -> dict:
@@ -145,9 +146,9 @@ class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc, CatalogueAdminRpc)
 
     @rpc
     def merge_units(self, request: dict, actor: dict) -> dict:
-        """Merge administrative units (a province leader): open cases move to the successor's agencies."""
+        """Merge administrative units (a province administrator): open cases move to the successor's agencies."""
         return self._write(
-            stats.merge, self.catalogue, load(schemas.MergeRequest, request), actor, self.portal
+            units.merge, self.catalogue, load(schemas.MergeRequest, request), actor, self.portal
         )
 
     @rpc
@@ -164,7 +165,7 @@ class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc, CatalogueAdminRpc)
     @rpc
     def check_province_admin(self, actor: dict, task: str = "quản trị hệ thống") -> dict:
         """Forbidden unless `actor` administers the province (the gateway asks before its own administration)."""
-        return calendar.check_admin(self.catalogue, actor, task)
+        return self._read(lambda session: calendar.check_admin(self.catalogue, actor, task))
 
     @rpc
     def calendar_corrections(self) -> list[dict]:
@@ -234,11 +235,13 @@ class WorkflowService(audit.AuditChainRpc, StaffDirectoryRpc, CatalogueAdminRpc)
         return {"status": "ok"}
 
     def _read(self, query, *args):
-        """`query(session, *args)` in a transaction of its own."""
+        """`query(session, *args)` in a transaction of its own, on the catalogue as changed at run time."""
         with self.db.unit() as uow:
+            self.catalogue.refresh(uow.session)
             return query(uow.session, *args)
 
     def _write(self, use_case, *args):
         """`use_case(uow, *args)` in a unit of work of its own: committed, with its events, when it returns."""
         with self.db.unit() as uow:
+            self.catalogue.refresh(uow.session)
             return use_case(uow, *args)

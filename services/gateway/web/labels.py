@@ -66,6 +66,25 @@ LEVELS = {
     "district": ("Cấp huyện", "District"),
     "commune": ("Cấp xã", "Commune"),
 }
+# Kinds of agencies (workflow's routing vocabulary: the units files, the procedures' `agency_kind`), by what they
+# are; a kind not listed is shown by its code on the administration's pages.
+AGENCY_KINDS = {
+    "people_committee": ("Ủy ban nhân dân", "People's Committee"),
+    "ppc_office": ("Văn phòng Ủy ban nhân dân", "People's Committee Office"),
+    "service_centre": ("Trung tâm Phục vụ hành chính công", "Public administration service centre"),
+    "justice": ("Tư pháp", "Justice"),
+    "construction": ("Xây dựng", "Construction"),
+    "land_registry": ("Đăng ký đất đai", "Land registration"),
+    "agriculture_environment": ("Nông nghiệp và Môi trường", "Agriculture and environment"),
+    "culture_sports_tourism": ("Văn hóa, Thể thao và Du lịch", "Culture, sports and tourism"),
+    "education_training": ("Giáo dục và Đào tạo", "Education and training"),
+    "finance": ("Tài chính", "Finance"),
+    "health": ("Y tế", "Health"),
+    "home_affairs": ("Nội vụ", "Home affairs"),
+    "industry_trade": ("Công Thương", "Industry and trade"),
+    "inspectorate": ("Thanh tra", "Inspectorate"),
+    "science_technology": ("Khoa học và Công nghệ", "Science and technology"),
+}
 MODES = {
     "full": ("Trực tuyến toàn trình", "Fully online"),
     "partial": ("Trực tuyến một phần", "Partly online"),

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     Integer,
     String,
     Table,
@@ -106,6 +107,25 @@ audit.add_tables(metadata)
 
 
 # -- payments ------------------------------------------------------------------------------------------------
+# The fee schedules, one row per version of a procedure's schedule from a day (services/payment/adapters/fee_book.py):
+# seeded from the fees file at first use, then an administrator's changes. Append-only.
+fee_schedules = Table(
+    "fee_schedules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("procedure_code", String(30), nullable=False, index=True),
+    Column(
+        "procedure_version", Integer, nullable=True
+    ),  # as the fees file names it; none for an administrator's
+    Column("valid_from", Date, nullable=False),
+    Column("schedule", Text, nullable=False),  # {lines, reductions}, JSON
+    Column("basis", Text, nullable=False, server_default=""),  # the legal document (number, date)
+    Column("origin", String(10), nullable=False),  # file | admin
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+
 def find_payment(
     session, *, payment_id: str | None = None, dossier_code: str | None = None, for_update: bool = False
 ) -> dict | None:

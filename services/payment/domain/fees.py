@@ -1,11 +1,15 @@
-"""Fees and charges (phí, lệ phí): schedules per procedure version, computed in integer VND, explained per line.
+"""Fees and charges (phí, lệ phí): schedules per procedure, computed in integer VND, explained per line.
 
 Pure: `parse_schedules` validates data already read (services/payment/adapters/fees.py loads the YAML file),
-`assess` computes one dossier's fee."""
+`assess` computes one dossier's fee. A procedure's fee changes from a day: each change is a new version of its
+schedule (`Book`: every version by procedure, `in_force` the one of a day); a dossier is assessed once, at receipt,
+on the schedule in force that day, and keeps that amount whatever changes later."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 TYPES = {"fixed", "per_item", "tiered"}
@@ -82,6 +86,71 @@ def parse_schedules(data: Any, source: object = "fees") -> Schedules:
                 raise FeeScheduleError(source, f"{where}: reduction percent must be in (0, 100]")
         schedules[key] = raw
     return schedules
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version of a procedure's schedule: from `valid_from`, set by an administrator or from the fees file."""
+
+    id: int
+    valid_from: date
+    admin: bool
+    schedule: Schedule
+
+    def weight(self) -> tuple[date, bool, int]:
+        """The last begun wins: of one day, an administrator's over the file's, then the later one set; among the
+        file's own, the first listed (as `schedule_for` always took)."""
+        return self.valid_from, self.admin, self.id if self.admin else -self.id
+
+
+# A procedure's versions, in the order of their weight (the last one begun by a day is the one in force).
+Book = dict[str, list[Version]]
+
+
+def book(rows: Iterable[Mapping[str, Any]]) -> Book:
+    """The versions of stored rows (`id`, `procedure_code`, `valid_from`, `origin`, `schedule`)."""
+    found: Book = {}
+    for row in rows:
+        version = Version(int(row["id"]), row["valid_from"], row["origin"] == "admin", dict(row["schedule"]))
+        found.setdefault(str(row["procedure_code"]), []).append(version)
+    for versions in found.values():
+        versions.sort(key=Version.weight)
+    return found
+
+
+def in_force(fees: Book, procedure_code: str, on: date) -> Version | None:
+    """The version of a procedure's schedule in force on `on` (one without lines: no fee since then), None when
+    none began by then."""
+    begun = [v for v in fees.get(procedure_code, ()) if v.valid_from <= on]
+    return begun[-1] if begun else None
+
+
+def check_schedule(raw: Mapping[str, Any], source: object = "request") -> Schedule:
+    """A schedule an administrator sets (`lines`, `reductions`): every line named, coded once, of a known type
+    with integer VND amounts; reductions by category, a percent in (0, 100]. No lines: the procedure is free from
+    then. FeeScheduleError naming the place of the first problem."""
+    lines = list(raw.get("lines") or [])
+    codes = [line.get("code") for line in lines]
+    if len(set(codes)) != len(codes):
+        raise FeeScheduleError(source, "lines: each line's code must be unique")
+    for j, line in enumerate(lines):
+        _check_line(source, f"lines[{j}]", line)
+        if not str(line.get("name") or "").strip():
+            raise FeeScheduleError(source, f"lines[{j}]: needs a name")
+        if line["type"] == "tiered":
+            bounds = [t.get("up_to") for t in line["tiers"][:-1]]
+            if any(not isinstance(b, int) or isinstance(b, bool) for b in bounds) or bounds != sorted(
+                set(bounds)
+            ):
+                raise FeeScheduleError(source, f"lines[{j}]: tiers' up_to must be increasing integers")
+    reductions = list(raw.get("reductions") or [])
+    for k, reduction in enumerate(reductions):
+        percent = reduction.get("percent")
+        if not isinstance(percent, int) or isinstance(percent, bool) or not 0 < percent <= 100:
+            raise FeeScheduleError(source, f"reductions[{k}]: percent must be an integer in (0, 100]")
+        if not reduction.get("category") or not reduction.get("name"):
+            raise FeeScheduleError(source, f"reductions[{k}]: needs a category and a name")
+    return {"lines": lines, "reductions": reductions}
 
 
 def schedule_for(schedules: Schedules, procedure_code: str) -> Schedule | None:

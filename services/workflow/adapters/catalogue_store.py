@@ -1,5 +1,5 @@
-"""The procedure catalogue's queries (tables in adapters/storage.py): the mark every replica compares before using
-the catalogue, the versions in force or once in force (what the in-memory catalogue holds), every version of a code,
+"""The procedure catalogue's queries (tables in adapters/storage.py; the mark every replica compares before using
+the catalogue is storage.catalogue_mark): the versions in force or once in force (what the in-memory catalogue holds), every version of a code,
 writing versions and changes."""
 
 from __future__ import annotations
@@ -8,26 +8,12 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from services.workflow.adapters.storage import calendar_corrections, catalogue_changes, procedure_versions
+from services.workflow.adapters.storage import catalogue_changes, procedure_versions
 from services.workflow.domain import catalogue
 from services.workflow.domain.catalogue import DRAFT, Procedure
 from services.workflow.domain.catalogue_import import Stored, digest
-
-MARK = select(
-    select(func.count()).select_from(calendar_corrections).scalar_subquery(),
-    select(func.max(calendar_corrections.c.id)).scalar_subquery(),
-    select(func.count()).select_from(catalogue_changes).scalar_subquery(),
-    select(func.max(catalogue_changes.c.id)).scalar_subquery(),
-)
-
-
-def marks(session) -> tuple[tuple[int, int], tuple[int, int]]:
-    """One round trip: (count, newest id) of the calendar corrections and of the catalogue changes. Counting as well
-    as the newest id catches a change committed after a later one (ids are taken before commits)."""
-    corrections, newest_correction, changes, newest_change = session.execute(MARK).one()
-    return (int(corrections or 0), int(newest_correction or 0)), (int(changes or 0), int(newest_change or 0))
 
 
 def loaded(session) -> dict[tuple[str, int], Procedure]:

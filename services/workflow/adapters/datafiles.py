@@ -11,6 +11,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from services.chassis.yamlfile import DataFileError, load_yaml
 from services.workflow.domain import catalogue, legal_time, process
 
@@ -35,6 +37,20 @@ def load_procedures(path: Path) -> dict[tuple[str, int], catalogue.Procedure]:
 
 def load_process(path: Path) -> process.ProcessDefinition:
     return process.parse_process(read(path), str(path))
+
+
+def parse_process_text(text: str, source: str) -> process.ProcessDefinition:
+    """A process definition given as YAML text (an administrator's upload to check): DataFileError when it is not
+    YAML, ProcessError when the definition is refused; each names `source` (and the line)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise DataFileError(f"{source}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except ValueError as exc:  # YAML's own date parsing
+        raise DataFileError(f"{source}: a value is not a date (YYYY-MM-DD): {exc}") from None
+    return process.parse_process(data, source)
 
 
 def load_processes(directory: Path) -> dict[str, process.ProcessDefinition]:

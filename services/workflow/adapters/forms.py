@@ -12,7 +12,7 @@ case's process definition. Nothing is shown as a raw code: an unknown word print
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, select_autoescape
@@ -54,11 +54,13 @@ _env.filters["day"] = lambda value: legal_text(value, "%d/%m/%Y")
 
 
 class Words:
-    """The names a form prints: the case's process (statuses, actions), agencies and units from the catalogue,
+    """The names a form prints: the case's process (statuses, actions), agencies and units from the catalogue (the
+    names they had on the form's date `on`: a unit renamed since keeps its old name on what was issued before),
     levels and outcomes from the caller's labels, people from the caller's directory."""
 
-    def __init__(self, catalogue, process_name: str | None, context: dict):
+    def __init__(self, catalogue, process_name: str | None, context: dict, on: date | None = None):
         self.catalogue = catalogue
+        self.on = on or datetime.now(LEGAL_TZ).date()
         self.process = catalogue.processes.get(process_name or "standard") or catalogue.processes["standard"]
         labels = context.get("labels") or {}
         self.levels: dict = labels.get("levels") or {}
@@ -66,19 +68,19 @@ class Words:
         self.people: dict = context.get("people") or {}
         self.applicant: dict = context.get("applicant") or {}
 
-    def agency(self, code: str | None) -> str:
-        agency = self.catalogue.territory.agencies.get(code or "")
-        return agency.name if agency else (code or "—")
+    def agency(self, code: str | None, at: datetime | str | None = None) -> str:
+        """An agency's name on the form's date (or on `at`, a row's own time)."""
+        name = self.catalogue.territory.agency_name(code or "", _day(at) if at else self.on)
+        return name or (code or "—")
 
     def unit(self, code: str | None) -> str:
-        unit = self.catalogue.territory.units.get(code or "")
-        return unit.name if unit else "—"
+        return self.catalogue.territory.unit_name(code or "", self.on) or "—"
 
     def place(self, agency_code: str | None) -> str:
         """The province's name for the "…, ngày … tháng … năm …" line (its unit at the top of the agency's)."""
         agency = self.catalogue.territory.agencies.get(agency_code or "")
         chain = self.catalogue.territory.ancestry(agency.unit) if agency else []
-        name = chain[-1].name if chain else ""
+        name = chain[-1].name_on(self.on) if chain else ""
         for prefix in ("Tỉnh ", "Thành phố "):
             name = name.removeprefix(prefix)
         return name or "……"
@@ -121,6 +123,12 @@ class Words:
         return str((self.people.get(subject) or {}).get("title") or "")
 
 
+def _day(value: datetime | str) -> date:
+    """The legal date of a time (a datetime, or its ISO text as the case view gives it)."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    return moment.astimezone(LEGAL_TZ).date()
+
+
 def _date_line(value: datetime | str | None) -> str:
     """ "ngày 07 tháng 12 năm 2026" in legal time."""
     if not value:
@@ -141,7 +149,7 @@ def render(number: str, view: dict, catalogue, context: dict | None = None) -> s
         if entry is None:
             raise InvalidInput("form_not_applicable", f"Hồ sơ chưa có thao tác tương ứng với mẫu {number}.")
     procedure = catalogue.procedures.get((view["procedure_code"], view["procedure_version"]))
-    words = Words(catalogue, view.get("process"), context)
+    words = Words(catalogue, view.get("process"), context, _day(entry["at"]) if entry else None)
     issuer = view["agency_code"] or view["receiving_agency_code"]
     if entry is not None and number in ("01", "02", "03"):
         issuer = entry.get("unit") or issuer

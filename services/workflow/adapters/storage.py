@@ -296,6 +296,78 @@ catalogue_changes = Table(
     Column("details", Text, nullable=False, server_default="{}"),
 )
 
+# The territory as a province administrator keeps it (services/workflow/use_cases/units.py, docs/province-admin.md):
+# seeded from the units file at first start, then changed at run time. Queries in adapters/territory_store.py.
+admin_units = Table(
+    "admin_units",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("level", String(20), nullable=False),
+    Column("parent", String(20), nullable=True),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True),  # the last day in force (inclusive)
+    Column("successor", String(20), nullable=True),  # merged into
+    Column("source", String(10), nullable=False),  # file | admin
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("code", String(30), primary_key=True),
+    Column("unit", String(20), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("valid_from", Date, nullable=True),  # none: as long as its unit
+    Column("valid_to", Date, nullable=True),
+    Column("source", String(10), nullable=False),  # file | admin
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Every name a unit or an agency had, from its first day: forms print the one in force on their date.
+catalogue_names = Table(
+    "catalogue_names",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(10), nullable=False),  # unit | agency
+    Column("code", String(30), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("basis", Text, nullable=False, server_default=""),  # the legal document (number, date)
+    Column("changed_by", String(100), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Index("ix_catalogue_names_entity_code", "entity", "code"),
+)
+
+# The log of the territory's changes (seeded, created, renamed, merged), newest id = the mark every replica checks
+# before it answers (services/workflow/dependencies.py, Catalogue.refresh).
+unit_changes = Table(
+    "unit_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("change", String(12), nullable=False),
+    Column("code", String(30), nullable=False, index=True),
+    Column("effective_on", Date, nullable=True),
+    Column("details", Text, nullable=False, server_default="{}"),  # JSON
+    Column("changed_by", String(100), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
+# The province's settings (domain/province_settings.py): a value from a day; the environment variable is the default
+# while none is stored. Append-only: a change is a new row.
+province_settings = Table(
+    "province_settings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(40), nullable=False, index=True),
+    Column("value", String(200), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("changed_by", String(100), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
 
 def find_case(session, code: str) -> dict | None:
     query = prebuilt(
@@ -389,3 +461,26 @@ def find_result_document(session, code: str):
 def calendar_corrections_list(session) -> list[dict]:
     rows = session.execute(select(calendar_corrections).order_by(calendar_corrections.c.id)).mappings()
     return [dict(r) for r in rows]
+
+
+def calendar_corrections_mark(session) -> tuple[int, int]:
+    """How many corrections there are and the newest id: a cheap test of whether they changed."""
+    count, newest = session.execute(select(func.count(), func.max(calendar_corrections.c.id))).one()
+    return int(count or 0), int(newest or 0)
+
+
+def catalogue_mark(session) -> tuple[int, int, int, int, int, int]:
+    """What the catalogue's run-time changes look like now, in one small query: the calendar corrections (count,
+    newest id), the newest unit change, the newest setting, the procedure catalogue's changes (count, newest id:
+    counting as well catches a change committed after a later one). A replica reloads what moved."""
+    row = session.execute(
+        select(
+            select(func.count()).select_from(calendar_corrections).scalar_subquery(),
+            select(func.max(calendar_corrections.c.id)).scalar_subquery(),
+            select(func.max(unit_changes.c.id)).scalar_subquery(),
+            select(func.max(province_settings.c.id)).scalar_subquery(),
+            select(func.count()).select_from(catalogue_changes).scalar_subquery(),
+            select(func.max(catalogue_changes.c.id)).scalar_subquery(),
+        )
+    ).one()
+    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]

@@ -28,14 +28,33 @@ class CatalogueError(ValueError):
         self.problem = problem
 
 
+# A name history: (first day, name), oldest first. A unit or agency renamed from a date keeps its earlier names
+# for what was issued before (forms print the name in force on their date).
+Names = tuple[tuple[date, str], ...]
+
+
+def name_on(names: Names, current: str, day: date) -> str:
+    """The name in force on `day`: the latest of `names` begun by then (the first one before any began)."""
+    found = [name for first, name in names if first <= day]
+    return found[-1] if found else (names[0][1] if names else current)
+
+
 @dataclass(frozen=True)
 class AdminUnit:
     code: str
-    name: str
+    name: str  # the name in force on the day the territory was built for
     level: str
     parent: str | None
     valid_from: date
-    valid_to: date | None = None
+    valid_to: date | None = None  # the last day in force (inclusive); none: no end
+    successor: str | None = None  # the unit it was merged into
+    names: Names = ()
+
+    def name_on(self, day: date) -> str:
+        return name_on(self.names, self.name, day)
+
+    def in_force(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,17 @@ class Agency:
     name: str
     unit: str
     kind: str
+    valid_from: date | None = None  # none: as long as its unit (the data files give no dates to agencies)
+    valid_to: date | None = None
+    names: Names = ()
+
+    def name_on(self, day: date) -> str:
+        return name_on(self.names, self.name, day)
+
+    def in_force(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or self.valid_to >= day
+        )
 
 
 @dataclass(frozen=True)
@@ -118,9 +148,12 @@ class Territory:
             code = unit.parent
         return chain
 
-    def competent_agency(self, procedure: Procedure, applicant_unit: str) -> Agency | None:
+    def competent_agency(
+        self, procedure: Procedure, applicant_unit: str, on: date | None = None
+    ) -> Agency | None:
         """The agency that decides: first competent level present in the applicant's ancestry, then the
-        agency of the procedure's kind in that unit. None means no rule routes it (coordination queue)."""
+        agency of the procedure's kind in that unit (in force `on`, when given). None means no rule routes it
+        (coordination queue)."""
         ancestry = {unit.level: unit for unit in self.ancestry(applicant_unit)}
         for level in procedure.competent_levels:
             unit = ancestry.get(level)
@@ -128,8 +161,29 @@ class Territory:
                 continue
             for agency in self.agencies.values():
                 if agency.unit == unit.code and agency.kind == procedure.agency_kind:
-                    return agency
+                    if on is None or agency.in_force(on):
+                        return agency
         return None
+
+    def applicant_unit(self, code: str, on: date) -> AdminUnit | None:
+        """The unit an applicant living in `code` belongs to on `on`: the unit itself, or the unit it was merged
+        into (through every merge since); None for a unit unknown or not in force yet. A unit that ended without a
+        successor stays itself (the 3-level model's units, kept for dossiers filed under it)."""
+        unit, seen = self.units.get(code), set()
+        while unit is not None and unit.successor and not unit.in_force(on) and unit.code not in seen:
+            seen.add(unit.code)
+            unit = self.units.get(unit.successor)
+        if unit is None or unit.valid_from > on:
+            return None
+        return unit
+
+    def unit_name(self, code: str, on: date) -> str | None:
+        unit = self.units.get(code)
+        return unit.name_on(on) if unit else None
+
+    def agency_name(self, code: str, on: date) -> str | None:
+        agency = self.agencies.get(code)
+        return agency.name_on(on) if agency else None
 
     def level_of(self, agency: Agency) -> str:
         return self.units[agency.unit].level
@@ -138,13 +192,21 @@ class Territory:
         agency = self.agencies.get(agency_code)
         return self.level_of(agency) if agency else ""
 
-    def chain_agency(self, step: dict[str, Any], applicant_unit: str) -> Agency | None:
-        """The agency of a chain step for an applicant: its level in the applicant's ancestry, its kind."""
+    def chain_agency(
+        self, step: dict[str, Any], applicant_unit: str, on: date | None = None
+    ) -> Agency | None:
+        """The agency of a chain step for an applicant: its level in the applicant's ancestry, its kind (in force
+        `on`, when given)."""
         unit = {u.level: u for u in self.ancestry(applicant_unit)}.get(step["level"])
         if unit is None:
             return None
         return next(
-            (a for a in self.agencies.values() if a.unit == unit.code and a.kind == step["kind"]), None
+            (
+                a
+                for a in self.agencies.values()
+                if a.unit == unit.code and a.kind == step["kind"] and (on is None or a.in_force(on))
+            ),
+            None,
         )
 
     def competent_agencies(
@@ -170,15 +232,12 @@ class Territory:
                 for a in self.agencies.values()
                 if a not in suggested
                 and (self.level_of(a), a.kind) in wanted
-                and self._in_force(self.units[a.unit], on)
+                and self.units[a.unit].in_force(on)
+                and a.in_force(on)
             ),
             key=lambda a: a.name,
         )
         return [(a, True) for a in suggested] + [(a, False) for a in others]
-
-    @staticmethod
-    def _in_force(unit: AdminUnit, on: date) -> bool:
-        return unit.valid_from <= on and (unit.valid_to is None or unit.valid_to > on)
 
     def rolled_up(self, unit_code: str, successors: dict[str, str]) -> set[str]:
         """A unit and every unit merged into it, directly or through a chain of merges."""

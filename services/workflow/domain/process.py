@@ -84,6 +84,7 @@ class ProcessDefinition:
                     "params": list(a.params),
                     "from": list(a.sources),
                     "to": a.target,
+                    "clock": a.clock,
                 }
                 for a in self.actions.values()
             },

@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 
 from motcua.workflow.v1.events_pb2 import DossierStatusChanged
 
-from services.chassis.clock import iso_utc, utcnow
+from services.chassis.clock import iso_utc, legal_day, utcnow
 from services.chassis.errors import Forbidden, InvalidInput, Unavailable
 from services.chassis.statements import dialect_insert, prebuilt
 from services.workflow.adapters import portal, storage
 from services.workflow.domain.actors import SYSTEM
 from services.workflow.use_cases.act import ActionRequest, apply
+from services.workflow.use_cases.catalogue import first_agency
 
 ROUTING_FAILED = "Không xác định được cơ quan có thẩm quyền"
 AUTOMATIC = "Tiếp nhận tự động theo quy định của thủ tục"
@@ -40,7 +41,7 @@ def open_case(uow, catalogue, data, now: datetime | None = None) -> tuple[str, s
     procedure = catalogue.procedures.get((data.procedure_code, data.procedure_version))
     if procedure is None:
         raise InvalidInput("unknown_procedure_version", f"{data.procedure_code} v{data.procedure_version}")
-    agency = _first_agency(catalogue.territory, procedure, data.applicant_unit_code)
+    agency = first_agency(catalogue.territory, procedure, data.applicant_unit_code, legal_day(now))
     level = catalogue.territory.level_of(agency) if agency is not None else ""
     opened = _insert(uow.session, data, procedure, agency.code if agency is not None else "", level, now)
     if opened is None:
@@ -75,14 +76,6 @@ def open_case(uow, catalogue, data, now: datetime | None = None) -> tuple[str, s
         else:
             return "received", level, result["agency_code"]
     return "submitted", level, agency.code
-
-
-def _first_agency(territory, procedure, applicant_unit_code: str):
-    """The agency the case opens in: the first of the procedure's chain, else the competent one for the
-    applicant's unit; None when nobody can be routed to."""
-    if procedure.chain:
-        return territory.chain_agency(procedure.chain[0], applicant_unit_code)
-    return territory.competent_agency(procedure, applicant_unit_code)
 
 
 def _insert(session, data, procedure, agency_code: str, level: str, now: datetime) -> dict | None:

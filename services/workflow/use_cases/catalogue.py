@@ -55,18 +55,30 @@ def search(session, cat, body: dict, today: date | None = None) -> dict:
 
 
 def agencies(cat) -> list[dict]:
+    """Every agency of the territory with its name today and its dates (none: as long as its unit): those created
+    from a later day, and those of ended units, are listed too (the pages name what dossiers went through)."""
     territory = cat.territory
     return [
-        {"code": a.code, "name": a.name, "kind": a.kind, "unit": a.unit, "level": territory.level_of(a)}
+        {
+            "code": a.code,
+            "name": a.name,
+            "kind": a.kind,
+            "unit": a.unit,
+            "level": territory.level_of(a),
+            "valid_from": a.valid_from.isoformat() if a.valid_from else None,
+            "valid_to": a.valid_to.isoformat() if a.valid_to else None,
+        }
         for a in sorted(territory.agencies.values(), key=lambda a: a.code)
     ]
 
 
 def route(session, cat, procedure_code: str, applicant_unit_code: str, today: date | None = None) -> dict:
-    """The procedure version in force (on the machine's `date.today()` by default, as ever) and the competent
-    agency for an applicant living in a unit. InvalidInput `unknown_procedure` or `unknown_unit`."""
+    """The procedure version in force (on today's legal day, Vietnam time, by default) and the competent
+    agency for an applicant living in a unit (a merged unit's applicants: its successor's; a unit not in force
+    yet is unknown). InvalidInput `unknown_procedure` or `unknown_unit`."""
     cat.refresh(session)
-    procedure = cat.search.current(procedure_code, today or date.today())
+    today = today or _today()
+    procedure = cat.search.current(procedure_code, today)
     if procedure is None:
         raise InvalidInput(
             "unknown_procedure",
@@ -74,17 +86,13 @@ def route(session, cat, procedure_code: str, applicant_unit_code: str, today: da
             {"field": "procedure_code"},
         )
     territory = cat.territory
-    if applicant_unit_code not in territory.units:
+    if territory.applicant_unit(applicant_unit_code, today) is None:
         raise InvalidInput(
             "unknown_unit",
             "Địa chỉ của người nộp không thuộc đơn vị hành chính nào của tỉnh.",
             {"field": "applicant.address_unit_code"},
         )
-    agency = (
-        territory.chain_agency(procedure.chain[0], applicant_unit_code)
-        if procedure.chain
-        else territory.competent_agency(procedure, applicant_unit_code)
-    )
+    agency = first_agency(territory, procedure, applicant_unit_code, today)
     service_centre = next((a for a in territory.agencies.values() if a.kind == "service_centre"), None)
     return {
         "procedure": procedure.to_dict(),
@@ -96,6 +104,17 @@ def route(session, cat, procedure_code: str, applicant_unit_code: str, today: da
         if agency
         else (service_centre.code if service_centre else "000"),
     }
+
+
+def first_agency(territory, procedure, applicant_unit_code: str, on: date):
+    """The agency a dossier opens in on `on`: the first of the procedure's chain, else the competent one for the
+    applicant's unit (or the unit it was merged into); among agencies in force that day. None: nobody."""
+    unit = territory.applicant_unit(applicant_unit_code, on)
+    if unit is None:
+        return None
+    if procedure.chain:
+        return territory.chain_agency(procedure.chain[0], unit.code, on)
+    return territory.competent_agency(procedure, unit.code, on)
 
 
 def vocabulary(cat) -> dict:

@@ -1,5 +1,5 @@
-"""The legal clock watched: CaseDueSoon when a case enters its last `MOTCUA_DUE_SOON_WORKING_DAYS` working days
-(the province's setting, services/workflow/use_cases/worklist.py: the queue's "sắp đến hạn" mark uses the same) and
+"""The legal clock watched: CaseDueSoon when a case enters its last N working days (the province's setting
+`due_soon_working_days`, services/workflow/use_cases/worklist.py: the queue's "sắp đến hạn" mark uses the same) and
 CaseOverdue once it passed, each once per case; and what the gauges show (open and overdue cases, filings waiting
 past their receipt time). Notify turns both events into reminders to the assignee and the unit's leaders."""
 
@@ -31,7 +31,7 @@ def check(uow, catalogue, now: datetime) -> dict:
     """Flag and announce the cases due soon or overdue; return the gauges' figures. Replicas may run this
     together: each flag is claimed by a conditional update, so each event is written once."""
     catalogue.refresh(uow.session)
-    cases, soon = storage.cases, due_soon_days()
+    cases, soon = storage.cases, due_soon_days(catalogue)
     rows = (
         uow.session.execute(
             select(cases).where(

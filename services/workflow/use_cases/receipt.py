@@ -1,7 +1,8 @@
 """Receipt of filed dossiers: how long a unit has to answer a filing (receive it, ask for completion, or refuse it),
 and which waiting dossiers are past that time ("quá hạn tiếp nhận"). Read model over cases; see docs/receipt.md.
 
-The time allowed is a province setting, `MOTCUA_RECEIPT_WORKING_DAYS` (default 1 working day, counted like the
+The time allowed is a province setting, `receipt_working_days` (a province administrator's value, else
+`MOTCUA_RECEIPT_WORKING_DAYS`, else 1 working day; domain/province_settings.py), counted like the
 legal clock: a filing on a day off or after the cut-off counts from the next working day, and the time ends at the
 end of the last working day). UNSOURCED: the rule of Decree 118/2025/NĐ-CP and Circular 03/2025/TT-VPCP on how
 quickly an online filing must be answered was not found in the sources available when this was written; the
@@ -15,26 +16,26 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from services.chassis.clock import iso_utc
+from services.chassis.clock import iso_utc, legal_day, utcnow
 from services.workflow.adapters import storage
+from services.workflow.domain import province_settings
 
 WAITING = "submitted"  # the receipt queue: filed (or completed after Form 02), not yet received or refused
-DEFAULT_WORKING_DAYS = 1
+DEFAULT_WORKING_DAYS = int(province_settings.SETTINGS["receipt_working_days"].default)
 
 
-def working_days() -> int:
-    """The province's setting; a bad value stops nothing but falls back to the default."""
-    raw = os.environ.get("MOTCUA_RECEIPT_WORKING_DAYS", str(DEFAULT_WORKING_DAYS))
-    try:
-        value = int(raw)
-    except ValueError:
-        return DEFAULT_WORKING_DAYS
-    return value if 0 <= value <= 30 else DEFAULT_WORKING_DAYS
+def working_days(catalogue=None) -> int:
+    """The province's setting (the catalogue's, as of its last refresh); a bad variable stops nothing but falls
+    back to the default."""
+    if catalogue is not None:
+        return int(catalogue.setting("receipt_working_days"))
+    return int(province_settings.in_force((), "receipt_working_days", legal_day(utcnow()), os.environ).value)
 
 
 def due(catalogue, waiting_since: datetime) -> datetime:
     """When the unit must have answered a dossier that entered the receipt queue at `waiting_since`."""
-    return catalogue.clock.deadline(waiting_since, working_days()).due_at.astimezone(timezone.utc)
+    days = working_days(catalogue)
+    return catalogue.clock.deadline(waiting_since, days).due_at.astimezone(timezone.utc)
 
 
 def waiting_since(case: dict) -> datetime:

@@ -1,5 +1,6 @@
-"""Statistics, ratings and unit merges: read models over cases (and the writes a merge and a rating make). The
-work queue is services/workflow/use_cases/worklist.py."""
+"""Statistics, ratings and what a unit merge does to cases: read models over cases (and the writes a merge and a
+rating make). The work queue is services/workflow/use_cases/worklist.py; who may merge, and what a merge does to
+the territory, services/workflow/use_cases/units.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import case as when
 
 from services.chassis.clock import LEGAL_TZ, iso_utc, utcnow
 from services.chassis.errors import Forbidden, InvalidInput, NotFound
-from services.workflow.adapters import indicator_counts, portal, storage
+from services.workflow.adapters import indicator_counts, storage
 from services.workflow.domain import indicators
 
 TERMINAL = indicators.TERMINAL
@@ -23,7 +24,6 @@ def merge_units(uow, catalogue, sources, successor, effective_on, actor, now) ->
     """Record the merges, then move the sources' open cases to the successor's agency of the same kind (logged
     and published): how many moved."""
     territory = catalogue.territory
-    _check_merge(territory, sources, successor)
     _record_merges(uow.session, sources, successor, effective_on, now)
     old_agencies = {a.code: a for a in territory.agencies.values() if a.unit in sources}
     moved = 0
@@ -35,14 +35,6 @@ def merge_units(uow, catalogue, sources, successor, effective_on, actor, now) ->
         _log_and_publish_move(uow, case, old.code, new.code, str(actor.get("subject")), reason, now)
         moved += 1
     return moved
-
-
-def _check_merge(territory, sources, successor) -> None:
-    for code in [*sources, successor]:
-        if code not in territory.units:
-            raise InvalidInput("unknown_unit", f"Đơn vị {code} không tồn tại.")
-    if successor in sources:
-        raise InvalidInput("invalid_request", "Đơn vị kế thừa không thể là đơn vị bị sáp nhập.")
 
 
 def _record_merges(session, sources, successor, effective_on, now) -> None:
@@ -265,21 +257,6 @@ def logbook(session, unit: str) -> list[dict]:
         .all()
     )
     return [dict(r) for r in rows]
-
-
-def merge(uow, catalogue, body: dict, actor: dict, sync=None, now: datetime | None = None) -> dict:
-    """Merge administrative units (a leader of a province-level agency): open cases held by the sources' agencies
-    move to the successor's agency of the same kind; statistics roll up into the successor."""
-    if actor.get("kind") != "officer" or "leader" not in (actor.get("roles") or []):
-        raise Forbidden("role_not_allowed", "Chỉ lãnh đạo được thực hiện sáp nhập đơn vị.")
-    # Reorganising units is decided by the province: a leader of a province-level agency, not of a commune.
-    if catalogue.territory.agency_unit_level(str(actor.get("unit") or "")) != "province":
-        raise Forbidden("province_only", "Chỉ lãnh đạo cơ quan cấp tỉnh được thực hiện sáp nhập đơn vị.")
-    moved = merge_units(
-        uow, catalogue, body["sources"], body["successor"], body["effective_on"], actor, now or utcnow()
-    )
-    portal.record_changes(uow, sync)
-    return {"successor": body["successor"], "moved_cases": moved}
 
 
 def rate(uow, dossier_code: str, body: dict, actor: dict, now: datetime | None = None) -> dict:

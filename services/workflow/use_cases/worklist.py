@@ -14,28 +14,26 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, or_, select, type_coerce
 
-from services.chassis.clock import iso_utc, utcnow
+from services.chassis.clock import iso_utc, legal_day, utcnow
 from services.chassis.errors import InvalidInput
 from services.chassis.sql import UTCDateTime
 from services.workflow.adapters import storage
-from services.workflow.domain import indicators
+from services.workflow.domain import indicators, province_settings
 from services.workflow.domain import worklist as rules
 from services.workflow.use_cases import receipt
 
 # How many working days before its due date a case is "due soon": the queue's filter and mark, and the CaseDueSoon
 # event that reminds the assignee and the unit's leaders. The province's choice (no legal source sets it); 2 gives
 # the officer a full working day before the last one.
-DEFAULT_DUE_SOON_WORKING_DAYS = 2
+DEFAULT_DUE_SOON_WORKING_DAYS = int(province_settings.SETTINGS["due_soon_working_days"].default)
 
 
-def due_soon_days() -> int:
-    """`MOTCUA_DUE_SOON_WORKING_DAYS`, the province's setting; a bad value falls back to the default."""
-    raw = os.environ.get("MOTCUA_DUE_SOON_WORKING_DAYS", str(DEFAULT_DUE_SOON_WORKING_DAYS))
-    try:
-        value = int(raw)
-    except ValueError:
-        return DEFAULT_DUE_SOON_WORKING_DAYS
-    return value if 0 <= value <= rules.MAX_DUE_WITHIN else DEFAULT_DUE_SOON_WORKING_DAYS
+def due_soon_days(catalogue=None) -> int:
+    """The province's setting `due_soon_working_days`: a province administrator's value in force today (as of the
+    catalogue's last refresh), else `MOTCUA_DUE_SOON_WORKING_DAYS`; a bad variable falls back to the default."""
+    if catalogue is not None:
+        return int(catalogue.setting("due_soon_working_days"))
+    return int(province_settings.in_force((), "due_soon_working_days", legal_day(utcnow()), os.environ).value)
 
 
 def _sort_key():
@@ -50,7 +48,7 @@ class _Scope:
         cases = storage.cases
         actions = [a for p in catalogue.processes.values() for a in p.actions.values()]
         self.within = request.get("due_within")
-        self.within = due_soon_days() if self.within is None else self.within
+        self.within = due_soon_days(catalogue) if self.within is None else self.within
         self.until = rules.soon_until(catalogue.clock.calendar, now, self.within)
         self.now = now
         running = and_(cases.c.due_at.is_not(None), cases.c.paused_since.is_(None))

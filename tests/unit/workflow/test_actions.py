@@ -266,14 +266,17 @@ def test_chain_commune_province_commune_with_control_sheet():
     assert "Cấp xã" in sheet and "Cấp tỉnh" in sheet and ">commune<" not in sheet
 
 
-def test_only_a_province_level_leader_may_merge_units(workflow):
+def test_only_a_province_administrator_may_merge_units(workflow):
+    """Merging units changes the province's catalogue: its administrator's task (ADR 0008), no longer a leader's."""
     request = {"sources": ["NB.HL.NT"], "successor": "NB.YK.YN", "effective_on": "2026-12-01"}
     with pytest.raises(Forbidden) as commune:
-        workflow.merge_units(request, actor("leader", "000.32.01.H41"))
+        workflow.merge_units(request, actor("admin", "000.32.01.H41"))
     assert commune.value.code == "province_only"
-    with pytest.raises(Forbidden) as handler:
-        workflow.merge_units(request, actor("handler", CENTRE))
-    assert handler.value.code == "role_not_allowed"
+    for role in ("leader", "handler"):
+        with pytest.raises(Forbidden) as refused:
+            workflow.merge_units(request, actor(role, CENTRE))
+        assert refused.value.code == "role_not_allowed"
+    assert workflow.db.rows("unit_merges") == []
 
 
 def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(workflow):
@@ -288,7 +291,7 @@ def test_unit_merge_moves_open_dossiers_keeps_history_and_rolls_up_statistics(wo
     before = {c: workflow.get_case(c)["history"] for c in (a, b)}
     result = workflow.merge_units(
         {"sources": ["NB.HL.NT", "NB.HL.DT"], "successor": "NB.YK.YN", "effective_on": "2026-12-01"},
-        actor("leader", CENTRE),
+        actor("admin", CENTRE),
     )
     assert result["moved_cases"] == 2
     for code in (a, b):
