@@ -306,4 +306,9 @@ def test_no_personal_data_on_any_public_exchange_or_webhook(running, agency):
         {"phone", "email", "name"} <= {k for k, _ in scan(m["raw"])} for m in private
     )
     assert all(is_private(m["event"]["type"]) for m in private)
-    assert {t for t in EVENTS if is_private(t)} == {"motcua.intake.v1.ApplicantContactRecorded"}
+    # The private event types: the applicant's contact (for notify) and the staff directory's changes (for the
+    # gateways' caches; subjects and units only, yet about the province's own people, so not offered to agencies).
+    assert {t for t in EVENTS if is_private(t)} == {
+        "motcua.intake.v1.ApplicantContactRecorded",
+        "motcua.workflow.v1.StaffMemberChanged",
+    }
