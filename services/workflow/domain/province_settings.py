@@ -104,10 +104,10 @@ SETTINGS: dict[str, Setting] = {
                 "en": "Working days a unit has to receive, ask to complete or refuse a filed dossier.",
             },
             {
-                "vi": "Chưa tìm thấy điều khoản của Nghị định 118/2025/NĐ-CP, Thông tư 03/2025/TT-VPCP (docs/receipt.md): "
-                "đối chiếu văn bản chính thức.",
-                "en": "The article of Decree 118/2025/NĐ-CP or Circular 03/2025/TT-VPCP was not found "
-                "(docs/receipt.md): check the official text.",
+                "vi": "Chưa tìm thấy điều khoản của Nghị định 118/2025/NĐ-CP, Thông tư 03/2025/TT-VPCP quy định thời hạn "
+                "này: đối chiếu văn bản chính thức.",
+                "en": "No article of Decree 118/2025/NĐ-CP or Circular 03/2025/TT-VPCP setting this time was found: "
+                "check the official text.",
             },
         ),
         Setting(
@@ -121,8 +121,8 @@ SETTINGS: dict[str, Setting] = {
                 "en": "Dossiers received at or after this hour count from the next working day. Empty: none.",
             },
             {
-                "vi": "Không tìm thấy quy định quốc gia (docs/calendar.md): tỉnh tự quyết định.",
-                "en": "No national rule found (docs/calendar.md): the province's choice.",
+                "vi": "Không tìm thấy quy định quốc gia về giờ chốt: tỉnh tự quyết định.",
+                "en": "No national rule on a cut-off hour was found: the province's choice.",
             },
         ),
     )
