@@ -312,15 +312,20 @@ MATRIX: dict[str, dict[str, str]] = {
         **dict.fromkeys(ROLES, "denied"),
         **NOBODY_ANON,
     },
-    "POST /api/v1/units/merges": {
-        **NOBODY_ANON,
-        "owner": "denied",
-        "other_citizen": "denied",
-        "officer": "denied",
-        "officer_elsewhere": "denied",
-        "leader": "refused",
-        "agency": "denied",
-    },
+    # The province's administration: any officer reads units, fees, settings and process previews; only province
+    # administrators change them (no role here is one: workflow refuses after the body is checked).
+    "GET /api/v1/units": OFFICERS_ONLY,
+    "GET /api/v1/units/{code}": OFFICERS_ONLY,
+    "GET /api/v1/fees": OFFICERS_ONLY,
+    "GET /api/v1/settings": OFFICERS_ONLY,
+    "GET /api/v1/processes": OFFICERS_ONLY,
+    "POST /api/v1/units": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    "POST /api/v1/units/{code}/names": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    "POST /api/v1/fees/{procedure_code}/versions": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    "POST /api/v1/settings/{name}/values": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    "POST /api/v1/processes/checks": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
+    # Merging units is a province administrator's (docs/province-admin.md): a leader is refused too.
+    "POST /api/v1/units/merges": {**dict.fromkeys(ROLES, "denied"), **NOBODY_ANON},
 }
 
 
@@ -365,6 +370,9 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
         values = {**things, "code": "1.000656", "version": 1}
     elif path.startswith("/api/v1/verifications/"):
         values = {**things, "code": "ZZZZ9999"}
+    elif path.startswith("/api/v1/units/"):
+        values = {**things, "code": "NB.HL.NT"}
+    values = {**values, "procedure_code": "1.000656", "name": "due_soon_working_days"}
     url = running.base_url + path.format(**values)
     body, extra = None, {}
     if method == "POST" and path == "/api/v1/dossiers":
@@ -412,6 +420,23 @@ def _request(running, method: str, path: str, role: str, headers: dict, things: 
         body = {"subject": "receiver-1", "reason": "kiểm tra phân quyền"}
     elif path.startswith("/api/v1/staff/") and method == "PUT":
         body = {"full_name": "Cán bộ thử nghiệm", "unit": ELSEWHERE, "roles": ["leader", "admin"]}
+    elif path == "/api/v1/units" and method == "POST":
+        body = {
+            "code": "NB.MATRIX",
+            "name": "Xã Kiểm Tra",
+            "level": "commune",
+            "parent": "NB",
+            "valid_from": "2027-01-01",
+            "source": "kiểm tra phân quyền (không phải văn bản thật)",
+        }
+    elif path.endswith("/names"):
+        body = {"name": "Phường Kiểm Tra", "valid_from": "2027-01-01", "source": "kiểm tra phân quyền"}
+    elif path.startswith("/api/v1/fees/"):
+        body = {"valid_from": "2027-01-01", "lines": [], "basis": "kiểm tra phân quyền"}
+    elif path.startswith("/api/v1/settings/"):
+        body = {"value": "3", "valid_from": "2027-01-01", "reason": "kiểm tra phân quyền"}
+    elif path == "/api/v1/processes/checks":
+        body = {"definition": "name: matrix\n"}
     elif path == "/api/v1/units/merges":
         body = {"sources": ["NO.SUCH.UNIT.1"], "successor": "NO.SUCH.UNIT.2", "effective_on": "2026-12-01"}
     params = {"category": "contact", "purpose": "verification"} if "registry/persons" in path else None
