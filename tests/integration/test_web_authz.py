@@ -44,6 +44,8 @@ def _path(route: str, code: str) -> str:
         "action": "withdraw",
         "version": "1",  # the catalogue's pages (routes/catalogue_pages.py)
         "step": "cong-bo",
+        "procedure_code": "1.000656",  # the administration's pages (routes/admin_*.py)
+        "name": "due_soon_working_days",
     }
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], route)
 
