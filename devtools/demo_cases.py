@@ -179,8 +179,10 @@ class Writer:
         if self.copy:
             # As a database that has run for a while: statistics gathered, pages marked all-visible by a vacuum
             # (what autovacuum does after such inserts), so index-only scans are what they would be.
-            self.conn.autocommit = True
-            with self.conn.cursor() as cur:
+            # On the driver's own connection: the pool's proxy does not pass the attribute on.
+            driver = self.conn.driver_connection
+            driver.autocommit = True
+            with driver.cursor() as cur:
                 for table in self.tables:
                     cur.execute(f"VACUUM (ANALYZE) {table}")
         self.conn.close()
