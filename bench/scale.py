@@ -72,6 +72,7 @@ def run(amqp_uri: str) -> dict:
         results["data"]["migrate_s"] = round(time.perf_counter() - started, 2)
         results["import"] = import_times(platform)
         results["requests"] = requests_measured(f"http://127.0.0.1:{HTTP_PORT}", platform)
+        results["requests"].update(applicant_search(f"http://127.0.0.1:{HTTP_PORT}", pg, results["requests"]))
         results["ceilings"] = ceilings(pg, results["requests"]["_probe"])
         # Last: the import adds 2,000 draft versions (not in the public catalogue the figures above searched).
         base = f"http://127.0.0.1:{HTTP_PORT}"
@@ -281,7 +282,7 @@ def requests_measured(base: str, platform: Platform) -> dict:
             platform.start("workflow", timeout=180)
         print(f"scale {name}: {measured[name]}", flush=True)
     measured["queue_search_q"] = _queue_search(session, f"{base}/api/v1/queue", headers, codes)
-    measured["_probe"] = {"code": codes[0], "month": month, "cursor_depth": len(codes)}
+    measured["_probe"] = {"code": codes[0], "month": month, "cursor_depth": len(codes), "codes": codes}
     return measured
 
 
@@ -304,6 +305,38 @@ def _queue_search(session: requests.Session, queue: str, headers: dict, codes: l
         "available": True,
         **timed(session, headers, _cycle([(queue, {"q": c[-11:]}) for c in spread], SAMPLES)),
     }
+
+
+def applicant_search(base: str, pg: Postgres, measured: dict) -> dict:
+    """The queue's search by applicant (issue #21: a name, an ID number, a phone) for dossiers spread through the
+    busy queue: their generated applicants read from intake's table, each searched in turn. `hits` counts the
+    searches that found the dossier they were made from (a search that finds nothing would be fast and wrong)."""
+    codes = measured["_probe"]["codes"]
+    spread = codes[:: max(len(codes) // SAMPLES, 1)][:SAMPLES]
+    with psycopg2.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="scale_intake") as conn:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT code, applicant_name, applicant_id_number, contact_phone FROM dossiers WHERE code = ANY(%s)",
+                (spread,),
+            )
+            applicants = cur.fetchall()
+    session, headers = requests.Session(), _officer_headers(base)
+    queue, found = f"{base}/api/v1/queue", {}
+    for name, column in (("queue_search_name", 1), ("queue_search_id_number", 2), ("queue_search_phone", 3)):
+        hits = _hits(session, queue, headers, applicants[:10], column)
+        calls = _cycle([(queue, {"q": row[column], "limit": "50"}) for row in applicants], SAMPLES)
+        found[name] = {**timed(session, headers, calls), "hits": f"{hits}/{len(applicants[:10])}"}
+        print(f"scale {name}: {found[name]}", flush=True)
+    return found
+
+
+def _hits(session: requests.Session, queue: str, headers: dict, rows: list, column: int) -> int:
+    """How many of `rows` the search by their `column` finds on its first page."""
+    hits = 0
+    for row in rows:
+        answer = session.get(queue, headers=headers, params={"q": row[column], "limit": "50"}, timeout=120)
+        hits += row[0] in {item["dossier_code"] for item in answer.json().get("items", [])}
+    return hits
 
 
 # -- raw ceilings ------------------------------------------------------------------------------------------------
@@ -360,7 +393,7 @@ def ratios(results: dict) -> dict:
 def report(results: dict) -> str:
     data, imp, req = results["data"], results["import"], results["requests"]
     rows = [
-        f"| {name} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | {f['n']} | {f.get('errors', 0)}"
+        f"| {name}{' (found its dossier: ' + f['hits'] + ')' if 'hits' in f else ''} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | {f['n']} | {f.get('errors', 0)}"
         + (" (the workflow died: restarted)" if f.get("workflow_died") else "")
         + f" | {results['ratios'].get(name, '')} |"
         for name, f in req.items()
@@ -377,7 +410,7 @@ def report(results: dict) -> str:
         + "\n".join(rows)
         + "\n| queue search `q` | "
         + (
-            "measured above"
+            "by a piece of a code: `queue_search_q` above"
             if search.get("available")
             else f"not in this revision (HTTP {search.get('status')})"
         )

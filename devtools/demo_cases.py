@@ -38,6 +38,7 @@ from services.chassis import config
 from services.chassis.clock import LEGAL_TZ, legal_day
 from services.chassis.sql import make_engine
 from services.intake.adapters import storage as intake_db
+from services.intake.domain import search as applicant_search
 from services.payment.adapters import storage as payment_db
 from services.workflow.adapters import datafiles
 from services.workflow.adapters import storage as workflow_db
@@ -50,7 +51,7 @@ STUCK = 0.004  # share of older dossiers elsewhere still open (overdue)
 FLUSH_BYTES = 8 << 20
 
 TABLES = {
-    "intake": [intake_db.dossiers, intake_db.dossier_sequences],
+    "intake": [intake_db.dossiers, intake_db.dossier_sequences, intake_db.dossier_search_terms],
     "workflow": [
         workflow_db.cases,
         workflow_db.case_steps,
@@ -192,6 +193,7 @@ class Writer:
 COLUMNS = {
     "dossiers": None,  # every column
     "dossier_sequences": None,
+    "dossier_search_terms": None,
     "cases": None,
     "case_steps": [
         "dossier_code",
@@ -434,12 +436,16 @@ def _emit(ctx: Context, rng: Random, case: Case, writers: dict[str, Writer]) -> 
     procedure, code = case.procedure, case.code
     id_number, ref, name = _applicant(ctx, case.applicant)
     submitter = id_number if case.channel == "online" else ctx.officer(rng, case.agency, "receiver")
+    phone = f"{GENERATED_PHONE_PREFIX}{case.applicant % 10**7:07d}"
     writers["intake"].add(
         "dossiers",
         (code, procedure.code, procedure.version, case.agency, id_number, ref, name, case.commune,
-         f"gen-applicant-{case.applicant}@{EMAIL_DOMAIN}", f"{GENERATED_PHONE_PREFIX}{case.applicant % 10**7:07d}",
+         f"gen-applicant-{case.applicant}@{EMAIL_DOMAIN}", phone,
          "vi", case.channel, '{"generated": true}', submitter, case.submitted),
     )  # fmt: skip
+    # What the officers' queue finds the dossier by (name words, ID number, phone), as intake writes at filing.
+    for term in applicant_search.terms_for(name, id_number, phone):
+        writers["intake"].add("dossier_search_terms", (term, case.agency, code))
     level = ctx.catalogue.territory.agency_unit_level(case.agency_now or case.agency)
     overdue = case.due if case.due and case.due < ctx.now and case.status not in TERMINAL else None
     writers["workflow"].add(

@@ -124,3 +124,22 @@ def test_the_same_seed_gives_the_same_catalogue_and_officers(generated, tmp_path
     people = demo_data.officers(territory, 60, demo_data.Random(8))
     assert people == json.loads((out / "officers.json").read_text())["officers"]
     assert len(procedures) == 40
+
+
+def test_every_dossier_is_found_by_its_applicant_as_intake_indexes_it(generated):
+    """The officers' search (by name, ID number, phone) must find generated dossiers as it finds filed ones: the
+    terms are intake's own (services/intake/domain/search.py), under the agency that received the dossier."""
+    from services.intake.domain import search
+
+    _, _, engines = generated
+    dossiers = rows(engines["intake"], intake_db.dossiers)
+    terms = rows(engines["intake"], intake_db.dossier_search_terms)
+    by_code: dict[str, set] = {}
+    for t in terms:
+        by_code.setdefault(t["dossier_code"], set()).add((t["term"], t["agency_code"]))
+    assert len(by_code) == len(dossiers)
+    for d in dossiers[:200]:
+        wanted = search.terms_for(d["applicant_name"], d["applicant_id_number"], d["contact_phone"])
+        # An ID number and a phone both indexable (a phone intake would not index would hide a bug here).
+        assert sum(w.startswith(("i:", "p:")) for w in wanted) == 2
+        assert by_code[d["code"]] == {(w, d["receiving_agency_code"]) for w in wanted}
