@@ -27,3 +27,16 @@ def checked(id_number: str) -> str:
             "invalid_id_number", exc.message, {"field": "applicant.id_number", "reason": exc.reason}
         ) from None
     return id_number
+
+
+def well_formed(id_number: str) -> str:
+    """The ID number if it has the form of one (12 digits), else InvalidInput `invalid_id_number`. For numbers the
+    platform already holds (reads logged on another service's behalf): they were checked in full when taken, and a
+    card whose province code a later list drops (the 2025 merger of provinces) is still read and must be logged."""
+    if not (isinstance(id_number, str) and len(id_number) == 12 and id_number.isdigit()):
+        raise InvalidInput(
+            "invalid_id_number",
+            "Số định danh cá nhân phải gồm đúng 12 chữ số.",
+            {"field": "id_number", "reason": "format"},
+        )
+    return id_number

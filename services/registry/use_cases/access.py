@@ -12,7 +12,7 @@ from services.chassis.clock import utcnow
 from services.chassis.errors import InvalidInput
 from services.registry.adapters import storage
 from services.registry.domain.consent import CATEGORIES
-from services.registry.use_cases import checked
+from services.registry.use_cases import checked, well_formed
 
 
 def record(
@@ -58,10 +58,11 @@ def record_many(
     db, ref_key: str, reads: list[dict], requester: str, category: str, purpose: str, detail: str
 ) -> dict:
     """Reads made by another service on an officer's behalf (`reads`: [{id_number, dossier_code}]), logged in one
-    transaction. InvalidInput for a malformed ID number or an unknown category (nothing is logged then)."""
+    transaction. InvalidInput for an ID number without the form of one (12 digits: these are numbers the platform
+    holds, checked in full when taken) or an unknown category (nothing is logged then)."""
     if category not in CATEGORIES or not isinstance(reads, list) or len(reads) > 1000:
         raise InvalidInput("invalid_request", "Cần danh sách lượt đọc và loại dữ liệu hợp lệ.")
-    rows = [(checked(str(r.get("id_number", ""))), str(r.get("dossier_code") or "")[:60]) for r in reads]
+    rows = [(well_formed(str(r.get("id_number", ""))), str(r.get("dossier_code") or "")[:60]) for r in reads]
     with db.unit() as uow:
         for id_number, code in rows:
             record(

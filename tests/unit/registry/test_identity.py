@@ -81,3 +81,19 @@ def test_get_person_refuses_malformed_and_unknown(registry):
     assert err.value.code == "invalid_id_number"
     with pytest.raises(NotFound):
         registry.get_person("037090999999")
+
+
+def test_reads_made_for_an_officer_are_logged_for_any_number_the_platform_holds(registry):
+    """record_reads logs what intake's queue search read: numbers intake took (checked in full then). One whose
+    province code the list does not hold (here the generator's reserved 000) is still logged; a string without
+    the form of an ID number is refused and nothing is logged."""
+    reads = [{"id_number": "000000000417", "dossier_code": "GEN-1"}, {"id_number": "037090000001"}]
+    assert registry.record_reads(reads, "officer-1", "identity", "queue_search")["recorded"] == 2
+    with registry.db.unit() as uow:
+        logged = storage.access_log_of(uow.session, "000000000417", 10)
+    assert [e["dossier_code"] for e in logged] == ["GEN-1"]
+    for bad in ("12345", "03709000000a", ""):
+        with pytest.raises(InvalidInput) as err:
+            registry.record_reads([{"id_number": bad}], "officer-1", "identity", "queue_search")
+        assert err.value.code == "invalid_id_number"
+    assert len(registry.access_log("037090000001")) == 1
