@@ -171,6 +171,10 @@ def test_an_administrator_does_it_in_the_browser(running):
         page.click("#rename-unit")
         page.wait_for_url(re.compile(r"\?tb=renamed$"))
         assert page.locator("li", has_text="Phường Hoa Lư Mới (kiểm thử)").count() == 1
+        # The change log names the administrator as the staff directory knows them, not by their login.
+        log = page.locator("#nhat-ky").locator("xpath=ancestor::table")
+        assert log.locator("td", has_text="Cán bộ thử nghiệm").count() >= 1
+        assert log.locator("td", has_text="quantri.web").count() == 0
         pages.check(page, "admin-unit-renamed")
         page.click("#merge-unit")  # the confirmation is required: the browser does not send it unticked
         assert page.url.endswith("?tb=renamed")
@@ -185,6 +189,8 @@ def test_an_administrator_does_it_in_the_browser(running):
         page.click("#change-fee")
         page.wait_for_url(re.compile(r"\?tb=changed$"))
         assert page.locator("td", has_text="150.000").count() >= 1
+        assert page.locator("td", has_text="Cán bộ thử nghiệm").count() >= 1
+        assert page.locator("td", has_text="quantri.web").count() == 0
         pages.check(page, "admin-fee-changed")
 
         # Process definitions: preview, then a definition checked (valid, then broken).

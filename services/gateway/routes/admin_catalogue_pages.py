@@ -12,6 +12,7 @@ from services.chassis.clock import legal_day, utcnow
 from services.chassis.errors import InvalidInput, NotFound
 from services.chassis.rpc import call
 from services.gateway.auth import viewer
+from services.gateway.people import People
 from services.gateway.web.base import page
 
 FEES_TASK = "thay đổi phí, lệ phí"
@@ -102,6 +103,13 @@ class AdminCataloguePages:
         versions = found["versions"] if found else []
         current = next((v for v in versions if v["in_force"]), versions[-1] if versions else None)
         blank = {"code": "LP", "name": "", "type": "fixed", "amount": 0}
+        # Who changed each version, by name from the staff directory (the login while it does not know them).
+        people = People(self.workflow)
+        names = {
+            v["created_by"]: people.officer(v["created_by"])["full_name"]
+            for v in versions
+            if v.get("created_by")
+        }
         return wr.render(
             "admin_fee.html",
             title=wr.name(procedure["name"]),
@@ -111,6 +119,7 @@ class AdminCataloguePages:
             reductions=current["reductions"] if current else [],
             flash=wr.request.args.get("tb") == "changed",
             today=legal_day(utcnow()).isoformat(),
+            names=names,
         )
 
     @page("POST", "/quan-tri/phi/<string:procedure_code>", kinds=("officer",))

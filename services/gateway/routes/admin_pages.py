@@ -13,6 +13,7 @@ from services.chassis.clock import legal_day, utcnow
 from services.chassis.errors import InvalidInput
 from services.chassis.rpc import call
 from services.gateway.auth import viewer
+from services.gateway.people import People
 from services.gateway.web.base import page
 from services.gateway.web.labels import AGENCY_KINDS, LEVELS
 
@@ -45,6 +46,7 @@ class AdminPages:
             title=wr.t("Đơn vị hành chính", "Administrative units"),
             data=data,
             unit_names={u["code"]: u["name"] for u in data["units"]},
+            officer_name=_names(self.workflow),
             level=lambda code: word(LEVELS, code, wr.lang),
             kind=lambda code: word(AGENCY_KINDS, code, wr.lang),
         )
@@ -90,6 +92,7 @@ class AdminPages:
             unit=unit,
             heirs=heirs,
             unit_names={u["code"]: u["name"] for u in data["units"]},
+            officer_name=_names(self.workflow),
             today=data["today"],
             flash=flash if flash in UNIT_FLASHES else "",
             level=lambda c: word(LEVELS, c, wr.lang),
@@ -189,3 +192,9 @@ class AdminPages:
 
     def _administrator_page(self, wr, task: str = TASK) -> None:
         call(self.workflow.check_province_admin, viewer(wr.principal), task)
+
+
+def _names(workflow):
+    """An officer's name from the staff directory for the change logs (the login while it does not know them)."""
+    people = People(workflow)
+    return lambda subject: people.officer(subject)["full_name"]
