@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 
@@ -113,16 +112,7 @@ def main() -> int:
             "LOG_LEVEL": "WARNING",
         }
         platform = Platform(env=env, log_dir=VAR / "logs", http_port=http_port, metrics_ports={})
-        platform.migrate()
-        subprocess.run(
-            [sys.executable, "-m", "devtools.demo"],
-            env=platform.service_env("registry"),
-            cwd=REPO_ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        platform.declare_topology()
-        platform.start_all()
+        platform.start_with_demo()
         base = f"http://127.0.0.1:{http_port}"
         figure = measure(base, admin_headers(base, "000.00.07.H41"))  # Sở Tư pháp: a province-level agency
     finally:

@@ -802,7 +802,7 @@ def dossier_path(broker: RabbitMQ) -> dict:
         results["B4"] = b4_floor(broker.amqp_uri)  # before the platform starts: nothing else on the machine
         env, cpu_dir = platform_env(broker.amqp_uri, pg)
         platform = Platform(env=env, log_dir=VAR / "logs", port_offset=BENCH_PORT_OFFSET, http_port=18000)
-        start_platform(platform)
+        platform.start_with_demo()
         results["B2"] = b2_rpc(broker.amqp_uri)
         results.update(b3_measured(platform, pg, cpu_dir))
         results["B3_open_loop"] = (
@@ -837,20 +837,6 @@ def platform_env(amqp_uri: str, pg: Postgres) -> tuple[dict, Path | None]:
         cpu_dir.mkdir(parents=True, exist_ok=True)
         env["MOTCUA_CPU_PROFILE"] = str(cpu_dir)
     return env, cpu_dir
-
-
-def start_platform(platform: Platform) -> None:
-    """Databases migrated, demo data loaded, queues declared, every service started."""
-    platform.migrate()
-    subprocess.run(
-        [sys.executable, "-m", "devtools.demo"],
-        env=platform.service_env("registry"),
-        cwd=REPO_ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    platform.declare_topology()
-    platform.start_all()
 
 
 def b3_measured(platform: Platform, pg: Postgres, cpu_dir: Path | None) -> dict:

@@ -97,6 +97,20 @@ class Platform:
             self.wait_ready(name, timeout)
         return proc
 
+    def start_with_demo(self) -> None:
+        """Databases migrated, the demo data loaded (devtools/demo.py), queues declared, every service started:
+        the platform as `make run` brings it up (the benchmarks start theirs this way)."""
+        self.migrate()
+        subprocess.run(
+            [sys.executable, "-m", "devtools.demo"],
+            env=self.service_env("registry"),
+            cwd=REPO_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        self.declare_topology()
+        self.start_all()
+
     def start_all(self, timeout: float = 90) -> None:
         for name in self.services:
             self.start(name, wait=False)
