@@ -29,10 +29,12 @@ from datetime import date, datetime, timedelta, timezone
 
 import psycopg2
 import requests
+import yaml
 
 from bench import catalogue_import
 from devtools.platform import ORDER, Platform
 from devtools.postgres import Postgres
+from devtools.smtp_sink import SmtpSink
 from services.chassis.config import REPO_ROOT
 
 VAR = REPO_ROOT / "var" / "bench-scale"
@@ -43,6 +45,8 @@ PORT_OFFSET = 2100
 SEED = 22
 DOSSIERS = int(os.environ.get("BENCH_SCALE_DOSSIERS", "1000000"))
 SAMPLES = int(os.environ.get("BENCH_SCALE_SAMPLES", "100"))
+SKIPPED = set(filter(None, os.environ.get("BENCH_SCALE_SKIP", "").split(",")))
+B3_DOSSIERS = int(os.environ.get("BENCH_SCALE_B3_DOSSIERS", "600"))
 BUDGET_S = 90  # per figure: fewer samples (at least 5) when requests are that slow
 # The generator's backlog (devtools/demo_cases.py BACKLOG): over 10,000 open dossiers in its queue.
 BUSY_AGENCY = "NB37.SO.NNMT"
@@ -63,8 +67,12 @@ def run(amqp_uri: str) -> dict:
     results: dict = {"dossiers": DOSSIERS, "samples": SAMPLES}
     pg = Postgres(VAR / "pg", port=PG_PORT, fast=False, settings=("shared_buffers=512MB", "work_mem=16MB"))
     platform = None
+    sink = SmtpSink(VAR / "mail", 21025, 21026)
     try:
         results["data"] = _data(pg)
+        sink.start()
+        if "b3" not in SKIPPED:
+            results["b3_empty"] = b3_on_empty(amqp_uri, pg)
         env = _env(amqp_uri, pg)
         platform = Platform(env=env, log_dir=VAR / "logs", port_offset=PORT_OFFSET, http_port=HTTP_PORT)
         started = time.perf_counter()
@@ -74,6 +82,8 @@ def run(amqp_uri: str) -> dict:
         results["requests"] = requests_measured(f"http://127.0.0.1:{HTTP_PORT}", platform)
         results["requests"].update(applicant_search(f"http://127.0.0.1:{HTTP_PORT}", pg, results["requests"]))
         results["ceilings"] = ceilings(pg, results["requests"]["_probe"])
+        if "b3" not in SKIPPED:
+            results["b3_archive"] = b3_measured(platform, "scale")
         # Last: the import adds 2,000 draft versions (not in the public catalogue the figures above searched).
         base = f"http://127.0.0.1:{HTTP_PORT}"
         results["catalogue_import"] = catalogue_import.measure(
@@ -82,6 +92,7 @@ def run(amqp_uri: str) -> dict:
     finally:
         if platform is not None:
             platform.stop_all()
+        sink.stop()
         pg.stop()
     results["requests"].pop("_probe", None)
     results["ratios"] = ratios(results)
@@ -134,7 +145,82 @@ def _env(amqp_uri: str, pg: Postgres) -> dict:
         "SMTP_PORT": "21025",
         "LOG_LEVEL": "WARNING",
         "MAX_WORKERS": "30",
+        "RATE_LIMIT_SUBMIT": "100000000/60",  # B3's one citizen files hundreds a minute
     }
+
+
+# -- B3 with the archive (issue #24: cost does not grow with the archive) -----------------------------------------
+LOAD_CITIZEN = """
+import sys
+from devtools import demo
+demo.DEMO_PERSONS[:] = [dict(demo.DEMO_PERSONS[0], address_unit_code=sys.argv[1])]
+demo.load()
+"""
+
+
+def b3_procedure() -> dict:
+    """The generated procedure B3 files at scale: the first like the benchmark's own 1.000656 (fully online, only
+    forms to fill in, a fee, one province agency), handled by the busy agency's kind (15,000 open dossiers)."""
+    procedures = yaml.safe_load((DATA / "catalogue" / "procedures.yaml").read_text(encoding="utf-8"))[
+        "procedures"
+    ]
+    return next(
+        p
+        for p in procedures
+        if p["agency_kind"] == "agriculture_environment"
+        and p["online_mode"] == "full"
+        and p["fee_vnd"] > 0
+        and p["competent_levels"] == ["province"]
+        and "chain" not in p
+        and all(d["kind"] == "form" for d in p["documents"])
+    )
+
+
+def b3_measured(platform: Platform, databases: str) -> dict:
+    """B3 (bench/run.py, closed loop, the desk receiving) on the running platform of `databases`, with the CPU
+    every part used per dossier."""
+    from bench import run as b3  # bench.run imports this module
+
+    units = yaml.safe_load((DATA / "catalogue" / "units-2level.yaml").read_text(encoding="utf-8"))["units"]
+    commune = next(u["code"] for u in units if u["level"] == "commune")
+    subprocess.run(  # the benchmark's citizen (the demo's, fictitious) living in a commune of the real province
+        [sys.executable, "-c", LOAD_CITIZEN, commune],
+        env=platform.service_env("registry"),
+        cwd=REPO_ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    procedure = b3_procedure()["code"]
+    base = f"http://127.0.0.1:{HTTP_PORT}"
+    b3.submit(requests.Session(), base, b3.citizen_headers(base), procedure)  # warm-up, not measured
+    before, t0 = b3.cpu_snapshot(VAR / "pg", PORT_OFFSET), time.perf_counter()
+    figures = b3.b3_end_to_end(base, VAR / "mail", procedure, BUSY_AGENCY, B3_DOSSIERS)
+    seconds = time.perf_counter() - t0
+    cores = b3.cpu_used(before, b3.cpu_snapshot(VAR / "pg", PORT_OFFSET), seconds)
+    figures["cpu_cores"] = cores
+    figures["cpu_ms_per_dossier"] = 1000 * sum(cores.values()) * seconds / B3_DOSSIERS
+    print(
+        f"scale B3 on {databases}: {figures['end_to_end_per_s']:.1f} dossiers/s, "
+        f"{figures['cpu_ms_per_dossier']:.1f} ms CPU per dossier",
+        flush=True,
+    )
+    return figures
+
+
+def b3_on_empty(amqp_uri: str, pg: Postgres) -> dict:
+    """B3 on empty databases in the same cluster, with the same catalogue (the generated one), procedure, agency
+    and desk as at scale: what the archive costs is the difference. The databases are made again on every run."""
+    for service in ORDER:
+        pg.drop_database(f"empty_{service}")
+    env = {**_env(amqp_uri, pg), "DATABASE_URL": pg.url("empty_{service}")}
+    platform = Platform(env=env, log_dir=VAR / "logs-empty", port_offset=PORT_OFFSET, http_port=HTTP_PORT)
+    try:
+        platform.migrate()
+        platform.declare_topology()
+        platform.start_all(timeout=180)
+        return b3_measured(platform, "empty")
+    finally:
+        platform.stop_all()
 
 
 # -- import ------------------------------------------------------------------------------------------------------
@@ -272,9 +358,8 @@ def requests_measured(base: str, platform: Platform) -> dict:
     cursor, codes = _walk(session, base, headers, 100)
     month = _last_month(datetime.now(timezone.utc).date())
     measured: dict = {}
-    skipped = set(filter(None, os.environ.get("BENCH_SCALE_SKIP", "").split(",")))
     for name, calls in figures(base, headers, codes, cursor, month).items():
-        if name in skipped:
+        if name in SKIPPED:
             continue
         measured[name] = timed(session, headers, calls)
         if not platform.alive().get("workflow", True):
@@ -420,6 +505,32 @@ def report(results: dict) -> str:
         + f"\nCatalogue of {imp['procedures']:,} procedures: loaded (parse, validate, index) in {imp['load_s']} s; "
         f"workflow start to ready {imp['workflow_start_to_ready_s']} s (the loader every workflow start runs)\n"
         + (catalogue_import.line(results["catalogue_import"]) + "\n" if "catalogue_import" in results else "")
+        + b3_lines(results)
+    )
+
+
+def b3_lines(results: dict) -> str:
+    """B3 on empty databases against B3 with the archive: the cost of the stored data, as a ratio."""
+    empty, full = results.get("b3_empty"), results.get("b3_archive")
+    if not empty or not full:
+        return ""
+
+    def line(name: str, b: dict) -> str:
+        return (
+            f"| {name} | {b['end_to_end_per_s']:.1f} | {b['cpu_ms_per_dossier']:.1f} | {b['p50_ms']:.0f} / "
+            f"{b['p99_ms']:.0f} | {b['notified']}/{b['dossiers']} | {b['errors']} |"
+        )
+
+    return (
+        f"\nB3 with the archive ({empty['procedure']}, generated, filed to {BUSY_AGENCY} and received by "
+        f"{empty['desk_officers']} officers; same catalogue, same cluster):\n\n"
+        "| databases | dossiers/s end to end | CPU ms per dossier | submission p50 / p99 ms | notified | errors |\n"
+        "|---|---|---|---|---|---|\n"
+        + line("empty", empty)
+        + "\n"
+        + line(f"{results['data']['dossiers']:,} dossiers stored", full)
+        + f"\nwith the archive ÷ empty: rate {full['end_to_end_per_s'] / empty['end_to_end_per_s']:.2f}, "
+        f"CPU per dossier {full['cpu_ms_per_dossier'] / empty['cpu_ms_per_dossier']:.2f}\n"
     )
 
 
