@@ -504,12 +504,9 @@ def b3_end_to_end(
     """Closed loop: CLIENTS citizens file `dossiers` dossiers of `procedure` one after another each, while the
     desk of `unit` receives them; done when every accepted dossier's receipt e-mail is at the SMTP sink."""
     headers = citizen_headers(base_url)
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
+    latencies, accepted, errors, lock = [], [], 0, threading.Lock()
     counter = iter(range(dossiers))
     before, before_names = mail_count(mail_dir), mail_names(mail_dir)
-    accepted: list[str] = []
     desk = ReceiptDesk(base_url, unit, procedure if procedure != PROCEDURE else None)
 
     def client():
@@ -526,11 +523,7 @@ def b3_end_to_end(
 
     started = time.perf_counter()
     desk.start()
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(client, CLIENTS)
     accepted_s = time.perf_counter() - started
     wait_for_mail(mail_dir, before, dossiers - errors, timeout=300, poll=0.05)
     total_s = time.perf_counter() - started
@@ -549,6 +542,15 @@ def b3_end_to_end(
         "end_to_end_per_s": delivered / total_s,
         **percentiles_ms(latencies),
     }
+
+
+def run_threads(target, count: int) -> None:
+    """`count` threads running `target`, until every one has ended."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def citizen_headers(base_url: str) -> dict[str, str]:

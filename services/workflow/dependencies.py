@@ -40,7 +40,7 @@ class Catalogue(DependencyProvider):
         self.seed_file = data_dir / "procedures.yaml"
         self.seed = datafiles.load_procedures(self.seed_file)
         self.procedures = self.seed
-        self.procedures_seen: tuple = (0, 0)
+        self.procedures_seen: tuple = (0,)
         self.processes = datafiles.load_processes(data_dir / "processes")
         self.officer_roles = frozenset().union(*(p.officer_roles() for p in self.processes.values()))
         # The actions the `act` RPC takes: every process's, but the platform's own (routing).
@@ -79,7 +79,7 @@ class Catalogue(DependencyProvider):
         session.info[CHECKED] = True
         today = legal_day(utcnow())
         mark = storage.catalogue_mark(session)
-        if not mark[2]:
+        if not mark[1]:  # no unit change yet: the territory was never seeded
             base = self.base_territory
             territory_store.seed(session, units.seed_rows(base), base.model, base.levels, utcnow())
             mark = storage.catalogue_mark(session)
@@ -92,10 +92,10 @@ class Catalogue(DependencyProvider):
         clock = legal_time.LegalClock(
             self.base_calendar.corrected(corrections), cutoff=cutoff, end_of_day=self.clock.end_of_day
         )
-        procedures, index = self._procedures(session, mark[4:6], territory)
+        procedures, index = self._procedures(session, mark[3:4], territory)
         # Nothing below waits on I/O: other workers of this container see the old catalogue or the new one whole.
         self.territory, self.settings_rows, self.clock, self.seen = territory, rows, clock, (mark, today)
-        self.procedures, self.search, self.procedures_seen = procedures, index, mark[4:6]
+        self.procedures, self.search, self.procedures_seen = procedures, index, mark[3:4]
 
     def _procedures(self, session, procedures_mark: tuple, territory) -> tuple:
         """The procedures and their search index: read again when the catalogue changed (no change recorded: a

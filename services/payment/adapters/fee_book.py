@@ -58,8 +58,12 @@ class FeeBook:
         return next((r for r in self.rows if r["id"] == version_id), None)
 
 
+# Built once: read on every fee assessment, building the select each time cost more than running it.
+_MARK = select(func.count(), func.max(fee_schedules.c.id))
+
+
 def _mark(session) -> tuple[int, int]:
-    count, newest = session.execute(select(func.count(), func.max(fee_schedules.c.id))).one()
+    count, newest = session.execute(_MARK).one()
     return int(count or 0), int(newest or 0)
 
 

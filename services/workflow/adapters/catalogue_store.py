@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from services.workflow.adapters.storage import catalogue_changes, procedure_versions
+from services.workflow.adapters.storage import bump_mark, catalogue_changes, procedure_versions
 from services.workflow.domain import catalogue
 from services.workflow.domain.catalogue import DRAFT, Procedure
 from services.workflow.domain.catalogue_import import Stored, digest
@@ -79,6 +79,7 @@ def add_change(session, kind: str, by: str, at: datetime, details: dict[str, Any
             kind=kind, at=at, by=by, details=json.dumps(details, ensure_ascii=False, sort_keys=True)
         )
     )
+    bump_mark(session, "catalogue")
     return int(inserted.inserted_primary_key[0])
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from services.workflow.adapters.storage import province_settings
+from services.workflow.adapters.storage import bump_mark, province_settings
 
 
 def rows(session) -> list[dict]:
@@ -22,4 +22,5 @@ def add(session, name: str, value: str, valid_from: date, reason: str, who: str,
             name=name, value=value, valid_from=valid_from, reason=reason, changed_by=who, changed_at=now
         )
     )
+    bump_mark(session, "settings")
     return int(result.inserted_primary_key[0])

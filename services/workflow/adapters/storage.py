@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     ForeignKey,
@@ -368,6 +369,14 @@ province_settings = Table(
     Column("changed_at", UTCDateTime, nullable=False),
 )
 
+# The revision of each kind of run-time catalogue change (catalogue_mark, bump_mark; migration 0013).
+change_marks = Table(
+    "change_marks",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+
 
 def find_case(session, code: str) -> dict | None:
     query = prebuilt(
@@ -469,18 +478,29 @@ def calendar_corrections_mark(session) -> tuple[int, int]:
     return int(count or 0), int(newest or 0)
 
 
-def catalogue_mark(session) -> tuple[int, int, int, int, int, int]:
-    """What the catalogue's run-time changes look like now, in one small query: the calendar corrections (count,
-    newest id), the newest unit change, the newest setting, the procedure catalogue's changes (count, newest id:
-    counting as well catches a change committed after a later one). A replica reloads what moved."""
-    row = session.execute(
-        select(
-            select(func.count()).select_from(calendar_corrections).scalar_subquery(),
-            select(func.max(calendar_corrections.c.id)).scalar_subquery(),
-            select(func.max(unit_changes.c.id)).scalar_subquery(),
-            select(func.max(province_settings.c.id)).scalar_subquery(),
-            select(func.count()).select_from(catalogue_changes).scalar_subquery(),
-            select(func.max(catalogue_changes.c.id)).scalar_subquery(),
-        )
-    ).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+# What the catalogue's run-time changes look like: one revision per kind, moved in the writer's own transaction
+# (bump_mark). The row's lock orders concurrent writers, so a replica that read revision n has seen every change
+# of that kind up to n, whatever order ids were taken in. Read by every unit of work (Catalogue.refresh): one
+# primary-key range read of four rows, the statement built once, where counting and taking the maximum of four
+# growing tables (six subqueries) was a fifth of the workflow's CPU per dossier (docs/performance.md).
+MARKS = ("calendar", "units", "settings", "catalogue")
+_MARKS_READ = select(change_marks.c.name, change_marks.c.revision)
+_MARK_BUMP = (
+    change_marks.update()
+    .where(change_marks.c.name == bindparam("mark"))
+    .values(revision=change_marks.c.revision + 1)
+)
+
+
+def bump_mark(session, name: str) -> None:
+    """One more change of kind `name` (MARKS), in the changing transaction: every replica reloads that kind."""
+    if not session.execute(_MARK_BUMP, {"mark": name}).rowcount:
+        # A schema made without the migration's rows (metadata.create_all): the first change of its kind.
+        session.execute(change_marks.insert().values(name=name, revision=1))
+
+
+def catalogue_mark(session) -> tuple[int, int, int, int]:
+    """The revisions of the calendar corrections, the units, the settings and the procedure catalogue, in MARKS'
+    order (0: never changed). A replica reloads what moved."""
+    found = dict(session.execute(_MARKS_READ).all())
+    return tuple(int(found.get(name, 0)) for name in MARKS)  # type: ignore[return-value]

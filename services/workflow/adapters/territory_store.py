@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from services.chassis.statements import dialect_insert
-from services.workflow.adapters.storage import admin_units, agencies, catalogue_names, unit_changes
+from services.workflow.adapters.storage import admin_units, agencies, bump_mark, catalogue_names, unit_changes
 
 FILE = "file"
 ADMIN = "admin"
@@ -110,6 +110,7 @@ def record(session, change: str, code: str, effective_on, details: dict, who: st
             changed_at=now,
         )
     )
+    bump_mark(session, "units")
     return int(result.inserted_primary_key[0])
 
 

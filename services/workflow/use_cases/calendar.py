@@ -64,6 +64,7 @@ def publish(uow, catalogue, body: dict, actor: dict, sync=None, now: datetime | 
             published_at=now,
         )
     )
+    storage.bump_mark(session, "calendar")
     row = {
         "id": inserted.inserted_primary_key[0],
         "day": body["date"],
