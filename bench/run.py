@@ -657,6 +657,13 @@ def handler_seconds(platform: Platform) -> dict[str, tuple[float, float]]:
     return out
 
 
+def sessions_opened(pg: Postgres) -> dict[str, int]:
+    """Connections each service's database has accepted so far (pg_stat_database.sessions): a pool that opens
+    and closes connections under load makes PostgreSQL start a backend for each."""
+    rows = pg.query("SELECT datname, sessions FROM pg_stat_database WHERE datname LIKE 'bench\\_%'")
+    return {name.removeprefix("bench_"): int(n or 0) for name, n in rows}
+
+
 def sql_per_dossier(pg: Postgres, dossiers: int) -> dict:
     """Statements each service's database ran per dossier during B3 (pg_stat_statements, reset before it),
     transactions among them (COMMIT), and the statements run most often."""
@@ -901,9 +908,16 @@ def b3_measured(platform: Platform, pg: Postgres, cpu_dir: Path | None) -> dict:
         cpu_profile_signal(platform, cpu_dir, dump=False)  # start over: only B3 counts
     pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     pg.query("SELECT pg_stat_statements_reset()")
+    sessions_before = sessions_opened(pg)
     cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
     results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
     results["B3_sql_per_dossier"] = sql_per_dossier(pg, results["B3"]["dossiers"])
+    time.sleep(1)  # sessions are counted as their statistics are flushed (at most once a second)
+    after = sessions_opened(pg)
+    results["B3_connections_per_dossier"] = {
+        name: round((after[name] - sessions_before.get(name, 0)) / results["B3"]["dossiers"], 2)
+        for name in after
+    }
     b3_seconds = time.perf_counter() - t0
     results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), b3_seconds)
     results["B3_cpu_ms_per_dossier"] = (
@@ -1007,6 +1021,8 @@ def costs(results: dict) -> str:
             f"{k} {v['statements']} ({v['transactions']})"
             for k, v in results["B3_sql_per_dossier"]["services"].items()
         )
+        + "\nDatabase connections opened per dossier during B3 (PostgreSQL starts a backend for each): "
+        + ", ".join(f"{k} {v}" for k, v in results.get("B3_connections_per_dossier", {}).items())
         + "\nRun most often (per dossier): "
         + "; ".join(
             f"{t['service']} {t['per_dossier']} × {t['query']}"

@@ -181,7 +181,11 @@ class Database(DependencyProvider):
     def setup(self) -> None:
         settings: Settings = self.container.config["MOTCUA"]
         self.settings = settings
-        self.engine = make_engine(settings.database_url)
+        # As many pooled connections as workers can hold at once (plus the relay and the timers): beyond the pool,
+        # SQLAlchemy opens a connection per checkout and closes it on return, and PostgreSQL starts a backend
+        # (fork, authentication, empty caches) for each. With 30 workers and a pool of 10 that was half a new
+        # connection per dossier under load (bench/run.py "connections opened per dossier").
+        self.engine = make_engine(settings.database_url, pool_size=max(10, settings.max_workers + 2))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # PostgreSQL: a small second pool whose connections stay in autocommit (see `autocommit`).
         self._autocommit_engine = (
