@@ -83,6 +83,7 @@ def mail_names(mail_dir: Path) -> set[str]:
 
 PROCEDURE = "1.000656"  # Cấp Phiếu lý lịch tư pháp: fee 200,000 VND, one online form, province justice
 DESK_OFFICERS = int(os.environ.get("BENCH_DESK_OFFICERS", "4"))
+DESK_IDLE_S = float(os.environ.get("BENCH_DESK_IDLE_S", "0.25"))
 RECEIVING_UNIT = "000.00.07.H41"  # competent agency of the benchmark's procedure (1.000656, province justice)
 
 
@@ -161,8 +162,8 @@ class ReceiptDesk:
                     self.counts[n] += done.status_code == 200
             except (requests.RequestException, ValueError):
                 mine = []
-            if not mine:
-                self.stopped.wait(0.05)
+            if not mine:  # nothing waiting for this officer: look again a little later (each look is a page)
+                self.stopped.wait(DESK_IDLE_S)
 
     def stop(self) -> None:
         self.stopped.set()
