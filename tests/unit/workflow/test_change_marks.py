@@ -50,9 +50,13 @@ def test_migration_starts_each_kind_at_the_rows_it_has(tmp_path):
                     changed_at=NOW,
                 )
             )
-        conn.execute(insert(storage.catalogue_changes).values(kind="import", at=NOW, by="admin", details="{}"))
+        conn.execute(
+            insert(storage.catalogue_changes).values(kind="import", at=NOW, by="admin", details="{}")
+        )
     command.upgrade(config, "head")
     with Session(engine) as session:
         assert storage.catalogue_mark(session) == (0, 3, 0, 1)
-        rows = dict(session.execute(select(storage.change_marks.c.name, storage.change_marks.c.revision)).all())
+        rows = dict(
+            session.execute(select(storage.change_marks.c.name, storage.change_marks.c.revision)).all()
+        )
     assert rows == {"calendar": 0, "units": 3, "settings": 0, "catalogue": 1}
