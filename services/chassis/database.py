@@ -187,9 +187,14 @@ class Database(DependencyProvider):
         # connection per dossier under load (bench/run.py "connections opened per dossier").
         self.engine = make_engine(settings.database_url, pool_size=max(10, settings.max_workers + 2))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # PostgreSQL: a small second pool whose connections stay in autocommit (see `autocommit`).
+        # PostgreSQL: a smaller second pool whose connections stay in autocommit (see `autocommit`): half the
+        # workers' (5 with the default 10 workers; intake's busiest readers overflowed 5 at 30 workers).
         self._autocommit_engine = (
-            make_engine(settings.database_url, pool_size=5, isolation_level="AUTOCOMMIT")
+            make_engine(
+                settings.database_url,
+                pool_size=max(5, settings.max_workers // 2 + 1),
+                isolation_level="AUTOCOMMIT",
+            )
             if self.engine.dialect.name == "postgresql"
             else None
         )
