@@ -36,7 +36,7 @@ import requests
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine
 
-from bench import scale
+from bench import scale, statements
 from devtools.platform import Platform
 from devtools.postgres import Postgres
 from devtools.rabbit import RabbitMQ
@@ -659,6 +659,33 @@ def cpu_snapshot(pg_dir: Path = VAR / "pg", port_offset: int = BENCH_PORT_OFFSET
     return parts
 
 
+def postgresql_parts(pg_dir: Path = VAR / "pg") -> dict[str, float]:
+    """PostgreSQL's CPU seconds so far by kind of process: the services' sessions, each background process
+    (WAL writer, checkpointer, autovacuum...) and the processes that ended (reaped by the postmaster: closed
+    sessions, finished autovacuum workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            stat = [int(x) for x in (entry / "stat").read_text().rpartition(")")[2].split()[1:15]]
+        except (OSError, ValueError):
+            continue
+        procs[entry.name] = (cmdline, stat[0], (stat[10] + stat[11]) / tick, (stat[12] + stat[13]) / tick)
+    # The postmaster, and whatever started it with the same data directory on its command line (runuser).
+    postmasters = {pid for pid, p in procs.items() if str(pg_dir) in p[0]}
+    parts = {
+        "postmaster": sum(procs[pid][2] for pid in postmasters),
+        "ended processes": sum(procs[pid][3] for pid in postmasters),
+    }
+    for pid, (cmdline, ppid, seconds, _) in procs.items():
+        if str(ppid) in postmasters and pid not in postmasters:
+            role = cmdline.removeprefix("postgres: ")
+            kind = "sessions" if "127.0.0.1(" in role or "[local]" in role else role
+            parts[kind] = parts.get(kind, 0.0) + seconds
+    return parts
+
+
 def handler_seconds(platform: Platform) -> dict[str, tuple[float, float]]:
     """(count, total seconds) per entrypoint of every service, from its /metrics (motcua_handler_duration_seconds):
     subtract two readings to see how long each step of the dossier path took on average."""
@@ -883,6 +910,7 @@ def dossier_path(broker: RabbitMQ) -> dict:
         results["B0"] = b0_broker(broker.amqp_uri)
         pg.create_database("bench")
         results["B1"] = b1_database(pg.url("bench"))
+        results["B5"] = statements.measure(pg.url("bench", driver="postgresql"))
         results["B4"] = b4_floor(broker.amqp_uri)  # before the platform starts: nothing else on the machine
         env, cpu_dir = platform_env(broker.amqp_uri, pg)
         platform = Platform(env=env, log_dir=VAR / "logs", port_offset=BENCH_PORT_OFFSET, http_port=18000)
@@ -935,7 +963,7 @@ def b3_measured(platform: Platform, pg: Postgres, cpu_dir: Path | None) -> dict:
         cpu_profile_signal(platform, cpu_dir, dump=False)  # start over: only B3 counts
     pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     pg.query("SELECT pg_stat_statements_reset()")
-    sessions_before = sessions_opened(pg)
+    sessions_before, pg_before = sessions_opened(pg), postgresql_parts()
     cpu_before, handlers_before, t0 = cpu_snapshot(), handler_seconds(platform), time.perf_counter()
     results["B3"] = b3_end_to_end("http://127.0.0.1:18000", VAR / "mail")
     results["B3_sql_per_dossier"] = sql_per_dossier(pg, results["B3"]["dossiers"])
@@ -947,6 +975,12 @@ def b3_measured(platform: Platform, pg: Postgres, cpu_dir: Path | None) -> dict:
     }
     b3_seconds = time.perf_counter() - t0
     results["B3_cpu_cores"] = cpu_used(cpu_before, cpu_snapshot(), b3_seconds)
+    pg_after = postgresql_parts()
+    results["B3_postgresql_ms_per_dossier"] = {
+        kind: round(1000 * (pg_after[kind] - pg_before.get(kind, 0.0)) / results["B3"]["dossiers"], 2)
+        for kind in sorted(pg_after, key=lambda k: pg_before.get(k, 0.0) - pg_after[k])
+        if pg_after[kind] - pg_before.get(kind, 0.0) > 0
+    }
     results["B3_cpu_ms_per_dossier"] = (
         1000 * sum(results["B3_cpu_cores"].values()) * b3_seconds / results["B3"]["dossiers"]
     )
@@ -1015,6 +1049,7 @@ Machine: {results["machine"]["cpus"]} × {results["machine"]["cpu_model"]}, {res
 | B4 fewest messages any design could have (2 RPCs + 2 events) | {b4["least_cpu_ms"]:.1f} ms CPU per dossier: at most {b4["least_ceiling_per_s"]:.0f} dossiers/s |
 | B3 CPU per dossier (all processes) | {results["B3_cpu_ms_per_dossier"]:.1f} ms |
 | ratio B3 broker msgs/s ÷ B0 | {results["ratios"]["B3_broker_msgs_per_s_over_B0_publish"]:.2f} |
+| B5 PostgreSQL CPU per statement, sent as text (as psycopg2 does) or prepared | {statements.line(results["B5"]) if "B5" in results else "not run"} |
 | ratio B3 dossiers/s ÷ B1 | {results["ratios"]["B3_dossiers_per_s_over_B1_inserts"]:.2f} |
 | ratio B3 CPU per dossier ÷ B4 messaging floor of the path (issue #24's target: at most 2) | {results["ratios"]["B3_cpu_per_dossier_over_B4_path_floor"]:.1f} |
 """
@@ -1048,6 +1083,8 @@ def costs(results: dict) -> str:
             f"{k} {v['statements']} ({v['transactions']})"
             for k, v in results["B3_sql_per_dossier"]["services"].items()
         )
+        + "\nPostgreSQL's CPU per dossier by kind of process (ms): "
+        + ", ".join(f"{k} {v}" for k, v in results.get("B3_postgresql_ms_per_dossier", {}).items())
         + "\nDatabase connections opened per dossier during B3 (PostgreSQL starts a backend for each): "
         + ", ".join(f"{k} {v}" for k, v in results.get("B3_connections_per_dossier", {}).items())
         + "\nRun most often (per dossier): "
