@@ -513,11 +513,11 @@ def b3_end_to_end(
     mail_dir: Path,
     procedure: str = PROCEDURE,
     unit: str = RECEIVING_UNIT,
-    dossiers: int = DOSSIERS,
+    dossiers: int | None = None,
 ) -> dict:
     """Closed loop: CLIENTS citizens file `dossiers` dossiers of `procedure` one after another each, while the
     desk of `unit` receives them; done when every accepted dossier's receipt e-mail is at the SMTP sink."""
-    headers = citizen_headers(base_url)
+    headers, dossiers = citizen_headers(base_url), dossiers or DOSSIERS  # DOSSIERS as set when called
     latencies, accepted, errors, lock = [], set(), 0, threading.Lock()
     counter = iter(range(dossiers))
     before, before_names = mail_count(mail_dir), mail_names(mail_dir)
