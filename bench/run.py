@@ -296,17 +296,19 @@ def process_cpu(pid: int) -> float:
 
 
 def rabbit_pids() -> list[int]:
-    """The benchmark broker's processes (told apart by their AMQP port, as in cpu_snapshot)."""
+    """The benchmark broker's processes (told apart by their AMQP port, as in cpu_snapshot): the server and its
+    helpers, not a `rabbitmqctl` that happens to run meanwhile (it shares the environment and is gone a moment
+    later: its /proc entry vanished under the floor's test once)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if f"RABBITMQ_NODE_PORT={BENCH_AMQP_PORT}".encode() in (entry / "environ").read_bytes().split(
-                    b"\0"
-                ):
-                    pids.append(int(entry.name))
+                environ = (entry / "environ").read_bytes().split(b"\0")
+                cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
+            if f"RABBITMQ_NODE_PORT={BENCH_AMQP_PORT}".encode() in environ and b"escript" not in cmdline:
+                pids.append(int(entry.name))
     return pids
 
 
@@ -360,7 +362,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.chassis.run import _fast_rpc_replies
 _fast_rpc_replies()
 def cpu(pid):
-    stat = open(f"/proc/{{pid}}/stat").read().rpartition(")")[2].split()
+    try:
+        stat = open(f"/proc/{{pid}}/stat").read().rpartition(")")[2].split()
+    except FileNotFoundError:  # a broker helper that ended meanwhile
+        return 0.0
     return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 def snapshot():
     return cpu({service.pid}), sum(cpu(pid) for pid in {rabbit_pids()!r}), time.process_time()
