@@ -153,23 +153,10 @@ def main(argv: list[str]) -> int:
     _stop_on_signals(runner, log)
     _cpu_profiler(name)
     runner.start()
-    _quiet_collector()
     log.info("service_started", metrics_port=settings.metrics_port, amqp=_safe(settings.amqp_uri))
     _run_until_stopped(runner)
     log.info("service_stopped")
     return 0
-
-
-def _quiet_collector() -> None:
-    """Python's cycle collector, tuned for a long-running service: what start-up built (modules, the catalogue,
-    compiled statements) is frozen out of every collection, and the youngest generation is collected every
-    MOTCUA_GC_THRESHOLD allocations (default 10,000; Python's 700) instead of every few requests. Cycles are still
-    collected; a service's memory stays flat (docs/performance.md)."""
-    import gc
-
-    gc.freeze()
-    first = int(os.environ.get("MOTCUA_GC_THRESHOLD", "10000"))
-    gc.set_threshold(first, 20, 20)
 
 
 def _configure(name: str) -> tuple[Settings, type]:
